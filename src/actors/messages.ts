@@ -1,0 +1,36 @@
+// The data-plane protocol. A link carries chunks of rows (never one message per row: RxJS
+// costs per emission), watermarks, barriers that close an epoch, and End.
+
+export type Row = Record<string, unknown>;
+
+/** Up to `spate.link.chunkRows` rows. */
+export interface Chunk {
+  readonly type: 'chunk';
+  readonly rows: Row[];
+}
+
+/** The event-time watermark in force from here on (sent by sources at the start of an epoch). */
+export interface Watermark {
+  readonly type: 'watermark';
+  readonly ms: number;
+}
+
+/** Closes epoch `epoch`: every row of the epoch was sent before it. */
+export interface Barrier {
+  readonly type: 'barrier';
+  readonly epoch: number;
+  /** The trigger time of the epoch; processing-time timeouts compare against it. */
+  readonly batchTimestampMs: number;
+}
+
+/** No more messages will follow. */
+export interface End {
+  readonly type: 'end';
+}
+
+export type Message = Chunk | Watermark | Barrier | End;
+
+export const chunk = (rows: Row[]): Chunk => ({ type: 'chunk', rows });
+export const watermark = (ms: number): Watermark => ({ type: 'watermark', ms });
+export const barrier = (epoch: number, batchTimestampMs: number): Barrier => ({ type: 'barrier', epoch, batchTimestampMs });
+export const END: End = { type: 'end' };

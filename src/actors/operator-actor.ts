@@ -1,0 +1,110 @@
+// Runs an OperatorLogic: the runtime half of the operator contract. It aligns barriers across
+// inputs, tracks watermarks (min over inputs), gives the operator its stores, and at every
+// aligned barrier lets the operator finish the epoch, snapshots its state, then forwards.
+import { BarrierAligner } from '../state/barrier-aligner.js';
+import type { KeyValueStore } from '../state/keyed-store.js';
+import type { OperatorState } from '../state/operator-state.js';
+import type { ActorParent } from './actor.js';
+import { Actor } from './actor.js';
+import type { Barrier, Message, Row } from './messages.js';
+import { END, watermark } from './messages.js';
+import type { OperatorContext, OperatorLogic } from './operator.js';
+
+export class OperatorActor extends Actor implements OperatorContext {
+  lateWatermarkMs = 0;
+  evictionWatermarkMs = 0;
+  readonly counters: Record<string, number> = {};
+  private pending: Row[] = [];
+  private aligner: BarrierAligner | null = null;
+  private inputWatermarks: number[] = [];
+  private ended = 0;
+  private opened = false;
+
+  constructor(
+    name: string,
+    parent: ActorParent,
+    chunkRows: number,
+    readonly logic: OperatorLogic,
+    readonly state: OperatorState | null,
+  ) {
+    super(name, parent, chunkRows);
+  }
+
+  /** Recovery: the watermark the epoch before the first one of this run used. */
+  startAt(watermarkMs: number): void {
+    this.lateWatermarkMs = watermarkMs;
+    this.evictionWatermarkMs = watermarkMs;
+  }
+
+  emit(rows: Row[]): void {
+    if (this.pending.length === 0) this.pending = rows;
+    else for (const r of rows) this.pending.push(r);
+  }
+
+  store<V>(name: string): KeyValueStore<V> {
+    const s = this.state?.stores.get(name);
+    if (!s) {
+      throw new Error(`operator ${this.logic.name} asked for store '${name}' but declared only [${this.logic.stores.join(', ')}]`);
+    }
+    return s as KeyValueStore<V>;
+  }
+
+  protected async receive(msg: Message, input: number): Promise<void> {
+    if (!this.opened) {
+      this.opened = true;
+      this.aligner = new BarrierAligner(this.inputs);
+      this.inputWatermarks = new Array<number>(this.inputs).fill(this.evictionWatermarkMs);
+      await this.logic.open?.(this);
+    }
+    switch (msg.type) {
+      case 'chunk':
+        await this.logic.process(msg.rows, input, this);
+        return this.flush();
+      case 'watermark':
+        return this.onWatermark(msg.ms, input);
+      case 'barrier':
+        return this.onBarrier(msg, input);
+      case 'end':
+        if (++this.ended < this.inputs) return;
+        this.opened = false;
+        await this.logic.close?.();
+        return this.send(END);
+    }
+  }
+
+  private async onWatermark(ms: number, input: number): Promise<void> {
+    this.inputWatermarks[input] = Math.max(this.inputWatermarks[input]!, ms);
+    const aligned = Math.min(...this.inputWatermarks);
+    if (aligned <= this.evictionWatermarkMs) return;
+    this.evictionWatermarkMs = aligned;
+    this.logic.onWatermark?.(this);
+    await this.flush();
+    await this.send(watermark(aligned));
+  }
+
+  private async onBarrier(b: Barrier, input: number): Promise<void> {
+    if (!this.aligner!.arrive(input, b.epoch)) {
+      this.pauseInput(input);
+      return;
+    }
+    await this.logic.onEpochEnd?.(b, this);
+    await this.flush();
+    this.state?.snapshot(b.epoch);
+    // Rows of the next epoch are late against the watermark this epoch evicted with.
+    this.lateWatermarkMs = this.evictionWatermarkMs;
+    await this.send(b);
+    for (let i = 0; i < this.inputs; i++) this.resumeInput(i);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    this.pending = [];
+    await this.sendRows(rows);
+  }
+
+  protected override async dispose(): Promise<void> {
+    if (this.opened) await this.logic.close?.();
+    this.opened = false;
+  }
+}

@@ -1,0 +1,36 @@
+// The operator contract (after Arroyo's and Kafka Streams' processor APIs): a name, the state
+// stores it declares, and `process`; hooks for watermarks, the end of an epoch and close
+// default to nothing. Operators never align barriers, persist state or close stores: the
+// runtime (OperatorActor) does, after `onEpochEnd` returns.
+import type { KeyValueStore } from '../state/keyed-store.js';
+import type { Barrier, Row } from './messages.js';
+
+export interface OperatorContext {
+  /** Sends rows downstream; the runtime forwards them in chunks, with backpressure. */
+  emit(rows: Row[]): void;
+  /** A store this operator declared in `stores`. */
+  store<V>(name: string): KeyValueStore<V>;
+  /** Rows with event time at or below this are late (the previous epoch's watermark). */
+  readonly lateWatermarkMs: number;
+  /** State whose event time is at or below this may be evicted (this epoch's watermark). */
+  readonly evictionWatermarkMs: number;
+  /** Counters reported in progress under stateOperators[].customMetrics and known fields. */
+  readonly counters: Record<string, number>;
+}
+
+export interface OperatorLogic {
+  /** Spark's operator name in progress, e.g. `stateStoreSave`, `dedupe`, `symmetricHashJoin`. */
+  readonly name: string;
+  /** Names of the keyed stores this operator uses; the runtime creates, restores and snapshots them. */
+  readonly stores: readonly string[];
+  open?(ctx: OperatorContext): void | Promise<void>;
+  /** Handles a chunk from input `input` (0 unless the operator has several inputs). */
+  process(rows: Row[], input: number, ctx: OperatorContext): void | Promise<void>;
+  /** The watermark moved; `ctx` shows the new values. */
+  onWatermark?(ctx: OperatorContext): void;
+  /** Every input delivered the epoch's barrier: emit the epoch's results, evict state. */
+  onEpochEnd?(barrier: Barrier, ctx: OperatorContext): void | Promise<void>;
+  /** Whether a batch without new data should run because the watermark would advance to `nextWatermarkMs`. */
+  wantsNoDataBatch?(nextWatermarkMs: number): boolean;
+  close?(): void | Promise<void>;
+}

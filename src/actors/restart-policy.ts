@@ -1,0 +1,48 @@
+// Restart policies, as the Spark operator's SparkApplication spells them.
+
+export type RestartPolicy =
+  | { readonly type: 'never' }
+  | { readonly type: 'always'; readonly intervalMs?: number }
+  | {
+    readonly type: 'onFailure';
+    readonly retries: number;
+    /** Delay before the first restart, in ms. */
+    readonly intervalMs?: number;
+    /** Multiplier applied to the delay after each restart (1 = constant). */
+    readonly backoff?: number;
+  };
+
+export const NEVER: RestartPolicy = { type: 'never' };
+
+export interface RestartDecision {
+  readonly restart: boolean;
+  readonly delayMs: number;
+}
+
+/** Whether a query that failed for the `attempt`-th time in a row (1-based) restarts, and when. */
+export function decideRestart(policy: RestartPolicy, attempt: number): RestartDecision {
+  switch (policy.type) {
+    case 'never': return { restart: false, delayMs: 0 };
+    case 'always': return { restart: true, delayMs: policy.intervalMs ?? 1000 };
+    case 'onFailure': {
+      if (attempt > policy.retries) return { restart: false, delayMs: 0 };
+      const base = policy.intervalMs ?? 1000;
+      return { restart: true, delayMs: Math.round(base * (policy.backoff ?? 1) ** (attempt - 1)) };
+    }
+  }
+}
+
+/** Parses `never`, `always` or an object; throws naming the accepted forms. */
+export function parseRestartPolicy(value: unknown): RestartPolicy {
+  if (value === undefined || value === null || value === 'never') return NEVER;
+  if (value === 'always') return { type: 'always' };
+  if (value === 'onFailure') return { type: 'onFailure', retries: 3 };
+  if (typeof value === 'object' && value !== null && 'type' in value) {
+    const p = value as RestartPolicy;
+    if (p.type === 'never' || p.type === 'always') return p;
+    if (p.type === 'onFailure' && Number.isInteger(p.retries) && p.retries >= 0) return p;
+  }
+  throw new RangeError(
+    `unknown restart policy ${JSON.stringify(value)}: use 'never', 'always' or { type: 'onFailure', retries, intervalMs, backoff }`,
+  );
+}

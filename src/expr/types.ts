@@ -1,0 +1,158 @@
+// Schema types. A DataType is plain data (serialisable into checkpoint metadata); the phantom
+// parameter lets `types.struct([...])` carry the TypeScript shape of its rows.
+
+export type DataType =
+  | StringType | IntegerType | LongType | DoubleType | BooleanType | TimestampType | BinaryType
+  | NullType | ArrayType | MapType | StructType;
+
+export interface StringType { readonly kind: 'string'; readonly __row?: string }
+export interface IntegerType { readonly kind: 'integer'; readonly __row?: number }
+export interface LongType { readonly kind: 'long'; readonly __row?: number }
+export interface DoubleType { readonly kind: 'double'; readonly __row?: number }
+export interface BooleanType { readonly kind: 'boolean'; readonly __row?: boolean }
+export interface TimestampType { readonly kind: 'timestamp'; readonly __row?: Date }
+export interface BinaryType { readonly kind: 'binary'; readonly __row?: Buffer }
+export interface NullType { readonly kind: 'null'; readonly __row?: null }
+export interface ArrayType<E extends DataType = DataType> {
+  readonly kind: 'array'; readonly element: E; readonly __row?: Array<RowValue<E>>;
+}
+export interface MapType<K extends DataType = DataType, V extends DataType = DataType> {
+  readonly kind: 'map'; readonly key: K; readonly value: V;
+  readonly __row?: Record<string, RowValue<V>>;
+}
+export interface StructType<R = Record<string, unknown>> {
+  readonly kind: 'struct'; readonly fields: readonly Field[]; readonly __row?: R;
+}
+
+export interface FieldMetadata {
+  /** Set by withWatermark: the delay of the event-time column, in milliseconds. */
+  readonly watermarkDelayMs?: number;
+}
+
+export interface Field<N extends string = string, T extends DataType = DataType> {
+  readonly name: N;
+  readonly type: T;
+  readonly nullable: boolean;
+  readonly metadata?: FieldMetadata;
+}
+
+/** The JavaScript value a column of type T holds in a row (null always allowed: SQL nulls). */
+export type RowValue<T extends DataType> =
+  DataType extends T ? unknown : T extends { readonly __row?: infer V } ? V | null : unknown;
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+type FieldRow<F> = F extends Field<infer N, infer T> ? { [K in N]: RowValue<T> } : never;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** The row shape of a list of fields. */
+export type RowOf<F extends readonly Field[]> =
+  string extends F[number]['name'] ? Record<string, unknown> : Simplify<UnionToIntersection<FieldRow<F[number]>>>;
+
+export type AtomicKind = 'string' | 'integer' | 'long' | 'double' | 'boolean' | 'timestamp' | 'binary' | 'null';
+
+export const STRING: StringType = { kind: 'string' };
+export const INTEGER: IntegerType = { kind: 'integer' };
+export const LONG: LongType = { kind: 'long' };
+export const DOUBLE: DoubleType = { kind: 'double' };
+export const BOOLEAN: BooleanType = { kind: 'boolean' };
+export const TIMESTAMP: TimestampType = { kind: 'timestamp' };
+export const BINARY: BinaryType = { kind: 'binary' };
+export const NULL: NullType = { kind: 'null' };
+
+export function arrayOf<E extends DataType>(element: E): ArrayType<E> {
+  return { kind: 'array', element };
+}
+export function mapOf<K extends DataType, V extends DataType>(key: K, value: V): MapType<K, V> {
+  return { kind: 'map', key, value };
+}
+export function structOf<const F extends readonly Field[]>(fields: F): StructType<RowOf<F>> {
+  const seen = new Set<string>();
+  for (const f of fields) {
+    if (seen.has(f.name)) throw new Error(`struct has two fields named '${f.name}': field names must be unique`);
+    seen.add(f.name);
+  }
+  return { kind: 'struct', fields };
+}
+export function fieldOf<N extends string, T extends DataType>(
+  name: N, type: T, nullable = true, metadata?: FieldMetadata,
+): Field<N, T> {
+  return metadata ? { name, type, nullable, metadata } : { name, type, nullable };
+}
+
+export function isNumeric(t: DataType): boolean {
+  return t.kind === 'integer' || t.kind === 'long' || t.kind === 'double';
+}
+export function isIntegral(t: DataType): boolean {
+  return t.kind === 'integer' || t.kind === 'long';
+}
+
+export function sameType(a: DataType, b: DataType): boolean {
+  return typeToString(a) === typeToString(b);
+}
+
+/** Spark's simple string form: `struct<a:string,b:array<int>>`. */
+export function typeToString(t: DataType): string {
+  switch (t.kind) {
+    case 'integer': return 'int';
+    case 'long': return 'bigint';
+    case 'array': return `array<${typeToString(t.element)}>`;
+    case 'map': return `map<${typeToString(t.key)},${typeToString(t.value)}>`;
+    case 'struct': return `struct<${t.fields.map((f) => `${f.name}:${typeToString(f.type)}`).join(',')}>`;
+    default: return t.kind;
+  }
+}
+
+/** Parses a type name as written in `cast(x as int)` or `col.cast('string')`; undefined if unknown. */
+export function parseTypeName(name: string): DataType | undefined {
+  const n = name.trim().toLowerCase();
+  switch (n) {
+    case 'string': case 'varchar': case 'char': return STRING;
+    case 'int': case 'integer': case 'smallint': case 'tinyint': case 'short': case 'byte': return INTEGER;
+    case 'long': case 'bigint': return LONG;
+    case 'double': case 'float': case 'real': case 'decimal': return DOUBLE;
+    case 'boolean': case 'bool': return BOOLEAN;
+    case 'timestamp': case 'date': return TIMESTAMP;
+    case 'binary': return BINARY;
+    default: {
+      const arr = /^array\s*<(.*)>$/.exec(n);
+      if (arr) {
+        const e = parseTypeName(arr[1]!);
+        return e ? arrayOf(e) : undefined;
+      }
+      if (/^(decimal|varchar|char)\s*\(.*\)$/.test(n)) return n.startsWith('decimal') ? DOUBLE : STRING;
+      return undefined;
+    }
+  }
+}
+
+/** The smallest type both numeric types widen to. */
+export function widerNumeric(a: DataType, b: DataType): DataType {
+  if (a.kind === 'double' || b.kind === 'double') return DOUBLE;
+  if (a.kind === 'long' || b.kind === 'long') return LONG;
+  return INTEGER;
+}
+
+export function fieldNames(s: StructType): string[] {
+  return s.fields.map((f) => f.name);
+}
+
+/** Renders a schema tree the way Spark's printSchema does. */
+export function treeString(s: StructType): string {
+  const lines = ['root'];
+  const walk = (t: DataType, depth: number): void => {
+    if (t.kind === 'struct') {
+      for (const f of t.fields) {
+        lines.push(`${' |   '.repeat(depth)} |-- ${f.name}: ${shortName(f.type)} (nullable = ${f.nullable})`);
+        walk(f.type, depth + 1);
+      }
+    } else if (t.kind === 'array') {
+      lines.push(`${' |   '.repeat(depth)} |-- element: ${shortName(t.element)}`);
+      walk(t.element, depth + 1);
+    }
+  };
+  walk(s, 0);
+  return lines.join('\n');
+}
+
+function shortName(t: DataType): string {
+  return t.kind === 'struct' || t.kind === 'array' || t.kind === 'map' ? t.kind : typeToString(t);
+}

@@ -1,0 +1,192 @@
+// The logical plan: an immutable tree a DataFrame holds. Nodes are analysed as they are built
+// (names resolved, types known), so a bad column name fails at the DataFrame call, as in Spark.
+import type { Row } from '../actors/messages.js';
+import type { NamedExpr } from '../expr/analyze.js';
+import type { BoundExpr } from '../expr/bound.js';
+import type { BoundAggregate } from '../expr/functions/registry.js';
+import type { StructType } from '../expr/types.js';
+
+export type OutputMode = 'append' | 'update' | 'complete';
+
+export type LogicalPlan =
+  | SourceNode | StaticNode | ProjectNode | FilterNode | WatermarkNode | MapNode | AggregateNode
+  | DedupNode | JoinNode | GroupStateNode | UnionNode;
+
+interface Base {
+  readonly schema: StructType;
+}
+
+/** A streaming source, read through its connector. */
+export interface SourceNode extends Base {
+  readonly k: 'source';
+  readonly format: string;
+  readonly options: Readonly<Record<string, string>>;
+  /** The path given to load(), if any. */
+  readonly path?: string;
+  /** A user schema given with `.schema()`. */
+  readonly userSchema?: StructType;
+  /** Set for a MemoryStream: the stream object itself. */
+  readonly instance?: unknown;
+}
+
+/** A static relation, read afresh each time it is evaluated (each micro-batch when joined). */
+export interface StaticNode extends Base {
+  readonly k: 'static';
+  readonly description: string;
+  load(): Promise<Row[]> | Row[];
+}
+
+/** A generator in a select list (explode): one output row per element. */
+export interface GeneratorSpec {
+  /** Index of the generator in the project's output list. */
+  readonly position: number;
+  readonly input: BoundExpr;
+  readonly outer: boolean;
+  /** Output names: [col], [pos, col], or [key, value] for a map. */
+  readonly names: readonly string[];
+  readonly withPosition: boolean;
+}
+
+export interface ProjectNode extends Base {
+  readonly k: 'project';
+  readonly child: LogicalPlan;
+  /** Output columns; the generator's place holds a placeholder. */
+  readonly items: readonly NamedExpr[];
+  readonly generator?: GeneratorSpec;
+}
+
+export interface FilterNode extends Base {
+  readonly k: 'filter';
+  readonly child: LogicalPlan;
+  readonly condition: BoundExpr;
+}
+
+export interface WatermarkNode extends Base {
+  readonly k: 'watermark';
+  readonly child: LogicalPlan;
+  readonly column: string;
+  readonly delayMs: number;
+}
+
+/** map / flatMap over whole rows with a user function. */
+export interface MapNode extends Base {
+  readonly k: 'map';
+  readonly child: LogicalPlan;
+  readonly flat: boolean;
+  readonly fn: (row: Row) => Row | Iterable<Row>;
+}
+
+/** window(ts, windowDuration, slideDuration, startTime) as a grouping column. */
+export interface TimeWindowSpec {
+  readonly kind: 'window';
+  readonly timeColumn: BoundExpr;
+  readonly windowMs: number;
+  readonly slideMs: number;
+  readonly startMs: number;
+  /** The output column name (`window` unless aliased). */
+  readonly name: string;
+}
+
+/** session_window(ts, gap) as a grouping column. */
+export interface SessionWindowSpec {
+  readonly kind: 'session';
+  readonly timeColumn: BoundExpr;
+  /** A fixed gap, or a per-row gap expression (ms, or an interval string). */
+  readonly gapMs: number | null;
+  readonly gapExpr: BoundExpr | null;
+  readonly name: string;
+}
+
+export interface AggregateCall {
+  readonly fn: BoundAggregate;
+  readonly args: readonly BoundExpr[];
+  /** The column name used for this aggregate in the intermediate row. */
+  readonly slot: string;
+}
+
+export interface AggregateNode extends Base {
+  readonly k: 'aggregate';
+  readonly child: LogicalPlan;
+  /** Grouping columns other than the window, evaluated on the input row. */
+  readonly keys: readonly NamedExpr[];
+  readonly window: TimeWindowSpec | SessionWindowSpec | null;
+  readonly aggregates: readonly AggregateCall[];
+  /** Output columns over the intermediate row (keys, window, aggregate slots). */
+  readonly outputs: readonly NamedExpr[];
+  /** The grouping column (or window) whose event time bounds the state, with its watermark delay. */
+  readonly eventTime: { readonly column: string; readonly isWindow: boolean; readonly delayMs: number } | null;
+  /** A user-given stable name (`.named()`), used as the state's operator id. */
+  readonly operatorName?: string;
+}
+
+export interface DedupNode extends Base {
+  readonly k: 'dedup';
+  readonly child: LogicalPlan;
+  readonly columns: readonly string[];
+  /** The watermarked column among `columns`, if any: bounds the dedup state. */
+  readonly eventTime: { readonly column: string; readonly delayMs: number } | null;
+  readonly operatorName?: string;
+}
+
+export type JoinType = 'inner' | 'leftOuter' | 'rightOuter' | 'fullOuter' | 'leftSemi' | 'leftAnti';
+
+export interface JoinNode extends Base {
+  readonly k: 'join';
+  readonly left: LogicalPlan;
+  readonly right: LogicalPlan;
+  readonly joinType: JoinType;
+  /** Bound against the concatenation of both sides' schemas. */
+  readonly condition: BoundExpr | null;
+  /** Equi-join key pairs extracted from the condition (left expr, right expr). */
+  readonly leftKeys: readonly BoundExpr[];
+  readonly rightKeys: readonly BoundExpr[];
+  /** Right-side columns renamed in the output when a name collides with the left's. */
+  readonly rightRenames: Readonly<Record<string, string>>;
+  readonly operatorName?: string;
+}
+
+export type GroupStateTimeout = 'NoTimeout' | 'ProcessingTimeTimeout' | 'EventTimeTimeout';
+
+export interface GroupStateNode extends Base {
+  readonly k: 'groupState';
+  readonly child: LogicalPlan;
+  readonly keyFn: (row: Row) => unknown;
+  readonly fn: (key: unknown, rows: Row[], state: unknown) => Iterable<Row> | Row;
+  /** mapGroupsWithState: one output per call. */
+  readonly single: boolean;
+  /** The operator's own output mode (flatMapGroupsWithState). */
+  readonly operatorMode: OutputMode;
+  readonly timeout: GroupStateTimeout;
+  readonly operatorName?: string;
+}
+
+export interface UnionNode extends Base {
+  readonly k: 'union';
+  readonly children: readonly LogicalPlan[];
+}
+
+export function children(p: LogicalPlan): readonly LogicalPlan[] {
+  switch (p.k) {
+    case 'source': case 'static': return [];
+    case 'join': return [p.left, p.right];
+    case 'union': return p.children;
+    default: return [p.child];
+  }
+}
+
+export function isStreaming(p: LogicalPlan): boolean {
+  if (p.k === 'source') return true;
+  if (p.k === 'static') return false;
+  return children(p).some(isStreaming);
+}
+
+/** Every node of the tree, children before parents. */
+export function nodes(p: LogicalPlan): LogicalPlan[] {
+  return [...children(p).flatMap(nodes), p];
+}
+
+export function isStateful(p: LogicalPlan): boolean {
+  if (p.k === 'aggregate' || p.k === 'dedup' || p.k === 'groupState') return isStreaming(p);
+  if (p.k === 'join') return isStreaming(p.left) && isStreaming(p.right);
+  return false;
+}

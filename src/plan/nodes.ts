@@ -1,0 +1,131 @@
+// Builders for the simple plan nodes. Each analyses its input at once and throws an
+// AnalysisError naming the problem, as a Spark Dataset method does.
+import type { Row } from '../actors/messages.js';
+import { AnalysisError } from '../errors.js';
+import type { NamedExpr } from '../expr/analyze.js';
+import { bind, bindProjection, findField, projectionSchema } from '../expr/analyze.js';
+import { GENERATOR_NAMES } from '../expr/functions/registry.js';
+import type { Expr } from '../expr/tree.js';
+import { sqlText } from '../expr/tree.js';
+import type { DataType, Field, StructType } from '../expr/types.js';
+import { INTEGER, NULL, fieldOf, structOf, typeToString } from '../expr/types.js';
+import type {
+  DedupNode, FilterNode, GeneratorSpec, LogicalPlan, MapNode, ProjectNode, UnionNode, WatermarkNode,
+} from './logical.js';
+
+export function project(child: LogicalPlan, items: readonly Expr[]): ProjectNode {
+  const genAt = items.findIndex((e) => generatorCall(e) !== null);
+  if (genAt < 0) {
+    const bound = bindProjection(items, child.schema);
+    return { k: 'project', child, items: bound, schema: projectionSchema(bound) };
+  }
+  if (items.findIndex((e, i) => i > genAt && generatorCall(e) !== null) >= 0) {
+    throw new AnalysisError('only one generator (explode) is allowed per select; explode in two steps instead');
+  }
+  const before = bindProjection(items.slice(0, genAt), child.schema);
+  const after = bindProjection(items.slice(genAt + 1), child.schema);
+  const { generator, fields } = bindGenerator(items[genAt]!, child.schema, before.length);
+  const placeholders: NamedExpr[] = fields.map((f) => ({ name: f.name, expr: { k: 'lit', value: null, type: f.type }, nullable: true }));
+  const all = [...before, ...placeholders, ...after];
+  return { k: 'project', child, items: all, generator, schema: projectionSchema(all) };
+}
+
+function generatorCall(e: Expr): { name: string; arg: Expr; aliases: string[] } | null {
+  let aliases: string[] = [];
+  let inner = e;
+  if (inner.k === 'alias') {
+    aliases = [inner.name];
+    inner = inner.child;
+  }
+  if (inner.k === 'call' && GENERATOR_NAMES.has(inner.name.toLowerCase())) {
+    if (inner.args.length !== 1) throw new AnalysisError(`${inner.name}() takes exactly one argument, got ${inner.args.length}`);
+    const extra = inner.options?.['aliases'];
+    if (Array.isArray(extra)) aliases = extra.map(String);
+    return { name: inner.name.toLowerCase(), arg: inner.args[0]!, aliases };
+  }
+  return null;
+}
+
+function bindGenerator(e: Expr, schema: StructType, position: number): { generator: GeneratorSpec; fields: Field[] } {
+  const g = generatorCall(e)!;
+  const input = bind(g.arg, schema);
+  const withPosition = g.name.startsWith('posexplode');
+  const outer = g.name.endsWith('_outer');
+  let types: DataType[];
+  let defaults: string[];
+  if (input.type.kind === 'array') {
+    types = [input.type.element];
+    defaults = ['col'];
+  } else if (input.type.kind === 'map') {
+    types = [input.type.key, input.type.value];
+    defaults = ['key', 'value'];
+  } else if (input.type.kind === 'null') {
+    types = [NULL];
+    defaults = ['col'];
+  } else {
+    throw new AnalysisError(`${g.name}() needs an array or a map, but ${sqlText(g.arg)} is ${typeToString(input.type)}`);
+  }
+  if (withPosition) {
+    types = [INTEGER, ...types];
+    defaults = ['pos', ...defaults];
+  }
+  const names = g.aliases.length === 0 ? defaults
+    : g.aliases.length === types.length ? g.aliases
+    : g.aliases.length === 1 && types.length === 2 && withPosition ? ['pos', g.aliases[0]!]
+    : (() => { throw new AnalysisError(`${g.name}() produces ${types.length} columns but ${g.aliases.length} aliases were given`); })();
+  const fields = names.map((n, i) => fieldOf(n, types[i]!));
+  return { generator: { position, input, outer, names, withPosition }, fields };
+}
+
+export function filter(child: LogicalPlan, condition: Expr): FilterNode {
+  const c = bind(condition, child.schema);
+  if (c.type.kind !== 'boolean' && c.type.kind !== 'null') {
+    throw new AnalysisError(`filter needs a boolean condition, but ${sqlText(condition)} is ${typeToString(c.type)}`);
+  }
+  return { k: 'filter', child, condition: c, schema: child.schema };
+}
+
+export function withWatermark(child: LogicalPlan, column: string, delayMs: number): WatermarkNode {
+  const f = findField(child.schema, column);
+  if (!f) {
+    throw new AnalysisError(`withWatermark: no column '${column}'; the columns are [${child.schema.fields.map((x) => x.name).join(', ')}]`);
+  }
+  if (f.type.kind !== 'timestamp' && !(f.type.kind === 'struct' && f.type.fields.some((x) => x.name === 'end'))) {
+    throw new AnalysisError(
+      `withWatermark('${column}') needs a timestamp column, but '${f.name}' is ${typeToString(f.type)}; convert it first, e.g. withColumn('${f.name}', toTimestamp(col('${f.name}')))`,
+    );
+  }
+  // The delay tags this column only (Spark removes it from other columns).
+  const fields = child.schema.fields.map((x) => x.name === f.name
+    ? fieldOf(x.name, x.type, x.nullable, { ...x.metadata, watermarkDelayMs: delayMs })
+    : x.metadata?.watermarkDelayMs !== undefined ? fieldOf(x.name, x.type, x.nullable) : x);
+  return { k: 'watermark', child, column: f.name, delayMs, schema: structOf(fields) };
+}
+
+export function mapRows(child: LogicalPlan, fn: (row: Row) => Row | Iterable<Row>, schema: StructType | undefined, flat: boolean): MapNode {
+  return { k: 'map', child, fn, flat, schema: schema ?? child.schema };
+}
+
+export function dedup(child: LogicalPlan, columns: readonly string[] | undefined, operatorName?: string): DedupNode {
+  const cols = columns && columns.length ? columns.map((c) => {
+    const f = findField(child.schema, c);
+    if (!f) throw new AnalysisError(`dropDuplicates: no column '${c}'; the columns are [${child.schema.fields.map((x) => x.name).join(', ')}]`);
+    return f;
+  }) : child.schema.fields;
+  const watermarked = cols.find((f) => f.metadata?.watermarkDelayMs !== undefined);
+  return {
+    k: 'dedup', child, columns: cols.map((f) => f.name), schema: child.schema,
+    eventTime: watermarked ? { column: watermarked.name, delayMs: watermarked.metadata!.watermarkDelayMs! } : null,
+    ...(operatorName ? { operatorName } : {}),
+  };
+}
+
+export function union(children: readonly LogicalPlan[]): UnionNode {
+  const first = children[0]!.schema;
+  for (const c of children.slice(1)) {
+    if (c.schema.fields.length !== first.fields.length) {
+      throw new AnalysisError(`union needs the same number of columns on each side: ${first.fields.length} vs ${c.schema.fields.length}`);
+    }
+  }
+  return { k: 'union', children, schema: first };
+}

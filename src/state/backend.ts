@@ -1,0 +1,31 @@
+// Where a checkpoint lives. Everything (metadata, offset and commit logs, source metadata,
+// state deltas and snapshots) is a blob at a slash-separated path; a backend stores blobs.
+// Paths under `state/<op>/<partition>/` belong to one shuffle partition (one Redis hash tag).
+
+export interface BlobWrite {
+  readonly path: string;
+  readonly data: Buffer | string;
+}
+
+export interface CheckpointBackend {
+  /** Where the checkpoint is, as the user wrote it (for messages). */
+  readonly location: string;
+  read(path: string): Promise<Buffer | null>;
+  /** Writes one blob atomically: a reader sees the old blob or the new one, never a part. */
+  write(path: string, data: Buffer | string): Promise<void>;
+  /**
+   * Writes blobs so that the last one is visible only if all earlier ones are: the commit marker
+   * goes last. A backend that can (Redis MULTI/EXEC) writes them in one transaction.
+   */
+  writeAll(writes: readonly BlobWrite[]): Promise<void>;
+  /** Names directly under `dir` (files and sub-directories), unsorted. */
+  list(dir: string): Promise<string[]>;
+  delete(paths: readonly string[]): Promise<void>;
+  /**
+   * Marks the checkpoint as used by one live run; throws CheckpointError naming the other run
+   * when it is already in use. Released by `release`.
+   */
+  acquire(runId: string): Promise<void>;
+  release(runId: string): Promise<void>;
+  close(): Promise<void>;
+}

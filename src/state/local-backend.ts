@@ -1,0 +1,118 @@
+// The embedded default: a checkpoint in a local directory, laid out as Spark's
+// (metadata, offsets/N, commits/N, sources/, state/). Each blob is written to a temporary file
+// and renamed into place, so a crash never leaves a half-written file under its real name.
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { CheckpointError } from '../errors.js';
+import type { BlobWrite, CheckpointBackend } from './backend.js';
+
+const LOCK_FILE = '.lock';
+
+export class LocalDirBackend implements CheckpointBackend {
+  private readonly root: string;
+  private readonly knownDirs = new Set<string>();
+
+  constructor(readonly location: string) {
+    this.root = resolve(location);
+  }
+
+  async read(path: string): Promise<Buffer | null> {
+    try {
+      return await readFile(join(this.root, path));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async write(path: string, data: Buffer | string): Promise<void> {
+    const target = join(this.root, path);
+    await this.ensureDir(dirname(target));
+    const tmp = `${target}.${randomUUID().slice(0, 8)}.tmp`;
+    await writeFile(tmp, data);
+    await rename(tmp, target);
+  }
+
+  async writeAll(writes: readonly BlobWrite[]): Promise<void> {
+    // All but the last in parallel; the last (the commit marker) only once they are in place.
+    const last = writes[writes.length - 1];
+    await Promise.all(writes.slice(0, -1).map((w) => this.write(w.path, w.data)));
+    if (last) await this.write(last.path, last.data);
+  }
+
+  async list(dir: string): Promise<string[]> {
+    try {
+      return (await readdir(join(this.root, dir))).filter((n) => !n.endsWith('.tmp'));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+  }
+
+  async delete(paths: readonly string[]): Promise<void> {
+    await Promise.all(paths.map(async (p) => {
+      try {
+        await unlink(join(this.root, p));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }));
+  }
+
+  async acquire(runId: string): Promise<void> {
+    await this.ensureDir(this.root);
+    const lock = join(this.root, LOCK_FILE);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fh = await open(lock, 'wx');
+        await fh.writeFile(JSON.stringify({ runId, pid: process.pid }));
+        await fh.close();
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const holder = await this.lockHolder(lock);
+        if (holder && holder.runId !== runId && processAlive(holder.pid)) {
+          throw new CheckpointError(
+            `checkpoint ${this.location} is in use by run ${holder.runId} (process ${holder.pid}): ` +
+            'two live runs cannot share a checkpoint; stop the other run or use another checkpointLocation',
+          );
+        }
+        await rm(lock, { force: true }); // left by a process that died
+      }
+    }
+    throw new CheckpointError(`could not lock checkpoint ${this.location}`);
+  }
+
+  async release(runId: string): Promise<void> {
+    const lock = join(this.root, LOCK_FILE);
+    const holder = await this.lockHolder(lock);
+    if (holder?.runId === runId) await rm(lock, { force: true });
+  }
+
+  async close(): Promise<void> {}
+
+  private async lockHolder(lock: string): Promise<{ runId: string; pid: number } | null> {
+    try {
+      return JSON.parse(await readFile(lock, 'utf8')) as { runId: string; pid: number };
+    } catch {
+      return null;
+    }
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.knownDirs.add(dir);
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
