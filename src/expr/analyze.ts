@@ -2,6 +2,7 @@
 // implementations, and Spark's implicit casts made explicit. Errors name the problem and a fix.
 import { AnalysisError } from '../errors.js';
 import type { BoundExpr, CmpOp } from './bound.js';
+import './functions/index.js'; // registers every built-in function
 import { castFunction } from './cast.js';
 import type { BindContext } from './functions/registry.js';
 import { GENERATOR_NAMES, checkArity, isAggregateName, knownFunctionNames, lookupScalar } from './functions/registry.js';

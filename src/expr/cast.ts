@@ -1,4 +1,5 @@
 // CAST semantics (Spark's non-ANSI mode): a value that cannot be converted becomes null.
+import { isDate } from 'node:util/types';
 import { AnalysisError } from '../errors.js';
 import type { DataType } from './types.js';
 import { typeToString } from './types.js';
@@ -151,7 +152,7 @@ export function formatDouble(v: number): string {
 export function valueToString(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'string') return v;
-  if (v instanceof Date) return formatTimestamp(v);
+  if (isDate(v)) return formatTimestamp(v);
   if (Buffer.isBuffer(v)) return `[${[...v].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(' ')}]`;
   if (Array.isArray(v)) return `[${v.map(valueToString).join(', ')}]`;
   if (v instanceof Map) return `{${[...v].map(([k, x]) => `${valueToString(k)} -> ${valueToString(x)}`).join(', ')}}`;

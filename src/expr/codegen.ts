@@ -1,6 +1,7 @@
 // Compiles typed expression trees into JavaScript. The code is built from the tree only:
 // identifiers and string literals are escaped with JSON.stringify, every other value (dates,
 // regexes, function implementations) is passed in a constants table, so user text is never code.
+import { isDate } from 'node:util/types';
 import type { BoundExpr } from './bound.js';
 import { MALFORMED } from './bound.js';
 import { castFunction } from './cast.js';
@@ -222,7 +223,7 @@ export class Codegen {
     let hasNull: string;
     if (allLiteral) {
       const values = e.list.map((x) => (x as { value: unknown }).value);
-      const set = new Set(values.filter((x) => x !== null).map((x) => (x instanceof Date ? x.getTime() : x)));
+      const set = new Set(values.filter((x) => x !== null).map((x) => (isDate(x) ? x.getTime() : x)));
       found = `${this.constant(set)}.has(${key(c)})`;
       hasNull = values.includes(null) ? 'true' : 'false';
     } else {
@@ -317,7 +318,7 @@ export function addMonths(d: Date, months: number): Date {
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a == null || b == null) return false;
-  if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+  if (isDate(a) && isDate(b)) return a.getTime() === b.getTime();
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   if (typeof a === 'object' && typeof b === 'object') {
@@ -333,7 +334,7 @@ export function compareValues(a: unknown, b: unknown): number {
   if (a === b) return 0;
   if (a == null) return -1;
   if (b == null) return 1;
-  if (a instanceof Date && b instanceof Date) return a.getTime() - b.getTime();
+  if (isDate(a) && isDate(b)) return a.getTime() - b.getTime();
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === 'boolean' && typeof b === 'boolean') return Number(a) - Number(b);

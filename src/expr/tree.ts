@@ -1,5 +1,6 @@
 // Unresolved expression trees: what `col`, `lit`, the functions and the SQL parser build.
 // Names are resolved and types assigned by `analyze.ts`; code is generated from the typed tree.
+import { isDate } from 'node:util/types';
 import type { DataType } from './types.js';
 
 export type BinaryOp =
@@ -90,7 +91,7 @@ export function autoName(e: Expr): string {
   switch (e.k) {
     case 'col': return e.path[e.path.length - 1]!;
     case 'alias': return e.name;
-    case 'lit': return e.value === null ? 'NULL' : e.value instanceof Date ? e.value.toISOString() : String(e.value);
+    case 'lit': return e.value === null ? 'NULL' : isDate(e.value) ? e.value.toISOString() : String(e.value);
     case 'field': return e.name;
     default: return sqlText(e);
   }
@@ -104,7 +105,7 @@ export function sqlText(e: Expr): string {
     case 'lit':
       if (e.value === null) return 'NULL';
       if (typeof e.value === 'string') return `'${e.value.replace(/'/g, "\\'")}'`;
-      if (e.value instanceof Date) return `TIMESTAMP '${e.value.toISOString()}'`;
+      if (isDate(e.value)) return `TIMESTAMP '${e.value.toISOString()}'`;
       return String(e.value);
     case 'interval': return e.months ? `INTERVAL ${e.months} MONTHS ${e.ms} MILLISECONDS` : `INTERVAL ${e.ms} MILLISECONDS`;
     case 'alias': return `${sqlText(e.child)} AS ${e.name}`;

@@ -79,7 +79,7 @@ function extractAggregates(e: Expr, input: StructType, calls: AggregateCall[]): 
     const bound: BoundExpr[] = args.map((a) => bind(a, input));
     const fn = def.bind(bound, node.distinct ?? false, node.options);
     const slot = `__agg${calls.length}`;
-    calls.push({ fn, args: bound, slot });
+    calls.push({ fn, args: bound, slot, distinct: node.distinct ?? false });
     return { k: 'col', path: [slot] };
   });
 }

@@ -100,6 +100,8 @@ export interface SessionWindowSpec {
 export interface AggregateCall {
   readonly fn: BoundAggregate;
   readonly args: readonly BoundExpr[];
+  /** count(DISTINCT x) and the like: refused on streams, allowed on static frames. */
+  readonly distinct: boolean;
   /** The column name used for this aggregate in the intermediate row. */
   readonly slot: string;
 }

@@ -17,6 +17,8 @@ export interface KeyValueStore<V> extends ReadOnlyKeyValueStore<V> {
   /** Stores `value` under `key`; values may be mutated afterwards only if put again. */
   put(key: string, value: V): void;
   delete(key: string): void;
+  /** Keys put or deleted since the last barrier (tracked by the store, not the operator). */
+  changedKeys(): IterableIterator<string>;
 }
 
 /** The keys one epoch changed, grouped by shuffle partition; `undefined` marks a deletion. */
@@ -71,6 +73,10 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
 
   entries(): IterableIterator<[string, V]> {
     return this.map.entries();
+  }
+
+  changedKeys(): IterableIterator<string> {
+    return this.changed.values();
   }
 
   *partitionEntries(partition: number): IterableIterator<[string, V]> {

@@ -1,2 +1,3 @@
-// Placeholder replaced below once services are wired.
-module.exports = async () => {};
+module.exports = async () => {
+  require('./services.cjs').stop();
+};

@@ -1,0 +1,170 @@
+// DataFrame: an immutable logical-plan builder with Spark's methods. Streaming frames run
+// through writeStream; static frames run with collect() / show().
+import type { Row } from '../actors/messages.js';
+import { AnalysisError } from '../errors.js';
+import { formatRows } from '../connectors/console/format-table.js';
+import { parseExpression, parseSelectItem } from '../expr/parser.js';
+import { parseDuration } from '../expr/interval.js';
+import type { Expr } from '../expr/tree.js';
+import type { StructType } from '../expr/types.js';
+import { treeString } from '../expr/types.js';
+import type { LogicalPlan } from '../plan/logical.js';
+import { isStreaming } from '../plan/logical.js';
+import { dedup, filter, mapRows, project, union, withWatermark } from '../plan/nodes.js';
+import { executeBatch } from '../query/batch-execution.js';
+import type { ColumnLike } from './column.js';
+import { Column, toColumnExpr } from './column.js';
+import { GroupedData } from './grouped-data.js';
+import type { SessionContext } from './session-context.js';
+import { DataStreamWriter } from './writer.js';
+
+export class DataFrame<R extends Row = Row> {
+  constructor(readonly session: SessionContext, readonly plan: LogicalPlan) {}
+
+  get schema(): StructType {
+    return this.plan.schema;
+  }
+
+  get columns(): string[] {
+    return this.plan.schema.fields.map((f) => f.name);
+  }
+
+  /** Whether this frame reads a stream (and must be run with writeStream.start()). */
+  get isStreaming(): boolean {
+    return isStreaming(this.plan);
+  }
+
+  printSchema(): void {
+    process.stdout.write(`${treeString(this.schema)}\n`);
+  }
+
+  select(...cols: ColumnLike[]): DataFrame {
+    return this.with(project(this.plan, cols.map(toColumnExpr)));
+  }
+
+  /** select with SQL expressions: `selectExpr('a + 1 as b', 'upper(name)')`. */
+  selectExpr(...sql: string[]): DataFrame {
+    return this.with(project(this.plan, sql.map(parseSelectItem)));
+  }
+
+  /** Adds a column, or replaces the column of that name in place. */
+  withColumn(name: string, column: Column): DataFrame {
+    const exists = this.columns.includes(name);
+    const items: Expr[] = this.columns.map((c) => (c === name ? column.alias(name).expr : colExpr(c)));
+    if (!exists) items.push(column.alias(name).expr);
+    return this.with(project(this.plan, items));
+  }
+
+  /** Renames a column; a missing column is not an error (as in Spark). */
+  withColumnRenamed(existing: string, renamed: string): DataFrame {
+    if (!this.columns.includes(existing)) return this as DataFrame;
+    return this.with(project(this.plan, this.columns.map((c) => (c === existing ? { k: 'alias', child: colExpr(c), name: renamed } : colExpr(c)))));
+  }
+
+  /** Drops columns; names that do not exist are ignored (as in Spark). */
+  drop(...names: string[]): DataFrame {
+    const gone = new Set(names);
+    return this.with(project(this.plan, this.columns.filter((c) => !gone.has(c)).map(colExpr)));
+  }
+
+  /** Keeps rows where the condition is true: a Column or a SQL string. */
+  filter(condition: Column | string): DataFrame<R> {
+    return this.with(filter(this.plan, typeof condition === 'string' ? parseExpression(condition) : condition.expr));
+  }
+
+  where(condition: Column | string): DataFrame<R> {
+    return this.filter(condition);
+  }
+
+  /** One output row per input row, by a function; give the output schema when it differs. */
+  map<T extends Row = Row>(fn: (row: R) => T, schema?: StructType): DataFrame<T> {
+    return this.with(mapRows(this.plan, fn as (r: Row) => Row, schema, false));
+  }
+
+  /** Any number of output rows per input row. */
+  flatMap<T extends Row = Row>(fn: (row: R) => Iterable<T>, schema?: StructType): DataFrame<T> {
+    return this.with(mapRows(this.plan, fn as (r: Row) => Iterable<Row>, schema, true));
+  }
+
+  groupBy(...cols: ColumnLike[]): GroupedData {
+    return new GroupedData(this.session, this.plan, cols.map(toColumnExpr));
+  }
+
+  /** A global aggregation (no grouping columns). */
+  agg(...cols: Column[]): DataFrame {
+    return this.groupBy().agg(...cols);
+  }
+
+  /** Declares `column` as the event time, with rows up to `delay` late still accepted. */
+  withWatermark(column: string, delay: string): DataFrame<R> {
+    return this.with(withWatermark(this.plan, column, parseDuration(delay, 'watermark delay')));
+  }
+
+  /** Drops rows seen before (on the given columns); bounded by the watermark when one of them has one. */
+  dropDuplicates(columns?: string[]): DataFrame<R> {
+    return this.with(dedup(this.plan, columns));
+  }
+
+  dropDuplicatesWithinWatermark(columns?: string[]): DataFrame<R> {
+    return this.dropDuplicates(columns);
+  }
+
+  union(other: DataFrame<R>): DataFrame<R> {
+    return this.with(union([this.plan, other.plan]));
+  }
+
+  unionAll(other: DataFrame<R>): DataFrame<R> {
+    return this.union(other);
+  }
+
+  /**
+   * Names the stateful operator at the top of this frame, so its state is found by that name
+   * whatever else changes in the query.
+   */
+  named(name: string): DataFrame<R> {
+    const p = this.plan;
+    if (p.k !== 'aggregate' && p.k !== 'dedup' && p.k !== 'join' && p.k !== 'groupState') {
+      throw new AnalysisError(`named('${name}') must directly follow a stateful operation (agg, dropDuplicates, join, flatMapGroupsWithState)`);
+    }
+    return this.with({ ...p, operatorName: name } as LogicalPlan);
+  }
+
+  get writeStream(): DataStreamWriter {
+    if (!this.isStreaming) {
+      throw new AnalysisError("'writeStream' can be called only on streaming Dataset/DataFrame: read with spark.readStream");
+    }
+    return new DataStreamWriter(this.session, this.plan);
+  }
+
+  /** All rows of a static frame. */
+  async collect(): Promise<R[]> {
+    return (await executeBatch(this.plan)) as R[];
+  }
+
+  async count(): Promise<number> {
+    return (await executeBatch(this.plan)).length;
+  }
+
+  async first(): Promise<R | null> {
+    return ((await executeBatch(this.plan))[0] as R | undefined) ?? null;
+  }
+
+  /** Prints the first `n` rows as Spark's show() does. */
+  async show(n = 20, truncate = true): Promise<void> {
+    const rows = await executeBatch(this.plan);
+    process.stdout.write(formatRows(this.columns, rows.slice(0, n), truncate ? 20 : 0));
+  }
+
+  /** The logical plan, for debugging. */
+  explain(): string {
+    return JSON.stringify(this.plan, (k, v: unknown) => (k === 'child' || k === 'left' || k === 'right' || typeof v !== 'function' ? v : '[fn]'), 2);
+  }
+
+  protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {
+    return new DataFrame<T>(this.session, plan);
+  }
+}
+
+function colExpr(name: string): Expr {
+  return { k: 'col', path: [name] };
+}

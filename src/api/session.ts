@@ -1,0 +1,159 @@
+// Session: the entry point, as SparkSession. Holds the configuration, the query manager
+// (`streams`), memory-sink tables, and makes readers and static DataFrames.
+import { isDate } from 'node:util/types';
+import type { Row } from '../actors/messages.js';
+import type { MemoryTable } from '../connectors/contract.js';
+import '../connectors/index.js';
+import '../expr/functions/index.js';
+import { AnalysisError } from '../errors.js';
+import type { DataType, Field, StructType } from '../expr/types.js';
+import { BINARY, BOOLEAN, DOUBLE, LONG, NULL, STRING, TIMESTAMP, arrayOf, fieldOf, structOf } from '../expr/types.js';
+import type { QueryClock } from '../query/clock.js';
+import { systemClock } from '../query/clock.js';
+import { StreamingQueryManager } from '../query/manager.js';
+import { DataFrame } from './dataframe.js';
+import { DataFrameReader, DataStreamReader } from './reader.js';
+import type { SessionContext } from './session-context.js';
+
+export type ConfValue = string | number | boolean;
+
+/** session.conf: get and set settings at run time. */
+export class RuntimeConfig {
+  constructor(private readonly values: Map<string, string>) {}
+
+  get(key: string, fallback?: string): string | undefined {
+    return this.values.get(key) ?? fallback;
+  }
+
+  set(key: string, value: ConfValue): void {
+    this.values.set(key, String(value));
+  }
+
+  unset(key: string): void {
+    this.values.delete(key);
+  }
+
+  getAll(): Record<string, string> {
+    return Object.fromEntries(this.values);
+  }
+}
+
+export class SessionBuilder {
+  private name = 'spate';
+  private readonly settings = new Map<string, string>();
+  private clockValue: QueryClock | null = null;
+
+  appName(name: string): this {
+    this.name = name;
+    return this;
+  }
+
+  /** Accepted for Spark compatibility; spate runs in this process. */
+  master(_url: string): this {
+    return this;
+  }
+
+  config(key: string, value: ConfValue): this {
+    this.settings.set(key, String(value));
+    return this;
+  }
+
+  /** The clock queries run on; tests pass a simulated clock. */
+  clock(clock: QueryClock): this {
+    this.clockValue = clock;
+    return this;
+  }
+
+  /** The active session, with this builder's settings applied; or a new one. */
+  getOrCreate(): Session {
+    const existing = Session.getActiveSession();
+    if (existing) {
+      for (const [k, v] of this.settings) existing.conf.set(k, v);
+      return existing;
+    }
+    return this.create();
+  }
+
+  /** Always a new session (and it becomes the active one). */
+  create(): Session {
+    const s = new Session(this.name, new Map(this.settings), this.clockValue ?? systemClock);
+    Session.setActive(s);
+    return s;
+  }
+}
+
+export class Session implements SessionContext {
+  private static active: Session | null = null;
+  readonly streams = new StreamingQueryManager();
+  readonly tables = new Map<string, MemoryTable>();
+  readonly conf: RuntimeConfig;
+
+  constructor(readonly appName: string, readonly confValues: Map<string, string>, readonly clock: QueryClock) {
+    this.conf = new RuntimeConfig(confValues);
+  }
+
+  static builder(): SessionBuilder {
+    return new SessionBuilder();
+  }
+
+  static getActiveSession(): Session | null {
+    return Session.active;
+  }
+
+  static setActive(s: Session | null): void {
+    Session.active = s;
+  }
+
+  /** Reads a stream: format(...).option(...).load(). */
+  get readStream(): DataStreamReader {
+    return new DataStreamReader(this);
+  }
+
+  /** Reads static data: format(...).schema(...).load(path). */
+  get read(): DataFrameReader {
+    return new DataFrameReader(this);
+  }
+
+  /** A static DataFrame over rows; the schema is inferred from the first row when not given. */
+  createDataFrame<R extends Row>(rows: readonly R[], schema?: StructType<R> | StructType): DataFrame<R> {
+    const s = schema ?? inferSchema(rows);
+    const names = s.fields.map((f) => f.name);
+    const normalised = rows.map((r) => Object.fromEntries(names.map((n) => [n, r[n] ?? null])));
+    return new DataFrame<R>(this, { k: 'static', description: 'createDataFrame', schema: s, load: () => normalised });
+  }
+
+  /** A memory-sink table as a static DataFrame (read afresh each time it is evaluated). */
+  table(name: string): DataFrame {
+    const t = this.tables.get(name);
+    if (!t) {
+      throw new AnalysisError(`Table or view not found: ${name}. Memory tables exist once a query with format('memory') and queryName('${name}') has started`);
+    }
+    return new DataFrame(this, { k: 'static', description: `table ${name}`, schema: t.schema, load: () => [...t.rows] });
+  }
+
+  /** Stops every active query of this session. */
+  async stop(): Promise<void> {
+    await Promise.all(this.streams.active.map((q) => q.stop()));
+    if (Session.active === this) Session.active = null;
+  }
+}
+
+/** Spark-like inference from JavaScript values: integers are long, other numbers double. */
+export function inferSchema(rows: readonly Row[]): StructType {
+  const first = rows[0];
+  if (!first) throw new AnalysisError('cannot infer a schema from no rows: pass a schema to createDataFrame');
+  const fields: Field[] = Object.keys(first).map((k) => fieldOf(k, inferType(rows.map((r) => r[k]).find((v) => v !== null && v !== undefined))));
+  return structOf(fields);
+}
+
+function inferType(v: unknown): DataType {
+  if (v === undefined || v === null) return NULL;
+  if (typeof v === 'string') return STRING;
+  if (typeof v === 'number') return Number.isInteger(v) ? LONG : DOUBLE;
+  if (typeof v === 'boolean') return BOOLEAN;
+  if (isDate(v)) return TIMESTAMP;
+  if (Buffer.isBuffer(v)) return BINARY;
+  if (Array.isArray(v)) return arrayOf(inferType(v.find((x) => x !== null && x !== undefined)));
+  if (typeof v === 'object') return structOf(Object.entries(v as object).map(([k, x]) => fieldOf(k, inferType(x))));
+  throw new AnalysisError(`cannot infer a type for ${typeof v} value; pass a schema to createDataFrame`);
+}

@@ -1,0 +1,47 @@
+// The console sink: Spark's `Batch: N` banner and table for every epoch (numRows, truncate).
+import type { Row } from '../../actors/messages.js';
+import type { EpochWriter } from '../../actors/sink-actor.js';
+import type { OutputMode } from '../../plan/logical.js';
+import { formatRows } from './format-table.js';
+import type { SinkContext, SinkOptions, StreamSink } from '../contract.js';
+import { booleanOption, numberOption, registerSink } from '../contract.js';
+
+const BANNER = '-------------------------------------------';
+
+class ConsoleSink implements StreamSink {
+  readonly description = 'ConsoleSink';
+  readonly supportedModes: readonly OutputMode[] = ['append', 'update', 'complete'];
+  readonly guarantee = 'none' as const;
+  readonly needsCheckpointLocation = false;
+  readonly supportsContinuous = true;
+  private columns: string[] = [];
+
+  constructor(private readonly numRows: number, private readonly truncate: boolean) {}
+
+  async open(ctx: SinkContext): Promise<void> {
+    this.columns = ctx.schema.fields.map((f) => f.name);
+  }
+
+  beginEpoch(epoch: number): EpochWriter {
+    const rows: Row[] = [];
+    return {
+      write: (chunk) => { for (const r of chunk) if (rows.length <= this.numRows) rows.push(r); },
+      commit: () => {
+        const shown = rows.slice(0, this.numRows);
+        const more = rows.length > this.numRows ? `only showing top ${this.numRows} rows\n` : '';
+        process.stdout.write(`${BANNER}\nBatch: ${epoch}\n${BANNER}\n${formatRows(this.columns, shown, this.truncate ? 20 : 0)}${more}\n`);
+      },
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+registerSink('console', {
+  create(opts: SinkOptions): StreamSink {
+    return new ConsoleSink(
+      numberOption(opts.options, 'numRows', 20, (n) => Number.isInteger(n) && n > 0),
+      booleanOption(opts.options, 'truncate', true),
+    );
+  },
+});

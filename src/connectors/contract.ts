@@ -1,0 +1,178 @@
+// What a connector implements. A source exposes offsets and reads the rows between two of them
+// (Spark's DSv2 micro-batch stream); a sink writes each epoch and commits it idempotently.
+// Providers are looked up by format name.
+import type { Row } from '../actors/messages.js';
+import type { EpochSink } from '../actors/sink-actor.js';
+import { AnalysisError } from '../errors.js';
+import type { StructType } from '../expr/types.js';
+import type { OutputMode } from '../plan/logical.js';
+import type { CheckpointBackend } from '../state/backend.js';
+
+/** A JSON-serialisable position in a source, stored in the offset log. */
+export type Offset = unknown;
+
+export interface Clock {
+  now(): number;
+}
+
+/** What a source may use while the query runs. */
+export interface SourceContext {
+  readonly queryId: string;
+  readonly runId: string;
+  /** The checkpoint; this source's private metadata goes under `metadataPath`. */
+  readonly checkpoint: CheckpointBackend;
+  readonly metadataPath: string;
+  readonly clock: Clock;
+  /** Tells the trigger loop that data arrived, so an idle query plans a batch without waiting. */
+  wake(): void;
+  /** Counts records dropped as malformed (DROPMALFORMED); reported in progress. */
+  countMalformed(n: number): void;
+}
+
+export interface StreamSource {
+  readonly schema: StructType;
+  /** How progress and messages name this source, e.g. `KafkaV2[Subscribe[invoices]]`. */
+  readonly description: string;
+  open(ctx: SourceContext): Promise<void>;
+  /** The position before the first row a brand-new query reads. */
+  initialOffset(): Promise<Offset>;
+  /**
+   * How far the next batch may read, starting after `start`: bounded by the source's read limits
+   * (maxFilesPerTrigger, maxOffsetsPerTrigger) unless `limits` is 'all' (Trigger.Once).
+   */
+  latestOffset(start: Offset, limits: 'default' | 'all'): Promise<Offset>;
+  /** The rows after `start` up to and including `end`; a replay of the same range gives the same rows. */
+  read(start: Offset, end: Offset): AsyncIterable<Row[]> | Iterable<Row[]>;
+  /** Data up to `end` is committed: the source may release or clean it up. */
+  commit(end: Offset): Promise<void>;
+  close(): Promise<void>;
+  /** AvailableNow: fix the end this run will read up to. */
+  prepareForAvailableNow?(): Promise<void>;
+  /** Work recorded at prepareForAvailableNow and done so far (files, offsets), for a progress bar. */
+  availableNowProgress?(): { done: number; total: number; unit: string } | null;
+  /** Whether this source can run under Trigger.Continuous. */
+  readonly supportsContinuous?: boolean;
+  /** Whether a replay reads the same rows (socket: no). */
+  readonly replayable?: boolean;
+}
+
+export interface SinkContext {
+  readonly queryId: string;
+  readonly queryName: string | null;
+  readonly outputMode: OutputMode;
+  readonly schema: StructType;
+  readonly checkpoint: CheckpointBackend;
+}
+
+export type DeliveryGuarantee = 'exactly-once' | 'at-least-once' | 'none';
+
+export interface StreamSink extends EpochSink {
+  readonly description: string;
+  /** The output modes this sink accepts; start() refuses others. */
+  readonly supportedModes: readonly OutputMode[];
+  /** The end-to-end guarantee, stated when the query starts. */
+  readonly guarantee: DeliveryGuarantee;
+  /** Whether the sink needs a durable checkpointLocation (file, kafka) or can use a temporary one. */
+  readonly needsCheckpointLocation: boolean;
+  /** Whether the sink works under Trigger.Continuous. */
+  readonly supportsContinuous?: boolean;
+  open(ctx: SinkContext): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What `readStream.format(f)...load(path)` collected. */
+export interface SourceOptions {
+  readonly format: string;
+  /** Keys lowercased; read with stringOption / numberOption / booleanOption. */
+  readonly options: Readonly<Record<string, string>>;
+  readonly path?: string;
+  readonly userSchema?: StructType;
+  readonly instance?: unknown;
+}
+
+export interface SourceProvider {
+  /** The source's schema, known at load() so the DataFrame can be analysed. */
+  schema(opts: SourceOptions): StructType;
+  create(opts: SourceOptions): StreamSource;
+  /** A static read of the same data (spark.read), evaluated afresh on every call. */
+  readStatic?(opts: SourceOptions): Promise<Row[]>;
+}
+
+/** Tables written by the memory sink, read with spark.table(name). */
+export interface MemoryTable {
+  rows: Row[];
+  /** The newest epoch committed into the table (a replayed epoch is skipped). */
+  lastEpoch: number;
+  readonly schema: StructType;
+}
+
+/** Session-wide things a sink may use. */
+export interface SinkServices {
+  readonly tables: Map<string, MemoryTable>;
+}
+
+/** What `writeStream.format(f)...start(path)` collected. */
+export interface SinkOptions {
+  readonly format: string;
+  /** Keys lowercased; read with stringOption / numberOption / booleanOption. */
+  readonly options: Readonly<Record<string, string>>;
+  readonly path?: string;
+  readonly queryName: string | null;
+  /** foreachBatch / foreach callbacks, or a custom sink object. */
+  readonly instance?: unknown;
+  readonly services: SinkServices;
+}
+
+export interface SinkProvider {
+  create(opts: SinkOptions): StreamSink;
+}
+
+const sourceProviders = new Map<string, SourceProvider>();
+const sinkProviders = new Map<string, SinkProvider>();
+
+export function registerSource(format: string, p: SourceProvider): void {
+  sourceProviders.set(format.toLowerCase(), p);
+}
+export function registerSink(format: string, p: SinkProvider): void {
+  sinkProviders.set(format.toLowerCase(), p);
+}
+
+export function sourceProvider(format: string): SourceProvider {
+  const p = sourceProviders.get(format.toLowerCase());
+  if (!p) {
+    throw new AnalysisError(`unknown source format '${format}': available formats are ${[...sourceProviders.keys()].sort().join(', ')}`);
+  }
+  return p;
+}
+
+export function sinkProvider(format: string): SinkProvider {
+  const p = sinkProviders.get(format.toLowerCase());
+  if (!p) {
+    throw new AnalysisError(`unknown sink format '${format}': available formats are ${[...sinkProviders.keys()].sort().join(', ')}`);
+  }
+  return p;
+}
+
+/** Options are case-insensitive, as Spark's: keys are stored lowercased; read them through these. */
+export function stringOption(options: Readonly<Record<string, string>>, name: string): string | undefined {
+  return options[name.toLowerCase()];
+}
+
+/** Reads a numeric option, with a clear message for a bad value. */
+export function numberOption(options: Readonly<Record<string, string>>, name: string, fallback: number, check?: (n: number) => boolean): number {
+  const raw = stringOption(options, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || (check && !check(n))) {
+    throw new AnalysisError(`option ${name} must be a valid number${check ? ' in range' : ''}, got '${raw}'`);
+  }
+  return n;
+}
+
+export function booleanOption(options: Readonly<Record<string, string>>, name: string, fallback: boolean): boolean {
+  const raw = stringOption(options, name);
+  if (raw === undefined) return fallback;
+  if (/^true$/i.test(raw)) return true;
+  if (/^false$/i.test(raw)) return false;
+  throw new AnalysisError(`option ${name} must be true or false, got '${raw}'`);
+}

@@ -1,0 +1,53 @@
+// foreach: Spark's ForeachWriter per epoch: open(partitionId, epochId) → process(row) for
+// each row if open returned true → close(error), called whenever open returned normally.
+import type { Row } from '../../actors/messages.js';
+import type { EpochWriter } from '../../actors/sink-actor.js';
+import { AnalysisError } from '../../errors.js';
+import type { OutputMode } from '../../plan/logical.js';
+import type { SinkOptions, StreamSink } from '../contract.js';
+import { registerSink } from '../contract.js';
+
+export interface ForeachWriter<R extends Row = Row> {
+  open?(partitionId: number, epochId: number): boolean | Promise<boolean>;
+  process(row: R): void | Promise<void>;
+  close?(error: unknown): void | Promise<void>;
+}
+
+class ForeachSink implements StreamSink {
+  readonly description = 'ForeachSink';
+  readonly supportedModes: readonly OutputMode[] = ['append', 'update', 'complete'];
+  readonly guarantee = 'at-least-once' as const;
+  readonly needsCheckpointLocation = false;
+  readonly supportsContinuous = true;
+
+  constructor(private readonly writer: ForeachWriter) {}
+
+  async open(): Promise<void> {}
+
+  async beginEpoch(epoch: number): Promise<EpochWriter> {
+    const w = this.writer;
+    const accepted = w.open ? await w.open(0, epoch) : true;
+    return {
+      write: async (rows) => {
+        if (!accepted) return;
+        try {
+          for (const r of rows) await w.process(r);
+        } catch (e) {
+          await w.close?.(e);
+          throw e;
+        }
+      },
+      commit: async () => { await w.close?.(null); },
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+registerSink('foreach', {
+  create(opts: SinkOptions): StreamSink {
+    const w = opts.instance as ForeachWriter | undefined;
+    if (!w || typeof w.process !== 'function') throw new AnalysisError('foreach needs a writer with process(row) (and optional open, close) or a function');
+    return new ForeachSink(w);
+  },
+});

@@ -1,0 +1,8 @@
+// Registers every built-in connector (each module registers itself on import).
+import './memory/memory-source.js';
+import './memory/memory-sink.js';
+import './console/console-sink.js';
+import './foreach/foreach-batch-sink.js';
+import './foreach/foreach-sink.js';
+import './socket/socket-source.js';
+import './rate/rate-source.js';

@@ -1,0 +1,93 @@
+// The memory source behind MemoryStream: rows appended by the test or application, offsets
+// are row counts, and any range can be read again (replayable). Like Spark's MemoryStream it
+// keeps every row it was given, so several queries may read it; it is meant for tests.
+import type { Row } from '../../actors/messages.js';
+import { AnalysisError } from '../../errors.js';
+import type { StructType } from '../../expr/types.js';
+import type { Offset, SourceContext, SourceOptions, SourceProvider, StreamSource } from '../contract.js';
+import { registerSource } from '../contract.js';
+
+/** The rows of one MemoryStream, shared by every query reading it. */
+export class MemoryStreamData {
+  private readonly rows: Row[] = [];
+  private readonly listeners = new Set<() => void>();
+
+  constructor(readonly schema: StructType, readonly name: string) {}
+
+  get latestOffset(): number {
+    return this.rows.length;
+  }
+
+  append(rows: readonly Row[]): number {
+    const names = this.schema.fields.map((f) => f.name);
+    for (const r of rows) {
+      // Every row gets the schema's fields in the schema's order: missing fields are null.
+      const normalised: Row = {};
+      for (const n of names) normalised[n] = r[n] ?? null;
+      this.rows.push(normalised);
+    }
+    for (const l of this.listeners) l();
+    return this.latestOffset;
+  }
+
+  slice(start: number, end: number): Row[] {
+    return this.rows.slice(start, end);
+  }
+
+  onData(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+class MemorySource implements StreamSource {
+  readonly replayable = true;
+  readonly supportsContinuous = true;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly data: MemoryStreamData) {}
+
+  get schema(): StructType {
+    return this.data.schema;
+  }
+
+  get description(): string {
+    return `MemoryStream[${this.data.name}]`;
+  }
+
+  async open(ctx: SourceContext): Promise<void> {
+    this.unsubscribe = this.data.onData(() => ctx.wake());
+  }
+
+  async initialOffset(): Promise<Offset> {
+    return 0;
+  }
+
+  async latestOffset(): Promise<Offset> {
+    return this.data.latestOffset;
+  }
+
+  *read(start: Offset, end: Offset): Iterable<Row[]> {
+    yield this.data.slice(start as number, end as number);
+  }
+
+  async commit(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+  }
+}
+
+function dataOf(opts: SourceOptions): MemoryStreamData {
+  if (!(opts.instance instanceof MemoryStreamData)) {
+    throw new AnalysisError('the memory source is read through a MemoryStream: new MemoryStream(spark, schema).toDF()');
+  }
+  return opts.instance;
+}
+
+export const memorySourceProvider: SourceProvider = {
+  schema: (opts) => dataOf(opts).schema,
+  create: (opts) => new MemorySource(dataOf(opts)),
+};
+
+registerSource('memory', memorySourceProvider);

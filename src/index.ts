@@ -1,0 +1,35 @@
+// spate: Spark Structured Streaming's semantics for TypeScript and Node.js.
+// The public API; this file only re-exports.
+export { Session, SessionBuilder, RuntimeConfig } from './api/session.js';
+export { DataFrame } from './api/dataframe.js';
+export { GroupedData } from './api/grouped-data.js';
+export { Column } from './api/column.js';
+export type { ColumnLike } from './api/column.js';
+export { DataStreamReader, DataFrameReader } from './api/reader.js';
+export { DataStreamWriter } from './api/writer.js';
+export type { ForeachBatchFunction } from './api/writer.js';
+export { MemoryStream } from './api/memory-stream.js';
+export * from './api/functions.js';
+export * as types from './api/types.js';
+export type { Row } from './actors/messages.js';
+export type { ForeachWriter } from './connectors/foreach/foreach-sink.js';
+export type { RestartPolicy } from './actors/restart-policy.js';
+export { Trigger } from './query/trigger.js';
+export type { TriggerMode } from './query/trigger.js';
+export { StreamingQuery } from './query/streaming-query.js';
+export { StreamingQueryManager } from './query/manager.js';
+export type {
+  StreamingQueryListener, QueryStartedEvent, QueryProgressEvent, QueryIdleEvent, QueryTerminatedEvent,
+} from './query/manager.js';
+export type {
+  StreamingQueryProgress, StreamingQueryStatus, StateOperatorProgress, SourceProgress, SinkProgress,
+} from './query/progress.js';
+export type { QueryClock } from './query/clock.js';
+export type { OutputMode } from './plan/logical.js';
+export {
+  SpateError, AnalysisError, ParseError, CheckpointError, MalformedRecordError, ConnectorError, TimeoutError, StreamingQueryError,
+} from './errors.js';
+export type {
+  StreamSource, StreamSink, SourceProvider, SinkProvider, SourceContext, SinkContext, Offset,
+} from './connectors/contract.js';
+export { registerSource, registerSink } from './connectors/contract.js';

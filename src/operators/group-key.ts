@@ -1,0 +1,32 @@
+// Grouping keys as state-store keys. A string key is itself (the common case, and the fast
+// one); any other value, or several values, are encoded as tagged JSON. Raw strings never
+// start with the tag characters, so the encodings cannot collide.
+import { isDate } from 'node:util/types';
+
+const NULL_KEY = '\u0000';
+const ENCODED = '\u0001';
+
+/** The store key of a single grouping value. */
+export function singleKey(v: unknown): string {
+  if (typeof v === 'string') return v.length > 0 && v.charCodeAt(0) < 3 ? ENCODED + JSON.stringify(v) : v;
+  if (v === null || v === undefined) return NULL_KEY;
+  return ENCODED + JSON.stringify(canonical(v));
+}
+
+/** The store key of several grouping values. */
+export function compositeKey(values: readonly unknown[]): string {
+  return ENCODED + JSON.stringify(values.map(canonical));
+}
+
+function canonical(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (isDate(v)) return { $t: v.getTime() };
+  if (Buffer.isBuffer(v)) return { $b: v.toString('base64') };
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v !== null && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) o[k] = canonical(x);
+    return o;
+  }
+  return v;
+}

@@ -1,0 +1,150 @@
+// Physical planning: the logical tree becomes a graph of actors. Runs of stateless operators
+// fuse into one chain actor; each stateful operator is an actor with its own stores; every
+// source is an actor the driver feeds epoch by epoch; one sink actor ends the graph.
+import type { Actor } from '../actors/actor.js';
+import { OperatorActor } from '../actors/operator-actor.js';
+import type { OperatorLogic } from '../actors/operator.js';
+import type { EpochCommitted } from '../actors/sink-actor.js';
+import { SinkActor } from '../actors/sink-actor.js';
+import { SourceActor } from '../actors/source-actor.js';
+import type { Supervisor } from '../actors/supervisor.js';
+import type { StreamSink, StreamSource } from '../connectors/contract.js';
+import type { ChainCounters, StatelessStep } from '../operators/stateless-chain.js';
+import { EventTimeStats, statelessChain } from '../operators/stateless-chain.js';
+import { OperatorState } from '../state/operator-state.js';
+import type { StateRepository } from '../state/state-repository.js';
+import type { LogicalPlan, OutputMode, SourceNode } from './logical.js';
+import { isStateful, isStreaming, nodes } from './logical.js';
+import type { StatefulOperatorFactory } from './stateful-operators.js';
+
+export interface PlannedSource {
+  readonly index: number;
+  readonly node: SourceNode;
+  readonly source: StreamSource;
+  readonly actor: SourceActor;
+}
+
+export interface PlannedOperator {
+  /** The stable id state is stored under. */
+  readonly id: string;
+  readonly actor: OperatorActor;
+  readonly logic: OperatorLogic;
+  readonly state: OperatorState;
+}
+
+export interface ExecutionGraph {
+  readonly sources: readonly PlannedSource[];
+  readonly stateful: readonly PlannedOperator[];
+  readonly eventTime: readonly EventTimeStats[];
+  readonly sink: SinkActor;
+  readonly counters: ChainCounters;
+}
+
+export interface PhysicalPlanInput {
+  readonly plan: LogicalPlan;
+  readonly outputMode: OutputMode;
+  readonly sink: StreamSink;
+  readonly supervisor: Supervisor;
+  readonly chunkRows: number;
+  readonly shufflePartitions: number;
+  readonly state: StateRepository;
+  /** Creates the live source for a source node (called once per distinct node). */
+  readonly createSource: (node: SourceNode) => StreamSource;
+  readonly statefulOperator: StatefulOperatorFactory;
+  readonly firstEpoch: number;
+  readonly onCommitted: (c: EpochCommitted) => void;
+}
+
+interface Pipe {
+  readonly producer: Actor;
+  readonly steps: StatelessStep[];
+}
+
+/** Stable ids for stateful operators: the user's name, else kind and position. */
+export function statefulOperatorIds(plan: LogicalPlan): Map<LogicalPlan, string> {
+  const ids = new Map<LogicalPlan, string>();
+  let position = 0;
+  for (const n of nodes(plan)) {
+    if (!isStateful(n) || ids.has(n)) continue;
+    const named = 'operatorName' in n ? n.operatorName : undefined;
+    ids.set(n, named ?? `${n.k}-${position}`);
+    position++;
+  }
+  return ids;
+}
+
+export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
+  const { supervisor, chunkRows } = input;
+  const sources: PlannedSource[] = [];
+  const stateful: PlannedOperator[] = [];
+  const eventTime: EventTimeStats[] = [];
+  const counters: ChainCounters = { malformedDropped: 0 };
+  const ids = statefulOperatorIds(input.plan);
+  const built = new Map<LogicalPlan, Actor>();
+  let chains = 0;
+
+  const materialize = (p: Pipe): Actor => {
+    if (p.steps.length === 0) return p.producer;
+    const chain = supervisor.add(new OperatorActor(`chain-${chains++}`, supervisor, chunkRows, statelessChain(p.steps, counters), null));
+    supervisor.connect(p.producer, chain);
+    return chain;
+  };
+
+  const build = (node: LogicalPlan): Pipe => {
+    const done = built.get(node);
+    if (done) return { producer: done, steps: [] };
+    switch (node.k) {
+      case 'source': {
+        const actor = supervisor.add(new SourceActor(`source-${sources.length}`, supervisor, chunkRows));
+        sources.push({ index: sources.length, node, source: input.createSource(node), actor });
+        built.set(node, actor);
+        return { producer: actor, steps: [] };
+      }
+      case 'static':
+        throw new Error('internal: a static relation reached the streaming planner outside a stream-static join');
+      case 'project': {
+        const p = build(node.child);
+        p.steps.push({ k: 'project', items: node.items, ...(node.generator ? { generator: node.generator } : {}) });
+        return p;
+      }
+      case 'filter': {
+        const p = build(node.child);
+        p.steps.push({ k: 'filter', condition: node.condition });
+        return p;
+      }
+      case 'watermark': {
+        const p = build(node.child);
+        const stats = new EventTimeStats(node.column, node.delayMs);
+        eventTime.push(stats);
+        p.steps.push({ k: 'watermark', stats });
+        return p;
+      }
+      case 'map': {
+        const p = build(node.child);
+        const fn = node.fn;
+        p.steps.push(node.flat
+          ? { k: 'flatMap', fn: fn as (r: Record<string, unknown>) => Iterable<Record<string, unknown>> }
+          : { k: 'map', fn: fn as (r: Record<string, unknown>) => Record<string, unknown> });
+        return p;
+      }
+      default: {
+        const inputs = (node.k === 'join' ? [node.left, node.right] : node.k === 'union' ? [...node.children] : [node.child])
+          .filter(isStreaming);
+        const upstream = inputs.map((c) => materialize(build(c)));
+        const id = ids.get(node) ?? `${node.k}-${chains++}`;
+        const logic = input.statefulOperator(node, { outputMode: input.outputMode, operatorId: id });
+        const state = new OperatorState(id, logic.stores, input.shufflePartitions, input.state);
+        const actor = supervisor.add(new OperatorActor(id, supervisor, chunkRows, logic, logic.stores.length ? state : null));
+        for (const u of upstream) supervisor.connect(u, actor);
+        if (logic.stores.length) stateful.push({ id, actor, logic, state });
+        built.set(node, actor);
+        return { producer: actor, steps: [] };
+      }
+    }
+  };
+
+  const last = materialize(build(input.plan));
+  const sink = supervisor.add(new SinkActor('sink', supervisor, chunkRows, input.sink, input.firstEpoch, input.onCommitted));
+  supervisor.connect(last, sink);
+  return { sources, stateful, eventTime, sink, counters };
+}

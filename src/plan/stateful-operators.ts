@@ -1,0 +1,30 @@
+// Which operator runs each non-fused plan node. The query layer passes this to the physical
+// planner, with what some operators need from it (loading a static side per micro-batch).
+import type { Row } from '../actors/messages.js';
+import type { OperatorLogic } from '../actors/operator.js';
+import { streamingAggregate } from '../operators/aggregate.js';
+import { unionOperator } from '../operators/union.js';
+import type { LogicalPlan, OutputMode } from './logical.js';
+
+export interface StatefulOperatorOptions {
+  readonly outputMode: OutputMode;
+  readonly operatorId: string;
+}
+
+export type StatefulOperatorFactory = (node: LogicalPlan, opts: StatefulOperatorOptions) => OperatorLogic;
+
+export interface OperatorServices {
+  /** Evaluates a static plan (the static side of a stream-static join), afresh on every call. */
+  readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
+}
+
+export function statefulOperatorFactory(_services: OperatorServices): StatefulOperatorFactory {
+  return (node, opts) => {
+    switch (node.k) {
+      case 'aggregate': return streamingAggregate(node, opts.outputMode);
+      case 'union': return unionOperator();
+      default:
+        throw new Error(`internal: no operator for plan node '${node.k}'`);
+    }
+  };
+}

@@ -1,0 +1,78 @@
+// The settings a query runs with, read once from the session's configuration at start().
+// Keys follow Spark's with the `spate.` prefix; values are validated with a clear message.
+import { AnalysisError } from '../errors.js';
+
+export const CONF_DEFAULTS: Readonly<Record<string, string>> = {
+  'spate.sql.shuffle.partitions': '200',
+  'spate.link.capacity': '8',
+  'spate.link.chunkRows': '4096',
+  'spate.sql.streaming.minBatchesToRetain': '100',
+  'spate.sql.streaming.multipleWatermarkPolicy': 'min',
+  'spate.sql.streaming.pollingDelay': '10',
+  'spate.sql.streaming.numRecentProgressUpdates': '100',
+  'spate.sql.streaming.stopTimeout': '0',
+  'spate.streaming.stopGracefullyOnShutdown': 'false',
+  'spate.sql.streaming.noDataProgressEventInterval': '10000',
+  'spate.sql.streaming.noDataMicroBatches.enabled': 'true',
+  'spate.sql.session.timeZone': 'UTC',
+};
+
+/** Settings persisted in the checkpoint: a restart uses the checkpoint's values, not the session's. */
+export const PERSISTED_CONF = ['spate.sql.shuffle.partitions', 'spate.sql.streaming.multipleWatermarkPolicy'] as const;
+
+export class QueryConf {
+  constructor(private readonly values: ReadonlyMap<string, string>) {}
+
+  get(key: string): string {
+    return this.values.get(key) ?? CONF_DEFAULTS[key] ?? '';
+  }
+
+  has(key: string): boolean {
+    return this.values.has(key);
+  }
+
+  int(key: string, min = 1): number {
+    const raw = this.get(key);
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new AnalysisError(`configuration ${key} must be an integer >= ${min}, got '${raw}'`);
+    return n;
+  }
+
+  bool(key: string): boolean {
+    const raw = this.get(key).toLowerCase();
+    if (raw === 'true') return true;
+    if (raw === 'false') return false;
+    throw new AnalysisError(`configuration ${key} must be true or false, got '${this.get(key)}'`);
+  }
+
+  get shufflePartitions(): number { return this.int('spate.sql.shuffle.partitions'); }
+  get linkCapacity(): number { return this.int('spate.link.capacity'); }
+  get chunkRows(): number { return this.int('spate.link.chunkRows'); }
+  get minBatchesToRetain(): number { return this.int('spate.sql.streaming.minBatchesToRetain'); }
+  get pollingDelayMs(): number { return this.int('spate.sql.streaming.pollingDelay', 0); }
+  get numRecentProgressUpdates(): number { return this.int('spate.sql.streaming.numRecentProgressUpdates', 0); }
+  get stopTimeoutMs(): number { return this.int('spate.sql.streaming.stopTimeout', 0); }
+  get stopGracefullyOnShutdown(): boolean { return this.bool('spate.streaming.stopGracefullyOnShutdown'); }
+  get noDataProgressEventIntervalMs(): number { return this.int('spate.sql.streaming.noDataProgressEventInterval', 0); }
+  get noDataMicroBatches(): boolean { return this.bool('spate.sql.streaming.noDataMicroBatches.enabled'); }
+
+  get watermarkPolicy(): 'min' | 'max' {
+    const p = this.get('spate.sql.streaming.multipleWatermarkPolicy').toLowerCase();
+    if (p !== 'min' && p !== 'max') {
+      throw new AnalysisError(`spate.sql.streaming.multipleWatermarkPolicy must be 'min' or 'max', got '${p}'`);
+    }
+    return p;
+  }
+
+  /** The settings to persist in the checkpoint's metadata and offset log. */
+  persisted(): Record<string, string> {
+    return Object.fromEntries(PERSISTED_CONF.map((k) => [k, this.get(k)]));
+  }
+
+  /** A copy in which the checkpoint's persisted settings override the session's. */
+  withPersisted(persisted: Readonly<Record<string, string>>): QueryConf {
+    const m = new Map(this.values);
+    for (const k of PERSISTED_CONF) if (persisted[k] !== undefined) m.set(k, persisted[k]);
+    return new QueryConf(m);
+  }
+}

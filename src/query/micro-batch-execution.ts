@@ -1,0 +1,443 @@
+// One query's micro-batch engine: the steps the lifecycle machine invokes. It follows Spark's
+// MicroBatchExecution: plan end offsets → write offsets/N → run the epoch through the actor
+// graph → when the sink acknowledged, write state deltas and commits/N together → tell the
+// sources. Recovery re-runs an uncommitted epoch with exactly its recorded offsets.
+import { randomUUID } from 'node:crypto';
+import type { EpochCommitted } from '../actors/sink-actor.js';
+import { Supervisor } from '../actors/supervisor.js';
+import type { RestartPolicy } from '../actors/restart-policy.js';
+import type { Offset, SinkOptions, SourceContext, StreamSink, StreamSource } from '../connectors/contract.js';
+import { sinkProvider, sourceProvider } from '../connectors/contract.js';
+import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
+import type { ExecutionGraph } from '../plan/physical.js';
+import { buildGraph } from '../plan/physical.js';
+import type { OperatorServices } from '../plan/stateful-operators.js';
+import { statefulOperatorFactory } from '../plan/stateful-operators.js';
+import type { CheckpointBackend } from '../state/backend.js';
+import { CheckpointLog } from '../state/checkpoint-log.js';
+import { StateRepository } from '../state/state-repository.js';
+import { checkCompatibility, fingerprints } from './compatibility.js';
+import type { QueryConf } from './conf.js';
+import type { QueryClock } from './clock.js';
+import { openBackend } from './open-backend.js';
+import type { StateOperatorProgress, StreamingQueryProgress } from './progress.js';
+import { isoTime, perSecond } from './progress.js';
+import type { TriggerMode } from './trigger.js';
+
+export interface ExecutionConfig {
+  readonly plan: LogicalPlan;
+  readonly outputMode: OutputMode;
+  readonly sinkOptions: SinkOptions;
+  readonly trigger: TriggerMode;
+  readonly conf: QueryConf;
+  readonly checkpointLocation: string | null;
+  readonly queryName: string | null;
+  readonly clock: QueryClock;
+  readonly restartPolicy: RestartPolicy;
+  readonly services: OperatorServices;
+  /** Tells the lifecycle that a source has new data (ends an idle wait early). */
+  readonly wake: () => void;
+}
+
+/** An epoch planned (its offsets written) but not yet committed. */
+interface PlannedEpoch {
+  readonly epoch: number;
+  readonly start: readonly Offset[];
+  readonly end: readonly Offset[];
+  readonly watermarkMs: number;
+  readonly batchTimestampMs: number;
+  readonly hasData: boolean;
+}
+
+export type PlanOutcome = 'batch' | 'idle' | 'finished';
+
+export class MicroBatchExecution {
+  readonly runId = randomUUID();
+  id = '';
+  private backend!: CheckpointBackend;
+  private log!: CheckpointLog;
+  private repo!: StateRepository;
+  private conf: QueryConf;
+  private supervisor: Supervisor | null = null;
+  private graph: ExecutionGraph | null = null;
+  private sink: StreamSink | null = null;
+
+  private nextEpoch = 0;
+  private committedOffsets: Offset[] = [];
+  private pending: PlannedEpoch | null = null;
+  /** The watermark the next epoch runs with. */
+  private watermarkMs = 0;
+  private readonly operatorWatermarks = new Map<number, number>();
+  private batchesRun = 0;
+  private readonly commitWaiters = new Map<number, { resolve: (c: EpochCommitted) => void; reject: (e: unknown) => void }>();
+  private malformedInBatch = 0;
+  private availableNowPrepared = false;
+  private lastTriggerStartMs: number | null = null;
+  private progressTimes: { latestOffset: number; walCommit: number; queryPlanning: number; addBatch: number; triggerStart: number } =
+    { latestOffset: 0, walCommit: 0, queryPlanning: 0, addBatch: 0, triggerStart: 0 };
+  private lastRun: { numInputRows: number[]; committed: EpochCommitted | null } = { numInputRows: [], committed: null };
+  private lastLatest: Offset[] = [];
+
+  constructor(private readonly cfg: ExecutionConfig) {
+    this.conf = cfg.conf;
+  }
+
+  get currentWatermarkMs(): number {
+    return this.watermarkMs;
+  }
+
+  get lastCommittedEpoch(): number {
+    return this.nextEpoch - 1;
+  }
+
+  /** The graph's supervisor (for failures and rows in flight). */
+  get activeSupervisor(): Supervisor | null {
+    return this.supervisor;
+  }
+
+  /** Opens the checkpoint, claims it for this run, reads or writes its metadata and checks compatibility. */
+  async start(): Promise<void> {
+    this.backend = openBackend(this.cfg.checkpointLocation);
+    this.log = new CheckpointLog(this.backend);
+    this.repo = new StateRepository(this.backend);
+    await this.backend.acquire(this.runId);
+    const meta = await this.log.readMetadata();
+    const ops = fingerprints(this.cfg.plan);
+    if (meta) {
+      this.id = meta.id;
+      this.conf = this.cfg.conf.withPersisted(meta.conf);
+      checkCompatibility(meta, ops, this.backend.location);
+    } else {
+      this.id = randomUUID();
+      await this.log.writeMetadata({ id: this.id, conf: this.conf.persisted(), operators: ops });
+    }
+  }
+
+  /**
+   * Builds the actor graph and restores it to the last commit. If the newest planned epoch was
+   * not committed it becomes the pending epoch, re-run with exactly its recorded offsets.
+   */
+  async recover(): Promise<void> {
+    await this.teardownGraph();
+    const supervisor = new Supervisor(this.cfg.restartPolicy, this.conf.linkCapacity);
+    this.supervisor = supervisor;
+    supervisor.onFailure((error) => {
+      for (const w of this.commitWaiters.values()) w.reject(error);
+      this.commitWaiters.clear();
+    });
+
+    const latest = await this.log.latestOffsetsEpoch();
+    const latestEntry = latest === null ? null : await this.log.readOffsets(latest);
+    const committed = latest === null ? null : await this.log.readCommit(latest);
+    this.pending = null;
+
+    const sink = sinkProvider(this.cfg.sinkOptions.format).create(this.cfg.sinkOptions);
+    this.sink = sink;
+    const graph = buildGraph({
+      plan: this.cfg.plan,
+      outputMode: this.cfg.outputMode,
+      sink,
+      supervisor,
+      chunkRows: this.conf.chunkRows,
+      shufflePartitions: this.conf.shufflePartitions,
+      state: this.repo,
+      createSource: (node) => this.createSource(node),
+      statefulOperator: statefulOperatorFactory(this.cfg.services),
+      firstEpoch: 0,
+      onCommitted: (c) => this.onSinkCommitted(c),
+    });
+    this.graph = graph;
+    await sink.open({
+      queryId: this.id,
+      queryName: this.cfg.queryName,
+      outputMode: this.cfg.outputMode,
+      schema: this.cfg.plan.schema,
+      checkpoint: this.backend,
+    });
+    await Promise.all(graph.sources.map((s) => s.source.open(this.sourceContext(s.index))));
+
+    let stateVersion: number;
+    let lateWatermark: number;
+    if (latest === null || latestEntry === null) {
+      this.nextEpoch = 0;
+      this.committedOffsets = await this.initialOffsets();
+      this.watermarkMs = 0;
+      stateVersion = 0;
+      lateWatermark = 0;
+    } else if (committed) {
+      this.nextEpoch = latest + 1;
+      this.committedOffsets = [...latestEntry.sources];
+      this.watermarkMs = Math.max(latestEntry.batchWatermarkMs, committed.nextBatchWatermarkMs);
+      stateVersion = latest + 1;
+      lateWatermark = latestEntry.batchWatermarkMs;
+    } else {
+      const previous = latest === 0 ? null : await this.log.readOffsets(latest - 1);
+      if (latest > 0 && !previous) {
+        throw new Error(`checkpoint ${this.backend.location} is missing offsets/${latest - 1}: batch ${latest - 1} doesn't exist, so batch ${latest} cannot be re-run`);
+      }
+      this.nextEpoch = latest;
+      this.committedOffsets = previous ? [...previous.sources] : await this.initialOffsets();
+      this.watermarkMs = latestEntry.batchWatermarkMs;
+      stateVersion = latest;
+      lateWatermark = previous?.batchWatermarkMs ?? 0;
+      this.pending = {
+        epoch: latest,
+        start: this.committedOffsets,
+        end: latestEntry.sources,
+        watermarkMs: latestEntry.batchWatermarkMs,
+        batchTimestampMs: latestEntry.batchTimestampMs,
+        hasData: latestEntry.sources.some((o, i) => !sameOffset(o, this.committedOffsets[i])),
+      };
+    }
+    graph.sink.expectEpoch(this.nextEpoch);
+    await Promise.all(graph.stateful.map(async (op) => {
+      await op.state.restore(stateVersion);
+      op.actor.startAt(lateWatermark);
+    }));
+  }
+
+  /** Decides what the next trigger does, and writes the offset log entry when it runs a batch. */
+  async plan(): Promise<PlanOutcome> {
+    const graph = this.graph!;
+    const triggerStart = this.cfg.clock.now();
+    this.progressTimes = { latestOffset: 0, walCommit: 0, queryPlanning: 0, addBatch: 0, triggerStart };
+    const trigger = this.cfg.trigger;
+    if (this.pending) return 'batch';
+    if (trigger.kind === 'once' && this.batchesRun > 0) return 'finished';
+    if (trigger.kind === 'availableNow' && !this.availableNowPrepared) {
+      await Promise.all(graph.sources.map((s) => s.source.prepareForAvailableNow?.()));
+      this.availableNowPrepared = true;
+    }
+    const t0 = performance.now();
+    const limits = trigger.kind === 'once' ? 'all' : 'default';
+    const ends = await Promise.all(graph.sources.map((s, i) => s.source.latestOffset(this.committedOffsets[i], limits)));
+    this.lastLatest = ends;
+    this.progressTimes.latestOffset = performance.now() - t0;
+    const hasData = ends.some((o, i) => !sameOffset(o, this.committedOffsets[i]));
+    if (!hasData) {
+      const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(this.watermarkMs) ?? false);
+      if (!noDataBatch) return trigger.kind === 'processingTime' || trigger.kind === 'continuous' ? 'idle' : 'finished';
+    }
+    const epoch = this.nextEpoch;
+    const batchTimestampMs = triggerStart;
+    const t1 = performance.now();
+    await this.log.writeOffsets({
+      epoch, batchWatermarkMs: this.watermarkMs, batchTimestampMs, conf: this.conf.persisted(), sources: ends,
+    });
+    this.progressTimes.walCommit = performance.now() - t1;
+    this.pending = { epoch, start: this.committedOffsets, end: ends, watermarkMs: this.watermarkMs, batchTimestampMs, hasData };
+    return 'batch';
+  }
+
+  /** Runs the pending epoch through the graph; resolves once the sink committed it. */
+  async execute(): Promise<void> {
+    const p = this.pending!;
+    const graph = this.graph!;
+    for (const s of graph.eventTime) s.reset();
+    graph.counters.malformedDropped = 0;
+    this.malformedInBatch = 0;
+    for (const op of graph.stateful) for (const k of Object.keys(op.actor.counters)) op.actor.counters[k] = 0;
+    const t0 = performance.now();
+    const committed = new Promise<EpochCommitted>((resolve, reject) => this.commitWaiters.set(p.epoch, { resolve, reject }));
+    committed.catch(() => undefined); // observed below; never an unhandled rejection
+    try {
+      const counts = await Promise.all(graph.sources.map((s, i) => s.actor.runEpoch({
+        epoch: p.epoch,
+        watermarkMs: p.watermarkMs,
+        batchTimestampMs: p.batchTimestampMs,
+        rows: sameOffset(p.start[i], p.end[i]) ? [] : s.source.read(p.start[i], p.end[i]),
+      })));
+      const info = await committed;
+      this.lastRun = { numInputRows: counts, committed: info };
+    } catch (e) {
+      throw this.supervisor?.failed?.error ?? e;
+    } finally {
+      this.commitWaiters.delete(p.epoch);
+    }
+    this.progressTimes.addBatch = performance.now() - t0;
+  }
+
+  /** Writes the epoch's state and commit marker, advances the watermark, tells the sources. */
+  async commit(): Promise<StreamingQueryProgress> {
+    const p = this.pending!;
+    const graph = this.graph!;
+    const t0 = performance.now();
+    const nextWatermark = this.nextWatermark();
+    await this.backend.writeAll([...this.repo.takeStaged(), this.log.commitBlob({ epoch: p.epoch, nextBatchWatermarkMs: nextWatermark })]);
+    await Promise.all(graph.sources.map((s, i) => s.source.commit(p.end[i])));
+    this.committedOffsets = [...p.end];
+    this.nextEpoch = p.epoch + 1;
+    this.pending = null;
+    this.batchesRun++;
+    const keepFrom = this.nextEpoch - this.conf.minBatchesToRetain;
+    if (keepFrom > 0) await this.log.purgeBefore(keepFrom);
+    const commitMs = performance.now() - t0;
+    const progress = this.progress(p, commitMs);
+    this.watermarkMs = nextWatermark;
+    return progress;
+  }
+
+  /** Stops the graph and closes sources, sink and checkpoint. */
+  async stop(): Promise<void> {
+    await this.teardownGraph();
+    if (this.backend) {
+      await this.backend.release(this.runId).catch(() => undefined);
+      await this.backend.close();
+    }
+  }
+
+  /** Whether a source reports data beyond what was planned (for status.isDataAvailable). */
+  get isDataAvailable(): boolean {
+    return this.lastLatest.some((o, i) => !sameOffset(o, this.committedOffsets[i]));
+  }
+
+  availableNowProgress(): { done: number; total: number; unit: string } | null {
+    const parts = (this.graph?.sources ?? []).map((s) => s.source.availableNowProgress?.() ?? null).filter((x) => x !== null);
+    if (parts.length === 0) return null;
+    return parts.reduce((a, b) => ({ done: a.done + b.done, total: a.total + b.total, unit: a.unit === b.unit ? a.unit : 'units' }));
+  }
+
+  private async teardownGraph(): Promise<void> {
+    const graph = this.graph;
+    const supervisor = this.supervisor;
+    const sink = this.sink;
+    this.graph = null;
+    this.sink = null;
+    if (supervisor) await supervisor.stopAll();
+    if (graph) await Promise.all(graph.sources.map((s) => s.source.close().catch(() => undefined)));
+    if (sink) await sink.close().catch(() => undefined);
+  }
+
+  private onSinkCommitted(c: EpochCommitted): void {
+    this.commitWaiters.get(c.epoch)?.resolve(c);
+  }
+
+  private createSource(node: SourceNode): StreamSource {
+    return sourceProvider(node.format).create({
+      format: node.format, options: node.options,
+      ...(node.path !== undefined ? { path: node.path } : {}),
+      ...(node.userSchema ? { userSchema: node.userSchema } : {}),
+      ...(node.instance !== undefined ? { instance: node.instance } : {}),
+    });
+  }
+
+  private sourceContext(index: number): SourceContext {
+    return {
+      queryId: this.id,
+      runId: this.runId,
+      checkpoint: this.backend,
+      metadataPath: `sources/${index}`,
+      clock: this.cfg.clock,
+      wake: this.cfg.wake,
+      countMalformed: (n) => { this.malformedInBatch += n; },
+    };
+  }
+
+  /** Each source's initial offset, recorded on first use so a re-run of epoch 0 starts at the same place. */
+  private async initialOffsets(): Promise<Offset[]> {
+    return Promise.all(this.graph!.sources.map(async (s) => {
+      const path = `sources/${s.index}/initial`;
+      const raw = await this.backend.read(path);
+      if (raw) return JSON.parse(raw.toString('utf8')) as Offset;
+      const offset = await s.source.initialOffset();
+      await this.backend.write(path, JSON.stringify(offset ?? null));
+      return offset;
+    }));
+  }
+
+  /** Spark's WatermarkTracker: per withWatermark operator max(prev, maxEventTime - delay), then min/max over them. */
+  private nextWatermark(): number {
+    const stats = this.graph!.eventTime;
+    if (stats.length === 0) return this.watermarkMs;
+    stats.forEach((s, i) => {
+      if (s.count > 0) {
+        const candidate = s.max - s.delayMs;
+        const prev = this.operatorWatermarks.get(i);
+        if (prev === undefined || candidate > prev) this.operatorWatermarks.set(i, candidate);
+      } else if (!this.operatorWatermarks.has(i)) {
+        this.operatorWatermarks.set(i, 0);
+      }
+    });
+    const values = [...this.operatorWatermarks.values()];
+    const chosen = this.conf.watermarkPolicy === 'min' ? Math.min(...values) : Math.max(...values);
+    return Math.max(this.watermarkMs, chosen);
+  }
+
+  private progress(p: PlannedEpoch, commitMs: number): StreamingQueryProgress {
+    const graph = this.graph!;
+    const now = this.cfg.clock.now();
+    const triggerStart = this.progressTimes.triggerStart;
+    const triggerMs = Math.max(0, now - triggerStart);
+    const numInputRows = this.lastRun.numInputRows.reduce((a, b) => a + b, 0);
+    const sincePrev = this.lastTriggerStartMs === null ? 0 : triggerStart - this.lastTriggerStartMs;
+    this.lastTriggerStartMs = triggerStart;
+    const stats = graph.eventTime.filter((s) => s.count > 0);
+    const eventTime: StreamingQueryProgress['eventTime'] = {};
+    if (stats.length) {
+      const max = Math.max(...stats.map((s) => s.max));
+      const min = Math.min(...stats.map((s) => s.min));
+      const sum = stats.reduce((a, s) => a + s.sum, 0);
+      const count = stats.reduce((a, s) => a + s.count, 0);
+      Object.assign(eventTime, { max: isoTime(max), min: isoTime(min), avg: isoTime(Math.round(sum / count)) });
+    }
+    if (graph.eventTime.length) eventTime.watermark = isoTime(p.watermarkMs);
+    const stateOperators: StateOperatorProgress[] = graph.stateful.map((op) => {
+      const m = op.state.metrics();
+      const { numRowsDroppedByWatermark = 0, ...custom } = op.actor.counters;
+      return {
+        operatorName: op.logic.name,
+        numRowsTotal: m.numRowsTotal,
+        numRowsUpdated: m.numRowsUpdated,
+        numRowsRemoved: m.numRowsRemoved,
+        numRowsDroppedByWatermark,
+        allUpdatesTimeMs: 0,
+        allRemovalsTimeMs: 0,
+        commitTimeMs: Math.round(m.commitTimeMs + commitMs),
+        memoryUsedBytes: m.memoryUsedBytes,
+        numShufflePartitions: op.state.partitions,
+        numStateStoreInstances: op.state.partitions,
+        customMetrics: custom,
+      };
+    });
+    return {
+      id: this.id,
+      runId: this.runId,
+      name: this.cfg.queryName,
+      timestamp: isoTime(triggerStart),
+      batchId: p.epoch,
+      batchDuration: triggerMs,
+      numInputRows,
+      inputRowsPerSecond: perSecond(numInputRows, sincePrev),
+      processedRowsPerSecond: perSecond(numInputRows, Math.max(1, triggerMs)),
+      numMalformedRowsDropped: graph.counters.malformedDropped + this.malformedInBatch,
+      durationMs: {
+        latestOffset: Math.round(this.progressTimes.latestOffset),
+        getBatch: 0,
+        queryPlanning: 0,
+        walCommit: Math.round(this.progressTimes.walCommit),
+        addBatch: Math.round(this.progressTimes.addBatch),
+        commitOffsets: Math.round(commitMs),
+        triggerExecution: triggerMs,
+      },
+      eventTime,
+      stateOperators,
+      sources: graph.sources.map((s, i) => ({
+        description: s.source.description,
+        startOffset: p.start[i] ?? null,
+        endOffset: p.end[i] ?? null,
+        latestOffset: this.lastLatest[i] ?? p.end[i] ?? null,
+        numInputRows: this.lastRun.numInputRows[i] ?? 0,
+        inputRowsPerSecond: perSecond(this.lastRun.numInputRows[i] ?? 0, sincePrev),
+        processedRowsPerSecond: perSecond(this.lastRun.numInputRows[i] ?? 0, Math.max(1, triggerMs)),
+        metrics: {},
+      })),
+      sink: { description: this.sink?.description ?? '', numOutputRows: this.lastRun.committed?.numOutputRows ?? -1 },
+      observedMetrics: {},
+    };
+  }
+}
+
+/** Offsets compare by their JSON form (they are plain data). */
+export function sameOffset(a: Offset, b: Offset): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
