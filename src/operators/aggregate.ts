@@ -112,7 +112,9 @@ function compileUpdate(node: AggregateNode, dropLate: boolean): UpdateFn {
     `const key = ${keyExpr(windowVar)};`,
     `let e = store.get(key);`,
     `if (e === undefined) e = { k: [${keyVals.join(', ')}], w: ${windowVar ?? 'null'}, a: [${fns.map((f) => `${f}.init()`).join(', ')}] };`,
-    ...fns.map((f, j) => `e.a[${j}] = ${f}.update(e.a[${j}]${argVals[j]!.map((v) => `, ${v}`).join('')});`),
+    ...node.aggregates.map((a, j) => `e.a[${j}] = ${a.fn.updateCode
+      ? a.fn.updateCode(`e.a[${j}]`, argVals[j]!)
+      : `${fns[j]}.update(e.a[${j}]${argVals[j]!.map((v) => `, ${v}`).join('')})`};`),
     'store.put(key, e);',
   ];
   const w = node.window;

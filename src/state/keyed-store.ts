@@ -31,15 +31,26 @@ export interface StoreMetrics {
   numRowsRemoved: number;
 }
 
+/** A stored value with the number of the epoch that last changed it. */
+interface Slot<V> {
+  value: V;
+  epoch: number;
+}
+
 /**
- * The in-memory store behind every stateful operator: a Map plus the set of keys changed since
- * the last barrier. The partition of a key is `hash(key) mod partitions`, fixed for the life of
- * a checkpoint, so the same layout can later be spread across workers.
+ * The in-memory store behind every stateful operator. Each key holds a slot stamped with the
+ * epoch that last changed it, so recording a change costs a field check, not a set lookup, and
+ * a put right after a get of the same key reuses the slot the get found. The partition of a key
+ * is `hash(key) mod partitions`, fixed for the life of a checkpoint.
  */
 export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
-  private readonly map = new Map<string, V>();
-  private changed = new Set<string>();
+  private readonly map = new Map<string, Slot<V>>();
+  /** Keys changed in the current epoch (a key may repeat after a delete and a new put). */
+  private changed: string[] = [];
   private removedInEpoch = 0;
+  private epoch = 1;
+  private lastKey: string | undefined;
+  private lastSlot: Slot<V> | undefined;
 
   constructor(readonly name: string, readonly partitions: number) {
     if (!Number.isInteger(partitions) || partitions < 1) {
@@ -52,7 +63,10 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   }
 
   get(key: string): V | undefined {
-    return this.map.get(key);
+    const slot = this.map.get(key);
+    this.lastKey = key;
+    this.lastSlot = slot;
+    return slot?.value;
   }
 
   has(key: string): boolean {
@@ -60,56 +74,73 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   }
 
   put(key: string, value: V): void {
-    this.map.set(key, value);
-    this.changed.add(key);
+    const slot = key === this.lastKey ? this.lastSlot : this.map.get(key);
+    if (slot === undefined) {
+      const fresh = { value, epoch: this.epoch };
+      this.map.set(key, fresh);
+      this.changed.push(key);
+      this.lastKey = key;
+      this.lastSlot = fresh;
+      return;
+    }
+    slot.value = value;
+    if (slot.epoch !== this.epoch) {
+      slot.epoch = this.epoch;
+      this.changed.push(key);
+    }
   }
 
   delete(key: string): void {
     if (this.map.delete(key)) {
-      this.changed.add(key);
+      this.changed.push(key);
       this.removedInEpoch++;
+      if (key === this.lastKey) this.lastSlot = undefined;
     }
   }
 
-  entries(): IterableIterator<[string, V]> {
-    return this.map.entries();
+  *entries(): IterableIterator<[string, V]> {
+    for (const [k, slot] of this.map) yield [k, slot.value];
   }
 
   changedKeys(): IterableIterator<string> {
-    return this.changed.values();
+    return new Set(this.changed).values();
   }
 
   *partitionEntries(partition: number): IterableIterator<[string, V]> {
-    for (const e of this.map) if (partitionOf(e[0], this.partitions) === partition) yield e;
+    for (const [k, slot] of this.map) if (partitionOf(k, this.partitions) === partition) yield [k, slot.value];
   }
 
   /** Loads restored entries without marking them changed. */
   restore(entries: Iterable<[string, V]>): void {
     this.map.clear();
-    for (const [k, v] of entries) this.map.set(k, v);
-    this.changed.clear();
+    for (const [k, v] of entries) this.map.set(k, { value: v, epoch: 0 });
+    this.changed = [];
     this.removedInEpoch = 0;
+    this.lastKey = undefined;
+    this.lastSlot = undefined;
   }
 
-  /** The epoch's changes, grouped by partition; resets the change set. */
+  /** The epoch's changes, grouped by partition; starts a new epoch. */
   takeDelta(): EpochDelta<V> {
     const delta: EpochDelta<V> = new Map();
-    for (const key of this.changed) {
+    for (const key of new Set(this.changed)) {
       const p = partitionOf(key, this.partitions);
       let list = delta.get(p);
       if (!list) delta.set(p, (list = []));
-      list.push([key, this.map.get(key)]);
+      list.push([key, this.map.get(key)?.value]);
     }
-    this.changed = new Set();
+    this.changed = [];
     this.removedInEpoch = 0;
+    this.epoch++;
     return delta;
   }
 
   /** Counters for the epoch in progress (call before takeDelta). */
   metrics(): StoreMetrics {
+    const changed = new Set(this.changed).size;
     return {
       numRowsTotal: this.map.size,
-      numRowsUpdated: this.changed.size - this.removedInEpoch,
+      numRowsUpdated: Math.max(0, changed - this.removedInEpoch),
       numRowsRemoved: this.removedInEpoch,
     };
   }

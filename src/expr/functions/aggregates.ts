@@ -91,10 +91,15 @@ const countRows: BoundAggregate<number> = {
 defineAggregate({
   name: 'count', minArgs: 0, maxArgs: Infinity,
   // count(*) arrives with no arguments, count(1) with a literal: both count rows.
-  bind: (args) => (args.length === 0 ? countRows : {
-    ...countRows,
-    update: (acc: number, ...values: unknown[]) => (values.some((v) => v == null) ? acc : acc + 1),
-  }),
+  bind: (args) => {
+    // count(1) / count('x'): a non-null literal counts every row, like count(*).
+    if (args.every((a) => a.k === 'lit' && a.value !== null)) return { ...countRows, updateCode: (acc: string) => `${acc} + 1` };
+    return {
+      ...countRows,
+      update: (acc: number, ...values: unknown[]) => (values.some((v) => v == null) ? acc : acc + 1),
+      updateCode: (acc: string, values: readonly string[]) => `${values.map((v) => `${v} == null`).join(' || ')} ? ${acc} : ${acc} + 1`,
+    };
+  },
   bindDistinct: (): BoundAggregate<Set<string>> => ({
     name: 'count', type: LONG,
     init: () => new Set(),
@@ -162,6 +167,7 @@ defineAggregate({
       },
       merge: (a, b) => (a === null ? b : b === null ? a : a + b),
       result: (acc) => acc,
+      ...(c === undefined ? { updateCode: (acc: string, [v]: readonly string[]) => `${v} == null ? ${acc} : (${acc} ?? 0) + ${v}` } : {}),
     };
   },
 });

@@ -111,9 +111,22 @@ function sparkSplit(input: string, re: RegExp, pattern: string, limit: number): 
   return javaSplit(input, re, limit);
 }
 
+/** A literal pattern without regex metacharacters, split on as plain text. */
+function plainSeparator(args: readonly BoundExpr[]): string | null {
+  const p = literalOf(args[1]);
+  const limit = args[2] ? literalOf(args[2]) : { value: -1 };
+  if (args[0]!.type.kind !== 'string' || !p || typeof p.value !== 'string' || p.value === '') return null;
+  if (!limit || typeof limit.value !== 'number' || limit.value > 0) return null;
+  return /[\\^$.|?*+()[\]{}]/.test(p.value) ? null : p.value;
+}
+
 registerScalar({
   name: 'split', minArgs: 2, maxArgs: 3,
   bind(args) {
+    // JavaScript's split on a plain separator keeps leading and trailing empty strings exactly
+    // as Java's split(regex, -1) does, and is several times faster than a regex loop.
+    const plain = plainSeparator(args);
+    if (plain !== null) return { name: 'split', type: arrayOf(STRING), nullIntolerant: true, impl: (s: string) => s.split(plain) };
     const regex = patternOf('split', args[1]!);
     const coercers: (Coerce | undefined)[] = [coerce('split', args[0]!, 0, 'string'), coerce('split', args[1]!, 1, 'string')];
     if (args[2]) coercers.push(coerce('split', args[2], 2, 'int'));

@@ -36,6 +36,12 @@ export interface BoundAggregate<A = unknown> {
   merge(a: A, b: A): A;
   /** The output value of an accumulator. */
   result(acc: A): unknown;
+  /**
+   * Optional: a JavaScript expression computing the new accumulator from the expressions `acc`
+   * and `values` (variable names), equivalent to `update`. Code generation inlines it on the
+   * per-row path. Written by the function's definition, never from user text.
+   */
+  updateCode?(acc: string, values: readonly string[]): string;
 }
 
 export interface AggregateFunctionDef {
