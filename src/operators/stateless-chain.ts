@@ -44,9 +44,9 @@ export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
   const g = new Codegen();
   const body: string[] = [];
   let label = 'L0';
-  let row = 'r0';
+  let row = g.fresh('r');
   let loops = 1;
-  body.push(`L0: for (let i = 0; i < rows.length; i++) {`, `const r0 = rows[i];`);
+  body.push(`L0: for (let i = 0; i < rows.length; i++) {`, `const ${row} = rows[i];`);
   for (const step of steps) {
     g.skipRow = `counters.malformedDropped++; continue ${label}`;
     switch (step.k) {
