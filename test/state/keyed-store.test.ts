@@ -1,0 +1,43 @@
+import { InMemoryKeyedStore, partitionOf } from '../../src/state/keyed-store.js';
+
+describe('the in-memory keyed store', () => {
+  it('tracks the keys changed in the current epoch, without the operator doing so', () => {
+    const s = new InMemoryKeyedStore<number>('default', 4);
+    s.put('a', 1);
+    s.put('b', 2);
+    s.put('a', 3);
+    expect([...s.changedKeys()].sort()).toEqual(['a', 'b']);
+    const delta = s.takeDelta();
+    expect([...delta.values()].flat().sort()).toEqual([['a', 3], ['b', 2]]);
+    expect([...s.changedKeys()]).toEqual([]);
+    s.get('a');
+    s.put('a', 4);
+    s.delete('b');
+    const next = s.takeDelta();
+    expect([...next.values()].flat().sort()).toEqual([['a', 4], ['b', undefined]]);
+  });
+
+  it('groups the delta by shuffle partition, the same partition for the same key every time', () => {
+    const s = new InMemoryKeyedStore<number>('default', 7);
+    for (let i = 0; i < 100; i++) s.put(`k${i}`, i);
+    const delta = s.takeDelta();
+    for (const [p, entries] of delta) for (const [k] of entries) expect(partitionOf(k, 7)).toBe(p);
+    expect([...delta.values()].flat()).toHaveLength(100);
+    expect(partitionOf('hello', 200)).toBe(partitionOf('hello', 200));
+  });
+
+  it('counts rows updated and removed in the epoch', () => {
+    const s = new InMemoryKeyedStore<number>('default', 2);
+    s.restore([['x', 1], ['y', 2]]);
+    s.put('x', 5);
+    s.delete('y');
+    expect(s.metrics()).toEqual({ numRowsTotal: 1, numRowsUpdated: 1, numRowsRemoved: 1 });
+  });
+
+  it('iterates one partition at a time', () => {
+    const s = new InMemoryKeyedStore<string>('default', 3);
+    for (const k of ['a', 'b', 'c', 'd', 'e', 'f']) s.put(k, k);
+    const all = [0, 1, 2].flatMap((p) => [...s.partitionEntries(p)].map(([k]) => k));
+    expect(all.sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+});
