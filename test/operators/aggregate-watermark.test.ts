@@ -1,0 +1,118 @@
+// The notes' five-micro-batch watermark walk-through (15-minute windows, 30-minute watermark),
+// run end to end in update and in append mode, asserting what every batch emits. Between the
+// data batches Spark runs a no-data batch whenever the watermark moved (SEMANTICS §2, §4):
+//   batch 0  10:05 BUY 500      wm 0      → next wm 09:35
+//   batch 1  (no data)          wm 09:35
+//   batch 2  10:40 BUY 900      wm 09:35  → next wm 10:10
+//   batch 3  (no data)          wm 10:10
+//   batch 4  10:20 BUY 800      wm 10:10  (10:20 - 30 min < 10:10: the watermark stays)
+//   batch 5  10:48 SELL 600     wm 10:10  → next wm 10:18
+//   batch 6  (no data)          wm 10:18  [10:00, 10:15) ends at or below 10:18: evicted
+//   batch 7  10:14, 10:16 SELL  wm 10:18  10:14 is late (its window ended 10:15 ≤ 10:18); 10:16 updates [10:15, 10:30)
+import { MemoryStream, col, expr, sum, toTimestamp, window, types as T } from 'spate';
+import type { DataFrame, Session } from 'spate';
+import { at, record } from '../support/batches.js';
+import { testSession } from '../support/helpers.js';
+
+const schema = T.struct([
+  T.field('CreatedTime', T.string()), T.field('Type', T.string()),
+  T.field('Amount', T.integer()), T.field('BrokerCode', T.string()),
+]);
+type Trade = { CreatedTime: string; Type: string; Amount: number; BrokerCode: string };
+
+const trade = (hhmm: string, Type: string, Amount: number): Trade =>
+  ({ CreatedTime: `2019-02-05 ${hhmm}:00`, Type, Amount, BrokerCode: 'ABX' });
+
+const walkThrough: Trade[][] = [
+  [trade('10:05', 'BUY', 500)],
+  [trade('10:40', 'BUY', 900)],
+  [trade('10:20', 'BUY', 800)],
+  [trade('10:48', 'SELL', 600)],
+  [trade('10:14', 'SELL', 300), trade('10:16', 'SELL', 300)],
+];
+
+function windowsOf(input: MemoryStream<Trade>): DataFrame {
+  return input.toDF()
+    .withColumn('CreatedTime', toTimestamp(col('CreatedTime'), 'yyyy-MM-dd HH:mm:ss'))
+    .withWatermark('CreatedTime', '30 minutes')
+    .groupBy(window(col('CreatedTime'), '15 minutes'))
+    .agg(sum(expr("case when Type == 'BUY' then Amount end")).alias('BUY'),
+         sum(expr("case when Type == 'SELL' then Amount end")).alias('SELL'))
+    .select('window.*', 'BUY', 'SELL');
+}
+
+const row = (start: string, end: string, BUY: number | null, SELL: number | null) => ({ start: at(start), end: at(end), BUY, SELL });
+
+async function runWalkThrough(spark: Session, mode: 'update' | 'append') {
+  const input = new MemoryStream(spark, schema);
+  const run = record(windowsOf(input), mode);
+  for (const batch of walkThrough) {
+    input.addData(batch);
+    await run.query.processAllAvailable();
+  }
+  return { input, run };
+}
+
+describe("the notes' watermark walk-through", () => {
+  it('in update mode emits each changed window per batch, drops and counts the 10:14 event, and updates [10:15, 10:30) with 10:16', async () => {
+    const spark = testSession();
+    const { run } = await runWalkThrough(spark, 'update');
+    await run.query.stop();
+
+    expect(run.batches.map((b) => b.batchId)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(run.rowsOf(0)).toEqual([row('10:00', '10:15', 500, null)]);
+    expect(run.rowsOf(1)).toEqual([]);
+    expect(run.rowsOf(2)).toEqual([row('10:30', '10:45', 900, null)]);
+    expect(run.rowsOf(3)).toEqual([]);
+    expect(run.rowsOf(4)).toEqual([row('10:15', '10:30', 800, null)]);
+    expect(run.rowsOf(5)).toEqual([row('10:45', '11:00', null, 600)]);
+    expect(run.rowsOf(6)).toEqual([]);
+    expect(run.rowsOf(7)).toEqual([row('10:15', '10:30', 800, 300)]);
+
+    const progress = run.query.recentProgress;
+    expect(progress.map((p) => p.eventTime.watermark)).toEqual(
+      ['1970-01-01T00:00:00.000Z', ...['09:35', '09:35', '10:10', '10:10', '10:10', '10:18', '10:18'].map((t) => at(t).toISOString())],
+    );
+    expect(progress.map((p) => p.stateOperators[0]!.numRowsDroppedByWatermark)).toEqual([0, 0, 0, 0, 0, 0, 0, 1]);
+    expect(progress.map((p) => p.stateOperators[0]!.numRowsTotal)).toEqual([1, 1, 2, 2, 3, 4, 3, 3]);
+    expect(progress.map((p) => p.stateOperators[0]!.numRowsRemoved)).toEqual([0, 0, 0, 0, 0, 0, 1, 0]);
+    expect(progress.map((p) => p.stateOperators[0]!.numRowsUpdated)).toEqual([1, 0, 1, 0, 1, 1, 0, 1]);
+  });
+
+  it('in append mode emits [10:00, 10:15) exactly once, in the no-data batch after the 10:48 batch, and later windows once the watermark passes them', async () => {
+    const spark = testSession();
+    const { input, run } = await runWalkThrough(spark, 'append');
+    for (const id of [0, 1, 2, 3, 4, 5, 7]) expect(run.rowsOf(id)).toEqual([]);
+    expect(run.rowsOf(6)).toEqual([row('10:00', '10:15', 500, null)]);
+    expect(run.query.lastProgress!.stateOperators[0]!.numRowsDroppedByWatermark).toBe(1);
+
+    // 11:40 moves the watermark to 11:10: the no-data batch 9 emits the three remaining windows, final.
+    input.addData([trade('11:40', 'BUY', 1)]);
+    await run.query.processAllAvailable();
+    await run.query.stop();
+    expect(run.batches.map((b) => b.batchId)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(run.rowsOf(8)).toEqual([]);
+    expect(run.rowsOf(9)).toEqual([
+      row('10:15', '10:30', 800, 300), row('10:30', '10:45', 900, null), row('10:45', '11:00', null, 600),
+    ]);
+    const emitted = run.batches.flatMap((b) => b.rows).map((r) => (r.start as Date).toISOString());
+    expect(new Set(emitted).size).toBe(emitted.length);
+  });
+
+  it('in complete mode re-emits every window each batch, never drops the late 10:14 event and never evicts', async () => {
+    const spark = testSession();
+    const input = new MemoryStream(spark, schema);
+    const run = record(windowsOf(input), 'complete');
+    for (const batch of walkThrough) {
+      input.addData(batch);
+      await run.query.processAllAvailable();
+    }
+    await run.query.stop();
+    // Complete mode has nothing to evict, so no no-data batches run: one batch per addData.
+    expect(run.batches.map((b) => b.batchId)).toEqual([0, 1, 2, 3, 4]);
+    expect(run.rowsOf(4)).toEqual([
+      row('10:00', '10:15', 500, 300), row('10:15', '10:30', 800, 300), row('10:30', '10:45', 900, null), row('10:45', '11:00', null, 600),
+    ]);
+    expect(run.query.lastProgress!.stateOperators[0]!.numRowsDroppedByWatermark).toBe(0);
+  });
+});
