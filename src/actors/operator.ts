@@ -31,6 +31,11 @@ export interface OperatorLogic {
   readonly name: string;
   /** Names of the keyed stores this operator uses; the runtime creates, restores and snapshots them. */
   readonly stores: readonly string[];
+  /**
+   * The runtime restored the declared stores (at every start, also when they are empty), before
+   * any epoch runs: rebuild what the operator derives from them (indexes, the next timeout).
+   */
+  restored?(ctx: OperatorContext): void;
   open?(ctx: OperatorContext): void | Promise<void>;
   /** Handles a chunk from input `input` (0 unless the operator has several inputs). */
   process(rows: Row[], input: number, ctx: OperatorContext): void | Promise<void>;

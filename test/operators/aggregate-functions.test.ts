@@ -10,12 +10,11 @@ import { record } from '../support/batches.js';
 import { sortRows, testSession } from '../support/helpers.js';
 
 const schema = T.struct([T.field('BrokerCode', T.string()), T.field('Type', T.string()), T.field('Amount', T.integer())]);
-type Trade = { BrokerCode: string; Type: string; Amount: number | null };
 
 describe('streaming aggregation functions', () => {
   it('computes count, sum, avg, min, max, first, last, collect_list, collect_set, approx_count_distinct and stddev across batches', async () => {
     const spark = testSession();
-    const input = new MemoryStream<Trade>(spark, schema);
+    const input = new MemoryStream(spark, schema);
     const df = input.toDF().groupBy('BrokerCode').agg(
       count('*').alias('rows'), count('Amount').alias('amounts'), sum('Amount').alias('total'), avg('Amount').alias('mean'),
       min('Amount').alias('low'), max('Amount').alias('high'), first('Amount').alias('firstAmount'), last('Amount').alias('lastAmount'),
@@ -46,7 +45,7 @@ describe('streaming aggregation functions', () => {
 
   it("aggregates SQL expressions such as sum(expr(\"case when Type == 'BUY' then Amount end\"))", async () => {
     const spark = testSession();
-    const input = new MemoryStream<Trade>(spark, schema);
+    const input = new MemoryStream(spark, schema);
     const df = input.toDF().groupBy('BrokerCode').agg(
       sum(expr("case when Type == 'BUY' then Amount end")).alias('BUY'),
       sum(expr("case when Type == 'SELL' then Amount end")).alias('SELL'),
@@ -67,7 +66,7 @@ describe('streaming aggregation functions', () => {
 
   it('refuses distinct aggregations on a stream and suggests approx_count_distinct', () => {
     const spark = testSession();
-    const df = new MemoryStream<Trade>(spark, schema).toDF().groupBy('BrokerCode').agg(expr('count(distinct Amount)').alias('n'));
+    const df = new MemoryStream(spark, schema).toDF().groupBy('BrokerCode').agg(expr('count(distinct Amount)').alias('n'));
     expect(() => df.writeStream.format('console').outputMode('update').start())
       .toThrow(/Distinct aggregations are not supported on streaming DataFrames\/Datasets\. Consider using approx_count_distinct\(\) instead/);
   });
@@ -76,7 +75,7 @@ describe('streaming aggregation functions', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spate-agg-'));
     try {
       const spark = testSession({ 'spate.sql.shuffle.partitions': 4 });
-      const input = new MemoryStream<Trade>(spark, schema);
+      const input = new MemoryStream(spark, schema);
       const run = record(input.toDF().groupBy('BrokerCode').agg(sum('Amount').alias('total')), 'update',
         (w) => w.option('checkpointLocation', dir));
       input.addData(Array.from({ length: 64 }, (_, i) => ({ BrokerCode: `B${i}`, Type: 'BUY', Amount: i })));

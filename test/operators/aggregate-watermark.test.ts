@@ -31,7 +31,7 @@ const walkThrough: Trade[][] = [
   [trade('10:14', 'SELL', 300), trade('10:16', 'SELL', 300)],
 ];
 
-function windowsOf(input: MemoryStream<Trade>): DataFrame {
+function windowsOf(input: MemoryStream<NonNullable<(typeof schema)['__row']>>): DataFrame {
   return input.toDF()
     .withColumn('CreatedTime', toTimestamp(col('CreatedTime'), 'yyyy-MM-dd HH:mm:ss'))
     .withWatermark('CreatedTime', '30 minutes')
