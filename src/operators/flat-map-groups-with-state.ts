@@ -1,7 +1,7 @@
 // (flat)mapGroupsWithState (Spark's FlatMapGroupsWithStateExec): rows are grouped by the user's
 // key over the epoch; at its end the user function runs once per key that had rows, then once
 // per key whose timeout passed (no rows, hasTimedOut). After each call the key's state is
-// deleted (removed, no timeout), written (updated, removed, or its timeout changed), or left.
+// deleted (no value and no timeout), written (updated, removed, or its timeout changed), or left.
 import { isDate } from 'node:util/types';
 import type { Barrier, Row } from '../actors/messages.js';
 import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../actors/operator.js';
@@ -84,7 +84,9 @@ export function flatMapGroupsWithState(node: GroupStateNode): OperatorLogic {
           for (const r of result as Iterable<Row>) out.push(shape(r));
         }
         const timeout = state.timeoutTimestampMs;
-        if (state.isRemoved && timeout === NO_TIMESTAMP) {
+        // Removed with no timeout (Spark), or left with neither value nor timeout: nothing to keep,
+        // and a call on a missing entry sees exactly the same.
+        if (!state.exists && timeout === NO_TIMESTAMP) {
           if (stored) store.delete(ks);
         } else if (state.isUpdated || state.isRemoved || timeout !== (stored?.t ?? NO_TIMESTAMP)) {
           store.put(ks, state.exists ? { k: key, s: state.getOption(), t: timeout } : { k: key, t: timeout });
