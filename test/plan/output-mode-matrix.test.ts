@@ -5,7 +5,7 @@ import {
 } from 'spate';
 import type { DataFrame, OutputMode, Session } from 'spate';
 import { checkStreamingQuery } from '../../src/plan/checks.js';
-import type { JoinNode } from '../../src/plan/logical.js';
+import type { JoinNode, LogicalPlan } from '../../src/plan/logical.js';
 import { testSession } from '../support/helpers.js';
 
 const schema = T.struct([T.field('ts', T.timestamp()), T.field('user', T.string()), T.field('n', T.integer())]);
@@ -138,7 +138,7 @@ describe('the output-mode support matrix', () => {
       expect(() => checkStreamingQuery(join(spark), 'complete')).toThrow(/Complete output mode not supported when there are no streaming aggregations/);
       const joined = join(spark);
       const aggregated = new MemoryStream(spark, schema).toDF();
-      const plan = { ...aggregated.groupBy('user').count().plan, child: joined } as typeof joined;
+      const plan = { ...aggregated.groupBy('user').count().plan, child: joined } as LogicalPlan;
       expect(() => checkStreamingQuery(plan, 'complete'))
         .toThrow(/Join between two streaming DataFrames\/Datasets is not supported in Complete output mode, only in Append output mode/);
     });
