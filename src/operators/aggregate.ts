@@ -9,7 +9,7 @@
 import { isDate } from 'node:util/types';
 import type { Row } from '../actors/messages.js';
 import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../actors/operator.js';
-import { Codegen } from '../expr/codegen.js';
+import { Codegen, quote } from '../expr/codegen.js';
 import type { AggregateNode, OutputMode, TimeWindowSpec } from '../plan/logical.js';
 import { compileAggregateOutput } from './aggregate-output.js';
 import { compositeKey, singleKey } from './group-key.js';
@@ -23,6 +23,7 @@ export interface GroupEntry {
 }
 
 const STORE = 'default';
+const WINDOW_KEY_SEPARATOR = '\u0003';
 
 /** Per-epoch scratch the generated update reads and writes. */
 interface RunState {
@@ -118,13 +119,10 @@ function compileUpdate(node: AggregateNode, w: TimeWindowSpec | null, dropLate: 
   const fns = node.aggregates.map((a) => g.constant(a.fn));
   const encodeSingle = g.constant(singleKey);
   const encodeMany = g.constant(compositeKey);
-  const keyExpr = (windowVar: string | null): string => {
-    const parts = windowVar ? [windowVar, ...keyVals] : keyVals;
-    if (parts.length === 0) return '""';
-    if (!windowVar && keyVals.length === 1) return `${encodeSingle}(${keyVals[0]})`;
-    if (windowVar && keyVals.length === 0) return `"" + ${windowVar}`;
-    return `${encodeMany}([${parts.join(', ')}])`;
-  };
+  const keysOnly = keyVals.length === 0 ? '""' : keyVals.length === 1 ? `${encodeSingle}(${keyVals[0]})` : `${encodeMany}([${keyVals.join(', ')}])`;
+  // A window start is a decimal integer, so the first separator after it ends it: the key of
+  // (window, keys) is the start, the separator, then the keys' own key.
+  const keyExpr = (windowVar: string | null): string => (windowVar ? `${windowVar} + ${quote(WINDOW_KEY_SEPARATOR)} + ${keysOnly}` : keysOnly);
   const upsert = (windowVar: string | null): string[] => [
     `const key = ${keyExpr(windowVar)};`,
     `let e = store.get(key);`,
