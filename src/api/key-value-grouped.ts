@@ -15,6 +15,8 @@ export interface MapGroupsWithStateOptions<U extends Row> {
   readonly outputSchema: StructType<U>;
   /** When keys time out: GroupStateTimeout.NoTimeout (default), ProcessingTimeTimeout or EventTimeTimeout. */
   readonly timeout?: GroupStateTimeout;
+  /** The shape of the state, if you declare it: a restart whose state schema changed is refused. */
+  readonly stateSchema?: StructType;
 }
 
 export interface FlatMapGroupsWithStateOptions<U extends Row> extends MapGroupsWithStateOptions<U> {
@@ -60,6 +62,7 @@ export class KeyValueGroupedDataFrame<K, R extends Row = Row> {
     return new DataFrame<U>(this.session, {
       k: 'groupState', child: this.plan, keyFn: this.keyFn, fn, single, operatorMode, timeout,
       eventTime: watermarkedColumn(this.plan.schema), schema: options.outputSchema as StructType,
+      ...(options.stateSchema ? { stateSchema: options.stateSchema } : {}),
     });
   }
 }

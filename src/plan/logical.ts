@@ -176,6 +176,8 @@ export interface GroupStateNode extends Base {
   readonly timeout: GroupStateTimeout;
   /** The input's watermarked column, if any (EventTimeTimeout needs it; late rows are dropped by it). */
   readonly eventTime: { readonly column: string; readonly delayMs: number } | null;
+  /** The schema of the per-group state, when the user declares one: checked on restart. */
+  readonly stateSchema?: StructType;
   readonly operatorName?: string;
 }
 

@@ -9,6 +9,9 @@
 //   batch 5  10:48 SELL 600     wm 10:10  → next wm 10:18
 //   batch 6  (no data)          wm 10:18  [10:00, 10:15) ends at or below 10:18: evicted
 //   batch 7  10:14, 10:16 SELL  wm 10:18  10:14 is late (its window ended 10:15 ≤ 10:18); 10:16 updates [10:15, 10:30)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryStream, col, expr, sum, toTimestamp, window, types as T } from 'spate';
 import type { DataFrame, Session } from 'spate';
 import { at, record } from '../support/batches.js';
@@ -114,5 +117,29 @@ describe("the notes' watermark walk-through", () => {
       row('10:00', '10:15', 500, 300), row('10:15', '10:30', 800, 300), row('10:30', '10:45', 900, null), row('10:45', '11:00', null, 600),
     ]);
     expect(run.query.lastProgress!.stateOperators[0]!.numRowsDroppedByWatermark).toBe(0);
+  });
+
+  it('after a restart, runs the no-data batch the committed watermark asks for and emits the window it made final', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spate-wm-'));
+    try {
+      const spark = testSession({ 'spate.sql.streaming.noDataMicroBatches.enabled': false });
+      const input = new MemoryStream(spark, schema);
+      const first = record(windowsOf(input), 'append', (w) => w.option('checkpointLocation', dir));
+      for (const batch of walkThrough.slice(0, 4)) {
+        input.addData(batch);
+        await first.query.processAllAvailable();
+      }
+      await first.query.stop();
+      // Four data batches, no no-data batch: the watermark 10:18 that 10:48 set was never used.
+      expect(first.batches.map((b) => [b.batchId, b.rows.length])).toEqual([[0, 0], [1, 0], [2, 0], [3, 0]]);
+
+      spark.conf.set('spate.sql.streaming.noDataMicroBatches.enabled', true);
+      const second = record(windowsOf(input), 'append', (w) => w.option('checkpointLocation', dir));
+      await second.query.processAllAvailable();
+      await second.query.stop();
+      expect(second.batches).toEqual([{ batchId: 4, rows: [row('10:00', '10:15', 500, null)] }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Tumbling and sliding windows through whole queries: assignment per SEMANTICS §3 (aligned to
 // the epoch plus startTime, start inclusive, end exclusive), the window struct column, and
 // rows without an event time.
-import { MemoryStream, col, count, lit, window, types as T } from 'spate';
+import { MemoryStream, col, count, lit, sum, window, types as T } from 'spate';
 import type { DataFrame } from 'spate';
 import { record } from '../support/batches.js';
 import { testSession } from '../support/helpers.js';
@@ -90,5 +90,24 @@ describe('event-time windows', () => {
     expect(() => df.groupBy(window(col('ts'), '5 minutes', '10 minutes')).count()).toThrow(/slide duration .* must be less than or equal to the window duration/);
     expect(() => df.groupBy(window(col('ts'), '10 minutes', '5 minutes', '5 minutes')).count()).toThrow(/startTime .* must be less than the slide duration/);
     expect(() => df.groupBy(window(col('user'), '10 minutes')).count()).toThrow(/window\(\) needs a timestamp column.*toTimestamp/);
+  });
+});
+
+describe('chained window aggregations in append mode', () => {
+  it('aggregates the final windows of a first aggregation again, each emitted once, in the epoch they become final', async () => {
+    const spark = testSession();
+    const input = new MemoryStream(spark, schema);
+    const perUser = input.toDF().withWatermark('ts', '5 minutes')
+      .groupBy(window(col('ts'), '10 minutes'), col('user')).agg(count(lit(1)).alias('events'));
+    const usersPerWindow = perUser.groupBy('window').agg(count(lit(1)).alias('users'), sum('events').alias('events'))
+      .select('window.start', 'users', 'events');
+    const run = record(usersPerWindow, 'append');
+    input.addData([{ ts: t('10:01'), user: 'a' }, { ts: t('10:02'), user: 'b' }, { ts: t('10:03'), user: 'a' }]);
+    await run.query.processAllAvailable();
+    input.addData([{ ts: t('10:30'), user: 'c' }]); // watermark → 10:25: [10:00, 10:10) is final upstream, then downstream
+    await run.query.processAllAvailable();
+    await run.query.stop();
+    const emitted = run.batches.flatMap((b) => b.rows.map((r) => ({ batchId: b.batchId, ...r })));
+    expect(emitted).toEqual([{ batchId: 3, start: t('10:00'), users: 2, events: 3 }]);
   });
 });
