@@ -12,8 +12,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryStream, col, expr, sum, toTimestamp, window, types as T } from 'spate';
-import type { DataFrame, Session } from 'spate';
+import { MemoryStream, col, count, expr, lit, sum, toTimestamp, window, types as T } from 'spate';
+import type { DataFrame, Row, Session } from 'spate';
 import { at, record } from '../support/batches.js';
 import { testSession } from '../support/helpers.js';
 
@@ -143,3 +143,52 @@ describe("the notes' watermark walk-through", () => {
     }
   });
 });
+
+describe('the testing shape of DESIGN §1', () => {
+  it('runs as written and sees the first window in batch 0', async () => {
+    const spark = testSession();
+    const input = new MemoryStream(spark, schema);          // replayable in-memory source, like Spark's
+    const windowsOfInput = input.toDF()
+      .withColumn('CreatedTime', toTimestamp(col('CreatedTime'), 'yyyy-MM-dd HH:mm:ss'))
+      .withWatermark('CreatedTime', '30 minutes')
+      .groupBy(window(col('CreatedTime'), '15 minutes'))
+      .agg(sum(expr("case when Type == 'BUY' then Amount end")).alias('BUY'),
+           sum(expr("case when Type == 'SELL' then Amount end")).alias('SELL'))
+      .select('window.*', 'BUY', 'SELL');
+    const seen: { batchId: number; rows: Row[] }[] = [];
+    const q = windowsOfInput.writeStream.outputMode('update')
+      .foreachBatch(async (batch, batchId) => { seen.push({ batchId, rows: await batch.collect() }); })
+      .start();
+    input.addData([{ CreatedTime: '2019-02-05 10:05:00', Type: 'BUY', Amount: 500, BrokerCode: 'ABX' }]);
+    await q.processAllAvailable();
+    await q.stop();
+    // Batch 1 is the no-data batch the watermark (09:35) asked for.
+    expect(seen).toEqual([{ batchId: 0, rows: [row('10:00', '10:15', 500, null)] }, { batchId: 1, rows: [] }]);
+  });
+});
+
+describe('spate.sql.streaming.multipleWatermarkPolicy', () => {
+  const events = T.struct([T.field('ts', T.timestamp()), T.field('src', T.string())]);
+  async function finalWindows(policy: 'min' | 'max') {
+    const spark = testSession({ 'spate.sql.streaming.multipleWatermarkPolicy': policy });
+    const fast = new MemoryStream(spark, events);
+    const slow = new MemoryStream(spark, events);
+    const both = fast.toDF().withWatermark('ts', '10 minutes').union(slow.toDF().withWatermark('ts', '10 minutes'))
+      .groupBy(window(col('ts'), '10 minutes')).agg(count(lit(1)).alias('n')).select('window.start', 'n');
+    const run = record(both, 'append');
+    fast.addData([{ ts: at('10:00'), src: 'fast' }, { ts: at('11:00'), src: 'fast' }]);
+    await run.query.processAllAvailable();
+    await run.query.stop();
+    return { rows: run.batches.flatMap((b) => b.rows), batches: run.batches.length, watermark: run.query.lastProgress!.eventTime.watermark };
+  }
+
+  it('min (the default): a stream without data holds the global watermark at 0, so nothing is final', async () => {
+    // No no-data batch follows: the watermark did not move.
+    expect(await finalWindows('min')).toEqual({ rows: [], batches: 1, watermark: '1970-01-01T00:00:00.000Z' });
+  });
+
+  it('max: the fastest stream moves the watermark, and [10:00, 10:10) becomes final', async () => {
+    expect(await finalWindows('max')).toEqual({ rows: [{ start: at('10:00'), n: 1 }], batches: 2, watermark: at('10:50').toISOString() });
+  });
+});
+
