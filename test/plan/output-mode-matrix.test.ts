@@ -199,6 +199,20 @@ describe('other rules of the unsupported-operation checker', () => {
       .toThrow(/Detected pattern of possible 'correctness' issue.*flatMapGroupsWithState with EventTimeTimeout/s);
   });
 
+  it('rejects a session-window aggregation without a watermark in append mode', () => {
+    const spark = testSession();
+    const df = new MemoryStream(spark, schema).toDF().groupBy(sessionWindow(col('ts'), '5 minutes'), col('user')).count();
+    expect(() => df.writeStream.format('console').outputMode('append').start())
+      .toThrow(/Append output mode not supported when there are streaming aggregations on streaming DataFrames\/DataSets without watermark: the aggregation grouped by \[user, session_window\]/);
+  });
+
+  it('refuses a flatMapGroupsWithState output mode other than append or update', () => {
+    const spark = testSession();
+    const grouped = new MemoryStream(spark, schema).toDF().groupByKey((r) => r.user);
+    expect(() => grouped.flatMapGroupsWithState({ outputMode: 'complete' as 'update', outputSchema: out }, () => []))
+      .toThrow(/The output mode of function should be append or update, got 'complete'/);
+  });
+
   it('refuses an unknown output mode, naming the accepted ones', () => {
     const spark = testSession();
     expect(() => stateless(spark, new MemoryStream(spark, schema)).writeStream.outputMode('upsert'))
