@@ -84,8 +84,10 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode): Opera
       st.dropped = 0;
       ctx.emit(out);
     },
+    // As Spark (every stateful operator gets the global watermark): a moved watermark runs a
+    // batch in append and update mode, even when this aggregation has nothing to evict.
     wantsNoDataBatch(nextWatermarkMs: number, at?: NoDataBatchContext) {
-      return evicts && nextWatermarkMs > (at?.lastEvictionWatermarkMs ?? 0);
+      return mode !== 'complete' && nextWatermarkMs > (at?.lastEvictionWatermarkMs ?? 0);
     },
   };
 }

@@ -63,8 +63,9 @@ export function deduplicate(node: DedupNode): OperatorLogic {
       dropped = 0;
       duplicates = 0;
     },
+    // As Spark: a moved watermark runs a batch, also when only late rows are judged by it.
     wantsNoDataBatch(nextWatermarkMs: number, at?: NoDataBatchContext) {
-      return expiry !== null && nextWatermarkMs > (at?.lastEvictionWatermarkMs ?? 0);
+      return nextWatermarkMs > (at?.lastEvictionWatermarkMs ?? 0);
     },
   };
 }

@@ -108,7 +108,7 @@ export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): O
       ctx.emit(out);
     },
     wantsNoDataBatch(nextWatermarkMs: number, at?: NoDataBatchContext) {
-      return evicts && nextWatermarkMs > (at?.lastEvictionWatermarkMs ?? 0);
+      return mode !== 'complete' && nextWatermarkMs > (at?.lastEvictionWatermarkMs ?? 0);
     },
   };
 }
