@@ -12,7 +12,7 @@ import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../acto
 import { Codegen, quote } from '../expr/codegen.js';
 import type { AggregateNode, OutputMode, TimeWindowSpec } from '../plan/logical.js';
 import { compileAggregateOutput } from './aggregate-output.js';
-import { compositeKey, singleKey } from './group-key.js';
+import { compositeKey, groupKey, singleKey } from './group-key.js';
 import { timeWindowLoopCode } from './window-assignment.js';
 
 /** A group's state: its key values, its window start (ms) if windowed, its accumulators. */
@@ -25,11 +25,22 @@ export interface GroupEntry {
 const STORE = 'default';
 const WINDOW_KEY_SEPARATOR = '\u0003';
 
-/** Per-epoch scratch the generated update reads and writes. */
+/** Scratch the generated update reads and writes. */
 interface RunState {
   lateWatermarkMs: number;
   dropped: number;
+  /** Counts epochs, so an entry is put in the store once per epoch, however many rows touch it. */
+  epoch: number;
+  /**
+   * Windowed aggregations: the store's entries by window start, then grouping key. A row finds
+   * its group without building and hashing a composite key; the store stays the state of
+   * record (a miss falls back to it, so restored entries are found).
+   */
+  windows: Map<number, Map<string, GroupEntry>>;
 }
+
+/** Marks the epoch an entry was last put in; symbol-keyed, so it is never serialised with the entry. */
+const PUT_IN_EPOCH = Symbol('putInEpoch');
 
 type UpdateFn = (rows: Row[], store: OperatorStoreView, st: RunState) => void;
 
@@ -47,7 +58,7 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode): Opera
   const evicts = node.eventTime !== null && mode !== 'complete';
   const update = compileUpdate(node, window, evicts);
   const output = compileAggregateOutput<GroupEntry>(node, window ? `{ start: new Date(e.w), end: new Date(e.w + ${window.windowMs}) }` : null);
-  const st: RunState = { lateWatermarkMs: 0, dropped: 0 };
+  const st: RunState = { lateWatermarkMs: 0, dropped: 0, epoch: 0, windows: new Map() };
   const eventTimeOf = evicts ? eventTimeReader(node) : () => null;
 
   return {
@@ -78,8 +89,13 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode): Opera
             if (mode === 'append') out.push(output(e));
           }
         }
-        for (const key of expired) store.delete(key);
+        for (const key of expired) {
+          const e = store.get(key)!;
+          store.delete(key);
+          forgetWindowed(st.windows, e);
+        }
       }
+      st.epoch++;
       ctx.counters['numRowsDroppedByWatermark'] = (ctx.counters['numRowsDroppedByWatermark'] ?? 0) + st.dropped;
       st.dropped = 0;
       ctx.emit(out);
@@ -110,6 +126,15 @@ function eventTimeReader(node: AggregateNode): (e: GroupEntry) => number | null 
   };
 }
 
+/** Drops an evicted entry from the window index. */
+function forgetWindowed(windows: RunState['windows'], e: GroupEntry): void {
+  if (e.w === null) return;
+  const groups = windows.get(e.w);
+  if (!groups) return;
+  groups.delete(groupKey(e.k));
+  if (groups.size === 0) windows.delete(e.w);
+}
+
 /** Generates the per-chunk update: keys, window assignment, late check, accumulator updates. */
 function compileUpdate(node: AggregateNode, w: TimeWindowSpec | null, dropLate: boolean): UpdateFn {
   const g = new Codegen();
@@ -124,16 +149,34 @@ function compileUpdate(node: AggregateNode, w: TimeWindowSpec | null, dropLate: 
   const keysOnly = keyVals.length === 0 ? '""' : keyVals.length === 1 ? `${encodeSingle}(${keyVals[0]})` : `${encodeMany}([${keyVals.join(', ')}])`;
   // A window start is a decimal integer, so the first separator after it ends it: the key of
   // (window, keys) is the start, the separator, then the keys' own key.
-  const keyExpr = (windowVar: string | null): string => (windowVar ? `${windowVar} + ${quote(WINDOW_KEY_SEPARATOR)} + ${keysOnly}` : keysOnly);
-  const upsert = (windowVar: string | null): string[] => [
-    `const key = ${keyExpr(windowVar)};`,
-    `let e = store.get(key);`,
-    `if (e === undefined) e = { k: [${keyVals.join(', ')}], w: ${windowVar ?? 'null'}, a: [${fns.map((f) => `${f}.init()`).join(', ')}] };`,
-    ...node.aggregates.map((a, j) => `e.a[${j}] = ${a.fn.updateCode
-      ? a.fn.updateCode(`e.a[${j}]`, argVals[j]!)
-      : `${fns[j]}.update(e.a[${j}]${argVals[j]!.map((v) => `, ${v}`).join('')})`};`),
-    'store.put(key, e);',
-  ];
+  const windowKey = (windowVar: string, groupKeyVar: string): string => `${windowVar} + ${quote(WINDOW_KEY_SEPARATOR)} + ${groupKeyVar}`;
+  const fresh = (windowVar: string | null): string =>
+    `{ k: [${keyVals.join(', ')}], w: ${windowVar ?? 'null'}, a: [${fns.map((f) => `${f}.init()`).join(', ')}] }`;
+  const accumulate = node.aggregates.map((a, j) => `e.a[${j}] = ${a.fn.updateCode
+    ? a.fn.updateCode(`e.a[${j}]`, argVals[j]!)
+    : `${fns[j]}.update(e.a[${j}]${argVals[j]!.map((v) => `, ${v}`).join('')})`};`);
+  const mark = g.constant(PUT_IN_EPOCH);
+  const upsert = (windowVar: string | null): string[] => windowVar === null
+    ? [
+      `const key = ${keysOnly};`,
+      'let e = store.get(key);',
+      `if (e === undefined) e = ${fresh(null)};`,
+      ...accumulate,
+      'store.put(key, e);',
+    ]
+    : [
+      `const gk = ${keysOnly};`,
+      `let groups = st.windows.get(${windowVar});`,
+      `if (groups === undefined) { groups = new Map(); st.windows.set(${windowVar}, groups); }`,
+      'let e = groups.get(gk);',
+      'if (e === undefined) {',
+      `  e = store.get(${windowKey(windowVar, 'gk')});`,
+      `  if (e === undefined) e = ${fresh(windowVar)};`,
+      '  groups.set(gk, e);',
+      '}',
+      ...accumulate,
+      `if (e[${mark}] !== st.epoch) { e[${mark}] = st.epoch; store.put(${windowKey(windowVar, 'gk')}, e); }`,
+    ];
   if (w) {
     const t = g.value(w.timeColumn, 'r0');
     body.push(...g.takeLines());

@@ -1,6 +1,9 @@
 // Tumbling and sliding windows through whole queries: assignment per SEMANTICS §3 (aligned to
 // the epoch plus startTime, start inclusive, end exclusive), the window struct column, and
 // rows without an event time.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryStream, col, count, lit, sum, window, types as T } from 'spate';
 import type { DataFrame } from 'spate';
 import { record } from '../support/batches.js';
@@ -109,5 +112,31 @@ describe('chained window aggregations in append mode', () => {
     await run.query.stop();
     const emitted = run.batches.flatMap((b) => b.rows.map((r) => ({ batchId: b.batchId, ...r })));
     expect(emitted).toEqual([{ batchId: 3, start: t('10:00'), users: 2, events: 3 }]);
+  });
+});
+
+describe('windowed state across a restart', () => {
+  it('continues a window restored from the checkpoint, and counts it once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spate-window-'));
+    try {
+      const spark = testSession();
+      const input = new MemoryStream(spark, schema);
+      const query = () => record(countByWindow('10 minutes')(input.toDF()), 'update', (w) => w.option('checkpointLocation', dir));
+      const first = query();
+      input.addData([{ ts: t('10:01'), user: 'a' }, { ts: t('10:02'), user: 'b' }]);
+      await first.query.processAllAvailable();
+      await first.query.stop();
+      const second = query();
+      input.addData([{ ts: t('10:03'), user: 'a' }]);
+      await second.query.processAllAvailable();
+      input.addData([{ ts: t('10:04'), user: 'c' }, { ts: t('10:11'), user: 'c' }]);
+      await second.query.processAllAvailable();
+      await second.query.stop();
+      expect(second.rowsOf(1)).toEqual([{ start: t('10:00'), end: t('10:10'), n: 3 }]);
+      expect(second.rowsOf(2)).toEqual([{ start: t('10:00'), end: t('10:10'), n: 4 }, { start: t('10:10'), end: t('10:20'), n: 1 }]);
+      expect(second.query.lastProgress!.stateOperators[0]!.numRowsTotal).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
