@@ -68,11 +68,6 @@ export function eventSession(ms: number | null, gapMs: number | null): SessionBo
   return { start: ms, end: ms + gapMs };
 }
 
-/** Whether two sessions merge: they overlap, or one ends exactly where the other starts. */
-export function sessionsTouch(a: SessionBounds, b: SessionBounds): boolean {
-  return a.start <= b.end && b.start <= a.end;
-}
-
 /** What `coverSession` did to a key's session list. */
 export interface SessionCover<S> {
   /** The session that now covers the bounds. */
@@ -85,7 +80,7 @@ export interface SessionCover<S> {
 
 /**
  * Makes one session of `sessions` (sorted by start, pairwise apart) cover `b`: the sessions `b`
- * touches merge into the first of them (`absorb(into, from)` folds contents), or a new session
+ * touches (they overlap it, or end exactly where it starts or the reverse) merge into the first of them (`absorb(into, from)` folds contents), or a new session
  * from `create` is inserted when it touches none. The list stays sorted and apart.
  */
 export function coverSession<S extends SessionBounds>(
