@@ -161,6 +161,16 @@ describe('other rules of the unsupported-operation checker', () => {
     expect(() => mixed.writeStream.format('console').outputMode('update').start()).toThrow(/Mixing mapGroupsWithStates and flatMapGroupsWithStates are not supported/);
   });
 
+  it('accepts several flatMapGroupsWithState only when all are in append mode and the query too', () => {
+    const spark = testSession();
+    const twice = (mode: 'append' | 'update') => flatMapGroups(mode)(spark, new MemoryStream(spark, schema)).groupByKey((r) => r.user)
+      .flatMapGroupsWithState({ outputMode: mode, outputSchema: out }, (k, rs) => [countEvents(String(k), rs)]);
+    expect(() => twice('update').writeStream.format('console').outputMode('update').start())
+      .toThrow(/Multiple flatMapGroupsWithStates are not supported when they are not all in append mode or the output mode is not append/);
+    const q = twice('append').writeStream.format('console').outputMode('append').start();
+    return q.stop();
+  });
+
   it('rejects EventTimeTimeout without a watermark, with Spark message', () => {
     const spark = testSession();
     const df = new MemoryStream(spark, schema).toDF().groupByKey((r) => r.user)
