@@ -3,6 +3,10 @@
 export { Session, SessionBuilder, RuntimeConfig } from './api/session.js';
 export { DataFrame } from './api/dataframe.js';
 export { GroupedData } from './api/grouped-data.js';
+export { KeyValueGroupedDataFrame } from './api/key-value-grouped.js';
+export type { MapGroupsWithStateOptions, FlatMapGroupsWithStateOptions, GroupsWithStateFunction } from './api/key-value-grouped.js';
+export type { GroupState } from './operators/group-state.js';
+export { GroupStateTimeout } from './plan/logical.js';
 export { Column } from './api/column.js';
 export type { ColumnLike } from './api/column.js';
 export { DataStreamReader, DataFrameReader } from './api/reader.js';

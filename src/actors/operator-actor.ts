@@ -30,10 +30,11 @@ export class OperatorActor extends Actor implements OperatorContext {
     super(name, parent, chunkRows);
   }
 
-  /** Recovery: the watermark the epoch before the first one of this run used. */
+  /** Recovery: the stores are restored; the watermark the epoch before the first one of this run used. */
   startAt(watermarkMs: number): void {
     this.lateWatermarkMs = watermarkMs;
     this.evictionWatermarkMs = watermarkMs;
+    this.logic.restored?.(this);
   }
 
   emit(rows: Row[]): void {

@@ -18,11 +18,24 @@ export interface OperatorContext {
   readonly counters: Record<string, number>;
 }
 
+/** What an operator knows when asked whether a batch without new data should run. */
+export interface NoDataBatchContext {
+  /** The eviction watermark of the operator's last epoch (restored on recovery). */
+  readonly lastEvictionWatermarkMs: number;
+  /** The processing time the batch would run at (batchTimestampMs). */
+  readonly batchTimestampMs: number;
+}
+
 export interface OperatorLogic {
   /** Spark's operator name in progress, e.g. `stateStoreSave`, `dedupe`, `symmetricHashJoin`. */
   readonly name: string;
   /** Names of the keyed stores this operator uses; the runtime creates, restores and snapshots them. */
   readonly stores: readonly string[];
+  /**
+   * The runtime restored the declared stores (at every start, also when they are empty), before
+   * any epoch runs: rebuild what the operator derives from them (indexes, the next timeout).
+   */
+  restored?(ctx: OperatorContext): void;
   open?(ctx: OperatorContext): void | Promise<void>;
   /** Handles a chunk from input `input` (0 unless the operator has several inputs). */
   process(rows: Row[], input: number, ctx: OperatorContext): void | Promise<void>;
@@ -30,7 +43,11 @@ export interface OperatorLogic {
   onWatermark?(ctx: OperatorContext): void;
   /** Every input delivered the epoch's barrier: emit the epoch's results, evict state. */
   onEpochEnd?(barrier: Barrier, ctx: OperatorContext): void | Promise<void>;
-  /** Whether a batch without new data should run because the watermark would advance to `nextWatermarkMs`. */
-  wantsNoDataBatch?(nextWatermarkMs: number): boolean;
+  /**
+   * Whether a batch without new data should run next, with watermark `nextWatermarkMs` (e.g. to
+   * evict and emit state the watermark passed, or to fire timeouts). `at` tells the watermark
+   * the operator evicted with in its last epoch and the time the batch would carry.
+   */
+  wantsNoDataBatch?(nextWatermarkMs: number, at?: NoDataBatchContext): boolean;
   close?(): void | Promise<void>;
 }

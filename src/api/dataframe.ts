@@ -15,6 +15,7 @@ import { executeBatch } from '../query/batch-execution.js';
 import type { ColumnLike } from './column.js';
 import { Column, toColumnExpr } from './column.js';
 import { GroupedData } from './grouped-data.js';
+import { KeyValueGroupedDataFrame } from './key-value-grouped.js';
 import type { SessionContext } from './session-context.js';
 import { DataStreamWriter } from './writer.js';
 
@@ -90,6 +91,12 @@ export class DataFrame<R extends Row = Row> {
     return new GroupedData(this.session, this.plan, cols.map(toColumnExpr));
   }
 
+  /** Groups rows by a key computed from each row, for mapGroupsWithState / flatMapGroupsWithState. */
+  groupByKey<K>(keyFn: (row: R) => K): KeyValueGroupedDataFrame<K, R> {
+    if (typeof keyFn !== 'function') throw new AnalysisError('groupByKey needs a function from a row to its key, e.g. groupByKey((row) => row.customerId)');
+    return new KeyValueGroupedDataFrame<K, R>(this.session, this.plan, keyFn);
+  }
+
   /** A global aggregation (no grouping columns). */
   agg(...cols: Column[]): DataFrame {
     return this.groupBy().agg(...cols);
@@ -105,8 +112,13 @@ export class DataFrame<R extends Row = Row> {
     return this.with(dedup(this.plan, columns));
   }
 
+  /**
+   * Drops rows whose key (the given columns, without the event time) was seen within the
+   * watermark delay of the first one; needs withWatermark on the stream.
+   */
   dropDuplicatesWithinWatermark(columns?: string[]): DataFrame<R> {
-    return this.dropDuplicates(columns);
+    if (!this.isStreaming) throw new AnalysisError('dropDuplicatesWithinWatermark is not supported with batch DataFrames/DataSets: use dropDuplicates');
+    return this.with(dedup(this.plan, columns, true));
   }
 
   union(other: DataFrame<R>): DataFrame<R> {

@@ -1,12 +1,19 @@
-// The streaming aggregation (Spark's StateStoreSave): one state entry per group (and window),
-// updated as chunks arrive; at the end of each epoch it emits what the output mode asks for
-// and evicts what the watermark allows. The per-row work is one generated function.
+// The streaming aggregation (Spark's StateStoreSave): one state entry per group (and tumbling or
+// sliding window), updated as chunks arrive; at the end of each epoch it emits what the output
+// mode asks for and evicts what the watermark allows (SEMANTICS §4):
+//   complete: every group, no late filter, no eviction;
+//   update:   the groups this epoch changed, then groups at or below the watermark are dropped;
+//   append:   groups at or below the watermark are dropped and emitted, each exactly once.
+// Rows whose window (or event-time key) is at or below the previous epoch's watermark are late:
+// dropped and counted. The per-row work is one generated function.
 import { isDate } from 'node:util/types';
 import type { Row } from '../actors/messages.js';
-import type { OperatorContext, OperatorLogic } from '../actors/operator.js';
+import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../actors/operator.js';
 import { Codegen, quote } from '../expr/codegen.js';
-import type { AggregateNode, OutputMode } from '../plan/logical.js';
-import { compositeKey, singleKey } from './group-key.js';
+import type { AggregateNode, OutputMode, TimeWindowSpec } from '../plan/logical.js';
+import { compileAggregateOutput } from './aggregate-output.js';
+import { compositeKey, groupKey, singleKey } from './group-key.js';
+import { timeWindowLoopCode } from './window-assignment.js';
 
 /** A group's state: its key values, its window start (ms) if windowed, its accumulators. */
 export interface GroupEntry {
@@ -16,14 +23,26 @@ export interface GroupEntry {
 }
 
 const STORE = 'default';
+const WINDOW_KEY_SEPARATOR = '\u0003';
 
+/** Scratch the generated update reads and writes. */
 interface RunState {
   lateWatermarkMs: number;
   dropped: number;
+  /** Counts epochs, so an entry is put in the store once per epoch, however many rows touch it. */
+  epoch: number;
+  /**
+   * Windowed aggregations: the store's entries by window start, then grouping key. A row finds
+   * its group without building and hashing a composite key; the store stays the state of
+   * record (a miss falls back to it, so restored entries are found).
+   */
+  windows: Map<number, Map<string, GroupEntry>>;
 }
 
+/** Marks the epoch an entry was last put in; symbol-keyed, so it is never serialised with the entry. */
+const PUT_IN_EPOCH = Symbol('putInEpoch');
+
 type UpdateFn = (rows: Row[], store: OperatorStoreView, st: RunState) => void;
-type OutputFn = (e: GroupEntry) => Row;
 
 interface OperatorStoreView {
   get(key: string): GroupEntry | undefined;
@@ -33,22 +52,14 @@ interface OperatorStoreView {
 export function streamingAggregate(node: AggregateNode, mode: OutputMode): OperatorLogic {
   const window = node.window;
   if (window?.kind === 'session') {
-    throw new Error('session windows are planned by sessionAggregate, not streamingAggregate');
+    throw new Error('internal: session windows are planned by sessionWindowAggregate, not streamingAggregate');
   }
+  // Complete mode keeps every group forever, so nothing is late and nothing is evicted.
   const evicts = node.eventTime !== null && mode !== 'complete';
-  const update = compileUpdate(node, evicts);
-  const output = compileOutput(node);
-  const st: RunState = { lateWatermarkMs: 0, dropped: 0 };
-  const keyIndex = node.eventTime && !node.eventTime.isWindow ? node.keys.findIndex((k) => k.name === node.eventTime!.column) : -1;
-  const windowMs = window?.windowMs ?? 0;
-  let lastEvictionWatermark = 0;
-
-  /** The event time an entry is evicted by: its window end, or its event-time key. */
-  const eventTimeOf = (e: GroupEntry): number => {
-    if (node.eventTime!.isWindow) return e.w! + windowMs;
-    const t = e.k[keyIndex];
-    return isDate(t) ? t.getTime() : -Infinity;
-  };
+  const update = compileUpdate(node, window, evicts);
+  const output = compileAggregateOutput<GroupEntry>(node, window ? `{ start: new Date(e.w), end: new Date(e.w + ${window.windowMs}) }` : null);
+  const st: RunState = { lateWatermarkMs: 0, dropped: 0, epoch: 0, windows: new Map() };
+  const eventTimeOf = evicts ? eventTimeReader(node) : () => null;
 
   return {
     name: 'stateStoreSave',
@@ -72,26 +83,60 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode): Opera
       if (evicts) {
         const expired: string[] = [];
         for (const [key, e] of store.entries()) {
-          if (eventTimeOf(e) <= wm) {
+          const t = eventTimeOf(e);
+          if (t !== null && t <= wm) {
             expired.push(key);
             if (mode === 'append') out.push(output(e));
           }
         }
-        for (const key of expired) store.delete(key);
+        for (const key of expired) {
+          const e = store.get(key)!;
+          store.delete(key);
+          forgetWindowed(st.windows, e);
+        }
       }
-      lastEvictionWatermark = wm;
+      st.epoch++;
       ctx.counters['numRowsDroppedByWatermark'] = (ctx.counters['numRowsDroppedByWatermark'] ?? 0) + st.dropped;
       st.dropped = 0;
       ctx.emit(out);
     },
-    wantsNoDataBatch(nextWatermarkMs: number) {
-      return evicts && nextWatermarkMs > lastEvictionWatermark;
+    // As Spark (every stateful operator gets the global watermark): a moved watermark runs a
+    // batch in append and update mode, even when this aggregation has nothing to evict.
+    wantsNoDataBatch(nextWatermarkMs: number, at?: NoDataBatchContext) {
+      return mode !== 'complete' && nextWatermarkMs > (at?.lastEvictionWatermarkMs ?? 0);
     },
   };
 }
 
+/** The event time an entry is evicted by: its window's end, or its event-time key (null: never). */
+function eventTimeReader(node: AggregateNode): (e: GroupEntry) => number | null {
+  const et = node.eventTime!;
+  const w = node.window;
+  if (et.isWindow && w?.kind === 'window') {
+    const windowMs = w.windowMs;
+    return (e) => e.w! + windowMs;
+  }
+  const index = node.keys.findIndex((k) => k.name === et.column);
+  return (e) => {
+    const t = e.k[index];
+    if (isDate(t)) return t.getTime();
+    // A watermarked window struct used as a plain grouping key: its end bounds it.
+    const end = (t as { end?: unknown } | null)?.end;
+    return isDate(end) ? end.getTime() : null;
+  };
+}
+
+/** Drops an evicted entry from the window index. */
+function forgetWindowed(windows: RunState['windows'], e: GroupEntry): void {
+  if (e.w === null) return;
+  const groups = windows.get(e.w);
+  if (!groups) return;
+  groups.delete(groupKey(e.k));
+  if (groups.size === 0) windows.delete(e.w);
+}
+
 /** Generates the per-chunk update: keys, window assignment, late check, accumulator updates. */
-function compileUpdate(node: AggregateNode, dropLate: boolean): UpdateFn {
+function compileUpdate(node: AggregateNode, w: TimeWindowSpec | null, dropLate: boolean): UpdateFn {
   const g = new Codegen();
   g.skipRow = 'continue L0';
   const body: string[] = ['L0: for (let i = 0; i < rows.length; i++) {', 'const r0 = rows[i];'];
@@ -101,64 +146,62 @@ function compileUpdate(node: AggregateNode, dropLate: boolean): UpdateFn {
   const fns = node.aggregates.map((a) => g.constant(a.fn));
   const encodeSingle = g.constant(singleKey);
   const encodeMany = g.constant(compositeKey);
-  const keyExpr = (windowVar: string | null): string => {
-    const parts = windowVar ? [windowVar, ...keyVals] : keyVals;
-    if (parts.length === 0) return '""';
-    if (!windowVar && keyVals.length === 1) return `${encodeSingle}(${keyVals[0]})`;
-    if (windowVar && keyVals.length === 0) return `"" + ${windowVar}`;
-    return `${encodeMany}([${parts.join(', ')}])`;
-  };
-  const upsert = (windowVar: string | null): string[] => [
-    `const key = ${keyExpr(windowVar)};`,
-    `let e = store.get(key);`,
-    `if (e === undefined) e = { k: [${keyVals.join(', ')}], w: ${windowVar ?? 'null'}, a: [${fns.map((f) => `${f}.init()`).join(', ')}] };`,
-    ...node.aggregates.map((a, j) => `e.a[${j}] = ${a.fn.updateCode
-      ? a.fn.updateCode(`e.a[${j}]`, argVals[j]!)
-      : `${fns[j]}.update(e.a[${j}]${argVals[j]!.map((v) => `, ${v}`).join('')})`};`),
-    'store.put(key, e);',
-  ];
-  const w = node.window;
-  if (w && w.kind === 'window') {
+  const keysOnly = keyVals.length === 0 ? '""' : keyVals.length === 1 ? `${encodeSingle}(${keyVals[0]})` : `${encodeMany}([${keyVals.join(', ')}])`;
+  // A window start is a decimal integer, so the first separator after it ends it: the key of
+  // (window, keys) is the start, the separator, then the keys' own key.
+  const windowKey = (windowVar: string, groupKeyVar: string): string => `${windowVar} + ${quote(WINDOW_KEY_SEPARATOR)} + ${groupKeyVar}`;
+  const fresh = (windowVar: string | null): string =>
+    `{ k: [${keyVals.join(', ')}], w: ${windowVar ?? 'null'}, a: [${fns.map((f) => `${f}.init()`).join(', ')}] }`;
+  const accumulate = node.aggregates.map((a, j) => `e.a[${j}] = ${a.fn.updateCode
+    ? a.fn.updateCode(`e.a[${j}]`, argVals[j]!)
+    : `${fns[j]}.update(e.a[${j}]${argVals[j]!.map((v) => `, ${v}`).join('')})`};`);
+  const mark = g.constant(PUT_IN_EPOCH);
+  const upsert = (windowVar: string | null): string[] => windowVar === null
+    ? [
+      `const key = ${keysOnly};`,
+      'let e = store.get(key);',
+      `if (e === undefined) e = ${fresh(null)};`,
+      ...accumulate,
+      'store.put(key, e);',
+    ]
+    : [
+      `const gk = ${keysOnly};`,
+      `let groups = st.windows.get(${windowVar});`,
+      `if (groups === undefined) { groups = new Map(); st.windows.set(${windowVar}, groups); }`,
+      'let e = groups.get(gk);',
+      'if (e === undefined) {',
+      `  e = store.get(${windowKey(windowVar, 'gk')});`,
+      `  if (e === undefined) e = ${fresh(windowVar)};`,
+      '  groups.set(gk, e);',
+      '}',
+      ...accumulate,
+      `if (e[${mark}] !== st.epoch) { e[${mark}] = st.epoch; store.put(${windowKey(windowVar, 'gk')}, e); }`,
+    ];
+  if (w) {
     const t = g.value(w.timeColumn, 'r0');
     body.push(...g.takeLines());
-    const n = Math.ceil(w.windowMs / w.slideMs);
-    body.push(
-      `if (${t} == null) continue L0;`,
-      `const ms = ${t}.getTime();`,
-      `const rem = ((ms - ${w.startMs}) % ${w.slideMs} + ${w.slideMs}) % ${w.slideMs};`,
-      `const lastStart = ms - rem;`,
-      `L1: for (let j = 0; j < ${n}; j++) {`,
-      `const ws = lastStart - j * ${w.slideMs};`,
-      `if (!(ws <= ms && ms < ws + ${w.windowMs})) continue L1;`,
-      ...(dropLate ? [`if (ws + ${w.windowMs} <= st.lateWatermarkMs) { st.dropped++; continue L1; }`] : []),
-      ...upsert('ws'),
-      '}',
-    );
-  } else {
-    if (dropLate && node.eventTime) {
-      const idx = node.keys.findIndex((k) => k.name === node.eventTime!.column);
-      const v = keyVals[idx]!;
-      body.push(`if (${v} != null && ${v}.getTime() <= st.lateWatermarkMs) { st.dropped++; continue L0; }`);
+    // Rows without an event time belong to no window (Spark drops them).
+    body.push(`if (${t} == null) continue L0;`, `const ms = ${t}.getTime();`);
+    const loop = timeWindowLoopCode(w, 'ms', 'ws', 'L1');
+    body.push(...loop.open);
+    if (dropLate && node.eventTime?.isWindow) {
+      // A window whose end is at or below the last epoch's watermark was already final.
+      body.push(`if (ws + ${w.windowMs} <= st.lateWatermarkMs) { st.dropped++; ${loop.skip}; }`);
     }
-    body.push(...upsert(null));
+    body.push(...lateKeyCheck(node, keyVals, dropLate, loop.skip), ...upsert('ws'), loop.close);
+  } else {
+    body.push(...lateKeyCheck(node, keyVals, dropLate, 'continue L0'), ...upsert(null));
   }
   body.push('}');
   return g.compile<UpdateFn>(['rows', 'store', 'st'], body);
 }
 
-/** Generates entry → output row: the intermediate row (keys, window, results), then the outputs. */
-function compileOutput(node: AggregateNode): OutputFn {
-  const g = new Codegen();
-  const lines: string[] = [];
-  const fields: string[] = node.keys.map((k, i) => `${quote(k.name)}: e.k[${i}]`);
-  const w = node.window;
-  if (w && w.kind === 'window') {
-    fields.push(`${quote(w.name)}: { start: new Date(e.w), end: new Date(e.w + ${w.windowMs}) }`);
-  }
-  node.aggregates.forEach((a, j) => fields.push(`${quote(a.slot)}: ${g.constant(a.fn)}.result(e.a[${j}])`));
-  lines.push(`const m = { ${fields.join(', ')} };`);
-  const values = node.outputs.map((o) => g.value(o.expr, 'm'));
-  lines.push(...g.takeLines());
-  lines.push(`return { ${node.outputs.map((o, i) => `${quote(o.name)}: ${values[i]}`).join(', ')} };`);
-  return g.compile<OutputFn>(['e'], lines);
+/** The late check on a watermarked grouping key other than the window (a timestamp or a window struct). */
+function lateKeyCheck(node: AggregateNode, keyVals: readonly string[], dropLate: boolean, skip: string): string[] {
+  if (!dropLate || !node.eventTime || node.eventTime.isWindow) return [];
+  const idx = node.keys.findIndex((k) => k.name === node.eventTime!.column);
+  const v = keyVals[idx]!;
+  const type = node.keys[idx]!.expr.type;
+  const ms = type.kind === 'struct' ? `(${v} == null || ${v}.end == null ? null : ${v}.end.getTime())` : `(${v} == null ? null : ${v}.getTime())`;
+  return [`{ const et = ${ms}; if (et !== null && et <= st.lateWatermarkMs) { st.dropped++; ${skip}; } }`];
 }

@@ -18,6 +18,12 @@ export function compositeKey(values: readonly unknown[]): string {
   return ENCODED + JSON.stringify(values.map(canonical));
 }
 
+/** The store key of a list of grouping values: "" for none, else as singleKey or compositeKey. */
+export function groupKey(values: readonly unknown[]): string {
+  if (values.length === 0) return '';
+  return values.length === 1 ? singleKey(values[0]) : compositeKey(values);
+}
+
 function canonical(v: unknown): unknown {
   if (v === undefined) return null;
   if (isDate(v)) return { $t: v.getTime() };

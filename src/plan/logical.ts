@@ -5,6 +5,7 @@ import type { NamedExpr } from '../expr/analyze.js';
 import type { BoundExpr } from '../expr/bound.js';
 import type { BoundAggregate } from '../expr/functions/registry.js';
 import type { StructType } from '../expr/types.js';
+import type { GroupState } from '../operators/group-state.js';
 
 export type OutputMode = 'append' | 'update' | 'complete';
 
@@ -125,8 +126,13 @@ export interface DedupNode extends Base {
   readonly k: 'dedup';
   readonly child: LogicalPlan;
   readonly columns: readonly string[];
-  /** The watermarked column among `columns`, if any: bounds the dedup state. */
+  /**
+   * The input's watermarked column, if any: rows at or below the late watermark are dropped; it
+   * bounds the state when it is one of `columns`, or always for dropDuplicatesWithinWatermark.
+   */
   readonly eventTime: { readonly column: string; readonly delayMs: number } | null;
+  /** dropDuplicatesWithinWatermark: a key is remembered until its first event time + delay passes the watermark. */
+  readonly withinWatermark: boolean;
   readonly operatorName?: string;
 }
 
@@ -147,18 +153,31 @@ export interface JoinNode extends Base {
   readonly operatorName?: string;
 }
 
-export type GroupStateTimeout = 'NoTimeout' | 'ProcessingTimeTimeout' | 'EventTimeTimeout';
+/** How keys of (flat)mapGroupsWithState time out (Spark's GroupStateTimeout). */
+export const GroupStateTimeout = {
+  NoTimeout: 'NoTimeout',
+  ProcessingTimeTimeout: 'ProcessingTimeTimeout',
+  EventTimeTimeout: 'EventTimeTimeout',
+} as const;
+export type GroupStateTimeout = (typeof GroupStateTimeout)[keyof typeof GroupStateTimeout];
+
+/** The user function of (flat)mapGroupsWithState, as the operator calls it. */
+export type GroupStateFunction = (key: unknown, rows: Row[], state: GroupState<unknown>) => Iterable<Row> | Row;
 
 export interface GroupStateNode extends Base {
   readonly k: 'groupState';
   readonly child: LogicalPlan;
   readonly keyFn: (row: Row) => unknown;
-  readonly fn: (key: unknown, rows: Row[], state: unknown) => Iterable<Row> | Row;
+  readonly fn: GroupStateFunction;
   /** mapGroupsWithState: one output per call. */
   readonly single: boolean;
-  /** The operator's own output mode (flatMapGroupsWithState). */
+  /** The operator's own output mode (flatMapGroupsWithState: append or update). */
   readonly operatorMode: OutputMode;
   readonly timeout: GroupStateTimeout;
+  /** The input's watermarked column, if any (EventTimeTimeout needs it; late rows are dropped by it). */
+  readonly eventTime: { readonly column: string; readonly delayMs: number } | null;
+  /** The schema of the per-group state, when the user declares one: checked on restart. */
+  readonly stateSchema?: StructType;
   readonly operatorName?: string;
 }
 

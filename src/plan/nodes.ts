@@ -106,18 +106,20 @@ export function mapRows(child: LogicalPlan, fn: (row: Row) => Row | Iterable<Row
   return { k: 'map', child, fn, flat, schema: schema ?? child.schema };
 }
 
-export function dedup(child: LogicalPlan, columns: readonly string[] | undefined, operatorName?: string): DedupNode {
+export function dedup(child: LogicalPlan, columns: readonly string[] | undefined, withinWatermark = false): DedupNode {
+  const what = withinWatermark ? 'dropDuplicatesWithinWatermark' : 'dropDuplicates';
   const cols = columns && columns.length ? columns.map((c) => {
     const f = findField(child.schema, c);
-    if (!f) throw new AnalysisError(`dropDuplicates: no column '${c}'; the columns are [${child.schema.fields.map((x) => x.name).join(', ')}]`);
+    if (!f) throw new AnalysisError(`${what}: no column '${c}'; the columns are [${child.schema.fields.map((x) => x.name).join(', ')}]`);
     return f;
   }) : child.schema.fields;
-  const watermarked = cols.find((f) => f.metadata?.watermarkDelayMs !== undefined);
-  return {
-    k: 'dedup', child, columns: cols.map((f) => f.name), schema: child.schema,
-    eventTime: watermarked ? { column: watermarked.name, delayMs: watermarked.metadata!.watermarkDelayMs! } : null,
-    ...(operatorName ? { operatorName } : {}),
-  };
+  return { k: 'dedup', child, columns: cols.map((f) => f.name), schema: child.schema, eventTime: watermarkedColumn(child.schema), withinWatermark };
+}
+
+/** The column withWatermark tagged, with its delay (at most one column carries it). */
+export function watermarkedColumn(schema: StructType): { column: string; delayMs: number } | null {
+  const f = schema.fields.find((x) => x.metadata?.watermarkDelayMs !== undefined);
+  return f ? { column: f.name, delayMs: f.metadata!.watermarkDelayMs! } : null;
 }
 
 export function union(children: readonly LogicalPlan[]): UnionNode {

@@ -3,6 +3,9 @@
 import type { Row } from '../actors/messages.js';
 import type { OperatorLogic } from '../actors/operator.js';
 import { streamingAggregate } from '../operators/aggregate.js';
+import { deduplicate } from '../operators/dedup.js';
+import { flatMapGroupsWithState } from '../operators/flat-map-groups-with-state.js';
+import { sessionWindowAggregate } from '../operators/session-window-aggregate.js';
 import { unionOperator } from '../operators/union.js';
 import type { LogicalPlan, OutputMode } from './logical.js';
 
@@ -21,7 +24,10 @@ export interface OperatorServices {
 export function statefulOperatorFactory(_services: OperatorServices): StatefulOperatorFactory {
   return (node, opts) => {
     switch (node.k) {
-      case 'aggregate': return streamingAggregate(node, opts.outputMode);
+      case 'aggregate':
+        return node.window?.kind === 'session' ? sessionWindowAggregate(node, opts.outputMode) : streamingAggregate(node, opts.outputMode);
+      case 'dedup': return deduplicate(node);
+      case 'groupState': return flatMapGroupsWithState(node);
       case 'union': return unionOperator();
       default:
         throw new Error(`internal: no operator for plan node '${node.k}'`);

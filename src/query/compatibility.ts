@@ -31,7 +31,7 @@ function fingerprint(node: LogicalPlan): OperatorFingerprint {
       };
     }
     case 'dedup':
-      return { kind: 'dropDuplicates', properties: { columns: node.columns.join(', ') } };
+      return { kind: node.withinWatermark ? 'dropDuplicatesWithinWatermark' : 'dropDuplicates', properties: { columns: node.columns.join(', ') } };
     case 'join':
       return {
         kind: 'join',
@@ -43,7 +43,14 @@ function fingerprint(node: LogicalPlan): OperatorFingerprint {
         },
       };
     case 'groupState':
-      return { kind: node.single ? 'mapGroupsWithState' : 'flatMapGroupsWithState', properties: { timeout: node.timeout, 'operator mode': node.operatorMode } };
+      return {
+        kind: node.single ? 'mapGroupsWithState' : 'flatMapGroupsWithState',
+        properties: {
+          timeout: node.timeout,
+          'operator mode': node.operatorMode,
+          ...(node.stateSchema ? { 'state schema': typeToString(node.stateSchema) } : {}),
+        },
+      };
     default:
       return { kind: node.k, properties: {} };
   }

@@ -215,7 +215,8 @@ export class MicroBatchExecution {
     this.progressTimes.latestOffset = performance.now() - t0;
     const hasData = ends.some((o, i) => !sameOffset(o, this.committedOffsets[i]));
     if (!hasData) {
-      const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(this.watermarkMs) ?? false);
+      const at = (op: ExecutionGraph['stateful'][number]) => ({ lastEvictionWatermarkMs: op.actor.evictionWatermarkMs, batchTimestampMs: triggerStart });
+      const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(this.watermarkMs, at(op)) ?? false);
       if (!noDataBatch) return trigger.kind === 'processingTime' || trigger.kind === 'continuous' ? 'idle' : 'finished';
     }
     const epoch = this.nextEpoch;

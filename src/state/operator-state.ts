@@ -2,6 +2,7 @@
 // operator declares, restored to the version a run starts from, and snapshotted at each barrier.
 import type { StoreMetrics } from './keyed-store.js';
 import { InMemoryKeyedStore } from './keyed-store.js';
+import { estimateEntriesBytes } from './memory-estimate.js';
 import type { StateRepository } from './state-repository.js';
 
 export interface OperatorStateMetrics extends StoreMetrics {
@@ -13,6 +14,7 @@ export class OperatorState {
   readonly stores = new Map<string, InMemoryKeyedStore<unknown>>();
   private lastCommitMs = 0;
   private last: StoreMetrics = { numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0 };
+  private memoryUsedBytes = 0;
 
   constructor(
     readonly operatorId: string,
@@ -35,7 +37,9 @@ export class OperatorState {
   snapshot(epoch: number): void {
     const started = performance.now();
     const totals = { numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0 };
+    let bytes = 0;
     for (const [name, store] of this.stores) {
+      bytes += estimateEntriesBytes(store.size, memorySample(store));
       const m = store.metrics();
       totals.numRowsTotal += m.numRowsTotal;
       totals.numRowsUpdated += m.numRowsUpdated;
@@ -43,6 +47,7 @@ export class OperatorState {
       this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta());
     }
     this.last = totals;
+    this.memoryUsedBytes = bytes;
     this.lastCommitMs = performance.now() - started;
   }
 
@@ -50,9 +55,23 @@ export class OperatorState {
   metrics(): OperatorStateMetrics {
     let rows = 0;
     for (const s of this.stores.values()) rows += s.size;
-    return { ...this.last, numRowsTotal: rows, memoryUsedBytes: rows * ESTIMATED_BYTES_PER_ROW, commitTimeMs: this.lastCommitMs };
+    return { ...this.last, numRowsTotal: rows, memoryUsedBytes: this.memoryUsedBytes, commitTimeMs: this.lastCommitMs };
   }
 }
 
-// A rough per-entry cost of a Map entry with a small value; exact accounting would cost a walk.
-const ESTIMATED_BYTES_PER_ROW = 160;
+const SAMPLE = 16;
+
+/** Entries to measure: some written this epoch (the current shape of values) and some of the oldest. */
+function* memorySample(store: InMemoryKeyedStore<unknown>): Iterable<[string, unknown]> {
+  let n = 0;
+  for (const key of store.changedKeys()) {
+    const v = store.get(key);
+    if (v === undefined) continue;
+    yield [key, v];
+    if (++n === SAMPLE) break;
+  }
+  for (const entry of store.entries()) {
+    yield entry;
+    if (++n === 2 * SAMPLE) return;
+  }
+}
