@@ -121,6 +121,8 @@ export interface SinkOptions {
   /** foreachBatch / foreach callbacks, or a custom sink object. */
   readonly instance?: unknown;
   readonly services: SinkServices;
+  /** The schema of the rows the sink gets, so create() can check it (kafka columns, partitionBy). */
+  readonly schema?: StructType;
 }
 
 export interface SinkProvider {
