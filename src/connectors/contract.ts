@@ -88,6 +88,8 @@ export interface SourceOptions {
   readonly path?: string;
   readonly userSchema?: StructType;
   readonly instance?: unknown;
+  /** False for a static read (spark.read); streaming-only options are refused otherwise. */
+  readonly streaming?: boolean;
 }
 
 export interface SourceProvider {

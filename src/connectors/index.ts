@@ -7,3 +7,4 @@ import './foreach/foreach-sink.js';
 import './socket/socket-source.js';
 import './rate/rate-source.js';
 import './file/provider.js';
+import './kafka/provider.js';
