@@ -101,3 +101,18 @@ export async function readAll(topic: string, readCommitted = true): Promise<Read
   void done;
   return out;
 }
+
+/** A topic's records read with spate's own static Kafka reader (no consumer group: fast). */
+export async function readTopic(topic: string, readCommitted = false): Promise<ReadMessage[]> {
+  const { Session } = await import('../../src/index.js');
+  const spark = Session.builder().appName('read-topic').create();
+  const rows = await spark.read.format('kafka').option('kafka.bootstrap.servers', brokers()).option('subscribe', topic)
+    .option('kafka.isolation.level', readCommitted ? 'read_committed' : 'read_uncommitted').load().collect();
+  return rows.map((r) => ({
+    key: r['key'] === null ? null : (r['key'] as Buffer).toString('utf8'),
+    value: r['value'] === null ? null : (r['value'] as Buffer).toString('utf8'),
+    partition: r['partition'] as number,
+    offset: r['offset'] as number,
+    headers: {},
+  }));
+}
