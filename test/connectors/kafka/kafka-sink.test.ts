@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStream, Trigger, array, col, lit, struct, toJson, types as T } from '../../../src/index.js';
+import type { DataFrame } from '../../../src/index.js';
 import { testSession } from '../../support/helpers.js';
 import { brokers, isMockCluster, kafka, produce, readAll, readTopic, uniqueTopic } from '../../support/kafka.js';
 
@@ -57,7 +58,7 @@ describe('the Kafka sink', () => {
   it('refuses rows it cannot write, at start, with Spark\'s messages', () => {
     const spark = testSession();
     const df = new MemoryStream(spark, schema).toDF();
-    const sink = (d: typeof df) => d.writeStream.format('kafka').option('kafka.bootstrap.servers', brokers()).option('checkpointLocation', checkpoint());
+    const sink = (d: DataFrame) => d.writeStream.format('kafka').option('kafka.bootstrap.servers', brokers()).option('checkpointLocation', checkpoint());
     expect(() => sink(df.select('code')).option('topic', 't').start()).toThrow(/Required attribute 'value' not found/);
     expect(() => sink(df.select(col('qty').alias('value'))).option('topic', 't').start()).toThrow(/value attribute type must be a string or binary/);
     expect(() => sink(df.select(col('code').alias('value'))).start())
