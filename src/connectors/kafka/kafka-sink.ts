@@ -20,8 +20,10 @@ export interface KafkaSinkSettings {
   readonly transactional: boolean;
   readonly acks: -1 | 0 | 1;
   readonly compression: 'none' | 'gzip';
-  /** Sends in flight per epoch before write() waits (at-least-once mode). */
+  /** Produce requests in flight per epoch before write() waits (at-least-once mode). */
   readonly maxInFlight: number;
+  /** Messages gathered into one produce request. */
+  readonly batchMessages: number;
   readonly transactionTimeoutMs: number;
 }
 
@@ -92,18 +94,30 @@ export class KafkaSink implements StreamSink {
   private plainWriter(): EpochWriter {
     const inflight = new Set<Promise<unknown>>();
     let failure: unknown = null;
-    const { acks, compression, maxInFlight } = this.settings;
+    let pending: TopicMessage[] = [];
+    const { acks, compression, maxInFlight, batchMessages } = this.settings;
+    // Rows go out in produce requests of batchMessages, many in flight, all awaited at the epoch's
+    // commit. Requests stay modest: kafkajs groups a request's messages by partition in time
+    // quadratic in their number.
+    const send = (): void => {
+      const items = pending;
+      pending = [];
+      const p = this.producer!.sendBatch({ topicMessages: byTopic(items), acks, compression: codec(compression) })
+        .catch((e: unknown) => { failure ??= sendError(e); });
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    };
     return {
       write: async (rows) => {
         if (failure) throw failure;
-        const send = this.producer!.sendBatch({ topicMessages: byTopic(rows.map(this.toMessage!)), acks, compression: codec(compression) })
-          .catch((e: unknown) => { failure ??= sendError(e); });
-        inflight.add(send);
-        void send.finally(() => inflight.delete(send));
-        if (inflight.size >= maxInFlight) await Promise.race(inflight);
+        for (const r of rows) pending.push(this.toMessage!(r));
+        if (pending.length < batchMessages) return;
+        send();
+        while (inflight.size >= maxInFlight) await Promise.race(inflight);
         if (failure) throw failure;
       },
       commit: async () => {
+        if (pending.length) send();
         await Promise.all(inflight);
         if (failure) throw failure;
       },
@@ -126,7 +140,7 @@ export class KafkaSink implements StreamSink {
       write: async (rows) => {
         for (const r of rows) pending.push(this.toMessage!(r));
         markerTopic ??= pending[0]?.topic;
-        if (pending.length >= 4096) await flush();
+        if (pending.length >= this.settings.batchMessages) await flush();
       },
       commit: async () => {
         await flush();

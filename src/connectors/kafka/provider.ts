@@ -82,7 +82,8 @@ registerSink('kafka', {
       transactional,
       acks: acks === 'all' ? -1 : (Number(acks) as -1 | 0 | 1),
       compression,
-      maxInFlight: numberOption(o, 'maxInFlightSends', 8, (n) => Number.isInteger(n) && n > 0),
+      maxInFlight: numberOption(o, 'maxInFlightSends', 16, (n) => Number.isInteger(n) && n > 0),
+      batchMessages: numberOption(o, 'producerBatchMessages', 1000, (n) => Number.isInteger(n) && n > 0),
       transactionTimeoutMs: numberOption(o, 'kafka.transaction.timeout.ms', 60_000, (n) => Number.isInteger(n) && n > 0),
     }, o);
   },
