@@ -27,6 +27,7 @@ export async function cleanFiles(files: readonly string[], mode: CleanSource, ba
 }
 
 async function archive(from: string, to: string): Promise<void> {
+  if (!(await exists(from))) return; // cleaned before a restart
   await mkdir(dirname(to), { recursive: true });
   if (await exists(to)) throw new Error(`archive target ${to} already exists; the file stays in the source folder`);
   try {
