@@ -1,4 +1,4 @@
-import { readdir, rename, rm, mkdir } from 'node:fs/promises';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Trigger, col, explode, split, types as T } from '../../../src/index.js';
 import type { Row, StreamingQuery } from '../../../src/index.js';
@@ -25,21 +25,37 @@ describe('the file source', () => {
     await tenJsonFiles();
     const spark = testSession();
     const seen: { batchId: number; rows: Row[] }[] = [];
-    const q = spark.readStream.format('json').schema(schema)
+    const progress: unknown[] = [];
+    const q: StreamingQuery = spark.readStream.format('json').schema(schema)
       .option('maxFilesPerTrigger', 1).option('cleanSource', 'archive').option('sourceArchiveDir', dir.path('archive'))
       .load(dir.path('in'))
       .writeStream.trigger(Trigger.AvailableNow())
       .option('checkpointLocation', dir.path('cp'))
-      .foreachBatch(async (b, id) => { seen.push({ batchId: id, rows: await b.collect() }); })
+      .foreachBatch(async (b, id) => {
+        seen.push({ batchId: id, rows: await b.collect() });
+        progress.push(q.engine.availableNowProgress());
+      })
       .start();
     await q.awaitTermination();
     expect(seen.map((s) => s.batchId)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(progress[0]).toEqual({ done: 1, total: 10, unit: 'files' });
+    expect(progress[9]).toEqual({ done: 10, total: 10, unit: 'files' });
     // Oldest first: file i has modification time 100 + i.
     expect(seen.map((s) => s.rows)).toEqual(Array.from({ length: 10 }, (_, i) => [{ name: `n${i}`, amount: i }]));
     expect(collectBatches(q)).toEqual(Array(10).fill(1));
     expect(q.isActive).toBe(false);
     expect((await readdir(dir.path('in'))).sort()).toEqual([]);
     expect((await readdir(dir.path('archive'))).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `f${i}.json`).sort());
+  });
+
+  it('takes files up to maxBytesPerTrigger per batch, and at least one file', async () => {
+    await tenJsonFiles(); // 24 or 25 bytes each
+    await dir.file('in/big.json', `${'{"name":"big","amount":1}\n'.repeat(10)}`, 200);
+    const spark = testSession();
+    const q = spark.readStream.format('json').schema(schema).option('maxBytesPerTrigger', 60).load(dir.path('in'))
+      .writeStream.format('memory').queryName('by_bytes').trigger(Trigger.AvailableNow()).option('checkpointLocation', dir.path('cp')).start();
+    await q.awaitTermination();
+    expect(collectBatches(q)).toEqual([2, 2, 2, 2, 2, 10]);
   });
 
   it('takes new files on later triggers, newest first with latestFirst, and never a file twice', async () => {
@@ -196,4 +212,3 @@ describe('the file source', () => {
   });
 });
 
-void mkdir;
