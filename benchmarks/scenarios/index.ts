@@ -1,7 +1,8 @@
 // Every benchmark scenario, in the order `npm run bench` runs them.
 import type { Scenario } from '../harness.js';
+import { kafkaPipeline } from './kafka-pipeline.js';
 import { statelessChain } from './stateless-chain.js';
 import { tradesWindow } from './trades-window.js';
 import { wordCount } from './word-count.js';
 
-export const scenarios: readonly Scenario[] = [wordCount, statelessChain, tradesWindow];
+export const scenarios: readonly Scenario[] = [wordCount, statelessChain, tradesWindow, kafkaPipeline];

@@ -204,3 +204,20 @@ export function udf<A extends unknown[], R>(f: (...args: A) => R, returnType: Da
   return (...cols: ColumnLike[]): Column =>
     new Column({ k: 'udf', name, fn: f as unknown as (...args: never[]) => unknown, args: cols.map(c), returnType });
 }
+
+// ---- Avro ----
+
+export interface AvroOptions {
+  /** FAILFAST (default, as in Spark: a malformed record fails the query), PERMISSIVE (null) or DROPMALFORMED (dropped and counted). */
+  readonly mode?: ParseMode;
+}
+
+/** Decodes a binary Avro column with the schema given as .avsc JSON text. */
+export function fromAvro(x: ColumnLike, jsonFormatSchema: string, options: AvroOptions = {}): Column {
+  return new Column(call('from_avro', [c(x)], { ...options, jsonFormatSchema }));
+}
+
+/** Encodes a column as binary Avro: with the schema given (.avsc JSON text), or the one derived from its type. */
+export function toAvro(x: ColumnLike, jsonFormatSchema?: string): Column {
+  return new Column(call('to_avro', [c(x)], jsonFormatSchema === undefined ? {} : { jsonFormatSchema }));
+}

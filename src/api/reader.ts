@@ -38,7 +38,7 @@ abstract class Reader<Self> {
     return this as unknown as Self;
   }
 
-  protected sourceOptions(path: string | undefined): SourceOptions {
+  protected sourceOptions(path: string | undefined, streaming = true): SourceOptions {
     if (!this.fmt) throw new AnalysisError("call format(...) before load(): e.g. format('socket'), format('kafka'), format('json')");
     const p = path ?? this.opts['path'];
     return {
@@ -46,6 +46,7 @@ abstract class Reader<Self> {
       options: { ...this.opts },
       ...(p !== undefined ? { path: p } : {}),
       ...(this.userSchema ? { userSchema: this.userSchema } : {}),
+      ...(streaming ? {} : { streaming: false }),
     };
   }
 }
@@ -66,7 +67,7 @@ export class DataStreamReader extends Reader<DataStreamReader> {
 export class DataFrameReader extends Reader<DataFrameReader> {
   /** A static DataFrame, read afresh each time it is evaluated (each micro-batch when joined to a stream). */
   load(path?: string): DataFrame {
-    const opts = this.sourceOptions(path);
+    const opts = this.sourceOptions(path, false);
     const provider = sourceProvider(opts.format);
     if (!provider.readStatic) throw new AnalysisError(`format '${opts.format}' cannot be read statically; use spark.readStream`);
     const schema = provider.schema(opts);

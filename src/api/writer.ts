@@ -122,6 +122,7 @@ export class DataStreamWriter {
       queryName: this.name,
       instance: this.instance,
       services: { tables: this.session.tables },
+      schema: this.plan.schema,
     };
     const probe = sinkProvider(this.sinkFormat).create(sinkOptions);
     if (!probe.supportedModes.includes(this.mode)) {

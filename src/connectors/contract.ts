@@ -88,6 +88,8 @@ export interface SourceOptions {
   readonly path?: string;
   readonly userSchema?: StructType;
   readonly instance?: unknown;
+  /** False for a static read (spark.read); streaming-only options are refused otherwise. */
+  readonly streaming?: boolean;
 }
 
 export interface SourceProvider {
@@ -121,6 +123,8 @@ export interface SinkOptions {
   /** foreachBatch / foreach callbacks, or a custom sink object. */
   readonly instance?: unknown;
   readonly services: SinkServices;
+  /** The schema of the rows the sink gets, so create() can check it (kafka columns, partitionBy). */
+  readonly schema?: StructType;
 }
 
 export interface SinkProvider {

@@ -6,3 +6,5 @@ import './foreach/foreach-batch-sink.js';
 import './foreach/foreach-sink.js';
 import './socket/socket-source.js';
 import './rate/rate-source.js';
+import './file/provider.js';
+import './kafka/provider.js';

@@ -15,3 +15,4 @@ export {
   lookupScalar, lookupAggregate, isAggregateName, knownFunctionNames, GENERATOR_NAMES,
 } from './registry.js';
 export type { ScalarFunctionDef, AggregateFunctionDef, BoundAggregate, BindContext } from './registry.js';
+import './avro.js';

@@ -355,3 +355,21 @@ registerScalar({
     return { name: 'schema_of_json', type: STRING, impl: () => text, nullIntolerant: false };
   },
 });
+
+// ---- for the file connectors -------------------------------------------------------------------
+
+/**
+ * from_json's record parser for a JSON-lines file source: the text of one record → its struct,
+ * null (blank), or MALFORMED (DROPMALFORMED); FAILFAST throws MalformedRecordError.
+ */
+export function jsonRecordParser(schema: DataType, options: Readonly<Record<string, unknown>>): (text: string) => unknown {
+  const opts = readOptions('from_json', options, undefined);
+  return fromJson(schema, modeOf(opts), opts, undefined).impl as (text: string) => unknown;
+}
+
+/** to_json's writer for one row of `schema` (the JSON-lines file sink). */
+export function jsonRowWriter(schema: StructType, options: Readonly<Record<string, unknown>> = {}): (row: Record<string, unknown>) => string {
+  const opts = readOptions('to_json', options, undefined);
+  const pattern = compileDatePattern(String(opts.get('timestampformat') ?? "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"));
+  return writer(schema, { ignoreNulls: booleanOption(opts, 'ignorenullfields', true), timestamp: (d) => pattern.format(d) });
+}

@@ -1,0 +1,151 @@
+// The file sink (json, csv, text): append mode only. Each epoch writes its rows into new part
+// files (under `col=value/` folders with partitionBy), then appends the list of those files to
+// the manifest log in the output folder. An epoch already in the manifest is skipped on replay,
+// and readers that honour the manifest never see the files of an epoch that did not commit.
+import { randomUUID } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Row } from '../../actors/messages.js';
+import type { EpochWriter } from '../../actors/sink-actor.js';
+import { AnalysisError } from '../../errors.js';
+import type { StructType } from '../../expr/types.js';
+import { structOf } from '../../expr/types.js';
+import type { OutputMode } from '../../plan/logical.js';
+import type { SinkContext, StreamSink } from '../contract.js';
+import type { FileFormat, FileWriter, FormatOptions } from './formats/format.js';
+import { escapePathName } from './listing.js';
+import type { ManifestEntry } from './manifest.js';
+import { ManifestLog } from './manifest.js';
+import { DEFAULT_PARTITION } from './read-file.js';
+
+export interface FileSinkSettings {
+  readonly path: string;
+  readonly partitionBy: readonly string[];
+  readonly maxRecordsPerFile: number;
+}
+
+interface OpenFile {
+  readonly relative: string;
+  readonly handle: FileHandle;
+  records: number;
+  bytes: number;
+}
+
+export class FileSink implements StreamSink {
+  readonly supportedModes: readonly OutputMode[] = ['append'];
+  readonly guarantee = 'exactly-once' as const;
+  readonly needsCheckpointLocation = true;
+  private manifest: ManifestLog | null = null;
+  private lastCommitted = -1;
+  private writer: FileWriter | null = null;
+  private dataColumns: string[] = [];
+
+  constructor(private readonly format: FileFormat, private readonly settings: FileSinkSettings, private readonly options: FormatOptions) {}
+
+  get description(): string {
+    return `FileSink[${this.settings.path}]`;
+  }
+
+  /** Checks the schema against the format and partition columns; the writer for the data columns. */
+  static prepare(format: FileFormat, schema: StructType, partitionBy: readonly string[], options: FormatOptions): { writer: FileWriter; dataColumns: string[] } {
+    for (const c of partitionBy) {
+      if (!schema.fields.some((f) => f.name === c)) {
+        throw new AnalysisError(`Partition column '${c}' not found in schema ${schema.fields.map((f) => f.name).join(', ')}`);
+      }
+    }
+    const data = schema.fields.filter((f) => !partitionBy.includes(f.name));
+    if (data.length === 0) throw new AnalysisError('Cannot use all columns for partition columns: keep at least one data column');
+    return { writer: format.writer(structOf(data), options), dataColumns: data.map((f) => f.name) };
+  }
+
+  async open(ctx: SinkContext): Promise<void> {
+    const { writer, dataColumns } = FileSink.prepare(this.format, ctx.schema, this.settings.partitionBy, this.options);
+    this.writer = writer;
+    this.dataColumns = dataColumns;
+    await mkdir(this.settings.path, { recursive: true });
+    this.manifest = new ManifestLog(this.settings.path);
+    this.lastCommitted = await this.manifest.latestBatchId();
+  }
+
+  beginEpoch(epoch: number): EpochWriter | null {
+    if (epoch <= this.lastCommitted) return null;
+    const files = new Map<string, OpenFile>();
+    const done: ManifestEntry[] = [];
+    const writer = this.writer!;
+    const { partitionBy, maxRecordsPerFile } = this.settings;
+    const id = randomUUID();
+    let fileCount = 0;
+
+    const finish = async (f: OpenFile): Promise<void> => {
+      await f.handle.datasync();
+      await f.handle.close();
+      done.push({ path: f.relative, size: f.bytes, batchId: epoch });
+    };
+    const fileFor = async (dir: string): Promise<OpenFile> => {
+      let f = files.get(dir);
+      if (f && maxRecordsPerFile > 0 && f.records >= maxRecordsPerFile) {
+        await finish(f);
+        f = undefined;
+      }
+      if (!f) {
+        const name = `part-${String(epoch).padStart(5, '0')}-${id}-c${String(fileCount++).padStart(3, '0')}.${this.format.extension}`;
+        const relative = dir === '' ? name : `${dir}/${name}`;
+        await mkdir(join(this.settings.path, dir), { recursive: true });
+        const handle = await open(join(this.settings.path, ...relative.split('/')), 'w');
+        f = { relative, handle, records: 0, bytes: 0 };
+        files.set(dir, f);
+        if (writer.header !== null) await append(f, `${writer.header}\n`);
+      }
+      return f;
+    };
+    const append = async (f: OpenFile, text: string): Promise<void> => {
+      await f.handle.write(text);
+      f.bytes += Buffer.byteLength(text);
+    };
+    const dataRow = (r: Row): Row => {
+      if (partitionBy.length === 0) return r;
+      const out: Row = {};
+      for (const c of this.dataColumns) out[c] = r[c];
+      return out;
+    };
+
+    return {
+      write: async (rows) => {
+        const groups = new Map<string, string[]>();
+        for (const r of rows) {
+          const dir = partitionBy.map((c) => `${escapePathName(c)}=${partitionText(r[c])}`).join('/');
+          let lines = groups.get(dir);
+          if (!lines) groups.set(dir, (lines = []));
+          lines.push(writer.line(dataRow(r)));
+        }
+        for (const [dir, lines] of groups) {
+          let i = 0;
+          while (i < lines.length) {
+            const f = await fileFor(dir);
+            const room = maxRecordsPerFile > 0 ? maxRecordsPerFile - f.records : lines.length;
+            const part = lines.slice(i, i + room);
+            await append(f, `${part.join('\n')}\n`);
+            f.records += part.length;
+            i += part.length;
+          }
+        }
+      },
+      commit: async () => {
+        for (const f of files.values()) await finish(f);
+        files.clear();
+        await this.manifest!.commit(epoch, done);
+        this.lastCommitted = epoch;
+      },
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** A partition value as Spark writes it in a folder name. */
+function partitionText(v: unknown): string {
+  if (v === null || v === undefined || v === '') return DEFAULT_PARTITION;
+  if (v instanceof Date) return escapePathName(v.toISOString().replace('T', ' ').replace(/\.000Z$|Z$/, ''));
+  return escapePathName(String(v));
+}

@@ -1,0 +1,36 @@
+// Reads one file of a (possibly partitioned) folder: the format parses the data columns, and
+// columns named by `k=v` folders between the source folder and the file are filled from the path.
+import type { Row } from '../../actors/messages.js';
+import { castFunction } from '../../expr/cast.js';
+import type { StructType } from '../../expr/types.js';
+import { STRING, structOf } from '../../expr/types.js';
+import type { FileFormat, FormatOptions, ReadOptions } from './formats/format.js';
+import { partitionValues } from './listing.js';
+
+export const DEFAULT_PARTITION = '__HIVE_DEFAULT_PARTITION__';
+
+export async function* readFileRows(
+  file: string, base: string, schema: StructType, format: FileFormat, options: FormatOptions, read: ReadOptions,
+): AsyncIterable<Row[]> {
+  const values = partitionValues(base, file);
+  const partitionFields = schema.fields.filter((f) => values.has(f.name));
+  if (partitionFields.length === 0) {
+    yield* format.read(file, schema, options, read);
+    return;
+  }
+  const fromPath: Row = {};
+  for (const f of partitionFields) {
+    const text = values.get(f.name)!;
+    const cast = castFunction(STRING, f.type) as ((v: string) => unknown) | undefined;
+    fromPath[f.name] = text === DEFAULT_PARTITION ? null : cast ? cast(text) : text;
+  }
+  const dataSchema = structOf(schema.fields.filter((f) => !values.has(f.name)));
+  const names = schema.fields.map((f) => f.name);
+  for await (const rows of format.read(file, dataSchema, options, read)) {
+    yield rows.map((r) => {
+      const out: Row = {};
+      for (const n of names) out[n] = n in fromPath ? fromPath[n] : r[n];
+      return out;
+    });
+  }
+}

@@ -1,0 +1,186 @@
+// The Kafka sink. By default at-least-once (as Spark's): each epoch's rows are produced, and the
+// epoch commits once every send was acknowledged; a replayed epoch is produced again.
+// With option transactional=true, exactly-once: each epoch is written in one Kafka transaction
+// whose transactional id is derived from the query id, and the transaction also commits the
+// epoch number, as the offset of a marker partition for a consumer group of the query. On
+// restart that marker tells which epochs Kafka already has: they are skipped; a transaction left
+// open by a crashed run is aborted by Kafka when the new producer with the same id starts.
+import type { Admin, Producer, Transaction } from 'kafkajs';
+import { Kafka, Partitioners } from 'kafkajs';
+import type { EpochWriter } from '../../actors/sink-actor.js';
+import { ConnectorError } from '../../errors.js';
+import type { OutputMode } from '../../plan/logical.js';
+import type { SinkContext, StreamSink } from '../contract.js';
+import { kafkaConfig } from './kafka-options.js';
+import type { ToMessage, TopicMessage } from './sink-schema.js';
+import { byTopic, messageWriter } from './sink-schema.js';
+
+export interface KafkaSinkSettings {
+  readonly topic: string | undefined;
+  readonly transactional: boolean;
+  readonly acks: -1 | 0 | 1;
+  readonly compression: 'none' | 'gzip';
+  /** Produce requests in flight per epoch before write() waits (at-least-once mode). */
+  readonly maxInFlight: number;
+  /** Messages gathered into one produce request. */
+  readonly batchMessages: number;
+  readonly transactionTimeoutMs: number;
+}
+
+/**
+ * Where the last epoch committed to Kafka is recorded (transactional mode): the committed offset
+ * (epoch + 1) of partition 0 of a topic the epoch wrote, for this consumer group.
+ */
+export interface EpochMarker {
+  readonly groupId: string;
+}
+
+export class KafkaSink implements StreamSink {
+  readonly supportedModes: readonly OutputMode[] = ['append', 'update', 'complete'];
+  readonly needsCheckpointLocation = true;
+  readonly supportsContinuous = true;
+  private producer: Producer | null = null;
+  private admin: Admin | null = null;
+  private toMessage: ToMessage | null = null;
+  private open_: Transaction | null = null;
+  /** Transactional mode: the newest epoch Kafka has committed (-1 = none). */
+  committedEpoch = -1;
+  transactionalId: string | null = null;
+  marker: EpochMarker | null = null;
+
+  constructor(private readonly settings: KafkaSinkSettings, private readonly options: Readonly<Record<string, string>>) {}
+
+  get guarantee(): 'exactly-once' | 'at-least-once' {
+    return this.settings.transactional ? 'exactly-once' : 'at-least-once';
+  }
+
+  get description(): string {
+    return `KafkaSink[${this.settings.topic ?? 'topic column'}${this.settings.transactional ? ', transactional' : ''}]`;
+  }
+
+  async open(ctx: SinkContext): Promise<void> {
+    this.toMessage = messageWriter(ctx.schema, this.settings.topic);
+    const kafka = new Kafka(kafkaConfig(this.options, `spate-sink-${ctx.queryId.slice(0, 8)}`));
+    const s = this.settings;
+    if (s.transactional) {
+      this.transactionalId = this.options['kafka.transactional.id'] ?? `spate-${ctx.queryId}`;
+      this.marker = { groupId: `${this.transactionalId}-epochs` };
+      // No explicit idempotent flag: kafkajs enables it for transactions.
+      this.producer = kafka.producer({
+        transactionalId: this.transactionalId, maxInFlightRequests: 1, transactionTimeout: s.transactionTimeoutMs,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      this.admin = kafka.admin();
+      await Promise.all([this.connect(this.producer), this.connect(this.admin)]);
+      this.committedEpoch = await this.readMarker();
+    } else {
+      this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await this.connect(this.producer);
+    }
+  }
+
+  beginEpoch(epoch: number): EpochWriter | null {
+    return this.settings.transactional ? this.transactionalWriter(epoch) : this.plainWriter();
+  }
+
+  async close(): Promise<void> {
+    const tx = this.open_;
+    this.open_ = null;
+    if (tx?.isActive()) await tx.abort().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+  }
+
+  private plainWriter(): EpochWriter {
+    const inflight = new Set<Promise<unknown>>();
+    let failure: unknown = null;
+    let pending: TopicMessage[] = [];
+    const { acks, compression, maxInFlight, batchMessages } = this.settings;
+    // Rows go out in produce requests of batchMessages, many in flight, all awaited at the epoch's
+    // commit. Requests stay modest: kafkajs groups a request's messages by partition in time
+    // quadratic in their number.
+    const send = (): void => {
+      const items = pending;
+      pending = [];
+      const p = this.producer!.sendBatch({ topicMessages: byTopic(items), acks, compression: codec(compression) })
+        .catch((e: unknown) => { failure ??= sendError(e); });
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    };
+    return {
+      write: async (rows) => {
+        if (failure) throw failure;
+        for (const r of rows) pending.push(this.toMessage!(r));
+        if (pending.length < batchMessages) return;
+        send();
+        while (inflight.size >= maxInFlight) await Promise.race(inflight);
+        if (failure) throw failure;
+      },
+      commit: async () => {
+        if (pending.length) send();
+        await Promise.all(inflight);
+        if (failure) throw failure;
+      },
+    };
+  }
+
+  private transactionalWriter(epoch: number): EpochWriter | null {
+    if (epoch <= this.committedEpoch) return null;
+    let tx: Transaction | null = null;
+    let markerTopic = this.settings.topic;
+    const pending: TopicMessage[] = [];
+    const { compression } = this.settings;
+    const flush = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      tx ??= this.open_ = await this.producer!.transaction();
+      const batch = pending.splice(0);
+      await tx.sendBatch({ topicMessages: byTopic(batch), acks: -1, compression: codec(compression) }).catch((e: unknown) => { throw sendError(e); });
+    };
+    return {
+      write: async (rows) => {
+        for (const r of rows) pending.push(this.toMessage!(r));
+        markerTopic ??= pending[0]?.topic;
+        if (pending.length >= this.settings.batchMessages) await flush();
+      },
+      commit: async () => {
+        await flush();
+        if (!tx) return; // nothing written: nothing to replay either
+        try {
+          await tx.sendOffsets({
+            consumerGroupId: this.marker!.groupId,
+            topics: [{ topic: markerTopic!, partitions: [{ partition: 0, offset: String(epoch + 1) }] }],
+          });
+          await tx.commit();
+        } catch (e) {
+          throw new ConnectorError(`the Kafka transaction of epoch ${epoch} (transactional id ${this.transactionalId}) did not commit: ${(e as Error).message}`, { cause: e, retriable: true });
+        }
+        this.open_ = null;
+        this.committedEpoch = epoch;
+      },
+    };
+  }
+
+  /** The newest epoch whose transaction committed, from the marker group's offsets. */
+  private async readMarker(): Promise<number> {
+    const offsets = await this.admin!.fetchOffsets({ groupId: this.marker!.groupId });
+    let epoch = -1;
+    for (const t of offsets) for (const p of t.partitions) epoch = Math.max(epoch, Number(p.offset) - 1);
+    return epoch;
+  }
+
+  private async connect(client: { connect(): Promise<void> }): Promise<void> {
+    try {
+      await client.connect();
+    } catch (e) {
+      throw new ConnectorError(`cannot connect to Kafka at ${this.options['kafka.bootstrap.servers']}: ${(e as Error).message}; check kafka.bootstrap.servers`, { cause: e, retriable: true });
+    }
+  }
+}
+
+function codec(c: 'none' | 'gzip'): number {
+  return c === 'gzip' ? 1 : 0;
+}
+
+function sendError(e: unknown): ConnectorError {
+  return new ConnectorError(`producing to Kafka failed: ${(e as Error).message}`, { cause: e, retriable: true });
+}

@@ -1,0 +1,145 @@
+// The Kafka source (Spark's KafkaMicroBatchStream): offsets are the next offset per partition,
+// {"topic":{"0":123}}, planned from the latest offsets under maxOffsetsPerTrigger (split by lag) and
+// minOffsetsPerTrigger / maxTriggerDelay, and read back exactly with Fetch requests. Partitions
+// that appear later start at their earliest offset, recorded in the checkpoint before the batch
+// that first reads them, so a replay reads the same range. Nothing is committed to Kafka.
+import { Kafka } from 'kafkajs';
+import type { Row } from '../../actors/messages.js';
+import { ConnectorError } from '../../errors.js';
+import type { StructType } from '../../expr/types.js';
+import type { Offset, SourceContext, StreamSource } from '../contract.js';
+import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED, partitionKey } from './cluster.js';
+import { kafkaConfig } from './kafka-options.js';
+import type { KafkaOffsets, PartitionRange } from './offsets.js';
+import { entriesOf, limitOffsets, offsetsFrom } from './offsets.js';
+import { discoverPartitions, resolveOffsets } from './partitions.js';
+import { dataLossMessage, readRanges } from './range-reader.js';
+import type { KafkaSourceSettings } from './source-options.js';
+import { describeStrategy } from './source-options.js';
+
+export class KafkaSource implements StreamSource {
+  readonly replayable = true;
+  readonly supportsContinuous = true;
+  private cluster: KafkaCluster | null = null;
+  private ctx: SourceContext | null = null;
+  /** First offsets of partitions discovered after the query started. */
+  private firstOffsets = new Map<string, number>();
+  private lastBatchPlannedMs = 0;
+  private availableNowCap: Map<string, number> | null = null;
+
+  constructor(readonly schema: StructType, private readonly settings: KafkaSourceSettings, private readonly options: Readonly<Record<string, string>>) {}
+
+  get description(): string {
+    return `KafkaV2[${describeStrategy(this.settings.strategy)}]`;
+  }
+
+  async open(ctx: SourceContext): Promise<void> {
+    this.ctx = ctx;
+    const kafka = new Kafka(kafkaConfig(this.options, `spate-source-${ctx.queryId.slice(0, 8)}`));
+    this.cluster = new KafkaCluster(kafka, this.settings.readCommitted ? READ_COMMITTED : READ_UNCOMMITTED);
+    try {
+      await this.cluster.connect();
+    } catch (e) {
+      throw new ConnectorError(`cannot connect to Kafka at ${this.options['kafka.bootstrap.servers']}: ${(e as Error).message}; check kafka.bootstrap.servers`, { cause: e, retriable: true });
+    }
+    const raw = await ctx.checkpoint.read(this.partitionsPath);
+    if (raw) this.firstOffsets = new Map(Object.entries(JSON.parse(raw.toString('utf8')) as Record<string, number>));
+    this.lastBatchPlannedMs = ctx.clock.now();
+  }
+
+  async initialOffset(): Promise<Offset> {
+    const cluster = this.cluster!;
+    const parts = await discoverPartitions(cluster, this.settings.strategy);
+    const start = await resolveOffsets(cluster, parts, this.settings.starting, 'startingOffsets');
+    return offsetsFrom([...start].flatMap(([t, m]) => [...m].map(([p, o]) => [t, p, o] as const)));
+  }
+
+  async latestOffset(start: Offset, limits: 'default' | 'all'): Promise<Offset> {
+    const cluster = this.cluster!;
+    const from = new Map(entriesOf(start as KafkaOffsets).map(([t, p, o]) => [partitionKey(t, p), o]));
+    const parts = await discoverPartitions(cluster, this.settings.strategy);
+    await cluster.track(parts.keys(), true);
+    const latest = await cluster.offsets(parts, 'latest');
+
+    // New partitions start at their earliest offset, recorded before any batch reads them.
+    const fresh = new Map<string, number[]>();
+    for (const [t, ps] of parts) for (const p of ps) if (!from.has(partitionKey(t, p)) && !this.firstOffsets.has(partitionKey(t, p))) {
+      let list = fresh.get(t);
+      if (!list) fresh.set(t, (list = []));
+      list.push(p);
+    }
+    if (fresh.size) {
+      const earliest = await cluster.offsets(fresh, 'earliest');
+      for (const [t, m] of earliest) for (const [p, o] of m) this.firstOffsets.set(partitionKey(t, p), o);
+      await this.ctx!.checkpoint.write(this.partitionsPath, JSON.stringify(Object.fromEntries(this.firstOffsets)));
+    }
+
+    const begin = new Map<string, number>();
+    const end = new Map<string, number>();
+    const names = new Map<string, readonly [string, number]>();
+    for (const [t, ps] of parts) {
+      for (const p of ps) {
+        const k = partitionKey(t, p);
+        names.set(k, [t, p]);
+        const b = from.get(k) ?? this.firstOffsets.get(k)!;
+        let e = latest.get(t)?.get(p) ?? b;
+        const cap = this.availableNowCap;
+        if (cap) e = cap.has(k) ? Math.min(e, cap.get(k)!) : b;
+        if (e < b) {
+          const message = dataLossMessage(t, p, `the partition now ends at ${e}, before offset ${b} this query reached`);
+          if (this.settings.failOnDataLoss) throw new ConnectorError(message);
+          process.emitWarning(message);
+        }
+        begin.set(k, b);
+        end.set(k, e);
+      }
+    }
+    // Partitions that disappeared keep their last offset.
+    for (const [t, p, o] of entriesOf(start as KafkaOffsets)) {
+      const k = partitionKey(t, p);
+      if (!end.has(k)) { names.set(k, [t, p]); begin.set(k, o); end.set(k, o); }
+    }
+
+    const available = [...end].reduce((a, [k, e]) => a + Math.max(0, e - begin.get(k)!), 0);
+    const { minOffsetsPerTrigger: min, maxOffsetsPerTrigger: max, maxTriggerDelayMs } = this.settings;
+    const now = this.ctx!.clock.now();
+    if (limits === 'default' && min !== null && available < min && now - this.lastBatchPlannedMs < maxTriggerDelayMs) {
+      return start;
+    }
+    const chosen = limits === 'default' && max !== null ? limitOffsets(begin, end, max) : end;
+    const result = offsetsFrom([...chosen].map(([k, o]) => [names.get(k)![0], names.get(k)![1], o] as const));
+    if (JSON.stringify(result) !== JSON.stringify(start)) this.lastBatchPlannedMs = now;
+    return result;
+  }
+
+  read(start: Offset, end: Offset): AsyncIterable<Row[]> {
+    const from = new Map(entriesOf(start as KafkaOffsets).map(([t, p, o]) => [partitionKey(t, p), o]));
+    const ranges: PartitionRange[] = entriesOf(end as KafkaOffsets).map(([topic, partition, until]) => {
+      const k = partitionKey(topic, partition);
+      return { topic, partition, from: from.get(k) ?? this.firstOffsets.get(k) ?? until, until };
+    });
+    return readRanges(this.cluster!, ranges, {
+      includeHeaders: this.settings.includeHeaders,
+      failOnDataLoss: this.settings.failOnDataLoss,
+      maxBytesPerPartition: this.settings.maxBytesPerPartition,
+      onDataLoss: (m) => process.emitWarning(m),
+    });
+  }
+
+  async commit(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.cluster?.disconnect().catch(() => undefined);
+  }
+
+  async prepareForAvailableNow(): Promise<void> {
+    const cluster = this.cluster!;
+    const parts = await discoverPartitions(cluster, this.settings.strategy);
+    const latest = await cluster.offsets(parts, 'latest');
+    this.availableNowCap = new Map([...latest].flatMap(([t, m]) => [...m].map(([p, o]) => [partitionKey(t, p), o] as const)));
+  }
+
+  private get partitionsPath(): string {
+    return `${this.ctx!.metadataPath}/partitions`;
+  }
+}
