@@ -2,7 +2,7 @@
 // stores it declares, and `process`; hooks for watermarks, the end of an epoch and close
 // default to nothing. Operators never align barriers, persist state or close stores: the
 // runtime (OperatorActor) does, after `onEpochEnd` returns.
-import type { KeyValueStore } from '../state/keyed-store.js';
+import type { KeyValueStore, StoreMetrics } from '../state/keyed-store.js';
 import type { Barrier, Row } from './messages.js';
 
 export interface OperatorContext {
@@ -32,5 +32,13 @@ export interface OperatorLogic {
   onEpochEnd?(barrier: Barrier, ctx: OperatorContext): void | Promise<void>;
   /** Whether a batch without new data should run because the watermark would advance to `nextWatermarkMs`. */
   wantsNoDataBatch?(nextWatermarkMs: number): boolean;
+  /**
+   * The watermark downstream operators see, given this operator's input watermark (default: the
+   * same). A stream-stream join can still emit rows older than its input watermark, down to its
+   * state watermarks, so it lowers it (Spark's watermark propagation between stateful operators).
+   */
+  outputWatermark?(inputWatermarkMs: number): number;
+  /** State figures for progress that the operator counts itself (a join buffers many rows per store key). */
+  stateMetrics?(): Partial<StoreMetrics>;
   close?(): void | Promise<void>;
 }

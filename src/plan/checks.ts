@@ -2,7 +2,8 @@
 // Each message keeps Spark's key phrase (people search for it) and says what to do instead.
 import { AnalysisError } from '../errors.js';
 import type { AggregateNode, GroupStateNode, JoinNode, LogicalPlan, OutputMode } from './logical.js';
-import { children, isStreaming, nodes } from './logical.js';
+import { children, isStateful, isStreaming, nodes } from './logical.js';
+import { checkJoins } from './join-checks.js';
 
 const MODE_NAME: Record<OutputMode, string> = { append: 'Append', update: 'Update', complete: 'Complete' };
 
@@ -65,6 +66,7 @@ export function checkStreamingQuery(plan: LogicalPlan, mode: OutputMode): void {
     );
   }
 
+  checkJoins(plan);
   checkChainedStateful(plan, mode);
 }
 
@@ -104,7 +106,7 @@ function checkGroupState(groupStates: GroupStateNode[], aggs: AggregateNode[], m
 function checkChainedStateful(plan: LogicalPlan, mode: OutputMode): void {
   if (mode === 'append') return;
   const visit = (n: LogicalPlan, aboveStateful: boolean): void => {
-    const stateful = (n.k === 'aggregate' || n.k === 'dedup' || n.k === 'groupState' || n.k === 'join') && isStreaming(n);
+    const stateful = isStateful(n);
     if (n.k === 'aggregate' && isStreaming(n) && aboveStateful) {
       throw new AnalysisError(
         `Detected pattern of possible 'correctness' issue due to global watermark: a stateful operator reads the output of a streaming aggregation in ${MODE_NAME[mode]} mode, ` +

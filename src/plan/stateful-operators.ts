@@ -3,8 +3,10 @@
 import type { Row } from '../actors/messages.js';
 import type { OperatorLogic } from '../actors/operator.js';
 import { streamingAggregate } from '../operators/aggregate.js';
+import { joinOperator } from '../operators/join/join-operator.js';
 import { unionOperator } from '../operators/union.js';
 import type { LogicalPlan, OutputMode } from './logical.js';
+import { isStreaming } from './logical.js';
 
 export interface StatefulOperatorOptions {
   readonly outputMode: OutputMode;
@@ -18,11 +20,12 @@ export interface OperatorServices {
   readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
 }
 
-export function statefulOperatorFactory(_services: OperatorServices): StatefulOperatorFactory {
+export function statefulOperatorFactory(services: OperatorServices): StatefulOperatorFactory {
   return (node, opts) => {
     switch (node.k) {
       case 'aggregate': return streamingAggregate(node, opts.outputMode);
       case 'union': return unionOperator();
+      case 'join': return joinOperator(node, { left: isStreaming(node.left), right: isStreaming(node.right) }, services.loadStatic);
       default:
         throw new Error(`internal: no operator for plan node '${node.k}'`);
     }
