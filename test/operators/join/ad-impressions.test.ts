@@ -2,7 +2,7 @@
 // join (all state kept), then with watermarks (10 minutes on each stream) and the one-hour
 // time constraint, as an inner and as a left outer join. Each step adds data to one stream, so
 // each step is one micro-batch, plus the no-data batch Spark runs when the watermark moved.
-import { expr } from 'spate';
+import { Session, expr } from 'spate';
 import type { DataFrame } from 'spate';
 import { testSession } from '../../support/helpers.js';
 import { adStreams, click, imp, joinState, joined, record } from './support.js';
@@ -19,6 +19,8 @@ const clickX = click('X', '11:15');
 const clickY = click('Y', '11:30');
 
 describe("the notes' impressions ⋈ clicks", () => {
+  afterEach(async () => { await Session.getActiveSession()?.stop(); });
+
   it('an inner join without watermarks matches rows across micro-batches in both directions and keeps all state', async () => {
     const spark = testSession();
     const { impressions, clicks } = adStreams(spark);
