@@ -28,6 +28,9 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
   if (type === 'leftAnti') throw new Error('internal: a stream-stream left anti join reached the operator (start() refuses it)');
   const semi = type === 'leftSemi';
   const keepsUnmatched = { left: type === 'leftOuter' || type === 'fullOuter', right: type === 'rightOuter' || type === 'fullOuter' };
+  // Whether a side's matched flags are ever read (outer emission, semi's once-only); flipping
+  // one re-writes its key's rows into the epoch's checkpoint delta, so inner joins never do.
+  const tracksMatches = { left: keepsUnmatched.left || semi, right: keepsUnmatched.right };
   const nullPadded = (side: JoinSide, row: Row): Row => (side === 'left' ? f.output(row, null) : f.output(null, row));
   const state = {} as Record<JoinSide, JoinSideState>;
   let dropped = 0;
@@ -38,6 +41,7 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
     const own = f[side];
     const mine = state[side];
     const other = state[otherSide(side)];
+    const flipsMatched = tracksMatches[otherSide(side)];
     const eventTime = own.eventTime;
     const timeOf = evictionTime[side];
     const late = ctx.lateWatermarkMs;
@@ -71,7 +75,7 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
           } else {
             out.push(side === 'left' ? f.output(row, e.r) : f.output(e.r, row));
           }
-          if (!e.m) {
+          if (flipsMatched && !e.m) {
             e.m = true;
             flipped = true;
           }
