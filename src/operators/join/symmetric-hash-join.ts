@@ -130,8 +130,10 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
       c['rightRowsRemoved'] = right.removed;
       ctx.emit(out);
     },
-    wantsNoDataBatch(nextWatermarkMs) {
-      return (eviction.left !== null || eviction.right !== null) && nextWatermarkMs > lastEvictionWatermark;
+    wantsNoDataBatch(nextWatermarkMs: number, at?: { readonly lastEvictionWatermarkMs: number }) {
+      // `at` (when the engine passes it) knows the last eviction watermark across a restart too.
+      const last = at?.lastEvictionWatermarkMs ?? lastEvictionWatermark;
+      return (eviction.left !== null || eviction.right !== null) && nextWatermarkMs > last;
     },
     outputWatermark(inputWatermarkMs) {
       // Rows of either side down to its state watermark may still be emitted (Spark 3.5's join output watermark).

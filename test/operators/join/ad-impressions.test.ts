@@ -43,6 +43,7 @@ describe("the notes' impressions ⋈ clicks", () => {
     expect(run.batches.map((b) => b.batchId)).toEqual([0, 1, 2]);
     const state = joinState(run.query);
     expect(state.numRowsTotal).toBe(5);
+    expect(state.numRowsUpdated).toBe(1);
     expect(state.numRowsRemoved).toBe(0);
     expect(state.customMetrics).toMatchObject({ leftRows: 3, rightRows: 2 });
     await run.query.stop();
