@@ -29,7 +29,8 @@ export type {
   StreamingQueryProgress, StreamingQueryStatus, StateOperatorProgress, SourceProgress, SinkProgress,
 } from './query/progress.js';
 export type { QueryClock } from './query/clock.js';
-export type { OutputMode } from './plan/logical.js';
+export type { OutputMode, JoinType } from './plan/logical.js';
+export type { JoinHow } from './plan/join.js';
 export {
   SpateError, AnalysisError, ParseError, CheckpointError, MalformedRecordError, ConnectorError, TimeoutError, StreamingQueryError,
 } from './errors.js';

@@ -2,7 +2,8 @@
 import type { Scenario } from '../harness.js';
 import { kafkaPipeline } from './kafka-pipeline.js';
 import { statelessChain } from './stateless-chain.js';
+import { streamJoin } from './stream-join.js';
 import { tradesWindow } from './trades-window.js';
 import { wordCount } from './word-count.js';
 
-export const scenarios: readonly Scenario[] = [wordCount, statelessChain, tradesWindow, kafkaPipeline];
+export const scenarios: readonly Scenario[] = [wordCount, statelessChain, tradesWindow, streamJoin, kafkaPipeline];

@@ -30,10 +30,16 @@ export class OperatorActor extends Actor implements OperatorContext {
     super(name, parent, chunkRows);
   }
 
-  /** Recovery: the stores are restored; the watermark the epoch before the first one of this run used. */
+  /**
+   * This operator's input watermark for a query watermark: the query's, lowered by the upstream
+   * operators that lower theirs (see OperatorLogic.outputWatermark). Set by the physical planner.
+   */
+  inputWatermarkOf: (queryWatermarkMs: number) => number = (ms) => ms;
+
+  /** Recovery: the query watermark the epoch before the first one of this run used. */
   startAt(watermarkMs: number): void {
-    this.lateWatermarkMs = watermarkMs;
-    this.evictionWatermarkMs = watermarkMs;
+    this.lateWatermarkMs = this.inputWatermarkOf(watermarkMs);
+    this.evictionWatermarkMs = this.lateWatermarkMs;
     this.logic.restored?.(this);
   }
 
@@ -80,7 +86,7 @@ export class OperatorActor extends Actor implements OperatorContext {
     this.evictionWatermarkMs = aligned;
     this.logic.onWatermark?.(this);
     await this.flush();
-    await this.send(watermark(aligned));
+    await this.send(watermark(this.logic.outputWatermark?.(aligned) ?? aligned));
   }
 
   private async onBarrier(b: Barrier, input: number): Promise<void> {

@@ -2,7 +2,7 @@
 // stores it declares, and `process`; hooks for watermarks, the end of an epoch and close
 // default to nothing. Operators never align barriers, persist state or close stores: the
 // runtime (OperatorActor) does, after `onEpochEnd` returns.
-import type { KeyValueStore } from '../state/keyed-store.js';
+import type { KeyValueStore, StoreMetrics } from '../state/keyed-store.js';
 import type { Barrier, Row } from './messages.js';
 
 export interface OperatorContext {
@@ -49,5 +49,13 @@ export interface OperatorLogic {
    * the operator evicted with in its last epoch and the time the batch would carry.
    */
   wantsNoDataBatch?(nextWatermarkMs: number, at?: NoDataBatchContext): boolean;
+  /**
+   * The watermark downstream operators see, given this operator's input watermark (default: the
+   * same). A stream-stream join can still emit rows older than its input watermark, down to its
+   * state watermarks, so it lowers it (Spark's watermark propagation between stateful operators).
+   */
+  outputWatermark?(inputWatermarkMs: number): number;
+  /** State figures for progress that the operator counts itself (a join buffers many rows per store key). */
+  stateMetrics?(): Partial<StoreMetrics>;
   close?(): void | Promise<void>;
 }

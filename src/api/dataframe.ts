@@ -10,6 +10,8 @@ import type { StructType } from '../expr/types.js';
 import { treeString } from '../expr/types.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { isStreaming } from '../plan/logical.js';
+import type { JoinHow, JoinOn } from '../plan/join.js';
+import { joinNode } from '../plan/join.js';
 import { dedup, filter, mapRows, project, union, withWatermark } from '../plan/nodes.js';
 import { executeBatch } from '../query/batch-execution.js';
 import type { ColumnLike } from './column.js';
@@ -20,7 +22,12 @@ import type { SessionContext } from './session-context.js';
 import { DataStreamWriter } from './writer.js';
 
 export class DataFrame<R extends Row = Row> {
-  constructor(readonly session: SessionContext, readonly plan: LogicalPlan) {}
+  constructor(
+    readonly session: SessionContext,
+    readonly plan: LogicalPlan,
+    /** The name `alias()` gave this frame: it qualifies its columns in a join condition (`i.adId`). */
+    readonly qualifier: string | null = null,
+  ) {}
 
   get schema(): StructType {
     return this.plan.schema;
@@ -130,6 +137,37 @@ export class DataFrame<R extends Row = Row> {
   }
 
   /**
+   * Joins with `other` (Spark's join). `on` is a condition (a Column, or a SQL string such as
+   * `"clickAdId = impressionAdId AND clickTime <= impressionTime + interval 1 hour"`), a column
+   * name or a list of names present on both sides (one output column per name), or omitted for a
+   * cross join. `how`: inner (default), left / left_outer / leftOuter, right / right_outer,
+   * full / outer / full_outer, left_semi / semi, left_anti / anti, cross. With a stream on either
+   * side the join runs incrementally (stream-static or stream-stream, as Spark allows: start()
+   * refuses the rest); a static side is evaluated afresh for every micro-batch.
+   */
+  join(other: DataFrame, on?: Column | string | readonly string[], how: JoinHow | (string & {}) = 'inner'): DataFrame {
+    const spec: JoinOn = on === undefined ? { kind: 'none' }
+      : on instanceof Column ? { kind: 'condition', expr: on.expr }
+      : typeof on === 'string' ? { kind: 'text', text: on }
+      : { kind: 'using', columns: on };
+    return new DataFrame(this.session, joinNode({ plan: this.plan, alias: this.qualifier }, { plan: other.plan, alias: other.qualifier }, spec, how));
+  }
+
+  /** The Cartesian product with `other` (an inner join without a condition). */
+  crossJoin(other: DataFrame): DataFrame {
+    return this.join(other);
+  }
+
+  /** Names this frame, so a join condition can say which side a column comes from: `a.alias('i')` → `col('i.adId')`. */
+  alias(name: string): DataFrame<R> {
+    return new DataFrame<R>(this.session, this.plan, name);
+  }
+
+  as(name: string): DataFrame<R> {
+    return this.alias(name);
+  }
+
+  /**
    * Names the stateful operator at the top of this frame, so its state is found by that name
    * whatever else changes in the query.
    */
@@ -173,7 +211,7 @@ export class DataFrame<R extends Row = Row> {
   }
 
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {
-    return new DataFrame<T>(this.session, plan);
+    return new DataFrame<T>(this.session, plan, this.qualifier);
   }
 }
 

@@ -114,11 +114,34 @@ export class Session implements SessionContext {
     return new DataFrameReader(this);
   }
 
-  /** A static DataFrame over rows; the schema is inferred from the first row when not given. */
-  createDataFrame<R extends Row>(rows: readonly R[], schema?: StructType<R> | StructType): DataFrame<R> {
+  /**
+   * A static DataFrame over rows; the schema is inferred from the first row when not given.
+   * Given a loader function instead (sync or async) and a schema, the frame calls the loader
+   * each time it is evaluated: joined to a stream, once per micro-batch, so it can read data
+   * that changes while the query runs (a file, a database table).
+   */
+  createDataFrame<R extends Row>(rows: readonly R[], schema?: StructType<R> | StructType): DataFrame<R>;
+  createDataFrame<R extends Row>(loader: () => Promise<readonly R[]> | readonly R[], schema: StructType<R> | StructType): DataFrame<R>;
+  createDataFrame<R extends Row>(
+    rows: readonly R[] | (() => Promise<readonly R[]> | readonly R[]),
+    schema?: StructType<R> | StructType,
+  ): DataFrame<R> {
+    if (typeof rows === 'function') {
+      if (!schema) {
+        throw new AnalysisError('createDataFrame(loader) needs a schema as its second argument: the rows are only known when the loader runs');
+      }
+      const names = schema.fields.map((f) => f.name);
+      const load = async (): Promise<Row[]> => {
+        const loaded = await rows();
+        if (!Array.isArray(loaded)) {
+          throw new AnalysisError(`the createDataFrame loader must return an array of rows (or a promise of one), got ${loaded === null ? 'null' : typeof loaded}`);
+        }
+        return normalise(loaded as readonly R[], names);
+      };
+      return new DataFrame<R>(this, { k: 'static', description: 'createDataFrame(loader)', schema, load });
+    }
     const s = schema ?? inferSchema(rows);
-    const names = s.fields.map((f) => f.name);
-    const normalised = rows.map((r) => Object.fromEntries(names.map((n) => [n, r[n] ?? null])));
+    const normalised = normalise(rows, s.fields.map((f) => f.name));
     return new DataFrame<R>(this, { k: 'static', description: 'createDataFrame', schema: s, load: () => normalised });
   }
 
@@ -156,4 +179,13 @@ function inferType(v: unknown): DataType {
   if (Array.isArray(v)) return arrayOf(inferType(v.find((x) => x !== null && x !== undefined)));
   if (typeof v === 'object') return structOf(Object.entries(v as object).map(([k, x]) => fieldOf(k, inferType(x))));
   throw new AnalysisError(`cannot infer a type for ${typeof v} value; pass a schema to createDataFrame`);
+}
+
+/** Rows with exactly the schema's fields, in its order; missing fields are null. */
+function normalise(rows: readonly Row[], names: readonly string[]): Row[] {
+  return rows.map((r) => {
+    const out: Row = {};
+    for (const n of names) out[n] = r[n] ?? null;
+    return out;
+  });
 }

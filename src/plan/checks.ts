@@ -4,6 +4,7 @@
 import { AnalysisError } from '../errors.js';
 import type { AggregateNode, DedupNode, GroupStateNode, JoinNode, LogicalPlan, OutputMode } from './logical.js';
 import { children, isStreaming, nodes } from './logical.js';
+import { checkJoins } from './join-checks.js';
 
 const MODE_NAME: Record<OutputMode, string> = { append: 'Append', update: 'Update', complete: 'Complete' };
 
@@ -50,6 +51,7 @@ export function checkStreamingQuery(plan: LogicalPlan, mode: OutputMode): void {
       );
     }
   }
+  checkJoins(plan);
   checkChainedStatefulOperators(plan, mode);
 }
 

@@ -138,18 +138,32 @@ export interface DedupNode extends Base {
 
 export type JoinType = 'inner' | 'leftOuter' | 'rightOuter' | 'fullOuter' | 'leftSemi' | 'leftAnti';
 
+/** One output column of a join: a column of one side, or (full outer USING) the first non-null of both. */
+export interface JoinOutputColumn {
+  readonly name: string;
+  readonly left: string | null;
+  readonly right: string | null;
+}
+
 export interface JoinNode extends Base {
   readonly k: 'join';
   readonly left: LogicalPlan;
   readonly right: LogicalPlan;
   readonly joinType: JoinType;
-  /** Bound against the concatenation of both sides' schemas. */
+  /**
+   * The whole condition (USING equalities included), bound against the pair row
+   * `struct<left: <left schema>, right: <right schema>>` (operators/join/pair.ts); null for a cross join.
+   */
   readonly condition: BoundExpr | null;
-  /** Equi-join key pairs extracted from the condition (left expr, right expr). */
+  /** Equi-join key pairs taken from the condition's conjuncts (left expr, right expr), over the pair row. */
   readonly leftKeys: readonly BoundExpr[];
   readonly rightKeys: readonly BoundExpr[];
-  /** Right-side columns renamed in the output when a name collides with the left's. */
-  readonly rightRenames: Readonly<Record<string, string>>;
+  /** Per key pair: compared with `<=>` (null matches null) rather than `=`. */
+  readonly nullSafeKeys: readonly boolean[];
+  /** The condition's conjuncts other than the keys, over the pair row. */
+  readonly residual: readonly BoundExpr[];
+  /** The output columns, in order (the schema's fields). */
+  readonly outputs: readonly JoinOutputColumn[];
   readonly operatorName?: string;
 }
 

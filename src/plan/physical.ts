@@ -14,7 +14,7 @@ import { EventTimeStats, statelessChain } from '../operators/stateless-chain.js'
 import { OperatorState } from '../state/operator-state.js';
 import type { StateRepository } from '../state/state-repository.js';
 import type { LogicalPlan, OutputMode, SourceNode } from './logical.js';
-import { isStateful, isStreaming, nodes } from './logical.js';
+import { children, isStateful, isStreaming, nodes } from './logical.js';
 import type { StatefulOperatorFactory } from './stateful-operators.js';
 
 export interface PlannedSource {
@@ -81,7 +81,18 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const counters: ChainCounters = { malformedDropped: 0 };
   const ids = statefulOperatorIds(input.plan);
   const built = new Map<LogicalPlan, Actor>();
+  const logics = new Map<LogicalPlan, OperatorLogic>();
   let chains = 0;
+
+  /** The watermark a node's output carries for query watermark `wm` (operators may lower it). */
+  const outputWatermarkOf = (node: LogicalPlan, wm: number): number => {
+    const input = inputWatermarkOf(node, wm);
+    return logics.get(node)?.outputWatermark?.(input) ?? input;
+  };
+  const inputWatermarkOf = (node: LogicalPlan, wm: number): number => {
+    const inputs = children(node).filter(isStreaming);
+    return inputs.length ? Math.min(...inputs.map((c) => outputWatermarkOf(c, wm))) : wm;
+  };
 
   const materialize = (p: Pipe): Actor => {
     if (p.steps.length === 0) return p.producer;
@@ -135,6 +146,8 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
         const logic = input.statefulOperator(node, { outputMode: input.outputMode, operatorId: id });
         const state = new OperatorState(id, logic.stores, input.shufflePartitions, input.state);
         const actor = supervisor.add(new OperatorActor(id, supervisor, chunkRows, logic, logic.stores.length ? state : null));
+        logics.set(node, logic);
+        actor.inputWatermarkOf = (wm) => inputWatermarkOf(node, wm);
         for (const u of upstream) supervisor.connect(u, actor);
         if (logic.stores.length) stateful.push({ id, actor, logic, state });
         built.set(node, actor);

@@ -6,8 +6,10 @@ import { streamingAggregate } from '../operators/aggregate.js';
 import { deduplicate } from '../operators/dedup.js';
 import { flatMapGroupsWithState } from '../operators/flat-map-groups-with-state.js';
 import { sessionWindowAggregate } from '../operators/session-window-aggregate.js';
+import { joinOperator } from '../operators/join/join-operator.js';
 import { unionOperator } from '../operators/union.js';
 import type { LogicalPlan, OutputMode } from './logical.js';
+import { isStreaming } from './logical.js';
 
 export interface StatefulOperatorOptions {
   readonly outputMode: OutputMode;
@@ -21,7 +23,7 @@ export interface OperatorServices {
   readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
 }
 
-export function statefulOperatorFactory(_services: OperatorServices): StatefulOperatorFactory {
+export function statefulOperatorFactory(services: OperatorServices): StatefulOperatorFactory {
   return (node, opts) => {
     switch (node.k) {
       case 'aggregate':
@@ -29,6 +31,7 @@ export function statefulOperatorFactory(_services: OperatorServices): StatefulOp
       case 'dedup': return deduplicate(node);
       case 'groupState': return flatMapGroupsWithState(node);
       case 'union': return unionOperator();
+      case 'join': return joinOperator(node, { left: isStreaming(node.left), right: isStreaming(node.right) }, services.loadStatic);
       default:
         throw new Error(`internal: no operator for plan node '${node.k}'`);
     }

@@ -216,7 +216,7 @@ export class MicroBatchExecution {
     const hasData = ends.some((o, i) => !sameOffset(o, this.committedOffsets[i]));
     if (!hasData) {
       const at = (op: ExecutionGraph['stateful'][number]) => ({ lastEvictionWatermarkMs: op.actor.evictionWatermarkMs, batchTimestampMs: triggerStart });
-      const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(this.watermarkMs, at(op)) ?? false);
+      const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(op.actor.inputWatermarkOf(this.watermarkMs), at(op)) ?? false);
       if (!noDataBatch) return trigger.kind === 'processingTime' || trigger.kind === 'continuous' ? 'idle' : 'finished';
     }
     const epoch = this.nextEpoch;
@@ -383,7 +383,7 @@ export class MicroBatchExecution {
     }
     if (graph.eventTime.length) eventTime.watermark = isoTime(p.watermarkMs);
     const stateOperators: StateOperatorProgress[] = graph.stateful.map((op) => {
-      const m = op.state.metrics();
+      const m = { ...op.state.metrics(), ...op.logic.stateMetrics?.() };
       const { numRowsDroppedByWatermark = 0, ...custom } = op.actor.counters;
       return {
         operatorName: op.logic.name,

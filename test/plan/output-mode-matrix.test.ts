@@ -5,7 +5,7 @@ import {
 } from 'spate';
 import type { DataFrame, OutputMode, Session } from 'spate';
 import { checkStreamingQuery } from '../../src/plan/checks.js';
-import type { JoinNode, LogicalPlan } from '../../src/plan/logical.js';
+import type { LogicalPlan } from '../../src/plan/logical.js';
 import { testSession } from '../support/helpers.js';
 
 const schema = T.struct([T.field('ts', T.timestamp()), T.field('user', T.string()), T.field('n', T.integer())]);
@@ -115,13 +115,10 @@ describe('the output-mode support matrix', () => {
   }
 
   describe('a stream-stream join', () => {
-    const join = (spark: Session): JoinNode => {
-      const left = new MemoryStream(spark, schema).toDF().plan;
-      const right = new MemoryStream(spark, T.struct([T.field('user2', T.string())])).toDF().plan;
-      return {
-        k: 'join', left, right, joinType: 'inner', condition: null, leftKeys: [], rightKeys: [], rightRenames: {},
-        schema: T.struct([...left.schema.fields, ...right.schema.fields]),
-      };
+    const join = (spark: Session): LogicalPlan => {
+      const left = new MemoryStream(spark, schema).toDF();
+      const right = new MemoryStream(spark, T.struct([T.field('user2', T.string())])).toDF();
+      return left.join(right, col('user').equalTo(col('user2'))).plan;
     };
 
     it('is accepted in append mode', () => {
@@ -136,9 +133,9 @@ describe('the output-mode support matrix', () => {
     it('is rejected in complete mode, having no aggregation, and also when an aggregation follows it', () => {
       const spark = testSession();
       expect(() => checkStreamingQuery(join(spark), 'complete')).toThrow(/Complete output mode not supported when there are no streaming aggregations/);
-      const joined = join(spark);
-      const aggregated = new MemoryStream(spark, schema).toDF();
-      const plan = { ...aggregated.groupBy('user').count().plan, child: joined } as LogicalPlan;
+      const left = new MemoryStream(spark, schema).toDF();
+      const right = new MemoryStream(spark, T.struct([T.field('user2', T.string())])).toDF();
+      const plan = left.join(right, col('user').equalTo(col('user2'))).groupBy('user').count().plan;
       expect(() => checkStreamingQuery(plan, 'complete'))
         .toThrow(/Join between two streaming DataFrames\/Datasets is not supported in Complete output mode, only in Append output mode/);
     });

@@ -1,0 +1,151 @@
+// The stream-stream join (Spark's StreamingSymmetricHashJoinExec). Both inputs are buffered in
+// keyed state; each arriving row is matched against the other side's buffer, then buffered
+// itself, so every matching pair is emitted exactly once, by whichever of its two rows arrived
+// second (chunks of the two inputs may interleave within an epoch). At the end of an epoch the
+// watermark evicts rows that can never match again (state-watermark.ts); in an outer join an
+// evicted row that never matched is emitted null-padded then. Rows at or below the previous
+// epoch's watermark are dropped as late. The state is checkpointed by the runtime, so a restart
+// resumes with the same buffers and matched flags.
+import type { Row } from '../../actors/messages.js';
+import type { OperatorContext, OperatorLogic } from '../../actors/operator.js';
+import type { JoinNode } from '../../plan/logical.js';
+import type { StoreMetrics } from '../../state/keyed-store.js';
+import { compileJoinFunctions, evictionTimeOf } from './join-functions.js';
+import type { BufferedRow } from './join-side-state.js';
+import { JoinSideState } from './join-side-state.js';
+import type { JoinSide } from './pair.js';
+import { JOIN_SIDES, otherSide } from './pair.js';
+import { joinStateWatermarks, stateWatermarkMs } from './state-watermark.js';
+
+/** The keyed store of each side: equi-join key → buffered rows. */
+export const JOIN_STORES: Readonly<Record<JoinSide, string>> = { left: 'left-keyToRows', right: 'right-keyToRows' };
+
+export function symmetricHashJoin(node: JoinNode): OperatorLogic {
+  const f = compileJoinFunctions(node);
+  const eviction = joinStateWatermarks(node);
+  const evictionTime = { left: evictionTimeOf(node, 'left', eviction.left), right: evictionTimeOf(node, 'right', eviction.right) };
+  const type = node.joinType;
+  if (type === 'leftAnti') throw new Error('internal: a stream-stream left anti join reached the operator (start() refuses it)');
+  const semi = type === 'leftSemi';
+  const keepsUnmatched = { left: type === 'leftOuter' || type === 'fullOuter', right: type === 'rightOuter' || type === 'fullOuter' };
+  // Whether a side's matched flags are ever read (outer emission, semi's once-only); flipping
+  // one re-writes its key's rows into the epoch's checkpoint delta, so inner joins never do.
+  const tracksMatches = { left: keepsUnmatched.left || semi, right: keepsUnmatched.right };
+  const nullPadded = (side: JoinSide, row: Row): Row => (side === 'left' ? f.output(row, null) : f.output(null, row));
+  const state = {} as Record<JoinSide, JoinSideState>;
+  let dropped = 0;
+  let lastEvictionWatermark = 0;
+  let metrics: StoreMetrics = { numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0 };
+
+  const processSide = (side: JoinSide, rows: Row[], ctx: OperatorContext): void => {
+    const own = f[side];
+    const mine = state[side];
+    const other = state[otherSide(side)];
+    const flipsMatched = tracksMatches[otherSide(side)];
+    const eventTime = own.eventTime;
+    const timeOf = evictionTime[side];
+    const late = ctx.lateWatermarkMs;
+    const out: Row[] = [];
+    for (const row of rows) {
+      if (eventTime !== null) {
+        const t = eventTime(row);
+        if (t !== null && t <= late) {
+          dropped++;
+          continue;
+        }
+      }
+      const key = own.filter(row) ? own.key(row) : undefined;
+      if (key === undefined) {
+        // It can match nothing (a one-side condition failed, or a null key): an outer side's row is final now.
+        if (keepsUnmatched[side]) out.push(nullPadded(side, row));
+        continue;
+      }
+      let matched = false;
+      const candidates = other.rowsFor(key);
+      if (candidates !== undefined) {
+        let flipped = false;
+        for (const e of candidates) {
+          // Left semi: a left row is emitted once, at its first match.
+          if (semi && side === 'right' && e.m) continue;
+          if (!(side === 'left' ? f.matches(row, e.r) : f.matches(e.r, row))) continue;
+          matched = true;
+          if (semi) {
+            if (side === 'left') break;
+            out.push(e.r);
+          } else {
+            out.push(side === 'left' ? f.output(row, e.r) : f.output(e.r, row));
+          }
+          if (flipsMatched && !e.m) {
+            e.m = true;
+            flipped = true;
+          }
+        }
+        if (flipped) other.changed(key, candidates);
+      }
+      if (semi && side === 'left' && matched) {
+        out.push(row);
+        continue;
+      }
+      mine.append(key, row, matched, timeOf === null ? null : timeOf(row));
+    }
+    ctx.emit(out);
+  };
+
+  return {
+    name: 'symmetricHashJoin',
+    stores: [JOIN_STORES.left, JOIN_STORES.right],
+    open(ctx) {
+      for (const side of JOIN_SIDES) {
+        state[side] = new JoinSideState(ctx.store<BufferedRow[]>(JOIN_STORES[side]), eviction[side] !== null);
+      }
+    },
+    process(rows, input, ctx) {
+      processSide(input === 0 ? 'left' : 'right', rows, ctx);
+    },
+    onEpochEnd(_barrier, ctx) {
+      const watermark = ctx.evictionWatermarkMs;
+      const out: Row[] = [];
+      for (const side of JOIN_SIDES) {
+        const e = eviction[side];
+        if (e === null) continue;
+        const emit = keepsUnmatched[side];
+        state[side].evict(stateWatermarkMs(e, watermark), (x) => { if (emit && !x.m) out.push(nullPadded(side, x.r)); });
+      }
+      lastEvictionWatermark = watermark;
+      const left = state.left.takeEpochCounts();
+      const right = state.right.takeEpochCounts();
+      metrics = {
+        numRowsTotal: state.left.rows + state.right.rows,
+        numRowsUpdated: left.added + right.added,
+        numRowsRemoved: left.removed + right.removed,
+      };
+      const c = ctx.counters;
+      c['numRowsDroppedByWatermark'] = (c['numRowsDroppedByWatermark'] ?? 0) + dropped;
+      dropped = 0;
+      c['leftRows'] = state.left.rows;
+      c['rightRows'] = state.right.rows;
+      c['leftKeys'] = state.left.keys;
+      c['rightKeys'] = state.right.keys;
+      c['leftRowsRemoved'] = left.removed;
+      c['rightRowsRemoved'] = right.removed;
+      ctx.emit(out);
+    },
+    wantsNoDataBatch(nextWatermarkMs: number, at?: { readonly lastEvictionWatermarkMs: number }) {
+      // `at` (when the engine passes it) knows the last eviction watermark across a restart too.
+      const last = at?.lastEvictionWatermarkMs ?? lastEvictionWatermark;
+      return (eviction.left !== null || eviction.right !== null) && nextWatermarkMs > last;
+    },
+    outputWatermark(inputWatermarkMs) {
+      // Rows of either side down to its state watermark may still be emitted (Spark 3.5's join output watermark).
+      let wm = inputWatermarkMs;
+      for (const side of JOIN_SIDES) {
+        const e = eviction[side];
+        if (e !== null) wm = Math.min(wm, stateWatermarkMs(e, inputWatermarkMs));
+      }
+      return wm;
+    },
+    stateMetrics() {
+      return metrics;
+    },
+  };
+}
