@@ -159,6 +159,8 @@ export interface GroupStateNode extends Base {
   /** The operator's own output mode (flatMapGroupsWithState). */
   readonly operatorMode: OutputMode;
   readonly timeout: GroupStateTimeout;
+  /** The schema of the per-group state, when the user declares one: checked on restart. */
+  readonly stateSchema?: StructType;
   readonly operatorName?: string;
 }
 

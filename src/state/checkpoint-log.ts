@@ -13,6 +13,8 @@ export interface CheckpointMetadata {
   readonly conf: Readonly<Record<string, string>>;
   /** Stateful operator id → fingerprint (keys, aggregates, state schema). */
   readonly operators: Readonly<Record<string, OperatorFingerprint>>;
+  /** The format of each source, in plan order (absent in checkpoints of earlier versions). */
+  readonly sources?: readonly string[];
 }
 
 export interface OperatorFingerprint {

@@ -21,8 +21,14 @@ export interface KeyValueStore<V> extends ReadOnlyKeyValueStore<V> {
   changedKeys(): IterableIterator<string>;
 }
 
-/** The keys one epoch changed, grouped by shuffle partition; `undefined` marks a deletion. */
-export type EpochDelta<V> = Map<number, Array<[string, V | undefined]>>;
+/** Keys and their values, side by side; a value `undefined` marks a deletion. */
+export interface KeyedEntries<V> {
+  readonly keys: string[];
+  readonly values: Array<V | undefined>;
+}
+
+/** The keys one epoch changed, grouped by shuffle partition. */
+export type EpochDelta<V> = Map<number, KeyedEntries<V>>;
 
 /** Per-epoch counters reported in progress (stateOperators[]). */
 export interface StoreMetrics {
@@ -110,12 +116,26 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
     for (const [k, slot] of this.map) if (partitionOf(k, this.partitions) === partition) yield [k, slot.value];
   }
 
-  /** Loads restored entries without marking them changed. */
-  restore(entries: Iterable<[string, V]>): void {
+  /** Empties the store before a restore; nothing is marked changed. */
+  clear(): void {
     this.map.clear();
-    for (const [k, v] of entries) this.map.set(k, { value: v, epoch: 0 });
     this.changed = [];
     this.removedInEpoch = 0;
+    this.lastKey = undefined;
+    this.lastSlot = undefined;
+  }
+
+  /**
+   * Applies restored entries (a snapshot, then each delta in version order) without marking
+   * them changed: a value `undefined` deletes the key.
+   */
+  load(keys: readonly string[], values: readonly (V | undefined)[]): void {
+    const map = this.map;
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i];
+      if (v === undefined) map.delete(keys[i]!);
+      else map.set(keys[i]!, { value: v, epoch: 0 });
+    }
     this.lastKey = undefined;
     this.lastSlot = undefined;
   }
@@ -125,9 +145,10 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
     const delta: EpochDelta<V> = new Map();
     for (const key of new Set(this.changed)) {
       const p = partitionOf(key, this.partitions);
-      let list = delta.get(p);
-      if (!list) delta.set(p, (list = []));
-      list.push([key, this.map.get(key)?.value]);
+      let part = delta.get(p);
+      if (!part) delta.set(p, (part = { keys: [], values: [] }));
+      part.keys.push(key);
+      part.values.push(this.map.get(key)?.value);
     }
     this.changed = [];
     this.removedInEpoch = 0;
