@@ -2,7 +2,11 @@
 // Redis Cluster (detected at connect). Layout and hash tags: redis-layout.ts.
 //
 // Writes. Every write is a MULTI/EXEC guarded by WATCH on the live-run lock, so a run that lost
-// its lock (it stalled past the lock timeout and another run took over) can never write. On a
+// its lock (it stalled past the lock timeout and another run took over) can never write. WATCH
+// is per connection, so each transaction leases a connection of its own from a small pool
+// (reads share one more): an asynchronous epoch commit and the next epoch's offsets entry go out
+// side by side. Renewing the lock touches the watched key; a transaction that overlaps a renewal
+// sees EXEC refused and runs again. On a
 // single server one epoch — its state deltas, directory registrations and commit marker — is one
 // transaction. On a cluster a transaction cannot span slots, so each partition's slot gets its
 // own transaction and the root slot's (the commit marker's, guarded) comes last: restore trusts
@@ -35,6 +39,9 @@ export interface RedisBackendOptions {
 
 type Client = Redis | Cluster;
 
+/** Transactions in flight at once (an epoch commit, an offsets entry, a snapshot). */
+const TX_CONNECTIONS = 3;
+
 const RENEW_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return -1 end";
 const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
@@ -50,10 +57,14 @@ export class RedisBackend implements CheckpointBackend {
   readonly layout: RedisLayout;
   private conn: Client | null = null;
   private connecting: Promise<Client> | null = null;
+  /** Makes another connection like `conn` (a duplicate, or a new cluster client). */
+  private makeClient: (() => Promise<Client>) | null = null;
+  private readonly idleTx: Client[] = [];
+  private readonly allTx: Client[] = [];
+  private readonly txWaiters: Array<(c: Client) => void> = [];
+  private txOpening = 0;
   /** Directories registered in their parents (they are never removed). */
   private readonly knownDirs = new Set<string>();
-  /** Serialises transactions and lock renewal: WATCH state is per connection. */
-  private txQueue: Promise<unknown> = Promise.resolve();
   private token: string | null = null;
   private runId: string | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
@@ -84,7 +95,7 @@ export class RedisBackend implements CheckpointBackend {
   async writeAll(writes: readonly BlobWrite[]): Promise<void> {
     if (writes.length === 0) return;
     const what = writes.length === 1 ? `writing ${writes[0]!.path}` : `writing ${writes.length} blobs ending with ${writes[writes.length - 1]!.path}`;
-    await this.retrying(what, (c) => this.serialised(() => this.transact(c, writes)));
+    await this.retrying(what, () => this.withTx((c) => this.transact(c, writes)));
   }
 
   async list(dir: string): Promise<string[]> {
@@ -118,7 +129,7 @@ export class RedisBackend implements CheckpointBackend {
 
   async acquire(runId: string): Promise<void> {
     const token = JSON.stringify({ runId, host: hostname(), pid: process.pid, sinceMs: Date.now() });
-    await this.retrying('taking the live-run lock', (c) => this.serialised(() => this.takeLock(c, runId, token)));
+    await this.retrying('taking the live-run lock', (c) => this.takeLock(c, runId, token));
     this.runId = runId;
     this.token = token;
     this.lost = null;
@@ -132,7 +143,7 @@ export class RedisBackend implements CheckpointBackend {
     const token = this.token;
     this.token = null;
     this.runId = null;
-    await this.retrying('releasing the live-run lock', (c) => this.serialised(() => c.eval(RELEASE_SCRIPT, 1, this.layout.lockKey, token)));
+    await this.retrying('releasing the live-run lock', (c) => c.eval(RELEASE_SCRIPT, 1, this.layout.lockKey, token));
   }
 
   async lockHolder(): Promise<LockHolder | null> {
@@ -146,6 +157,8 @@ export class RedisBackend implements CheckpointBackend {
     const c = this.conn;
     this.conn = null;
     c?.disconnect();
+    for (const tx of this.allTx.splice(0)) tx.disconnect();
+    this.idleTx.length = 0;
   }
 
   // ---- transactions -------------------------------------------------------------------------
@@ -235,11 +248,9 @@ export class RedisBackend implements CheckpointBackend {
     const token = this.token;
     if (!token || this.lost || this.closed) return;
     try {
-      await this.serialised(async () => {
-        const c = await this.client();
-        const r = await c.eval(RENEW_SCRIPT, 1, this.layout.lockKey, token, String(this.options.lockTimeoutMs));
-        if (r === -1 && this.token === token) await this.reclaimLock(c, await c.get(this.layout.lockKey));
-      });
+      const c = await this.client();
+      const r = await c.eval(RENEW_SCRIPT, 1, this.layout.lockKey, token, String(this.options.lockTimeoutMs));
+      if (r === -1 && this.token === token) await this.reclaimLock(c, await c.get(this.layout.lockKey));
     } catch {
       // Unreachable now: the next renewal or write tries again; a lost lock is recorded in `lost`.
     }
@@ -252,10 +263,37 @@ export class RedisBackend implements CheckpointBackend {
 
   // ---- connection and retries ---------------------------------------------------------------
 
-  private serialised<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.txQueue.then(work, work);
-    this.txQueue = run.catch(() => undefined);
-    return run;
+  /** Runs `work` on a transaction connection that no other transaction uses meanwhile. */
+  private async withTx<T>(work: (c: Client) => Promise<T>): Promise<T> {
+    const c = await this.leaseTx();
+    try {
+      return await work(c);
+    } catch (e) {
+      // Leave no WATCH behind for the next lease (a lost connection has none anyway).
+      await c.unwatch().catch(() => undefined);
+      throw e;
+    } finally {
+      const waiter = this.txWaiters.shift();
+      if (waiter) waiter(c);
+      else this.idleTx.push(c);
+    }
+  }
+
+  private async leaseTx(): Promise<Client> {
+    const idle = this.idleTx.pop();
+    if (idle) return idle;
+    if (this.allTx.length + this.txOpening < TX_CONNECTIONS) {
+      await this.client();
+      this.txOpening++;
+      try {
+        const c = await this.makeClient!();
+        this.allTx.push(c);
+        return c;
+      } finally {
+        this.txOpening--;
+      }
+    }
+    return new Promise<Client>((resolve) => this.txWaiters.push(resolve));
   }
 
   private async retrying<T>(what: string, op: (c: Client) => Promise<T>): Promise<T> {
@@ -266,7 +304,7 @@ export class RedisBackend implements CheckpointBackend {
       exhausted: (last, attempts, elapsed) => new ConnectorError(
         `Redis at ${this.location} did not answer while ${what} (${attempts} attempts over ${elapsed} ms: ${errorMessage(last)}` +
         `${this.lastConnectionError && errorMessage(this.lastConnectionError) !== errorMessage(last) ? `; connection: ${errorMessage(this.lastConnectionError)}` : ''}). ` +
-        'The query fails, or restarts per its restartPolicy, and resumes from its last commit once Redis is back',
+        'Check that Redis runs and is reachable: a query fails, or restarts per its restartPolicy, and resumes from its last commit once Redis is back',
         { retriable: true, cause: last },
       ),
     });
@@ -292,45 +330,48 @@ export class RedisBackend implements CheckpointBackend {
       retryStrategy: (times: number) => Math.min(2000, 50 * 2 ** Math.min(times, 6)),
       lazyConnect: true,
     };
-    const standalone = new Redis({ host: w.host, port: w.port, db: w.db, ...common });
-    standalone.on('error', (e: unknown) => { this.lastConnectionError = e; });
-    standalone.on('ready', () => { this.lastConnectionError = null; });
+    const open = async <C extends Client>(c: C): Promise<C> => {
+      c.on('error', (e: unknown) => { this.lastConnectionError = e; });
+      c.on('ready', () => { this.lastConnectionError = null; });
+      try {
+        await c.connect();
+      } catch (e) {
+        c.disconnect();
+        throw e;
+      }
+      if (this.closed) {
+        c.disconnect();
+        throw new CheckpointError(`checkpoint ${this.location} is closed`);
+      }
+      return c;
+    };
+    const standalone = await open(new Redis({ host: w.host, port: w.port, db: w.db, ...common }));
+    let info: string;
     try {
-      await standalone.connect();
-      const info = await standalone.info('cluster');
-      if (!/cluster_enabled:1/.test(info)) return this.adopt(standalone);
+      info = await standalone.info('cluster');
     } catch (e) {
       standalone.disconnect();
       throw e;
+    }
+    if (!/cluster_enabled:1/.test(info)) {
+      this.makeClient = () => open(standalone.duplicate());
+      this.conn = standalone;
+      return standalone;
     }
     standalone.disconnect();
     if (w.db !== 0) {
       throw new CheckpointError(`checkpoint ${this.location} names database ${w.db}, but ${w.host}:${w.port} is a Redis Cluster, which has only database 0: use /0/ in the location`);
     }
-    const cluster = new Cluster([{ host: w.host, port: w.port }], {
+    const newCluster = (): Cluster => new Cluster([{ host: w.host, port: w.port }], {
       redisOptions: common,
       enableOfflineQueue: false,
       lazyConnect: true,
       clusterRetryStrategy: (times: number) => Math.min(2000, 50 * 2 ** Math.min(times, 6)),
     });
-    cluster.on('error', (e: unknown) => { this.lastConnectionError = e; });
-    cluster.on('ready', () => { this.lastConnectionError = null; });
-    try {
-      await cluster.connect();
-    } catch (e) {
-      cluster.disconnect();
-      throw e;
-    }
-    return this.adopt(cluster);
-  }
-
-  private adopt(c: Client): Client {
-    if (this.closed) {
-      c.disconnect();
-      throw new CheckpointError(`checkpoint ${this.location} is closed`);
-    }
-    this.conn = c;
-    return c;
+    const cluster = await open(newCluster());
+    this.makeClient = () => open(newCluster());
+    this.conn = cluster;
+    return cluster;
   }
 
 }
