@@ -6,7 +6,7 @@
 import { CheckpointError } from '../errors.js';
 import { sqlText } from '../expr/tree.js';
 import type { BoundExpr } from '../expr/bound.js';
-import { typeToString } from '../expr/types.js';
+import { NULL, fieldOf, structOf, typeToString } from '../expr/types.js';
 import type { LogicalPlan, SourceNode } from '../plan/logical.js';
 import { nodes } from '../plan/logical.js';
 import { statefulOperatorIds } from '../plan/physical.js';
@@ -38,7 +38,7 @@ function fingerprint(node: LogicalPlan): OperatorFingerprint {
         kind: 'dropDuplicates',
         properties: {
           columns: node.columns.join(', '),
-          'state schema': `key struct<${node.columns.map((c) => `${c}: ${typeToString(node.child.schema.fields.find((f) => f.name === c)?.type ?? { kind: 'null' })}`).join(', ')}>`,
+          'state schema': `key ${typeToString(structOf(node.columns.map((c) => node.child.schema.fields.find((f) => f.name === c) ?? fieldOf(c, NULL))))}`,
         },
       };
     case 'join':

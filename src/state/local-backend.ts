@@ -45,7 +45,7 @@ export class LocalDirBackend implements CheckpointBackend {
 
   async list(dir: string): Promise<string[]> {
     try {
-      return (await readdir(join(this.root, dir))).filter((n) => !n.endsWith('.tmp'));
+      return (await readdir(join(this.root, dir))).filter((n) => !n.endsWith('.tmp') && n !== LOCK_FILE);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
