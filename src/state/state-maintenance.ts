@@ -63,6 +63,12 @@ export class StateMaintenance {
   /** One full pass for committed epoch `epoch`. */
   async runOnce(epoch: number): Promise<MaintenanceReport> {
     const report: MaintenanceReport = { snapshotsWritten: 0, filesDeleted: 0 };
+    // The logs first: it is quick, and a stop that cuts the state pass short still did it.
+    const keepFrom = epoch + 1 - this.settings.minBatchesToRetain;
+    if (keepFrom > 0) {
+      await this.log.purgeBefore(keepFrom);
+      report.filesDeleted += await this.purgeSourceMetadata(keepFrom);
+    }
     const version = epoch + 1;
     const earliestVersion = version - this.settings.minBatchesToRetain + 1;
     for (const op of await this.state.operators()) {
@@ -73,11 +79,6 @@ export class StateMaintenance {
           await yieldTurn();
         }
       }
-    }
-    const keepFrom = epoch + 1 - this.settings.minBatchesToRetain;
-    if (keepFrom > 0) {
-      await this.log.purgeBefore(keepFrom);
-      report.filesDeleted += await this.purgeSourceMetadata(keepFrom);
     }
     return report;
   }
