@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { DataFrame, Row, Session } from '../../src/index.js';
 import { CheckpointError, MemoryStream, col, count, lit, sum, types as T } from '../../src/index.js';
 import { bind } from '../../src/expr/analyze.js';
+import type { StructType } from '../../src/expr/types.js';
 import type { GroupStateNode, JoinNode, JoinType, LogicalPlan } from '../../src/plan/logical.js';
 import { checkCompatibility, fingerprints, sourceFingerprints } from '../../src/query/compatibility.js';
 import type { CheckpointMetadata } from '../../src/state/checkpoint-log.js';
@@ -136,7 +137,7 @@ describe('fingerprints of the other stateful operators', () => {
   const spark = testSession();
   const schema = T.struct([T.field('id', T.integer()), T.field('name', T.string()), T.field('ts', T.timestamp())]);
   const other = T.struct([T.field('id', T.integer()), T.field('score', T.double())]);
-  const stream = (s = schema): LogicalPlan => new MemoryStream(spark, s).toDF().plan;
+  const stream = (s: StructType = schema): LogicalPlan => new MemoryStream(spark, s).toDF().plan;
 
   function meta(plan: LogicalPlan): CheckpointMetadata {
     return { id: 'q', conf: {}, operators: fingerprints(plan), sources: sourceFingerprints(plan) };
