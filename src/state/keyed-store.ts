@@ -53,6 +53,8 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   private readonly map = new Map<string, Slot<V>>();
   /** Keys changed in the current epoch (a key may repeat after a delete and a new put). */
   private changed: string[] = [];
+  /** The slot of each changed key, side by side with `changed` (null for a delete). */
+  private changedSlots: Array<Slot<V> | null> = [];
   private removedInEpoch = 0;
   private epoch = 1;
   private lastKey: string | undefined;
@@ -85,6 +87,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
       const fresh = { value, epoch: this.epoch };
       this.map.set(key, fresh);
       this.changed.push(key);
+      this.changedSlots.push(fresh);
       this.lastKey = key;
       this.lastSlot = fresh;
       return;
@@ -93,12 +96,14 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
     if (slot.epoch !== this.epoch) {
       slot.epoch = this.epoch;
       this.changed.push(key);
+      this.changedSlots.push(slot);
     }
   }
 
   delete(key: string): void {
     if (this.map.delete(key)) {
       this.changed.push(key);
+      this.changedSlots.push(null);
       this.removedInEpoch++;
       if (key === this.lastKey) this.lastSlot = undefined;
     }
@@ -109,7 +114,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   }
 
   changedKeys(): IterableIterator<string> {
-    return new Set(this.changed).values();
+    return this.uniqueChanged().values();
   }
 
   *partitionEntries(partition: number): IterableIterator<[string, V]> {
@@ -120,6 +125,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   clear(): void {
     this.map.clear();
     this.changed = [];
+    this.changedSlots = [];
     this.removedInEpoch = 0;
     this.lastKey = undefined;
     this.lastSlot = undefined;
@@ -140,17 +146,36 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
     this.lastSlot = undefined;
   }
 
+  /**
+   * The keys changed in this epoch, each once. A key is listed twice only when a delete and a
+   * put of it met in one epoch, so without deletes the list is used as it is.
+   */
+  private uniqueChanged(): readonly string[] {
+    return this.removedInEpoch === 0 ? this.changed : [...new Set(this.changed)];
+  }
+
   /** The epoch's changes, grouped by partition; starts a new epoch. */
   takeDelta(): EpochDelta<V> {
-    const delta: EpochDelta<V> = new Map();
-    for (const key of new Set(this.changed)) {
+    const byPartition = new Array<KeyedEntries<V> | undefined>(this.partitions);
+    const add = (key: string, value: V | undefined): void => {
       const p = partitionOf(key, this.partitions);
-      let part = delta.get(p);
-      if (!part) delta.set(p, (part = { keys: [], values: [] }));
+      let part = byPartition[p];
+      if (!part) byPartition[p] = part = { keys: [], values: [] };
       part.keys.push(key);
-      part.values.push(this.map.get(key)?.value);
+      part.values.push(value);
+    };
+    if (this.removedInEpoch === 0) {
+      // Every key once, with its slot at hand: no lookups in a map that may hold millions.
+      const keys = this.changed;
+      const slots = this.changedSlots;
+      for (let i = 0; i < keys.length; i++) add(keys[i]!, slots[i]!.value);
+    } else {
+      for (const key of this.uniqueChanged()) add(key, this.map.get(key)?.value);
     }
+    const delta: EpochDelta<V> = new Map();
+    byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
     this.changed = [];
+    this.changedSlots = [];
     this.removedInEpoch = 0;
     this.epoch++;
     return delta;
@@ -158,7 +183,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
 
   /** Counters for the epoch in progress (call before takeDelta). */
   metrics(): StoreMetrics {
-    const changed = new Set(this.changed).size;
+    const changed = this.uniqueChanged().length;
     return {
       numRowsTotal: this.map.size,
       numRowsUpdated: Math.max(0, changed - this.removedInEpoch),

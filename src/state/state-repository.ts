@@ -3,9 +3,9 @@
 // the state after epoch v-1. Deltas are staged at the barrier and written with the epoch's
 // commit marker; snapshots are written in the background (StateMaintenance). Restore reads the
 // newest snapshot at or below the version, then the deltas after it, every partition at once.
-import { deserialize, serialize } from 'node:v8';
 import { CheckpointError } from '../errors.js';
 import type { BlobWrite, CheckpointBackend } from './backend.js';
+import { decodeEntryBlob, encodeEntryBlob } from './entry-codec.js';
 import type { EpochDelta, KeyedEntries } from './keyed-store.js';
 
 export interface StateFile {
@@ -27,15 +27,6 @@ export interface RestoreStats {
   readonly bytes: number;
   readonly files: number;
 }
-
-/** The on-store form of a blob: keys and values side by side, with a format number. */
-interface EncodedEntries {
-  readonly f: number;
-  readonly keys: string[];
-  readonly values: unknown[];
-}
-
-const FORMAT = 1;
 
 export class StateRepository {
   private staged: BlobWrite[] = [];
@@ -153,29 +144,18 @@ export function filesForVersion(files: readonly StateFile[], version: number): S
 }
 
 export function encodeEntries(entries: KeyedEntries<unknown>): Buffer {
-  const encoded: EncodedEntries = { f: FORMAT, keys: entries.keys, values: entries.values };
-  return serialize(encoded);
+  return encodeEntryBlob(entries);
 }
 
 export function decodeEntries(raw: Buffer, location: string, path: string): KeyedEntries<unknown> {
-  let v: unknown;
-  let problem: string;
   try {
-    v = deserialize(raw);
-    const e = v as Partial<EncodedEntries> | null;
-    if (typeof e === 'object' && e !== null && e.f === FORMAT && Array.isArray(e.keys) && Array.isArray(e.values) && e.keys.length === e.values.length) {
-      return { keys: e.keys, values: e.values };
-    }
-    problem = typeof e === 'object' && e !== null && typeof e.f === 'number' && e.f !== FORMAT
-      ? `written in state format ${e.f}, this version reads format ${FORMAT}`
-      : 'not a list of keyed entries';
+    return decodeEntryBlob(raw);
   } catch (e) {
-    problem = (e as Error).message;
+    throw new CheckpointError(
+      `state file ${location}/${path} is corrupt or truncated (${(e as Error).message}); ` +
+      'restore it from a backup or start the query with a new checkpointLocation',
+    );
   }
-  throw new CheckpointError(
-    `state file ${location}/${path} is corrupt or truncated (${problem}); ` +
-    'restore it from a backup or start the query with a new checkpointLocation',
-  );
 }
 
 export function storeDir(operatorId: string, partition: number, store: string): string {
