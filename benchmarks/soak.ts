@@ -2,12 +2,14 @@
 // long as wanted. Children run a sequence → keyed aggregation → per-epoch file sink query and
 // are killed with SIGKILL at random points; at the end the output must equal a run without
 // crashes, file for file. Starts its own redis-server when REDIS_URL is not set.
-//   npm run soak -- --store redis --kills 500 --rows 2000000 [--async] [--max-kill-delay 400]
+//   npm run soak -- --store local|redis|cluster|both --kills 500 [--rows 2000000] [--async] [--max-kill-delay 400] [--verbose]
+// `cluster` starts a three-node Redis Cluster on loopback; `both` (the default) is local and redis.
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finalTable, readOutput, runWithCrashes, runWithoutCrashes } from '../test/support/crash/harness.js';
+import { RedisCluster } from '../test/support/redis-cluster.js';
 import { RedisServer } from '../test/support/redis-server.js';
 
 const args = process.argv.slice(2);
@@ -26,6 +28,7 @@ const shape = { rows, rowsPerBatch, keys: Number(arg('keys', '1000')), shufflePa
 const dir = mkdtempSync(join(tmpdir(), 'spate-soak-'));
 const server = stores.includes('redis') && !process.env.REDIS_URL ? await RedisServer.start() : null;
 const redisUrl = process.env.REDIS_URL ?? server?.url;
+const cluster = stores.includes('cluster') ? await RedisCluster.start() : null;
 let failed = false;
 try {
   process.stdout.write(`soak: ${kills} kills per store (${stores.join(', ')}), ${rows.toLocaleString('en-US')} rows, ${asyncCheckpoint ? 'asynchronous' : 'synchronous'} commits, in ${dir}\n`);
@@ -35,7 +38,9 @@ try {
   process.stdout.write(`reference run: ${reference.size} epochs in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   for (const store of stores) {
     const t0 = performance.now();
-    const location = store === 'redis' ? `${redisUrl}/0/soak-${randomUUID()}` : join(dir, `${store}-checkpoint`);
+    const location = store === 'redis' ? `${redisUrl}/0/soak-${randomUUID()}`
+      : store === 'cluster' ? `${cluster!.url}/0/soak-${randomUUID()}`
+      : join(dir, `${store}-checkpoint`);
     const outDir = join(dir, store);
     const report = await runWithCrashes({
       ...shape, checkpointLocation: location, outDir, kills, asyncCheckpoint, paceMs: Number(arg('pace', '4')),
@@ -58,6 +63,7 @@ try {
   }
 } finally {
   await server?.stop();
+  await cluster?.stop();
   if (!failed) rmSync(dir, { recursive: true, force: true });
   else process.stdout.write(`outputs kept in ${dir}\n`);
 }
