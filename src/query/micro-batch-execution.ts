@@ -126,8 +126,9 @@ export class MicroBatchExecution {
   }
 
   /**
-   * Builds the actor graph and restores it to the last commit. If the newest planned epoch was
-   * not committed it becomes the pending epoch, re-run with exactly its recorded offsets.
+   * Builds the actor graph and restores it to the last commit. Epochs planned but not committed
+   * (one; two after an asynchronous commit) are re-run first, each with exactly its recorded
+   * offsets, watermark and batch timestamp (src/state/recovery.ts).
    */
   async recover(): Promise<void> {
     await this.checkpoint.quiesce();
@@ -166,6 +167,9 @@ export class MicroBatchExecution {
       checkpoint: this.backend,
     });
     await Promise.all(graph.sources.map((s) => s.source.open(this.sourceContext(s.index))));
+    this.checkpoint.maintenance.onLogsPurged = async (starts) => {
+      await Promise.all(graph.sources.map((s, i) => s.source.purgeMetadata?.(starts[i])));
+    };
 
     const from = await this.checkpoint.recoveryPoint(() => this.initialOffsets());
     this.nextEpoch = from.nextEpoch;

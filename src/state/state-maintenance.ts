@@ -2,7 +2,9 @@
 // (at most every `intervalMs`), each store partition with at least `minDeltasForSnapshot`
 // deltas since its last snapshot gets a new snapshot, and files no longer needed to rebuild the
 // last `minBatchesToRetain` versions are deleted — state files, offsets/ and commits/ entries,
-// and per-epoch source metadata (`sources/<i>/<epoch>`).
+// the engine's record of the sources' initial offsets once epoch 0 is gone, and (through
+// `onLogsPurged`, which hands each source the offset the oldest retained epoch starts from)
+// whatever metadata a source keeps for positions before it.
 //
 // A snapshot is built from committed files only (the previous snapshot and the deltas after it,
 // every one at or below a committed version), never from the live stores, so it is consistent
@@ -21,6 +23,9 @@ export interface MaintenanceSettings {
   readonly intervalMs: number;
 }
 
+/** Told the end offsets of the newest epoch purged from the log: no run reads before them again. */
+export type LogsPurged = (oldestRetainedStart: readonly unknown[]) => Promise<void>;
+
 export interface MaintenanceReport {
   snapshotsWritten: number;
   filesDeleted: number;
@@ -34,6 +39,8 @@ export class StateMaintenance {
   private warned = false;
   /** The last run's failure, if it failed (the next run tries again). */
   lastError: unknown = null;
+  /** Set by the engine: lets the sources drop metadata the purged epochs needed. */
+  onLogsPurged: LogsPurged | null = null;
 
   constructor(
     private readonly log: CheckpointLog,
@@ -66,8 +73,11 @@ export class StateMaintenance {
     // The logs first: it is quick, and a stop that cuts the state pass short still did it.
     const keepFrom = epoch + 1 - this.settings.minBatchesToRetain;
     if (keepFrom > 0) {
-      await this.log.purgeBefore(keepFrom);
-      report.filesDeleted += await this.purgeSourceMetadata(keepFrom);
+      const purged = await this.log.purgeBefore(keepFrom);
+      if (purged) {
+        report.filesDeleted += await this.purgeInitialOffsets();
+        await this.onLogsPurged?.(purged.sources);
+      }
     }
     const version = epoch + 1;
     const earliestVersion = version - this.settings.minBatchesToRetain + 1;
@@ -137,18 +147,18 @@ export class StateMaintenance {
     }
   }
 
-  /** Deletes `sources/<i>/<epoch>` entries below `keepFrom`; other names are the source's own. */
-  private async purgeSourceMetadata(keepFrom: number): Promise<number> {
+  /**
+   * Deletes `sources/<i>/initial`, the engine's record of where each source started: only a re-run
+   * of epoch 0 reads it, and epoch 0 has left the log. The sources' own files there are theirs.
+   */
+  private async purgeInitialOffsets(): Promise<number> {
     const backend = this.log.backend;
-    let deleted = 0;
+    const paths: string[] = [];
     for (const source of await backend.list('sources')) {
-      const old = (await backend.list(`sources/${source}`)).filter((n) => /^\d+$/.test(n) && Number(n) < keepFrom);
-      if (old.length) {
-        await backend.delete(old.map((n) => `sources/${source}/${n}`));
-        deleted += old.length;
-      }
+      if ((await backend.list(`sources/${source}`)).includes('initial')) paths.push(`sources/${source}/initial`);
     }
-    return deleted;
+    if (paths.length) await backend.delete(paths);
+    return paths.length;
   }
 }
 

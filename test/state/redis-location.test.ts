@@ -35,3 +35,14 @@ describe('Redis checkpoint locations', () => {
     }
   });
 });
+
+describe('a Redis checkpoint location given to writeStream', () => {
+  it('that is malformed fails start() itself', async () => {
+    const { testSession } = await import('../support/helpers.js');
+    const { MemoryStream, types: T } = await import('../../src/index.js');
+    const spark = testSession();
+    const df = new MemoryStream(spark, T.struct([T.field('value', T.string())])).toDF();
+    expect(() => df.writeStream.format('memory').queryName('bad_redis').option('checkpointLocation', 'redis://localhost:6379/checkpoints').start())
+      .toThrow(/must name a database number and a key prefix/);
+  });
+});

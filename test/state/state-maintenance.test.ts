@@ -63,18 +63,24 @@ describe('state snapshots and retention', () => {
     const repo = new StateRepository(backend);
     const maintenance = new StateMaintenance(log, repo, { minDeltasForSnapshot: 3, minBatchesToRetain: 2, intervalMs: 0 });
     const store = new InMemoryKeyedStore<number>('default', 1);
+    const purgedUpTo: unknown[][] = [];
+    maintenance.onLogsPurged = async (starts) => { purgedUpTo.push([...starts]); };
     for (let epoch = 0; epoch < 8; epoch++) {
+      await log.writeOffsets({ epoch, batchWatermarkMs: 0, batchTimestampMs: 0, conf: {}, sources: [(epoch + 1) * 10] });
       store.put(`k${epoch % 3}`, epoch);
       repo.stageDelta('op', 'default', epoch + 1, store.takeDelta());
       await backend.writeAll([...repo.takeStaged(), log.commitBlob({ epoch, nextBatchWatermarkMs: 0 })]);
-      await backend.write(`sources/0/${epoch}`, 'per-epoch source metadata');
+      if (epoch === 0) await backend.write('sources/0/initial', '0');
       await maintenance.runOnce(epoch);
     }
     // Snapshots at 3 and 6; versions 7 and 8 are retained and need snapshot 6 and the deltas after it.
     expect((await repo.files('op', 0, 'default')).map((f) => f.name)).toEqual(['6.delta', '6.snapshot', '7.delta', '8.delta']);
-    expect(await log.epochs('offsets')).toEqual([]);
+    expect(await log.epochs('offsets')).toEqual([6, 7]);
     expect(await log.epochs('commits')).toEqual([6, 7]);
-    expect((await backend.list('sources/0')).sort()).toEqual(['6', '7']);
+    // The engine's record of the initial offsets went with epoch 0; each purge told the sources
+    // where the oldest retained epoch starts.
+    expect(await backend.list('sources/0')).toEqual([]);
+    expect(purgedUpTo).toEqual([[10], [20], [30], [40], [50], [60]]);
     expect(await restored(repo, 8)).toEqual(new Map([['k0', 6], ['k1', 7], ['k2', 5]]));
   });
 });
