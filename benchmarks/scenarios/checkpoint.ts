@@ -125,9 +125,9 @@ function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 }
 
-function checkpointScenario(kind: StoreKind, label: string): Scenario {
+function checkpointScenario(kind: StoreKind, label: string, asyncCommit = false): Scenario {
   return {
-    name: `checkpoint-${kind}`,
+    name: `checkpoint-${kind}${asyncCommit ? '-async' : ''}`,
     description: `aggregation changing 100,000 keys per epoch, checkpointed ${label}`,
     async run(scale): Promise<ScenarioResult> {
       const epochs = Math.max(3, Math.round(20 * scale));
@@ -165,7 +165,8 @@ function checkpointScenario(kind: StoreKind, label: string): Scenario {
         consume(restoredByHand);
         restoredByHand.clear();
 
-        const spark = Session.builder().appName('bench-checkpoint').config('spate.sql.shuffle.partitions', PARTITIONS).create();
+        const spark = Session.builder().appName('bench-checkpoint').config('spate.sql.shuffle.partitions', PARTITIONS)
+          .config('spate.sql.streaming.asyncCheckpoint.enabled', asyncCommit).create();
         const progress: Array<{ commitMs: number; writeMs: number }> = [];
         spark.streams.addListener({
           onQueryProgress: ({ progress: p }) => progress.push({ commitMs: p.stateOperators[0]!.commitTimeMs, writeMs: p.durationMs.commitOffsets ?? 0 }),
@@ -188,8 +189,8 @@ function checkpointScenario(kind: StoreKind, label: string): Scenario {
           'hand loop epochs/s': epochs / (handLoop.ms / 1000),
           'commit p50 ms (serialise + write)': percentile(progress.map((p) => p.commitMs), 50),
           'commit p99 ms (serialise + write)': percentile(progress.map((p) => p.commitMs), 99),
-          'engine commit step p50 ms': percentile(progress.map((p) => p.writeMs), 50),
-          'engine commit step p99 ms': percentile(progress.map((p) => p.writeMs), 99),
+          [asyncCommit ? 'engine wait for the previous commit p50 ms' : 'engine commit step p50 ms']: percentile(progress.map((p) => p.writeMs), 50),
+          [asyncCommit ? 'engine wait for the previous commit p99 ms' : 'engine commit step p99 ms']: percentile(progress.map((p) => p.writeMs), 99),
           'hand loop write p50 ms': percentile(handCommitMs, 50),
           'hand loop write p99 ms': percentile(handCommitMs, 99),
         };
@@ -234,3 +235,4 @@ async function measureRestore(backend: CheckpointBackend, lastEpoch: number, key
 export const checkpointMemory = checkpointScenario('memory', 'in memory (no checkpointLocation)');
 export const checkpointLocal = checkpointScenario('local', 'in a local directory');
 export const checkpointRedis = checkpointScenario('redis', 'in Redis');
+export const checkpointRedisAsync = checkpointScenario('redis', 'in Redis, asynchronous commits', true);
