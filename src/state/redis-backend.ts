@@ -337,7 +337,15 @@ export class RedisBackend implements CheckpointBackend {
         await c.connect();
       } catch (e) {
         c.disconnect();
-        throw e;
+        // A refused TLS handshake shows as "Connection is closed"; the 'error' event has the reason.
+        const reason = this.lastConnectionError;
+        const cause = isTransientRedisError(e) && reason && !isTransientRedisError(reason) ? reason : e;
+        if (isTransientRedisError(cause)) throw e;
+        throw new ConnectorError(
+          `cannot connect to Redis at ${this.location}: ${errorMessage(cause)}` +
+          (w.tls ? ' (with rediss://, the server certificate must be trusted by Node.js: for a private CA, set NODE_EXTRA_CA_CERTS)' : ''),
+          { cause },
+        );
       }
       if (this.closed) {
         c.disconnect();
