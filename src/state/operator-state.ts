@@ -6,7 +6,6 @@ import type { StateRepository } from './state-repository.js';
 
 export interface OperatorStateMetrics extends StoreMetrics {
   readonly memoryUsedBytes: number;
-  /** Time the last barrier spent serialising the epoch's changes. */
   readonly commitTimeMs: number;
 }
 
@@ -14,8 +13,6 @@ export class OperatorState {
   readonly stores = new Map<string, InMemoryKeyedStore<unknown>>();
   private lastCommitMs = 0;
   private last: StoreMetrics = { numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0 };
-  /** Serialised bytes per entry, averaged over what was written or read: the basis of memoryUsedBytes. */
-  private bytesPerEntry = 0;
 
   constructor(
     readonly operatorId: string,
@@ -30,31 +27,22 @@ export class OperatorState {
   async restore(version: number): Promise<void> {
     for (const store of this.stores.values()) store.clear();
     if (version === 0) return;
-    await Promise.all([...this.stores].map(async ([name, store]) => {
-      let entries = 0;
-      const { bytes } = await this.repository.restore(this.operatorId, name, version, (keys, values) => {
-        entries += keys.length;
-        store.load(keys, values);
-      });
-      if (entries > 0) this.observeSize(bytes, entries);
-    }));
+    // Partitions are applied as their files arrive: no intermediate copy of the state.
+    await Promise.all([...this.stores].map(([name, store]) =>
+      this.repository.restore(this.operatorId, name, version, (keys, values) => store.load(keys, values))));
   }
 
   /** Stages every store's changes of `epoch` as version epoch + 1. */
   snapshot(epoch: number): void {
     const started = performance.now();
     const totals = { numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0 };
-    let entries = 0;
-    let bytes = 0;
     for (const [name, store] of this.stores) {
       const m = store.metrics();
       totals.numRowsTotal += m.numRowsTotal;
       totals.numRowsUpdated += m.numRowsUpdated;
       totals.numRowsRemoved += m.numRowsRemoved;
-      entries += m.numRowsUpdated + m.numRowsRemoved;
-      bytes += this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta());
+      this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta());
     }
-    if (entries > 0) this.observeSize(bytes, entries);
     this.last = totals;
     this.lastCommitMs = performance.now() - started;
   }
@@ -63,24 +51,9 @@ export class OperatorState {
   metrics(): OperatorStateMetrics {
     let rows = 0;
     for (const s of this.stores.values()) rows += s.size;
-    return {
-      ...this.last,
-      numRowsTotal: rows,
-      memoryUsedBytes: Math.round(rows * (MAP_ENTRY_BYTES + this.bytesPerEntry * HEAP_TO_SERIALISED)),
-      commitTimeMs: this.lastCommitMs,
-    };
-  }
-
-  private observeSize(bytes: number, entries: number): void {
-    const sample = bytes / entries;
-    this.bytesPerEntry = this.bytesPerEntry === 0 ? sample : this.bytesPerEntry * 0.8 + sample * 0.2;
+    return { ...this.last, numRowsTotal: rows, memoryUsedBytes: rows * ESTIMATED_BYTES_PER_ROW, commitTimeMs: this.lastCommitMs };
   }
 }
 
-// memoryUsedBytes is an estimate, as walking a million entries per epoch would cost more than the
-// epoch: per entry, a Map entry, its slot object and key string, plus the value's serialised
-// size scaled to its heap size (objects, arrays and numbers carry headers that the compact
-// columnar form does not). Calibrated on aggregation state: ~260 bytes per group measured, 260
-// estimated.
-const MAP_ENTRY_BYTES = 100;
-const HEAP_TO_SERIALISED = 4;
+// A rough per-entry cost of a Map entry with a small value; exact accounting would cost a walk.
+const ESTIMATED_BYTES_PER_ROW = 160;

@@ -50,8 +50,8 @@ export class StateMaintenance {
 
   /** Epoch `epoch` is durable: start a run in the background if one is due. */
   afterCommit(epoch: number): void {
-    if (this.stopped) return;
-    if (!this.running && Date.now() - this.lastRunMs < this.settings.intervalMs) return;
+    if (this.stopped || Date.now() - this.lastRunMs < this.settings.intervalMs) return;
+    // A run in progress picks up the newest request when it ends.
     this.requested = epoch;
     this.running ??= this.loop().finally(() => { this.running = null; });
   }
