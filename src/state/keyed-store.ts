@@ -131,6 +131,12 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
     this.lastSlot = undefined;
   }
 
+  /** Replaces the content with `entries`, none marked changed (a restore in one call). */
+  restore(entries: Iterable<[string, V]>): void {
+    this.clear();
+    for (const [k, v] of entries) this.map.set(k, { value: v, epoch: 0 });
+  }
+
   /**
    * Applies restored entries (a snapshot, then each delta in version order) without marking
    * them changed: a value `undefined` deletes the key.
