@@ -81,6 +81,29 @@ describe('Redis faults', () => {
     expect(q.exception()!.message).not.toContain('hunter2');
   });
 
+  it('a live run keeps renewing its lock, so a second run is refused long after the lock timeout', async () => {
+    server = await RedisServer.start();
+    const spark = testSession({ 'spate.checkpoint.redis.lockTimeout': 1000 });
+    const location = `${server.url}/0/renewed`;
+    const first = counts(spark, 1_000_000, 100, 1).writeStream.format('memory').queryName('renew_1').outputMode('complete')
+      .option('checkpointLocation', location).start();
+    await until(() => (first.lastProgress?.batchId ?? -1) >= 0, 'a first commit');
+    await new Promise((r) => setTimeout(r, 3500));
+    const second = counts(spark, 100, 10).writeStream.format('memory').queryName('renew_2').outputMode('complete')
+      .option('checkpointLocation', location).start();
+    await expect(second.awaitTermination()).rejects.toThrow(`is in use by run ${first.runId}`);
+    expect(first.isActive).toBe(true);
+    await first.stop();
+    expect(first.exception()).toBeNull();
+    // Released on stop: the checkpoint is free at once.
+    const third = counts(spark, 1_000_000, 100, 1).writeStream.format('memory').queryName('renew_3').outputMode('complete')
+      .option('checkpointLocation', location).start();
+    await until(() => third.lastProgress !== null, 'the third run to commit');
+    expect(third.lastProgress!.sources[0]!.startOffset).toBe(first.lastProgress!.sources[0]!.endOffset);
+    await third.stop();
+    expect(third.exception()).toBeNull();
+  });
+
   it('a run that lost its lock to another run stops writing and fails without restarting', async () => {
     server = await RedisServer.start();
     const spark = testSession();
