@@ -31,7 +31,7 @@ export class LocalDirBackend implements CheckpointBackend {
   async write(path: string, data: Buffer | string): Promise<void> {
     const target = join(this.root, path);
     await this.ensureDir(dirname(target));
-    const tmp = `${target}.${randomUUID().slice(0, 8)}.tmp`;
+    const tmp = `${target}.${process.pid}-${randomUUID().slice(0, 8)}.tmp`;
     await writeFile(tmp, data);
     await rename(tmp, target);
   }
@@ -45,7 +45,11 @@ export class LocalDirBackend implements CheckpointBackend {
 
   async list(dir: string): Promise<string[]> {
     try {
-      return (await readdir(join(this.root, dir))).filter((n) => !n.endsWith('.tmp') && n !== LOCK_FILE);
+      const names = await readdir(join(this.root, dir));
+      const stale = names.filter((n) => n.endsWith('.tmp') && !processAlive(Number(/\.(\d+)-[0-9a-f]+\.tmp$/.exec(n)?.[1] ?? process.pid)));
+      // A temporary file of a process that died mid-write (SIGKILL) is never renamed: drop it.
+      if (stale.length) await Promise.all(stale.map((n) => rm(join(this.root, dir, n), { force: true })));
+      return names.filter((n) => !n.endsWith('.tmp') && n !== LOCK_FILE);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;

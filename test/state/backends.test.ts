@@ -100,3 +100,24 @@ describe('the in-memory store', () => {
     await expect(b.acquire('run-B')).rejects.toThrow(/in use by run run-A: two live runs cannot share a checkpoint/);
   });
 });
+
+describe('the local directory store after a crash', () => {
+  it('drops temporary files of a process that died mid-write, and keeps those of live ones', async () => {
+    const { writeFileSync, readdirSync, mkdirSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'spate-tmpfiles-'));
+    try {
+      const location = join(dir, 'cp');
+      mkdirSync(join(location, 'offsets'), { recursive: true });
+      // pid 2^22 + 1 is above Linux's pid_max limit: no such process.
+      writeFileSync(join(location, 'offsets', `7.${2 ** 22 + 1}-0badc0de.tmp`), 'half');
+      writeFileSync(join(location, 'offsets', `8.${process.pid}-0badc0de.tmp`), 'in progress');
+      writeFileSync(join(location, 'offsets', '6'), 'v1');
+      const backend = openBackend(location);
+      expect(await backend.list('offsets')).toEqual(['6']);
+      expect(readdirSync(join(location, 'offsets')).sort()).toEqual(['6', `8.${process.pid}-0badc0de.tmp`]);
+      await backend.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
