@@ -83,12 +83,12 @@ describe('Redis faults', () => {
 
   it('a live run keeps renewing its lock, so a second run is refused long after the lock timeout', async () => {
     server = await RedisServer.start();
-    const spark = testSession({ 'spate.checkpoint.redis.lockTimeout': 1000 });
+    const spark = testSession({ 'spate.checkpoint.redis.lockTimeout': 2500 });
     const location = `${server.url}/0/renewed`;
     const first = counts(spark, 1_000_000, 100, 1).writeStream.format('memory').queryName('renew_1').outputMode('complete')
       .option('checkpointLocation', location).start();
     await until(() => (first.lastProgress?.batchId ?? -1) >= 0, 'a first commit');
-    await new Promise((r) => setTimeout(r, 3500));
+    await new Promise((r) => setTimeout(r, 6000));
     const second = counts(spark, 100, 10).writeStream.format('memory').queryName('renew_2').outputMode('complete')
       .option('checkpointLocation', location).start();
     await expect(second.awaitTermination()).rejects.toThrow(`is in use by run ${first.runId}`);
