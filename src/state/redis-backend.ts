@@ -6,13 +6,14 @@
 // is per connection, so each transaction leases a connection of its own from a small pool
 // (reads share one more): an asynchronous epoch commit and the next epoch's offsets entry go out
 // side by side. Renewing the lock touches the watched key; a transaction that overlaps a renewal
-// sees EXEC refused and runs again. On a
-// single server one epoch — its state deltas, directory registrations and commit marker — is one
-// transaction. On a cluster a transaction cannot span slots, so each partition's slot gets its
-// own transaction and the root slot's (the commit marker's, guarded) comes last: restore trusts
-// only versions up to the last commit marker, so a partition written without its marker is
-// ignored and rewritten by the re-run. Transactions go out pipelined (ioredis sends MULTI … EXEC
-// in one write).
+// sees EXEC refused and runs again.
+//
+// On a single server one epoch — its state deltas, directory registrations and commit marker —
+// is one transaction. On a cluster a transaction cannot span slots, so each partition's slot gets
+// its own transaction and the root slot's (the commit marker's, guarded) comes last: restore
+// trusts only versions up to the last commit marker, so a partition written without its marker
+// is ignored and rewritten by the re-run. Transactions go out pipelined (ioredis sends MULTI …
+// EXEC in one write).
 //
 // Faults. Commands fail at once while the connection is down (no offline queue, no silent
 // resend); each operation retries passing errors with jittered exponential backoff for
