@@ -21,6 +21,11 @@ export type { RestartPolicy } from './actors/restart-policy.js';
 export { Trigger } from './query/trigger.js';
 export type { TriggerMode } from './query/trigger.js';
 export { StreamingQuery } from './query/streaming-query.js';
+export { inspectCheckpoint } from './query/inspect-checkpoint.js';
+export type {
+  CheckpointInspection, EpochsInspection, SourceInspection, StateOperatorInspection, StoreInspection,
+} from './state/inspect.js';
+export type { LockHolder } from './state/backend.js';
 export { StreamingQueryManager } from './query/manager.js';
 export type {
   StreamingQueryListener, QueryStartedEvent, QueryProgressEvent, QueryIdleEvent, QueryTerminatedEvent,

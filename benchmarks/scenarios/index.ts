@@ -1,9 +1,13 @@
 // Every benchmark scenario, in the order `npm run bench` runs them.
 import type { Scenario } from '../harness.js';
 import { kafkaPipeline } from './kafka-pipeline.js';
+import { checkpointLocal, checkpointMemory, checkpointRedis, checkpointRedisAsync } from './checkpoint.js';
 import { statelessChain } from './stateless-chain.js';
 import { streamJoin } from './stream-join.js';
 import { tradesWindow } from './trades-window.js';
 import { wordCount } from './word-count.js';
 
-export const scenarios: readonly Scenario[] = [wordCount, statelessChain, tradesWindow, streamJoin, kafkaPipeline];
+export const scenarios: readonly Scenario[] = [
+  wordCount, statelessChain, tradesWindow, streamJoin, kafkaPipeline,
+  checkpointMemory, checkpointLocal, checkpointRedis, checkpointRedisAsync,
+];

@@ -18,6 +18,7 @@ import { QueryConf } from '../query/conf.js';
 import { StreamingQuery, assertOutputModeName } from '../query/streaming-query.js';
 import type { TriggerMode } from '../query/trigger.js';
 import { DEFAULT_TRIGGER } from '../query/trigger.js';
+import { isRedisLocation, parseRedisLocation } from '../state/redis-location.js';
 import { DataFrame } from './dataframe.js';
 import type { SessionContext } from './session-context.js';
 
@@ -113,7 +114,8 @@ export class DataStreamWriter {
     const conf = new QueryConf(this.session.confValues);
     // Read every setting now so a bad value fails start(), not the running query.
     void [conf.shufflePartitions, conf.linkCapacity, conf.chunkRows, conf.minBatchesToRetain, conf.pollingDelayMs,
-      conf.numRecentProgressUpdates, conf.stopTimeoutMs, conf.watermarkPolicy, conf.noDataMicroBatches];
+      conf.numRecentProgressUpdates, conf.stopTimeoutMs, conf.watermarkPolicy, conf.noDataMicroBatches,
+      conf.minDeltasForSnapshot, conf.maintenanceIntervalMs, conf.asyncCheckpoint, conf.redisRetryTimeoutMs, conf.redisLockTimeoutMs];
     if (this.opts['queryname'] && !this.name) this.name = this.opts['queryname'];
     const sinkOptions: SinkOptions = {
       format: this.sinkFormat,
@@ -131,6 +133,7 @@ export class DataStreamWriter {
       );
     }
     const checkpointLocation = this.checkpointLocation();
+    if (checkpointLocation !== null && isRedisLocation(checkpointLocation)) parseRedisLocation(checkpointLocation);
     if (checkpointLocation === null && probe.needsCheckpointLocation) {
       throw new AnalysisError(
         `checkpointLocation must be specified either through option("checkpointLocation", ...) or session.conf.set("spate.sql.streaming.checkpointLocation", ...): the ${this.sinkFormat} sink needs it to be exactly-once`,

@@ -21,6 +21,7 @@ export interface SourceContext {
   readonly runId: string;
   /** The checkpoint; this source's private metadata goes under `metadataPath`. */
   readonly checkpoint: CheckpointBackend;
+  /** `sources/<index>`; the engine itself keeps `${metadataPath}/initial` there. */
   readonly metadataPath: string;
   readonly clock: Clock;
   /** Tells the trigger loop that data arrived, so an idle query plans a batch without waiting. */
@@ -45,6 +46,13 @@ export interface StreamSource {
   read(start: Offset, end: Offset): AsyncIterable<Row[]> | Iterable<Row[]>;
   /** Data up to `end` is committed: the source may release or clean it up. */
   commit(end: Offset): Promise<void>;
+  /**
+   * Optional. Checkpoint maintenance purged the offset log up to an epoch that ended at
+   * `oldestRetainedStart` (the start of the oldest epoch still retained): no restart or re-run
+   * reads before it again, so the source may delete metadata it keeps under `metadataPath` only
+   * for positions before it. Called in the background, after the epoch's commit.
+   */
+  purgeMetadata?(oldestRetainedStart: Offset): Promise<void>;
   close(): Promise<void>;
   /** AvailableNow: fix the end this run will read up to. */
   prepareForAvailableNow?(): Promise<void>;

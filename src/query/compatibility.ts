@@ -1,11 +1,14 @@
-// Restart compatibility: the checkpoint records a fingerprint of every stateful operator; a
-// restart whose plan changes one (keys, aggregates, dedup columns, join type or schema, state
-// schema) is refused with a message naming the operator and the difference.
+// Restart compatibility: the checkpoint records a fingerprint of every stateful operator and
+// the formats of the sources; a restart whose plan changes one (keys, aggregates, dedup columns,
+// join type or schema, state schema; the number or kind of sources) is refused with a message
+// naming the operator and the difference. Anything else — a filter, a projection, a rate limit,
+// a sink option — is not fingerprinted, so such a change resumes.
 import { CheckpointError } from '../errors.js';
 import { sqlText } from '../expr/tree.js';
 import type { BoundExpr } from '../expr/bound.js';
-import { typeToString } from '../expr/types.js';
-import type { LogicalPlan } from '../plan/logical.js';
+import { NULL, fieldOf, structOf, typeToString } from '../expr/types.js';
+import type { LogicalPlan, SourceNode } from '../plan/logical.js';
+import { nodes } from '../plan/logical.js';
 import { statefulOperatorIds } from '../plan/physical.js';
 import type { CheckpointMetadata, OperatorFingerprint } from '../state/checkpoint-log.js';
 
@@ -31,7 +34,13 @@ function fingerprint(node: LogicalPlan): OperatorFingerprint {
       };
     }
     case 'dedup':
-      return { kind: node.withinWatermark ? 'dropDuplicatesWithinWatermark' : 'dropDuplicates', properties: { columns: node.columns.join(', ') } };
+      return {
+        kind: node.withinWatermark ? 'dropDuplicatesWithinWatermark' : 'dropDuplicates',
+        properties: {
+          columns: node.columns.join(', '),
+          'state schema': `key ${typeToString(structOf(node.columns.map((c) => node.child.schema.fields.find((f) => f.name === c) ?? fieldOf(c, NULL))))}`,
+        },
+      };
     case 'join':
       return {
         kind: 'join',
@@ -66,14 +75,36 @@ function exprText(e: BoundExpr): string {
   }
 }
 
-const HOW_TO_PROCEED = 'To run the changed query, start it with a new checkpointLocation (its state starts empty), or undo the change.';
+/** The sources of a plan, in the order the engine numbers them: each one's format. */
+export function sourceFingerprints(plan: LogicalPlan): string[] {
+  const seen = new Set<SourceNode>();
+  for (const n of nodes(plan)) if (n.k === 'source') seen.add(n);
+  return [...seen].map((n) => n.format.toLowerCase());
+}
 
-export function checkCompatibility(meta: CheckpointMetadata, current: Record<string, OperatorFingerprint>, location: string): void {
+const HOW_TO_PROCEED = 'To run the changed query, start it with a new checkpointLocation (its state starts empty), or undo the change.';
+const NAMING_HINT = "Naming stateful operators with .named('...') keeps their state attached to them when other operators are added or removed.";
+
+export interface PlanFingerprints {
+  readonly operators: Record<string, OperatorFingerprint>;
+  readonly sources: readonly string[];
+}
+
+export function checkCompatibility(meta: CheckpointMetadata, plan: PlanFingerprints, location: string): void {
+  const current = plan.operators;
   const problems: string[] = [];
+  let moved = false;
+  if (meta.sources && meta.sources.join(',') !== plan.sources.join(',')) {
+    problems.push(
+      `the checkpoint was written by a query reading ${describeSources(meta.sources)}, and this query reads ${describeSources(plan.sources)}: ` +
+      'the number and kind of sources must not change',
+    );
+  }
   for (const [id, old] of Object.entries(meta.operators)) {
     const now = current[id];
     if (!now) {
       problems.push(`the stateful operator '${id}' (${old.kind}) that the checkpoint holds state for is no longer in the query`);
+      moved ||= !isNamed(id);
       continue;
     }
     if (now.kind !== old.kind) {
@@ -86,9 +117,24 @@ export function checkCompatibility(meta: CheckpointMetadata, current: Record<str
     }
   }
   for (const [id, now] of Object.entries(current)) {
-    if (!meta.operators[id]) problems.push(`the query has a new stateful operator '${id}' (${now.kind}) for which the checkpoint has no state`);
+    if (!meta.operators[id]) {
+      problems.push(`the query has a new stateful operator '${id}' (${now.kind}) for which the checkpoint has no state`);
+      moved ||= !isNamed(id);
+    }
   }
   if (problems.length) {
-    throw new CheckpointError(`the query cannot resume from checkpoint ${location}: ${problems.join('; ')}. ${HOW_TO_PROCEED}`);
+    throw new CheckpointError(
+      `the query cannot resume from checkpoint ${location}: ${problems.join('; ')}. ${HOW_TO_PROCEED}${moved ? ` ${NAMING_HINT}` : ''}`,
+    );
   }
+}
+
+/** Unnamed operators get positional ids such as `aggregate-0`. */
+function isNamed(id: string): boolean {
+  return !/^[a-zA-Z]+-\d+$/.test(id);
+}
+
+function describeSources(formats: readonly string[]): string {
+  if (formats.length === 0) return 'no source';
+  return `${formats.length} source${formats.length === 1 ? '' : 's'} (${formats.join(', ')})`;
 }

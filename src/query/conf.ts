@@ -7,6 +7,11 @@ export const CONF_DEFAULTS: Readonly<Record<string, string>> = {
   'spate.link.capacity': '8',
   'spate.link.chunkRows': '4096',
   'spate.sql.streaming.minBatchesToRetain': '100',
+  'spate.sql.streaming.stateStore.minDeltasForSnapshot': '10',
+  'spate.sql.streaming.stateStore.maintenanceInterval': '60000',
+  'spate.sql.streaming.asyncCheckpoint.enabled': 'false',
+  'spate.checkpoint.redis.retryTimeout': '10000',
+  'spate.checkpoint.redis.lockTimeout': '30000',
   'spate.sql.streaming.multipleWatermarkPolicy': 'min',
   'spate.sql.streaming.pollingDelay': '10',
   'spate.sql.streaming.numRecentProgressUpdates': '100',
@@ -55,6 +60,14 @@ export class QueryConf {
   get stopGracefullyOnShutdown(): boolean { return this.bool('spate.streaming.stopGracefullyOnShutdown'); }
   get noDataProgressEventIntervalMs(): number { return this.int('spate.sql.streaming.noDataProgressEventInterval', 0); }
   get noDataMicroBatches(): boolean { return this.bool('spate.sql.streaming.noDataMicroBatches.enabled'); }
+  get minDeltasForSnapshot(): number { return this.int('spate.sql.streaming.stateStore.minDeltasForSnapshot'); }
+  /** Least time between two background maintenance runs of the checkpoint, in ms. */
+  get maintenanceIntervalMs(): number { return this.int('spate.sql.streaming.stateStore.maintenanceInterval', 0); }
+  get asyncCheckpoint(): boolean { return this.bool('spate.sql.streaming.asyncCheckpoint.enabled'); }
+  /** How long a Redis checkpoint operation retries while Redis is unreachable, in ms. */
+  get redisRetryTimeoutMs(): number { return this.int('spate.checkpoint.redis.retryTimeout', 0); }
+  /** How long the live-run lock of a Redis checkpoint lives without renewal, in ms. */
+  get redisLockTimeoutMs(): number { return this.int('spate.checkpoint.redis.lockTimeout', 1000); }
 
   get watermarkPolicy(): 'min' | 'max' {
     const p = this.get('spate.sql.streaming.multipleWatermarkPolicy').toLowerCase();

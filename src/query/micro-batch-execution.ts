@@ -14,12 +14,13 @@ import { buildGraph } from '../plan/physical.js';
 import type { OperatorServices } from '../plan/stateful-operators.js';
 import { statefulOperatorFactory } from '../plan/stateful-operators.js';
 import type { CheckpointBackend } from '../state/backend.js';
-import { CheckpointLog } from '../state/checkpoint-log.js';
-import { StateRepository } from '../state/state-repository.js';
-import { checkCompatibility, fingerprints } from './compatibility.js';
+import { Checkpoint } from '../state/checkpoint.js';
+import type { CheckpointLog } from '../state/checkpoint-log.js';
+import type { StateRepository } from '../state/state-repository.js';
+import { checkCompatibility, fingerprints, sourceFingerprints } from './compatibility.js';
 import type { QueryConf } from './conf.js';
 import type { QueryClock } from './clock.js';
-import { openBackend } from './open-backend.js';
+import { backendSettings, openBackend } from './open-backend.js';
 import type { StateOperatorProgress, StreamingQueryProgress } from './progress.js';
 import { isoTime, perSecond } from './progress.js';
 import type { TriggerMode } from './trigger.js';
@@ -55,6 +56,7 @@ export class MicroBatchExecution {
   readonly runId = randomUUID();
   id = '';
   private backend!: CheckpointBackend;
+  private checkpoint!: Checkpoint;
   private log!: CheckpointLog;
   private repo!: StateRepository;
   private conf: QueryConf;
@@ -65,6 +67,8 @@ export class MicroBatchExecution {
   private nextEpoch = 0;
   private committedOffsets: Offset[] = [];
   private pending: PlannedEpoch | null = null;
+  /** Uncommitted epochs found at recovery, re-run in order before anything new is planned. */
+  private replay: PlannedEpoch[] = [];
   /** The watermark the next epoch runs with. */
   private watermarkMs = 0;
   private readonly operatorWatermarks = new Map<number, number>();
@@ -97,27 +101,37 @@ export class MicroBatchExecution {
 
   /** Opens the checkpoint, claims it for this run, reads or writes its metadata and checks compatibility. */
   async start(): Promise<void> {
-    this.backend = openBackend(this.cfg.checkpointLocation);
-    this.log = new CheckpointLog(this.backend);
-    this.repo = new StateRepository(this.backend);
+    const conf = this.cfg.conf;
+    this.backend = openBackend(this.cfg.checkpointLocation, backendSettings(conf));
+    this.checkpoint = new Checkpoint(this.backend, {
+      minBatchesToRetain: conf.minBatchesToRetain,
+      minDeltasForSnapshot: conf.minDeltasForSnapshot,
+      intervalMs: conf.maintenanceIntervalMs,
+      asyncCommit: conf.asyncCheckpoint,
+    });
+    this.log = this.checkpoint.log;
+    this.repo = this.checkpoint.state;
     await this.backend.acquire(this.runId);
     const meta = await this.log.readMetadata();
     const ops = fingerprints(this.cfg.plan);
+    const sources = sourceFingerprints(this.cfg.plan);
     if (meta) {
       this.id = meta.id;
       this.conf = this.cfg.conf.withPersisted(meta.conf);
-      checkCompatibility(meta, ops, this.backend.location);
+      checkCompatibility(meta, { operators: ops, sources }, this.backend.location);
     } else {
       this.id = randomUUID();
-      await this.log.writeMetadata({ id: this.id, conf: this.conf.persisted(), operators: ops });
+      await this.log.writeMetadata({ id: this.id, conf: this.conf.persisted(), operators: ops, sources });
     }
   }
 
   /**
-   * Builds the actor graph and restores it to the last commit. If the newest planned epoch was
-   * not committed it becomes the pending epoch, re-run with exactly its recorded offsets.
+   * Builds the actor graph and restores it to the last commit. Epochs planned but not committed
+   * (one; two after an asynchronous commit) are re-run first, each with exactly its recorded
+   * offsets, watermark and batch timestamp (src/state/recovery.ts).
    */
   async recover(): Promise<void> {
+    await this.checkpoint.quiesce();
     await this.teardownGraph();
     const supervisor = new Supervisor(this.cfg.restartPolicy, this.conf.linkCapacity);
     this.supervisor = supervisor;
@@ -125,11 +139,9 @@ export class MicroBatchExecution {
       for (const w of this.commitWaiters.values()) w.reject(error);
       this.commitWaiters.clear();
     });
-
-    const latest = await this.log.latestOffsetsEpoch();
-    const latestEntry = latest === null ? null : await this.log.readOffsets(latest);
-    const committed = latest === null ? null : await this.log.readCommit(latest);
+    this.checkpoint.onBackgroundFailure = (error) => supervisor.fail(error, 'checkpoint commit');
     this.pending = null;
+    this.replay = [];
 
     const sink = sinkProvider(this.cfg.sinkOptions.format).create(this.cfg.sinkOptions);
     this.sink = sink;
@@ -155,44 +167,19 @@ export class MicroBatchExecution {
       checkpoint: this.backend,
     });
     await Promise.all(graph.sources.map((s) => s.source.open(this.sourceContext(s.index))));
+    this.checkpoint.maintenance.onLogsPurged = async (starts) => {
+      await Promise.all(graph.sources.map((s, i) => s.source.purgeMetadata?.(starts[i])));
+    };
 
-    let stateVersion: number;
-    let lateWatermark: number;
-    if (latest === null || latestEntry === null) {
-      this.nextEpoch = 0;
-      this.committedOffsets = await this.initialOffsets();
-      this.watermarkMs = 0;
-      stateVersion = 0;
-      lateWatermark = 0;
-    } else if (committed) {
-      this.nextEpoch = latest + 1;
-      this.committedOffsets = [...latestEntry.sources];
-      this.watermarkMs = Math.max(latestEntry.batchWatermarkMs, committed.nextBatchWatermarkMs);
-      stateVersion = latest + 1;
-      lateWatermark = latestEntry.batchWatermarkMs;
-    } else {
-      const previous = latest === 0 ? null : await this.log.readOffsets(latest - 1);
-      if (latest > 0 && !previous) {
-        throw new Error(`checkpoint ${this.backend.location} is missing offsets/${latest - 1}: batch ${latest - 1} doesn't exist, so batch ${latest} cannot be re-run`);
-      }
-      this.nextEpoch = latest;
-      this.committedOffsets = previous ? [...previous.sources] : await this.initialOffsets();
-      this.watermarkMs = latestEntry.batchWatermarkMs;
-      stateVersion = latest;
-      lateWatermark = previous?.batchWatermarkMs ?? 0;
-      this.pending = {
-        epoch: latest,
-        start: this.committedOffsets,
-        end: latestEntry.sources,
-        watermarkMs: latestEntry.batchWatermarkMs,
-        batchTimestampMs: latestEntry.batchTimestampMs,
-        hasData: latestEntry.sources.some((o, i) => !sameOffset(o, this.committedOffsets[i])),
-      };
-    }
+    const from = await this.checkpoint.recoveryPoint(() => this.initialOffsets());
+    this.nextEpoch = from.nextEpoch;
+    this.committedOffsets = [...from.committedOffsets];
+    this.watermarkMs = from.watermarkMs;
+    this.replay = from.replay.map((r) => ({ ...r, hasData: r.end.some((o, i) => !sameOffset(o, r.start[i])) }));
     graph.sink.expectEpoch(this.nextEpoch);
     await Promise.all(graph.stateful.map(async (op) => {
-      await op.state.restore(stateVersion);
-      op.actor.startAt(lateWatermark);
+      await op.state.restore(from.stateVersion);
+      op.actor.startAt(from.lateWatermarkMs);
     }));
   }
 
@@ -202,6 +189,8 @@ export class MicroBatchExecution {
     const triggerStart = this.cfg.clock.now();
     this.progressTimes = { latestOffset: 0, walCommit: 0, queryPlanning: 0, addBatch: 0, triggerStart };
     const trigger = this.cfg.trigger;
+    this.checkpoint.throwIfFailed();
+    this.pending ??= this.replay.shift() ?? null;
     if (this.pending) return 'batch';
     if (trigger.kind === 'once' && this.batchesRun > 0) return 'finished';
     if (trigger.kind === 'availableNow' && !this.availableNowPrepared) {
@@ -217,7 +206,12 @@ export class MicroBatchExecution {
     if (!hasData) {
       const at = (op: ExecutionGraph['stateful'][number]) => ({ lastEvictionWatermarkMs: op.actor.evictionWatermarkMs, batchTimestampMs: triggerStart });
       const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(op.actor.inputWatermarkOf(this.watermarkMs), at(op)) ?? false);
-      if (!noDataBatch) return trigger.kind === 'processingTime' || trigger.kind === 'continuous' ? 'idle' : 'finished';
+      if (!noDataBatch) {
+        // Nothing to run: an asynchronous commit still in flight must be durable before the
+        // query reports that everything available is committed.
+        await this.checkpoint.flush();
+        return trigger.kind === 'processingTime' || trigger.kind === 'continuous' ? 'idle' : 'finished';
+      }
     }
     const epoch = this.nextEpoch;
     const batchTimestampMs = triggerStart;
@@ -264,27 +258,24 @@ export class MicroBatchExecution {
     const graph = this.graph!;
     const t0 = performance.now();
     const nextWatermark = this.nextWatermark();
-    await this.backend.writeAll([...this.repo.takeStaged(), this.log.commitBlob({ epoch: p.epoch, nextBatchWatermarkMs: nextWatermark })]);
-    await Promise.all(graph.sources.map((s, i) => s.source.commit(p.end[i])));
+    const timing = await this.checkpoint.commitEpoch(p.epoch, nextWatermark, () =>
+      Promise.all(graph.sources.map((s, i) => s.source.commit(p.end[i]))));
     this.committedOffsets = [...p.end];
     this.nextEpoch = p.epoch + 1;
     this.pending = null;
     this.batchesRun++;
-    const keepFrom = this.nextEpoch - this.conf.minBatchesToRetain;
-    if (keepFrom > 0) await this.log.purgeBefore(keepFrom);
     const commitMs = performance.now() - t0;
-    const progress = this.progress(p, commitMs);
+    const progress = this.progress(p, commitMs, timing.writeMs);
     this.watermarkMs = nextWatermark;
     return progress;
   }
 
   /** Stops the graph and closes sources, sink and checkpoint. */
   async stop(): Promise<void> {
+    // An asynchronous commit in flight completes first: it may still tell the sources.
+    if (this.checkpoint) await this.checkpoint.flush().catch(() => undefined);
     await this.teardownGraph();
-    if (this.backend) {
-      await this.backend.release(this.runId).catch(() => undefined);
-      await this.backend.close();
-    }
+    if (this.checkpoint) await this.checkpoint.close(this.runId);
   }
 
   /** Whether a source reports data beyond what was planned (for status.isDataAvailable). */
@@ -364,7 +355,7 @@ export class MicroBatchExecution {
     return Math.max(this.watermarkMs, chosen);
   }
 
-  private progress(p: PlannedEpoch, commitMs: number): StreamingQueryProgress {
+  private progress(p: PlannedEpoch, commitMs: number, stateWriteMs: number): StreamingQueryProgress {
     const graph = this.graph!;
     const now = this.cfg.clock.now();
     const triggerStart = this.progressTimes.triggerStart;
@@ -393,7 +384,8 @@ export class MicroBatchExecution {
         numRowsDroppedByWatermark,
         allUpdatesTimeMs: 0,
         allRemovalsTimeMs: 0,
-        commitTimeMs: Math.round(m.commitTimeMs + commitMs),
+        // Serialising this operator's changes at the barrier, plus the store write they went out in.
+        commitTimeMs: Math.round(m.commitTimeMs + stateWriteMs),
         memoryUsedBytes: m.memoryUsedBytes,
         numShufflePartitions: op.state.partitions,
         numStateStoreInstances: op.state.partitions,

@@ -3,12 +3,28 @@
 import type { CheckpointBackend } from '../state/backend.js';
 import { LocalDirBackend } from '../state/local-backend.js';
 import { MemoryBackend } from '../state/memory-backend.js';
-import { AnalysisError } from '../errors.js';
+import { RedisBackend } from '../state/redis-backend.js';
+import { isRedisLocation, parseRedisLocation } from '../state/redis-location.js';
+import type { QueryConf } from './conf.js';
 
-export function openBackend(location: string | null): CheckpointBackend {
+export interface BackendSettings {
+  readonly redisRetryTimeoutMs: number;
+  readonly redisLockTimeoutMs: number;
+}
+
+export const DEFAULT_BACKEND_SETTINGS: BackendSettings = { redisRetryTimeoutMs: 10_000, redisLockTimeoutMs: 30_000 };
+
+export function backendSettings(conf: QueryConf): BackendSettings {
+  return { redisRetryTimeoutMs: conf.redisRetryTimeoutMs, redisLockTimeoutMs: conf.redisLockTimeoutMs };
+}
+
+export function openBackend(location: string | null, settings: BackendSettings = DEFAULT_BACKEND_SETTINGS): CheckpointBackend {
   if (location === null) return new MemoryBackend();
-  if (/^rediss?:\/\//i.test(location)) {
-    throw new AnalysisError(`checkpointLocation ${location}: the Redis store is not available in this build`);
+  if (isRedisLocation(location)) {
+    return new RedisBackend(parseRedisLocation(location), {
+      retryTimeoutMs: settings.redisRetryTimeoutMs,
+      lockTimeoutMs: settings.redisLockTimeoutMs,
+    });
   }
   return new LocalDirBackend(location);
 }

@@ -4,7 +4,7 @@
 // unhandled rejection.
 import type { Actor } from 'xstate';
 import { createActor, fromPromise } from 'xstate';
-import { AnalysisError, StreamingQueryError, TimeoutError, errorMessage } from '../errors.js';
+import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, errorMessage } from '../errors.js';
 import type { QueryClock } from './clock.js';
 import type { LifecycleMachine } from './lifecycle-machine.js';
 import { createLifecycleMachine } from './lifecycle-machine.js';
@@ -58,6 +58,9 @@ export class StreamingQuery {
         stop: fromPromise(() => exec.stop()),
         decideRestart: fromPromise(async ({ input }: { input: { attempt: number } }) => {
           const s = exec.activeSupervisor;
+          // A checkpoint that is corrupt, incompatible or taken by another run stays so: restarting cannot help.
+          const error: unknown = this.actor.getSnapshot().context.error;
+          if (error instanceof CheckpointError && !error.retriable) return { restart: false, delayMs: 0 };
           return s ? s.decide(input.attempt) : { restart: false, delayMs: 0 };
         }),
       },

@@ -1,6 +1,7 @@
 // Where a checkpoint lives. Everything (metadata, offset and commit logs, source metadata,
 // state deltas and snapshots) is a blob at a slash-separated path; a backend stores blobs.
 // Paths under `state/<op>/<partition>/` belong to one shuffle partition (one Redis hash tag).
+// The optional methods serve inspection; the engine never needs them.
 
 export interface BlobWrite {
   readonly path: string;
@@ -28,4 +29,17 @@ export interface CheckpointBackend {
   acquire(runId: string): Promise<void>;
   release(runId: string): Promise<void>;
   close(): Promise<void>;
+  /** Sizes in bytes of the blobs directly under `dir` (inspection); sub-directories are left out. */
+  sizes?(dir: string): Promise<Map<string, number>>;
+  /** The live run holding the checkpoint, if any (inspection). */
+  lockHolder?(): Promise<LockHolder | null>;
+}
+
+/** Who holds a checkpoint's live-run lock. */
+export interface LockHolder {
+  readonly runId: string;
+  readonly host?: string;
+  readonly pid?: number;
+  /** When the run took the lock (ms since the epoch), if known. */
+  readonly sinceMs?: number;
 }

@@ -13,6 +13,8 @@ export interface CheckpointMetadata {
   readonly conf: Readonly<Record<string, string>>;
   /** Stateful operator id → fingerprint (keys, aggregates, state schema). */
   readonly operators: Readonly<Record<string, OperatorFingerprint>>;
+  /** The format of each source, in plan order (absent in checkpoints of earlier versions). */
+  readonly sources?: readonly string[];
 }
 
 export interface OperatorFingerprint {
@@ -99,12 +101,17 @@ export class CheckpointLog {
     return (await this.backend.list(log)).map(Number).filter(Number.isInteger).sort((a, b) => a - b);
   }
 
-  /** Deletes log entries of epochs below `keepFrom`. */
-  async purgeBefore(keepFrom: number): Promise<void> {
-    for (const log of ['offsets', 'commits'] as const) {
-      const old = (await this.epochs(log)).filter((e) => e < keepFrom);
-      if (old.length) await this.backend.delete(old.map((e) => `${log}/${e}`));
-    }
+  /**
+   * Deletes log entries of epochs below `keepFrom`. Returns the newest offsets entry it deleted
+   * (its end offsets are where the oldest retained epoch starts), or null if it deleted none.
+   */
+  async purgeBefore(keepFrom: number): Promise<OffsetLogEntry | null> {
+    const oldOffsets = (await this.epochs('offsets')).filter((e) => e < keepFrom);
+    const newestPurged = oldOffsets.length ? await this.readOffsets(oldOffsets[oldOffsets.length - 1]!) : null;
+    if (oldOffsets.length) await this.backend.delete(oldOffsets.map((e) => `offsets/${e}`));
+    const oldCommits = (await this.epochs('commits')).filter((e) => e < keepFrom);
+    if (oldCommits.length) await this.backend.delete(oldCommits.map((e) => `commits/${e}`));
+    return newestPurged;
   }
 
   private checkVersion(path: string, line: string | undefined): void {

@@ -21,8 +21,14 @@ export interface KeyValueStore<V> extends ReadOnlyKeyValueStore<V> {
   changedKeys(): IterableIterator<string>;
 }
 
-/** The keys one epoch changed, grouped by shuffle partition; `undefined` marks a deletion. */
-export type EpochDelta<V> = Map<number, Array<[string, V | undefined]>>;
+/** Keys and their values, side by side; a value `undefined` marks a deletion. */
+export interface KeyedEntries<V> {
+  readonly keys: string[];
+  readonly values: Array<V | undefined>;
+}
+
+/** The keys one epoch changed, grouped by shuffle partition. */
+export type EpochDelta<V> = Map<number, KeyedEntries<V>>;
 
 /** Per-epoch counters reported in progress (stateOperators[]). */
 export interface StoreMetrics {
@@ -47,6 +53,8 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   private readonly map = new Map<string, Slot<V>>();
   /** Keys changed in the current epoch (a key may repeat after a delete and a new put). */
   private changed: string[] = [];
+  /** The slot of each changed key, side by side with `changed` (null for a delete). */
+  private changedSlots: Array<Slot<V> | null> = [];
   private removedInEpoch = 0;
   private epoch = 1;
   private lastKey: string | undefined;
@@ -79,6 +87,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
       const fresh = { value, epoch: this.epoch };
       this.map.set(key, fresh);
       this.changed.push(key);
+      this.changedSlots.push(fresh);
       this.lastKey = key;
       this.lastSlot = fresh;
       return;
@@ -87,12 +96,14 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
     if (slot.epoch !== this.epoch) {
       slot.epoch = this.epoch;
       this.changed.push(key);
+      this.changedSlots.push(slot);
     }
   }
 
   delete(key: string): void {
     if (this.map.delete(key)) {
       this.changed.push(key);
+      this.changedSlots.push(null);
       this.removedInEpoch++;
       if (key === this.lastKey) this.lastSlot = undefined;
     }
@@ -103,33 +114,74 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   }
 
   changedKeys(): IterableIterator<string> {
-    return new Set(this.changed).values();
+    return this.uniqueChanged().values();
   }
 
   *partitionEntries(partition: number): IterableIterator<[string, V]> {
     for (const [k, slot] of this.map) if (partitionOf(k, this.partitions) === partition) yield [k, slot.value];
   }
 
-  /** Loads restored entries without marking them changed. */
-  restore(entries: Iterable<[string, V]>): void {
+  /** Empties the store before a restore; nothing is marked changed. */
+  clear(): void {
     this.map.clear();
-    for (const [k, v] of entries) this.map.set(k, { value: v, epoch: 0 });
     this.changed = [];
+    this.changedSlots = [];
     this.removedInEpoch = 0;
     this.lastKey = undefined;
     this.lastSlot = undefined;
   }
 
+  /** Replaces the content with `entries`, none marked changed (a restore in one call). */
+  restore(entries: Iterable<[string, V]>): void {
+    this.clear();
+    for (const [k, v] of entries) this.map.set(k, { value: v, epoch: 0 });
+  }
+
+  /**
+   * Applies restored entries (a snapshot, then each delta in version order) without marking
+   * them changed: a value `undefined` deletes the key.
+   */
+  load(keys: readonly string[], values: readonly (V | undefined)[]): void {
+    const map = this.map;
+    for (let i = 0; i < keys.length; i++) {
+      const v = values[i];
+      if (v === undefined) map.delete(keys[i]!);
+      else map.set(keys[i]!, { value: v, epoch: 0 });
+    }
+    this.lastKey = undefined;
+    this.lastSlot = undefined;
+  }
+
+  /**
+   * The keys changed in this epoch, each once. A key is listed twice only when a delete and a
+   * put of it met in one epoch, so without deletes the list is used as it is.
+   */
+  private uniqueChanged(): readonly string[] {
+    return this.removedInEpoch === 0 ? this.changed : [...new Set(this.changed)];
+  }
+
   /** The epoch's changes, grouped by partition; starts a new epoch. */
   takeDelta(): EpochDelta<V> {
-    const delta: EpochDelta<V> = new Map();
-    for (const key of new Set(this.changed)) {
+    const byPartition = new Array<KeyedEntries<V> | undefined>(this.partitions);
+    const add = (key: string, value: V | undefined): void => {
       const p = partitionOf(key, this.partitions);
-      let list = delta.get(p);
-      if (!list) delta.set(p, (list = []));
-      list.push([key, this.map.get(key)?.value]);
+      let part = byPartition[p];
+      if (!part) byPartition[p] = part = { keys: [], values: [] };
+      part.keys.push(key);
+      part.values.push(value);
+    };
+    if (this.removedInEpoch === 0) {
+      // Every key once, with its slot at hand: no lookups in a map that may hold millions.
+      const keys = this.changed;
+      const slots = this.changedSlots;
+      for (let i = 0; i < keys.length; i++) add(keys[i]!, slots[i]!.value);
+    } else {
+      for (const key of this.uniqueChanged()) add(key, this.map.get(key)?.value);
     }
+    const delta: EpochDelta<V> = new Map();
+    byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
     this.changed = [];
+    this.changedSlots = [];
     this.removedInEpoch = 0;
     this.epoch++;
     return delta;
@@ -137,7 +189,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
 
   /** Counters for the epoch in progress (call before takeDelta). */
   metrics(): StoreMetrics {
-    const changed = new Set(this.changed).size;
+    const changed = this.uniqueChanged().length;
     return {
       numRowsTotal: this.map.size,
       numRowsUpdated: Math.max(0, changed - this.removedInEpoch),

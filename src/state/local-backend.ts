@@ -2,10 +2,12 @@
 // (metadata, offsets/N, commits/N, sources/, state/). Each blob is written to a temporary file
 // and renamed into place, so a crash never leaves a half-written file under its real name.
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CheckpointError } from '../errors.js';
-import type { BlobWrite, CheckpointBackend } from './backend.js';
+import type { BlobWrite, CheckpointBackend, LockHolder } from './backend.js';
+import { processAlive } from './process-alive.js';
 
 const LOCK_FILE = '.lock';
 
@@ -29,7 +31,7 @@ export class LocalDirBackend implements CheckpointBackend {
   async write(path: string, data: Buffer | string): Promise<void> {
     const target = join(this.root, path);
     await this.ensureDir(dirname(target));
-    const tmp = `${target}.${randomUUID().slice(0, 8)}.tmp`;
+    const tmp = `${target}.${process.pid}-${randomUUID().slice(0, 8)}.tmp`;
     await writeFile(tmp, data);
     await rename(tmp, target);
   }
@@ -43,7 +45,11 @@ export class LocalDirBackend implements CheckpointBackend {
 
   async list(dir: string): Promise<string[]> {
     try {
-      return (await readdir(join(this.root, dir))).filter((n) => !n.endsWith('.tmp'));
+      const names = await readdir(join(this.root, dir));
+      const stale = names.filter((n) => n.endsWith('.tmp') && !processAlive(Number(/\.(\d+)-[0-9a-f]+\.tmp$/.exec(n)?.[1] ?? process.pid)));
+      // A temporary file of a process that died mid-write (SIGKILL) is never renamed: drop it.
+      if (stale.length) await Promise.all(stale.map((n) => rm(join(this.root, dir, n), { force: true })));
+      return names.filter((n) => !n.endsWith('.tmp') && n !== LOCK_FILE);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
@@ -66,16 +72,16 @@ export class LocalDirBackend implements CheckpointBackend {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fh = await open(lock, 'wx');
-        await fh.writeFile(JSON.stringify({ runId, pid: process.pid }));
+        await fh.writeFile(JSON.stringify({ runId, host: hostname(), pid: process.pid, sinceMs: Date.now() }));
         await fh.close();
         return;
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-        const holder = await this.lockHolder(lock);
-        if (holder && holder.runId !== runId && processAlive(holder.pid)) {
+        const holder = await this.readLock(lock);
+        if (holder && holder.runId !== runId && holder.pid !== undefined && processAlive(holder.pid)) {
           throw new CheckpointError(
-            `checkpoint ${this.location} is in use by run ${holder.runId} (process ${holder.pid}): ` +
-            'two live runs cannot share a checkpoint; stop the other run or use another checkpointLocation',
+            `checkpoint ${this.location} is in use by run ${holder.runId} (process ${holder.pid}${holder.host ? ` on ${holder.host}` : ''}): ` +
+            'two live runs cannot share a checkpoint; stop the other run, or use another checkpointLocation',
           );
         }
         await rm(lock, { force: true }); // left by a process that died
@@ -86,15 +92,35 @@ export class LocalDirBackend implements CheckpointBackend {
 
   async release(runId: string): Promise<void> {
     const lock = join(this.root, LOCK_FILE);
-    const holder = await this.lockHolder(lock);
+    const holder = await this.readLock(lock);
     if (holder?.runId === runId) await rm(lock, { force: true });
   }
 
   async close(): Promise<void> {}
 
-  private async lockHolder(lock: string): Promise<{ runId: string; pid: number } | null> {
+  async sizes(dir: string): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    await Promise.all((await this.list(dir)).map(async (name) => {
+      try {
+        const s = await stat(join(this.root, dir, name));
+        if (s.isFile()) out.set(name, s.size);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }));
+    return out;
+  }
+
+  /** The run holding the lock, if its process is alive. */
+  async lockHolder(): Promise<LockHolder | null> {
+    const holder = await this.readLock(join(this.root, LOCK_FILE));
+    return holder && holder.pid !== undefined && processAlive(holder.pid) ? holder : null;
+  }
+
+  private async readLock(lock: string): Promise<LockHolder | null> {
     try {
-      return JSON.parse(await readFile(lock, 'utf8')) as { runId: string; pid: number };
+      const v = JSON.parse(await readFile(lock, 'utf8')) as LockHolder;
+      return typeof v.runId === 'string' ? v : null;
     } catch {
       return null;
     }
@@ -104,15 +130,5 @@ export class LocalDirBackend implements CheckpointBackend {
     if (this.knownDirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
     this.knownDirs.add(dir);
-  }
-}
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -27,10 +27,11 @@ export class OperatorState {
 
   /** Loads every store as of `version` (the number of epochs committed before the run). */
   async restore(version: number): Promise<void> {
+    for (const store of this.stores.values()) store.clear();
     if (version === 0) return;
-    await Promise.all([...this.stores].map(async ([name, store]) => {
-      store.restore(await this.repository.restore(this.operatorId, name, version));
-    }));
+    // Partitions are applied as their files arrive: no intermediate copy of the state.
+    await Promise.all([...this.stores].map(([name, store]) =>
+      this.repository.restore(this.operatorId, name, version, (keys, values) => store.load(keys, values))));
   }
 
   /** Stages every store's changes of `epoch` as version epoch + 1. */

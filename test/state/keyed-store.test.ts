@@ -1,4 +1,10 @@
+import type { EpochDelta } from '../../src/state/keyed-store.js';
 import { InMemoryKeyedStore, partitionOf } from '../../src/state/keyed-store.js';
+
+/** A delta as [key, value] pairs. */
+function pairs<V>(delta: EpochDelta<V>): Array<[string, V | undefined]> {
+  return [...delta.values()].flatMap((e) => e.keys.map((k, i): [string, V | undefined] => [k, e.values[i]]));
+}
 
 describe('the in-memory keyed store', () => {
   it('tracks the keys changed in the current epoch, without the operator doing so', () => {
@@ -8,21 +14,21 @@ describe('the in-memory keyed store', () => {
     s.put('a', 3);
     expect([...s.changedKeys()].sort()).toEqual(['a', 'b']);
     const delta = s.takeDelta();
-    expect([...delta.values()].flat().sort()).toEqual([['a', 3], ['b', 2]]);
+    expect(pairs(delta).sort()).toEqual([['a', 3], ['b', 2]]);
     expect([...s.changedKeys()]).toEqual([]);
     s.get('a');
     s.put('a', 4);
     s.delete('b');
     const next = s.takeDelta();
-    expect([...next.values()].flat().sort()).toEqual([['a', 4], ['b', undefined]]);
+    expect(pairs(next).sort()).toEqual([['a', 4], ['b', undefined]]);
   });
 
   it('groups the delta by shuffle partition, the same partition for the same key every time', () => {
     const s = new InMemoryKeyedStore<number>('default', 7);
     for (let i = 0; i < 100; i++) s.put(`k${i}`, i);
     const delta = s.takeDelta();
-    for (const [p, entries] of delta) for (const [k] of entries) expect(partitionOf(k, 7)).toBe(p);
-    expect([...delta.values()].flat()).toHaveLength(100);
+    for (const [p, entries] of delta) for (const k of entries.keys) expect(partitionOf(k, 7)).toBe(p);
+    expect(pairs(delta)).toHaveLength(100);
     expect(partitionOf('hello', 200)).toBe(partitionOf('hello', 200));
   });
 
@@ -32,6 +38,28 @@ describe('the in-memory keyed store', () => {
     s.put('x', 5);
     s.delete('y');
     expect(s.metrics()).toEqual({ numRowsTotal: 1, numRowsUpdated: 1, numRowsRemoved: 1 });
+  });
+
+  it('lists a key deleted and put again in one epoch once, with its last value', () => {
+    const s = new InMemoryKeyedStore<number>('default', 2);
+    s.put('a', 1);
+    s.put('b', 1);
+    s.takeDelta();
+    s.delete('a');
+    s.put('a', 2);
+    s.put('b', 3);
+    s.delete('b');
+    expect([...s.changedKeys()].sort()).toEqual(['a', 'b']);
+    expect(pairs(s.takeDelta()).sort()).toEqual([['a', 2], ['b', undefined]]);
+  });
+
+  it('restores entries without marking them changed, and a delete in the restored data removes a key', () => {
+    const s = new InMemoryKeyedStore<number>('default', 2);
+    s.load(['x', 'y', 'z'], [1, 2, 3]);
+    s.load(['y', 'x'], [undefined, 10]);
+    expect([...s.entries()].sort()).toEqual([['x', 10], ['z', 3]]);
+    expect([...s.changedKeys()]).toEqual([]);
+    expect(pairs(s.takeDelta())).toEqual([]);
   });
 
   it('iterates one partition at a time', () => {

@@ -1,0 +1,180 @@
+// Reads a checkpoint without changing it (no lock taken, no file deleted), so it can be
+// inspected while its query runs: the epochs in its logs, each source's offsets, the watermark,
+// and every stateful operator with its rows and bytes as of the last commit.
+import { CheckpointError } from '../errors.js';
+import type { CheckpointBackend, LockHolder } from './backend.js';
+import { CheckpointLog } from './checkpoint-log.js';
+import type { OperatorFingerprint, SourceOffset } from './checkpoint-log.js';
+import { StateRepository, filesForVersion, storeDir } from './state-repository.js';
+
+export interface CheckpointInspection {
+  readonly location: string;
+  /** The query id, or null when the checkpoint has no metadata yet. */
+  readonly queryId: string | null;
+  /** Settings persisted with the checkpoint (shuffle partitions, watermark policy). */
+  readonly conf: Readonly<Record<string, string>>;
+  /** The live run holding the checkpoint, if the store can tell. */
+  readonly activeRun: LockHolder | null;
+  readonly epochs: EpochsInspection;
+  readonly sources: readonly SourceInspection[];
+  /** The watermark the next epoch runs with (ms since the epoch), null before the first commit. */
+  readonly watermarkMs: number | null;
+  /** The same as an ISO-8601 UTC time. */
+  readonly watermark: string | null;
+  readonly stateOperators: readonly StateOperatorInspection[];
+}
+
+export interface EpochsInspection {
+  /** Epochs with an offset log entry (the retained ones), ascending. */
+  readonly offsets: readonly number[];
+  /** Epochs with a commit log entry, ascending. */
+  readonly commits: readonly number[];
+  readonly lastCommitted: number | null;
+  /** Planned but uncommitted epochs: the next start re-runs them with their recorded offsets. */
+  readonly uncommitted: readonly number[];
+  /** The trigger time of the newest planned epoch (ms), null if none. */
+  readonly lastBatchTimestampMs: number | null;
+}
+
+export interface SourceInspection {
+  readonly index: number;
+  /** The source's format, when the checkpoint records it. */
+  readonly format: string | null;
+  /** The offset up to which the source's data is committed. */
+  readonly committedOffset: SourceOffset;
+  /** The end offset of the newest planned epoch, when it is not committed yet. */
+  readonly plannedOffset?: SourceOffset;
+}
+
+export interface StateOperatorInspection {
+  readonly id: string;
+  /** What the operator is (aggregate, dropDuplicates, join …) and its fingerprint, if recorded. */
+  readonly kind: string | null;
+  readonly properties: Readonly<Record<string, string>>;
+  /** The state version of the last commit (the number of committed epochs). */
+  readonly version: number;
+  readonly partitions: number;
+  readonly rows: number;
+  /** Bytes of all the operator's state files in the store (every retained version). */
+  readonly bytes: number;
+  readonly files: number;
+  readonly stores: readonly StoreInspection[];
+}
+
+export interface StoreInspection {
+  readonly name: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly files: number;
+  readonly snapshots: number;
+  readonly deltas: number;
+}
+
+export async function inspectBackend(backend: CheckpointBackend): Promise<CheckpointInspection> {
+  const log = new CheckpointLog(backend);
+  const repo = new StateRepository(backend);
+  const meta = await log.readMetadata();
+  const offsets = await log.epochs('offsets');
+  const commits = await log.epochs('commits');
+  if (!meta && offsets.length === 0 && commits.length === 0) {
+    throw new CheckpointError(`there is no checkpoint at ${backend.location} (no metadata and no offset log): check the location`);
+  }
+  const lastCommitted = commits.length ? commits[commits.length - 1]! : null;
+  const latest = offsets.length ? offsets[offsets.length - 1]! : null;
+  const committedEntry = lastCommitted === null ? null : await log.readOffsets(lastCommitted);
+  const commit = lastCommitted === null ? null : await log.readCommit(lastCommitted);
+  const latestEntry = latest === null ? null : latest === lastCommitted ? committedEntry : await log.readOffsets(latest);
+  const watermarkMs = committedEntry ? Math.max(committedEntry.batchWatermarkMs, commit?.nextBatchWatermarkMs ?? 0) : null;
+
+  const sourceCount = Math.max(meta?.sources?.length ?? 0, committedEntry?.sources.length ?? 0, latestEntry?.sources.length ?? 0);
+  const initial = await Promise.all(Array.from({ length: sourceCount }, async (_, i) => {
+    const raw = await backend.read(`sources/${i}/initial`);
+    return raw ? (JSON.parse(raw.toString('utf8')) as SourceOffset) : null;
+  }));
+  const sources: SourceInspection[] = Array.from({ length: sourceCount }, (_, i) => ({
+    index: i,
+    format: meta?.sources?.[i] ?? null,
+    committedOffset: committedEntry ? committedEntry.sources[i] ?? null : initial[i] ?? null,
+    ...(latestEntry && latest !== lastCommitted ? { plannedOffset: latestEntry.sources[i] ?? null } : {}),
+  }));
+
+  const version = lastCommitted === null ? 0 : lastCommitted + 1;
+  const operatorIds = [...new Set([...Object.keys(meta?.operators ?? {}), ...(await repo.operators())])];
+  const stateOperators = await Promise.all(operatorIds.map((id) => inspectOperator(repo, id, meta?.operators[id] ?? null, version)));
+
+  return {
+    location: backend.location,
+    queryId: meta?.id ?? null,
+    conf: meta?.conf ?? {},
+    activeRun: backend.lockHolder ? await backend.lockHolder() : null,
+    epochs: {
+      offsets,
+      commits,
+      lastCommitted,
+      uncommitted: offsets.filter((e) => lastCommitted === null || e > lastCommitted),
+      lastBatchTimestampMs: latestEntry?.batchTimestampMs ?? null,
+    },
+    sources,
+    watermarkMs,
+    watermark: watermarkMs === null ? null : new Date(watermarkMs).toISOString(),
+    stateOperators,
+  };
+}
+
+async function inspectOperator(repo: StateRepository, id: string, fingerprint: OperatorFingerprint | null, version: number): Promise<StateOperatorInspection> {
+  const partitions = await repo.partitions(id);
+  const stores = new Map<string, { rows: number; bytes: number; files: number; snapshots: number; deltas: number }>();
+  await Promise.all(partitions.map(async (p) => {
+    for (const store of await repo.stores(id, p)) {
+      const s = stores.get(store) ?? { rows: 0, bytes: 0, files: 0, snapshots: 0, deltas: 0 };
+      stores.set(store, s);
+      const part = await inspectPartition(repo, id, p, store, version);
+      s.rows += part.rows;
+      s.bytes += part.bytes;
+      s.files += part.files;
+      s.snapshots += part.snapshots;
+      s.deltas += part.deltas;
+    }
+  }));
+  const storeList = [...stores].map(([name, s]) => ({ name, ...s })).sort((a, b) => a.name.localeCompare(b.name));
+  return {
+    id,
+    kind: fingerprint?.kind ?? null,
+    properties: fingerprint?.properties ?? {},
+    version,
+    partitions: partitions.length,
+    rows: storeList.reduce((n, s) => n + s.rows, 0),
+    bytes: storeList.reduce((n, s) => n + s.bytes, 0),
+    files: storeList.reduce((n, s) => n + s.files, 0),
+    stores: storeList,
+  };
+}
+
+/** One partition of a store; a file deleted meanwhile by the running query's maintenance means: look again. */
+async function inspectPartition(repo: StateRepository, id: string, partition: number, store: string, version: number): Promise<Omit<StoreInspection, 'name'>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const files = await repo.files(id, partition, store);
+      const sizes = repo.backend.sizes ? await repo.backend.sizes(storeDir(id, partition, store)) : null;
+      const keys = new Set<string>();
+      let readBytes = 0;
+      if (version > 0 && filesForVersion(files, version).length > 0) {
+        ({ bytes: readBytes } = await repo.restorePartition(id, partition, store, version, (ks, vs) => {
+          for (let i = 0; i < ks.length; i++) {
+            if (vs[i] === undefined) keys.delete(ks[i]!);
+            else keys.add(ks[i]!);
+          }
+        }, { readOnly: true }));
+      }
+      return {
+        rows: keys.size,
+        bytes: sizes ? files.reduce((n, f) => n + (sizes.get(f.name) ?? 0), 0) : readBytes,
+        files: files.length,
+        snapshots: files.filter((f) => f.kind === 'snapshot').length,
+        deltas: files.filter((f) => f.kind === 'delta').length,
+      };
+    } catch (e) {
+      if (!(e instanceof CheckpointError && e.retriable) || attempt >= 3) throw e;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import { decodeEntryBlob, encodeEntryBlob } from '../../src/state/entry-codec.js';
+
+class Custom {
+  constructor(readonly x: number) {}
+}
+
+// Values an operator may keep in state: JSON-like trees with Dates, binary, Maps and Sets.
+const { value } = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.constant(null), fc.constant(undefined), fc.boolean(), fc.double(), fc.integer(), fc.string(), fc.string({ unit: 'binary' }),
+    fc.date({ noInvalidDate: true }), fc.uint8Array().map((a) => Buffer.from(a)), fc.uint8Array(), fc.bigInt(),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(fc.string({ maxLength: 5 }), tie('value'), { maxKeys: 4 }),
+    fc.array(fc.tuple(fc.string({ maxLength: 3 }), tie('value')), { maxLength: 3 }).map((kv) => new Map(kv)),
+    fc.array(fc.oneof(fc.integer(), fc.string({ maxLength: 3 })), { maxLength: 4 }).map((xs) => new Set(xs)),
+  ),
+}));
+
+describe('the state entry codec', () => {
+  it('decodes exactly what it encoded (property)', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.string({ unit: 'binary' }), value), { maxLength: 30 }), (entries) => {
+      const keys = entries.map(([k]) => k);
+      const values = entries.map(([, v]) => v);
+      const decoded = decodeEntryBlob(encodeEntryBlob({ keys, values }));
+      expect(decoded.keys).toEqual(keys);
+      expect(decoded.values).toEqual(values);
+    }), { numRuns: 300 });
+  });
+
+  it('keeps a grouping value equal to its key as a reference, and shares object shapes', () => {
+    const keys = Array.from({ length: 1000 }, (_, i) => `customer-${i}`);
+    const values = keys.map((k, i) => ({ k: [k], w: null, a: [i, i * 2.5] }));
+    const blob = encodeEntryBlob({ keys, values });
+    // Each key's text is stored once: well under twice the key text.
+    expect(blob.length).toBeLessThan(keys.join('').length * 1.2 + 1000 * (3 * 8 + 8 + 4 * 6));
+    expect(decodeEntryBlob(blob).values).toEqual(values);
+  });
+
+  it('keeps an own __proto__ field a field, not a prototype', () => {
+    const value = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
+    const decoded = decodeEntryBlob(encodeEntryBlob({ keys: ['k'], values: [value] })).values[0] as Record<string, unknown>;
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(Object.keys(decoded)).toEqual(['__proto__', 'a']);
+    expect((decoded as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
+  it('keeps an instance of a class as v8 does: its own fields, without its prototype', () => {
+    const decoded = decodeEntryBlob(encodeEntryBlob({ keys: ['a'], values: [new Custom(3)] }));
+    expect(decoded.values[0]).toEqual({ x: 3 });
+  });
+
+  it('refuses a truncated or damaged blob with a RangeError saying what is wrong', () => {
+    const blob = encodeEntryBlob({ keys: ['a', 'b'], values: [1, 'x'] });
+    expect(() => decodeEntryBlob(blob.subarray(0, blob.length - 1))).toThrow(/the blob is \d+ bytes but its header describes \d+/);
+    expect(() => decodeEntryBlob(blob.subarray(0, 10))).toThrow(/not an entry blob/);
+    const damaged = Buffer.from(blob);
+    damaged.writeUInt32LE(7, 8); // more entries than the columns hold
+    expect(() => decodeEntryBlob(damaged)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,152 @@
+// The exactly-once crash harness: runs the crash query (crash-query.ts) in child processes,
+// killing each with SIGKILL at a random moment and starting a new one, until the requested
+// number of kills is reached; then lets a last child finish the source. Its output (one file per
+// epoch) must equal that of a run without crashes. Used by the jest test with ~20 kills and by
+// `npm run soak` with as many as wanted.
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { CrashQueryConfig } from './crash-query.js';
+import { startCrashQuery } from './crash-query.js';
+
+export interface CrashScenario {
+  readonly checkpointLocation: string;
+  /** Where the crashed run writes its epochs; must be empty. */
+  readonly outDir: string;
+  readonly kills: number;
+  readonly rows: number;
+  readonly rowsPerBatch: number;
+  readonly keys: number;
+  readonly paceMs: number;
+  readonly asyncCheckpoint: boolean;
+  readonly shufflePartitions: number;
+  /** A kill lands uniformly at random this long after the child reported READY. */
+  readonly maxKillDelayMs: number;
+  /** Extra environment for the children (e.g. REDIS_URL). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly log?: (line: string) => void;
+}
+
+export interface CrashReport {
+  /** Children killed with SIGKILL. */
+  readonly kills: number;
+  /** Kills that landed after the child had committed at least one epoch. */
+  readonly killsAfterACommit: number;
+  /** Epochs committed by children that were later killed (counted per life). */
+  readonly epochsCommittedBeforeKills: number;
+  readonly children: number;
+}
+
+/** The package root (this file is loaded both as CommonJS by jest and as ESM by tsx, so no import.meta). */
+function packageRoot(): string {
+  for (let dir = process.cwd(); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'spate') return dir;
+    if (dirname(dir) === dir) throw new Error(`run the crash harness from inside the spate package (cwd ${process.cwd()})`);
+  }
+}
+
+/** Runs the crashing children; resolves once the last child finished the source. */
+export async function runWithCrashes(s: CrashScenario): Promise<CrashReport> {
+  mkdirSync(s.outDir, { recursive: true });
+  const cfg: CrashQueryConfig = {
+    checkpointLocation: s.checkpointLocation, outDir: s.outDir, rows: s.rows, rowsPerBatch: s.rowsPerBatch, keys: s.keys,
+    paceMs: s.paceMs, asyncCheckpoint: s.asyncCheckpoint, shufflePartitions: s.shufflePartitions,
+  };
+  let kills = 0;
+  let killsAfterACommit = 0;
+  let epochsCommittedBeforeKills = 0;
+  let children = 0;
+  while (kills < s.kills) {
+    children++;
+    const life = startChild(cfg, s.env);
+    await life.ready;
+    const delay = Math.random() * s.maxKillDelayMs;
+    const outcome = await Promise.race([life.exited.then(() => 'exited' as const), sleep(delay).then(() => 'kill' as const)]);
+    if (outcome === 'exited') {
+      const { code, output } = await life.exited;
+      if (output.includes('DONE')) {
+        throw new Error(`the source was exhausted after ${kills} kills (${children} children): give the scenario more rows or shorter kill delays`);
+      }
+      throw new Error(`crash child exited with code ${code} before it was killed:\n${output.slice(-2000)}`);
+    }
+    life.child.kill('SIGKILL');
+    const { output } = await life.exited;
+    kills++;
+    const committed = output.split('\n').filter((l) => l.startsWith('COMMITTED')).length;
+    epochsCommittedBeforeKills += committed;
+    if (committed > 0) killsAfterACommit++;
+    s.log?.(`kill ${kills}: after ${delay.toFixed(0)} ms, ${committed} epochs committed in that life`);
+  }
+  children++;
+  // The pace only spreads epochs out for the kills; the last child runs the rest at full speed.
+  const last = startChild({ ...cfg, paceMs: 0 }, s.env);
+  const { code, output } = await last.exited;
+  if (code !== 0 || !output.includes('DONE')) throw new Error(`the last crash child failed (exit ${code}):\n${output.slice(-2000)}`);
+  return { kills, killsAfterACommit, epochsCommittedBeforeKills, children };
+}
+
+/** The same query without crashes, in this process, writing its epochs to `outDir`. */
+export async function runWithoutCrashes(cfg: CrashQueryConfig): Promise<void> {
+  mkdirSync(cfg.outDir, { recursive: true });
+  const { spark, query } = startCrashQuery(cfg);
+  try {
+    await query.processAllAvailable();
+    await query.stop();
+  } finally {
+    await spark.stop();
+  }
+}
+
+/** Every file of an output directory, name → content. */
+export function readOutput(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const name of readdirSync(dir).sort()) if (!name.endsWith('.tmp')) out.set(name, readFileSync(join(dir, name), 'utf8'));
+  return out;
+}
+
+/** The final table of an update-mode output: the last row of each key over all epochs. */
+export function finalTable(output: Map<string, string>): Map<string, { n: number; total: number }> {
+  const table = new Map<string, { n: number; total: number }>();
+  for (const [name, text] of output) {
+    if (!name.startsWith('epoch-')) continue;
+    for (const r of JSON.parse(text) as Array<{ key: string; n: number; total: number }>) table.set(r.key, { n: r.n, total: r.total });
+  }
+  return table;
+}
+
+interface Life {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  readonly exited: Promise<{ code: number | null; output: string }>;
+}
+
+function startChild(cfg: CrashQueryConfig, env: NodeJS.ProcessEnv | undefined): Life {
+  const root = packageRoot();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/support/crash/crash-child.ts'), JSON.stringify(cfg)], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => { markReady = resolve; });
+  child.stdout!.on('data', (d: Buffer) => {
+    output += d.toString();
+    if (output.includes('READY')) markReady();
+  });
+  child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+  const exited = new Promise<{ code: number | null; output: string }>((resolve) => {
+    child.on('exit', (code) => {
+      markReady();
+      // Let the pipes drain before reporting.
+      setImmediate(() => resolve({ code, output }));
+    });
+  });
+  return { child, ready, exited };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
