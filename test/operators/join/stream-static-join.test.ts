@@ -46,6 +46,26 @@ describe('stream-static joins', () => {
     await run.query.stop();
   });
 
+  it('read a static folder with spark.read afresh every micro-batch: a changed JSON file shows in the next batch', async () => {
+    const spark = testSession();
+    const file = join(dir, 'ads.json');
+    const writeAds = (ads: Ad[]) => writeFile(file, ads.map((a) => JSON.stringify(a)).join('\n'));
+    await writeAds([{ adId: 'A', campaign: 'spring' }]);
+    const ads = spark.read.format('json').schema(adSchema).load(dir);
+    const clicks = clicksOf(spark);
+    const run = record(clicks.df.join(ads, col('clickAdId').eq(col('adId'))));
+
+    clicks.input.addData([{ clickAdId: 'A', clickTime: at('10:00') }]);
+    await run.query.processAllAvailable();
+    expect(run.rowsOf(0)).toEqual([{ clickAdId: 'A', clickTime: at('10:00'), adId: 'A', campaign: 'spring' }]);
+
+    await writeAds([{ adId: 'A', campaign: 'summer' }]);
+    clicks.input.addData([{ clickAdId: 'A', clickTime: at('10:02') }]);
+    await run.query.processAllAvailable();
+    expect(run.rowsOf(1)).toEqual([{ clickAdId: 'A', clickTime: at('10:02'), adId: 'A', campaign: 'summer' }]);
+    await run.query.stop();
+  });
+
   it('are stateless: the checkpoint holds no state and progress lists no state operator', async () => {
     const spark = testSession();
     const ads = spark.createDataFrame([{ adId: 'A', campaign: 'spring' }], adSchema);
