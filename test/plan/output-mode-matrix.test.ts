@@ -14,6 +14,8 @@ const out = T.struct([T.field('user', T.string()), T.field('events', T.long())])
 type Shape = (spark: Session, input: MemoryStream<NonNullable<(typeof schema)['__row']>>) => DataFrame;
 
 const stateless: Shape = (_s, input) => input.toDF().filter(col('n').gt(0)).select('user', 'n');
+const streamStaticJoin: Shape = (spark, input) => input.toDF()
+  .join(spark.createDataFrame([{ name: 'u1', tier: 'gold' }], T.struct([T.field('name', T.string()), T.field('tier', T.string())])), col('user').eq(col('name')), 'leftOuter');
 const aggWithWatermark: Shape = (_s, input) => input.toDF().withWatermark('ts', '10 minutes')
   .groupBy(window(col('ts'), '10 minutes'), col('user')).agg(count(lit(1)).alias('events'));
 const aggWithoutWatermark: Shape = (_s, input) => input.toDF().groupBy('user').agg(count(lit(1)).alias('events'));
@@ -31,6 +33,10 @@ const rows: { shape: string; build: Shape; cells: Record<OutputMode, Cell> }[] =
   {
     shape: 'a stateless query (select, filter)', build: stateless,
     cells: { append: 'accepted', update: 'accepted', complete: /Complete output mode not supported when there are no streaming aggregations on streaming DataFrames\/Datasets: .*use append or update mode/ },
+  },
+  {
+    shape: 'a stream-static join (stateless)', build: streamStaticJoin,
+    cells: { append: 'accepted', update: 'accepted', complete: /Complete output mode not supported when there are no streaming aggregations on streaming DataFrames\/Datasets/ },
   },
   {
     shape: 'an aggregation grouped by a window over a watermarked column', build: aggWithWatermark,
