@@ -15,6 +15,8 @@ import { brokers, isMockCluster, produce, readAll, uniqueTopic } from '../../sup
 
 const ROOT = join(__dirname, '../../..');
 const PER_TRIGGER = 20;
+const RECORDS = 2000;
+const KILLS = 20;
 
 interface Run { code: number | null; epochs: number }
 
@@ -44,7 +46,7 @@ describe('a Kafka → aggregation → transactional Kafka query killed with SIGK
     const output = uniqueTopic('crash-out');
     const cp = join(tmpdir(), `spate-crash-${randomUUID()}`);
     const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
-    await produce(input, Array.from({ length: 300 }, (_, i) => ({ key: keys[i % 6]!, value: String(i), partition: i % 4 })));
+    await produce(input, Array.from({ length: RECORDS }, (_, i) => ({ key: keys[i % 6]!, value: String(i), partition: i % 4 })));
     await produce(output, []);
 
     // The same query without crashes, into foreachBatch: the updates each epoch must produce.
@@ -63,16 +65,17 @@ describe('a Kafka → aggregation → transactional Kafka query killed with SIGK
     try {
       const args = [brokers(), input, output, cp, String(PER_TRIGGER)];
       let kills = 0;
-      for (let round = 0; round < 4; round++) {
+      for (let round = 0; round < KILLS; round++) {
         const run = await runChild(args, randomInt(1, 4));
         if (run.code === 0) break;
         kills++;
       }
+      expect(kills).toBe(KILLS);
       const last = await runChild(args, null);
       expect(last.code).toBe(0);
 
       const got = (await readAll(output, true)).map((m) => `${m.key} ${m.value}`);
-      const finals = new Map(keys.map((k) => [k, Array.from({ length: 300 }, (_, i) => i).filter((i) => keys[i % 6] === k)]));
+      const finals = new Map(keys.map((k) => [k, Array.from({ length: RECORDS }, (_, i) => i).filter((i) => keys[i % 6] === k)]));
       for (const [k, is] of finals) {
         expect(got).toContain(`${k} {"k":"${k}","n":${is.length},"total":${is.reduce((a, b) => a + b, 0)}}`);
       }
