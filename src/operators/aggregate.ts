@@ -14,6 +14,7 @@ import type { AggregateNode, OutputMode, TimeWindowSpec } from '../plan/logical.
 import { compileAggregateOutput } from './aggregate-output.js';
 import { compositeKey, groupKey, singleKey } from './group-key.js';
 import { timeWindowLoopCode } from './window-assignment.js';
+import { rowsByMode } from './rows-by-mode.js';
 
 /** A group's state: its key values, its window start (ms) if windowed, its accumulators. */
 export interface GroupEntry {
@@ -71,15 +72,7 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode): Opera
     onEpochEnd(_b, ctx) {
       const store = ctx.store<GroupEntry>(STORE);
       const wm = ctx.evictionWatermarkMs;
-      const out: Row[] = [];
-      if (mode === 'complete') {
-        for (const [, e] of store.entries()) out.push(output(e));
-      } else if (mode === 'update') {
-        for (const key of store.changedKeys()) {
-          const e = store.get(key);
-          if (e) out.push(output(e));
-        }
-      }
+      const out = rowsByMode(mode, store, output);
       if (evicts) {
         const expired: string[] = [];
         for (const [key, e] of store.entries()) {

@@ -13,6 +13,7 @@ import { compileAggregateOutput } from './aggregate-output.js';
 import { compositeKey, singleKey } from './group-key.js';
 import type { SessionBounds } from './window-assignment.js';
 import { coverSession, eventSession } from './window-assignment.js';
+import { rowsByMode } from './rows-by-mode.js';
 
 /** One session of one key: the key values, the session's bounds, its accumulators. */
 export interface SessionEntry extends SessionBounds {
@@ -81,15 +82,7 @@ export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): O
     onEpochEnd(_b, ctx) {
       const store = ctx.store<SessionEntry>(STORE);
       const wm = ctx.evictionWatermarkMs;
-      const out: Row[] = [];
-      if (mode === 'complete') {
-        for (const [, e] of store.entries()) out.push(output(e));
-      } else if (mode === 'update') {
-        for (const key of store.changedKeys()) {
-          const e = store.get(key);
-          if (e) out.push(output(e));
-        }
-      }
+      const out = rowsByMode(mode, store, output);
       if (evicts) {
         for (const [gk, sessions] of index) {
           // Sessions that are apart end in start order, so the final ones are a prefix.

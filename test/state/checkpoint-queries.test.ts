@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import type { DataFrame, Row, Session } from '../../src/index.js';
 import { CheckpointError, col, count, inspectCheckpoint, lit, sum } from '../../src/index.js';
 import { main as cli } from '../../src/daemon/cli.js';
-import { sequenceRow } from '../support/sequence-source.js';
+import { expectedCounts } from '../support/sequence-source.js';
 import { deleteRedisPrefix } from '../support/redis-keys.js';
 import { sortRows, testSession } from '../support/helpers.js';
 
@@ -77,15 +77,7 @@ function counts(spark: Session, rows: number, perBatch = 50): DataFrame {
 }
 
 function expected(n: number): Row[] {
-  const m = new Map<string, { key: string; n: number; total: number }>();
-  for (let i = 0; i < n; i++) {
-    const r = sequenceRow(i, KEYS);
-    const e = m.get(r['key'] as string) ?? { key: r['key'] as string, n: 0, total: 0 };
-    e.n++;
-    e.total += r['value'] as number;
-    m.set(e.key, e);
-  }
-  return sortRows([...m.values()]);
+  return sortRows(expectedCounts(n, KEYS));
 }
 
 let tables = 0;

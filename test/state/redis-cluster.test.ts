@@ -4,7 +4,7 @@ import { Cluster } from 'ioredis';
 import type { DataFrame, Row, Session } from '../../src/index.js';
 import { col, count, inspectCheckpoint, lit, sum } from '../../src/index.js';
 import { RedisCluster } from '../support/redis-cluster.js';
-import { sequenceRow } from '../support/sequence-source.js';
+import { expectedCounts } from '../support/sequence-source.js';
 import { sortRows, testSession } from '../support/helpers.js';
 
 const KEYS = 17;
@@ -15,15 +15,7 @@ function counts(spark: Session, rows: number): DataFrame {
 }
 
 function expected(n: number): Row[] {
-  const m = new Map<string, { key: string; n: number; total: number }>();
-  for (let i = 0; i < n; i++) {
-    const r = sequenceRow(i, KEYS);
-    const e = m.get(r['key'] as string) ?? { key: r['key'] as string, n: 0, total: 0 };
-    e.n++;
-    e.total += r['value'] as number;
-    m.set(e.key, e);
-  }
-  return sortRows([...m.values()]);
+  return sortRows(expectedCounts(n, KEYS));
 }
 
 describe('the Redis store on a Redis Cluster', () => {

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import type { DataFrame, Row, Session } from '../../src/index.js';
 import { CheckpointError, ConnectorError, col, count, lit, sum } from '../../src/index.js';
 import { freePort, RedisServer } from '../support/redis-server.js';
-import { sequenceRow } from '../support/sequence-source.js';
+import { expectedCounts } from '../support/sequence-source.js';
 import { sortRows, testSession } from '../support/helpers.js';
 
 const KEYS = 11;
@@ -16,15 +16,7 @@ function counts(spark: Session, rows: number, perBatch: number, paceMs = 0): Dat
 }
 
 function expected(n: number): Row[] {
-  const m = new Map<string, { key: string; n: number; total: number }>();
-  for (let i = 0; i < n; i++) {
-    const r = sequenceRow(i, KEYS);
-    const e = m.get(r['key'] as string) ?? { key: r['key'] as string, n: 0, total: 0 };
-    e.n++;
-    e.total += r['value'] as number;
-    m.set(e.key, e);
-  }
-  return sortRows([...m.values()]);
+  return sortRows(expectedCounts(n, KEYS));
 }
 
 async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {

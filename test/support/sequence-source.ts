@@ -51,6 +51,19 @@ class SequenceSource implements StreamSource {
   async close(): Promise<void> {}
 }
 
+/** What a keyed count/sum over the first `n` sequence rows gives: { key, n, total } sorted by key. */
+export function expectedCounts(n: number, keys: number): Row[] {
+  const m = new Map<string, { key: string; n: number; total: number }>();
+  for (let i = 0; i < n; i++) {
+    const r = sequenceRow(i, keys);
+    const e = m.get(r['key'] as string) ?? { key: r['key'] as string, n: 0, total: 0 };
+    e.n++;
+    e.total += r['value'] as number;
+    m.set(e.key, e);
+  }
+  return [...m.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
 export const sequenceSource: SourceProvider = {
   schema: () => SEQUENCE_SCHEMA,
   create: (opts) => new SequenceSource(
