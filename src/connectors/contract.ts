@@ -13,6 +13,9 @@ export type Offset = unknown;
 
 export interface Clock {
   now(): number;
+  /** Timers on the same clock (the query's clock has them; a simulated clock fires them when advanced). */
+  setTimeout?(fn: () => void, ms: number): unknown;
+  clearTimeout?(id: unknown): void;
 }
 
 /**
