@@ -17,7 +17,6 @@ const SPARK_NODE_NAME: Partial<Record<LogicalPlan['k'], string>> = {
   groupState: 'FlatMapGroupsWithState',
   union: 'Union',
   watermark: 'EventTimeWatermark',
-  static: 'LocalRelation',
 };
 
 /** Functions that read the current time, which a continuous query has no batch timestamp for. */

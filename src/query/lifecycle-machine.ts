@@ -248,6 +248,7 @@ export function createLifecycleMachine(now: () => number) {
         on: { STOP: { actions: 'requestStop' }, STOP_NOW: { actions: 'requestStop' } },
       },
       waitingToRestart: {
+        always: { guard: ({ context }) => context.restartDelayMs <= 0, target: 'recovering' },
         after: { restartDelay: 'recovering' },
         on: { STOP: 'stopping', STOP_NOW: 'stopping' },
       },

@@ -48,6 +48,8 @@ export class StreamingQuery {
   private resolveTermination!: () => void;
   private plansStarted = 0;
   private waiters: Waiter[] = [];
+  /** processAllAvailable() callers to hand to the continuous run once it has started. */
+  private continuousWaiters: Waiter[] = [];
   private startedReported = false;
   /** When the last progress was reported (Spark's lastNoExecutionProgressEventTime). */
   private lastProgressMs: number;
@@ -75,7 +77,12 @@ export class StreamingQuery {
         }),
         execute: fromPromise(() => exec.execute()),
         commit: fromPromise(() => exec.commit()),
-        runContinuous: fromPromise(({ signal }) => exec.runContinuous(signal, (p) => this.onProgress(p))),
+        runContinuous: fromPromise(({ signal }) => {
+          const run = exec.runContinuous(signal, (p) => this.onProgress(p));
+          // Callers of processAllAvailable() who waited for planning now wait for the run.
+          for (const w of this.continuousWaiters.splice(0)) this.flushContinuous().then(w.resolve, w.reject);
+          return run;
+        }),
         stop: fromPromise(() => exec.stop()),
         decideRestart: fromPromise(async ({ input }: { input: { attempt: number; error: unknown } }) => {
           // A checkpoint that is corrupt, incompatible or taken by another run stays so: restarting cannot help.
@@ -249,7 +256,7 @@ export class StreamingQuery {
     this.waiters = this.waiters.filter((w) => planNumber <= w.afterPlan);
     if (outcome === 'continuous') {
       // Waiting for all available data now means waiting for the continuous run to commit it.
-      for (const w of [...ready, ...this.waiters.splice(0)]) this.flushContinuous().then(w.resolve, w.reject);
+      this.continuousWaiters.push(...ready, ...this.waiters.splice(0));
       return;
     }
     for (const w of ready) w.resolve();
@@ -288,7 +295,7 @@ export class StreamingQuery {
       );
     }
     this.options.progressBar?.finish(this.execution.availableNowProgress());
-    for (const w of this.waiters.splice(0)) {
+    for (const w of [...this.waiters.splice(0), ...this.continuousWaiters.splice(0)]) {
       if (this.failure) w.reject(this.failure);
       else w.resolve();
     }
