@@ -27,6 +27,8 @@ export interface LifecycleContext {
   readonly lastOutcome: PlanOutcome | 'committed' | null;
   /** The clock time the current (or last) trigger started. */
   readonly triggerStartMs: number;
+  /** A source said data arrived (WAKE) during a trigger: the default trigger plans again at once. */
+  readonly wakePending: boolean;
   readonly restartDelayMs: number;
 }
 
@@ -60,6 +62,11 @@ export function nextSlot(t: number, intervalMs: number): number {
 
 const delayOf = (context: LifecycleContext, now: number): number =>
   nextTriggerDelay(context.trigger, context.lastOutcome, context.triggerStartMs, context.pollingDelayMs, now);
+
+/** Only the default trigger (ProcessingTime 0) plans early when a source says data arrived. */
+function isWakeable(context: LifecycleContext): boolean {
+  return context.trigger.kind === 'processingTime' && context.trigger.intervalMs === 0;
+}
 
 /** How long the last trigger took when it overran its ProcessingTime interval, else 0. */
 function overrunMs(context: LifecycleContext, now: number): number {
@@ -107,8 +114,8 @@ export function createLifecycleMachine(now: () => number) {
       stopRequested: ({ context }) => context.stopRequested,
       // A zero delay is taken at once, not through a timer: a simulated clock only fires
       // timers when it is advanced.
-      immediate: ({ context }) => delayOf(context, now()) === 0,
-      wakeable: ({ context }) => context.trigger.kind === 'processingTime' && context.trigger.intervalMs === 0,
+      immediate: ({ context }) => delayOf(context, now()) === 0 || (context.wakePending && isWakeable(context)),
+      wakeable: ({ context }) => isWakeable(context),
     },
   }).createMachine({
     id: 'query',
@@ -120,6 +127,7 @@ export function createLifecycleMachine(now: () => number) {
       stopRequested: false,
       lastOutcome: null,
       triggerStartMs: 0,
+      wakePending: false,
       restartDelayMs: 0,
     }),
     initial: 'starting',
@@ -158,7 +166,7 @@ export function createLifecycleMachine(now: () => number) {
             on: { WAKE: { guard: 'wakeable', target: 'planning' } },
           },
           planning: {
-            entry: assign({ triggerStartMs: () => now() }),
+            entry: assign({ triggerStartMs: () => now(), wakePending: false }),
             invoke: {
               src: 'plan',
               onDone: [
@@ -227,7 +235,12 @@ export function createLifecycleMachine(now: () => number) {
             on: { STOP: { actions: ['requestStop', 'finishContinuous'] } },
           },
         },
-        on: { STOP: '#query.stopping', STOP_NOW: '#query.stopping' },
+        on: {
+          STOP: '#query.stopping',
+          STOP_NOW: '#query.stopping',
+          // Data arrived while a trigger ran: not to be slept through afterwards.
+          WAKE: { actions: assign({ wakePending: true }) },
+        },
       },
       restarting: {
         entry: assign({ attempt: ({ context }) => context.attempt + 1 }),

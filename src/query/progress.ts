@@ -99,7 +99,7 @@ export function jsonSafe<T extends object>(value: T): T {
 }
 
 function strip(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(strip);
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'number' && !Number.isFinite(x) ? null : strip(x)));
   if (v === null || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) {

@@ -11,7 +11,16 @@ export class Probe {
   readonly rows: Row[] = [];
   /** Clock times at which triggers asked for the latest offset. */
   readonly plannedAt: number[] = [];
+  /** While set, a trigger asking for the latest offset waits for it (to catch a query planning). */
+  gate: Promise<void> | null = null;
   private wakers = new Set<() => void>();
+
+  /** Holds the next triggers in planning until the returned function is called. */
+  hold(): () => void {
+    let release = (): void => undefined;
+    this.gate = new Promise<void>((r) => { release = r; });
+    return () => { this.gate = null; release(); };
+  }
 
   /** Appends rows with ids continuing from the last, and wakes an idle query. */
   add(n: number): void {
@@ -56,6 +65,7 @@ class ProbeSource implements StreamSource {
 
   async latestOffset(start: Offset, limits: 'default' | 'all'): Promise<Offset> {
     this.probe.plannedAt.push(this.ctx!.clock.now());
+    if (this.probe.gate) await this.probe.gate;
     const from = (start as number | null) ?? 0;
     return limits === 'all' ? this.probe.rows.length : Math.min(this.probe.rows.length, from + this.maxRows);
   }
