@@ -28,7 +28,7 @@ describe('renderBar', () => {
     expect(renderBar('files', { done: 5, total: 10, unit: 'files' }, 60)).toHaveLength(59);
     expect(renderBar('q', { done: 3, total: 3, unit: 'offsets' }, 200)).toBe(`q [${'█'.repeat(40)}] 3/3 offsets 100%`);
     // Nothing to do is all done.
-    expect(renderBar('q', { done: 0, total: 0, unit: 'rows' }, 30)).toBe(`q [${'█'.repeat(10)}] 0/0 rows 100%`);
+    expect(renderBar('q', { done: 0, total: 0, unit: 'rows' }, 10)).toBe(`q [${'█'.repeat(10)}] 0/0 rows 100%`);
   });
 });
 
