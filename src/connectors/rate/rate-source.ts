@@ -44,7 +44,7 @@ export function dueMs(x: number, rowsPerSecond: number, rampUpSeconds: number): 
 }
 
 /** The first whole millisecond at which value `x` is counted by valueAtMs. */
-function countedAtMs(x: number, rowsPerSecond: number, rampUpSeconds: number): number {
+export function countedAtMs(x: number, rowsPerSecond: number, rampUpSeconds: number): number {
   const { k, a, b } = secondOf(x, rowsPerSecond, rampUpSeconds);
   return k * 1000 + Math.ceil(((x - a + 1) * 1000) / (b - a));
 }
