@@ -48,11 +48,11 @@ export interface LifecycleInput {
  * batch that overran its slot is followed at once, without a burst to catch up the slots it
  * missed. Default trigger: at once after a batch, after the polling delay when idle.
  */
-export function nextTriggerDelay(trigger: TriggerMode, lastOutcome: LifecycleContext['lastOutcome'], triggerStartMs: number, pollingDelayMs: number, now: number): number {
+export function nextTriggerDelay(trigger: TriggerMode, lastOutcome: LifecycleContext['lastOutcome'], triggerStartMs: number, pollingDelayMs: number, now: number, wakePending = false): number {
   if (trigger.kind === 'processingTime' && trigger.intervalMs > 0) {
     return Math.max(0, nextSlot(triggerStartMs, trigger.intervalMs) - now);
   }
-  return lastOutcome === 'idle' ? pollingDelayMs : 0;
+  return lastOutcome === 'idle' && !(wakePending && isWakeable({ trigger })) ? pollingDelayMs : 0;
 }
 
 /** Spark's ProcessingTimeExecutor.nextBatchTime: the first interval boundary after `t`. */
@@ -61,10 +61,10 @@ export function nextSlot(t: number, intervalMs: number): number {
 }
 
 const delayOf = (context: LifecycleContext, now: number): number =>
-  nextTriggerDelay(context.trigger, context.lastOutcome, context.triggerStartMs, context.pollingDelayMs, now);
+  nextTriggerDelay(context.trigger, context.lastOutcome, context.triggerStartMs, context.pollingDelayMs, now, context.wakePending);
 
 /** Only the default trigger (ProcessingTime 0) plans early when a source says data arrived. */
-function isWakeable(context: LifecycleContext): boolean {
+function isWakeable(context: { readonly trigger: TriggerMode }): boolean {
   return context.trigger.kind === 'processingTime' && context.trigger.intervalMs === 0;
 }
 
@@ -112,9 +112,6 @@ export function createLifecycleMachine(now: () => number) {
       isFinished: (_, outcome: PlanOutcome) => outcome === 'finished',
       isContinuous: (_, outcome: PlanOutcome) => outcome === 'continuous',
       stopRequested: ({ context }) => context.stopRequested,
-      // A zero delay is taken at once, not through a timer: a simulated clock only fires
-      // timers when it is advanced.
-      immediate: ({ context }) => delayOf(context, now()) === 0 || (context.wakePending && isWakeable(context)),
       wakeable: ({ context }) => isWakeable(context),
     },
   }).createMachine({
@@ -161,7 +158,7 @@ export function createLifecycleMachine(now: () => number) {
         states: {
           waitingForTrigger: {
             entry: { type: 'reportFallingBehind', params: ({ context }) => overrunMs(context, now()) },
-            always: { guard: 'immediate', target: 'planning' },
+            // A zero delay still yields one turn of the event loop (see the clock the query gives the machine).
             after: { nextTrigger: 'planning' },
             on: { WAKE: { guard: 'wakeable', target: 'planning' } },
           },
@@ -261,7 +258,6 @@ export function createLifecycleMachine(now: () => number) {
         on: { STOP: { actions: 'requestStop' }, STOP_NOW: { actions: 'requestStop' } },
       },
       waitingToRestart: {
-        always: { guard: ({ context }) => context.restartDelayMs <= 0, target: 'recovering' },
         after: { restartDelay: 'recovering' },
         on: { STOP: 'stopping', STOP_NOW: 'stopping' },
       },

@@ -102,7 +102,7 @@ export class StreamingQuery {
     });
     this.actor = createActor(machine, {
       input: { trigger: cfg.trigger, pollingDelayMs: cfg.conf.pollingDelayMs },
-      clock: { setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (id) => clock.clearTimeout(id) },
+      clock: machineClock(clock),
     });
   }
 
@@ -302,6 +302,24 @@ export class StreamingQuery {
     this.events.terminated(this, this.failure);
     this.resolveTermination();
   }
+}
+
+/**
+ * The machine's timers: delays on the query's clock, but a zero delay (the next batch at once,
+ * a restart without pause) as a real zero-delay timer: a turn of the event loop in which I/O,
+ * other timers, background checkpoint maintenance and signal handlers get their share between
+ * batches, and which a simulated clock (whose timers fire only when it is advanced) never holds up.
+ */
+function machineClock(clock: QueryClock): { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(id: unknown): void } {
+  type Handle = { readonly now: NodeJS.Timeout } | { readonly later: unknown };
+  return {
+    setTimeout: (fn, ms): Handle => (ms <= 0 ? { now: setTimeout(fn, 0) } : { later: clock.setTimeout(fn, ms) }),
+    clearTimeout: (id): void => {
+      const h = id as Handle;
+      if ('now' in h) clearTimeout(h.now);
+      else clock.clearTimeout(h.later);
+    },
+  };
 }
 
 /** Whether `done` settles within `ms` on `clock` (the timer is cleared either way). */
