@@ -67,7 +67,7 @@ export class ContinuousRun {
   private halted = false;
   private failure: unknown = null;
   private finishing = false;
-  private readonly abort = new AbortController();
+  private readonly readersAbort = new AbortController();
   private readonly cutEpochs = new Map<number, ContinuousEpoch>();
   private lastCut: number;
   private lastCommitted: number;
@@ -163,16 +163,24 @@ export class ContinuousRun {
     this.outcome?.reject(error);
   }
 
-  /** Resolves once nothing the run started is still running (before the checkpoint closes). */
+  /** Stops at once: no more rows, cuts or commits start (the query is stopping). */
+  abort(): void {
+    this.halt();
+  }
+
+  /**
+   * Resolves once nothing the run started is still running, to be awaited before the
+   * checkpoint closes (and after the graph stopped, which releases a reader held by a full link).
+   */
   async settled(): Promise<void> {
     this.halt();
     await Promise.allSettled([...this.readers, this.cutting, this.commitChain]);
   }
 
   private readerFor(s: PlannedSource, i: number): AsyncIterable<ContinuousSegment & { readonly wakesSeen?: number }> {
-    const own = s.source.readContinuous?.(this.positions[i], this.abort.signal);
+    const own = s.source.readContinuous?.(this.positions[i], this.readersAbort.signal);
     if (own) return own;
-    return pollingReader(s.source, this.positions[i], this.abort.signal, {
+    return pollingReader(s.source, this.positions[i], this.readersAbort.signal, {
       clock: this.input.clock,
       pollingDelayMs: this.input.pollingDelayMs,
       onWake: (w) => { this.wakers[i] = w; },
@@ -280,7 +288,7 @@ export class ContinuousRun {
     this.halted = true;
     this.closed = true;
     this.clearTimer();
-    this.abort.abort();
+    this.readersAbort.abort();
     for (const w of this.gateWaiters.splice(0)) w();
     for (const w of this.segmentWaiters.splice(0)) w();
     for (const w of this.caughtUpWaiters.splice(0)) w();

@@ -357,7 +357,6 @@ export class MicroBatchExecution {
       },
     });
     this.continuous = run;
-    this.supervisor?.onFailure((error) => run.fail(error));
     return run.run(signal).finally(() => {
       if (this.continuous === run) this.continuous = null;
     });
@@ -376,12 +375,13 @@ export class MicroBatchExecution {
   /** Stops the graph and closes sources, sink and checkpoint. */
   async stop(): Promise<void> {
     const run = this.continuous;
-    if (run) await run.settled().catch(() => undefined);
+    run?.abort();
     // A plan or commit in flight writes to the checkpoint: let it finish before closing it.
     if (this.stepInFlight) await this.stepInFlight.catch(() => undefined);
     // An asynchronous commit in flight completes first: it may still tell the sources.
     if (this.checkpoint) await this.checkpoint.flush().catch(() => undefined);
     await this.teardownGraph();
+    if (run) await run.settled();
     if (this.checkpoint) await this.checkpoint.close(this.runId);
   }
 
