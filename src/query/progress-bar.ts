@@ -51,6 +51,16 @@ export class ProgressBar {
     this.out.write(`\r\x1b[2K${line}`);
   }
 
+  /**
+   * Erases the bar, so that what the query prints next (the console sink's batch) starts on a
+   * clean line; the next update draws it again below.
+   */
+  clear(): void {
+    if (this.finished || !this.last) return;
+    this.last = '';
+    this.out.write('\r\x1b[2K');
+  }
+
   /** Draws the final state (if given) and ends the line. */
   finish(work?: WorkDone | null): void {
     if (this.finished) return;

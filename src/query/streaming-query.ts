@@ -250,7 +250,10 @@ export class StreamingQuery {
   }
 
   private onPlanned(outcome: PlanOutcome): void {
-    if (outcome === 'batch' || outcome === 'noDataBatch') return;
+    if (outcome === 'batch' || outcome === 'noDataBatch') {
+      this.options.progressBar?.clear();
+      return;
+    }
     const planNumber = this.plansStarted;
     const ready = this.waiters.filter((w) => planNumber > w.afterPlan);
     this.waiters = this.waiters.filter((w) => planNumber <= w.afterPlan);

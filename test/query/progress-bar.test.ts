@@ -46,6 +46,17 @@ describe('ProgressBar', () => {
     expect(tty.text.endsWith('\n')).toBe(true);
   });
 
+  it('erases itself when asked, so that other output starts on a clean line', () => {
+    const tty = new FakeTty(60);
+    const bar = new ProgressBar(tty, 'files');
+    bar.update({ done: 1, total: 4, unit: 'files' });
+    bar.clear();
+    tty.write('Batch: 1\n');
+    bar.update({ done: 2, total: 4, unit: 'files' });
+    bar.finish();
+    expect(tty.screen).toEqual(['Batch: 1', renderBar('files', { done: 2, total: 4, unit: 'files' }, 60)]);
+  });
+
   it('is drawn on the first terminal among stderr and stdout, and not at all without one', () => {
     const pipe: TtyStream = { isTTY: false, write: () => { throw new Error('nothing may be drawn on a pipe'); } };
     expect(ProgressBar.forTerminal('q', [pipe, pipe])).toBeNull();
