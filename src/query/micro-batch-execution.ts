@@ -23,13 +23,13 @@ import type { StateRepository } from '../state/state-repository.js';
 import { checkCompatibility, fingerprints, sourceFingerprints } from './compatibility.js';
 import type { QueryConf } from './conf.js';
 import type { QueryClock } from './clock.js';
-import type { ContinuousEpoch } from './continuous-run.js';
 import { ContinuousRun } from './continuous-run.js';
 import { sameOffset } from './continuous-reader.js';
 import type { PlanOutcome } from './lifecycle-machine.js';
 import { backendSettings, openBackend } from './open-backend.js';
-import type { DurationMs, SourceProgress, StateOperatorProgress, StreamingQueryProgress } from './progress.js';
-import { isoTime, jsonSafe, perSecond } from './progress.js';
+import type { StreamingQueryProgress } from './progress.js';
+import type { ReportContext } from './progress-report.js';
+import { batchProgress, epochProgress, idleProgress } from './progress-report.js';
 import type { TriggerMode } from './trigger.js';
 
 export type { PlanOutcome } from './lifecycle-machine.js';
@@ -353,7 +353,7 @@ export class MicroBatchExecution {
         this.committedOffsets = [...e.end];
         this.nextEpoch = e.epoch + 1;
         this.batchesRun++;
-        report(this.continuousProgress(e, committed, performance.now() - t0));
+        report(epochProgress(this.reportContext(), e, committed, performance.now() - t0));
       },
     });
     this.continuous = run;
@@ -509,166 +509,31 @@ export class MicroBatchExecution {
   }
 
   private progress(p: PlannedEpoch, commitMs: number, stateWriteMs: number): StreamingQueryProgress {
-    const graph = this.graph!;
-    const now = this.cfg.clock.now();
     const triggerStart = this.progressTimes.triggerStart;
-    const triggerMs = Math.max(0, now - triggerStart);
-    const numInputRows = this.lastRun.numInputRows.reduce((a, b) => a + b, 0);
-    const sincePrev = this.lastTriggerStartMs === null ? 0 : triggerStart - this.lastTriggerStartMs;
+    const sinceLastTriggerMs = this.lastTriggerStartMs === null ? 0 : triggerStart - this.lastTriggerStartMs;
     this.lastTriggerStartMs = triggerStart;
-    const stats = graph.eventTime.filter((s) => s.count > 0);
-    const eventTime: StreamingQueryProgress['eventTime'] = {};
-    if (stats.length) {
-      const max = Math.max(...stats.map((s) => s.max));
-      const min = Math.min(...stats.map((s) => s.min));
-      const sum = stats.reduce((a, s) => a + s.sum, 0);
-      const count = stats.reduce((a, s) => a + s.count, 0);
-      Object.assign(eventTime, { max: isoTime(max), min: isoTime(min), avg: isoTime(Math.round(sum / count)) });
-    }
-    if (graph.eventTime.length) eventTime.watermark = isoTime(p.watermarkMs);
-    const stateOperators: StateOperatorProgress[] = graph.stateful.map((op) => {
-      const m = { ...op.state.metrics(), ...op.logic.stateMetrics?.() };
-      const { numRowsDroppedByWatermark = 0, ...custom } = op.actor.counters;
-      return {
-        operatorName: op.logic.name,
-        numRowsTotal: m.numRowsTotal,
-        numRowsUpdated: m.numRowsUpdated,
-        numRowsRemoved: m.numRowsRemoved,
-        numRowsDroppedByWatermark,
-        allUpdatesTimeMs: Math.round(op.actor.timings.updatesMs),
-        allRemovalsTimeMs: Math.round(op.actor.timings.removalsMs),
-        // Serialising this operator's changes at the barrier, plus the store write they went out in.
-        commitTimeMs: Math.round(m.commitTimeMs + stateWriteMs),
-        memoryUsedBytes: m.memoryUsedBytes,
-        numShufflePartitions: op.state.partitions,
-        numStateStoreInstances: op.state.partitions,
-        customMetrics: custom,
-      };
-    });
-    return jsonSafe({
-      id: this.id,
-      runId: this.runId,
-      name: this.cfg.queryName,
-      timestamp: isoTime(triggerStart),
-      batchId: p.epoch,
-      batchDuration: triggerMs,
-      numInputRows,
-      inputRowsPerSecond: perSecond(numInputRows, sincePrev),
-      processedRowsPerSecond: perSecond(numInputRows, Math.max(1, triggerMs)),
-      numMalformedRowsDropped: graph.counters.malformedDropped + this.malformedInBatch,
-      durationMs: {
-        latestOffset: Math.round(this.progressTimes.latestOffset),
-        getBatch: Math.round(this.progressTimes.getBatch),
-        queryPlanning: Math.round(this.progressTimes.queryPlanning),
-        walCommit: Math.round(this.progressTimes.walCommit),
-        addBatch: Math.round(this.progressTimes.addBatch),
-        commitOffsets: Math.round(commitMs),
-        triggerExecution: triggerMs,
-      },
-      eventTime,
-      stateOperators,
-      sources: graph.sources.map((s, i) => ({
-        description: s.source.description,
-        startOffset: p.start[i] ?? null,
-        endOffset: p.end[i] ?? null,
-        latestOffset: this.lastLatest[i] ?? p.end[i] ?? null,
-        numInputRows: this.lastRun.numInputRows[i] ?? 0,
-        inputRowsPerSecond: perSecond(this.lastRun.numInputRows[i] ?? 0, sincePrev),
-        processedRowsPerSecond: perSecond(this.lastRun.numInputRows[i] ?? 0, Math.max(1, triggerMs)),
-        metrics: {},
-      })),
-      sink: { description: this.sink?.description ?? '', numOutputRows: this.lastRun.committed?.numOutputRows ?? -1 },
-      observedMetrics: {},
+    return batchProgress(this.reportContext(), {
+      epoch: p.epoch, start: p.start, end: p.end, latest: this.lastLatest, watermarkMs: p.watermarkMs,
+      triggerStartMs: triggerStart, sinceLastTriggerMs, rows: this.lastRun.numInputRows,
+      outputRows: this.lastRun.committed?.numOutputRows ?? -1,
+      malformedDropped: this.graph!.counters.malformedDropped + this.malformedInBatch,
+      durations: { ...this.progressTimes, commitOffsets: commitMs }, stateWriteMs,
     });
   }
 
-  /**
-   * The progress of a trigger that ran no batch (Spark's finishNoExecutionTrigger): no rows, the
-   * committed offsets, the state operators' sizes, the watermark in force.
-   */
+  /** The progress of a trigger that ran no batch (Spark's finishNoExecutionTrigger). */
   idleProgress(): StreamingQueryProgress {
-    const graph = this.graph;
-    const triggerStart = this.progressTimes.triggerStart;
-    const triggerMs = Math.max(0, this.cfg.clock.now() - triggerStart);
-    return jsonSafe({
-      id: this.id,
-      runId: this.runId,
-      name: this.cfg.queryName,
-      timestamp: isoTime(triggerStart),
-      batchId: this.lastCommittedEpoch,
-      batchDuration: triggerMs,
-      numInputRows: 0,
-      inputRowsPerSecond: 0,
-      processedRowsPerSecond: 0,
-      numMalformedRowsDropped: 0,
-      durationMs: { latestOffset: Math.round(this.progressTimes.latestOffset), triggerExecution: triggerMs },
-      eventTime: graph?.eventTime.length ? { watermark: isoTime(this.watermarkMs) } : {},
-      stateOperators: (graph?.stateful ?? []).map((op) => {
-        const m = op.state.metrics();
-        return {
-          operatorName: op.logic.name, numRowsTotal: m.numRowsTotal, numRowsUpdated: 0, numRowsRemoved: 0,
-          numRowsDroppedByWatermark: 0, allUpdatesTimeMs: 0, allRemovalsTimeMs: 0, commitTimeMs: 0,
-          memoryUsedBytes: m.memoryUsedBytes, numShufflePartitions: op.state.partitions,
-          numStateStoreInstances: op.state.partitions, customMetrics: {},
-        };
-      }),
-      sources: (graph?.sources ?? []).map((s, i) => ({
-        description: s.source.description,
-        startOffset: this.committedOffsets[i] ?? null,
-        endOffset: this.committedOffsets[i] ?? null,
-        latestOffset: this.lastLatest[i] ?? this.committedOffsets[i] ?? null,
-        numInputRows: 0,
-        inputRowsPerSecond: 0,
-        processedRowsPerSecond: 0,
-        metrics: {},
-      })),
-      sink: { description: this.sink?.description ?? '', numOutputRows: 0 },
-      observedMetrics: {},
+    return idleProgress(this.reportContext(), {
+      lastEpoch: this.lastCommittedEpoch, committed: this.committedOffsets, latest: this.lastLatest,
+      watermarkMs: this.watermarkMs, triggerStartMs: this.progressTimes.triggerStart, latestOffsetMs: this.progressTimes.latestOffset,
     });
   }
 
-  /** The progress of an epoch cut by a continuous run, in the same shape as a batch's. */
-  private continuousProgress(e: ContinuousEpoch, committed: EpochCommitted, commitMs: number): StreamingQueryProgress {
-    const graph = this.graph;
-    const now = this.cfg.clock.now();
-    const epochMs = Math.max(0, now - e.startedAtMs);
-    const spanMs = Math.max(0, e.batchTimestampMs - e.startedAtMs);
-    const numInputRows = e.rows.reduce((a, b) => a + b, 0);
-    const durationMs: DurationMs = {
-      walCommit: Math.round(e.walCommitMs),
-      // From the barrier leaving the sources to the sink's commit at it.
-      addBatch: Math.round(Math.max(0, performance.now() - e.barrierSentAt - commitMs)),
-      commitOffsets: Math.round(commitMs),
-      triggerExecution: epochMs,
+  private reportContext(): ReportContext {
+    return {
+      id: this.id, runId: this.runId, name: this.cfg.queryName, nowMs: this.cfg.clock.now(),
+      graph: this.graph, sinkDescription: this.sink?.description ?? '',
     };
-    const sources: SourceProgress[] = (graph?.sources ?? []).map((s, i) => ({
-      description: s.source.description,
-      startOffset: e.start[i] ?? null,
-      endOffset: e.end[i] ?? null,
-      latestOffset: s.source.reportLatestOffset?.() ?? e.end[i] ?? null,
-      numInputRows: e.rows[i] ?? 0,
-      inputRowsPerSecond: perSecond(e.rows[i] ?? 0, spanMs),
-      processedRowsPerSecond: perSecond(e.rows[i] ?? 0, Math.max(1, spanMs)),
-      metrics: {},
-    }));
-    return jsonSafe({
-      id: this.id,
-      runId: this.runId,
-      name: this.cfg.queryName,
-      timestamp: isoTime(e.startedAtMs),
-      batchId: e.epoch,
-      batchDuration: epochMs,
-      numInputRows,
-      inputRowsPerSecond: perSecond(numInputRows, spanMs),
-      processedRowsPerSecond: perSecond(numInputRows, Math.max(1, spanMs)),
-      numMalformedRowsDropped: 0,
-      durationMs,
-      eventTime: {},
-      stateOperators: [],
-      sources,
-      sink: { description: this.sink?.description ?? '', numOutputRows: committed.numOutputRows },
-      observedMetrics: {},
-    });
   }
 }
 
