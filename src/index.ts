@@ -40,6 +40,6 @@ export {
   SpateError, AnalysisError, ParseError, CheckpointError, MalformedRecordError, ConnectorError, TimeoutError, StreamingQueryError,
 } from './errors.js';
 export type {
-  StreamSource, StreamSink, SourceProvider, SinkProvider, SourceContext, SinkContext, Offset,
+  StreamSource, StreamSink, SourceProvider, SinkProvider, SourceContext, SinkContext, Offset, ContinuousSegment,
 } from './connectors/contract.js';
 export { registerSource, registerSink } from './connectors/contract.js';

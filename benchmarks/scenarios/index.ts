@@ -2,6 +2,7 @@
 import type { Scenario } from '../harness.js';
 import { kafkaPipeline } from './kafka-pipeline.js';
 import { checkpointLocal, checkpointMemory, checkpointRedis, checkpointRedisAsync } from './checkpoint.js';
+import { continuousLatency } from './continuous-latency.js';
 import { statelessChain } from './stateless-chain.js';
 import { streamJoin } from './stream-join.js';
 import { tradesWindow } from './trades-window.js';
@@ -9,5 +10,5 @@ import { wordCount } from './word-count.js';
 
 export const scenarios: readonly Scenario[] = [
   wordCount, statelessChain, tradesWindow, streamJoin, kafkaPipeline,
-  checkpointMemory, checkpointLocal, checkpointRedis, checkpointRedisAsync,
+  checkpointMemory, checkpointLocal, checkpointRedis, checkpointRedisAsync, continuousLatency,
 ];

@@ -14,6 +14,8 @@ export class OperatorActor extends Actor implements OperatorContext {
   lateWatermarkMs = 0;
   evictionWatermarkMs = 0;
   readonly counters: Record<string, number> = {};
+  /** Time spent in the operator's processing of rows, and in its evictions (watermark, epoch end), since reset. */
+  readonly timings = { updatesMs: 0, removalsMs: 0 };
   private pending: Row[] = [];
   private aligner: BarrierAligner | null = null;
   private inputWatermarks: number[] = [];
@@ -64,9 +66,12 @@ export class OperatorActor extends Actor implements OperatorContext {
       await this.logic.open?.(this);
     }
     switch (msg.type) {
-      case 'chunk':
+      case 'chunk': {
+        const t0 = performance.now();
         await this.logic.process(msg.rows, input, this);
+        this.timings.updatesMs += performance.now() - t0;
         return this.flush();
+      }
       case 'watermark':
         return this.onWatermark(msg.ms, input);
       case 'barrier':
@@ -84,7 +89,9 @@ export class OperatorActor extends Actor implements OperatorContext {
     const aligned = Math.min(...this.inputWatermarks);
     if (aligned <= this.evictionWatermarkMs) return;
     this.evictionWatermarkMs = aligned;
+    const t0 = performance.now();
     this.logic.onWatermark?.(this);
+    this.timings.removalsMs += performance.now() - t0;
     await this.flush();
     await this.send(watermark(this.logic.outputWatermark?.(aligned) ?? aligned));
   }
@@ -94,7 +101,9 @@ export class OperatorActor extends Actor implements OperatorContext {
       this.pauseInput(input);
       return;
     }
+    const t0 = performance.now();
     await this.logic.onEpochEnd?.(b, this);
+    this.timings.removalsMs += performance.now() - t0;
     await this.flush();
     this.state?.snapshot(b.epoch);
     // Rows of the next epoch are late against the watermark this epoch evicted with.

@@ -29,6 +29,8 @@ export class SourceActor extends Actor {
       }
       let count = 0;
       for await (const rows of input.rows) {
+        // Stopped mid-epoch (a stop at once): leave the source's read instead of draining it.
+        if (this.status !== 'active') throw new Error(`source actor ${this.name} stopped during epoch ${input.epoch}`);
         count += rows.length;
         await this.sendRows(rows);
       }

@@ -84,12 +84,13 @@ export class SessionBuilder {
 
 export class Session implements SessionContext {
   private static active: Session | null = null;
-  readonly streams = new StreamingQueryManager();
+  readonly streams: StreamingQueryManager;
   readonly tables = new Map<string, MemoryTable>();
   readonly conf: RuntimeConfig;
 
   constructor(readonly appName: string, readonly confValues: Map<string, string>, readonly clock: QueryClock) {
     this.conf = new RuntimeConfig(confValues);
+    this.streams = new StreamingQueryManager(clock);
   }
 
   static builder(): SessionBuilder {

@@ -6,15 +6,18 @@ import type { Row } from '../actors/messages.js';
 import type { RestartPolicy } from '../actors/restart-policy.js';
 import { NEVER, parseRestartPolicy } from '../actors/restart-policy.js';
 import type { SinkOptions } from '../connectors/contract.js';
-import { sinkProvider } from '../connectors/contract.js';
+import { sinkProvider, sourceProvider } from '../connectors/contract.js';
 import type { ForeachWriter } from '../connectors/foreach/foreach-sink.js';
 import { AnalysisError } from '../errors.js';
 import type { StructType } from '../expr/types.js';
 import { checkStreamingQuery } from '../plan/checks.js';
+import { checkContinuousQuery } from '../plan/continuous-checks.js';
 import type { LogicalPlan, OutputMode } from '../plan/logical.js';
 import { executeBatch } from '../query/batch-execution.js';
 import type { QueryClock } from '../query/clock.js';
 import { QueryConf } from '../query/conf.js';
+import { ProgressBar } from '../query/progress-bar.js';
+import { shutdownSignals } from '../query/shutdown-signals.js';
 import { StreamingQuery, assertOutputModeName } from '../query/streaming-query.js';
 import type { TriggerMode } from '../query/trigger.js';
 import { DEFAULT_TRIGGER } from '../query/trigger.js';
@@ -115,7 +118,8 @@ export class DataStreamWriter {
     // Read every setting now so a bad value fails start(), not the running query.
     void [conf.shufflePartitions, conf.linkCapacity, conf.chunkRows, conf.minBatchesToRetain, conf.pollingDelayMs,
       conf.numRecentProgressUpdates, conf.stopTimeoutMs, conf.watermarkPolicy, conf.noDataMicroBatches,
-      conf.minDeltasForSnapshot, conf.maintenanceIntervalMs, conf.asyncCheckpoint, conf.redisRetryTimeoutMs, conf.redisLockTimeoutMs];
+      conf.minDeltasForSnapshot, conf.maintenanceIntervalMs, conf.asyncCheckpoint, conf.redisRetryTimeoutMs, conf.redisLockTimeoutMs,
+      conf.stopGracefullyOnShutdown, conf.noDataProgressEventIntervalMs, conf.showConsoleProgress];
     if (this.opts['queryname'] && !this.name) this.name = this.opts['queryname'];
     const sinkOptions: SinkOptions = {
       format: this.sinkFormat,
@@ -131,6 +135,18 @@ export class DataStreamWriter {
       throw new AnalysisError(
         `Data source ${this.sinkFormat} does not support ${MODE_NAME[this.mode]} output mode: it accepts ${probe.supportedModes.map((m) => MODE_NAME[m]).join(', ')}`,
       );
+    }
+    if (this.triggerMode.kind === 'continuous') {
+      checkContinuousQuery(this.plan, {
+        sourceSupportsContinuous: (node) => sourceProvider(node.format).create({
+          format: node.format, options: node.options,
+          ...(node.path !== undefined ? { path: node.path } : {}),
+          ...(node.userSchema ? { userSchema: node.userSchema } : {}),
+          ...(node.instance !== undefined ? { instance: node.instance } : {}),
+        }).supportsContinuous === true,
+        sinkFormat: this.sinkFormat,
+        sinkSupportsContinuous: probe.supportsContinuous === true,
+      });
     }
     const checkpointLocation = this.checkpointLocation();
     if (checkpointLocation !== null && isRedisLocation(checkpointLocation)) parseRedisLocation(checkpointLocation);
@@ -154,7 +170,15 @@ export class DataStreamWriter {
       services: { loadStatic: executeBatch },
       wake: () => wakeRef.wake(),
       wakeRef,
-    }, this.session.streams, clock, conf.numRecentProgressUpdates, conf.noDataProgressEventIntervalMs);
+    }, this.session.streams, clock, {
+      recentProgressLimit: conf.numRecentProgressUpdates,
+      noDataProgressIntervalMs: conf.noDataProgressEventIntervalMs,
+      stopTimeoutMs: conf.stopTimeoutMs,
+      shutdownSignals: conf.stopGracefullyOnShutdown ? shutdownSignals : null,
+      progressBar: this.triggerMode.kind === 'availableNow' && conf.showConsoleProgress
+        ? ProgressBar.forTerminal(this.name ? `query ${this.name}` : 'AvailableNow')
+        : null,
+    });
     this.session.streams.register(query);
     return query.run();
   }

@@ -13,6 +13,24 @@ export type Offset = unknown;
 
 export interface Clock {
   now(): number;
+  /** Timers on the same clock (the query's clock has them; a simulated clock fires them when advanced). */
+  setTimeout?(fn: () => void, ms: number): unknown;
+  clearTimeout?(id: unknown): void;
+}
+
+/**
+ * Rows a source read under Trigger.Continuous, and the offset just after them. The engine cuts
+ * epochs only between segments, so `end` is where a barrier placed after them records the
+ * source to be.
+ */
+export interface ContinuousSegment {
+  readonly rows: AsyncIterable<Row[]> | Iterable<Row[]>;
+  readonly end: Offset;
+  /**
+   * The reader had nothing more available when it produced this segment (it may be empty);
+   * processAllAvailable() waits for one of these from every reader.
+   */
+  readonly caughtUp?: boolean;
 }
 
 /** What a source may use while the query runs. */
@@ -60,6 +78,17 @@ export interface StreamSource {
   availableNowProgress?(): { done: number; total: number; unit: string } | null;
   /** Whether this source can run under Trigger.Continuous. */
   readonly supportsContinuous?: boolean;
+  /**
+   * Optional, for Trigger.Continuous: the rows after `start` as they arrive, until `signal`
+   * aborts (then the iteration ends). A source that supports continuous mode without it is
+   * polled through latestOffset/read, woken by SourceContext.wake.
+   */
+  readContinuous?(start: Offset, signal: AbortSignal): AsyncIterable<ContinuousSegment>;
+  /**
+   * Optional: the newest offset the source knows of, regardless of read limits (Spark's
+   * reportLatestOffset), shown as sources[].latestOffset in progress.
+   */
+  reportLatestOffset?(): Offset;
   /** Whether a replay reads the same rows (socket: no). */
   readonly replayable?: boolean;
 }

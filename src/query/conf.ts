@@ -20,6 +20,7 @@ export const CONF_DEFAULTS: Readonly<Record<string, string>> = {
   'spate.sql.streaming.noDataProgressEventInterval': '10000',
   'spate.sql.streaming.noDataMicroBatches.enabled': 'true',
   'spate.sql.session.timeZone': 'UTC',
+  'spate.ui.showConsoleProgress': 'true',
 };
 
 /** Settings persisted in the checkpoint: a restart uses the checkpoint's values, not the session's. */
@@ -60,6 +61,8 @@ export class QueryConf {
   get stopGracefullyOnShutdown(): boolean { return this.bool('spate.streaming.stopGracefullyOnShutdown'); }
   get noDataProgressEventIntervalMs(): number { return this.int('spate.sql.streaming.noDataProgressEventInterval', 0); }
   get noDataMicroBatches(): boolean { return this.bool('spate.sql.streaming.noDataMicroBatches.enabled'); }
+  /** Whether a Trigger.AvailableNow query run from a terminal draws a progress bar. */
+  get showConsoleProgress(): boolean { return this.bool('spate.ui.showConsoleProgress'); }
   get minDeltasForSnapshot(): number { return this.int('spate.sql.streaming.stateStore.minDeltasForSnapshot'); }
   /** Least time between two background maintenance runs of the checkpoint, in ms. */
   get maintenanceIntervalMs(): number { return this.int('spate.sql.streaming.stateStore.maintenanceInterval', 0); }

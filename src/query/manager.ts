@@ -1,10 +1,14 @@
-// spark.streams: the queries of a session, their listeners, and awaitAnyTermination.
+// spark.streams: the active queries of a session, their listeners, and awaitAnyTermination,
+// as Spark's StreamingQueryManager (SEMANTICS §9).
 import { AnalysisError, errorMessage } from '../errors.js';
 import type { StreamingQueryError } from '../errors.js';
+import type { QueryClock } from './clock.js';
+import { systemClock } from './clock.js';
 import type { StreamingQueryProgress } from './progress.js';
 import type { QueryEvents, StreamingQuery } from './streaming-query.js';
 
 export interface QueryStartedEvent { readonly id: string; readonly runId: string; readonly name: string | null; readonly timestamp: string }
+/** The progress is the very object lastProgress and recentProgress hold. */
 export interface QueryProgressEvent { readonly progress: StreamingQueryProgress }
 export interface QueryIdleEvent { readonly id: string; readonly runId: string; readonly timestamp: string }
 export interface QueryTerminatedEvent {
@@ -14,7 +18,11 @@ export interface QueryTerminatedEvent {
   readonly error: StreamingQueryError | null;
 }
 
-/** Spark's StreamingQueryListener; every method is optional. */
+/**
+ * Spark's StreamingQueryListener; every method is optional. For each query a listener hears
+ * started, then progress (and idle) events, then terminated, in that order; calls are made
+ * synchronously by the query, so a listener should return quickly.
+ */
 export interface StreamingQueryListener {
   onQueryStarted?(event: QueryStartedEvent): void;
   onQueryProgress?(event: QueryProgressEvent): void;
@@ -25,16 +33,23 @@ export interface StreamingQueryListener {
 export class StreamingQueryManager implements QueryEvents {
   private readonly activeQueries = new Set<StreamingQuery>();
   private readonly listeners: StreamingQueryListener[] = [];
-  /** Queries that terminated since the last resetTerminated(), oldest first. */
-  private terminatedSinceReset: Array<{ q: StreamingQuery; error: StreamingQueryError | null }> = [];
-  private anyTerminationWaiters: Array<() => void> = [];
+  /**
+   * Spark's lastTerminatedQueryException: null until a query terminates after the last
+   * resetTerminated(); then the failure of the latest query that failed, else "none".
+   */
+  private lastTermination: { readonly error: StreamingQueryError | null } | null = null;
+  private terminationWaiters: Array<() => void> = [];
 
+  constructor(private readonly clock: QueryClock = systemClock) {}
+
+  /** The queries started in this session that have not terminated. */
   get active(): StreamingQuery[] {
     return [...this.activeQueries];
   }
 
+  /** The active query with this id (stable across restarts), or null. */
   get(id: string): StreamingQuery | null {
-    return this.active.find((q) => q.id === id || q.runId === id) ?? null;
+    return this.active.find((q) => q.id === id) ?? null;
   }
 
   addListener(listener: StreamingQueryListener): void {
@@ -51,34 +66,33 @@ export class StreamingQueryManager implements QueryEvents {
   }
 
   /**
-   * Waits until any query terminates (since the last resetTerminated): resolves if it stopped,
-   * throws its exception if it failed. With a timeout, resolves to whether one terminated.
+   * Waits until a query terminates. Returns at once if one terminated since the last
+   * resetTerminated() (or since the session began); throws if any of those failed (the latest
+   * failure). With a timeout (on the session's clock), resolves to whether one terminated.
    */
   awaitAnyTermination(): Promise<void>;
   awaitAnyTermination(timeoutMs: number): Promise<boolean>;
   async awaitAnyTermination(timeoutMs?: number): Promise<void | boolean> {
-    const settle = (): boolean => {
-      const failed = this.terminatedSinceReset.find((t) => t.error);
-      if (failed) throw failed.error;
-      return this.terminatedSinceReset.length > 0;
-    };
-    if (settle()) return timeoutMs === undefined ? undefined : true;
-    const wait = new Promise<void>((resolve) => this.anyTerminationWaiters.push(resolve));
-    if (timeoutMs === undefined) {
-      await wait;
-      settle();
-      return;
+    if (timeoutMs !== undefined && !(timeoutMs >= 0)) throw new RangeError(`awaitAnyTermination timeout must be >= 0 ms, got ${timeoutMs}`);
+    if (this.lastTermination === null) {
+      const terminated = new Promise<void>((resolve) => this.terminationWaiters.push(resolve));
+      if (timeoutMs === undefined) {
+        await terminated;
+      } else {
+        let timer: unknown = null;
+        const expired = new Promise<void>((resolve) => { timer = this.clock.setTimeout(resolve, timeoutMs); });
+        await Promise.race([terminated, expired]);
+        this.clock.clearTimeout(timer);
+      }
     }
-    const done = await Promise.race([
-      wait.then(() => true),
-      new Promise<boolean>((resolve) => { const t = setTimeout(() => resolve(false), timeoutMs); t.unref?.(); }),
-    ]);
-    return done ? settle() : false;
+    const last = this.lastTermination as { readonly error: StreamingQueryError | null } | null;
+    if (last?.error) throw last.error;
+    return timeoutMs === undefined ? undefined : last !== null;
   }
 
   /** Forgets terminated queries, so awaitAnyTermination waits for a new termination. */
   resetTerminated(): void {
-    this.terminatedSinceReset = [];
+    this.lastTermination = null;
   }
 
   /** Registers a query about to start; refuses a name already used by an active query. */
@@ -89,8 +103,8 @@ export class StreamingQueryManager implements QueryEvents {
     this.activeQueries.add(q);
   }
 
-  started(q: StreamingQuery): void {
-    const event = { id: q.id, runId: q.runId, name: q.name, timestamp: new Date().toISOString() };
+  started(q: StreamingQuery, timestamp: string): void {
+    const event = { id: q.id, runId: q.runId, name: q.name, timestamp };
     this.notify((l) => l.onQueryStarted?.(event));
   }
 
@@ -98,17 +112,18 @@ export class StreamingQueryManager implements QueryEvents {
     this.notify((l) => l.onQueryProgress?.({ progress }));
   }
 
-  idle(q: StreamingQuery): void {
-    const event = { id: q.id, runId: q.runId, timestamp: new Date().toISOString() };
+  idle(q: StreamingQuery, timestamp: string): void {
+    const event = { id: q.id, runId: q.runId, timestamp };
     this.notify((l) => l.onQueryIdle?.(event));
   }
 
   terminated(q: StreamingQuery, error: StreamingQueryError | null): void {
     this.activeQueries.delete(q);
-    this.terminatedSinceReset.push({ q, error });
+    // A failure is never hidden by a later clean stop (Spark's notifyQueryTermination).
+    if (this.lastTermination === null || error) this.lastTermination = { error };
     const event = { id: q.id, runId: q.runId, exception: error ? errorMessage(error) : null, error };
     this.notify((l) => l.onQueryTerminated?.(event));
-    for (const w of this.anyTerminationWaiters.splice(0)) w();
+    for (const w of this.terminationWaiters.splice(0)) w();
   }
 
   /** A listener that throws is reported and skipped; it never disturbs a query. */

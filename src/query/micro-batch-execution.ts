@@ -1,8 +1,11 @@
 // One query's micro-batch engine: the steps the lifecycle machine invokes. It follows Spark's
 // MicroBatchExecution: plan end offsets → write offsets/N → run the epoch through the actor
 // graph → when the sink acknowledged, write state deltas and commits/N together → tell the
-// sources. Recovery re-runs an uncommitted epoch with exactly its recorded offsets.
+// sources. Recovery re-runs an uncommitted epoch with exactly its recorded offsets. Under
+// Trigger.Continuous the same engine recovers (re-running uncommitted epochs as batches) and
+// then hands the graph to a ContinuousRun.
 import { randomUUID } from 'node:crypto';
+import type { Row } from '../actors/messages.js';
 import type { EpochCommitted } from '../actors/sink-actor.js';
 import { Supervisor } from '../actors/supervisor.js';
 import type { RestartPolicy } from '../actors/restart-policy.js';
@@ -20,10 +23,17 @@ import type { StateRepository } from '../state/state-repository.js';
 import { checkCompatibility, fingerprints, sourceFingerprints } from './compatibility.js';
 import type { QueryConf } from './conf.js';
 import type { QueryClock } from './clock.js';
+import { ContinuousRun } from './continuous-run.js';
+import { sameOffset } from './continuous-reader.js';
+import type { PlanOutcome } from './lifecycle-machine.js';
 import { backendSettings, openBackend } from './open-backend.js';
-import type { StateOperatorProgress, StreamingQueryProgress } from './progress.js';
-import { isoTime, perSecond } from './progress.js';
+import type { StreamingQueryProgress } from './progress.js';
+import type { ReportContext } from './progress-report.js';
+import { batchProgress, epochProgress, idleProgress } from './progress-report.js';
 import type { TriggerMode } from './trigger.js';
+
+export type { PlanOutcome } from './lifecycle-machine.js';
+export { sameOffset } from './continuous-reader.js';
 
 export interface ExecutionConfig {
   readonly plan: LogicalPlan;
@@ -50,8 +60,6 @@ interface PlannedEpoch {
   readonly hasData: boolean;
 }
 
-export type PlanOutcome = 'batch' | 'idle' | 'finished';
-
 export class MicroBatchExecution {
   readonly runId = randomUUID();
   id = '';
@@ -76,14 +84,23 @@ export class MicroBatchExecution {
   private readonly commitWaiters = new Map<number, { resolve: (c: EpochCommitted) => void; reject: (e: unknown) => void }>();
   private malformedInBatch = 0;
   private availableNowPrepared = false;
+  /** The trigger this run follows: AvailableNow over a source that cannot support it runs as Once. */
+  private trigger: TriggerMode;
   private lastTriggerStartMs: number | null = null;
-  private progressTimes: { latestOffset: number; walCommit: number; queryPlanning: number; addBatch: number; triggerStart: number } =
-    { latestOffset: 0, walCommit: 0, queryPlanning: 0, addBatch: 0, triggerStart: 0 };
+  private progressTimes = { latestOffset: 0, walCommit: 0, getBatch: 0, queryPlanning: 0, addBatch: 0, triggerStart: 0 };
   private lastRun: { numInputRows: number[]; committed: EpochCommitted | null } = { numInputRows: [], committed: null };
   private lastLatest: Offset[] = [];
+  /** Whether the sources had data beyond the committed offsets when last planned. */
+  private dataAvailable = false;
+  /** While planning: the offsets are being written (for query.status). */
+  private offsetsBeingWritten = false;
+  /** A plan or commit step in flight: a stop at once lets it finish before closing the checkpoint. */
+  private stepInFlight: Promise<unknown> | null = null;
+  private continuous: ContinuousRun | null = null;
 
   constructor(private readonly cfg: ExecutionConfig) {
     this.conf = cfg.conf;
+    this.trigger = cfg.trigger;
   }
 
   get currentWatermarkMs(): number {
@@ -138,6 +155,7 @@ export class MicroBatchExecution {
     supervisor.onFailure((error) => {
       for (const w of this.commitWaiters.values()) w.reject(error);
       this.commitWaiters.clear();
+      this.continuous?.fail(error);
     });
     this.checkpoint.onBackgroundFailure = (error) => supervisor.fail(error, 'checkpoint commit');
     this.pending = null;
@@ -159,6 +177,7 @@ export class MicroBatchExecution {
       onCommitted: (c) => this.onSinkCommitted(c),
     });
     this.graph = graph;
+    this.trigger = this.triggerFor(graph);
     await sink.open({
       queryId: this.id,
       queryName: this.cfg.queryName,
@@ -184,15 +203,32 @@ export class MicroBatchExecution {
   }
 
   /** Decides what the next trigger does, and writes the offset log entry when it runs a batch. */
-  async plan(): Promise<PlanOutcome> {
+  plan(): Promise<PlanOutcome> {
+    return this.track(this.planStep());
+  }
+
+  private async planStep(): Promise<PlanOutcome> {
     const graph = this.graph!;
     const triggerStart = this.cfg.clock.now();
-    this.progressTimes = { latestOffset: 0, walCommit: 0, queryPlanning: 0, addBatch: 0, triggerStart };
-    const trigger = this.cfg.trigger;
+    this.progressTimes = { latestOffset: 0, walCommit: 0, getBatch: 0, queryPlanning: 0, addBatch: 0, triggerStart };
+    this.offsetsBeingWritten = false;
+    const trigger = this.trigger;
     this.checkpoint.throwIfFailed();
     this.pending ??= this.replay.shift() ?? null;
-    if (this.pending) return 'batch';
-    if (trigger.kind === 'once' && this.batchesRun > 0) return 'finished';
+    if (this.pending) {
+      this.dataAvailable = this.pending.hasData;
+      return this.pending.hasData ? 'batch' : 'noDataBatch';
+    }
+    // Recovery has re-run what the checkpoint left uncommitted; now rows flow continuously.
+    if (trigger.kind === 'continuous') {
+      await this.checkpoint.flush();
+      return 'continuous';
+    }
+    // Once: exactly one batch (a re-run of an uncommitted one counts), no trailing no-data batch.
+    if (trigger.kind === 'once' && this.batchesRun > 0) {
+      await this.checkpoint.flush();
+      return 'finished';
+    }
     if (trigger.kind === 'availableNow' && !this.availableNowPrepared) {
       await Promise.all(graph.sources.map((s) => s.source.prepareForAvailableNow?.()));
       this.availableNowPrepared = true;
@@ -200,9 +236,10 @@ export class MicroBatchExecution {
     const t0 = performance.now();
     const limits = trigger.kind === 'once' ? 'all' : 'default';
     const ends = await Promise.all(graph.sources.map((s, i) => s.source.latestOffset(this.committedOffsets[i], limits)));
-    this.lastLatest = ends;
+    this.lastLatest = graph.sources.map((s, i) => s.source.reportLatestOffset?.() ?? ends[i]);
     this.progressTimes.latestOffset = performance.now() - t0;
     const hasData = ends.some((o, i) => !sameOffset(o, this.committedOffsets[i]));
+    this.dataAvailable = hasData;
     if (!hasData) {
       const at = (op: ExecutionGraph['stateful'][number]) => ({ lastEvictionWatermarkMs: op.actor.evictionWatermarkMs, batchTimestampMs: triggerStart });
       const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(op.actor.inputWatermarkOf(this.watermarkMs), at(op)) ?? false);
@@ -210,37 +247,53 @@ export class MicroBatchExecution {
         // Nothing to run: an asynchronous commit still in flight must be durable before the
         // query reports that everything available is committed.
         await this.checkpoint.flush();
-        return trigger.kind === 'processingTime' || trigger.kind === 'continuous' ? 'idle' : 'finished';
+        return trigger.kind === 'processingTime' ? 'idle' : 'finished';
       }
     }
     const epoch = this.nextEpoch;
     const batchTimestampMs = triggerStart;
+    this.offsetsBeingWritten = true;
     const t1 = performance.now();
     await this.log.writeOffsets({
       epoch, batchWatermarkMs: this.watermarkMs, batchTimestampMs, conf: this.conf.persisted(), sources: ends,
     });
     this.progressTimes.walCommit = performance.now() - t1;
     this.pending = { epoch, start: this.committedOffsets, end: ends, watermarkMs: this.watermarkMs, batchTimestampMs, hasData };
-    return 'batch';
+    return hasData ? 'batch' : 'noDataBatch';
   }
 
-  /** Runs the pending epoch through the graph; resolves once the sink committed it. */
+  /**
+   * Runs the pending epoch through the graph; resolves once the sink committed it. Besides
+   * addBatch it times queryPlanning (preparing the graph for the epoch and opening the sources'
+   * reads) and getBatch (until every source delivered its first rows, or ended empty).
+   */
   async execute(): Promise<void> {
     const p = this.pending!;
     const graph = this.graph!;
+    const t0 = performance.now();
     for (const s of graph.eventTime) s.reset();
     graph.counters.malformedDropped = 0;
     this.malformedInBatch = 0;
-    for (const op of graph.stateful) for (const k of Object.keys(op.actor.counters)) op.actor.counters[k] = 0;
-    const t0 = performance.now();
+    for (const op of graph.stateful) {
+      for (const k of Object.keys(op.actor.counters)) op.actor.counters[k] = 0;
+      op.actor.timings.updatesMs = 0;
+      op.actor.timings.removalsMs = 0;
+    }
     const committed = new Promise<EpochCommitted>((resolve, reject) => this.commitWaiters.set(p.epoch, { resolve, reject }));
     committed.catch(() => undefined); // observed below; never an unhandled rejection
+    const reads = graph.sources.map((s, i) => (sameOffset(p.start[i], p.end[i]) ? [] : s.source.read(p.start[i], p.end[i])));
+    const t1 = performance.now();
+    this.progressTimes.queryPlanning = t1 - t0;
+    let firstRows = 0;
+    const gotBatch = (): void => {
+      if (++firstRows === reads.length) this.progressTimes.getBatch = performance.now() - t1;
+    };
     try {
       const counts = await Promise.all(graph.sources.map((s, i) => s.actor.runEpoch({
         epoch: p.epoch,
         watermarkMs: p.watermarkMs,
         batchTimestampMs: p.batchTimestampMs,
-        rows: sameOffset(p.start[i], p.end[i]) ? [] : s.source.read(p.start[i], p.end[i]),
+        rows: onFirstChunk(reads[i]!, gotBatch),
       })));
       const info = await committed;
       this.lastRun = { numInputRows: counts, committed: info };
@@ -249,11 +302,15 @@ export class MicroBatchExecution {
     } finally {
       this.commitWaiters.delete(p.epoch);
     }
-    this.progressTimes.addBatch = performance.now() - t0;
+    this.progressTimes.addBatch = Math.max(0, performance.now() - t1 - this.progressTimes.getBatch);
   }
 
   /** Writes the epoch's state and commit marker, advances the watermark, tells the sources. */
-  async commit(): Promise<StreamingQueryProgress> {
+  commit(): Promise<StreamingQueryProgress> {
+    return this.track(this.commitStep());
+  }
+
+  private async commitStep(): Promise<StreamingQueryProgress> {
     const p = this.pending!;
     const graph = this.graph!;
     const t0 = performance.now();
@@ -270,17 +327,82 @@ export class MicroBatchExecution {
     return progress;
   }
 
+  /**
+   * Trigger.Continuous: rows flow from the sources through the graph as they arrive, an epoch
+   * is cut every checkpoint interval (continuous-run.ts). Resolves after finishContinuous()
+   * committed the last epoch, rejects on a failure; `signal` aborts it (stop at once).
+   */
+  runContinuous(signal: AbortSignal, report: (p: StreamingQueryProgress) => void): Promise<void> {
+    const graph = this.graph!;
+    const trigger = this.trigger;
+    if (trigger.kind !== 'continuous') throw new Error('internal: runContinuous without Trigger.Continuous');
+    const run = new ContinuousRun({
+      sources: graph.sources,
+      firstEpoch: this.nextEpoch,
+      startOffsets: this.committedOffsets,
+      intervalMs: trigger.intervalMs,
+      clock: this.cfg.clock,
+      pollingDelayMs: this.conf.pollingDelayMs,
+      writeOffsets: (epoch, ends, batchTimestampMs) => this.log.writeOffsets({
+        epoch, batchWatermarkMs: this.watermarkMs, batchTimestampMs, conf: this.conf.persisted(), sources: ends,
+      }),
+      commitEpoch: async (e, committed) => {
+        const t0 = performance.now();
+        await this.checkpoint.commitEpoch(e.epoch, this.watermarkMs, () =>
+          Promise.all(graph.sources.map((s, i) => s.source.commit(e.end[i]))));
+        this.committedOffsets = [...e.end];
+        this.nextEpoch = e.epoch + 1;
+        this.batchesRun++;
+        report(epochProgress(this.reportContext(), e, committed, performance.now() - t0));
+      },
+    });
+    this.continuous = run;
+    return run.run(signal).finally(() => {
+      if (this.continuous === run) this.continuous = null;
+    });
+  }
+
+  /** Graceful stop of a continuous run: cut and commit the epoch in flight, then end. */
+  finishContinuous(): void {
+    this.continuous?.finish();
+  }
+
+  /** processAllAvailable under Trigger.Continuous. */
+  async flushContinuous(): Promise<void> {
+    await this.continuous?.flush();
+  }
+
   /** Stops the graph and closes sources, sink and checkpoint. */
   async stop(): Promise<void> {
+    const run = this.continuous;
+    run?.abort();
+    // A plan or commit in flight writes to the checkpoint: let it finish before closing it.
+    if (this.stepInFlight) await this.stepInFlight.catch(() => undefined);
     // An asynchronous commit in flight completes first: it may still tell the sources.
     if (this.checkpoint) await this.checkpoint.flush().catch(() => undefined);
     await this.teardownGraph();
+    if (run) await run.settled();
     if (this.checkpoint) await this.checkpoint.close(this.runId);
   }
 
-  /** Whether a source reports data beyond what was planned (for status.isDataAvailable). */
+  /** Whether the sources had data beyond what was committed when last asked (status.isDataAvailable). */
   get isDataAvailable(): boolean {
-    return this.lastLatest.some((o, i) => !sameOffset(o, this.committedOffsets[i]));
+    return this.dataAvailable;
+  }
+
+  /** Whether the current planning step is writing the offset log (status message). */
+  get writingOffsets(): boolean {
+    return this.offsetsBeingWritten;
+  }
+
+  /** The sources as progress and status name them. */
+  get sourceNames(): string[] {
+    return (this.graph?.sources ?? []).map((s) => s.source.description);
+  }
+
+  /** The trigger this run follows (AvailableNow falls back to Once over a source without support). */
+  get effectiveTrigger(): TriggerMode {
+    return this.trigger;
   }
 
   availableNowProgress(): { done: number; total: number; unit: string } | null {
@@ -301,7 +423,35 @@ export class MicroBatchExecution {
   }
 
   private onSinkCommitted(c: EpochCommitted): void {
-    this.commitWaiters.get(c.epoch)?.resolve(c);
+    const waiter = this.commitWaiters.get(c.epoch);
+    if (waiter) waiter.resolve(c);
+    else this.continuous?.onSinkCommitted(c);
+  }
+
+  /** Tracks a step that writes to the checkpoint, so that stop() lets it finish first. */
+  private track<T>(step: Promise<T>): Promise<T> {
+    this.stepInFlight = step;
+    const clear = (): void => { if (this.stepInFlight === step) this.stepInFlight = null; };
+    step.then(clear, clear);
+    return step;
+  }
+
+  /**
+   * AvailableNow needs every source to fix its end at start (prepareForAvailableNow); over a
+   * source that cannot, the query runs one batch of everything available, as Spark's Once.
+   */
+  private triggerFor(graph: ExecutionGraph): TriggerMode {
+    const t = this.cfg.trigger;
+    if (t.kind !== 'availableNow') return t;
+    const unsupported = graph.sources.filter((s) => !s.source.prepareForAvailableNow).map((s) => s.source.description);
+    if (unsupported.length === 0) return t;
+    if (this.trigger.kind === 'availableNow') {
+      process.emitWarning(
+        `Trigger.AvailableNow is not supported by ${unsupported.join(', ')}: the query ${this.cfg.queryName ?? this.id} runs as Trigger.Once ` +
+        '(one batch of all available data, ignoring read limits) instead',
+      );
+    }
+    return { kind: 'once' };
   }
 
   private createSource(node: SourceNode): StreamSource {
@@ -320,7 +470,10 @@ export class MicroBatchExecution {
       checkpoint: this.backend,
       metadataPath: `sources/${index}`,
       clock: this.cfg.clock,
-      wake: this.cfg.wake,
+      wake: () => {
+        this.cfg.wake();
+        this.continuous?.wake();
+      },
       countMalformed: (n) => { this.malformedInBatch += n; },
     };
   }
@@ -356,81 +509,43 @@ export class MicroBatchExecution {
   }
 
   private progress(p: PlannedEpoch, commitMs: number, stateWriteMs: number): StreamingQueryProgress {
-    const graph = this.graph!;
-    const now = this.cfg.clock.now();
     const triggerStart = this.progressTimes.triggerStart;
-    const triggerMs = Math.max(0, now - triggerStart);
-    const numInputRows = this.lastRun.numInputRows.reduce((a, b) => a + b, 0);
-    const sincePrev = this.lastTriggerStartMs === null ? 0 : triggerStart - this.lastTriggerStartMs;
+    const sinceLastTriggerMs = this.lastTriggerStartMs === null ? 0 : triggerStart - this.lastTriggerStartMs;
     this.lastTriggerStartMs = triggerStart;
-    const stats = graph.eventTime.filter((s) => s.count > 0);
-    const eventTime: StreamingQueryProgress['eventTime'] = {};
-    if (stats.length) {
-      const max = Math.max(...stats.map((s) => s.max));
-      const min = Math.min(...stats.map((s) => s.min));
-      const sum = stats.reduce((a, s) => a + s.sum, 0);
-      const count = stats.reduce((a, s) => a + s.count, 0);
-      Object.assign(eventTime, { max: isoTime(max), min: isoTime(min), avg: isoTime(Math.round(sum / count)) });
-    }
-    if (graph.eventTime.length) eventTime.watermark = isoTime(p.watermarkMs);
-    const stateOperators: StateOperatorProgress[] = graph.stateful.map((op) => {
-      const m = { ...op.state.metrics(), ...op.logic.stateMetrics?.() };
-      const { numRowsDroppedByWatermark = 0, ...custom } = op.actor.counters;
-      return {
-        operatorName: op.logic.name,
-        numRowsTotal: m.numRowsTotal,
-        numRowsUpdated: m.numRowsUpdated,
-        numRowsRemoved: m.numRowsRemoved,
-        numRowsDroppedByWatermark,
-        allUpdatesTimeMs: 0,
-        allRemovalsTimeMs: 0,
-        // Serialising this operator's changes at the barrier, plus the store write they went out in.
-        commitTimeMs: Math.round(m.commitTimeMs + stateWriteMs),
-        memoryUsedBytes: m.memoryUsedBytes,
-        numShufflePartitions: op.state.partitions,
-        numStateStoreInstances: op.state.partitions,
-        customMetrics: custom,
-      };
+    return batchProgress(this.reportContext(), {
+      epoch: p.epoch, start: p.start, end: p.end, latest: this.lastLatest, watermarkMs: p.watermarkMs,
+      triggerStartMs: triggerStart, sinceLastTriggerMs, rows: this.lastRun.numInputRows,
+      outputRows: this.lastRun.committed?.numOutputRows ?? -1,
+      malformedDropped: this.graph!.counters.malformedDropped + this.malformedInBatch,
+      durations: { ...this.progressTimes, commitOffsets: commitMs }, stateWriteMs,
     });
+  }
+
+  /** The progress of a trigger that ran no batch (Spark's finishNoExecutionTrigger). */
+  idleProgress(): StreamingQueryProgress {
+    return idleProgress(this.reportContext(), {
+      lastEpoch: this.lastCommittedEpoch, committed: this.committedOffsets, latest: this.lastLatest,
+      watermarkMs: this.watermarkMs, triggerStartMs: this.progressTimes.triggerStart, latestOffsetMs: this.progressTimes.latestOffset,
+    });
+  }
+
+  private reportContext(): ReportContext {
     return {
-      id: this.id,
-      runId: this.runId,
-      name: this.cfg.queryName,
-      timestamp: isoTime(triggerStart),
-      batchId: p.epoch,
-      batchDuration: triggerMs,
-      numInputRows,
-      inputRowsPerSecond: perSecond(numInputRows, sincePrev),
-      processedRowsPerSecond: perSecond(numInputRows, Math.max(1, triggerMs)),
-      numMalformedRowsDropped: graph.counters.malformedDropped + this.malformedInBatch,
-      durationMs: {
-        latestOffset: Math.round(this.progressTimes.latestOffset),
-        getBatch: 0,
-        queryPlanning: 0,
-        walCommit: Math.round(this.progressTimes.walCommit),
-        addBatch: Math.round(this.progressTimes.addBatch),
-        commitOffsets: Math.round(commitMs),
-        triggerExecution: triggerMs,
-      },
-      eventTime,
-      stateOperators,
-      sources: graph.sources.map((s, i) => ({
-        description: s.source.description,
-        startOffset: p.start[i] ?? null,
-        endOffset: p.end[i] ?? null,
-        latestOffset: this.lastLatest[i] ?? p.end[i] ?? null,
-        numInputRows: this.lastRun.numInputRows[i] ?? 0,
-        inputRowsPerSecond: perSecond(this.lastRun.numInputRows[i] ?? 0, sincePrev),
-        processedRowsPerSecond: perSecond(this.lastRun.numInputRows[i] ?? 0, Math.max(1, triggerMs)),
-        metrics: {},
-      })),
-      sink: { description: this.sink?.description ?? '', numOutputRows: this.lastRun.committed?.numOutputRows ?? -1 },
-      observedMetrics: {},
+      id: this.id, runId: this.runId, name: this.cfg.queryName, nowMs: this.cfg.clock.now(),
+      graph: this.graph, sinkDescription: this.sink?.description ?? '',
     };
   }
 }
 
-/** Offsets compare by their JSON form (they are plain data). */
-export function sameOffset(a: Offset, b: Offset): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+/** Calls `first` once, when `rows` yields its first chunk or ends without one. */
+async function* onFirstChunk(rows: AsyncIterable<Row[]> | Iterable<Row[]>, first: () => void): AsyncGenerator<Row[]> {
+  let called = false;
+  try {
+    for await (const chunk of rows) {
+      if (!called) { called = true; first(); }
+      yield chunk;
+    }
+  } finally {
+    if (!called) first();
+  }
 }

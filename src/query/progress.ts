@@ -88,3 +88,23 @@ export function perSecond(rows: number, ms: number): number {
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/**
+ * The progress as JSON carries it: Spark omits NaN and infinite numbers from its progress JSON,
+ * so they are removed here, once, and lastProgress, recentProgress and listener events all get
+ * this same object (JSON.parse(JSON.stringify(p)) equals p).
+ */
+export function jsonSafe<T extends object>(value: T): T {
+  return strip(value) as T;
+}
+
+function strip(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'number' && !Number.isFinite(x) ? null : strip(x)));
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (x === undefined || (typeof x === 'number' && !Number.isFinite(x))) continue;
+    out[k] = strip(x);
+  }
+  return out;
+}

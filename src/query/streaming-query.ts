@@ -1,23 +1,39 @@
 // StreamingQuery: the handle start() returns. It runs the lifecycle machine, providing the
-// micro-batch engine's steps, and turns the machine's reports into progress, listener events,
-// processAllAvailable and awaitTermination. Failures become exception(); none escapes as an
-// unhandled rejection.
+// engine's steps, and turns the machine's reports into status, progress, listener events,
+// processAllAvailable, awaitTermination and stop. Failures become exception(); none escapes
+// as an unhandled rejection.
 import type { Actor } from 'xstate';
 import { createActor, fromPromise } from 'xstate';
 import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, errorMessage } from '../errors.js';
 import type { QueryClock } from './clock.js';
-import type { LifecycleMachine } from './lifecycle-machine.js';
-import { createLifecycleMachine } from './lifecycle-machine.js';
-import type { ExecutionConfig, PlanOutcome } from './micro-batch-execution.js';
+import type { LifecycleMachine, PlanOutcome } from './lifecycle-machine.js';
+import { createLifecycleMachine, statusOf } from './lifecycle-machine.js';
+import type { ExecutionConfig } from './micro-batch-execution.js';
 import { MicroBatchExecution } from './micro-batch-execution.js';
+import type { ProgressBar } from './progress-bar.js';
 import type { StreamingQueryProgress, StreamingQueryStatus } from './progress.js';
+import { isoTime } from './progress.js';
+import type { ShutdownSignals } from './shutdown-signals.js';
 
 /** What a query tells the manager (spark.streams) about itself. */
 export interface QueryEvents {
-  started(q: StreamingQuery): void;
+  started(q: StreamingQuery, timestamp: string): void;
   progress(q: StreamingQuery, p: StreamingQueryProgress): void;
-  idle(q: StreamingQuery): void;
+  idle(q: StreamingQuery, timestamp: string): void;
   terminated(q: StreamingQuery, error: StreamingQueryError | null): void;
+}
+
+export interface QueryOptions {
+  /** spate.sql.streaming.numRecentProgressUpdates. */
+  readonly recentProgressLimit: number;
+  /** spate.sql.streaming.noDataProgressEventInterval. */
+  readonly noDataProgressIntervalMs: number;
+  /** spate.sql.streaming.stopTimeout; 0 waits as long as it takes. */
+  readonly stopTimeoutMs: number;
+  /** Set with spate.streaming.stopGracefullyOnShutdown: the handlers that stop the query on SIGTERM / SIGINT. */
+  readonly shutdownSignals: ShutdownSignals | null;
+  /** Trigger.AvailableNow run from a terminal: the bar showing its work. */
+  readonly progressBar: ProgressBar | null;
 }
 
 type Waiter = { readonly afterPlan: number; resolve(): void; reject(e: unknown): void };
@@ -32,16 +48,22 @@ export class StreamingQuery {
   private resolveTermination!: () => void;
   private plansStarted = 0;
   private waiters: Waiter[] = [];
-  private lastIdleEventMs = -Infinity;
+  /** processAllAvailable() callers to hand to the continuous run once it has started. */
+  private continuousWaiters: Waiter[] = [];
+  private startedReported = false;
+  /** When the last progress was reported (Spark's lastNoExecutionProgressEventTime). */
+  private lastProgressMs: number;
+  private warnedFallingBehind = false;
 
   constructor(
     private readonly cfg: ExecutionConfig & { readonly wakeRef: { wake: () => void } },
     private readonly events: QueryEvents,
     private readonly clock: QueryClock,
-    private readonly recentLimit: number,
-    private readonly noDataProgressIntervalMs: number,
+    private readonly options: QueryOptions,
   ) {
     this.termination = new Promise<void>((resolve) => { this.resolveTermination = resolve; });
+    // Idle progress comes after a whole interval without progress, counted from the start.
+    this.lastProgressMs = clock.now();
     this.execution = new MicroBatchExecution(cfg);
     cfg.wakeRef.wake = () => this.actor.send({ type: 'WAKE' });
     const exec = this.execution;
@@ -55,30 +77,38 @@ export class StreamingQuery {
         }),
         execute: fromPromise(() => exec.execute()),
         commit: fromPromise(() => exec.commit()),
+        runContinuous: fromPromise(({ signal }) => {
+          const run = exec.runContinuous(signal, (p) => this.onProgress(p));
+          // Callers of processAllAvailable() who waited for planning now wait for the run.
+          for (const w of this.continuousWaiters.splice(0)) this.flushContinuous().then(w.resolve, w.reject);
+          return run;
+        }),
         stop: fromPromise(() => exec.stop()),
-        decideRestart: fromPromise(async ({ input }: { input: { attempt: number } }) => {
-          const s = exec.activeSupervisor;
+        decideRestart: fromPromise(async ({ input }: { input: { attempt: number; error: unknown } }) => {
           // A checkpoint that is corrupt, incompatible or taken by another run stays so: restarting cannot help.
-          const error: unknown = this.actor.getSnapshot().context.error;
-          if (error instanceof CheckpointError && !error.retriable) return { restart: false, delayMs: 0 };
+          if (input.error instanceof CheckpointError && !input.error.retriable) return { restart: false, delayMs: 0 };
+          const s = exec.activeSupervisor;
           return s ? s.decide(input.attempt) : { restart: false, delayMs: 0 };
         }),
       },
       actions: {
-        reportStarted: () => this.events.started(this),
+        reportStarted: () => this.onStarted(),
         reportProgress: (_, progress) => this.onProgress(progress),
         reportPlanned: (_, outcome) => this.onPlanned(outcome),
+        reportFallingBehind: (_, elapsedMs) => this.onFallingBehind(elapsedMs),
         reportTerminated: (_, error) => this.onTerminated(error),
+        finishContinuous: () => exec.finishContinuous(),
       },
     });
     this.actor = createActor(machine, {
       input: { trigger: cfg.trigger, pollingDelayMs: cfg.conf.pollingDelayMs },
-      clock: { setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (id) => clock.clearTimeout(id) },
+      clock: machineClock(clock),
     });
   }
 
   /** Starts the machine; called once by DataStreamWriter.start(). */
   run(): this {
+    this.options.shutdownSignals?.register(this);
     this.actor.start();
     return this;
   }
@@ -88,6 +118,7 @@ export class StreamingQuery {
     return this.execution.id;
   }
 
+  /** New for every start(). */
   get runId(): string {
     return this.execution.runId;
   }
@@ -100,25 +131,22 @@ export class StreamingQuery {
     return !this.terminated;
   }
 
+  /** What the query is doing now, from its lifecycle machine's state. */
   get status(): StreamingQueryStatus {
-    const s = this.actor.getSnapshot();
-    const active = s.matches({ running: 'planning' }) || s.matches({ running: 'executing' }) || s.matches({ running: 'committing' });
-    let message: string;
-    if (s.matches('starting') || s.matches('recovering')) message = 'Initializing sources';
-    else if (s.matches({ running: 'planning' })) message = 'Getting offsets from sources';
-    else if (s.matches({ running: 'executing' })) message = 'Processing new data';
-    else if (s.matches({ running: 'committing' })) message = 'Writing offsets to log';
-    else if (s.matches({ running: 'waitingForTrigger' })) message = s.context.lastOutcome === 'idle' ? 'Waiting for data to arrive' : 'Waiting for next trigger';
-    else if (s.matches('restarting') || s.matches('waitingToRestart')) message = `Restarting after failure: ${errorMessage(s.context.error)}`;
-    else if (s.matches('stopping')) message = 'Stopping';
-    else message = 'Stopped';
-    return { message, isDataAvailable: this.execution.isDataAvailable, isTriggerActive: active };
+    const exec = this.execution;
+    return statusOf(this.actor.getSnapshot(), {
+      writingOffsets: exec.writingOffsets,
+      sourceNames: exec.sourceNames,
+      isDataAvailable: exec.isDataAvailable,
+    }, errorMessage);
   }
 
+  /** The newest progress, or null before the first. */
   get lastProgress(): StreamingQueryProgress | null {
     return this.progressLog[this.progressLog.length - 1] ?? null;
   }
 
+  /** Up to spate.sql.streaming.numRecentProgressUpdates progress reports, oldest first. */
   get recentProgress(): StreamingQueryProgress[] {
     return [...this.progressLog];
   }
@@ -129,7 +157,7 @@ export class StreamingQuery {
 
   /**
    * Waits until the query terminates: resolves if it stopped, rejects with its exception if it
-   * failed. With a timeout, resolves to whether it terminated within `timeoutMs`.
+   * failed. With a timeout (on the query's clock), resolves to whether it terminated in time.
    */
   awaitTermination(): Promise<void>;
   awaitTermination(timeoutMs: number): Promise<boolean>;
@@ -140,21 +168,21 @@ export class StreamingQuery {
       return;
     }
     if (!(timeoutMs >= 0)) throw new RangeError(`awaitTermination timeout must be >= 0 ms, got ${timeoutMs}`);
-    const done = await Promise.race([
-      this.termination.then(() => true),
-      new Promise<boolean>((resolve) => { const t = setTimeout(() => resolve(false), timeoutMs); t.unref?.(); }),
-    ]);
+    const done = this.terminated || await raceClock(this.clock, this.termination, timeoutMs);
     if (done && this.failure) throw this.failure;
     return done;
   }
 
   /**
    * Resolves once every row available when it was called has been processed and committed and
-   * no batch is pending (including the no-data batch a moved watermark asks for). For tests.
+   * no batch is pending (including the no-data batch a moved watermark asks for). Under
+   * Trigger.Continuous: once every source has sent what was available and an epoch holding it
+   * has been committed. For tests.
    */
   processAllAvailable(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.terminated) return Promise.resolve();
+    if (this.actor.getSnapshot().matches({ running: 'continuous' })) return this.flushContinuous();
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ afterPlan: this.plansStarted, resolve, reject });
       this.actor.send({ type: 'WAKE' });
@@ -162,22 +190,21 @@ export class StreamingQuery {
   }
 
   /**
-   * Stops the query: the batch in flight finishes and commits, then sources and sinks close.
-   * Bounded by spate.sql.streaming.stopTimeout (0 = wait as long as it takes).
+   * Stops the query: the batch in flight finishes and commits (under Trigger.Continuous: the
+   * epoch in flight is cut and committed), then sources and sinks close. Bounded by
+   * spate.sql.streaming.stopTimeout (on the query's clock; 0 = as long as it takes): past it,
+   * the query stops at once and stop() throws a TimeoutError.
    */
   async stop(): Promise<void> {
     if (this.terminated) return;
     this.actor.send({ type: 'STOP' });
-    const limit = this.cfg.conf.stopTimeoutMs;
-    if (limit > 0) {
-      const done = await Promise.race([
-        this.termination.then(() => true),
-        new Promise<boolean>((resolve) => { const t = setTimeout(() => resolve(false), limit); t.unref?.(); }),
-      ]);
-      if (!done) {
-        this.actor.send({ type: 'STOP_NOW' });
-        throw new TimeoutError(`query ${this.name ?? this.id} did not stop within spate.sql.streaming.stopTimeout (${limit} ms); it was stopped at once, and its uncommitted batch will be re-run on restart`);
-      }
+    const limit = this.options.stopTimeoutMs;
+    if (limit > 0 && !await raceClock(this.clock, this.termination, limit)) {
+      this.actor.send({ type: 'STOP_NOW' });
+      throw new TimeoutError(
+        `query ${this.name ?? this.id} did not stop within spate.sql.streaming.stopTimeout (${limit} ms); ` +
+        'it was stopped at once, and its uncommitted batch will be re-run on restart. Raise the timeout (0 waits as long as it takes) to let batches finish',
+      );
     }
     await this.termination;
   }
@@ -189,47 +216,123 @@ export class StreamingQuery {
     await this.termination;
   }
 
-  /** The execution engine, for the progress bar and tests of internals. */
+  /** The execution engine, for tests of internals. */
   get engine(): MicroBatchExecution {
     return this.execution;
   }
 
+  private flushContinuous(): Promise<void> {
+    return this.execution.flushContinuous().catch(() => {
+      if (this.failure) throw this.failure;
+      if (this.terminated) return undefined;
+      // The run failed and the query restarts (or stops): wait for the next run as for a batch.
+      return new Promise<void>((resolve, reject) => this.waiters.push({ afterPlan: this.plansStarted, resolve, reject }));
+    });
+  }
+
+  private onStarted(): void {
+    if (this.startedReported) return;
+    this.startedReported = true;
+    this.events.started(this, isoTime(this.clock.now()));
+  }
+
   private onProgress(p: StreamingQueryProgress): void {
-    this.progressLog.push(p);
-    while (this.progressLog.length > this.recentLimit) this.progressLog.shift();
+    this.lastProgressMs = this.clock.now();
+    this.record(p);
     this.events.progress(this, p);
+    const work = this.execution.availableNowProgress();
+    if (work) this.options.progressBar?.update(work);
+  }
+
+  private record(p: StreamingQueryProgress): void {
+    this.progressLog.push(p);
+    while (this.progressLog.length > this.options.recentProgressLimit) this.progressLog.shift();
   }
 
   private onPlanned(outcome: PlanOutcome): void {
-    if (outcome === 'batch') return;
+    if (outcome === 'batch' || outcome === 'noDataBatch') {
+      this.options.progressBar?.clear();
+      return;
+    }
     const planNumber = this.plansStarted;
     const ready = this.waiters.filter((w) => planNumber > w.afterPlan);
     this.waiters = this.waiters.filter((w) => planNumber <= w.afterPlan);
-    for (const w of ready) w.resolve();
-    if (outcome === 'idle') {
-      const now = this.clock.now();
-      if (now - this.lastIdleEventMs >= this.noDataProgressIntervalMs) {
-        this.lastIdleEventMs = now;
-        this.events.idle(this);
-      }
+    if (outcome === 'continuous') {
+      // Waiting for all available data now means waiting for the continuous run to commit it.
+      this.continuousWaiters.push(...ready, ...this.waiters.splice(0));
+      return;
     }
+    for (const w of ready) w.resolve();
+    if (outcome !== 'idle') return;
+    // Spark's updateIdleness: an idle trigger adds a progress, and tells listeners the query is
+    // idle, once a whole noDataProgressEventInterval passed without any progress.
+    const now = this.clock.now();
+    if (now - this.lastProgressMs >= this.options.noDataProgressIntervalMs) {
+      this.lastProgressMs = now;
+      const idle = this.execution.idleProgress();
+      this.record(idle);
+      this.events.idle(this, idle.timestamp);
+    }
+  }
+
+  private onFallingBehind(elapsedMs: number): void {
+    if (elapsedMs <= 0 || this.warnedFallingBehind) return;
+    this.warnedFallingBehind = true;
+    const t = this.cfg.trigger;
+    const interval = t.kind === 'processingTime' ? t.intervalMs : 0;
+    process.emitWarning(
+      `query ${this.name ?? this.id} is falling behind: the trigger interval is ${interval} ms but a trigger took ${elapsedMs} ms; ` +
+      'the next batch starts at once (missed slots are not caught up). Raise the interval or give the query more resources',
+    );
   }
 
   private onTerminated(error: unknown): void {
     if (this.terminated) return;
+    this.onStarted();
     this.terminated = true;
+    this.options.shutdownSignals?.unregister(this);
     if (error !== null && error !== undefined) {
       this.failure = error instanceof StreamingQueryError ? error : new StreamingQueryError(
         `Query ${this.name ?? ''}${this.name ? ' ' : ''}[id = ${this.id}, runId = ${this.runId}] terminated with exception: ${errorMessage(error)}`,
         this.id, this.runId, error,
       );
     }
-    for (const w of this.waiters.splice(0)) {
+    this.options.progressBar?.finish(this.execution.availableNowProgress());
+    for (const w of [...this.waiters.splice(0), ...this.continuousWaiters.splice(0)]) {
       if (this.failure) w.reject(this.failure);
       else w.resolve();
     }
     this.events.terminated(this, this.failure);
     this.resolveTermination();
+  }
+}
+
+/**
+ * The machine's timers: delays on the query's clock, but a zero delay (the next batch at once,
+ * a restart without pause) as a real zero-delay timer: a turn of the event loop in which I/O,
+ * other timers, background checkpoint maintenance and signal handlers get their share between
+ * batches, and which a simulated clock (whose timers fire only when it is advanced) never holds up.
+ */
+function machineClock(clock: QueryClock): { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(id: unknown): void } {
+  type Handle = { readonly now: NodeJS.Timeout } | { readonly later: unknown };
+  return {
+    setTimeout: (fn, ms): Handle => (ms <= 0 ? { now: setTimeout(fn, 0) } : { later: clock.setTimeout(fn, ms) }),
+    clearTimeout: (id): void => {
+      const h = id as Handle;
+      if ('now' in h) clearTimeout(h.now);
+      else clock.clearTimeout(h.later);
+    },
+  };
+}
+
+/** Whether `done` settles within `ms` on `clock` (the timer is cleared either way). */
+async function raceClock(clock: QueryClock, done: Promise<void>, ms: number): Promise<boolean> {
+  let timer: unknown = null;
+  const expired = new Promise<boolean>((resolve) => { timer = clock.setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([done.then(() => true), expired]);
+  } finally {
+    clock.clearTimeout(timer);
   }
 }
 

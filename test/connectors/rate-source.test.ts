@@ -1,4 +1,5 @@
-import { valueAtSecond } from '../../src/connectors/rate/rate-source.js';
+import fc from 'fast-check';
+import { countedAtMs, dueMs, valueAtMs, valueAtSecond } from '../../src/connectors/rate/rate-source.js';
 import { sourceProvider } from '../../src/connectors/contract.js';
 import '../../src/connectors/index.js';
 import { MemoryBackend } from '../../src/state/memory-backend.js';
@@ -27,5 +28,33 @@ describe('the rate source', () => {
 
   it('refuses a bad rowsPerSecond and a user schema', () => {
     expect(() => sourceProvider('rate').schema({ format: 'rate', options: { rowspersecond: '0' } })).toThrow(/rowsPerSecond must be a valid number in range/);
+  });
+});
+
+describe('the rate source at millisecond offsets (Trigger.Continuous)', () => {
+  it('counts each value from the millisecond it falls due, and stamps it no later', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 50_000 }), fc.integer({ min: 0, max: 5 }), fc.nat(200_000), (rps, ramp, x) => {
+      const at = countedAtMs(x, rps, ramp);
+      expect(valueAtMs(at, rps, ramp)).toBeGreaterThan(x);
+      expect(valueAtMs(at - 1, rps, ramp)).toBeLessThanOrEqual(x);
+      expect(dueMs(x, rps, ramp)).toBeLessThanOrEqual(at);
+      expect(valueAtMs(at - (at % 1000), rps, ramp)).toBe(valueAtSecond(Math.floor(at / 1000), rps, ramp));
+    }));
+  });
+
+  it('reads the same rows however a range is split into epochs', async () => {
+    const now = 5_000_000;
+    const source = sourceProvider('rate').create({ format: 'rate', options: { rowspersecond: '7', rampuptime: '2' } });
+    await source.open({
+      queryId: 'q', runId: 'r', checkpoint: new MemoryBackend(), metadataPath: 'sources/0',
+      clock: { now: () => now }, wake: () => undefined, countMalformed: () => undefined,
+    });
+    const rows = (a: number, b: number): unknown[] => [...(source.read(a, b) as Iterable<Record<string, unknown>[]>)].flat()
+      .map((r) => [r['value'], (r['timestamp'] as Date).getTime()]);
+    await fc.assert(fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 6000 }), { maxLength: 6 }), async (cuts) => {
+      const points = [0, ...[...new Set(cuts)].sort((a, b) => a - b).map((ms) => ms / 1000), 6];
+      const split = points.slice(1).flatMap((end, i) => rows(points[i]!, end));
+      expect(split).toEqual(rows(0, 6));
+    }));
   });
 });

@@ -26,6 +26,11 @@ export class KafkaSource implements StreamSource {
   private firstOffsets = new Map<string, number>();
   private lastBatchPlannedMs = 0;
   private availableNowCap: Map<string, number> | null = null;
+  /** AvailableNow: where each partition stood at the first batch, and how far the batches planned. */
+  private availableNowFrom: Map<string, number> | null = null;
+  private availableNowThrough = new Map<string, number>();
+  /** The newest offsets seen, regardless of read limits (progress latestOffset). */
+  private latestSeen: KafkaOffsets | null = null;
 
   constructor(readonly schema: StructType, private readonly settings: KafkaSourceSettings, private readonly options: Readonly<Record<string, string>>) {}
 
@@ -108,6 +113,11 @@ export class KafkaSource implements StreamSource {
     }
     const chosen = limits === 'default' && max !== null ? limitOffsets(begin, end, max) : end;
     const result = offsetsFrom([...chosen].map(([k, o]) => [names.get(k)![0], names.get(k)![1], o] as const));
+    this.latestSeen = offsetsFrom([...parts].flatMap(([t, ps]) => ps.map((p) => [t, p, latest.get(t)?.get(p) ?? begin.get(partitionKey(t, p))!] as const)));
+    if (this.availableNowCap) {
+      this.availableNowFrom ??= new Map(begin);
+      this.availableNowThrough = new Map(chosen);
+    }
     if (JSON.stringify(result) !== JSON.stringify(start)) this.lastBatchPlannedMs = now;
     return result;
   }
@@ -137,6 +147,23 @@ export class KafkaSource implements StreamSource {
     const parts = await discoverPartitions(cluster, this.settings.strategy);
     const latest = await cluster.offsets(parts, 'latest');
     this.availableNowCap = new Map([...latest].flatMap(([t, m]) => [...m].map(([p, o]) => [partitionKey(t, p), o] as const)));
+  }
+
+  reportLatestOffset(): Offset {
+    return this.latestSeen;
+  }
+
+  availableNowProgress(): { done: number; total: number; unit: string } | null {
+    const cap = this.availableNowCap;
+    const from = this.availableNowFrom;
+    if (!cap || !from) return null;
+    let done = 0;
+    let total = 0;
+    for (const [k, b] of from) {
+      total += Math.max(0, (cap.get(k) ?? b) - b);
+      done += Math.max(0, (this.availableNowThrough.get(k) ?? b) - b);
+    }
+    return { done, total, unit: 'offsets' };
   }
 
   private get partitionsPath(): string {

@@ -44,6 +44,8 @@ class MemorySource implements StreamSource {
   readonly replayable = true;
   readonly supportsContinuous = true;
   private unsubscribe: (() => void) | null = null;
+  /** Trigger.AvailableNow: the end fixed at start, where this run began, how far it has planned. */
+  private availableNow: { readonly cap: number; from: number | null; through: number | null } | null = null;
 
   constructor(private readonly data: MemoryStreamData) {}
 
@@ -63,8 +65,27 @@ class MemorySource implements StreamSource {
     return 0;
   }
 
-  async latestOffset(): Promise<Offset> {
+  async latestOffset(start: Offset): Promise<Offset> {
+    const a = this.availableNow;
+    if (!a) return this.data.latestOffset;
+    a.from ??= (start as number | null) ?? 0;
+    a.through = Math.max(a.through ?? a.from, Math.min(a.cap, this.data.latestOffset));
+    return a.through;
+  }
+
+  reportLatestOffset(): Offset {
     return this.data.latestOffset;
+  }
+
+  /** AvailableNow: the rows added so far are what this run reads. */
+  async prepareForAvailableNow(): Promise<void> {
+    this.availableNow = { cap: this.data.latestOffset, from: null, through: null };
+  }
+
+  availableNowProgress(): { done: number; total: number; unit: string } | null {
+    const a = this.availableNow;
+    if (!a || a.from === null) return null;
+    return { done: (a.through ?? a.from) - a.from, total: Math.max(0, a.cap - a.from), unit: 'rows' };
   }
 
   *read(start: Offset, end: Offset): Iterable<Row[]> {

@@ -1,11 +1,14 @@
 // The rate source: `timestamp` and `value` rows at rowsPerSecond, after a linear ramp-up over
-// rampUpTime seconds, computed exactly as Spark's RateStreamProvider. Offsets are whole seconds
-// since the query first started (recorded in the checkpoint), so a replay yields the same rows.
+// rampUpTime seconds, computed exactly as Spark's RateStreamProvider. Offsets are seconds since
+// the query first started (recorded in the checkpoint), so a replay yields the same rows: whole
+// seconds in micro-batches, milliseconds under Trigger.Continuous, where a timer-driven reader
+// emits each row as it falls due. Row x's timestamp is when it falls due, rows spread evenly
+// over each second, so any split into batches or epochs gives the same rows.
 import type { Row } from '../../actors/messages.js';
 import { AnalysisError } from '../../errors.js';
 import { parseDuration } from '../../expr/interval.js';
 import { LONG, TIMESTAMP, fieldOf, structOf } from '../../expr/types.js';
-import type { Offset, SourceContext, SourceOptions, StreamSource } from '../contract.js';
+import type { Clock, ContinuousSegment, Offset, SourceContext, SourceOptions, StreamSource } from '../contract.js';
 import { numberOption, registerSource, stringOption } from '../contract.js';
 
 const SCHEMA = structOf([fieldOf('timestamp', TIMESTAMP, false), fieldOf('value', LONG, false)]);
@@ -16,6 +19,51 @@ export function valueAtSecond(seconds: number, rowsPerSecond: number, rampUpSeco
   if (seconds <= rampUpSeconds) return Math.floor((delta * seconds * (seconds + 1)) / 2);
   const atRampEnd = Math.floor((delta * rampUpSeconds * (rampUpSeconds + 1)) / 2);
   return atRampEnd + (seconds - rampUpSeconds) * rowsPerSecond;
+}
+
+/** Rows produced in the first `ms` milliseconds: within a second, evenly. */
+export function valueAtMs(ms: number, rowsPerSecond: number, rampUpSeconds: number): number {
+  const k = Math.floor(ms / 1000);
+  const a = valueAtSecond(k, rowsPerSecond, rampUpSeconds);
+  const b = valueAtSecond(k + 1, rowsPerSecond, rampUpSeconds);
+  return a + Math.floor(((ms - k * 1000) * (b - a)) / 1000);
+}
+
+/** The second in which value `x` falls due, with the values of that second and the next. */
+function secondOf(x: number, rowsPerSecond: number, rampUpSeconds: number): { k: number; a: number; b: number } {
+  const rampEnd = valueAtSecond(rampUpSeconds, rowsPerSecond, rampUpSeconds);
+  let k = x >= rampEnd ? rampUpSeconds + Math.floor((x - rampEnd) / rowsPerSecond) : 0;
+  while (valueAtSecond(k + 1, rowsPerSecond, rampUpSeconds) <= x) k++;
+  return { k, a: valueAtSecond(k, rowsPerSecond, rampUpSeconds), b: valueAtSecond(k + 1, rowsPerSecond, rampUpSeconds) };
+}
+
+/** Milliseconds after the start at which value `x` falls due: its timestamp. */
+export function dueMs(x: number, rowsPerSecond: number, rampUpSeconds: number): number {
+  const { k, a, b } = secondOf(x, rowsPerSecond, rampUpSeconds);
+  return k * 1000 + Math.round(((x - a) * 1000) / (b - a));
+}
+
+/** The first whole millisecond at which value `x` is counted by valueAtMs. */
+export function countedAtMs(x: number, rowsPerSecond: number, rampUpSeconds: number): number {
+  const { k, a, b } = secondOf(x, rowsPerSecond, rampUpSeconds);
+  return k * 1000 + Math.ceil(((x - a + 1) * 1000) / (b - a));
+}
+
+const CHUNK = 4096;
+
+/** Waits `ms` on the query's clock (the system's when it has no timers), or until `signal` aborts. */
+function sleepOn(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  const set = clock.setTimeout?.bind(clock) ?? ((fn: () => void, t: number): unknown => setTimeout(fn, t));
+  const clear = clock.clearTimeout?.bind(clock) ?? ((id: unknown): void => clearTimeout(id as NodeJS.Timeout));
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      clear(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = set(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 class RateSource implements StreamSource {
@@ -47,23 +95,50 @@ class RateSource implements StreamSource {
     return 0;
   }
 
-  async latestOffset(): Promise<Offset> {
+  async latestOffset(start: Offset): Promise<Offset> {
+    // After a continuous run the start may lie inside a second: never plan backwards.
+    return Math.max((start as number | null) ?? 0, this.elapsedSeconds());
+  }
+
+  reportLatestOffset(): Offset {
+    return this.elapsedSeconds();
+  }
+
+  read(start: Offset, end: Offset): Iterable<Row[]> {
+    return this.rowsBetween(this.valueAt(start), this.valueAt(end));
+  }
+
+  /** Emits each row when it falls due, on the query's clock, until `signal` aborts. */
+  async *readContinuous(start: Offset, signal: AbortSignal): AsyncIterable<ContinuousSegment> {
+    const clock = this.ctx!.clock;
+    let next = this.valueAt(start);
+    while (!signal.aborted) {
+      const elapsedMs = Math.floor(clock.now() - this.startMs);
+      const upTo = valueAtMs(elapsedMs, this.rowsPerSecond, this.rampUpSeconds);
+      if (upTo > next) {
+        yield { rows: this.rowsBetween(next, upTo), end: elapsedMs / 1000, caughtUp: true };
+        next = upTo;
+        continue;
+      }
+      const wait = countedAtMs(next, this.rowsPerSecond, this.rampUpSeconds) - elapsedMs;
+      await sleepOn(clock, Math.max(1, wait), signal);
+    }
+  }
+
+  private elapsedSeconds(): number {
     return Math.max(0, Math.floor((this.ctx!.clock.now() - this.startMs) / 1000));
   }
 
-  *read(start: Offset, end: Offset): Iterable<Row[]> {
-    const s = start as number;
-    const e = end as number;
-    const first = valueAtSecond(s, this.rowsPerSecond, this.rampUpSeconds);
-    const last = valueAtSecond(e, this.rowsPerSecond, this.rampUpSeconds);
-    if (last <= first) return;
-    const startMs = this.startMs + s * 1000;
-    const msPerValue = ((e - s) * 1000) / (last - first);
-    const chunk = 4096;
-    for (let v = first; v < last; v += chunk) {
+  /** The first value after offset `o` (seconds, milliseconds precise). */
+  private valueAt(o: Offset): number {
+    return valueAtMs(Math.round(((o as number | null) ?? 0) * 1000), this.rowsPerSecond, this.rampUpSeconds);
+  }
+
+  private *rowsBetween(first: number, last: number): Iterable<Row[]> {
+    for (let v = first; v < last; v += CHUNK) {
       const rows: Row[] = [];
-      for (let x = v; x < Math.min(last, v + chunk); x++) {
-        rows.push({ timestamp: new Date(startMs + Math.round((x - first) * msPerValue)), value: x });
+      for (let x = v; x < Math.min(last, v + CHUNK); x++) {
+        rows.push({ timestamp: new Date(this.startMs + dueMs(x, this.rowsPerSecond, this.rampUpSeconds)), value: x });
       }
       yield rows;
     }

@@ -76,6 +76,10 @@ class SocketSource implements StreamSource {
     return this.lines.length;
   }
 
+  reportLatestOffset(): Offset {
+    return this.lines.length;
+  }
+
   *read(start: Offset, end: Offset): Iterable<Row[]> {
     yield this.lines.slice(start as number, end as number);
   }

@@ -1,0 +1,193 @@
+// Builds the progress reports of a query (Spark's ProgressReporter): one for each committed
+// batch, one for an idle trigger, one for each epoch of a continuous run, all in the one
+// StreamingQueryProgress shape and JSON-safe.
+import type { EpochCommitted } from '../actors/sink-actor.js';
+import type { Offset } from '../connectors/contract.js';
+import type { ExecutionGraph } from '../plan/physical.js';
+import type { ContinuousEpoch } from './continuous-run.js';
+import type { DurationMs, EventTimeProgress, SourceProgress, StateOperatorProgress, StreamingQueryProgress } from './progress.js';
+import { isoTime, jsonSafe, perSecond } from './progress.js';
+
+/** What every report names: the query, the graph it ran on, the sink. */
+export interface ReportContext {
+  readonly id: string;
+  readonly runId: string;
+  readonly name: string | null;
+  /** Now, on the query's clock. */
+  readonly nowMs: number;
+  readonly graph: ExecutionGraph | null;
+  readonly sinkDescription: string;
+}
+
+/** A committed micro-batch. */
+export interface BatchRun {
+  readonly epoch: number;
+  readonly start: readonly Offset[];
+  readonly end: readonly Offset[];
+  /** What the sources reported as their newest offsets when the batch was planned. */
+  readonly latest: readonly Offset[];
+  readonly watermarkMs: number;
+  readonly triggerStartMs: number;
+  /** Since the previous batch's trigger started; 0 for the first. */
+  readonly sinceLastTriggerMs: number;
+  /** Rows read from each source. */
+  readonly rows: readonly number[];
+  readonly outputRows: number;
+  readonly malformedDropped: number;
+  /** Measured parts of the trigger, in ms (performance clock). */
+  readonly durations: {
+    readonly latestOffset: number; readonly getBatch: number; readonly queryPlanning: number;
+    readonly walCommit: number; readonly addBatch: number; readonly commitOffsets: number;
+  };
+  /** The store write the epoch's state went out in. */
+  readonly stateWriteMs: number;
+}
+
+export function batchProgress(ctx: ReportContext, b: BatchRun): StreamingQueryProgress {
+  const graph = ctx.graph!;
+  const triggerMs = Math.max(0, ctx.nowMs - b.triggerStartMs);
+  const numInputRows = b.rows.reduce((a, n) => a + n, 0);
+  const stats = graph.eventTime.filter((s) => s.count > 0);
+  const eventTime: EventTimeProgress = {};
+  if (stats.length) {
+    const sum = stats.reduce((a, s) => a + s.sum, 0);
+    const count = stats.reduce((a, s) => a + s.count, 0);
+    eventTime.max = isoTime(Math.max(...stats.map((s) => s.max)));
+    eventTime.min = isoTime(Math.min(...stats.map((s) => s.min)));
+    eventTime.avg = isoTime(Math.round(sum / count));
+  }
+  if (graph.eventTime.length) eventTime.watermark = isoTime(b.watermarkMs);
+  const stateOperators: StateOperatorProgress[] = graph.stateful.map((op) => {
+    const m = { ...op.state.metrics(), ...op.logic.stateMetrics?.() };
+    const { numRowsDroppedByWatermark = 0, ...custom } = op.actor.counters;
+    return {
+      operatorName: op.logic.name,
+      numRowsTotal: m.numRowsTotal,
+      numRowsUpdated: m.numRowsUpdated,
+      numRowsRemoved: m.numRowsRemoved,
+      numRowsDroppedByWatermark,
+      allUpdatesTimeMs: Math.round(op.actor.timings.updatesMs),
+      allRemovalsTimeMs: Math.round(op.actor.timings.removalsMs),
+      // Serialising this operator's changes at the barrier, plus the store write they went out in.
+      commitTimeMs: Math.round(m.commitTimeMs + b.stateWriteMs),
+      memoryUsedBytes: m.memoryUsedBytes,
+      numShufflePartitions: op.state.partitions,
+      numStateStoreInstances: op.state.partitions,
+      customMetrics: custom,
+    };
+  });
+  const d = b.durations;
+  return jsonSafe({
+    ...names(ctx),
+    timestamp: isoTime(b.triggerStartMs),
+    batchId: b.epoch,
+    batchDuration: triggerMs,
+    numInputRows,
+    inputRowsPerSecond: perSecond(numInputRows, b.sinceLastTriggerMs),
+    processedRowsPerSecond: perSecond(numInputRows, Math.max(1, triggerMs)),
+    numMalformedRowsDropped: b.malformedDropped,
+    durationMs: {
+      latestOffset: Math.round(d.latestOffset),
+      getBatch: Math.round(d.getBatch),
+      queryPlanning: Math.round(d.queryPlanning),
+      walCommit: Math.round(d.walCommit),
+      addBatch: Math.round(d.addBatch),
+      commitOffsets: Math.round(d.commitOffsets),
+      triggerExecution: triggerMs,
+    },
+    eventTime,
+    stateOperators,
+    sources: graph.sources.map((s, i) => sourceProgress(s.source.description, b.start[i], b.end[i], b.latest[i] ?? b.end[i], b.rows[i] ?? 0, b.sinceLastTriggerMs, triggerMs)),
+    sink: { description: ctx.sinkDescription, numOutputRows: b.outputRows },
+    observedMetrics: {},
+  });
+}
+
+/** A trigger that found nothing to run. */
+export interface IdleTrigger {
+  readonly lastEpoch: number;
+  readonly committed: readonly Offset[];
+  readonly latest: readonly Offset[];
+  readonly watermarkMs: number;
+  readonly triggerStartMs: number;
+  readonly latestOffsetMs: number;
+}
+
+/** Spark's finishNoExecutionTrigger: no rows, the committed offsets, the state's size, the watermark in force. */
+export function idleProgress(ctx: ReportContext, t: IdleTrigger): StreamingQueryProgress {
+  const graph = ctx.graph;
+  const triggerMs = Math.max(0, ctx.nowMs - t.triggerStartMs);
+  return jsonSafe({
+    ...names(ctx),
+    timestamp: isoTime(t.triggerStartMs),
+    batchId: t.lastEpoch,
+    batchDuration: triggerMs,
+    numInputRows: 0,
+    inputRowsPerSecond: 0,
+    processedRowsPerSecond: 0,
+    numMalformedRowsDropped: 0,
+    durationMs: { latestOffset: Math.round(t.latestOffsetMs), triggerExecution: triggerMs },
+    eventTime: graph?.eventTime.length ? { watermark: isoTime(t.watermarkMs) } : {},
+    stateOperators: (graph?.stateful ?? []).map((op) => {
+      const m = op.state.metrics();
+      return {
+        operatorName: op.logic.name, numRowsTotal: m.numRowsTotal, numRowsUpdated: 0, numRowsRemoved: 0,
+        numRowsDroppedByWatermark: 0, allUpdatesTimeMs: 0, allRemovalsTimeMs: 0, commitTimeMs: 0,
+        memoryUsedBytes: m.memoryUsedBytes, numShufflePartitions: op.state.partitions,
+        numStateStoreInstances: op.state.partitions, customMetrics: {},
+      };
+    }),
+    sources: (graph?.sources ?? []).map((s, i) =>
+      sourceProgress(s.source.description, t.committed[i], t.committed[i], t.latest[i] ?? t.committed[i], 0, 0, 0)),
+    sink: { description: ctx.sinkDescription, numOutputRows: 0 },
+    observedMetrics: {},
+  });
+}
+
+/** An epoch a continuous run cut and committed. */
+export function epochProgress(ctx: ReportContext, e: ContinuousEpoch, committed: EpochCommitted, commitMs: number): StreamingQueryProgress {
+  const epochMs = Math.max(0, ctx.nowMs - e.startedAtMs);
+  const spanMs = Math.max(0, e.batchTimestampMs - e.startedAtMs);
+  const numInputRows = e.rows.reduce((a, b) => a + b, 0);
+  const durationMs: DurationMs = {
+    walCommit: Math.round(e.walCommitMs),
+    // From the barrier leaving the sources to the sink's commit at it.
+    addBatch: Math.round(Math.max(0, performance.now() - e.barrierSentAt - commitMs)),
+    commitOffsets: Math.round(commitMs),
+    triggerExecution: epochMs,
+  };
+  return jsonSafe({
+    ...names(ctx),
+    timestamp: isoTime(e.startedAtMs),
+    batchId: e.epoch,
+    batchDuration: epochMs,
+    numInputRows,
+    inputRowsPerSecond: perSecond(numInputRows, spanMs),
+    processedRowsPerSecond: perSecond(numInputRows, Math.max(1, spanMs)),
+    numMalformedRowsDropped: 0,
+    durationMs,
+    eventTime: {},
+    stateOperators: [],
+    sources: (ctx.graph?.sources ?? []).map((s, i) =>
+      sourceProgress(s.source.description, e.start[i], e.end[i], s.source.reportLatestOffset?.() ?? e.end[i], e.rows[i] ?? 0, spanMs, Math.max(1, spanMs))),
+    sink: { description: ctx.sinkDescription, numOutputRows: committed.numOutputRows },
+    observedMetrics: {},
+  });
+}
+
+function names(ctx: ReportContext): Pick<StreamingQueryProgress, 'id' | 'runId' | 'name'> {
+  return { id: ctx.id, runId: ctx.runId, name: ctx.name };
+}
+
+function sourceProgress(description: string, start: Offset, end: Offset, latest: Offset, rows: number, inputMs: number, processingMs: number): SourceProgress {
+  return {
+    description,
+    startOffset: start ?? null,
+    endOffset: end ?? null,
+    latestOffset: latest ?? null,
+    numInputRows: rows,
+    inputRowsPerSecond: perSecond(rows, inputMs),
+    processedRowsPerSecond: perSecond(rows, Math.max(1, processingMs)),
+    metrics: {},
+  };
+}
