@@ -51,6 +51,14 @@ export function checkStreamingQuery(plan: LogicalPlan, mode: OutputMode): void {
       );
     }
   }
+  for (const u of all) {
+    if (u.k === 'union' && u.children.some(isStreaming) && !u.children.every(isStreaming)) {
+      throw new AnalysisError(
+        'Union between streaming and batch DataFrames/Datasets is not supported: read every side with readStream, ' +
+        'or join the static frame to the stream instead',
+      );
+    }
+  }
   checkJoins(plan);
   checkChainedStatefulOperators(plan, mode);
 }

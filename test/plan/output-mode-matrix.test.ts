@@ -149,6 +149,21 @@ describe('the output-mode support matrix', () => {
 });
 
 describe('other rules of the unsupported-operation checker', () => {
+  it('rejects a union of a stream with a static frame, and runs a union of two streams', async () => {
+    const spark = testSession();
+    const one = T.struct([T.field('user', T.string())]);
+    const a = new MemoryStream(spark, one);
+    const b = new MemoryStream(spark, one);
+    expect(() => a.toDF().union(spark.createDataFrame([{ user: 'x' }], one)).writeStream.format('console').start())
+      .toThrow(/Union between streaming and batch DataFrames\/Datasets is not supported: read every side with readStream/);
+    const q = a.toDF().union(b.toDF()).writeStream.format('memory').queryName('two_streams').start();
+    a.addData([{ user: 'a1' }]);
+    b.addData([{ user: 'b1' }, { user: 'b2' }]);
+    await q.processAllAvailable();
+    await q.stop();
+    expect((await spark.table('two_streams').collect()).map((r) => r['user']).sort()).toEqual(['a1', 'b1', 'b2']);
+  });
+
   it('rejects two mapGroupsWithState operators in one query', () => {
     const spark = testSession();
     const input = new MemoryStream(spark, schema);
