@@ -19,6 +19,7 @@ import { statefulOperatorFactory } from '../plan/stateful-operators.js';
 import type { CheckpointBackend } from '../state/backend.js';
 import { Checkpoint } from '../state/checkpoint.js';
 import type { CheckpointLog } from '../state/checkpoint-log.js';
+import type { EpochRecord } from '../state/recovery.js';
 import type { StateRepository } from '../state/state-repository.js';
 import { checkCompatibility, fingerprints, sourceFingerprints } from './compatibility.js';
 import type { QueryConf } from './conf.js';
@@ -51,12 +52,7 @@ export interface ExecutionConfig {
 }
 
 /** An epoch planned (its offsets written) but not yet committed. */
-interface PlannedEpoch {
-  readonly epoch: number;
-  readonly start: readonly Offset[];
-  readonly end: readonly Offset[];
-  readonly watermarkMs: number;
-  readonly batchTimestampMs: number;
+interface PlannedEpoch extends EpochRecord {
   readonly hasData: boolean;
 }
 
