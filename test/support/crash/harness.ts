@@ -10,17 +10,9 @@ import { dirname, join } from 'node:path';
 import type { CrashQueryConfig } from './crash-query.js';
 import { startCrashQuery } from './crash-query.js';
 
-export interface CrashScenario {
-  readonly checkpointLocation: string;
-  /** Where the crashed run writes its epochs; must be empty. */
-  readonly outDir: string;
+/** The crash query's settings (its outDir must be empty), plus how to crash it. */
+export interface CrashScenario extends CrashQueryConfig {
   readonly kills: number;
-  readonly rows: number;
-  readonly rowsPerBatch: number;
-  readonly keys: number;
-  readonly paceMs: number;
-  readonly asyncCheckpoint: boolean;
-  readonly shufflePartitions: number;
   /** A kill lands uniformly at random this long after the child reported READY. */
   readonly maxKillDelayMs: number;
   /** Extra environment for the children (e.g. REDIS_URL). */
@@ -50,10 +42,7 @@ function packageRoot(): string {
 /** Runs the crashing children; resolves once the last child finished the source. */
 export async function runWithCrashes(s: CrashScenario): Promise<CrashReport> {
   mkdirSync(s.outDir, { recursive: true });
-  const cfg: CrashQueryConfig = {
-    checkpointLocation: s.checkpointLocation, outDir: s.outDir, rows: s.rows, rowsPerBatch: s.rowsPerBatch, keys: s.keys,
-    paceMs: s.paceMs, asyncCheckpoint: s.asyncCheckpoint, shufflePartitions: s.shufflePartitions,
-  };
+  const { kills: _kills, maxKillDelayMs: _delay, env: _env, log: _log, ...cfg } = s;
   let kills = 0;
   let killsAfterACommit = 0;
   let epochsCommittedBeforeKills = 0;
