@@ -1,13 +1,10 @@
 // The data-plane protocol. A link carries chunks of rows (never one message per row: RxJS
-// costs per emission), watermarks, barriers that close an epoch, and End.
+// costs per emission), watermarks, barriers that close an epoch, and End. Rows and chunks are
+// the data model's (src/data/row.ts).
+import type { Chunk } from '../data/row.js';
 
-export type Row = Record<string, unknown>;
-
-/** Up to `spate.link.chunkRows` rows. */
-export interface Chunk {
-  readonly type: 'chunk';
-  readonly rows: Row[];
-}
+export type { Chunk, Row } from '../data/row.js';
+export { chunk } from '../data/row.js';
 
 /** The event-time watermark in force from here on (sent by sources at the start of an epoch). */
 export interface Watermark {
@@ -30,7 +27,6 @@ export interface End {
 
 export type Message = Chunk | Watermark | Barrier | End;
 
-export const chunk = (rows: Row[]): Chunk => ({ type: 'chunk', rows });
 export const watermark = (ms: number): Watermark => ({ type: 'watermark', ms });
 export const barrier = (epoch: number, batchTimestampMs: number): Barrier => ({ type: 'barrier', epoch, batchTimestampMs });
 export const END: End = { type: 'end' };

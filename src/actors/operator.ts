@@ -32,6 +32,12 @@ export interface OperatorLogic {
   /** Names of the keyed stores this operator uses; the runtime creates, restores and snapshots them. */
   readonly stores: readonly string[];
   /**
+   * The part of a store key that chooses its key group (default: the whole key). Keys that
+   * must meet in one operator instance (a group's sessions) share it, so that the instance
+   * owning the key group holds them all.
+   */
+  readonly partitionKey?: (storeKey: string) => string;
+  /**
    * The runtime restored the declared stores (at every start, also when they are empty), before
    * any epoch runs: rebuild what the operator derives from them (indexes, the next timeout).
    */

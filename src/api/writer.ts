@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Row } from '../actors/messages.js';
 import type { RestartPolicy } from '../actors/restart-policy.js';
+import { parseMaster } from '../cluster/master.js';
 import { NEVER, parseRestartPolicy } from '../actors/restart-policy.js';
 import type { SinkOptions } from '../connectors/contract.js';
 import { sinkProvider, sourceProvider } from '../connectors/contract.js';
@@ -119,7 +120,7 @@ export class DataStreamWriter {
     void [conf.shufflePartitions, conf.linkCapacity, conf.chunkRows, conf.minBatchesToRetain, conf.pollingDelayMs,
       conf.numRecentProgressUpdates, conf.stopTimeoutMs, conf.watermarkPolicy, conf.noDataMicroBatches,
       conf.minDeltasForSnapshot, conf.maintenanceIntervalMs, conf.asyncCheckpoint, conf.redisRetryTimeoutMs, conf.redisLockTimeoutMs,
-      conf.stopGracefullyOnShutdown, conf.noDataProgressEventIntervalMs, conf.showConsoleProgress];
+      conf.stopGracefullyOnShutdown, conf.noDataProgressEventIntervalMs, conf.showConsoleProgress, parseMaster(conf.master)];
     if (this.opts['queryname'] && !this.name) this.name = this.opts['queryname'];
     const sinkOptions: SinkOptions = {
       format: this.sinkFormat,

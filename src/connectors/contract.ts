@@ -91,6 +91,24 @@ export interface StreamSource {
   reportLatestOffset?(): Offset;
   /** Whether a replay reads the same rows (socket: no). */
   readonly replayable?: boolean;
+  /**
+   * Optional, for master('local[N]'): cuts the range after `start` up to `end` into at most
+   * `maxSplits` splits that, read by the provider's splitReader on any thread, give together
+   * exactly the rows read(start, end) gives. A split is plain data (it is sent to its reader).
+   */
+  planSplits?(start: Offset, end: Offset, maxSplits: number): unknown[];
+}
+
+/** What a split reader may use. */
+export interface SplitContext {
+  /** Counts records dropped as malformed (DROPMALFORMED); reported in progress. */
+  countMalformed(n: number): void;
+}
+
+/** Reads splits of one source on a worker thread; one per thread and run of a query. */
+export interface SplitReader {
+  read(split: unknown, ctx: SplitContext): AsyncIterable<Row[]> | Iterable<Row[]>;
+  close(): Promise<void>;
 }
 
 export interface SinkContext {
@@ -135,6 +153,16 @@ export interface SourceProvider {
   create(opts: SourceOptions): StreamSource;
   /** A static read of the same data (spark.read), evaluated afresh on every call. */
   readStatic?(opts: SourceOptions): Promise<Row[]>;
+  /**
+   * Reads the splits its sources' planSplits cut (master('local[N]')): worker threads read a
+   * source's splits when its provider has this, registered on every thread.
+   */
+  splitReader?(opts: SourceOptions): SplitReader;
+}
+
+/** Source formats whose provider reads splits. */
+export function splitFormats(): string[] {
+  return [...sourceProviders].filter(([, p]) => p.splitReader !== undefined).map(([f]) => f);
 }
 
 /** Tables written by the memory sink, read with spark.table(name). */

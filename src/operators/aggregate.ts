@@ -27,7 +27,7 @@ const STORE = 'default';
 const WINDOW_KEY_SEPARATOR = '\u0003';
 
 /** Scratch the generated update reads and writes. */
-interface RunState {
+export interface RunState {
   lateWatermarkMs: number;
   dropped: number;
   /** Counts epochs, so an entry is put in the store once per epoch, however many rows touch it. */
@@ -43,21 +43,25 @@ interface RunState {
 /** Marks the epoch an entry was last put in; symbol-keyed, so it is never serialised with the entry. */
 const PUT_IN_EPOCH = Symbol('putInEpoch');
 
-type UpdateFn = (rows: Row[], store: OperatorStoreView, st: RunState) => void;
+export type UpdateFn = (rows: Row[], store: OperatorStoreView, st: RunState) => void;
 
-interface OperatorStoreView {
+export interface OperatorStoreView {
   get(key: string): GroupEntry | undefined;
   put(key: string, value: GroupEntry): void;
 }
 
-export function streamingAggregate(node: AggregateNode, mode: OutputMode): OperatorLogic {
+/**
+ * `input` 'partials': the rows are partial aggregates from partialAggregate (map-side combine
+ * before an exchange, operators/partial-aggregate.ts), merged into the state instead of updated.
+ */
+export function streamingAggregate(node: AggregateNode, mode: OutputMode, input: 'rows' | 'partials' = 'rows'): OperatorLogic {
   const window = node.window;
   if (window?.kind === 'session') {
     throw new Error('internal: session windows are planned by sessionWindowAggregate, not streamingAggregate');
   }
   // Complete mode keeps every group forever, so nothing is late and nothing is evicted.
   const evicts = node.eventTime !== null && mode !== 'complete';
-  const update = compileUpdate(node, window, evicts);
+  const update = input === 'rows' ? compileUpdate(node, window, evicts) : mergePartials(node);
   const output = compileAggregateOutput<GroupEntry>(node, window ? `{ start: new Date(e.w), end: new Date(e.w + ${window.windowMs}) }` : null);
   const st: RunState = { lateWatermarkMs: 0, dropped: 0, epoch: 0, windows: new Map() };
   const eventTimeOf = evicts ? eventTimeReader(node) : () => null;
@@ -101,6 +105,35 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode): Opera
   };
 }
 
+/** Merges partial aggregates (rows of PARTIAL_COLUMNS) into the state: one lookup per group, not per input row. */
+function mergePartials(node: AggregateNode): UpdateFn {
+  const fns = node.aggregates.map((a) => a.fn);
+  return (rows, store) => {
+    for (const p of rows as unknown as PartialRow[]) {
+      const e = store.get(p.key);
+      if (e === undefined) {
+        store.put(p.key, { k: p.k, w: p.w, a: p.a });
+        continue;
+      }
+      for (let j = 0; j < fns.length; j++) e.a[j] = fns[j]!.merge(e.a[j], p.a[j]);
+      store.put(p.key, e);
+    }
+  };
+}
+
+/** A group's partial aggregate on its way to the group's owner: its state key and entry. */
+export interface PartialRow extends GroupEntry {
+  key: string;
+}
+
+/** The columns a partial aggregate travels in (the exchange encodes them). */
+export const PARTIAL_COLUMNS = [
+  { name: 'key', type: { kind: 'string' } },
+  { name: 'k', type: null },
+  { name: 'w', type: { kind: 'long' } },
+  { name: 'a', type: null },
+] as const;
+
 /** The event time an entry is evicted by: its window's end, or its event-time key (null: never). */
 function eventTimeReader(node: AggregateNode): (e: GroupEntry) => number | null {
   const et = node.eventTime!;
@@ -129,7 +162,7 @@ function forgetWindowed(windows: RunState['windows'], e: GroupEntry): void {
 }
 
 /** Generates the per-chunk update: keys, window assignment, late check, accumulator updates. */
-function compileUpdate(node: AggregateNode, w: TimeWindowSpec | null, dropLate: boolean): UpdateFn {
+export function compileUpdate(node: AggregateNode, w: TimeWindowSpec | null, dropLate: boolean): UpdateFn {
   const g = new Codegen();
   g.skipRow = 'continue L0';
   const body: string[] = ['L0: for (let i = 0; i < rows.length; i++) {', 'const r0 = rows[i];'];

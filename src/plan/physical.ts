@@ -1,6 +1,12 @@
 // Physical planning: the logical tree becomes a graph of actors. Runs of stateless operators
 // fuse into one chain actor; each stateful operator is an actor with its own stores; every
 // source is an actor the driver feeds epoch by epoch; one sink actor ends the graph.
+//
+// The same builder makes the graph of one thread (master 'local', today's engine) and, under
+// master('local[N]'), both halves of a parallel one: the driver's graph, where a region of
+// the plan that runs on the worker threads stands as a gather actor (hooks.external), and each
+// worker thread's copy of that region, where a keyed operator reads its input through an
+// exchange (hooks.exchange). See src/cluster/placement.ts.
 import type { Actor } from '../actors/actor.js';
 import { OperatorActor } from '../actors/operator-actor.js';
 import type { OperatorLogic } from '../actors/operator.js';
@@ -8,9 +14,12 @@ import type { EpochCommitted } from '../actors/sink-actor.js';
 import { SinkActor } from '../actors/sink-actor.js';
 import { SourceActor } from '../actors/source-actor.js';
 import type { Supervisor } from '../actors/supervisor.js';
-import type { StreamSink, StreamSource } from '../connectors/contract.js';
+import type { Offset, StreamSink, StreamSource } from '../connectors/contract.js';
+import type { Row } from '../data/row.js';
 import type { ChainCounters, StatelessStep } from '../operators/stateless-chain.js';
 import { EventTimeStats, statelessChain } from '../operators/stateless-chain.js';
+import type { StoreMetrics } from '../state/keyed-store.js';
+import type { OperatorStateMetrics } from '../state/operator-state.js';
 import { OperatorState } from '../state/operator-state.js';
 import type { StateRepository } from '../state/state-repository.js';
 import type { LogicalPlan, OutputMode, SourceNode } from './logical.js';
@@ -22,14 +31,36 @@ export interface PlannedSource {
   readonly node: SourceNode;
   readonly source: StreamSource;
   readonly actor: SourceActor;
+  /** The epoch's input for the actor: the rows, or (a source read by worker threads) its splits. */
+  read(start: Offset, end: Offset): AsyncIterable<Row[]> | Iterable<Row[]>;
+  /** Rows the epoch read, given what the actor sent (splits count what the threads read). */
+  rowsRead(sent: number): number;
 }
 
+/** What progress reports of a stateful operator for an epoch. */
+export interface OperatorFigures {
+  readonly metrics: OperatorStateMetrics & Partial<StoreMetrics>;
+  readonly counters: Readonly<Record<string, number>>;
+  readonly timings: { readonly updatesMs: number; readonly removalsMs: number };
+}
+
+/** A stateful operator as the engine drives it: on this thread, or one instance per worker thread. */
 export interface PlannedOperator {
   /** The stable id state is stored under. */
   readonly id: string;
-  readonly actor: OperatorActor;
+  /** The operator's logic on this thread (for operators on worker threads: a copy that only answers questions). */
   readonly logic: OperatorLogic;
-  readonly state: OperatorState;
+  /** Key groups (shuffle partitions) of its state. */
+  readonly partitions: number;
+  /** The watermark the operator evicted with in its last epoch. */
+  readonly evictionWatermarkMs: number;
+  /** This operator's input watermark for a query watermark (upstream joins may lower it). */
+  inputWatermarkOf(queryWatermarkMs: number): number;
+  /** Loads its state as of `version` and the watermark of the epoch before the run's first. */
+  restore(version: number, lateWatermarkMs: number): Promise<void>;
+  /** Starts an epoch's counters and timings afresh. */
+  resetFigures(): void;
+  figures(): OperatorFigures;
 }
 
 export interface ExecutionGraph {
@@ -53,6 +84,17 @@ export interface PhysicalPlanInput {
   readonly statefulOperator: StatefulOperatorFactory;
   readonly firstEpoch: number;
   readonly onCommitted: (c: EpochCommitted) => void;
+  readonly hooks?: BuildHooks;
+}
+
+/** Where a graph departs from the one-thread graph (regions on worker threads, exchanges). */
+export interface BuildHooks {
+  /** An actor built elsewhere that stands for `node` (a region's gather, a worker's inlet); undefined to build it here. */
+  external?(node: LogicalPlan, builder: GraphBuilder): Actor | undefined;
+  /** Routes input `input` of keyed node `node` (its producer `upstream`) to the actor the node reads it from. */
+  exchange?(node: LogicalPlan, input: number, upstream: Actor): Actor;
+  /** A source's epoch input and row count when worker threads read it (default: the driver reads its rows). */
+  source?(node: SourceNode, source: StreamSource): Pick<PlannedSource, 'read' | 'rowsRead'> | undefined;
 }
 
 interface Pipe {
@@ -73,65 +115,155 @@ export function statefulOperatorIds(plan: LogicalPlan): Map<LogicalPlan, string>
   return ids;
 }
 
-export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
-  const { supervisor, chunkRows } = input;
-  const sources: PlannedSource[] = [];
-  const stateful: PlannedOperator[] = [];
-  const eventTime: EventTimeStats[] = [];
-  const counters: ChainCounters = { malformedDropped: 0 };
-  const ids = statefulOperatorIds(input.plan);
-  const built = new Map<LogicalPlan, Actor>();
-  const logics = new Map<LogicalPlan, OperatorLogic>();
-  let chains = 0;
+/**
+ * The order the engine numbers a plan's sources and watermark columns in (the offset log
+ * records sources by number): first visit, children in order, the same however the plan is
+ * placed on threads.
+ */
+export function streamingOrder(plan: LogicalPlan): { sources: SourceNode[]; watermarks: LogicalPlan[] } {
+  const streaming = [...new Set(nodes(plan).filter(isStreaming))];
+  return {
+    sources: streaming.filter((n): n is SourceNode => n.k === 'source'),
+    watermarks: streaming.filter((n) => n.k === 'watermark'),
+  };
+}
+
+export interface GraphBuilderOptions {
+  readonly plan: LogicalPlan;
+  readonly outputMode: OutputMode;
+  readonly supervisor: Supervisor;
+  readonly chunkRows: number;
+  readonly shufflePartitions: number;
+  readonly state: StateRepository;
+  readonly statefulOperator: StatefulOperatorFactory;
+  /** Ids of stateful operators (statefulOperatorIds of the whole plan). */
+  readonly ids: ReadonlyMap<LogicalPlan, string>;
+  readonly hooks?: BuildHooks;
+  /** Creates a source's live object and actor (driver graphs only). */
+  readonly createSource?: (node: SourceNode) => StreamSource;
+  /** Key groups this graph's operators own (a worker thread's); default all. */
+  readonly ownedPartitions?: readonly number[];
+}
+
+/** Builds actors for plan nodes, memoised per node (a node read twice is built once). */
+export class GraphBuilder {
+  readonly sources = new Map<SourceNode, PlannedSource>();
+  readonly stateful = new Map<LogicalPlan, PlannedOperator>();
+  readonly eventTime = new Map<LogicalPlan, EventTimeStats>();
+  readonly counters: ChainCounters = { malformedDropped: 0 };
+  /** Operators built here, by node (the worker reports their figures). */
+  readonly operators = new Map<LogicalPlan, { actor: OperatorActor; logic: OperatorLogic; state: OperatorState | null }>();
+  private readonly built = new Map<LogicalPlan, Actor>();
+  private readonly logics = new Map<LogicalPlan, OperatorLogic>();
+  private readonly unnamed = new Map<LogicalPlan, string>();
+  private readonly sourceIndex: Map<SourceNode, number>;
+  private chains = 0;
+
+  constructor(readonly opts: GraphBuilderOptions) {
+    this.sourceIndex = new Map(streamingOrder(opts.plan).sources.map((s, i) => [s, i]));
+  }
+
+  /** Logic for a stateful node, created once and shared by its actor and the driver's questions. */
+  logicOf(node: LogicalPlan): OperatorLogic {
+    let logic = this.logics.get(node);
+    if (!logic) {
+      logic = this.opts.statefulOperator(node, { outputMode: this.opts.outputMode, operatorId: this.idOf(node) });
+      this.logics.set(node, logic);
+    }
+    return logic;
+  }
+
+  idOf(node: LogicalPlan): string {
+    let id = this.opts.ids.get(node) ?? this.unnamed.get(node);
+    if (id === undefined) this.unnamed.set(node, (id = `${node.k}-${this.chains++}`));
+    return id;
+  }
 
   /** The watermark a node's output carries for query watermark `wm` (operators may lower it). */
-  const outputWatermarkOf = (node: LogicalPlan, wm: number): number => {
-    const input = inputWatermarkOf(node, wm);
-    return logics.get(node)?.outputWatermark?.(input) ?? input;
-  };
-  const inputWatermarkOf = (node: LogicalPlan, wm: number): number => {
-    const inputs = children(node).filter(isStreaming);
-    return inputs.length ? Math.min(...inputs.map((c) => outputWatermarkOf(c, wm))) : wm;
-  };
+  outputWatermarkOf(node: LogicalPlan, wm: number): number {
+    const input = this.inputWatermarkOf(node, wm);
+    return (isStateful(node) || node.k === 'union' || node.k === 'join') && isStreaming(node) ? this.logicOf(node).outputWatermark?.(input) ?? input : input;
+  }
 
-  const materialize = (p: Pipe): Actor => {
+  inputWatermarkOf(node: LogicalPlan, wm: number): number {
+    const inputs = children(node).filter(isStreaming);
+    return inputs.length ? Math.min(...inputs.map((c) => this.outputWatermarkOf(c, wm))) : wm;
+  }
+
+  /** The actor whose output is `node`'s rows. */
+  actorFor(node: LogicalPlan): Actor {
+    return this.materialize(this.build(node));
+  }
+
+  materialize(p: Pipe): Actor {
     if (p.steps.length === 0) return p.producer;
-    const chain = supervisor.add(new OperatorActor(`chain-${chains++}`, supervisor, chunkRows, statelessChain(p.steps, counters), null));
+    const { supervisor, chunkRows } = this.opts;
+    const chain = supervisor.add(new OperatorActor(`chain-${this.chains++}`, supervisor, chunkRows, statelessChain(p.steps, this.counters), null));
     supervisor.connect(p.producer, chain);
     return chain;
-  };
+  }
 
-  const build = (node: LogicalPlan): Pipe => {
-    const done = built.get(node);
+  /** Adds a stateful operator's actor (with its state) reading from `upstream`; returns it. */
+  statefulActor(node: LogicalPlan, logic: OperatorLogic, upstream: readonly Actor[]): OperatorActor {
+    const { supervisor, chunkRows } = this.opts;
+    const id = this.idOf(node);
+    const state = logic.stores.length
+      ? new OperatorState(id, logic.stores, this.opts.shufflePartitions, this.opts.state, logic.partitionKey, this.opts.ownedPartitions)
+      : null;
+    const actor = supervisor.add(new OperatorActor(id, supervisor, chunkRows, logic, state));
+    actor.inputWatermarkOf = (wm) => this.inputWatermarkOf(node, wm);
+    for (const u of upstream) supervisor.connect(u, actor);
+    this.operators.set(node, { actor, logic, state });
+    if (state) this.stateful.set(node, localOperator(id, actor, logic, state));
+    return actor;
+  }
+
+  build(node: LogicalPlan): Pipe {
+    const done = this.built.get(node);
     if (done) return { producer: done, steps: [] };
+    const external = this.opts.hooks?.external?.(node, this);
+    if (external) {
+      this.built.set(node, external);
+      return { producer: external, steps: [] };
+    }
+    const { supervisor, chunkRows } = this.opts;
     switch (node.k) {
       case 'source': {
-        const actor = supervisor.add(new SourceActor(`source-${sources.length}`, supervisor, chunkRows));
-        sources.push({ index: sources.length, node, source: input.createSource(node), actor });
-        built.set(node, actor);
+        const index = this.sourceIndex.get(node)!;
+        const createSource = this.opts.createSource;
+        if (!createSource) throw new Error('internal: a source node reached a graph without sources');
+        const actor = supervisor.add(new SourceActor(`source-${index}`, supervisor, chunkRows));
+        const source = createSource(node);
+        const split = this.opts.hooks?.source?.(node, source);
+        this.sources.set(node, {
+          index, node, source, actor,
+          read: split?.read ?? ((start, end) => source.read(start, end)),
+          rowsRead: split?.rowsRead ?? ((sent) => sent),
+        });
+        this.built.set(node, actor);
         return { producer: actor, steps: [] };
       }
       case 'static':
         throw new Error('internal: a static relation reached the streaming planner outside a stream-static join');
       case 'project': {
-        const p = build(node.child);
+        const p = this.build(node.child);
         p.steps.push({ k: 'project', items: node.items, ...(node.generator ? { generator: node.generator } : {}) });
         return p;
       }
       case 'filter': {
-        const p = build(node.child);
+        const p = this.build(node.child);
         p.steps.push({ k: 'filter', condition: node.condition });
         return p;
       }
       case 'watermark': {
-        const p = build(node.child);
+        const p = this.build(node.child);
         const stats = new EventTimeStats(node.column, node.delayMs);
-        eventTime.push(stats);
+        this.eventTime.set(node, stats);
         p.steps.push({ k: 'watermark', stats });
         return p;
       }
       case 'map': {
-        const p = build(node.child);
+        const p = this.build(node.child);
         const fn = node.fn;
         p.steps.push(node.flat
           ? { k: 'flatMap', fn: fn as (r: Record<string, unknown>) => Iterable<Record<string, unknown>> }
@@ -141,23 +273,67 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
       default: {
         const inputs = (node.k === 'join' ? [node.left, node.right] : node.k === 'union' ? [...node.children] : [node.child])
           .filter(isStreaming);
-        const upstream = inputs.map((c) => materialize(build(c)));
-        const id = ids.get(node) ?? `${node.k}-${chains++}`;
-        const logic = input.statefulOperator(node, { outputMode: input.outputMode, operatorId: id });
-        const state = new OperatorState(id, logic.stores, input.shufflePartitions, input.state);
-        const actor = supervisor.add(new OperatorActor(id, supervisor, chunkRows, logic, logic.stores.length ? state : null));
-        logics.set(node, logic);
-        actor.inputWatermarkOf = (wm) => inputWatermarkOf(node, wm);
-        for (const u of upstream) supervisor.connect(u, actor);
-        if (logic.stores.length) stateful.push({ id, actor, logic, state });
-        built.set(node, actor);
+        const exchange = this.opts.hooks?.exchange;
+        const upstream = inputs.map((c, i) => {
+          const u = this.actorFor(c);
+          return exchange && isStateful(node) ? exchange(node, i, u) : u;
+        });
+        const actor = this.statefulActor(node, this.logicOf(node), upstream);
+        this.built.set(node, actor);
         return { producer: actor, steps: [] };
       }
     }
-  };
+  }
 
-  const last = materialize(build(input.plan));
+  /** Sources, stateful operators and watermark columns in the engine's order. */
+  ordered(): Pick<ExecutionGraph, 'sources' | 'stateful' | 'eventTime'> {
+    const order = streamingOrder(this.opts.plan);
+    const ids = [...this.opts.ids.keys()];
+    return {
+      sources: order.sources.map((s) => this.sources.get(s)).filter((s): s is PlannedSource => s !== undefined),
+      stateful: ids.map((n) => this.stateful.get(n)).filter((s): s is PlannedOperator => s !== undefined),
+      eventTime: order.watermarks.map((w) => this.eventTime.get(w)).filter((s): s is EventTimeStats => s !== undefined),
+    };
+  }
+}
+
+/** A stateful operator on this thread. */
+function localOperator(id: string, actor: OperatorActor, logic: OperatorLogic, state: OperatorState): PlannedOperator {
+  return {
+    id,
+    logic,
+    partitions: state.partitions,
+    get evictionWatermarkMs() { return actor.evictionWatermarkMs; },
+    inputWatermarkOf: (wm) => actor.inputWatermarkOf(wm),
+    async restore(version, lateWatermarkMs) {
+      await state.restore(version);
+      actor.startAt(lateWatermarkMs);
+    },
+    resetFigures() {
+      for (const k of Object.keys(actor.counters)) actor.counters[k] = 0;
+      actor.timings.updatesMs = 0;
+      actor.timings.removalsMs = 0;
+    },
+    figures: () => ({ metrics: { ...state.metrics(), ...logic.stateMetrics?.() }, counters: actor.counters, timings: actor.timings }),
+  };
+}
+
+export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
+  const builder = new GraphBuilder({
+    plan: input.plan,
+    outputMode: input.outputMode,
+    supervisor: input.supervisor,
+    chunkRows: input.chunkRows,
+    shufflePartitions: input.shufflePartitions,
+    state: input.state,
+    statefulOperator: input.statefulOperator,
+    ids: statefulOperatorIds(input.plan),
+    createSource: input.createSource,
+    ...(input.hooks ? { hooks: input.hooks } : {}),
+  });
+  const last = builder.actorFor(input.plan);
+  const { supervisor, chunkRows } = input;
   const sink = supervisor.add(new SinkActor('sink', supervisor, chunkRows, input.sink, input.firstEpoch, input.onCommitted));
   supervisor.connect(last, sink);
-  return { sources, stateful, eventTime, sink, counters };
+  return { ...builder.ordered(), sink, counters: builder.counters };
 }

@@ -21,6 +21,8 @@ export const CONF_DEFAULTS: Readonly<Record<string, string>> = {
   'spate.sql.streaming.noDataMicroBatches.enabled': 'true',
   'spate.sql.session.timeZone': 'UTC',
   'spate.ui.showConsoleProgress': 'true',
+  'spate.master': 'local',
+  'spate.worker.imports': '',
 };
 
 /** Settings persisted in the checkpoint: a restart uses the checkpoint's values, not the session's. */
@@ -71,6 +73,16 @@ export class QueryConf {
   get redisRetryTimeoutMs(): number { return this.int('spate.checkpoint.redis.retryTimeout', 0); }
   /** How long the live-run lock of a Redis checkpoint lives without renewal, in ms. */
   get redisLockTimeoutMs(): number { return this.int('spate.checkpoint.redis.lockTimeout', 1000); }
+
+  /** master('local[N]'): `spate.master`, else the SPATE_MASTER environment variable, else `local`. */
+  get master(): string {
+    return this.has('spate.master') ? this.get('spate.master') : process.env['SPATE_MASTER'] ?? 'local';
+  }
+
+  /** Modules worker threads import before running a query's tasks (they may register sources and functions). */
+  get workerImports(): string[] {
+    return this.get('spate.worker.imports').split(',').map((m) => m.trim()).filter((m) => m !== '');
+  }
 
   get watermarkPolicy(): 'min' | 'max' {
     const p = this.get('spate.sql.streaming.multipleWatermarkPolicy').toLowerCase();

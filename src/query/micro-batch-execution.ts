@@ -16,6 +16,11 @@ import type { ExecutionGraph } from '../plan/physical.js';
 import { buildGraph } from '../plan/physical.js';
 import type { OperatorServices } from '../plan/stateful-operators.js';
 import { statefulOperatorFactory } from '../plan/stateful-operators.js';
+import { parseMaster } from '../cluster/master.js';
+import { ParallelPlan } from '../cluster/parallel-plan.js';
+import type { Placement } from '../cluster/placement.js';
+import { placeQuery } from '../cluster/placement.js';
+import { WorkerPool } from '../cluster/worker-pool.js';
 import type { CheckpointBackend } from '../state/backend.js';
 import { Checkpoint } from '../state/checkpoint.js';
 import type { CheckpointLog } from '../state/checkpoint-log.js';
@@ -93,6 +98,9 @@ export class MicroBatchExecution {
   /** A plan or commit step in flight: a stop at once lets it finish before closing the checkpoint. */
   private stepInFlight: Promise<unknown> | null = null;
   private continuous: ContinuousRun | null = null;
+  /** Under master('local[N]'): the regions on worker threads, and where every node runs. */
+  private parallel: ParallelPlan | null = null;
+  private placement: Placement | null = null;
 
   constructor(private readonly cfg: ExecutionConfig) {
     this.conf = cfg.conf;
@@ -159,6 +167,7 @@ export class MicroBatchExecution {
 
     const sink = sinkProvider(this.cfg.sinkOptions.format).create(this.cfg.sinkOptions);
     this.sink = sink;
+    this.parallel = await this.parallelPlan(supervisor);
     const graph = buildGraph({
       plan: this.cfg.plan,
       outputMode: this.cfg.outputMode,
@@ -171,6 +180,7 @@ export class MicroBatchExecution {
       statefulOperator: statefulOperatorFactory(this.cfg.services),
       firstEpoch: 0,
       onCommitted: (c) => this.onSinkCommitted(c),
+      ...(this.parallel ? { hooks: this.parallel } : {}),
     });
     this.graph = graph;
     this.trigger = this.triggerFor(graph);
@@ -192,10 +202,33 @@ export class MicroBatchExecution {
     this.watermarkMs = from.watermarkMs;
     this.replay = from.replay.map((r) => ({ ...r, hasData: r.end.some((o, i) => !sameOffset(o, r.start[i])) }));
     graph.sink.expectEpoch(this.nextEpoch);
-    await Promise.all(graph.stateful.map(async (op) => {
-      await op.state.restore(from.stateVersion);
-      op.actor.startAt(from.lateWatermarkMs);
-    }));
+    await Promise.all(graph.stateful.map((op) => op.restore(from.stateVersion, from.lateWatermarkMs)));
+  }
+
+  /**
+   * Under master('local[N]'): where each part of the plan runs (cluster/placement.ts), and the
+   * hooks that deploy its regions on the worker threads; null when everything runs here.
+   */
+  private async parallelPlan(supervisor: Supervisor): Promise<ParallelPlan | null> {
+    const threads = parseMaster(this.conf.master);
+    if (threads <= 1) return null;
+    const pool = WorkerPool.shared();
+    // The threads hold the process open while this run uses them (also while they start).
+    pool.retain();
+    supervisor.own({ stop: once(async () => pool.release()) });
+    const prepared = await pool.prepare(threads, this.conf.workerImports);
+    const placement = placeQuery(this.cfg.plan, {
+      threads,
+      splittable: (n) => prepared.splitFormats.has(n.format.toLowerCase()),
+      continuous: this.cfg.trigger.kind === 'continuous',
+    });
+    this.placement = placement;
+    if (placement.regions.length === 0) return null;
+    return new ParallelPlan({
+      plan: this.cfg.plan, placement, threads: prepared.threads, name: this.cfg.queryName ?? this.id, runId: this.runId, supervisor,
+      chunkRows: this.conf.chunkRows, linkCapacity: this.conf.linkCapacity, shufflePartitions: this.conf.shufflePartitions,
+      outputMode: this.cfg.outputMode, backend: this.backend, repo: this.repo, loadStatic: this.cfg.services.loadStatic,
+    });
   }
 
   /** Decides what the next trigger does, and writes the offset log entry when it runs a batch. */
@@ -237,8 +270,8 @@ export class MicroBatchExecution {
     const hasData = ends.some((o, i) => !sameOffset(o, this.committedOffsets[i]));
     this.dataAvailable = hasData;
     if (!hasData) {
-      const at = (op: ExecutionGraph['stateful'][number]) => ({ lastEvictionWatermarkMs: op.actor.evictionWatermarkMs, batchTimestampMs: triggerStart });
-      const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(op.actor.inputWatermarkOf(this.watermarkMs), at(op)) ?? false);
+      const at = (op: ExecutionGraph['stateful'][number]) => ({ lastEvictionWatermarkMs: op.evictionWatermarkMs, batchTimestampMs: triggerStart });
+      const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(op.inputWatermarkOf(this.watermarkMs), at(op)) ?? false);
       if (!noDataBatch) {
         // Nothing to run: an asynchronous commit still in flight must be durable before the
         // query reports that everything available is committed.
@@ -270,14 +303,10 @@ export class MicroBatchExecution {
     for (const s of graph.eventTime) s.reset();
     graph.counters.malformedDropped = 0;
     this.malformedInBatch = 0;
-    for (const op of graph.stateful) {
-      for (const k of Object.keys(op.actor.counters)) op.actor.counters[k] = 0;
-      op.actor.timings.updatesMs = 0;
-      op.actor.timings.removalsMs = 0;
-    }
+    for (const op of graph.stateful) op.resetFigures();
     const committed = new Promise<EpochCommitted>((resolve, reject) => this.commitWaiters.set(p.epoch, { resolve, reject }));
     committed.catch(() => undefined); // observed below; never an unhandled rejection
-    const reads = graph.sources.map((s, i) => (sameOffset(p.start[i], p.end[i]) ? [] : s.source.read(p.start[i], p.end[i])));
+    const reads = graph.sources.map((s, i) => (sameOffset(p.start[i], p.end[i]) ? [] : s.read(p.start[i], p.end[i])));
     const t1 = performance.now();
     this.progressTimes.queryPlanning = t1 - t0;
     let firstRows = 0;
@@ -292,7 +321,7 @@ export class MicroBatchExecution {
         rows: onFirstChunk(reads[i]!, gotBatch),
       })));
       const info = await committed;
-      this.lastRun = { numInputRows: counts, committed: info };
+      this.lastRun = { numInputRows: counts.map((n, i) => graph.sources[i]!.rowsRead(n)), committed: info };
     } catch (e) {
       throw this.supervisor?.failed?.error ?? e;
     } finally {
@@ -379,6 +408,11 @@ export class MicroBatchExecution {
     await this.teardownGraph();
     if (run) await run.settled();
     if (this.checkpoint) await this.checkpoint.close(this.runId);
+  }
+
+  /** Where each part of the plan runs under master('local[N]'); null with one thread. */
+  get queryPlacement(): Placement | null {
+    return this.placement;
   }
 
   /** Whether the sources had data beyond what was committed when last asked (status.isDataAvailable). */
@@ -531,6 +565,12 @@ export class MicroBatchExecution {
       graph: this.graph, sinkDescription: this.sink?.description ?? '',
     };
   }
+}
+
+/** `fn`, run at most once however often it is called. */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let run: Promise<void> | null = null;
+  return () => (run ??= fn());
 }
 
 /** Calls `first` once, when `rows` yields its first chunk or ends without one. */

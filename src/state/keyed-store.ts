@@ -60,7 +60,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   private lastKey: string | undefined;
   private lastSlot: Slot<V> | undefined;
 
-  constructor(readonly name: string, readonly partitions: number) {
+  constructor(readonly name: string, readonly partitions: number, private readonly partitionKey?: (key: string) => string) {
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new RangeError(`spate.sql.shuffle.partitions must be a positive integer, got ${partitions}`);
     }
@@ -118,7 +118,12 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   }
 
   *partitionEntries(partition: number): IterableIterator<[string, V]> {
-    for (const [k, slot] of this.map) if (partitionOf(k, this.partitions) === partition) yield [k, slot.value];
+    for (const [k, slot] of this.map) if (this.partitionOfKey(k) === partition) yield [k, slot.value];
+  }
+
+  /** The key group (shuffle partition) a key belongs to. */
+  partitionOfKey(key: string): number {
+    return partitionOf(this.partitionKey ? this.partitionKey(key) : key, this.partitions);
   }
 
   /** Empties the store before a restore; nothing is marked changed. */
@@ -164,7 +169,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   takeDelta(): EpochDelta<V> {
     const byPartition = new Array<KeyedEntries<V> | undefined>(this.partitions);
     const add = (key: string, value: V | undefined): void => {
-      const p = partitionOf(key, this.partitions);
+      const p = this.partitionOfKey(key);
       let part = byPartition[p];
       if (!part) byPartition[p] = part = { keys: [], values: [] };
       part.keys.push(key);

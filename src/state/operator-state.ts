@@ -21,8 +21,11 @@ export class OperatorState {
     storeNames: readonly string[],
     readonly partitions: number,
     private readonly repository: StateRepository,
+    partitionKey?: (storeKey: string) => string,
+    /** The key groups this instance owns (a worker thread's); all when absent. */
+    private readonly owned?: readonly number[],
   ) {
-    for (const name of storeNames) this.stores.set(name, new InMemoryKeyedStore(name, partitions));
+    for (const name of storeNames) this.stores.set(name, new InMemoryKeyedStore(name, partitions, partitionKey));
   }
 
   /** Loads every store as of `version` (the number of epochs committed before the run). */
@@ -31,7 +34,7 @@ export class OperatorState {
     if (version === 0) return;
     // Partitions are applied as their files arrive: no intermediate copy of the state.
     await Promise.all([...this.stores].map(([name, store]) =>
-      this.repository.restore(this.operatorId, name, version, (keys, values) => store.load(keys, values))));
+      this.repository.restore(this.operatorId, name, version, (keys, values) => store.load(keys, values), this.owned ? { partitions: this.owned } : {})));
   }
 
   /** Stages every store's changes of `epoch` as version epoch + 1. */

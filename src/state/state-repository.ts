@@ -20,6 +20,8 @@ export type EntryLoader = (keys: readonly string[], values: readonly unknown[]) 
 export interface RestoreOptions {
   /** Inspection reads without deleting the files an uncommitted run left above the version. */
   readonly readOnly?: boolean;
+  /** Only these key groups (a worker thread restores those it owns); all when absent. */
+  readonly partitions?: readonly number[];
 }
 
 export interface RestoreStats {
@@ -42,6 +44,11 @@ export class StateRepository {
       this.staged.push({ path: `${storeDir(operatorId, partition, store)}/${version}.delta`, data });
     }
     return bytes;
+  }
+
+  /** Stages blobs serialised elsewhere (a worker thread's deltas), to be written with the next commit. */
+  stageBlobs(blobs: readonly BlobWrite[]): void {
+    for (const b of blobs) this.staged.push(b);
   }
 
   /** The blobs staged since the last call, for the commit's `writeAll`. */
@@ -88,7 +95,8 @@ export class StateRepository {
    * deleted, so a re-run writes them afresh.
    */
   async restore(operatorId: string, store: string, version: number, load: EntryLoader, options: RestoreOptions = {}): Promise<RestoreStats> {
-    const partitions = await this.partitions(operatorId);
+    const present = await this.partitions(operatorId);
+    const partitions = options.partitions ? present.filter((p) => options.partitions!.includes(p)) : present;
     const stats = await Promise.all(partitions.map((p) => this.restorePartition(operatorId, p, store, version, load, options)));
     return stats.reduce((a, b) => ({ bytes: a.bytes + b.bytes, files: a.files + b.files }), { bytes: 0, files: 0 });
   }

@@ -1,0 +1,74 @@
+// The driver's half of a query under master('local[N]'): the hooks that make the physical
+// planner build the driver's graph with each region of the plan deployed on the worker threads
+// (placement.ts) and standing in it as a gather actor, and sources read by the threads planned
+// as splits.
+import type { Supervisor } from '../actors/supervisor.js';
+import type { Offset, StreamSource } from '../connectors/contract.js';
+import type { Row } from '../data/row.js';
+import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
+import { nodes } from '../plan/logical.js';
+import type { BuildHooks, GraphBuilder, PlannedSource } from '../plan/physical.js';
+import type { CheckpointBackend } from '../state/backend.js';
+import type { StateRepository } from '../state/state-repository.js';
+import { splitRow } from './exchange/messages.js';
+import type { Placement, Region } from './placement.js';
+import type { RegionFigures } from './region-deployment.js';
+import { RegionDeployment } from './region-deployment.js';
+import type { PoolThread } from './worker-pool.js';
+
+export interface ParallelPlanOptions {
+  readonly plan: LogicalPlan;
+  readonly placement: Placement;
+  readonly threads: readonly PoolThread[];
+  readonly name: string;
+  readonly runId: string;
+  readonly supervisor: Supervisor;
+  readonly chunkRows: number;
+  readonly linkCapacity: number;
+  readonly shufflePartitions: number;
+  readonly outputMode: OutputMode;
+  readonly backend: CheckpointBackend;
+  readonly repo: StateRepository;
+  readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
+}
+
+export class ParallelPlan implements BuildHooks {
+  private readonly deployments = new Map<Region, RegionDeployment>();
+  private readonly nodeIds: Map<LogicalPlan, number>;
+
+  constructor(private readonly opts: ParallelPlanOptions) {
+    this.nodeIds = new Map([...new Set(nodes(opts.plan))].map((n, i) => [n, i]));
+  }
+
+  external(node: LogicalPlan, builder: GraphBuilder): RegionDeployment['gather'] | undefined {
+    const region = this.opts.placement.regionOf.get(node);
+    if (!region) return undefined;
+    if (region.output !== node) throw new Error(`internal: the driver reached ${node.k}, inside region ${region.id}`);
+    let d = this.deployments.get(region);
+    if (!d) {
+      const o = this.opts;
+      d = new RegionDeployment(region, {
+        name: o.name, runId: o.runId, threads: o.threads, supervisor: o.supervisor, chunkRows: o.chunkRows, linkCapacity: o.linkCapacity,
+        shufflePartitions: o.shufflePartitions, outputMode: o.outputMode, backend: o.backend, repo: o.repo, loadStatic: o.loadStatic,
+        splitSources: o.placement.splitSources, nodeIds: this.nodeIds,
+      }, builder);
+      this.deployments.set(region, d);
+    }
+    return d.gather;
+  }
+
+  source(node: SourceNode, source: StreamSource): Pick<PlannedSource, 'read' | 'rowsRead'> | undefined {
+    if (!this.opts.placement.splitSources.has(node)) return undefined;
+    if (!source.planSplits) throw new Error(`internal: source ${source.description} has a split reader but plans no splits`);
+    const threads = this.opts.threads.length;
+    return {
+      read: (start: Offset, end: Offset) => [source.planSplits!(start, end, threads).map(splitRow)],
+      rowsRead: () => Math.max(0, ...[...this.deployments.values()].map((d) => d.splitRows.get(node) ?? 0)),
+    };
+  }
+
+  /** The last epoch's exchange and task figures of every region. */
+  figures(): RegionFigures[] {
+    return [...this.deployments.values()].flatMap((d) => (d.last ? [d.last] : []));
+  }
+}

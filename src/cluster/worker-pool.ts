@@ -1,0 +1,166 @@
+// The process's worker threads (Piscina's lesson: one pool, reused). Queries under
+// master('local[N]') deploy their regions onto threads 0..N-1; a thread hosts the tasks of any
+// number of queries, owns its key groups' state for the whole run of each, and stays up between
+// queries (a thread starts in about a second: it loads spate, then the modules listed in
+// spate.worker.imports). Threads hold the process open only while a query uses them, and end
+// after a few idle seconds. A thread that dies fails every query on it (their supervisors
+// restart them per policy, on a fresh thread).
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { SerializedError } from './rpc.js';
+import { Rpc } from './rpc.js';
+
+/** How long an unused pool keeps its threads. */
+const IDLE_MS = 5000;
+
+/** This module's path, under jest (CommonJS) and as ESM alike. */
+const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+
+/** What a deployment on a thread is told by it: a failure, and requests (checkpoint reads, static sides). */
+export interface ThreadRoute {
+  failed(error: SerializedError, where: string): void;
+  request(body: Record<string, unknown>): Promise<unknown> | unknown;
+}
+
+export interface PoolThread {
+  readonly index: number;
+  readonly worker: Worker;
+  readonly rpc: Rpc;
+  /** Told once if the thread dies. */
+  onExit(listener: (error: Error) => void): () => void;
+  /** Routes the thread's messages about deployment `id`; returns the undo. */
+  route(id: string, route: ThreadRoute): () => void;
+  readonly alive: boolean;
+}
+
+class Thread implements PoolThread {
+  readonly worker: Worker;
+  readonly rpc: Rpc;
+  alive = true;
+  private readonly exitListeners = new Set<(error: Error) => void>();
+  private readonly routes = new Map<string, ThreadRoute>();
+  readonly imported = new Set<string>();
+
+  constructor(readonly index: number, onDead: (t: Thread) => void) {
+    this.worker = spawn();
+    this.rpc = new Rpc(this.worker);
+    this.rpc.handle('failed', (b) => {
+      const { id, where, error } = b as { id: string; where: string; error: SerializedError };
+      this.routes.get(id)?.failed(error, where);
+    });
+    this.rpc.handle('request', (b) => {
+      const body = b as Record<string, unknown>;
+      const r = this.routes.get(body['id'] as string);
+      if (!r) throw new Error(`internal: a request about region ${String(body['id'])}, which is gone`);
+      return r.request(body);
+    });
+    const die = (error: Error): void => {
+      if (!this.alive) return;
+      this.alive = false;
+      this.rpc.failAll(error);
+      onDead(this);
+      for (const l of [...this.exitListeners]) l(error);
+      this.exitListeners.clear();
+    };
+    this.worker.on('error', (e) => die(new Error(`worker thread ${index} failed: ${e.message}`, { cause: e })));
+    this.worker.on('exit', (code) => die(new Error(`worker thread ${index} exited (code ${code})`)));
+  }
+
+  onExit(listener: (error: Error) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
+  route(id: string, route: ThreadRoute): () => void {
+    this.routes.set(id, route);
+    return () => this.routes.delete(id);
+  }
+}
+
+export class WorkerPool {
+  private static current: WorkerPool | null = null;
+  private readonly threads: Thread[] = [];
+  private users = 0;
+  private idle: NodeJS.Timeout | null = null;
+
+  /** The process's pool. */
+  static shared(): WorkerPool {
+    WorkerPool.current ??= new WorkerPool();
+    return WorkerPool.current;
+  }
+
+  /**
+   * Threads 0..n-1, started if needed, each having imported `imports` (module paths or
+   * specifiers). Resolves with the source formats whose splits every one of them can read.
+   */
+  async prepare(n: number, imports: readonly string[]): Promise<{ threads: PoolThread[]; splitFormats: Set<string> }> {
+    const threads: Thread[] = [];
+    for (let i = 0; i < n; i++) {
+      let t = this.threads[i];
+      if (!t || !t.alive) {
+        t = new Thread(i, (dead) => { if (this.threads[dead.index] === dead) delete this.threads[dead.index]; });
+        this.threads[i] = t;
+        if (this.users === 0) t.worker.unref();
+      }
+      threads.push(t);
+    }
+    const formats = await Promise.all(threads.map(async (t) => {
+      const missing = imports.filter((m) => !t.imported.has(m));
+      const known = await t.rpc.call<string[]>('import', { modules: missing.map(moduleUrl) });
+      for (const m of missing) t.imported.add(m);
+      return new Set(known);
+    }));
+    const common = new Set(formats[0] ?? []);
+    for (const f of formats.slice(1)) for (const x of common) if (!f.has(x)) common.delete(x);
+    return { threads, splitFormats: common };
+  }
+
+  /** A query starts using the pool: its threads hold the process open. */
+  retain(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+    if (this.users++ === 0) for (const t of this.threads) t?.worker.ref();
+  }
+
+  /** A query stopped using the pool; the last one lets the threads go, and ends them when idle. */
+  release(): void {
+    if (--this.users > 0) return;
+    this.users = 0;
+    for (const t of this.threads) t?.worker.unref();
+    this.idle = setTimeout(() => void this.close(), IDLE_MS);
+    this.idle.unref();
+  }
+
+  /** Ends every thread. */
+  async close(): Promise<void> {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = null;
+    const threads = this.threads.splice(0);
+    await Promise.all(threads.map((t) => t?.worker.terminate()));
+    if (WorkerPool.current === this) WorkerPool.current = null;
+  }
+}
+
+/**
+ * A worker thread running src/cluster/worker/worker-main. From the compiled package it is a
+ * plain module; from TypeScript sources (tests, `tsx`) the thread first registers tsx's loader.
+ */
+function spawn(): Worker {
+  const ts = here.endsWith('.ts');
+  const entry = pathToFileURL(here.replace(/worker-pool\.(ts|js)$/, `worker/worker-main.${ts ? 'ts' : 'js'}`)).href;
+  if (!ts) return new Worker(new URL(entry));
+  const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const bootstrap = [
+    "const { workerData } = require('node:worker_threads');",
+    'import(workerData.tsx).then((m) => { m.register(); return import(workerData.entry); })',
+    '  .catch((e) => { console.error(e); process.exit(1); });',
+  ].join('\n');
+  return new Worker(bootstrap, { eval: true, workerData: { tsx, entry }, stdout: false, stderr: false });
+}
+
+/** A module to import on worker threads: a file URL, a path (from the working directory) or a package name. */
+function moduleUrl(spec: string): string {
+  if (spec.startsWith('file:') || spec.startsWith('node:')) return spec;
+  return pathToFileURL(createRequire(`${process.cwd()}/`).resolve(spec)).href;
+}
