@@ -1,6 +1,10 @@
 // DataFrame: an immutable logical-plan builder with Spark's methods. Streaming frames run
 // through writeStream; static frames run with collect() / show().
 import type { Row } from '../actors/messages.js';
+import { explainPhysical } from '../cluster/explain.js';
+import { parseMaster } from '../cluster/master.js';
+import { placeQuery } from '../cluster/placement.js';
+import { splitFormats } from '../connectors/contract.js';
 import { AnalysisError } from '../errors.js';
 import { formatRows } from '../connectors/console/format-table.js';
 import { parseExpression, parseSelectItem } from '../expr/parser.js';
@@ -14,6 +18,7 @@ import type { JoinHow, JoinOn } from '../plan/join.js';
 import { joinNode } from '../plan/join.js';
 import { dedup, filter, mapRows, project, union, withWatermark } from '../plan/nodes.js';
 import { executeBatch } from '../query/batch-execution.js';
+import { QueryConf } from '../query/conf.js';
 import type { ColumnLike } from './column.js';
 import { Column, toColumnExpr } from './column.js';
 import { GroupedData } from './grouped-data.js';
@@ -205,9 +210,20 @@ export class DataFrame<R extends Row = Row> {
     process.stdout.write(formatRows(this.columns, rows.slice(0, n), truncate ? 20 : 0));
   }
 
-  /** The logical plan, for debugging. */
-  explain(): string {
-    return JSON.stringify(this.plan, (k, v: unknown) => (k === 'child' || k === 'left' || k === 'right' || typeof v !== 'function' ? v : '[fn]'), 2);
+  /**
+   * The plan as text. 'physical' (the default): the operators as a query would run them under
+   * the session's master, with its exchanges and what runs on the driver thread and why;
+   * 'logical': the analysed logical plan as JSON, for debugging.
+   */
+  explain(mode: 'physical' | 'logical' = 'physical', outputMode: 'append' | 'update' | 'complete' = 'append'): string {
+    if (mode === 'logical') {
+      return JSON.stringify(this.plan, (k, v: unknown) => (k === 'child' || k === 'left' || k === 'right' || typeof v !== 'function' ? v : '[fn]'), 2);
+    }
+    const conf = new QueryConf(this.session.confValues);
+    const threads = parseMaster(conf.master);
+    const formats = new Set(splitFormats());
+    const placement = placeQuery(this.plan, { threads, splittable: (n) => formats.has(n.format.toLowerCase()) });
+    return explainPhysical(this.plan, placement, { master: conf.master, shufflePartitions: conf.shufflePartitions, outputMode });
   }
 
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {

@@ -93,6 +93,7 @@ export class RegionDeployment {
 
     const spec = (thread: number): RegionSpec => ({
       id: this.id, name, thread, threads: n, keyGroups, owners, chunkRows, linkCapacity, outputMode: ctx.outputMode,
+      checkpointLocation: ctx.backend.location,
       plan: encodePlan(region.nodes, ctx.nodeIds),
       operatorIds,
       inputs: region.inputs.map((node) => ({
@@ -246,6 +247,10 @@ export class RegionDeployment {
         rows = this.ctx.loadStatic(plan).then((r) => {
           const e = schemaCodec(plan.schema).encode(r);
           return { buf: e.buffer, len: e.byteLength, n: e.rows };
+        }, (e: unknown) => {
+          // The loader's own error fails the query (the threads only get a copy of it).
+          this.ctx.supervisor.fail(e, `the static side of a join in region ${this.region.id}`);
+          throw e;
         });
         this.staticCache.set(nodeId, rows);
       }

@@ -35,6 +35,8 @@ export interface RegionSpec {
   readonly chunkRows: number;
   readonly linkCapacity: number;
   readonly outputMode: OutputMode;
+  /** The checkpoint's location as the user wrote it (for messages; reads go through the driver). */
+  readonly checkpointLocation: string;
   readonly plan: EncodedPlan;
   /** Stateful operator ids by node id. */
   readonly operatorIds: readonly (readonly [number, string])[];

@@ -63,7 +63,7 @@ export class RegionTask {
     const supervisor = new Supervisor(NEVER, linkCapacity);
     this.supervisor = supervisor;
     supervisor.onFailure((error, actor) => services.failed(error, `${spec.name}, worker thread ${spec.thread}, ${actor}`));
-    this.repo = new StateRepository(new RemoteBackend(`${spec.name} checkpoint`, services.backend));
+    this.repo = new StateRepository(new RemoteBackend(spec.checkpointLocation, services.backend));
 
     // The region's nodes; those outside it are stood in for by inputs and broadcast static sides.
     const inputNodes = new Map<number, SourceNode>();
