@@ -62,7 +62,9 @@ export class ParallelPlan implements BuildHooks {
     if (!source.planSplits) throw new Error(`internal: source ${source.description} has a split reader but plans no splits`);
     const threads = this.opts.threads.length;
     return {
-      read: (start: Offset, end: Offset) => [source.planSplits!(start, end, threads).map(splitRow)],
+      read: async function* (start: Offset, end: Offset) {
+        yield (await source.planSplits!(start, end, threads)).map(splitRow);
+      },
       rowsRead: () => Math.max(0, ...[...this.deployments.values()].map((d) => d.splitRows.get(node) ?? 0)),
     };
   }

@@ -96,7 +96,7 @@ export interface StreamSource {
    * `maxSplits` splits that, read by the provider's splitReader on any thread, give together
    * exactly the rows read(start, end) gives. A split is plain data (it is sent to its reader).
    */
-  planSplits?(start: Offset, end: Offset, maxSplits: number): unknown[];
+  planSplits?(start: Offset, end: Offset, maxSplits: number): unknown[] | Promise<unknown[]>;
 }
 
 /** What a split reader may use. */

@@ -8,7 +8,7 @@ import { ConnectorError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
 import type { Offset, SourceContext, StreamSource } from '../contract.js';
 import { cleanFiles } from './clean-source.js';
-import type { FileFormat, FormatOptions, ParseMode } from './formats/format.js';
+import type { FileFormat, FormatOptions, ParseMode, ReadOptions } from './formats/format.js';
 import type { FileStatus } from './listing.js';
 import { listFiles, seenKey } from './listing.js';
 import type { FileSourceSettings } from './options.js';
@@ -21,6 +21,29 @@ export interface FileOffset {
 }
 
 const logOffsetOf = (o: Offset): number => (o as FileOffset | null)?.logOffset ?? -1;
+
+/** A file of a logged batch. */
+export interface FileSplit {
+  readonly path: string;
+  readonly batch: number;
+}
+
+/** The rows of a file the source log took; a file removed since fails the query with a clear message. */
+export async function* readLoggedFile(
+  split: FileSplit, base: string, schema: StructType, format: FileFormat, formatOptions: FormatOptions, readOptions: ReadOptions,
+): AsyncIterable<Row[]> {
+  try {
+    yield* readFileRows(split.path, base, schema, format, formatOptions, readOptions);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new ConnectorError(
+        `file ${split.path} of batch ${split.batch} is gone: it was logged in the checkpoint but removed before it was read; ` +
+        'restore it, or start the query with a new checkpointLocation', { cause: e },
+      );
+    }
+    throw e;
+  }
+}
 
 export class FileStreamSource implements StreamSource {
   readonly replayable = true;
@@ -88,21 +111,16 @@ export class FileStreamSource implements StreamSource {
   async *read(start: Offset, end: Offset): AsyncIterable<Row[]> {
     const ctx = this.ctx!;
     const readOptions = { mode: this.mode, corruptColumn: this.corruptColumn, dropped: (n: number) => ctx.countMalformed(n) };
-    for (let b = logOffsetOf(start) + 1; b <= logOffsetOf(end); b++) {
-      for (const file of await this.filesOf(b)) {
-        try {
-          yield* readFileRows(file.path, this.settings.path.base, this.schema, this.format, this.formatOptions, readOptions);
-        } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-            throw new ConnectorError(
-              `file ${file.path} of batch ${b} is gone: it was logged in the checkpoint but removed before it was read; ` +
-              'restore it, or start the query with a new checkpointLocation', { cause: e },
-            );
-          }
-          throw e;
-        }
-      }
+    for (const split of await this.planSplits(start, end)) {
+      yield* readLoggedFile(split, this.settings.path.base, this.schema, this.format, this.formatOptions, readOptions);
     }
+  }
+
+  /** One split per logged file (master('local[N]'): each thread reads the files dealt to it). */
+  async planSplits(start: Offset, end: Offset): Promise<FileSplit[]> {
+    const splits: FileSplit[] = [];
+    for (let b = logOffsetOf(start) + 1; b <= logOffsetOf(end); b++) for (const f of await this.filesOf(b)) splits.push({ path: f.path, batch: b });
+    return splits;
   }
 
   async commit(end: Offset): Promise<void> {

@@ -5,7 +5,8 @@ import { AnalysisError } from '../../errors.js';
 import type { SinkOptions, SourceOptions, StreamSink } from '../contract.js';
 import { numberOption, registerSink, registerSource, stringOption } from '../contract.js';
 import { FileSink } from './file-sink.js';
-import { FileStreamSource } from './file-source.js';
+import type { FileSplit } from './file-source.js';
+import { FileStreamSource, readLoggedFile } from './file-source.js';
 import { csvFormat } from './formats/csv.js';
 import type { FileFormat } from './formats/format.js';
 import { parseModeOf } from './formats/format.js';
@@ -59,6 +60,16 @@ function register(format: FileFormat): void {
       format.schema(opts.userSchema), fileSourceSettings(opts), format, opts.options, parseModeOf(opts.options), corruptColumn(opts),
     ),
     readStatic: (opts) => readStatic(format, opts),
+    splitReader: (opts) => {
+      const schema = format.schema(opts.userSchema);
+      const base = fileSourceSettings(opts).path.base;
+      const mode = parseModeOf(opts.options);
+      const corrupt = corruptColumn(opts);
+      return {
+        read: (split, ctx) => readLoggedFile(split as FileSplit, base, schema, format, opts.options, { mode, corruptColumn: corrupt, dropped: (n) => ctx.countMalformed(n) }),
+        close: async () => undefined,
+      };
+    },
   });
   registerSink(format.name, {
     create(opts: SinkOptions): StreamSink {

@@ -13,9 +13,15 @@ import { kafkaConfig } from './kafka-options.js';
 import type { KafkaOffsets, PartitionRange } from './offsets.js';
 import { entriesOf, limitOffsets, offsetsFrom } from './offsets.js';
 import { discoverPartitions, resolveOffsets } from './partitions.js';
+import type { ReadSettings } from './range-reader.js';
 import { dataLossMessage, readRanges } from './range-reader.js';
 import type { KafkaSourceSettings } from './source-options.js';
 import { describeStrategy } from './source-options.js';
+
+/** How ranges are read, from the source's options. */
+export function readSettings(s: KafkaSourceSettings): ReadSettings {
+  return { includeHeaders: s.includeHeaders, failOnDataLoss: s.failOnDataLoss, maxBytesPerPartition: s.maxBytesPerPartition, onDataLoss: (m) => process.emitWarning(m) };
+}
 
 export class KafkaSource implements StreamSource {
   readonly replayable = true;
@@ -123,16 +129,19 @@ export class KafkaSource implements StreamSource {
   }
 
   read(start: Offset, end: Offset): AsyncIterable<Row[]> {
+    return readRanges(this.cluster!, this.ranges(start, end), readSettings(this.settings));
+  }
+
+  /** One split per partition with offsets to read (master('local[N]'): a thread reads each range). */
+  planSplits(start: Offset, end: Offset): PartitionRange[] {
+    return this.ranges(start, end).filter((r) => r.until > r.from);
+  }
+
+  private ranges(start: Offset, end: Offset): PartitionRange[] {
     const from = new Map(entriesOf(start as KafkaOffsets).map(([t, p, o]) => [partitionKey(t, p), o]));
-    const ranges: PartitionRange[] = entriesOf(end as KafkaOffsets).map(([topic, partition, until]) => {
+    return entriesOf(end as KafkaOffsets).map(([topic, partition, until]) => {
       const k = partitionKey(topic, partition);
       return { topic, partition, from: from.get(k) ?? this.firstOffsets.get(k) ?? until, until };
-    });
-    return readRanges(this.cluster!, ranges, {
-      includeHeaders: this.settings.includeHeaders,
-      failOnDataLoss: this.settings.failOnDataLoss,
-      maxBytesPerPartition: this.settings.maxBytesPerPartition,
-      onDataLoss: (m) => process.emitWarning(m),
     });
   }
 

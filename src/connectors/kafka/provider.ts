@@ -2,7 +2,7 @@
 // endingOffsets) and a sink.
 import { Kafka } from 'kafkajs';
 import type { Row } from '../../actors/messages.js';
-import { AnalysisError } from '../../errors.js';
+import { AnalysisError, ConnectorError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
 import { BINARY, INTEGER, LONG, STRING, TIMESTAMP, arrayOf, fieldOf, structOf } from '../../expr/types.js';
 import type { SinkOptions, SourceOptions, StreamSink } from '../contract.js';
@@ -10,7 +10,8 @@ import { booleanOption, numberOption, registerSink, registerSource, stringOption
 import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from './cluster.js';
 import { checkSinkOptions, kafkaConfig } from './kafka-options.js';
 import { KafkaSink } from './kafka-sink.js';
-import { KafkaSource } from './kafka-source.js';
+import { KafkaSource, readSettings } from './kafka-source.js';
+import type { PartitionRange } from './offsets.js';
 import { discoverPartitions, resolveOffsets } from './partitions.js';
 import { readRanges } from './range-reader.js';
 import { messageWriter } from './sink-schema.js';
@@ -61,6 +62,29 @@ registerSource('kafka', {
     return new KafkaSource(kafkaSchema(settings.includeHeaders), settings, opts.options);
   },
   readStatic,
+  // A worker thread reads the partition ranges dealt to it over its own connection, opened at its first range.
+  splitReader(opts) {
+    const settings = kafkaSourceSettings(opts, true);
+    let cluster: Promise<KafkaCluster> | null = null;
+    const connect = async (): Promise<KafkaCluster> => {
+      const c = new KafkaCluster(new Kafka(kafkaConfig(opts.options, 'spate-source-task')), settings.readCommitted ? READ_COMMITTED : READ_UNCOMMITTED);
+      try {
+        await c.connect();
+      } catch (e) {
+        throw new ConnectorError(`cannot connect to Kafka at ${opts.options['kafka.bootstrap.servers']}: ${(e as Error).message}; check kafka.bootstrap.servers`, { cause: e, retriable: true });
+      }
+      return c;
+    };
+    return {
+      async *read(split) {
+        cluster ??= connect();
+        yield* readRanges(await cluster, [split as PartitionRange], readSettings(settings));
+      },
+      async close() {
+        if (cluster) await (await cluster.catch(() => null))?.disconnect().catch(() => undefined);
+      },
+    };
+  },
 });
 
 registerSink('kafka', {
