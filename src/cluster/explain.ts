@@ -65,7 +65,8 @@ export function explainPhysical(plan: LogicalPlan, placement: Placement, opts: E
   return `${lines.join('\n')}\n`;
 }
 
-function describe(n: LogicalPlan): string {
+/** An operator as explain() and progress name it. */
+export function describe(n: LogicalPlan): string {
   switch (n.k) {
     case 'source': return `StreamingSource ${n.format}${n.path !== undefined ? ` ${n.path}` : ''}`;
     case 'static': return `LocalRelation ${n.description}`;

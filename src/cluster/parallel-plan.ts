@@ -12,7 +12,9 @@ import type { CheckpointBackend } from '../state/backend.js';
 import type { StateRepository } from '../state/state-repository.js';
 import { splitRow } from './exchange/messages.js';
 import type { Placement, Region } from './placement.js';
-import type { RegionFigures } from './region-deployment.js';
+import type { ParallelismProgress } from '../query/progress.js';
+import { describe } from './explain.js';
+import type { DeploymentContext } from './region-deployment.js';
 import { RegionDeployment } from './region-deployment.js';
 import type { PoolThread } from './worker-pool.js';
 
@@ -30,6 +32,8 @@ export interface ParallelPlanOptions {
   readonly backend: CheckpointBackend;
   readonly repo: StateRepository;
   readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
+  /** Set when the threads write the sink (the region ending the plan then sends the driver no rows). */
+  readonly sink: DeploymentContext['sink'];
 }
 
 export class ParallelPlan implements BuildHooks {
@@ -50,7 +54,7 @@ export class ParallelPlan implements BuildHooks {
       d = new RegionDeployment(region, {
         name: o.name, runId: o.runId, threads: o.threads, supervisor: o.supervisor, chunkRows: o.chunkRows, linkCapacity: o.linkCapacity,
         shufflePartitions: o.shufflePartitions, outputMode: o.outputMode, backend: o.backend, repo: o.repo, loadStatic: o.loadStatic,
-        splitSources: o.placement.splitSources, nodeIds: this.nodeIds,
+        splitSources: o.placement.splitSources, nodeIds: this.nodeIds, sink: region.output === o.plan ? o.sink : null,
       }, builder);
       this.deployments.set(region, d);
     }
@@ -69,8 +73,16 @@ export class ParallelPlan implements BuildHooks {
     };
   }
 
-  /** The last epoch's exchange and task figures of every region. */
-  figures(): RegionFigures[] {
-    return [...this.deployments.values()].flatMap((d) => (d.last ? [d.last] : []));
+  /** How the last epoch ran on the threads, for progress and status. */
+  progress(master: string): ParallelismProgress {
+    const last = [...this.deployments].flatMap(([region, d]) => (d.last ? [{ region, last: d.last }] : []));
+    const exchange = last.reduce((a, { last: l }) => ({ chunks: a.chunks + l.exchange.chunks, rows: a.rows + l.exchange.rows, bytes: a.bytes + l.exchange.bytes }), { chunks: 0, rows: 0, bytes: 0 });
+    return {
+      master,
+      threads: this.opts.threads.length,
+      tasks: last.flatMap(({ region, last: l }) => l.tasks.map((t) => ({ region: region.id, ...t, busyMs: Math.round(t.busyMs) }))),
+      exchange: { ...exchange, bytesPerRow: exchange.rows > 0 ? Math.round((10 * exchange.bytes) / exchange.rows) / 10 : 0 },
+      onDriver: [...this.opts.placement.onDriver].map(([n, why]) => `${describe(n)}: ${why}`),
+    };
   }
 }

@@ -62,7 +62,9 @@ export function encodePlan(included: ReadonlySet<LogicalPlan>, ids: ReadonlyMap<
       return { $agg: v.origin };
     }
     if (Array.isArray(v)) return v.map((x, i) => encode(x, `${path}[${i}]`));
-    if (v instanceof Date || Buffer.isBuffer(v) || v instanceof Uint8Array || v instanceof RegExp) return v;
+    // A structured clone turns a Buffer into a plain Uint8Array: say which it was.
+    if (Buffer.isBuffer(v)) return { $buffer: new Uint8Array(v) };
+    if (v instanceof Date || v instanceof Uint8Array || v instanceof RegExp) return v;
     const proto = Object.getPrototypeOf(v) as unknown;
     if (proto !== Object.prototype && proto !== null) {
       throw new Error(`internal: ${path} is a ${(proto as { constructor?: { name?: string } }).constructor?.name ?? 'class'} instance and cannot be sent to a worker thread`);
@@ -99,6 +101,7 @@ export function decodePlan(plan: EncodedPlan, externalNode: (id: number) => Logi
     if (Array.isArray(v)) return v.map(decode);
     if (v instanceof Date || Buffer.isBuffer(v) || v instanceof Uint8Array || v instanceof RegExp) return v;
     if (typeof v['$node'] === 'number' && Object.keys(v).length === 1) return nodeById(v['$node']);
+    if (v['$buffer'] instanceof Uint8Array && Object.keys(v).length === 1) return Buffer.from(v['$buffer']);
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) out[k] = decode(x);
     // Bind functions again where they sit: a call node's implementation from its arguments.

@@ -12,6 +12,7 @@ import { OperatorActor } from '../actors/operator-actor.js';
 import type { OperatorLogic } from '../actors/operator.js';
 import type { Supervisor } from '../actors/supervisor.js';
 import { chunk } from '../actors/messages.js';
+import type { StreamSink, TaskSinkOptions } from '../connectors/contract.js';
 import { schemaCodec } from '../data/chunk-codec.js';
 import type { Row } from '../data/row.js';
 import { EventTimeStats } from '../operators/stateless-chain.js';
@@ -48,6 +49,8 @@ export interface DeploymentContext {
   readonly splitSources: ReadonlySet<SourceNode>;
   /** Every node of the plan, numbered the same for all regions. */
   readonly nodeIds: ReadonlyMap<LogicalPlan, number>;
+  /** Set for the region that ends the plan when the threads write the sink: its driver side and plain options. */
+  readonly sink: { readonly driver: StreamSink; readonly options: Omit<TaskSinkOptions, 'thread'> } | null;
 }
 
 /** The exchange and task figures of the region's last epoch, summed over its threads. */
@@ -73,6 +76,7 @@ export class RegionDeployment {
   private readonly undo: Array<() => void> = [];
   private readonly staticCache = new Map<number, Promise<{ buf: ArrayBuffer; len: number; n: number }>>();
   private stopped: Promise<void> | null = null;
+  private dealt = { chunks: 0, rows: 0, bytes: 0 };
 
   constructor(readonly region: Region, private readonly ctx: DeploymentContext, private readonly builder: GraphBuilder) {
     const { threads, supervisor, chunkRows, linkCapacity, shufflePartitions: keyGroups } = ctx;
@@ -106,6 +110,7 @@ export class RegionDeployment {
       statics: region.statics.map((s) => ({ nodeId: idOf(s), schema: s.schema })),
       output: { nodeId: idOf(region.output), schema: region.output.schema },
       exchanges,
+      ...(ctx.sink ? { sink: { ...ctx.sink.options, thread } } : {}),
     });
     threads.forEach((thread, t) => {
       const ports: RegionPorts = {
@@ -199,7 +204,10 @@ export class RegionDeployment {
     }
     reports.sort((a, b) => a.thread - b.thread);
     for (const op of this.operators) op.resetFigures();
-    const exchange = { chunks: 0, rows: 0, bytes: 0 };
+    // What the driver dealt out to the threads, and what the threads sent each other and back.
+    const dealt = this.senders.reduce((a, x) => ({ chunks: a.chunks + x.stats.chunks, rows: a.rows + x.stats.rows, bytes: a.bytes + x.stats.bytes }), { chunks: 0, rows: 0, bytes: 0 });
+    const exchange = { chunks: dealt.chunks - this.dealt.chunks, rows: dealt.rows - this.dealt.rows, bytes: dealt.bytes - this.dealt.bytes };
+    this.dealt = dealt;
     const splitRows = this.region.inputs.map(() => 0);
     for (const r of reports) {
       for (const [id, f] of r.eventTime) {
@@ -221,6 +229,7 @@ export class RegionDeployment {
     this.region.inputs.forEach((node, i) => {
       if (node.k === 'source' && this.ctx.splitSources.has(node)) this.splitRows.set(node, splitRows[i]!);
     });
+    this.ctx.sink?.driver.commitTasks?.(epoch, reports.map((r) => r.sink ?? { rows: 0 }));
     this.last = {
       epoch, exchange,
       tasks: reports.map((r) => ({ thread: r.thread, rowsIn: r.rowsIn, rowsOut: r.rowsOut, busyMs: r.busyMs, stateRows: r.stateRows })),

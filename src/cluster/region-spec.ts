@@ -3,6 +3,7 @@
 // the channels the region's rows travel on. The end-of-epoch report is what a thread sends
 // back before each barrier it passes to the driver.
 import type { MessagePort } from 'node:worker_threads';
+import type { TaskSinkOptions, TaskSinkResult } from '../connectors/contract.js';
 import type { StructType } from '../expr/types.js';
 import type { OutputMode } from '../plan/logical.js';
 import type { EncodedPlan } from './plan-codec.js';
@@ -45,6 +46,8 @@ export interface RegionSpec {
   readonly statics: readonly { readonly nodeId: number; readonly schema: StructType }[];
   readonly output: { readonly nodeId: number; readonly schema: StructType };
   readonly exchanges: readonly ExchangeSpec[];
+  /** Set when the threads write the query's sink themselves (its output then carries no rows). */
+  readonly sink?: TaskSinkOptions;
 }
 
 export interface RegionPorts {
@@ -90,4 +93,6 @@ export interface RegionReport {
   readonly busyMs: number;
   /** State rows it holds. */
   readonly stateRows: number;
+  /** What its share of the sink wrote, when the threads write the sink. */
+  readonly sink: TaskSinkResult | null;
 }

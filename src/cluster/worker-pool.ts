@@ -94,7 +94,7 @@ export class WorkerPool {
    * Threads 0..n-1, started if needed, each having imported `imports` (module paths or
    * specifiers). Resolves with the source formats whose splits every one of them can read.
    */
-  async prepare(n: number, imports: readonly string[]): Promise<{ threads: PoolThread[]; splitFormats: Set<string> }> {
+  async prepare(n: number, imports: readonly string[]): Promise<{ threads: PoolThread[]; splitFormats: Set<string>; taskSinkFormats: Set<string> }> {
     const threads: Thread[] = [];
     for (let i = 0; i < n; i++) {
       let t = this.threads[i];
@@ -105,15 +105,13 @@ export class WorkerPool {
       }
       threads.push(t);
     }
-    const formats = await Promise.all(threads.map(async (t) => {
+    const known = await Promise.all(threads.map(async (t) => {
       const missing = imports.filter((m) => !t.imported.has(m));
-      const known = await t.rpc.call<string[]>('import', { modules: missing.map(moduleUrl) });
+      const formats = await t.rpc.call<{ sources: string[]; sinks: string[] }>('import', { modules: missing.map(moduleUrl) });
       for (const m of missing) t.imported.add(m);
-      return new Set(known);
+      return formats;
     }));
-    const common = new Set(formats[0] ?? []);
-    for (const f of formats.slice(1)) for (const x of common) if (!f.has(x)) common.delete(x);
-    return { threads, splitFormats: common };
+    return { threads, splitFormats: common(known.map((k) => k.sources)), taskSinkFormats: common(known.map((k) => k.sinks)) };
   }
 
   /** A query starts using the pool: its threads hold the process open. */
@@ -157,6 +155,13 @@ function spawn(): Worker {
     '  .catch((e) => { console.error(e); process.exit(1); });',
   ].join('\n');
   return new Worker(bootstrap, { eval: true, workerData: { tsx, entry }, stdout: false, stderr: false });
+}
+
+/** What every list has. */
+function common(lists: readonly string[][]): Set<string> {
+  const out = new Set(lists[0] ?? []);
+  for (const l of lists.slice(1)) for (const x of out) if (!l.includes(x)) out.delete(x);
+  return out;
 }
 
 /** A module to import on worker threads: a file URL, a path (from the working directory) or a package name. */

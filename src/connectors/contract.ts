@@ -121,6 +121,32 @@ export interface SinkContext {
 
 export type DeliveryGuarantee = 'exactly-once' | 'at-least-once' | 'none';
 
+/**
+ * One worker thread's share of a sink (master('local[N]')): the rows of the epoch that the
+ * thread's tasks produced, written from that thread (a file sink's part files). Built by the
+ * sink's provider on the thread from the sink's plain options.
+ */
+export interface TaskSink {
+  /** A writer for the thread's share of the next epoch (its number is known at its end). */
+  writer(): TaskEpochWriter;
+  close(): Promise<void>;
+}
+
+export interface TaskEpochWriter {
+  write(rows: Row[]): void | Promise<void>;
+  /**
+   * Makes the share of `epoch` durable; what it returns goes to the driver's sink
+   * (commitTasks). An epoch the sink already committed (a replay) is dropped instead.
+   */
+  finish(epoch: number): Promise<TaskSinkResult>;
+}
+
+/** What a thread wrote of an epoch: its rows, and whatever its sink's commit needs (the files). */
+export interface TaskSinkResult {
+  readonly rows: number;
+  readonly detail?: unknown;
+}
+
 export interface StreamSink extends EpochSink {
   readonly description: string;
   /** The output modes this sink accepts; start() refuses others. */
@@ -133,6 +159,14 @@ export interface StreamSink extends EpochSink {
   readonly supportsContinuous?: boolean;
   open(ctx: SinkContext): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional, for master('local[N]'): the worker threads write the epoch's rows (the provider's
+   * taskSink on each thread), and this sink, on the driver, commits the epoch once it has
+   * every thread's result (a file sink: one manifest entry listing every thread's files).
+   */
+  readonly writesFromTasks?: boolean;
+  /** The threads' results for `epoch`, given before the epoch's commit. */
+  commitTasks?(epoch: number, results: readonly TaskSinkResult[]): void;
 }
 
 /** What `readStream.format(f)...load(path)` collected. */
@@ -194,6 +228,24 @@ export interface SinkOptions {
 
 export interface SinkProvider {
   create(opts: SinkOptions): StreamSink;
+  /** A worker thread's writer for a sink whose driver instance writesFromTasks (options without instance or services). */
+  taskSink?(opts: TaskSinkOptions): TaskSink;
+}
+
+/** What a worker thread knows of a sink: its plain options and the schema of its rows. */
+export interface TaskSinkOptions {
+  readonly format: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly path?: string;
+  readonly queryName: string | null;
+  readonly queryId: string;
+  readonly schema: StructType;
+  readonly thread: number;
+}
+
+/** Sink formats whose provider writes from worker threads. */
+export function taskSinkFormats(): string[] {
+  return [...sinkProviders].filter(([, p]) => p.taskSink !== undefined).map(([f]) => f);
 }
 
 const sourceProviders = new Map<string, SourceProvider>();

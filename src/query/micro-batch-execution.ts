@@ -33,7 +33,7 @@ import { ContinuousRun } from './continuous-run.js';
 import { sameOffset } from './continuous-reader.js';
 import type { PlanOutcome } from './lifecycle-machine.js';
 import { backendSettings, openBackend } from './open-backend.js';
-import type { StreamingQueryProgress } from './progress.js';
+import type { ParallelismProgress, StreamingQueryProgress } from './progress.js';
 import type { ReportContext } from './progress-report.js';
 import { batchProgress, epochProgress, idleProgress } from './progress-report.js';
 import type { TriggerMode } from './trigger.js';
@@ -167,7 +167,7 @@ export class MicroBatchExecution {
 
     const sink = sinkProvider(this.cfg.sinkOptions.format).create(this.cfg.sinkOptions);
     this.sink = sink;
-    this.parallel = await this.parallelPlan(supervisor);
+    this.parallel = await this.parallelPlan(supervisor, sink);
     const graph = buildGraph({
       plan: this.cfg.plan,
       outputMode: this.cfg.outputMode,
@@ -209,7 +209,7 @@ export class MicroBatchExecution {
    * Under master('local[N]'): where each part of the plan runs (cluster/placement.ts), and the
    * hooks that deploy its regions on the worker threads; null when everything runs here.
    */
-  private async parallelPlan(supervisor: Supervisor): Promise<ParallelPlan | null> {
+  private async parallelPlan(supervisor: Supervisor, sink: StreamSink): Promise<ParallelPlan | null> {
     const threads = parseMaster(this.conf.master);
     if (threads <= 1) return null;
     const pool = WorkerPool.shared();
@@ -224,7 +224,15 @@ export class MicroBatchExecution {
     });
     this.placement = placement;
     if (placement.regions.length === 0) return null;
+    // A sink that can write from the threads (part files per thread) does, when the plan ends on them.
+    const so = this.cfg.sinkOptions;
+    const fromTasks = sink.writesFromTasks === true && so.instance === undefined && prepared.taskSinkFormats.has(so.format.toLowerCase())
+      && placement.regionOf.get(this.cfg.plan)?.output === this.cfg.plan;
     return new ParallelPlan({
+      sink: fromTasks ? {
+        driver: sink,
+        options: { format: so.format, options: so.options, ...(so.path !== undefined ? { path: so.path } : {}), queryName: so.queryName, queryId: this.id, schema: this.cfg.plan.schema },
+      } : null,
       plan: this.cfg.plan, placement, threads: prepared.threads, name: this.cfg.queryName ?? this.id, runId: this.runId, supervisor,
       chunkRows: this.conf.chunkRows, linkCapacity: this.conf.linkCapacity, shufflePartitions: this.conf.shufflePartitions,
       outputMode: this.cfg.outputMode, backend: this.backend, repo: this.repo, loadStatic: this.cfg.services.loadStatic,
@@ -563,7 +571,13 @@ export class MicroBatchExecution {
     return {
       id: this.id, runId: this.runId, name: this.cfg.queryName, nowMs: this.cfg.clock.now(),
       graph: this.graph, sinkDescription: this.sink?.description ?? '',
+      parallelism: this.parallelism,
     };
+  }
+
+  /** Under master('local[N]'): how the last batch ran on the worker threads. */
+  get parallelism(): ParallelismProgress | null {
+    return this.parallel?.progress(this.conf.master) ?? null;
   }
 }
 

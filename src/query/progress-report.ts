@@ -5,7 +5,7 @@ import type { EpochCommitted } from '../actors/sink-actor.js';
 import type { Offset } from '../connectors/contract.js';
 import type { ExecutionGraph } from '../plan/physical.js';
 import type { ContinuousEpoch } from './continuous-run.js';
-import type { DurationMs, EventTimeProgress, SourceProgress, StateOperatorProgress, StreamingQueryProgress } from './progress.js';
+import type { DurationMs, EventTimeProgress, ParallelismProgress, SourceProgress, StateOperatorProgress, StreamingQueryProgress } from './progress.js';
 import { isoTime, jsonSafe, perSecond } from './progress.js';
 
 /** What every report names: the query, the graph it ran on, the sink. */
@@ -17,6 +17,8 @@ export interface ReportContext {
   readonly nowMs: number;
   readonly graph: ExecutionGraph | null;
   readonly sinkDescription: string;
+  /** Under master('local[N]'): the last batch's shares of the worker threads. */
+  readonly parallelism?: ParallelismProgress | null;
 }
 
 /** A committed micro-batch. */
@@ -100,6 +102,7 @@ export function batchProgress(ctx: ReportContext, b: BatchRun): StreamingQueryPr
     sources: graph.sources.map((s, i) => sourceProgress(s.source.description, b.start[i], b.end[i], b.latest[i] ?? b.end[i], b.rows[i] ?? 0, b.sinceLastTriggerMs, triggerMs)),
     sink: { description: ctx.sinkDescription, numOutputRows: b.outputRows },
     observedMetrics: {},
+    ...(ctx.parallelism ? { parallelism: ctx.parallelism } : {}),
   });
 }
 

@@ -51,6 +51,29 @@ export interface SinkProgress {
   numOutputRows: number;
 }
 
+/** One worker thread's share of one region of the plan in a batch (master('local[N]')). */
+export interface TaskProgress {
+  region: number;
+  thread: number;
+  rowsIn: number;
+  rowsOut: number;
+  /** Time the thread was busy with the batch. */
+  busyMs: number;
+  /** State rows it holds (its key groups). */
+  stateRows: number;
+}
+
+/** How a batch ran under master('local[N]'); absent with one thread. */
+export interface ParallelismProgress {
+  master: string;
+  threads: number;
+  tasks: TaskProgress[];
+  /** What crossed between threads (scatter, exchanges, gather), encoded: chunks, rows, bytes. */
+  exchange: { chunks: number; rows: number; bytes: number; bytesPerRow: number };
+  /** Operators on the driver thread, and why. */
+  onDriver: string[];
+}
+
 export interface StreamingQueryProgress {
   id: string;
   runId: string;
@@ -70,12 +93,16 @@ export interface StreamingQueryProgress {
   sources: SourceProgress[];
   sink: SinkProgress;
   observedMetrics: Record<string, unknown>;
+  /** Under master('local[N]'): the worker threads' shares and the exchange. */
+  parallelism?: ParallelismProgress;
 }
 
 export interface StreamingQueryStatus {
   message: string;
   isDataAvailable: boolean;
   isTriggerActive: boolean;
+  /** Under master('local[N]'): the worker threads' shares of the last batch. */
+  parallelism?: ParallelismProgress;
 }
 
 /** Rows per second over `ms` milliseconds; 0 (not NaN or Infinity) when undefined, as Spark omits those. */

@@ -134,11 +134,13 @@ export class StreamingQuery {
   /** What the query is doing now, from its lifecycle machine's state. */
   get status(): StreamingQueryStatus {
     const exec = this.execution;
-    return statusOf(this.actor.getSnapshot(), {
+    const status = statusOf(this.actor.getSnapshot(), {
       writingOffsets: exec.writingOffsets,
       sourceNames: exec.sourceNames,
       isDataAvailable: exec.isDataAvailable,
     }, errorMessage);
+    const parallelism = exec.parallelism;
+    return parallelism ? { ...status, parallelism } : status;
   }
 
   /** The newest progress, or null before the first. */

@@ -10,7 +10,8 @@ import { Supervisor } from '../../actors/supervisor.js';
 import { NEVER } from '../../actors/restart-policy.js';
 import type { Message } from '../../actors/messages.js';
 import { chunk } from '../../actors/messages.js';
-import { sourceProvider } from '../../connectors/contract.js';
+import type { TaskSinkResult } from '../../connectors/contract.js';
+import { sinkProvider, sourceProvider } from '../../connectors/contract.js';
 import { ByteReader } from '../../data/bytes.js';
 import type { ChunkCodec } from '../../data/chunk-codec.js';
 import { chunkCodec, schemaCodec } from '../../data/chunk-codec.js';
@@ -135,7 +136,8 @@ export class RegionTask {
     for (const { actor } of this.builder.operators.values()) actor.inputWatermarkOf = (wm) => wm;
     const outSender = new ChannelSender(ports.output, linkCapacity);
     this.senders.push(outSender);
-    this.outlet = supervisor.add(new OutletActor('outlet', supervisor, chunkRows, schemaCodec(spec.output.schema), outSender, (e) => this.report(e)));
+    const sink = spec.sink ? sinkProvider(spec.sink.format).taskSink!(spec.sink) : null;
+    this.outlet = supervisor.add(new OutletActor('outlet', supervisor, chunkRows, schemaCodec(spec.output.schema), outSender, (e, wrote) => this.report(e, wrote), sink));
     supervisor.connect(last, this.outlet);
   }
 
@@ -183,7 +185,7 @@ export class RegionTask {
     return merge;
   }
 
-  private report(epoch: number): RegionReport {
+  private report(epoch: number, sink: TaskSinkResult | null): RegionReport {
     const b = this.builder;
     const splitRows = this.inlets.map((a) => (a instanceof SplitReaderActor ? a.rows : 0));
     let malformed = b.counters.malformedDropped;
@@ -238,7 +240,7 @@ export class RegionTask {
     return {
       epoch, thread: this.spec.thread, splitRows, malformed, eventTime, operators,
       blobs: this.repo.takeStaged().map((w) => ({ path: w.path, data: typeof w.data === 'string' ? Buffer.from(w.data) : w.data })),
-      exchange, rowsIn, rowsOut, busyMs: Math.max(busyMs, elu.active), stateRows,
+      exchange, rowsIn, rowsOut, busyMs: Math.max(busyMs, elu.active), stateRows, sink,
     };
   }
 }

@@ -5,7 +5,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { parentPort } from 'node:worker_threads';
 import '../../connectors/index.js';
 import '../../expr/functions/index.js';
-import { splitFormats } from '../../connectors/contract.js';
+import { splitFormats, taskSinkFormats } from '../../connectors/contract.js';
 import { Rpc, serializeError } from '../rpc.js';
 import type { RegionPorts, RegionSpec } from '../region-spec.js';
 import { RegionTask } from './region-task.js';
@@ -18,7 +18,7 @@ const failedDeploys = new Map<string, unknown>();
 
 rpc.handle('import', async (body) => {
   for (const m of (body as { modules: string[] }).modules) await import(m);
-  return splitFormats();
+  return { sources: splitFormats(), sinks: taskSinkFormats() };
 });
 
 rpc.handle('deploy', (body) => {

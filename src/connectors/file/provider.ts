@@ -2,9 +2,10 @@
 // (spark.read...load(dir), honouring a file sink's manifest) and sinks.
 import type { Row } from '../../actors/messages.js';
 import { AnalysisError } from '../../errors.js';
-import type { SinkOptions, SourceOptions, StreamSink } from '../contract.js';
+import type { SinkOptions, SourceOptions, StreamSink, TaskSinkOptions } from '../contract.js';
 import { numberOption, registerSink, registerSource, stringOption } from '../contract.js';
-import { FileSink } from './file-sink.js';
+import type { FileSinkSettings } from './file-sink.js';
+import { FileSink, FileTaskSink } from './file-sink.js';
 import type { FileSplit } from './file-source.js';
 import { FileStreamSource, readLoggedFile } from './file-source.js';
 import { csvFormat } from './formats/csv.js';
@@ -35,7 +36,7 @@ async function readStatic(format: FileFormat, opts: SourceOptions): Promise<Row[
   return rows;
 }
 
-function partitionColumns(opts: SinkOptions): string[] {
+function partitionColumns(opts: SinkOptions | TaskSinkOptions): string[] {
   const raw = stringOption(opts.options, 'partitionBy');
   if (raw === undefined) return [];
   let cols: unknown;
@@ -48,6 +49,15 @@ function partitionColumns(opts: SinkOptions): string[] {
     throw new AnalysisError(`partitionBy must name columns, got ${raw}`);
   }
   return cols as string[];
+}
+
+function fileSinkSettings(opts: SinkOptions | TaskSinkOptions): FileSinkSettings {
+  if (!opts.path) throw new AnalysisError(`'path' is not specified: writeStream.format('${opts.format}').start('/output/folder')`);
+  return {
+    path: opts.path,
+    partitionBy: partitionColumns(opts),
+    maxRecordsPerFile: numberOption(opts.options, 'maxRecordsPerFile', 0, (n) => Number.isInteger(n) && n >= 0),
+  };
 }
 
 function register(format: FileFormat): void {
@@ -76,12 +86,9 @@ function register(format: FileFormat): void {
       if (!opts.path) throw new AnalysisError(`'path' is not specified: writeStream.format('${format.name}').start('/output/folder')`);
       const partitionBy = partitionColumns(opts);
       if (opts.schema) FileSink.prepare(format, opts.schema, partitionBy, opts.options);
-      return new FileSink(format, {
-        path: opts.path,
-        partitionBy,
-        maxRecordsPerFile: numberOption(opts.options, 'maxRecordsPerFile', 0, (n) => Number.isInteger(n) && n >= 0),
-      }, opts.options);
+      return new FileSink(format, fileSinkSettings(opts), opts.options);
     },
+    taskSink: (opts) => new FileTaskSink(format, fileSinkSettings(opts), opts.options, opts.schema, opts.thread),
   });
 }
 
