@@ -60,3 +60,24 @@ export function unitsOf<M>(owners: readonly M[], member: M): number[] {
   owners.forEach((m, u) => { if (m === member) out.push(u); });
   return out;
 }
+
+/**
+ * Key groups over threads: contiguous ranges, or, with a seed (spate.cluster.keyGroupShuffleSeed,
+ * a testing knob), the ranges of a seeded shuffle of the key groups: any assignment must give
+ * the same results, and this lets a test try many.
+ */
+export function keyGroupOwners(keyGroups: number, threads: number, seed: number | null): number[] {
+  const members = Array.from({ length: threads }, (_, t) => t);
+  const ranges = assignUnits(keyGroups, members);
+  if (seed === null) return ranges;
+  const order = Array.from({ length: keyGroups }, (_, g) => g);
+  let x = (seed >>> 0) || 1;
+  for (let i = order.length - 1; i > 0; i--) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    const j = x % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const owners = new Array<number>(keyGroups);
+  order.forEach((g, i) => { owners[g] = ranges[i]!; });
+  return owners;
+}

@@ -32,6 +32,7 @@ export interface ParallelPlanOptions {
   readonly backend: CheckpointBackend;
   readonly repo: StateRepository;
   readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
+  readonly keyGroupShuffleSeed: number | null;
   /** Set when the threads write the sink (the region ending the plan then sends the driver no rows). */
   readonly sink: DeploymentContext['sink'];
 }
@@ -55,6 +56,7 @@ export class ParallelPlan implements BuildHooks {
         name: o.name, runId: o.runId, threads: o.threads, supervisor: o.supervisor, chunkRows: o.chunkRows, linkCapacity: o.linkCapacity,
         shufflePartitions: o.shufflePartitions, outputMode: o.outputMode, backend: o.backend, repo: o.repo, loadStatic: o.loadStatic,
         splitSources: o.placement.splitSources, nodeIds: this.nodeIds, sink: region.output === o.plan ? o.sink : null,
+        keyGroupShuffleSeed: o.keyGroupShuffleSeed,
       }, builder);
       this.deployments.set(region, d);
     }

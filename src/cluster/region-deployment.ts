@@ -21,7 +21,7 @@ import { children, isStreaming } from '../plan/logical.js';
 import type { GraphBuilder } from '../plan/physical.js';
 import type { CheckpointBackend } from '../state/backend.js';
 import type { StateRepository } from '../state/state-repository.js';
-import { assignUnits } from './assignment.js';
+import { keyGroupOwners } from './assignment.js';
 import { ChannelReceiver, ChannelSender } from './exchange/channel.js';
 import { isKeyed } from './exchange/partitioning.js';
 import { ScatterActor } from './exchange/scatter-actor.js';
@@ -49,6 +49,8 @@ export interface DeploymentContext {
   readonly splitSources: ReadonlySet<SourceNode>;
   /** Every node of the plan, numbered the same for all regions. */
   readonly nodeIds: ReadonlyMap<LogicalPlan, number>;
+  /** spate.cluster.keyGroupShuffleSeed: null for contiguous ranges of key groups per thread. */
+  readonly keyGroupShuffleSeed: number | null;
   /** Set for the region that ends the plan when the threads write the sink: its driver side and plain options. */
   readonly sink: { readonly driver: StreamSink; readonly options: Omit<TaskSinkOptions, 'thread'> } | null;
 }
@@ -84,7 +86,7 @@ export class RegionDeployment {
     this.id = `${ctx.runId}/${region.id}`;
     const name = `query ${ctx.name}, region ${region.id}`;
     const idOf = (node: LogicalPlan): number => ctx.nodeIds.get(node)!;
-    const owners = assignUnits(keyGroups, threads.map((_, t) => t));
+    const owners = keyGroupOwners(keyGroups, n, ctx.keyGroupShuffleSeed);
     const ordered = [...region.nodes];
     const exchanges: ExchangeSpec[] = ordered.filter(isKeyed)
       .flatMap((node) => children(node).filter(isStreaming).map((_, input) => ({ nodeId: idOf(node), input })));

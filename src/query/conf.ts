@@ -23,6 +23,7 @@ export const CONF_DEFAULTS: Readonly<Record<string, string>> = {
   'spate.ui.showConsoleProgress': 'true',
   'spate.master': 'local',
   'spate.worker.imports': '',
+  'spate.cluster.keyGroupShuffleSeed': '',
 };
 
 /** Settings persisted in the checkpoint: a restart uses the checkpoint's values, not the session's. */
@@ -82,6 +83,12 @@ export class QueryConf {
   /** Modules worker threads import before running a query's tasks (they may register sources and functions). */
   get workerImports(): string[] {
     return this.get('spate.worker.imports').split(',').map((m) => m.trim()).filter((m) => m !== '');
+  }
+
+  /** A seed to shuffle which thread owns which key group (testing: any assignment gives the same results); null: ranges. */
+  get keyGroupShuffleSeed(): number | null {
+    const raw = this.get('spate.cluster.keyGroupShuffleSeed');
+    return raw === '' ? null : this.int('spate.cluster.keyGroupShuffleSeed', 0);
   }
 
   get watermarkPolicy(): 'min' | 'max' {

@@ -236,6 +236,7 @@ export class MicroBatchExecution {
       plan: this.cfg.plan, placement, threads: prepared.threads, name: this.cfg.queryName ?? this.id, runId: this.runId, supervisor,
       chunkRows: this.conf.chunkRows, linkCapacity: this.conf.linkCapacity, shufflePartitions: this.conf.shufflePartitions,
       outputMode: this.cfg.outputMode, backend: this.backend, repo: this.repo, loadStatic: this.cfg.services.loadStatic,
+      keyGroupShuffleSeed: this.conf.keyGroupShuffleSeed,
     });
   }
 
