@@ -1,7 +1,7 @@
 // The assignment is a pure function: tested on its own, with properties (every unit owned once,
 // balanced, sticky, deterministic, the fewest moves) over any sizes and any previous owners.
 import fc from 'fast-check';
-import { assignUnits, unitsOf } from '../../src/cluster/assignment.js';
+import { assignUnits, keyGroupOwners, unitsOf } from '../../src/cluster/assignment.js';
 
 const members = (n: number): string[] => Array.from({ length: n }, (_, i) => `m${i}`);
 
@@ -73,5 +73,15 @@ describe('assignUnits', () => {
       expect(moved).toBeLessThanOrEqual(excess);
       expect(orphans + excess).toBeGreaterThanOrEqual(moved);
     }));
+  });
+});
+
+describe('keyGroupOwners', () => {
+  it('cuts contiguous ranges without a seed, and a balanced shuffle of them with one, the same for the same seed', () => {
+    expect(keyGroupOwners(8, 3, null)).toEqual([0, 0, 0, 1, 1, 1, 2, 2]);
+    const shuffled = keyGroupOwners(64, 4, 7);
+    expect(shuffled).toEqual(keyGroupOwners(64, 4, 7));
+    expect(shuffled).not.toEqual(keyGroupOwners(64, 4, null));
+    expect([0, 1, 2, 3].map((t) => shuffled.filter((o) => o === t).length)).toEqual([16, 16, 16, 16]);
   });
 });

@@ -1,0 +1,54 @@
+// The exactly-once crash harness with the query on two worker threads: children killed with
+// SIGKILL at random points (while their threads start, run tasks, or the driver commits) and
+// restarted; the output must equal the one-thread run without crashes, on both stores.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CrashScenario } from '../support/crash/harness.js';
+import { finalTable, readOutput, runWithCrashes, runWithoutCrashes } from '../support/crash/harness.js';
+import { deleteRedisPrefix } from '../support/redis-keys.js';
+
+const SHAPE = { rows: 60_000, rowsPerBatch: 500, keys: 300, shufflePartitions: 8 } as const;
+
+describe('exactly-once recovery from SIGKILL under local[2]', () => {
+  let dir: string;
+  let reference: Map<string, string>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'spate-crash-n-'));
+    await runWithoutCrashes({ ...SHAPE, paceMs: 0, asyncCheckpoint: false, checkpointLocation: join(dir, 'reference-checkpoint'), outDir: join(dir, 'reference') });
+    reference = readOutput(join(dir, 'reference'));
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const scenario = (name: string, checkpointLocation: string): CrashScenario => ({
+    ...SHAPE, checkpointLocation, outDir: join(dir, name), kills: 8, asyncCheckpoint: false, paceMs: 4, maxKillDelayMs: 3000,
+    env: { SPATE_MASTER: 'local[2]' },
+  });
+
+  async function expectSameAsOneThreadWithoutCrashes(s: CrashScenario): Promise<void> {
+    const report = await runWithCrashes(s);
+    expect(report.kills).toBe(s.kills);
+    const output = readOutput(s.outDir);
+    expect([...output.keys()]).toEqual([...reference.keys()]);
+    for (const [name, text] of reference) expect(output.get(name)).toBe(text);
+    let counted = 0;
+    for (const { n } of finalTable(output).values()) counted += n;
+    expect(counted).toBe(SHAPE.rows);
+  }
+
+  it('the local store loses and repeats nothing over 8 kills', async () => {
+    await expectSameAsOneThreadWithoutCrashes(scenario('local', join(dir, 'local-checkpoint')));
+  }, 240_000);
+
+  it('the Redis store loses and repeats nothing over 8 kills', async () => {
+    const prefix = `crash-n-${randomUUID()}`;
+    try {
+      await expectSameAsOneThreadWithoutCrashes(scenario('redis', `${process.env.REDIS_URL}/0/${prefix}`));
+    } finally {
+      await deleteRedisPrefix(process.env.REDIS_URL!, prefix);
+    }
+  }, 240_000);
+});
