@@ -2,6 +2,7 @@
 // The public API; this file only re-exports.
 export { Session, SessionBuilder, RuntimeConfig } from './api/session.js';
 export { DataFrame } from './api/dataframe.js';
+export type { WatermarkOptions } from './api/watermark-options.js';
 export { GroupedData } from './api/grouped-data.js';
 export { KeyValueGroupedDataFrame } from './api/key-value-grouped.js';
 export type { MapGroupsWithStateOptions, FlatMapGroupsWithStateOptions, GroupsWithStateFunction } from './api/key-value-grouped.js';
@@ -33,6 +34,7 @@ export type {
 export type {
   StreamingQueryProgress, StreamingQueryStatus, StateOperatorProgress, SourceProgress, SinkProgress,
 } from './query/progress.js';
+export type { WatermarkProgress, PartitionWatermarkProgress } from './query/progress.js';
 export type { QueryClock } from './query/clock.js';
 export type { OutputMode, JoinType } from './plan/logical.js';
 export type { JoinHow } from './plan/join.js';

@@ -13,6 +13,7 @@ import type { OperatorContext, OperatorLogic } from './operator.js';
 export class OperatorActor extends Actor implements OperatorContext {
   lateWatermarkMs = 0;
   evictionWatermarkMs = 0;
+  split: string | null = null;
   readonly counters: Record<string, number> = {};
   /** Time spent in the operator's processing of rows, and in its evictions (watermark, epoch end), since reset. */
   readonly timings = { updatesMs: 0, removalsMs: 0 };
@@ -68,9 +69,13 @@ export class OperatorActor extends Actor implements OperatorContext {
     switch (msg.type) {
       case 'chunk': {
         const t0 = performance.now();
+        this.split = msg.split ?? null;
         await this.logic.process(msg.rows, input, this);
         this.timings.updatesMs += performance.now() - t0;
-        return this.flush();
+        // What the chunk's processing emitted keeps its split (a chain's output rows).
+        const split = this.split ?? undefined;
+        this.split = null;
+        return this.flush(split);
       }
       case 'watermark':
         return this.onWatermark(msg.ms, input);
@@ -112,11 +117,11 @@ export class OperatorActor extends Actor implements OperatorContext {
     for (let i = 0; i < this.inputs; i++) this.resumeInput(i);
   }
 
-  private async flush(): Promise<void> {
+  private async flush(split?: string): Promise<void> {
     if (this.pending.length === 0) return;
     const rows = this.pending;
     this.pending = [];
-    await this.sendRows(rows);
+    await this.sendRows(rows, split);
   }
 
   protected override async dispose(): Promise<void> {

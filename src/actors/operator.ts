@@ -16,6 +16,8 @@ export interface OperatorContext {
   readonly evictionWatermarkMs: number;
   /** Counters reported in progress under stateOperators[].customMetrics and known fields. */
   readonly counters: Record<string, number>;
+  /** The source split of the chunk being processed (see messages.ts), null when unknown. */
+  readonly split: string | null;
 }
 
 /** What an operator knows when asked whether a batch without new data should run. */

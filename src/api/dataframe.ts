@@ -17,6 +17,8 @@ import { executeBatch } from '../query/batch-execution.js';
 import type { ColumnLike } from './column.js';
 import { Column, toColumnExpr } from './column.js';
 import { GroupedData } from './grouped-data.js';
+import type { WatermarkOptions } from './watermark-options.js';
+import { watermarkTracking } from './watermark-options.js';
 import { KeyValueGroupedDataFrame } from './key-value-grouped.js';
 import type { SessionContext } from './session-context.js';
 import { DataStreamWriter } from './writer.js';
@@ -109,9 +111,13 @@ export class DataFrame<R extends Row = Row> {
     return this.groupBy().agg(...cols);
   }
 
-  /** Declares `column` as the event time, with rows up to `delay` late still accepted. */
-  withWatermark(column: string, delay: string): DataFrame<R> {
-    return this.with(withWatermark(this.plan, column, parseDuration(delay, 'watermark delay')));
+  /**
+   * Declares `column` as the event time, with rows up to `delay` late still accepted. Beyond
+   * Spark, `options` can keep an idle stream or partition from stalling the watermark
+   * (idleTimeout, perPartition) and a bogus future timestamp from leaping it (maxFutureSkew).
+   */
+  withWatermark(column: string, delay: string, options?: WatermarkOptions): DataFrame<R> {
+    return this.with(withWatermark(this.plan, column, parseDuration(delay, 'watermark delay'), watermarkTracking(options)));
   }
 
   /** Drops rows seen before (on the given columns); bounded by the watermark when one of them has one. */

@@ -33,6 +33,9 @@ export interface ContinuousSegment {
   readonly caughtUp?: boolean;
 }
 
+// Sources mark the chunks of one split (a Kafka partition) with splitChunk.
+export { splitChunk, splitOf } from '../actors/messages.js';
+
 /** What a source may use while the query runs. */
 export interface SourceContext {
   readonly queryId: string;
@@ -91,6 +94,12 @@ export interface StreamSource {
   reportLatestOffset?(): Offset;
   /** Whether a replay reads the same rows (socket: no). */
   readonly replayable?: boolean;
+  /**
+   * Optional: an event time the source guarantees it has reached at `end` without a row
+   * carrying it (a test stream's advanceEventTime), folded into the watermark of every
+   * withWatermark above it as if such a row had passed.
+   */
+  eventTimeReached?(end: Offset): number | null;
 }
 
 export interface SinkContext {

@@ -10,7 +10,8 @@ import { SourceActor } from '../actors/source-actor.js';
 import type { Supervisor } from '../actors/supervisor.js';
 import type { StreamSink, StreamSource } from '../connectors/contract.js';
 import type { ChainCounters, StatelessStep } from '../operators/stateless-chain.js';
-import { EventTimeStats, statelessChain } from '../operators/stateless-chain.js';
+import { EventTimeStats } from '../operators/event-time-stats.js';
+import { statelessChain } from '../operators/stateless-chain.js';
 import { OperatorState } from '../state/operator-state.js';
 import type { StateRepository } from '../state/state-repository.js';
 import type { LogicalPlan, OutputMode, SourceNode } from './logical.js';
@@ -82,6 +83,7 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const ids = statefulOperatorIds(input.plan);
   const built = new Map<LogicalPlan, Actor>();
   const logics = new Map<LogicalPlan, OperatorLogic>();
+  const sourceIndex = new Map<LogicalPlan, number>();
   let chains = 0;
 
   /** The watermark a node's output carries for query watermark `wm` (operators may lower it). */
@@ -106,7 +108,8 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
     if (done) return { producer: done, steps: [] };
     switch (node.k) {
       case 'source': {
-        const actor = supervisor.add(new SourceActor(`source-${sources.length}`, supervisor, chunkRows));
+        const actor = supervisor.add(new SourceActor(`source-${sources.length}`, supervisor, chunkRows, sources.length));
+        sourceIndex.set(node, sources.length);
         sources.push({ index: sources.length, node, source: input.createSource(node), actor });
         built.set(node, actor);
         return { producer: actor, steps: [] };
@@ -125,7 +128,8 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
       }
       case 'watermark': {
         const p = build(node.child);
-        const stats = new EventTimeStats(node.column, node.delayMs);
+        const below = nodes(node.child).flatMap((n) => (sourceIndex.has(n) ? [sourceIndex.get(n)!] : []));
+        const stats = new EventTimeStats(node.column, node.delayMs, node.tracking ?? null, [...new Set(below)]);
         eventTime.push(stats);
         p.steps.push({ k: 'watermark', stats });
         return p;

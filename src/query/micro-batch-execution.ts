@@ -32,6 +32,7 @@ import type { StreamingQueryProgress } from './progress.js';
 import type { ReportContext } from './progress-report.js';
 import { batchProgress, epochProgress, idleProgress } from './progress-report.js';
 import type { TriggerMode } from './trigger.js';
+import { WatermarkTracker } from './watermark-tracker.js';
 
 export type { PlanOutcome } from './lifecycle-machine.js';
 export { sameOffset } from './continuous-reader.js';
@@ -75,7 +76,8 @@ export class MicroBatchExecution {
   private replay: PlannedEpoch[] = [];
   /** The watermark the next epoch runs with. */
   private watermarkMs = 0;
-  private readonly operatorWatermarks = new Map<number, number>();
+  /** Each withWatermark's watermark and idleness, for the graph of this run. */
+  private tracker = new WatermarkTracker([], 'min', 0);
   private batchesRun = 0;
   private readonly commitWaiters = new Map<number, { resolve: (c: EpochCommitted) => void; reject: (e: unknown) => void }>();
   private malformedInBatch = 0;
@@ -173,6 +175,7 @@ export class MicroBatchExecution {
       onCommitted: (c) => this.onSinkCommitted(c),
     });
     this.graph = graph;
+    this.tracker = new WatermarkTracker(graph.eventTime, this.conf.watermarkPolicy, this.cfg.clock.now());
     this.trigger = this.triggerFor(graph);
     await sink.open({
       queryId: this.id,
@@ -229,6 +232,8 @@ export class MicroBatchExecution {
       await Promise.all(graph.sources.map((s) => s.source.prepareForAvailableNow?.()));
       this.availableNowPrepared = true;
     }
+    // A stream or partition that went idle since the last commit no longer holds the watermark back.
+    this.watermarkMs = this.tracker.watermarkAt(triggerStart, this.watermarkMs);
     const t0 = performance.now();
     const limits = trigger.kind === 'once' ? 'all' : 'default';
     const ends = await Promise.all(graph.sources.map((s, i) => s.source.latestOffset(this.committedOffsets[i], limits)));
@@ -267,7 +272,7 @@ export class MicroBatchExecution {
     const p = this.pending!;
     const graph = this.graph!;
     const t0 = performance.now();
-    for (const s of graph.eventTime) s.reset();
+    for (const s of graph.eventTime) s.beginEpoch(p.batchTimestampMs);
     graph.counters.malformedDropped = 0;
     this.malformedInBatch = 0;
     for (const op of graph.stateful) {
@@ -310,7 +315,8 @@ export class MicroBatchExecution {
     const p = this.pending!;
     const graph = this.graph!;
     const t0 = performance.now();
-    const nextWatermark = this.nextWatermark();
+    this.tracker.observe(p.batchTimestampMs, (i) => graph.sources[i]?.source.eventTimeReached?.(p.end[i]) ?? null);
+    const nextWatermark = this.tracker.watermarkAt(this.cfg.clock.now(), this.watermarkMs);
     const timing = await this.checkpoint.commitEpoch(p.epoch, nextWatermark, () =>
       Promise.all(graph.sources.map((s, i) => s.source.commit(p.end[i]))));
     this.committedOffsets = [...p.end];
@@ -486,24 +492,6 @@ export class MicroBatchExecution {
     }));
   }
 
-  /** Spark's WatermarkTracker: per withWatermark operator max(prev, maxEventTime - delay), then min/max over them. */
-  private nextWatermark(): number {
-    const stats = this.graph!.eventTime;
-    if (stats.length === 0) return this.watermarkMs;
-    stats.forEach((s, i) => {
-      if (s.count > 0) {
-        const candidate = s.max - s.delayMs;
-        const prev = this.operatorWatermarks.get(i);
-        if (prev === undefined || candidate > prev) this.operatorWatermarks.set(i, candidate);
-      } else if (!this.operatorWatermarks.has(i)) {
-        this.operatorWatermarks.set(i, 0);
-      }
-    });
-    const values = [...this.operatorWatermarks.values()];
-    const chosen = this.conf.watermarkPolicy === 'min' ? Math.min(...values) : Math.max(...values);
-    return Math.max(this.watermarkMs, chosen);
-  }
-
   private progress(p: PlannedEpoch, commitMs: number, stateWriteMs: number): StreamingQueryProgress {
     const triggerStart = this.progressTimes.triggerStart;
     const sinceLastTriggerMs = this.lastTriggerStartMs === null ? 0 : triggerStart - this.lastTriggerStartMs;
@@ -529,6 +517,7 @@ export class MicroBatchExecution {
     return {
       id: this.id, runId: this.runId, name: this.cfg.queryName, nowMs: this.cfg.clock.now(),
       graph: this.graph, sinkDescription: this.sink?.description ?? '',
+      watermarks: this.tracker.streamsAt(this.cfg.clock.now()),
     };
   }
 }

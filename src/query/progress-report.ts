@@ -5,8 +5,11 @@ import type { EpochCommitted } from '../actors/sink-actor.js';
 import type { Offset } from '../connectors/contract.js';
 import type { ExecutionGraph } from '../plan/physical.js';
 import type { ContinuousEpoch } from './continuous-run.js';
-import type { DurationMs, EventTimeProgress, SourceProgress, StateOperatorProgress, StreamingQueryProgress } from './progress.js';
+import type {
+  DurationMs, EventTimeProgress, SourceProgress, StateOperatorProgress, StreamingQueryProgress, WatermarkProgress,
+} from './progress.js';
 import { isoTime, jsonSafe, perSecond } from './progress.js';
+import type { StreamWatermark } from './watermark-tracker.js';
 
 /** What every report names: the query, the graph it ran on, the sink. */
 export interface ReportContext {
@@ -17,6 +20,8 @@ export interface ReportContext {
   readonly nowMs: number;
   readonly graph: ExecutionGraph | null;
   readonly sinkDescription: string;
+  /** Each withWatermark's watermark now. */
+  readonly watermarks: readonly StreamWatermark[];
 }
 
 /** A committed micro-batch. */
@@ -100,6 +105,7 @@ export function batchProgress(ctx: ReportContext, b: BatchRun): StreamingQueryPr
     sources: graph.sources.map((s, i) => sourceProgress(s.source.description, b.start[i], b.end[i], b.latest[i] ?? b.end[i], b.rows[i] ?? 0, b.sinceLastTriggerMs, triggerMs)),
     sink: { description: ctx.sinkDescription, numOutputRows: b.outputRows },
     observedMetrics: {},
+    ...watermarksOf(ctx, true),
   });
 }
 
@@ -141,6 +147,7 @@ export function idleProgress(ctx: ReportContext, t: IdleTrigger): StreamingQuery
       sourceProgress(s.source.description, t.committed[i], t.committed[i], t.latest[i] ?? t.committed[i], 0, 0, 0)),
     sink: { description: ctx.sinkDescription, numOutputRows: 0 },
     observedMetrics: {},
+    ...watermarksOf(ctx, false),
   });
 }
 
@@ -173,6 +180,33 @@ export function epochProgress(ctx: ReportContext, e: ContinuousEpoch, committed:
     sink: { description: ctx.sinkDescription, numOutputRows: committed.numOutputRows },
     observedMetrics: {},
   });
+}
+
+/** progress.watermarks, when the query has a withWatermark; `batch`: figures of the batch just run. */
+function watermarksOf(ctx: ReportContext, batch: boolean): { watermarks?: WatermarkProgress[] } {
+  if (ctx.watermarks.length === 0) return {};
+  const sourceName = (index: number): string => ctx.graph?.sources[index]?.source.description ?? `source ${index}`;
+  return {
+    watermarks: ctx.watermarks.map((w) => ({
+      column: w.stats.column,
+      sources: w.stats.sources.map(sourceName),
+      watermark: isoTime(w.watermarkMs),
+      idle: w.idle,
+      numRowsDroppedByMaxFutureSkew: batch ? w.stats.futureRows : 0,
+      ...(w.stats.tracking?.perPartition ? {
+        partitions: w.splits.map((s) => {
+          const slash = s.split.indexOf('/');
+          return {
+            // '': rows that reached the withWatermark without a split (after a stateful operator).
+            source: s.split === '' ? w.stats.sources.map(sourceName).join(', ') : sourceName(Number(slash < 0 ? s.split : s.split.slice(0, slash))),
+            partition: slash < 0 ? null : s.split.slice(slash + 1),
+            watermark: isoTime(s.watermarkMs),
+            idle: s.idle,
+          };
+        }),
+      } : {}),
+    })),
+  };
 }
 
 function names(ctx: ReportContext): Pick<StreamingQueryProgress, 'id' | 'runId' | 'name'> {

@@ -51,6 +51,31 @@ export interface SinkProgress {
   numOutputRows: number;
 }
 
+/** Beyond Spark: the watermark of one withWatermark (progress.watermarks), its idleness and its partitions'. */
+export interface WatermarkProgress {
+  /** The event-time column. */
+  column: string;
+  /** The sources below it. */
+  sources: string[];
+  /** Its own watermark after this batch (its max event time minus the delay, never decreasing), ISO-8601 UTC: the query's next watermark is computed from these. */
+  watermark: string;
+  /** Whether it has had no row for its idleTimeout, and so does not hold the query's watermark back. */
+  idle: boolean;
+  /** Rows it dropped in this batch for an event time beyond the trigger time plus maxFutureSkew. */
+  numRowsDroppedByMaxFutureSkew: number;
+  /** With perPartition: the watermark of each partition it has seen. */
+  partitions?: PartitionWatermarkProgress[];
+}
+
+export interface PartitionWatermarkProgress {
+  /** The source the partition belongs to. */
+  source: string;
+  /** The partition (a Kafka `topic-partition`), null for a source without partitions. */
+  partition: string | null;
+  watermark: string;
+  idle: boolean;
+}
+
 export interface StreamingQueryProgress {
   id: string;
   runId: string;
@@ -70,6 +95,8 @@ export interface StreamingQueryProgress {
   sources: SourceProgress[];
   sink: SinkProgress;
   observedMetrics: Record<string, unknown>;
+  /** Beyond Spark: each withWatermark's own watermark, when the query has any. */
+  watermarks?: WatermarkProgress[];
 }
 
 export interface StreamingQueryStatus {
