@@ -2,7 +2,7 @@
 // batch, one for an idle trigger, one for each epoch of a continuous run, all in the one
 // StreamingQueryProgress shape and JSON-safe.
 import type { EpochCommitted } from '../actors/sink-actor.js';
-import type { Offset } from '../connectors/contract.js';
+import type { Offset, SourceBacklog, StreamSource } from '../connectors/contract.js';
 import type { ExecutionGraph } from '../plan/physical.js';
 import type { ContinuousEpoch } from './continuous-run.js';
 import type {
@@ -102,7 +102,10 @@ export function batchProgress(ctx: ReportContext, b: BatchRun): StreamingQueryPr
     },
     eventTime,
     stateOperators,
-    sources: graph.sources.map((s, i) => sourceProgress(s.source.description, b.start[i], b.end[i], b.latest[i] ?? b.end[i], b.rows[i] ?? 0, b.sinceLastTriggerMs, triggerMs)),
+    sources: graph.sources.map((s, i) => ({
+      ...sourceProgress(s.source.description, b.start[i], b.end[i], b.latest[i] ?? b.end[i], b.rows[i] ?? 0, b.sinceLastTriggerMs, triggerMs),
+      ...backlogOf(s.source, b.end[i]),
+    })),
     sink: { description: ctx.sinkDescription, numOutputRows: b.outputRows },
     observedMetrics: {},
     ...watermarksOf(ctx, true),
@@ -143,8 +146,10 @@ export function idleProgress(ctx: ReportContext, t: IdleTrigger): StreamingQuery
         numStateStoreInstances: op.state.partitions, customMetrics: {},
       };
     }),
-    sources: (graph?.sources ?? []).map((s, i) =>
-      sourceProgress(s.source.description, t.committed[i], t.committed[i], t.latest[i] ?? t.committed[i], 0, 0, 0)),
+    sources: (graph?.sources ?? []).map((s, i) => ({
+      ...sourceProgress(s.source.description, t.committed[i], t.committed[i], t.latest[i] ?? t.committed[i], 0, 0, 0),
+      ...backlogOf(s.source, t.committed[i]),
+    })),
     sink: { description: ctx.sinkDescription, numOutputRows: 0 },
     observedMetrics: {},
     ...watermarksOf(ctx, false),
@@ -180,6 +185,12 @@ export function epochProgress(ctx: ReportContext, e: ContinuousEpoch, committed:
     sink: { description: ctx.sinkDescription, numOutputRows: committed.numOutputRows },
     observedMetrics: {},
   });
+}
+
+/** sources[].backlog, when the source can tell. */
+function backlogOf(source: StreamSource, end: Offset): { backlog?: SourceBacklog } {
+  const backlog = source.backlog?.(end) ?? null;
+  return backlog ? { backlog } : {};
 }
 
 /** progress.watermarks, when the query has a withWatermark; `batch`: figures of the batch just run. */

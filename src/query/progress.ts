@@ -1,5 +1,6 @@
 // Progress reports with Spark's field names (StreamingQueryProgress). One shape serves
 // query.lastProgress, recentProgress and listener events, and serialises to JSON.
+import type { SourceBacklog } from '../connectors/contract.js';
 
 export interface DurationMs {
   latestOffset?: number;
@@ -43,6 +44,8 @@ export interface SourceProgress {
   inputRowsPerSecond: number;
   processedRowsPerSecond: number;
   metrics: Record<string, string>;
+  /** Beyond Spark: what the source still has to read after this batch, when it can tell. */
+  backlog?: SourceBacklog;
 }
 
 export interface SinkProgress {
