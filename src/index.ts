@@ -27,6 +27,11 @@ export type {
   CheckpointInspection, EpochsInspection, SourceInspection, StateOperatorInspection, StoreInspection,
 } from './state/inspect.js';
 export type { LockHolder } from './state/backend.js';
+export { inspectOperatorState } from './query/inspect-operator.js';
+export type { OperatorStateRequest, OperatorStateRows } from './query/inspect-operator.js';
+export { migrateState } from './api/state-migration.js';
+export type { StateMigration } from './api/state-migration.js';
+export type { MigrationRecord } from './state/checkpoint-log.js';
 export { StreamingQueryManager } from './query/manager.js';
 export type {
   StreamingQueryListener, QueryStartedEvent, QueryProgressEvent, QueryIdleEvent, QueryTerminatedEvent,
