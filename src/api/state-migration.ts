@@ -6,8 +6,8 @@ import { migrateOperatorState } from '../query/migrate-state.js';
 import type { DataFrame } from './dataframe.js';
 import { Session } from './session.js';
 
-/** The module's default export (or its export named `migration`). */
-export interface StateMigration {
+/** The module's default export (or its export named `migration`); `Old` is the shape of a GroupState's old value. */
+export interface StateMigration<Old = unknown> {
   /** The changed query: the streaming DataFrame it writes, built on `spark` (not started). */
   query(spark: Session): DataFrame;
   /**
@@ -21,14 +21,14 @@ export interface StateMigration {
    * (flat)mapGroupsWithState with a changed state schema: a key's new state from its old one;
    * undefined removes the key's state.
    */
-  state?(old: unknown, key: unknown): unknown;
+  state?(old: Old, key: unknown): unknown;
 }
 
 /**
  * Rewrites the state of `operator` in the checkpoint at `location` for the query `migration`
  * builds (on `spark`, or on a new session).
  */
-export async function migrateState(location: string, operator: string, migration: StateMigration, spark?: Session): Promise<MigrationRecord> {
+export async function migrateState<Old>(location: string, operator: string, migration: StateMigration<Old>, spark?: Session): Promise<MigrationRecord> {
   if (typeof migration?.query !== 'function') {
     throw new TypeError('a state migration needs query(spark), returning the changed query\'s DataFrame (before writeStream)');
   }
@@ -38,6 +38,6 @@ export async function migrateState(location: string, operator: string, migration
     operator,
     plan: df.plan,
     ...(migration.defaults ? { defaults: migration.defaults } : {}),
-    ...(migration.state ? { state: (old, key) => migration.state!(old, key) } : {}),
+    ...(migration.state ? { state: (old: unknown, key: unknown) => migration.state!(old as Old, key) } : {}),
   });
 }
