@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SimulatedClock } from 'xstate';
 import type { StreamingQuery } from '../../../src/index.js';
 import { testSession } from '../../support/helpers.js';
-import { brokers, produce, uniqueTopic } from '../../support/kafka.js';
+import { brokers, newTopic, produce } from '../../support/kafka.js';
 
 const dir = join(tmpdir(), `spate-kafka-catchup-${randomUUID()}`);
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
@@ -20,7 +20,7 @@ const records = (n: number) => Array.from({ length: n }, (_, i) => ({ value: `v$
 
 describe('the Kafka source with startingBatchLimit', () => {
   it('reads the backlog at a cold start and after a restart in bounded batches, and new records at once', async () => {
-    const topic = uniqueTopic('catchup');
+    const topic = await newTopic('catchup', 2);
     await produce(topic, records(10));
     const clock = new SimulatedClock();
     clock.set(PRODUCED_AT + 3_600_000);

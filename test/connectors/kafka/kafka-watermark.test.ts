@@ -10,7 +10,7 @@ import { SimulatedClock } from 'xstate';
 import { col, count, fromJson, lit, window, types as T } from '../../../src/index.js';
 import { at, record } from '../../support/batches.js';
 import { testSession } from '../../support/helpers.js';
-import { brokers, produce, uniqueTopic } from '../../support/kafka.js';
+import { brokers, newTopic, produce } from '../../support/kafka.js';
 
 const dir = join(tmpdir(), `spate-kafka-wm-${randomUUID()}`);
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
@@ -19,7 +19,7 @@ const event = (hhmm: string, partition: number) => ({ value: JSON.stringify({ ts
 
 describe('withWatermark perPartition over Kafka', () => {
   it('holds the stream at its slowest partition, then lets a quiet partition go idle so the window closes', async () => {
-    const topic = uniqueTopic('wm');
+    const topic = await newTopic('wm', 2);
     await produce(topic, [event('10:00', 0), event('10:02', 1)]);
     const clock = new SimulatedClock();
     clock.set(Date.parse('2024-01-01T12:00:00Z'));
