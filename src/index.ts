@@ -3,6 +3,7 @@
 export { Session, SessionBuilder, RuntimeConfig } from './api/session.js';
 export { DataFrame } from './api/dataframe.js';
 export type { WatermarkOptions } from './api/watermark-options.js';
+export type { LateRowsSink } from './api/late-rows.js';
 export { GroupedData } from './api/grouped-data.js';
 export { KeyValueGroupedDataFrame } from './api/key-value-grouped.js';
 export type { MapGroupsWithStateOptions, FlatMapGroupsWithStateOptions, GroupsWithStateFunction } from './api/key-value-grouped.js';

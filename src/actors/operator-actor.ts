@@ -2,6 +2,7 @@
 // inputs, tracks watermarks (min over inputs), gives the operator its stores, and at every
 // aligned barrier lets the operator finish the epoch, snapshots its state, then forwards.
 import { BarrierAligner } from '../state/barrier-aligner.js';
+import type { DeadLetterBuffer } from './dead-letters.js';
 import type { KeyValueStore } from '../state/keyed-store.js';
 import type { OperatorState } from '../state/operator-state.js';
 import type { ActorParent } from './actor.js';
@@ -15,6 +16,8 @@ export class OperatorActor extends Actor implements OperatorContext {
   evictionWatermarkMs = 0;
   split: string | null = null;
   readonly counters: Record<string, number> = {};
+  /** Where late rows go when the query has a dead-letter sink (set by the physical planner). */
+  deadLetters: DeadLetterBuffer | null = null;
   /** Time spent in the operator's processing of rows, and in its evictions (watermark, epoch end), since reset. */
   readonly timings = { updatesMs: 0, removalsMs: 0 };
   private pending: Row[] = [];
@@ -49,6 +52,10 @@ export class OperatorActor extends Actor implements OperatorContext {
   emit(rows: Row[]): void {
     if (this.pending.length === 0) this.pending = rows;
     else for (const r of rows) this.pending.push(r);
+  }
+
+  dropLate(row: Row): void {
+    this.deadLetters?.add({ operator: this.name, reason: 'late', watermarkMs: this.lateWatermarkMs, row });
   }
 
   store<V>(name: string): KeyValueStore<V> {

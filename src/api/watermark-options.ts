@@ -3,6 +3,7 @@
 import { AnalysisError } from '../errors.js';
 import { parseDuration } from '../expr/interval.js';
 import type { WatermarkTracking } from '../plan/logical.js';
+import type { LateRowsSink } from './late-rows.js';
 
 export interface WatermarkOptions {
   /**
@@ -22,9 +23,11 @@ export interface WatermarkOptions {
    * moving the watermark: one bogus future timestamp cannot close every open window.
    */
   readonly maxFutureSkew?: string | number;
+  /** Where the rows this watermark makes operators drop go (the same as `.onLateRows(sink)`). */
+  readonly lateRows?: LateRowsSink;
 }
 
-const KNOWN: readonly (keyof WatermarkOptions)[] = ['idleTimeout', 'perPartition', 'maxFutureSkew'];
+const KNOWN: readonly (keyof WatermarkOptions)[] = ['idleTimeout', 'perPartition', 'maxFutureSkew', 'lateRows'];
 
 /** The plan's form of the options; undefined when none is given (Spark's tracking). */
 export function watermarkTracking(options: WatermarkOptions | undefined): WatermarkTracking | undefined {
@@ -41,6 +44,7 @@ export function watermarkTracking(options: WatermarkOptions | undefined): Waterm
   }
   const idle = options.idleTimeout === undefined ? null : parseDuration(options.idleTimeout, 'withWatermark option idleTimeout');
   if (idle === 0) throw new AnalysisError("withWatermark option idleTimeout must be longer than 0, e.g. '1 minute'");
+  if (options.idleTimeout === undefined && options.perPartition === undefined && options.maxFutureSkew === undefined) return undefined;
   return {
     idleTimeoutMs: idle,
     perPartition: options.perPartition ?? false,

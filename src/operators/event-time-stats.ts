@@ -2,6 +2,7 @@
 // rows that passed it, per source split when the watermark follows partitions, and the rows it
 // dropped for being too far in the future. The engine turns these into the watermark
 // (query/watermark-tracker.ts) and progress.
+import type { Row } from '../actors/messages.js';
 import type { WatermarkTracking } from '../plan/logical.js';
 
 /** Event-time figures of the rows of one split (or of the whole stream) in an epoch. */
@@ -30,6 +31,8 @@ export class EventTimeStats {
   futureLimitMs = Infinity;
   /** Rows dropped this epoch for an event time beyond futureLimitMs. */
   futureRows = 0;
+  /** Where a row dropped for its future event time goes (the dead letters), when the query has a dead-letter sink. */
+  onFutureRow: ((row: Row) => void) | null = null;
 
   constructor(
     readonly column: string,

@@ -49,8 +49,9 @@ export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
         const s = `eventTime[${watermarks++}]`;
         const t = g.fresh('t');
         // maxFutureSkew: a row dated beyond the trigger time plus the skew is dropped before it can move the watermark.
+        const st = g.constant(step.stats);
         const future = step.stats.tracking?.maxFutureSkewMs != null
-          ? `if (ms > ${g.constant(step.stats)}.futureLimitMs) { ${g.constant(step.stats)}.futureRows++; continue ${label}; } `
+          ? `if (ms > ${st}.futureLimitMs) { ${st}.futureRows++; if (${st}.onFutureRow !== null) ${st}.onFutureRow(${row}); continue ${label}; } `
           : '';
         body.push(
           `const ${t} = ${row}[${quote(step.stats.column)}];`,

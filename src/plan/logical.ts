@@ -69,6 +69,18 @@ export interface WatermarkNode extends Base {
   readonly delayMs: number;
   /** Beyond Spark: idle streams and partitions, the future-skew limit (absent: Spark's tracking). */
   readonly tracking?: WatermarkTracking;
+  /** Beyond Spark: the sink that rows dropped by the watermark go to (onLateRows). */
+  readonly lateRows?: LateRowsSpec;
+}
+
+/** A dead-letter sink as the plan holds it: what writeStream.format(...).options(...).start(path) would collect. */
+export interface LateRowsSpec {
+  readonly format: string;
+  /** Keys lowercased, as a writer's options. */
+  readonly options: Readonly<Record<string, string>>;
+  readonly path?: string;
+  /** A foreachBatch function, as the writer wraps it. */
+  readonly instance?: unknown;
 }
 
 /** How a withWatermark follows its stream's event time beyond Spark's max-minus-delay. */

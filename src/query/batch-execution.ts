@@ -76,6 +76,9 @@ class BatchContext implements OperatorContext {
     for (const r of rows) this.output.push(r);
   }
 
+  /** A static frame's watermark is +∞ only at its end, so nothing is late: nothing to route. */
+  dropLate(): void {}
+
   store<V>(name: string): KeyValueStore<V> {
     const s = this.stores.get(name);
     if (!s) throw new Error(`internal: store '${name}' was not declared`);

@@ -20,6 +20,8 @@ export interface ReportContext {
   readonly nowMs: number;
   readonly graph: ExecutionGraph | null;
   readonly sinkDescription: string;
+  /** The dead-letter sink's, when the query has one. */
+  readonly deadLetterSinkDescription: string | null;
   /** Each withWatermark's watermark now. */
   readonly watermarks: readonly StreamWatermark[];
 }
@@ -38,6 +40,8 @@ export interface BatchRun {
   /** Rows read from each source. */
   readonly rows: readonly number[];
   readonly outputRows: number;
+  /** Rows written to the dead-letter sink. */
+  readonly deadLetterRows: number;
   readonly malformedDropped: number;
   /** Measured parts of the trigger, in ms (performance clock). */
   readonly durations: {
@@ -109,6 +113,7 @@ export function batchProgress(ctx: ReportContext, b: BatchRun): StreamingQueryPr
     sink: { description: ctx.sinkDescription, numOutputRows: b.outputRows },
     observedMetrics: {},
     ...watermarksOf(ctx, true),
+    ...(ctx.deadLetterSinkDescription !== null ? { deadLetterSink: { description: ctx.deadLetterSinkDescription, numOutputRows: b.deadLetterRows } } : {}),
   });
 }
 

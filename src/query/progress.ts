@@ -100,6 +100,8 @@ export interface StreamingQueryProgress {
   observedMetrics: Record<string, unknown>;
   /** Beyond Spark: each withWatermark's own watermark, when the query has any. */
   watermarks?: WatermarkProgress[];
+  /** Beyond Spark: the rows dropped by the watermark that this batch wrote to the dead-letter sink (onLateRows). */
+  deadLetterSink?: SinkProgress;
 }
 
 export interface StreamingQueryStatus {
