@@ -28,8 +28,11 @@ export type {
 export type { LockHolder } from './state/backend.js';
 export { StreamingQueryManager } from './query/manager.js';
 export type {
-  StreamingQueryListener, QueryStartedEvent, QueryProgressEvent, QueryIdleEvent, QueryTerminatedEvent,
+  StreamingQueryListener, QueryStartedEvent, QueryProgressEvent, QueryIdleEvent, QueryTerminatedEvent, QueryRestartedEvent,
 } from './query/manager.js';
+export type { QueryLogger, LogFields } from './query/log.js';
+export type { EndToEndGuarantee } from './query/guarantee.js';
+export type { DeliveryGuarantee } from './connectors/contract.js';
 export type {
   StreamingQueryProgress, StreamingQueryStatus, StateOperatorProgress, SourceProgress, SinkProgress,
 } from './query/progress.js';

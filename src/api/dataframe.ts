@@ -1,5 +1,6 @@
 // DataFrame: an immutable logical-plan builder with Spark's methods. Streaming frames run
 // through writeStream; static frames run with collect() / show().
+import { planString } from '../plan/explain.js';
 import type { Row } from '../actors/messages.js';
 import { AnalysisError } from '../errors.js';
 import { formatRows } from '../connectors/console/format-table.js';
@@ -207,7 +208,7 @@ export class DataFrame<R extends Row = Row> {
 
   /** The logical plan, for debugging. */
   explain(): string {
-    return JSON.stringify(this.plan, (k, v: unknown) => (k === 'child' || k === 'left' || k === 'right' || typeof v !== 'function' ? v : '[fn]'), 2);
+    return planString(this.plan);
   }
 
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {

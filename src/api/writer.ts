@@ -12,10 +12,12 @@ import { AnalysisError } from '../errors.js';
 import type { StructType } from '../expr/types.js';
 import { checkStreamingQuery } from '../plan/checks.js';
 import { checkContinuousQuery } from '../plan/continuous-checks.js';
-import type { LogicalPlan, OutputMode } from '../plan/logical.js';
+import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
+import { nodes } from '../plan/logical.js';
 import { executeBatch } from '../query/batch-execution.js';
 import type { QueryClock } from '../query/clock.js';
 import { QueryConf } from '../query/conf.js';
+import { endToEndGuarantee } from '../query/guarantee.js';
 import { ProgressBar } from '../query/progress-bar.js';
 import { shutdownSignals } from '../query/shutdown-signals.js';
 import { StreamingQuery, assertOutputModeName } from '../query/streaming-query.js';
@@ -138,12 +140,7 @@ export class DataStreamWriter {
     }
     if (this.triggerMode.kind === 'continuous') {
       checkContinuousQuery(this.plan, {
-        sourceSupportsContinuous: (node) => sourceProvider(node.format).create({
-          format: node.format, options: node.options,
-          ...(node.path !== undefined ? { path: node.path } : {}),
-          ...(node.userSchema ? { userSchema: node.userSchema } : {}),
-          ...(node.instance !== undefined ? { instance: node.instance } : {}),
-        }).supportsContinuous === true,
+        sourceSupportsContinuous: (node) => probeSource(node).supportsContinuous === true,
         sinkFormat: this.sinkFormat,
         sinkSupportsContinuous: probe.supportsContinuous === true,
       });
@@ -155,6 +152,8 @@ export class DataStreamWriter {
         `checkpointLocation must be specified either through option("checkpointLocation", ...) or session.conf.set("spate.sql.streaming.checkpointLocation", ...): the ${this.sinkFormat} sink needs it to be exactly-once`,
       );
     }
+    const sources = nodes(this.plan).filter((n): n is SourceNode => n.k === 'source').map(probeSource);
+    const guarantee = endToEndGuarantee({ sources, checkpointLocation, sink: probe });
     const clock = this.clockOverride ?? this.session.clock;
     const wakeRef = { wake: (): void => undefined };
     const query = new StreamingQuery({
@@ -178,6 +177,8 @@ export class DataStreamWriter {
       progressBar: this.triggerMode.kind === 'availableNow' && conf.showConsoleProgress
         ? ProgressBar.forTerminal(this.name ? `query ${this.name}` : 'AvailableNow')
         : null,
+      guarantee,
+      logger: this.session.logger,
     });
     this.session.streams.register(query);
     return query.run();
@@ -190,4 +191,14 @@ export class DataStreamWriter {
     const root = this.session.confValues.get('spate.sql.streaming.checkpointLocation');
     return root ? join(root, this.name ?? randomUUID()) : null;
   }
+}
+
+/** A source object for what start() checks (continuous support, replayability); never opened. */
+function probeSource(node: SourceNode) {
+  return sourceProvider(node.format).create({
+    format: node.format, options: node.options,
+    ...(node.path !== undefined ? { path: node.path } : {}),
+    ...(node.userSchema ? { userSchema: node.userSchema } : {}),
+    ...(node.instance !== undefined ? { instance: node.instance } : {}),
+  });
 }

@@ -17,6 +17,8 @@ export interface ReportContext {
   readonly nowMs: number;
   readonly graph: ExecutionGraph | null;
   readonly sinkDescription: string;
+  /** In-process restarts so far. */
+  readonly restarts: number;
 }
 
 /** A committed micro-batch. */
@@ -175,8 +177,8 @@ export function epochProgress(ctx: ReportContext, e: ContinuousEpoch, committed:
   });
 }
 
-function names(ctx: ReportContext): Pick<StreamingQueryProgress, 'id' | 'runId' | 'name'> {
-  return { id: ctx.id, runId: ctx.runId, name: ctx.name };
+function names(ctx: ReportContext): Pick<StreamingQueryProgress, 'id' | 'runId' | 'name' | 'numRestarts'> {
+  return { id: ctx.id, runId: ctx.runId, name: ctx.name, numRestarts: ctx.restarts };
 }
 
 function sourceProgress(description: string, start: Offset, end: Offset, latest: Offset, rows: number, inputMs: number, processingMs: number): SourceProgress {
