@@ -32,6 +32,7 @@ export type {
 } from './query/manager.js';
 export type { QueryLogger, LogFields } from './query/log.js';
 export type { EndToEndGuarantee } from './query/guarantee.js';
+export type { DaemonContext, DaemonMain } from './daemon/module-contract.js';
 export type { DeliveryGuarantee } from './connectors/contract.js';
 export type {
   StreamingQueryProgress, StreamingQueryStatus, StateOperatorProgress, SourceProgress, SinkProgress,

@@ -118,10 +118,7 @@ export class DataStreamWriter {
     checkStreamingQuery(this.plan, this.mode);
     const conf = new QueryConf(this.session.confValues);
     // Read every setting now so a bad value fails start(), not the running query.
-    void [conf.shufflePartitions, conf.linkCapacity, conf.chunkRows, conf.minBatchesToRetain, conf.pollingDelayMs,
-      conf.numRecentProgressUpdates, conf.stopTimeoutMs, conf.watermarkPolicy, conf.noDataMicroBatches,
-      conf.minDeltasForSnapshot, conf.maintenanceIntervalMs, conf.asyncCheckpoint, conf.redisRetryTimeoutMs, conf.redisLockTimeoutMs,
-      conf.stopGracefullyOnShutdown, conf.noDataProgressEventIntervalMs, conf.showConsoleProgress];
+    conf.validate();
     if (this.opts['queryname'] && !this.name) this.name = this.opts['queryname'];
     const sinkOptions: SinkOptions = {
       format: this.sinkFormat,
