@@ -9,6 +9,8 @@ import { partitionLags } from './partition-lag.js';
 export interface ChartPoint {
   /** The batch's trigger time, Unix seconds. */
   readonly t: number;
+  /** Rows the batch read. */
+  readonly rows: number;
   readonly inputRate: number;
   readonly processedRate: number;
   /** durationMs by phase, in ms. */
@@ -36,10 +38,12 @@ export interface QueryView {
 
 export function chartPoint(p: StreamingQueryProgress): ChartPoint {
   const t = Date.parse(p.timestamp);
-  const seconds = (iso: string | undefined): number | null => (iso ? Math.max(0, (t - Date.parse(iso)) / 1000) : null);
+  // A watermark of 0 means none yet: no lag to show.
+  const seconds = (iso: string | undefined): number | null => (iso && Date.parse(iso) > 0 ? Math.max(0, (t - Date.parse(iso)) / 1000) : null);
   const { triggerExecution: _total, ...phases } = p.durationMs;
   return {
     t: t / 1000,
+    rows: p.numInputRows,
     inputRate: p.inputRowsPerSecond,
     processedRate: p.processedRowsPerSecond,
     durations: phases as Record<string, number>,

@@ -83,7 +83,8 @@ export class DaemonMetrics {
       const ms = p.durationMs[phase];
       if (ms !== undefined) this.batchDuration.observe({ query, phase }, ms / 1000);
     }
-    if (p.eventTime.watermark) this.watermarks.set(query, Date.parse(p.eventTime.watermark));
+    // A watermark of 0 means none yet.
+    if (p.eventTime.watermark && Date.parse(p.eventTime.watermark) > 0) this.watermarks.set(query, Date.parse(p.eventTime.watermark));
     for (const op of p.stateOperators) {
       this.stateRows.set({ query, operator: op.operatorName }, op.numRowsTotal);
       this.stateBytes.set({ query, operator: op.operatorName }, op.memoryUsedBytes);
