@@ -42,13 +42,13 @@ describe('the live page', () => {
     await page.waitForSelector('#query-rate_counts');
 
     const charts = (): Promise<ChartData> => page.evaluate(() => {
-      const all = (window as unknown as { spateCharts: Record<string, Record<string, { series: { label?: string }[]; data: number[][] }>> }).spateCharts;
+      const all = (globalThis as unknown as { spateCharts: Record<string, Record<string, { series: { label?: string }[]; data: number[][] }>> }).spateCharts;
       return Object.fromEntries(Object.entries(all['rate_counts'] ?? {}).map(([name, u]) => [name, {
         series: u.series.slice(1).map((s) => String(s.label)), points: u.data[0]!.length,
       }]));
     });
     await page.waitForFunction(() => {
-      const c = (window as unknown as { spateCharts: Record<string, Record<string, { data: number[][] }>> }).spateCharts['rate_counts'];
+      const c = (globalThis as unknown as { spateCharts: Record<string, Record<string, { data: number[][] }>> }).spateCharts['rate_counts'];
       return (c?.['rates']?.data[0]?.length ?? 0) >= 3;
     }, undefined, { timeout: 60_000 });
     const first = await charts();
@@ -59,7 +59,7 @@ describe('the live page', () => {
 
     // More batches run: every chart has more points than before.
     await page.waitForFunction((n) => {
-      const c = (window as unknown as { spateCharts: Record<string, Record<string, { data: number[][] }>> }).spateCharts['rate_counts'];
+      const c = (globalThis as unknown as { spateCharts: Record<string, Record<string, { data: number[][] }>> }).spateCharts['rate_counts'];
       return (c?.['rates']?.data[0]?.length ?? 0) >= n + 3;
     }, first['rates']!.points, { timeout: 60_000 });
     const later = await charts();
