@@ -94,9 +94,12 @@ function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || (address?.startsWith('127.') ?? false);
 }
 
+/** Lets requests in flight (a drain's answer) finish; cuts what is left after a moment. */
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
+    const force = setTimeout(() => server.closeAllConnections(), 2000);
+    force.unref();
+    server.close(() => { clearTimeout(force); resolve(); });
+    server.closeIdleConnections();
   });
 }
