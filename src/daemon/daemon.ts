@@ -44,6 +44,7 @@ export class Daemon {
   private draining: Promise<{ drained: boolean }> | null = null;
   private signals = 0;
   private failed = false;
+  private stalled = false;
   private finish!: (code: number) => void;
   private readonly finished = new Promise<number>((resolve) => { this.finish = resolve; });
   private timers: NodeJS.Timeout[] = [];
@@ -181,6 +182,7 @@ export class Daemon {
 
   private async exitStalled(h: QueryHealth): Promise<void> {
     this.draining = Promise.resolve({ drained: false });
+    this.stalled = true;
     this.log.fatal({ query: h.key }, `query ${h.key} is still stalled after the grace period: stopping at once and exiting with code ${EXIT.stalled}`);
     await withTimeout(Promise.all(this.active().map((q) => q.stopNow())), 5000);
     this.finish(EXIT.stalled);
@@ -224,7 +226,7 @@ export class Daemon {
   }
 
   private settleIfDone(): void {
-    if (this.moduleLoaded && this.active().length === 0) this.finish(this.failed ? EXIT.failed : EXIT.stopped);
+    if (this.moduleLoaded && this.active().length === 0) this.finish(this.stalled ? EXIT.stalled : this.failed ? EXIT.failed : EXIT.stopped);
   }
 
   private active(): StreamingQuery[] {
