@@ -80,6 +80,17 @@ describe('spate run', () => {
     expect(inspection.epochs.lastCommitted).toBeGreaterThanOrEqual(p.batchId);
   });
 
+  it('spate drain (the preStop hook) drains the daemon and returns once its queries stopped; the daemon exits 0', async () => {
+    const d = spate([RATE, '--port', '0']);
+    const url = await d.url;
+    await until('readiness', () => get(url, '/readyz'), (r) => r.status === 200);
+    let out = '';
+    const code = await main(['drain', '--port', new URL(url).port], { out: (t) => { out += t; }, err: (t) => { out += t; } });
+    expect({ code, answer: JSON.parse(out) }).toEqual({ code: 0, answer: { drained: true } });
+    expect(d.lines.some((l) => l.msg === 'query rate_counts stopped')).toBe(true);
+    expect(await d.exit).toBe(0);
+  });
+
   it('a query that fails ends the process with code 1 and logs the failure with its cause', async () => {
     const d = spate([RATE, '--port', '0', '--set', 'app.failAfterBatches=2']);
     expect(await d.exit).toBe(1);
