@@ -4,6 +4,7 @@
 // application's own and reach its module as ctx.settings.
 import { readFileSync } from 'node:fs';
 import { errorMessage } from '../errors.js';
+import { levenshtein } from '../expr/functions/string.js';
 import { CONF_DEFAULTS, QueryConf } from '../query/conf.js';
 
 /** Keys a session reads besides those with defaults. */
@@ -89,20 +90,8 @@ function closest(key: string, known: readonly string[]): string | null {
   let best: string | null = null;
   let bestDistance = Math.max(3, Math.floor(key.length / 5)) + 1;
   for (const k of known) {
-    const d = editDistance(key.toLowerCase(), k.toLowerCase());
+    const d = levenshtein(key.toLowerCase(), k.toLowerCase());
     if (d < bestDistance) { best = k; bestDistance = d; }
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
 }

@@ -94,3 +94,14 @@ export function metric(text: string, name: string, labels: Readonly<Record<strin
   }
   return undefined;
 }
+
+/** Polls `probe` until `check` holds (each poll waits for the daemon's answer; no fixed sleeps decide the outcome). */
+export async function until<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean, tries = 1200): Promise<T> {
+  let last: T | undefined;
+  for (let i = 0; i < tries; i++) {
+    last = await probe();
+    if (check(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} never held; last: ${JSON.stringify(last)}`);
+}

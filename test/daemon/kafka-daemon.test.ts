@@ -11,7 +11,7 @@ import { inspectCheckpoint } from '../../src/query/inspect-checkpoint.js';
 import type { QueryView } from '../../src/daemon/live-feed.js';
 import { KafkaBroker } from '../support/kafka-broker.js';
 import type { DaemonProcess } from './daemon-process.js';
-import { get, metric, spawnSpate } from './daemon-process.js';
+import { get, metric, spawnSpate, until } from './daemon-process.js';
 
 jest.setTimeout(600_000);
 
@@ -66,16 +66,6 @@ describe('spate run over Kafka and Redis', () => {
       '--set', `trades.checkpoint=${checkpoint}`, '--set', 'spate.sql.shuffle.partitions=4', ...extra]);
     running.push(d);
     return d;
-  }
-
-  async function until<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean, tries = 1200): Promise<T> {
-    let last: T | undefined;
-    for (let i = 0; i < tries; i++) {
-      last = await probe();
-      if (check(last)) return last;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${what} never held; last: ${JSON.stringify(last)}`);
   }
 
   const q = { query: 'trades_windows' };

@@ -9,7 +9,7 @@ import { main } from '../../src/daemon/cli.js';
 import { inspectCheckpoint } from '../../src/query/inspect-checkpoint.js';
 import type { ChartPoint, QueryView } from '../../src/daemon/live-feed.js';
 import type { DaemonProcess } from './daemon-process.js';
-import { get, metric, spawnSpate } from './daemon-process.js';
+import { get, metric, spawnSpate, until } from './daemon-process.js';
 
 const RATE = 'test/daemon/fixtures/rate-counts.ts';
 
@@ -24,17 +24,6 @@ describe('spate run', () => {
   const dir = (): string => { const d = mkdtempSync(join(tmpdir(), 'spate-run-')); dirs.push(d); return d; };
   afterEach(async () => { await Promise.all(running.splice(0).map((d) => d.stop())); });
   afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
-
-  /** Polls until `check` holds (no fixed sleeps: each poll waits for the daemon's answer). */
-  async function until<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean, tries = 600): Promise<T> {
-    let last: T | undefined;
-    for (let i = 0; i < tries; i++) {
-      last = await probe();
-      if (check(last)) return last;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`${what} never held; last: ${JSON.stringify(last)}`);
-  }
 
   it('serves /healthz, /readyz and /metrics that move with progress and match it; SIGTERM drains, commits and exits 0', async () => {
     const checkpoint = join(dir(), 'cp');
