@@ -1,6 +1,5 @@
 // DataFrame: an immutable logical-plan builder with Spark's methods. Streaming frames run
 // through writeStream; static frames run with collect() / show().
-import { planString } from '../plan/explain.js';
 import type { Row } from '../actors/messages.js';
 import { AnalysisError } from '../errors.js';
 import { formatRows } from '../connectors/console/format-table.js';
@@ -9,6 +8,7 @@ import { parseDuration } from '../expr/interval.js';
 import type { Expr } from '../expr/tree.js';
 import type { StructType } from '../expr/types.js';
 import { treeString } from '../expr/types.js';
+import { planString } from '../plan/explain.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { isStreaming } from '../plan/logical.js';
 import type { JoinHow, JoinOn } from '../plan/join.js';

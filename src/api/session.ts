@@ -68,8 +68,8 @@ export class SessionBuilder {
   }
 
   /**
-   * Where queries log: any logger with pino's call shape, `info(fields, message)` (and warn,
-   * error). Without one, informational lines show only under NODE_DEBUG=spate.
+   * Where queries log: any logger with pino's call shape, `info(fields, message)` and `warn`.
+   * Without one, informational lines show only under NODE_DEBUG=spate.
    */
   logger(logger: QueryLogger): this {
     this.loggerValue = logger;

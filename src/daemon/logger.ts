@@ -7,14 +7,19 @@ import { PinoPretty } from 'pino-pretty';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export function daemonLogger(level: LogLevel, pretty = process.stdout.isTTY === true): Logger {
+/** Lines go to stdout (fd 1) unless a test gives a `destination` stream. */
+export function daemonLogger(level: LogLevel, pretty = process.stdout.isTTY === true, destination?: NodeJS.WritableStream): Logger {
   const options = {
     level,
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
   };
-  return pretty
-    ? pino(options, PinoPretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid' }))
-    : pino(options, pino.destination({ fd: 1, sync: true }));
+  if (pretty) {
+    return pino(options, PinoPretty({
+      colorize: destination === undefined, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid',
+      ...(destination ? { destination } : {}),
+    }));
+  }
+  return pino(options, destination ?? pino.destination({ fd: 1, sync: true }));
 }

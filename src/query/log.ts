@@ -11,7 +11,6 @@ export type LogFields = Readonly<Record<string, unknown>>;
 export interface QueryLogger {
   info(fields: LogFields, message: string): void;
   warn(fields: LogFields, message: string): void;
-  error(fields: LogFields, message: string): void;
 }
 
 const debug = debuglog('spate');
@@ -19,5 +18,4 @@ const debug = debuglog('spate');
 export const defaultLogger: QueryLogger = {
   info: (fields, message) => debug('%s %j', message, fields),
   warn: (fields, message) => process.emitWarning(`${message} ${JSON.stringify(fields)}`),
-  error: (fields, message) => process.emitWarning(`${message} ${JSON.stringify(fields)}`),
 };

@@ -10,7 +10,7 @@ import { brokers } from '../support/kafka.js';
 function capture(): QueryLogger & { lines: { level: string; fields: LogFields; message: string }[] } {
   const lines: { level: string; fields: LogFields; message: string }[] = [];
   const at = (level: string) => (fields: LogFields, message: string): void => { lines.push({ level, fields, message }); };
-  return { lines, info: at('info'), warn: at('warn'), error: at('error') };
+  return { lines, info: at('info'), warn: at('warn') };
 }
 
 describe("each query states its sink's end-to-end guarantee", () => {

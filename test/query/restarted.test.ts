@@ -5,7 +5,7 @@ describe('in-process restarts are visible', () => {
   it('a restarted event with the cause and the attempt, a log line, and numRestarts in progress', async () => {
     const warnings: { fields: LogFields; message: string }[] = [];
     const spark = Session.builder().appName('restarts').config('spate.sql.shuffle.partitions', 2)
-      .logger({ info: () => undefined, warn: (fields, message) => warnings.push({ fields, message }), error: () => undefined })
+      .logger({ info: () => undefined, warn: (fields, message) => warnings.push({ fields, message }) })
       .create();
     const restarts: QueryRestartedEvent[] = [];
     spark.streams.addListener({ onQueryRestarted: (e) => restarts.push(e) });
