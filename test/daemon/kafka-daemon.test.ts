@@ -111,7 +111,7 @@ describe('spate run over Kafka and Redis', () => {
 
   it('resumes from its checkpoint; when the broker goes away /readyz fails and the process exits with code 3', async () => {
     await produce([trade(46, 'BUY', 5)]);
-    const d = daemon(['--stall-timeout', '3s', '--stall-grace', '10s']);
+    const d = daemon(['--stall-timeout', '3s', '--stall-grace', '20s']);
     const url = await d.url;
     await until('readiness', () => get(url, '/readyz'), (r) => r.status === 200);
     // Only the new trade is read: the first run's offsets were committed.

@@ -46,7 +46,11 @@ describe('spate run', () => {
     const p = s1.view.progress!;
     const q = { query: 'rate_counts' };
     expect(batches(s1.metrics)).toBe(p.batchId + 1);
-    expect(metric(s1.metrics, 'spate_input_rows_total', q)).toBe(s1.view.points.reduce((a: number, x: ChartPoint) => a + x.rows, 0));
+    // The live feed keeps the newest 600 points: all of them this early.
+    expect(s1.view.points.length).toBe(Math.min(600, p.batchId + 1));
+    if (s1.view.points.length === p.batchId + 1) {
+      expect(metric(s1.metrics, 'spate_input_rows_total', q)).toBe(s1.view.points.reduce((a: number, x: ChartPoint) => a + x.rows, 0));
+    }
     expect(metric(s1.metrics, 'spate_state_rows', { ...q, operator: p.stateOperators[0]!.operatorName })).toBe(p.stateOperators[0]!.numRowsTotal);
     expect(metric(s1.metrics, 'spate_processed_rows_per_second', q)).toBeCloseTo(p.processedRowsPerSecond, 6);
     expect(metric(s1.metrics, 'spate_batch_duration_seconds_count', { ...q, phase: 'triggerExecution' })).toBe(p.batchId + 1);
@@ -57,7 +61,9 @@ describe('spate run', () => {
 
     const s2 = await until('input rows to move', snapshot,
       (s) => batches(s.metrics) === batches(s.again) && (metric(s.metrics, 'spate_input_rows_total', q) ?? 0) > (metric(s1.metrics, 'spate_input_rows_total', q) ?? 0));
-    expect(metric(s2.metrics, 'spate_input_rows_total', q)).toBe(s2.view.points.reduce((a: number, x: ChartPoint) => a + x.rows, 0));
+    if (s2.view.points.length === s2.view.progress!.batchId + 1) {
+      expect(metric(s2.metrics, 'spate_input_rows_total', q)).toBe(s2.view.points.reduce((a: number, x: ChartPoint) => a + x.rows, 0));
+    }
     const progressLine = await d.waitFor((l) => l.msg === 'progress of rate_counts', 'a progress line');
     expect(progressLine).toMatchObject({ level: 'info', query: 'rate_counts', numRestarts: 0 });
 
@@ -89,7 +95,7 @@ describe('spate run', () => {
   });
 
   it('a stalled query fails /readyz, then exits with code 3 after the grace period', async () => {
-    const d = spate(['test/daemon/fixtures/stalling.ts', '--port', '0', '--stall-timeout', '1s', '--stall-grace', '5s']);
+    const d = spate(['test/daemon/fixtures/stalling.ts', '--port', '0', '--stall-timeout', '1s', '--stall-grace', '15s']);
     const url = await d.url;
     await until('readiness', () => get(url, '/readyz'), (r) => r.status === 200);
     await d.waitFor((l) => l.msg.startsWith('query stalling stalled'), 'the stall');
