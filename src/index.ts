@@ -35,8 +35,12 @@ export type { StateMigration } from './api/state-migration.js';
 export type { MigrationRecord } from './state/checkpoint-log.js';
 export { StreamingQueryManager } from './query/manager.js';
 export type {
-  StreamingQueryListener, QueryStartedEvent, QueryProgressEvent, QueryIdleEvent, QueryTerminatedEvent,
+  StreamingQueryListener, QueryStartedEvent, QueryProgressEvent, QueryIdleEvent, QueryTerminatedEvent, QueryRestartedEvent,
 } from './query/manager.js';
+export type { QueryLogger, LogFields } from './query/log.js';
+export type { EndToEndGuarantee } from './query/guarantee.js';
+export type { DaemonContext, DaemonMain } from './daemon/module-contract.js';
+export type { DeliveryGuarantee } from './connectors/contract.js';
 export type {
   StreamingQueryProgress, StreamingQueryStatus, StateOperatorProgress, SourceProgress, SinkProgress,
 } from './query/progress.js';

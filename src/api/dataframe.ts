@@ -8,6 +8,7 @@ import { parseDuration } from '../expr/interval.js';
 import type { Expr } from '../expr/tree.js';
 import type { StructType } from '../expr/types.js';
 import { treeString } from '../expr/types.js';
+import { planString } from '../plan/explain.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { isStreaming } from '../plan/logical.js';
 import type { JoinHow, JoinOn } from '../plan/join.js';
@@ -228,7 +229,7 @@ export class DataFrame<R extends Row = Row> {
 
   /** The logical plan, for debugging. */
   explain(): string {
-    return JSON.stringify(this.plan, (k, v: unknown) => (k === 'child' || k === 'left' || k === 'right' || typeof v !== 'function' ? v : '[fn]'), 2);
+    return planString(this.plan);
   }
 
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {

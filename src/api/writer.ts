@@ -11,10 +11,12 @@ import type { ForeachWriter } from '../connectors/foreach/foreach-sink.js';
 import { AnalysisError } from '../errors.js';
 import { checkStreamingQuery } from '../plan/checks.js';
 import { checkContinuousQuery } from '../plan/continuous-checks.js';
-import type { LogicalPlan, OutputMode } from '../plan/logical.js';
+import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
+import { nodes } from '../plan/logical.js';
 import { executeBatch } from '../query/batch-execution.js';
 import type { QueryClock } from '../query/clock.js';
 import { QueryConf } from '../query/conf.js';
+import { endToEndGuarantee } from '../query/guarantee.js';
 import { ProgressBar } from '../query/progress-bar.js';
 import { shutdownSignals } from '../query/shutdown-signals.js';
 import { StreamingQuery, assertOutputModeName } from '../query/streaming-query.js';
@@ -112,10 +114,7 @@ export class DataStreamWriter {
     checkStreamingQuery(this.plan, this.mode);
     const conf = new QueryConf(this.session.confValues);
     // Read every setting now so a bad value fails start(), not the running query.
-    void [conf.shufflePartitions, conf.linkCapacity, conf.chunkRows, conf.minBatchesToRetain, conf.pollingDelayMs,
-      conf.numRecentProgressUpdates, conf.stopTimeoutMs, conf.watermarkPolicy, conf.noDataMicroBatches,
-      conf.minDeltasForSnapshot, conf.maintenanceIntervalMs, conf.asyncCheckpoint, conf.redisRetryTimeoutMs, conf.redisLockTimeoutMs,
-      conf.stopGracefullyOnShutdown, conf.noDataProgressEventIntervalMs, conf.showConsoleProgress];
+    conf.validate();
     if (this.opts['queryname'] && !this.name) this.name = this.opts['queryname'];
     const sinkOptions: SinkOptions = {
       format: this.sinkFormat,
@@ -134,12 +133,7 @@ export class DataStreamWriter {
     }
     if (this.triggerMode.kind === 'continuous') {
       checkContinuousQuery(this.plan, {
-        sourceSupportsContinuous: (node) => sourceProvider(node.format).create({
-          format: node.format, options: node.options,
-          ...(node.path !== undefined ? { path: node.path } : {}),
-          ...(node.userSchema ? { userSchema: node.userSchema } : {}),
-          ...(node.instance !== undefined ? { instance: node.instance } : {}),
-        }).supportsContinuous === true,
+        sourceSupportsContinuous: (node) => probeSource(node).supportsContinuous === true,
         sinkFormat: this.sinkFormat,
         sinkSupportsContinuous: probe.supportsContinuous === true,
       });
@@ -152,6 +146,8 @@ export class DataStreamWriter {
       );
     }
     const deadLetterSink = deadLetterSinkOptions(this.plan, { tables: this.session.tables }, checkpointLocation !== null);
+    const sources = nodes(this.plan).filter((n): n is SourceNode => n.k === 'source').map(probeSource);
+    const guarantee = endToEndGuarantee({ sources, checkpointLocation, sink: probe });
     const clock = this.clockOverride ?? this.session.clock;
     const wakeRef = { wake: (): void => undefined };
     const query = new StreamingQuery({
@@ -176,6 +172,8 @@ export class DataStreamWriter {
       progressBar: this.triggerMode.kind === 'availableNow' && conf.showConsoleProgress
         ? ProgressBar.forTerminal(this.name ? `query ${this.name}` : 'AvailableNow')
         : null,
+      guarantee,
+      logger: this.session.logger,
     });
     this.session.streams.register(query);
     return query.run();
@@ -188,4 +186,14 @@ export class DataStreamWriter {
     const root = this.session.confValues.get('spate.sql.streaming.checkpointLocation');
     return root ? join(root, this.name ?? randomUUID()) : null;
   }
+}
+
+/** A source object for what start() checks (continuous support, replayability); never opened. */
+function probeSource(node: SourceNode) {
+  return sourceProvider(node.format).create({
+    format: node.format, options: node.options,
+    ...(node.path !== undefined ? { path: node.path } : {}),
+    ...(node.userSchema ? { userSchema: node.userSchema } : {}),
+    ...(node.instance !== undefined ? { instance: node.instance } : {}),
+  });
 }

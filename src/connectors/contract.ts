@@ -133,6 +133,8 @@ export interface StreamSink extends EpochSink {
   readonly supportedModes: readonly OutputMode[];
   /** The end-to-end guarantee, stated when the query starts. */
   readonly guarantee: DeliveryGuarantee;
+  /** Why, as "<cause>: <guarantee>; <consequence>" (query.guarantee.reason). */
+  readonly guaranteeReason?: string;
   /** Whether the sink needs a durable checkpointLocation (file, kafka) or can use a temporary one. */
   readonly needsCheckpointLocation: boolean;
   /** Whether the sink works under Trigger.Continuous. */

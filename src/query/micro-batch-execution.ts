@@ -100,6 +100,8 @@ export class MicroBatchExecution {
   /** A plan or commit step in flight: a stop at once lets it finish before closing the checkpoint. */
   private stepInFlight: Promise<unknown> | null = null;
   private continuous: ContinuousRun | null = null;
+  /** In-process restarts by the restart policy (progress numRestarts). */
+  restarts = 0;
 
   constructor(private readonly cfg: ExecutionConfig) {
     this.conf = cfg.conf;
@@ -534,7 +536,7 @@ export class MicroBatchExecution {
 
   private reportContext(): ReportContext {
     return {
-      id: this.id, runId: this.runId, name: this.cfg.queryName, nowMs: this.cfg.clock.now(),
+      id: this.id, runId: this.runId, name: this.cfg.queryName, nowMs: this.cfg.clock.now(), restarts: this.restarts,
       graph: this.graph, sinkDescription: this.sink?.description ?? '',
       deadLetterSinkDescription: this.deadLetterSink?.description ?? null,
       watermarks: this.tracker.streamsAt(this.cfg.clock.now()),

@@ -24,6 +24,8 @@ export interface ReportContext {
   readonly deadLetterSinkDescription: string | null;
   /** Each withWatermark's watermark now. */
   readonly watermarks: readonly StreamWatermark[];
+  /** In-process restarts so far. */
+  readonly restarts: number;
 }
 
 /** A committed micro-batch. */
@@ -225,8 +227,8 @@ function watermarksOf(ctx: ReportContext, batch: boolean): { watermarks?: Waterm
   };
 }
 
-function names(ctx: ReportContext): Pick<StreamingQueryProgress, 'id' | 'runId' | 'name'> {
-  return { id: ctx.id, runId: ctx.runId, name: ctx.name };
+function names(ctx: ReportContext): Pick<StreamingQueryProgress, 'id' | 'runId' | 'name' | 'numRestarts'> {
+  return { id: ctx.id, runId: ctx.runId, name: ctx.name, numRestarts: ctx.restarts };
 }
 
 function sourceProgress(description: string, start: Offset, end: Offset, latest: Offset, rows: number, inputMs: number, processingMs: number): SourceProgress {

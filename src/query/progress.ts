@@ -90,6 +90,8 @@ export interface StreamingQueryProgress {
   numInputRows: number;
   inputRowsPerSecond: number;
   processedRowsPerSecond: number;
+  /** In-process restarts by the restart policy since the query started (not in Spark). */
+  numRestarts: number;
   /** Rows dropped as malformed (DROPMALFORMED) in this batch, by sources and fromJson/fromAvro. */
   numMalformedRowsDropped: number;
   durationMs: DurationMs;

@@ -74,6 +74,6 @@ describe('spate state migrate and inspect, from the command line', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('empty.mjs must export a migration (default export or \'migration\'): { query(spark), defaults?, state? }');
     const missing = await spate('state', 'migrate', join(dir, 'cp'), '--operator', 'totals');
-    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('--to <module> is required') });
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining("required option '--to <module>' not specified") });
   });
 });

@@ -54,6 +54,12 @@ export class KafkaSink implements StreamSink {
     return this.settings.transactional ? 'exactly-once' : 'at-least-once';
   }
 
+  get guaranteeReason(): string {
+    return this.settings.transactional
+      ? 'Kafka sink with transactional=true: exactly-once; each epoch is one Kafka transaction, visible to readers with isolation.level=read_committed'
+      : 'Kafka sink without transactional=true: at-least-once; a replayed epoch may write twice';
+  }
+
   get description(): string {
     return `KafkaSink[${this.settings.topic ?? 'topic column'}${this.settings.transactional ? ', transactional' : ''}]`;
   }
