@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from '../../src/connectors/kafka/cluster.js';
 
 export const brokers = (): string => {
   const b = process.env['KAFKA_BROKERS'];
@@ -74,10 +75,8 @@ export interface ReadMessage {
  */
 export async function readAll(topic: string, readCommitted = true): Promise<ReadMessage[]> {
   const k = kafka();
-  const admin = k.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const remaining = new Map(ends.filter((p) => Number(p.high) > 0).map((p) => [p.partition, Number(p.high)]));
+  const ends = await endOffsets(topic, readCommitted);
+  const remaining = new Map([...ends].filter(([, end]) => end > 0));
   const out: ReadMessage[] = [];
   if (remaining.size === 0) return out;
   const consumer = k.consumer({ groupId: `reader-${randomUUID()}`, readUncommitted: !readCommitted, maxWaitTimeInMs: 100 });
@@ -105,7 +104,25 @@ export async function readAll(topic: string, readCommitted = true): Promise<Read
   } finally {
     await consumer.disconnect();
   }
-  return out.filter((m) => m.offset < Number(ends.find((p) => p.partition === m.partition)!.high));
+  return out.filter((m) => m.offset < ends.get(m.partition)!);
+}
+
+/**
+ * Each partition's end: its high watermark, or under read_committed its last stable offset
+ * (before any transaction still open), as a consumer of that isolation level can reach it.
+ */
+export async function endOffsets(topic: string, readCommitted: boolean): Promise<Map<number, number>> {
+  const admin = kafka().admin();
+  await admin.connect();
+  const partitions = await admin.fetchTopicMetadata({ topics: [topic] }).finally(() => admin.disconnect());
+  const cluster = new KafkaCluster(kafka(), readCommitted ? READ_COMMITTED : READ_UNCOMMITTED);
+  await cluster.connect();
+  try {
+    const ends = await cluster.offsets(new Map([[topic, partitions.topics[0]!.partitions.map((p) => p.partitionId)]]), 'latest');
+    return ends.get(topic)!;
+  } finally {
+    await cluster.disconnect();
+  }
 }
 
 /** A topic's records read with spate's own static Kafka reader (no consumer group: fast). */
