@@ -123,6 +123,7 @@ export class KafkaBroker {
   async stop(): Promise<void> {
     killBroker({ pid: this.pid, watchdogPid: this.watchdogPid, dir: this.dir });
     if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.ref(); // unreferenced while it ran; waiting for its exit must keep us alive
       await new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     }
     rmSync(this.dir, { recursive: true, force: true });

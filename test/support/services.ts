@@ -4,11 +4,11 @@
 // (Debian packages, as root) or fetched (the broker's jars, through Maven, cached). REDIS_URL or
 // KAFKA_BROKERS set beforehand point the suite at other servers instead.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { BrokerHandle } from './kafka-broker.js';
-import { KAFKA_VERSION, KafkaBroker, killBroker, processMemoryMb } from './kafka-broker.js';
+import { KAFKA_VERSION, KafkaBroker, kafkaCacheDir, killBroker, processMemoryMb } from './kafka-broker.js';
 import { freePort, redisReady } from './redis-server.js';
 import { watchdog } from './watchdog.js';
 
@@ -45,6 +45,7 @@ export async function startServices(globalConfig: RunConfig): Promise<void> {
   }
   if (!process.env['KAFKA_BROKERS'] && runHasKafkaTests(globalConfig)) {
     installedOrInstall('java', 'openjdk-17-jre-headless');
+    if (!existsSync(kafkaCacheDir())) installedOrInstall('mvn', 'maven'); // fetches the broker's jars once
     const broker = await KafkaBroker.start({ log: say });
     state.kafka = { pid: broker.pid, watchdogPid: broker.watchdogPid, dir: broker.dir };
     save();
