@@ -1,6 +1,6 @@
 // Kafka for tests: the real broker the test command started (kafka-broker.ts), or the cluster
-// KAFKA_BROKERS names. A test that needs a partition count creates its topics with the admin
-// client (createTopic); a topic first named by a producer gets the broker's default of 4.
+// KAFKA_BROKERS names. Tests create their topics with the admin client, with the partition count
+// they need (newTopic, createTopic); the test producer never creates one by naming it.
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
@@ -38,22 +38,19 @@ export async function produce(topic: string, messages: readonly TestMessage[]): 
   }
 }
 
-/** A new topic of a unique name with `partitions` partitions (created with the admin client). */
-export async function newTopic(prefix = 't', partitions = 4, config: Readonly<Record<string, string>> = {}): Promise<string> {
+/** A new topic of a unique name with `partitions` partitions. */
+export async function newTopic(prefix = 't', partitions = 4): Promise<string> {
   const topic = uniqueTopic(prefix);
-  await createTopic(topic, partitions, config);
+  await createTopic(topic, partitions);
   return topic;
 }
 
-/** Creates a topic with `partitions` partitions (and topic-level configs) and waits for its leaders. */
-export async function createTopic(topic: string, partitions = 4, config: Readonly<Record<string, string>> = {}): Promise<void> {
+/** Creates a topic with `partitions` partitions and waits for its leaders. */
+export async function createTopic(topic: string, partitions = 4): Promise<void> {
   const admin = kafka().admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
-      waitForLeaders: true,
-    });
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }
@@ -69,9 +66,9 @@ export interface ReadMessage {
 
 /**
  * Every message of a topic, read by a kafkajs consumer of a fresh group from the beginning up to
- * the end offsets present when called; with `readCommitted` (the default) at isolation level
- * read_committed, else read_uncommitted. kafkajs is independent of spate's own Kafka reader,
- * so it checks what spate wrote. Call it once no transaction is open on the topic.
+ * the ends present when called; with `readCommitted` (the default) at isolation level
+ * read_committed (up to the last stable offset), else read_uncommitted. kafkajs' consumer is
+ * independent of spate's own Kafka reader, so it checks what spate wrote.
  */
 export async function readAll(topic: string, readCommitted = true): Promise<ReadMessage[]> {
   const k = kafka();
@@ -84,7 +81,7 @@ export async function readAll(topic: string, readCommitted = true): Promise<Read
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      // Batches of control records or aborted records only reach no handler but this event.
+      // A batch holding only control records or aborted ones reaches this event, not eachBatch.
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         const high = remaining.get(payload.partition);
         if (high !== undefined && Number(payload.lastOffset) + 1 >= high) remaining.delete(payload.partition);
