@@ -9,7 +9,6 @@ import type { SinkOptions } from '../connectors/contract.js';
 import { sinkProvider, sourceProvider } from '../connectors/contract.js';
 import type { ForeachWriter } from '../connectors/foreach/foreach-sink.js';
 import { AnalysisError } from '../errors.js';
-import type { StructType } from '../expr/types.js';
 import { checkStreamingQuery } from '../plan/checks.js';
 import { checkContinuousQuery } from '../plan/continuous-checks.js';
 import type { LogicalPlan, OutputMode } from '../plan/logical.js';
@@ -22,12 +21,13 @@ import { StreamingQuery, assertOutputModeName } from '../query/streaming-query.j
 import type { TriggerMode } from '../query/trigger.js';
 import { DEFAULT_TRIGGER } from '../query/trigger.js';
 import { isRedisLocation, parseRedisLocation } from '../state/redis-location.js';
-import { DataFrame } from './dataframe.js';
+import type { ForeachBatchFunction } from './late-rows.js';
+import { batchFunction, deadLetterSinkOptions } from './late-rows.js';
 import type { SessionContext } from './session-context.js';
 
 const MODE_NAME: Record<OutputMode, string> = { append: 'Append', update: 'Update', complete: 'Complete' };
 
-export type ForeachBatchFunction = (batch: DataFrame, batchId: number) => void | Promise<void>;
+export type { ForeachBatchFunction } from './late-rows.js';
 
 export class DataStreamWriter {
   private sinkFormat: string | null = null;
@@ -81,11 +81,7 @@ export class DataStreamWriter {
   /** Runs `fn` on every micro-batch as a static DataFrame; a replayed batch gets the same id. */
   foreachBatch(fn: ForeachBatchFunction): this {
     this.sinkFormat = 'foreachBatch';
-    const session = this.session;
-    this.instance = async (rows: Row[], schema: StructType, batchId: number) => {
-      const batch = new DataFrame(session, { k: 'static', description: `batch ${batchId}`, schema, load: () => rows });
-      await fn(batch, batchId);
-    };
+    this.instance = batchFunction(this.session, fn);
     return this;
   }
 
@@ -155,6 +151,7 @@ export class DataStreamWriter {
         `checkpointLocation must be specified either through option("checkpointLocation", ...) or session.conf.set("spate.sql.streaming.checkpointLocation", ...): the ${this.sinkFormat} sink needs it to be exactly-once`,
       );
     }
+    const deadLetterSink = deadLetterSinkOptions(this.plan, { tables: this.session.tables }, checkpointLocation !== null);
     const clock = this.clockOverride ?? this.session.clock;
     const wakeRef = { wake: (): void => undefined };
     const query = new StreamingQuery({
@@ -168,6 +165,7 @@ export class DataStreamWriter {
       clock,
       restartPolicy: this.policy,
       services: { loadStatic: executeBatch },
+      deadLetterSink,
       wake: () => wakeRef.wake(),
       wakeRef,
     }, this.session.streams, clock, {

@@ -1,6 +1,8 @@
 // The `spate` command line. Today: `spate checkpoint inspect <location> [--json]`, which prints
-// what a checkpoint holds (epochs, offsets, watermark, state operators with rows and sizes).
+// what a checkpoint holds (epochs, offsets, watermark, state operators with rows and sizes), and
+// `spate state inspect | migrate` (state-commands.ts).
 import { errorMessage } from '../errors.js';
+import { STATE_USAGE, stateCommand } from './state-commands.js';
 import { inspectCheckpoint } from '../query/inspect-checkpoint.js';
 import type { CheckpointInspection } from '../state/inspect.js';
 
@@ -13,12 +15,14 @@ const USAGE = `usage: spate checkpoint inspect <location> [--json]
 
   <location>  a checkpoint directory, or redis://[user:password@]host:port/db/prefix (rediss:// for TLS)
   --json      print the inspection as JSON instead of text
-`;
+
+${STATE_USAGE}`;
 
 const stdio: CliIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
 
 /** Runs the CLI with `args` (without the program name); resolves to the exit code. */
 export async function main(args: readonly string[], io: CliIo = stdio): Promise<number> {
+  if (args[0] === 'state') return stateCommand(args.slice(1), io);
   const flags = args.filter((a) => a.startsWith('--'));
   const words = args.filter((a) => !a.startsWith('--'));
   if (flags.includes('--help') || words.length === 0 || words[0] === 'help') {
