@@ -15,7 +15,7 @@ const CHART = join(ROOT, 'deploy', 'helm', 'spate');
 function findHelm(): string {
   const candidates = [process.env['HELM'], 'helm', join(process.env['GOPATH'] ?? join(homedir(), 'go'), 'bin', 'helm')].filter((c): c is string => !!c);
   for (const c of candidates) if (spawnSync(c, ['version', '--short'], { encoding: 'utf8' }).status === 0) return c;
-  throw new Error('helm not found: run .ci/run, or `go install helm.sh/helm/v4/cmd/helm@v4.3.2` (or set HELM)');
+  throw new Error('helm not found: run the tests through npm test (its set-up builds helm), or `go install helm.sh/helm/v4/cmd/helm@v4.3.2` (or set HELM)');
 }
 
 interface Manifest { kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec: Record<string, unknown>; data?: Record<string, string> }

@@ -29,6 +29,8 @@ export class KafkaSource implements StreamSource {
   /** AvailableNow: where each partition stood at the first batch, and how far the batches planned. */
   private availableNowFrom: Map<string, number> | null = null;
   private availableNowThrough = new Map<string, number>();
+  /** Partitions already reported gone, so a missing partition is reported once per run. */
+  private readonly gone = new Set<string>();
   /** The newest offsets seen, regardless of read limits (progress latestOffset). */
   private latestSeen: KafkaOffsets | null = null;
   /** startingBatchLimit: each partition's latest offset when this run first planned (the backlog it catches up). */
@@ -95,9 +97,9 @@ export class KafkaSource implements StreamSource {
         const cap = this.availableNowCap;
         if (cap) e = cap.has(k) ? Math.min(e, cap.get(k)!) : b;
         if (e < b) {
-          const message = dataLossMessage(t, p, `the partition now ends at ${e}, before offset ${b} this query reached`);
-          if (this.settings.failOnDataLoss) throw new ConnectorError(message);
-          process.emitWarning(message);
+          // As Spark: the range is dropped and the next batch starts where the partition ends now.
+          this.dataLoss(t, p, `its offsets went back from ${b} to ${e} (was the topic deleted and recreated?): ` +
+            `records the partition had from offset ${b} on are lost, and records it has now before offset ${e} are skipped`);
         }
         begin.set(k, b);
         end.set(k, e);
@@ -106,7 +108,14 @@ export class KafkaSource implements StreamSource {
     // Partitions that disappeared keep their last offset.
     for (const [t, p, o] of entriesOf(start as KafkaOffsets)) {
       const k = partitionKey(t, p);
-      if (!end.has(k)) { names.set(k, [t, p]); begin.set(k, o); end.set(k, o); }
+      if (end.has(k)) continue;
+      if (!this.gone.has(k)) {
+        this.gone.add(k);
+        this.dataLoss(t, p, `the partition is gone (was the topic deleted?): records it had from offset ${o} on are lost`);
+      }
+      names.set(k, [t, p]);
+      begin.set(k, o);
+      end.set(k, o);
     }
 
     const available = [...end].reduce((a, [k, e]) => a + Math.max(0, e - begin.get(k)!), 0);
@@ -141,7 +150,7 @@ export class KafkaSource implements StreamSource {
       includeHeaders: this.settings.includeHeaders,
       failOnDataLoss: this.settings.failOnDataLoss,
       maxBytesPerPartition: this.settings.maxBytesPerPartition,
-      onDataLoss: (m) => process.emitWarning(m),
+      onDataLoss: (m) => process.emitWarning(m, 'DataLossWarning'),
     }));
   }
 
@@ -192,6 +201,13 @@ export class KafkaSource implements StreamSource {
       done += Math.max(0, (this.availableNowThrough.get(k) ?? b) - b);
     }
     return { done, total, unit: 'offsets' };
+  }
+
+  /** failOnDataLoss: fail the query, or warn and go on. */
+  private dataLoss(topic: string, partition: number, detail: string): void {
+    const message = dataLossMessage(topic, partition, detail);
+    if (this.settings.failOnDataLoss) throw new ConnectorError(message);
+    process.emitWarning(message, 'DataLossWarning');
   }
 
   private get partitionsPath(): string {
