@@ -15,7 +15,7 @@ const base = {
       module: { type: 'commonjs' },
     }],
   },
-  moduleNameMapper: { '^spate$': '<rootDir>/src/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: { '^spate$': '<rootDir>/src/index.ts', '^spate/testing$': '<rootDir>/src/testing/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
 };
 
 /** The families of issue 12, each under local[2]. */
@@ -26,6 +26,7 @@ const onTwoThreads = [
   'operators/join/stream-static-join', 'operators/join/stream-stream-join', 'operators/join/ad-impressions',
   'connectors/file/file-source', 'connectors/file/file-sink', 'connectors/kafka/kafka-source', 'connectors/kafka/kafka-sink',
   'connectors/console-and-foreach', 'examples/design-trades', 'state/checkpoint-queries',
+  'query/late-rows', 'query/watermark-options', 'connectors/kafka/kafka-watermark',
 ];
 /** Under local[4]: one file per family. */
 const onFourThreads = [

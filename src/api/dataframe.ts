@@ -1,10 +1,7 @@
 // DataFrame: an immutable logical-plan builder with Spark's methods. Streaming frames run
 // through writeStream; static frames run with collect() / show().
 import type { Row } from '../actors/messages.js';
-import { explainPhysical } from '../cluster/explain.js';
-import { parseMaster } from '../cluster/master.js';
-import { placeQuery } from '../cluster/placement.js';
-import { splitFormats } from '../connectors/contract.js';
+import { explainQuery } from '../cluster/explain.js';
 import { AnalysisError } from '../errors.js';
 import { formatRows } from '../connectors/console/format-table.js';
 import { parseExpression, parseSelectItem } from '../expr/parser.js';
@@ -12,6 +9,7 @@ import { parseDuration } from '../expr/interval.js';
 import type { Expr } from '../expr/tree.js';
 import type { StructType } from '../expr/types.js';
 import { treeString } from '../expr/types.js';
+import { planString } from '../plan/explain.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { isStreaming } from '../plan/logical.js';
 import type { JoinHow, JoinOn } from '../plan/join.js';
@@ -22,6 +20,10 @@ import { QueryConf } from '../query/conf.js';
 import type { ColumnLike } from './column.js';
 import { Column, toColumnExpr } from './column.js';
 import { GroupedData } from './grouped-data.js';
+import type { LateRowsSink } from './late-rows.js';
+import { lateRowsSpec } from './late-rows.js';
+import type { WatermarkOptions } from './watermark-options.js';
+import { watermarkTracking } from './watermark-options.js';
 import { KeyValueGroupedDataFrame } from './key-value-grouped.js';
 import type { SessionContext } from './session-context.js';
 import { DataStreamWriter } from './writer.js';
@@ -114,9 +116,26 @@ export class DataFrame<R extends Row = Row> {
     return this.groupBy().agg(...cols);
   }
 
-  /** Declares `column` as the event time, with rows up to `delay` late still accepted. */
-  withWatermark(column: string, delay: string): DataFrame<R> {
-    return this.with(withWatermark(this.plan, column, parseDuration(delay, 'watermark delay')));
+  /**
+   * Declares `column` as the event time, with rows up to `delay` late still accepted. Beyond
+   * Spark, `options` can keep an idle stream or partition from stalling the watermark
+   * (idleTimeout, perPartition) and a bogus future timestamp from leaping it (maxFutureSkew).
+   */
+  withWatermark(column: string, delay: string, options?: WatermarkOptions): DataFrame<R> {
+    const node = withWatermark(this.plan, column, parseDuration(delay, 'watermark delay'), watermarkTracking(options));
+    return this.with(options?.lateRows ? { ...node, lateRows: lateRowsSpec(this.session, options.lateRows) } : node);
+  }
+
+  /**
+   * Sends the rows that operators after this watermark drop as late (and the rows maxFutureSkew
+   * drops) to a dead-letter sink, exactly-once like any output; they are still counted. Must
+   * directly follow withWatermark.
+   */
+  onLateRows(sink: LateRowsSink): DataFrame<R> {
+    if (this.plan.k !== 'watermark') {
+      throw new AnalysisError("onLateRows(sink) must directly follow withWatermark: df.withWatermark('ts', '10 minutes').onLateRows({ format: 'json', path: 'late/' })");
+    }
+    return this.with({ ...this.plan, lateRows: lateRowsSpec(this.session, sink) });
   }
 
   /** Drops rows seen before (on the given columns); bounded by the watermark when one of them has one. */
@@ -216,14 +235,8 @@ export class DataFrame<R extends Row = Row> {
    * 'logical': the analysed logical plan as JSON, for debugging.
    */
   explain(mode: 'physical' | 'logical' = 'physical', outputMode: 'append' | 'update' | 'complete' = 'append'): string {
-    if (mode === 'logical') {
-      return JSON.stringify(this.plan, (k, v: unknown) => (k === 'child' || k === 'left' || k === 'right' || typeof v !== 'function' ? v : '[fn]'), 2);
-    }
-    const conf = new QueryConf(this.session.confValues);
-    const threads = parseMaster(conf.master);
-    const formats = new Set(splitFormats());
-    const placement = placeQuery(this.plan, { threads, splittable: (n) => formats.has(n.format.toLowerCase()) });
-    return explainPhysical(this.plan, placement, { master: conf.master, shufflePartitions: conf.shufflePartitions, outputMode });
+    if (mode === 'logical') return planString(this.plan);
+    return explainQuery(this.plan, new QueryConf(this.session.confValues), outputMode);
   }
 
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {

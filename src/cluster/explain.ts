@@ -4,15 +4,26 @@
 // and why — and the exchanges that cut the plan into stages: Exchange (rows routed by key
 // group between threads), Scatter (a driver-side input dealt out to the threads), Gather (a
 // region's output collected on the driver).
+import { splitFormats } from '../connectors/contract.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { children, isStreaming } from '../plan/logical.js';
+import type { QueryConf } from '../query/conf.js';
 import { combinesPartially, exchangeInput, isKeyed } from './exchange/partitioning.js';
+import { parseMaster } from './master.js';
 import type { Placement } from './placement.js';
+import { placeQuery } from './placement.js';
 
 export interface ExplainOptions {
   readonly master: string;
   readonly shufflePartitions: number;
   readonly outputMode: 'append' | 'update' | 'complete';
+}
+
+/** The physical plan of `plan` as a query would run it with `conf` (placed as the session's master asks). */
+export function explainQuery(plan: LogicalPlan, conf: QueryConf, outputMode: ExplainOptions['outputMode'], placement?: Placement): string {
+  const formats = new Set(splitFormats());
+  const placed = placement ?? placeQuery(plan, { threads: parseMaster(conf.master), splittable: (n) => formats.has(n.format.toLowerCase()) });
+  return explainPhysical(plan, placed, { master: conf.master, shufflePartitions: conf.shufflePartitions, outputMode });
 }
 
 export function explainPhysical(plan: LogicalPlan, placement: Placement, opts: ExplainOptions): string {

@@ -2,6 +2,7 @@
 // planner build the driver's graph with each region of the plan deployed on the worker threads
 // (placement.ts) and standing in it as a gather actor, and sources read by the threads planned
 // as splits.
+import type { DeadLetterBuffer } from '../actors/dead-letters.js';
 import type { Supervisor } from '../actors/supervisor.js';
 import type { Offset, StreamSource } from '../connectors/contract.js';
 import type { Row } from '../data/row.js';
@@ -33,6 +34,7 @@ export interface ParallelPlanOptions {
   readonly repo: StateRepository;
   readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
   readonly keyGroupShuffleSeed: number | null;
+  readonly deadLetters: DeadLetterBuffer | null;
   /** Set when the threads write the sink (the region ending the plan then sends the driver no rows). */
   readonly sink: DeploymentContext['sink'];
 }
@@ -56,7 +58,7 @@ export class ParallelPlan implements BuildHooks {
         name: o.name, runId: o.runId, threads: o.threads, supervisor: o.supervisor, chunkRows: o.chunkRows, linkCapacity: o.linkCapacity,
         shufflePartitions: o.shufflePartitions, outputMode: o.outputMode, backend: o.backend, repo: o.repo, loadStatic: o.loadStatic,
         splitSources: o.placement.splitSources, nodeIds: this.nodeIds, sink: region.output === o.plan ? o.sink : null,
-        keyGroupShuffleSeed: o.keyGroupShuffleSeed,
+        keyGroupShuffleSeed: o.keyGroupShuffleSeed, deadLetters: o.deadLetters,
       }, builder);
       this.deployments.set(region, d);
     }
@@ -73,6 +75,11 @@ export class ParallelPlan implements BuildHooks {
       },
       rowsRead: () => Math.max(0, ...[...this.deployments.values()].map((d) => d.splitRows.get(node) ?? 0)),
     };
+  }
+
+  /** Tells every region's threads that an epoch starts. */
+  beginEpoch(epoch: number, batchTimestampMs: number, watermarkMs: number): void {
+    for (const d of this.deployments.values()) d.beginEpoch(epoch, batchTimestampMs, watermarkMs);
   }
 
   /** How the last epoch ran on the threads, for progress and status. */

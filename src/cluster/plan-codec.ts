@@ -3,7 +3,8 @@
 // others); expression trees are data already, except the function implementations they are
 // bound to, which travel as their registry name and options and are bound again on arrival.
 // A user closure (map, groupByKey, a udf, a static loader) cannot travel: placement keeps its
-// node on the driver thread, and encoding one here is an internal error.
+// node on the driver thread. A closure a node carries for the driver's sake only (the sink of
+// its late rows) travels as a stand-in that refuses to be called.
 import type { BindOrigin, BoundFunction } from '../expr/bound.js';
 import type { BoundAggregate } from '../expr/functions/registry.js';
 import { lookupAggregate, lookupScalar } from '../expr/functions/registry.js';
@@ -44,9 +45,7 @@ export function encodePlan(included: ReadonlySet<LogicalPlan>, ids: ReadonlyMap<
     return id;
   };
   const encode = (v: unknown, path: string): Encoded => {
-    if (typeof v === 'function') {
-      throw new Error(`internal: ${path} is a function and cannot run on a worker thread; placement should have kept this node on the driver`);
-    }
+    if (typeof v === 'function') return { $driverOnly: path };
     if (!isObject(v)) return v;
     if (ids.has(v as unknown as LogicalPlan)) {
       const n = v as unknown as LogicalPlan;
@@ -102,6 +101,10 @@ export function decodePlan(plan: EncodedPlan, externalNode: (id: number) => Logi
     if (v instanceof Date || Buffer.isBuffer(v) || v instanceof Uint8Array || v instanceof RegExp) return v;
     if (typeof v['$node'] === 'number' && Object.keys(v).length === 1) return nodeById(v['$node']);
     if (v['$buffer'] instanceof Uint8Array && Object.keys(v).length === 1) return Buffer.from(v['$buffer']);
+    if (typeof v['$driverOnly'] === 'string' && Object.keys(v).length === 1) {
+      const path = v['$driverOnly'];
+      return () => { throw new Error(`internal: ${path} is a function of the driver thread, called on a worker thread`); };
+    }
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) out[k] = decode(x);
     // Bind functions again where they sit: a call node's implementation from its arguments.

@@ -11,11 +11,16 @@ import { MessageChannel } from 'node:worker_threads';
 import { OperatorActor } from '../actors/operator-actor.js';
 import type { OperatorLogic } from '../actors/operator.js';
 import type { Supervisor } from '../actors/supervisor.js';
+import type { DeadLetter, DeadLetterBuffer } from '../actors/dead-letters.js';
 import { chunk } from '../actors/messages.js';
+import { ByteReader } from '../data/bytes.js';
+import { readValue } from '../data/value-codec.js';
+import type { EventTimeStats } from '../operators/event-time-stats.js';
+import { SplitEventTime } from '../operators/event-time-stats.js';
 import type { StreamSink, TaskSinkOptions } from '../connectors/contract.js';
 import { schemaCodec } from '../data/chunk-codec.js';
 import type { Row } from '../data/row.js';
-import { EventTimeStats } from '../operators/stateless-chain.js';
+
 import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
 import { children, isStreaming } from '../plan/logical.js';
 import type { GraphBuilder } from '../plan/physical.js';
@@ -51,6 +56,8 @@ export interface DeploymentContext {
   readonly nodeIds: ReadonlyMap<LogicalPlan, number>;
   /** spate.cluster.keyGroupShuffleSeed: null for contiguous ranges of key groups per thread. */
   readonly keyGroupShuffleSeed: number | null;
+  /** Where the threads' dead letters go, when the query has a dead-letter sink. */
+  readonly deadLetters: DeadLetterBuffer | null;
   /** Set for the region that ends the plan when the threads write the sink: its driver side and plain options. */
   readonly sink: { readonly driver: StreamSink; readonly options: Omit<TaskSinkOptions, 'thread'> } | null;
 }
@@ -74,6 +81,7 @@ export class RegionDeployment {
   private readonly operatorByNode = new Map<number, RemoteOperator>();
   private readonly reports = new Map<number, RegionReport[]>();
   private readonly senders: ChannelSender[] = [];
+  private readonly scatters: ScatterActor[] = [];
   private readonly receivers: ChannelReceiver[] = [];
   private readonly undo: Array<() => void> = [];
   private readonly staticCache = new Map<number, Promise<{ buf: ArrayBuffer; len: number; n: number }>>();
@@ -113,6 +121,7 @@ export class RegionDeployment {
       output: { nodeId: idOf(region.output), schema: region.output.schema },
       exchanges,
       ...(ctx.sink ? { sink: { ...ctx.sink.options, thread } } : {}),
+      deadLetters: ctx.deadLetters !== null,
     });
     threads.forEach((thread, t) => {
       const ports: RegionPorts = {
@@ -138,6 +147,7 @@ export class RegionDeployment {
       this.senders.push(...senders);
       const scatter = supervisor.add(new ScatterActor(`scatter-${region.id}-${i}`, supervisor, chunkRows, split ? null : schemaCodec(node.schema), senders));
       supervisor.connect(upstream, scatter);
+      this.scatters.push(scatter);
     });
     const codec = schemaCodec(region.output.schema);
     this.gather = supervisor.add(new OperatorActor(`gather-${region.id}`, supervisor, chunkRows, this.gatherLogic(), null));
@@ -155,7 +165,7 @@ export class RegionDeployment {
     // What the driver's engine asks of the region's operators and watermark columns.
     for (const node of ordered) {
       if (node.k === 'watermark') {
-        const stats = new EventTimeStats(node.column, node.delayMs);
+        const stats = builder.eventTimeStats(node);
         this.eventTime.set(idOf(node), stats);
         builder.eventTime.set(node, stats);
       }
@@ -180,6 +190,11 @@ export class RegionDeployment {
       for (const r of this.receivers) r.close();
     })();
     return this.stopped;
+  }
+
+  /** Tells the threads that epoch `epoch` starts (its trigger time, its watermark), ahead of its rows. */
+  beginEpoch(epoch: number, ts: number, wm: number): void {
+    for (const s of this.scatters) s.beginEpoch({ t: 'epoch', epoch, ts, wm });
   }
 
   private gatherLogic(): OperatorLogic {
@@ -214,11 +229,20 @@ export class RegionDeployment {
     for (const r of reports) {
       for (const [id, f] of r.eventTime) {
         const s = this.eventTime.get(id);
-        if (!s || f.count === 0) continue;
-        s.max = Math.max(s.max, f.max);
-        s.min = Math.min(s.min, f.min);
-        s.sum += f.sum;
-        s.count += f.count;
+        if (!s) continue;
+        s.futureRows += f.futureRows;
+        for (const [split, x] of f.splits) {
+          let into = s.splits.get(split);
+          if (!into) s.splits.set(split, (into = new SplitEventTime()));
+          into.max = Math.max(into.max, x.max);
+          into.min = Math.min(into.min, x.min);
+          into.sum += x.sum;
+          into.count += x.count;
+        }
+      }
+      if (r.deadLetters && this.ctx.deadLetters) {
+        const letters = readValue(new ByteReader(r.deadLetters.buffer as ArrayBuffer, r.deadLetters.byteOffset, r.deadLetters.byteOffset + r.deadLetters.byteLength)) as DeadLetter[];
+        for (const l of letters) this.ctx.deadLetters.add(l);
       }
       for (const [id, f] of r.operators) this.operatorByNode.get(id)?.accumulate(f);
       this.ctx.repo.stageBlobs(r.blobs.map((b) => ({ path: b.path, data: Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength) })));

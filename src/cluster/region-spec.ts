@@ -48,6 +48,8 @@ export interface RegionSpec {
   readonly exchanges: readonly ExchangeSpec[];
   /** Set when the threads write the query's sink themselves (its output then carries no rows). */
   readonly sink?: TaskSinkOptions;
+  /** Whether the query sends rows dropped by the watermark to a dead-letter sink (the threads then report them). */
+  readonly deadLetters: boolean;
 }
 
 export interface RegionPorts {
@@ -66,6 +68,12 @@ export interface EventTimeFigures {
   readonly count: number;
 }
 
+/** A withWatermark step's figures on one thread: per split (as EventTimeStats keys them), and rows dropped as too far ahead. */
+export interface EventTimeReport {
+  readonly splits: readonly (readonly [string, EventTimeFigures])[];
+  readonly futureRows: number;
+}
+
 export interface OperatorReport {
   readonly metrics: Record<string, number>;
   readonly counters: Record<string, number>;
@@ -81,7 +89,7 @@ export interface RegionReport {
   /** Rows this thread read from each split input (by input index). */
   readonly splitRows: readonly number[];
   readonly malformed: number;
-  readonly eventTime: readonly (readonly [number, EventTimeFigures])[];
+  readonly eventTime: readonly (readonly [number, EventTimeReport])[];
   readonly operators: readonly (readonly [number, OperatorReport])[];
   /** State deltas staged by the thread's operators, written by the driver with the epoch's commit. */
   readonly blobs: readonly { readonly path: string; readonly data: Uint8Array }[];
@@ -95,4 +103,6 @@ export interface RegionReport {
   readonly stateRows: number;
   /** What its share of the sink wrote, when the threads write the sink. */
   readonly sink: TaskSinkResult | null;
+  /** Rows its operators dropped by the watermark, for the dead-letter sink (encoded DeadLetter objects). */
+  readonly deadLetters: Uint8Array | null;
 }

@@ -14,8 +14,24 @@ import { Rpc } from './rpc.js';
 /** How long an unused pool keeps its threads. */
 const IDLE_MS = 5000;
 
-/** This module's path, under jest (CommonJS) and as ESM alike. */
-const here = typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+/**
+ * This module's file, from V8's call sites: the same code then works as ES module, as the
+ * CommonJS build and under jest, none of which share a way to name the current file.
+ */
+function thisFile(): string {
+  const saved = Error.prepareStackTrace;
+  try {
+    Error.prepareStackTrace = (_error, frames) => frames;
+    const frames = new Error().stack as unknown as NodeJS.CallSite[];
+    const file = frames[0]?.getFileName();
+    if (!file) throw new Error('internal: cannot tell where the worker pool module is, to start worker threads');
+    return file.startsWith('file:') ? fileURLToPath(file) : file;
+  } finally {
+    Error.prepareStackTrace = saved;
+  }
+}
+
+const here = thisFile();
 
 /** What a deployment on a thread is told by it: a failure, and requests (checkpoint reads, static sides). */
 export interface ThreadRoute {
@@ -48,6 +64,10 @@ class Thread implements PoolThread {
     this.rpc.handle('failed', (b) => {
       const { id, where, error } = b as { id: string; where: string; error: SerializedError };
       this.routes.get(id)?.failed(error, where);
+    });
+    this.rpc.handle('warning', (b) => {
+      const { name, message } = b as { name: string; message: string };
+      process.emitWarning(message, name);
     });
     this.rpc.handle('request', (b) => {
       const body = b as Record<string, unknown>;
@@ -147,14 +167,16 @@ export class WorkerPool {
 function spawn(): Worker {
   const ts = here.endsWith('.ts');
   const entry = pathToFileURL(here.replace(/worker-pool\.(ts|js)$/, `worker/worker-main.${ts ? 'ts' : 'js'}`)).href;
-  if (!ts) return new Worker(new URL(entry));
+  // Warnings are printed (and heard) by the driver's process, once: the thread only forwards them.
+  const execArgv = [...process.execArgv, '--no-warnings'];
+  if (!ts) return new Worker(new URL(entry), { execArgv });
   const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const bootstrap = [
     "const { workerData } = require('node:worker_threads');",
     'import(workerData.tsx).then((m) => { m.register(); return import(workerData.entry); })',
     '  .catch((e) => { console.error(e); process.exit(1); });',
   ].join('\n');
-  return new Worker(bootstrap, { eval: true, workerData: { tsx, entry }, stdout: false, stderr: false });
+  return new Worker(bootstrap, { eval: true, workerData: { tsx, entry }, execArgv });
 }
 
 /** What every list has. */

@@ -9,6 +9,11 @@ export type Row = Record<string, unknown>;
 export interface Chunk {
   readonly type: 'chunk';
   readonly rows: Row[];
+  /**
+   * The source split the rows came from (`<source index>` or `<source index>/<partition>`), so
+   * that event time is tracked per Kafka partition; absent when unknown.
+   */
+  readonly split?: string;
 }
 
-export const chunk = (rows: Row[]): Chunk => ({ type: 'chunk', rows });
+export const chunk = (rows: Row[], split?: string): Chunk => (split === undefined ? { type: 'chunk', rows } : { type: 'chunk', rows, split });

@@ -20,7 +20,7 @@ export function partialAggregate(node: AggregateNode, mode: OutputMode, flushGro
   const update = compileUpdate(node, node.window, evicts);
   let groups = new Map<string, GroupEntry>();
   const view = { get: (key: string) => groups.get(key), put: (key: string, e: GroupEntry) => { groups.set(key, e); } };
-  let st: RunState = { lateWatermarkMs: 0, dropped: 0, epoch: 0, windows: new Map() };
+  let st: RunState = { lateWatermarkMs: 0, ctx: null, dropped: 0, epoch: 0, windows: new Map() };
 
   const flush = (ctx: OperatorContext): void => {
     if (st.dropped > 0) ctx.counters['numRowsDroppedByWatermark'] = (ctx.counters['numRowsDroppedByWatermark'] ?? 0) + st.dropped;
@@ -28,7 +28,7 @@ export function partialAggregate(node: AggregateNode, mode: OutputMode, flushGro
     const out: Row[] = [];
     for (const [key, e] of groups) out.push({ key, k: e.k, w: e.w, a: e.a } satisfies PartialRow);
     groups = new Map();
-    st = { lateWatermarkMs: st.lateWatermarkMs, dropped: 0, epoch: st.epoch + 1, windows: new Map() };
+    st = { lateWatermarkMs: st.lateWatermarkMs, ctx: st.ctx, dropped: 0, epoch: st.epoch + 1, windows: new Map() };
     ctx.emit(out);
   };
 
@@ -37,6 +37,7 @@ export function partialAggregate(node: AggregateNode, mode: OutputMode, flushGro
     stores: [],
     process(rows, _input, ctx) {
       st.lateWatermarkMs = ctx.lateWatermarkMs;
+      st.ctx = ctx;
       update(rows, view, st);
       if (groups.size >= flushGroups) flush(ctx);
     },

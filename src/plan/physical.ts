@@ -8,6 +8,7 @@
 // worker thread's copy of that region, where a keyed operator reads its input through an
 // exchange (hooks.exchange). See src/cluster/placement.ts.
 import type { Actor } from '../actors/actor.js';
+import type { DeadLetterBuffer } from '../actors/dead-letters.js';
 import { OperatorActor } from '../actors/operator-actor.js';
 import type { OperatorLogic } from '../actors/operator.js';
 import type { EpochCommitted } from '../actors/sink-actor.js';
@@ -16,8 +17,9 @@ import { SourceActor } from '../actors/source-actor.js';
 import type { Supervisor } from '../actors/supervisor.js';
 import type { Offset, StreamSink, StreamSource } from '../connectors/contract.js';
 import type { Row } from '../data/row.js';
+import { EventTimeStats } from '../operators/event-time-stats.js';
 import type { ChainCounters, StatelessStep } from '../operators/stateless-chain.js';
-import { EventTimeStats, statelessChain } from '../operators/stateless-chain.js';
+import { statelessChain } from '../operators/stateless-chain.js';
 import type { StoreMetrics } from '../state/keyed-store.js';
 import type { OperatorStateMetrics } from '../state/operator-state.js';
 import { OperatorState } from '../state/operator-state.js';
@@ -69,6 +71,8 @@ export interface ExecutionGraph {
   readonly eventTime: readonly EventTimeStats[];
   readonly sink: SinkActor;
   readonly counters: ChainCounters;
+  /** Rows dropped by the watermark, when the query sends them to a dead-letter sink. */
+  readonly deadLetters: DeadLetterBuffer | null;
 }
 
 export interface PhysicalPlanInput {
@@ -85,6 +89,8 @@ export interface PhysicalPlanInput {
   readonly firstEpoch: number;
   readonly onCommitted: (c: EpochCommitted) => void;
   readonly hooks?: BuildHooks;
+  /** Where operators put the rows they drop as late (null: they are only counted). */
+  readonly deadLetters?: DeadLetterBuffer | null;
 }
 
 /** Where a graph departs from the one-thread graph (regions on worker threads, exchanges). */
@@ -143,6 +149,8 @@ export interface GraphBuilderOptions {
   readonly createSource?: (node: SourceNode) => StreamSource;
   /** Key groups this graph's operators own (a worker thread's); default all. */
   readonly ownedPartitions?: readonly number[];
+  /** Where operators put the rows they drop as late (null: they are only counted). */
+  readonly deadLetters?: DeadLetterBuffer | null;
 }
 
 /** Builds actors for plan nodes, memoised per node (a node read twice is built once). */
@@ -211,6 +219,7 @@ export class GraphBuilder {
       ? new OperatorState(id, logic.stores, this.opts.shufflePartitions, this.opts.state, logic.partitionKey, this.opts.ownedPartitions)
       : null;
     const actor = supervisor.add(new OperatorActor(id, supervisor, chunkRows, logic, state));
+    actor.deadLetters = this.opts.deadLetters ?? null;
     actor.inputWatermarkOf = (wm) => this.inputWatermarkOf(node, wm);
     for (const u of upstream) supervisor.connect(u, actor);
     this.operators.set(node, { actor, logic, state });
@@ -232,7 +241,7 @@ export class GraphBuilder {
         const index = this.sourceIndex.get(node)!;
         const createSource = this.opts.createSource;
         if (!createSource) throw new Error('internal: a source node reached a graph without sources');
-        const actor = supervisor.add(new SourceActor(`source-${index}`, supervisor, chunkRows));
+        const actor = supervisor.add(new SourceActor(`source-${index}`, supervisor, chunkRows, index));
         const source = createSource(node);
         const split = this.opts.hooks?.source?.(node, source);
         this.sources.set(node, {
@@ -257,7 +266,7 @@ export class GraphBuilder {
       }
       case 'watermark': {
         const p = this.build(node.child);
-        const stats = new EventTimeStats(node.column, node.delayMs);
+        const stats = this.eventTimeStats(node);
         this.eventTime.set(node, stats);
         p.steps.push({ k: 'watermark', stats });
         return p;
@@ -283,6 +292,15 @@ export class GraphBuilder {
         return { producer: actor, steps: [] };
       }
     }
+  }
+
+  /** A withWatermark step's figures: per split, with the sources below it; a row dropped as too far ahead goes to the dead letters. */
+  eventTimeStats(node: Extract<LogicalPlan, { k: 'watermark' }>): EventTimeStats {
+    const below = nodes(node.child).flatMap((n) => (n.k === 'source' && this.sourceIndex.has(n) ? [this.sourceIndex.get(n)!] : []));
+    const stats = new EventTimeStats(node.column, node.delayMs, node.tracking ?? null, [...new Set(below)]);
+    const letters = this.opts.deadLetters;
+    if (letters) stats.onFutureRow = (row) => letters.add({ operator: `withWatermark(${node.column})`, reason: 'maxFutureSkew', watermarkMs: letters.epochWatermarkMs, row });
+    return stats;
   }
 
   /** Sources, stateful operators and watermark columns in the engine's order. */
@@ -330,10 +348,11 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
     ids: statefulOperatorIds(input.plan),
     createSource: input.createSource,
     ...(input.hooks ? { hooks: input.hooks } : {}),
+    deadLetters: input.deadLetters ?? null,
   });
   const last = builder.actorFor(input.plan);
   const { supervisor, chunkRows } = input;
   const sink = supervisor.add(new SinkActor('sink', supervisor, chunkRows, input.sink, input.firstEpoch, input.onCommitted));
   supervisor.connect(last, sink);
-  return { ...builder.ordered(), sink, counters: builder.counters };
+  return { ...builder.ordered(), sink, counters: builder.counters, deadLetters: input.deadLetters ?? null };
 }

@@ -1,5 +1,6 @@
 // The settings a query runs with, read once from the session's configuration at start().
 // Keys follow Spark's with the `spate.` prefix; values are validated with a clear message.
+import { parseMaster } from '../cluster/master.js';
 import { AnalysisError } from '../errors.js';
 
 export const CONF_DEFAULTS: Readonly<Record<string, string>> = {
@@ -97,6 +98,14 @@ export class QueryConf {
       throw new AnalysisError(`spate.sql.streaming.multipleWatermarkPolicy must be 'min' or 'max', got '${p}'`);
     }
     return p;
+  }
+
+  /** Reads every setting, so that a bad value fails now with a message naming its key. */
+  validate(): void {
+    void [this.shufflePartitions, this.linkCapacity, this.chunkRows, this.minBatchesToRetain, this.pollingDelayMs,
+      this.numRecentProgressUpdates, this.stopTimeoutMs, this.watermarkPolicy, this.noDataMicroBatches,
+      this.minDeltasForSnapshot, this.maintenanceIntervalMs, this.asyncCheckpoint, this.redisRetryTimeoutMs, this.redisLockTimeoutMs,
+      this.stopGracefullyOnShutdown, this.noDataProgressEventIntervalMs, this.showConsoleProgress, parseMaster(this.master), this.keyGroupShuffleSeed];
   }
 
   /** The settings to persist in the checkpoint's metadata and offset log. */

@@ -12,16 +12,18 @@ import { Link } from '../../actors/link.js';
 /** What travels on a channel. `buf`s are transferred, never copied. */
 export type ChannelMessage =
   /** Rows of one input, encoded with its schema's codec. */
-  | { readonly t: 'rows'; readonly buf: ArrayBuffer; readonly len: number; readonly n: number }
+  | { readonly t: 'rows'; readonly buf: ArrayBuffer; readonly len: number; readonly n: number; readonly split?: string }
   /** An exchange frame: one section per (epoch, key group), in `groups` order, `counts` rows each. */
   | { readonly t: 'frame'; readonly buf: ArrayBuffer; readonly len: number; readonly groups: readonly number[]; readonly counts: readonly number[] }
   /** A source split for the receiving thread to read (plain data, planned by the source). */
-  | { readonly t: 'split'; readonly split: unknown; readonly index: number }
+  | { readonly t: 'split'; readonly split: unknown; readonly index: number; readonly tag?: string }
   | { readonly t: 'wm'; readonly ms: number }
   | { readonly t: 'barrier'; readonly epoch: number; readonly ts: number }
   | { readonly t: 'end' }
   /** A thread's end-of-epoch figures, sent right before that epoch's barrier (no credit). */
-  | { readonly t: 'report'; readonly report: unknown };
+  | { readonly t: 'report'; readonly report: unknown }
+  /** The driver starts an epoch, before any of its rows (no credit): its trigger time and watermark. */
+  | { readonly t: 'epoch'; readonly epoch: number; readonly ts: number; readonly wm: number };
 
 /** Figures of one channel, for progress (the exchange's bytes and chunks). */
 export interface ChannelStats {
@@ -48,7 +50,7 @@ export class ChannelSender {
   /** Sends a message, waiting for credit first when the receiver is behind. */
   send(msg: ChannelMessage): Promise<void> | void {
     if (this.closed) return;
-    if (msg.t === 'report') return this.post(msg);
+    if (msg.t === 'report' || msg.t === 'epoch') return this.post(msg);
     if (this.credit > 0) {
       this.credit--;
       return this.post(msg);
@@ -89,12 +91,15 @@ export class ChannelReceiver {
     decode: (m: Extract<ChannelMessage, { t: 'rows' | 'frame' | 'split' }>) => Message,
     /** Takes a report (it is not forwarded to the actor). */
     onReport: (report: unknown) => void = () => undefined,
+    /** Told that the driver starts an epoch (not forwarded either). */
+    onEpoch: (m: Extract<ChannelMessage, { t: 'epoch' }>) => void = () => undefined,
   ) {
     const p = port;
     this.link = new AckingLink(name, capacity, () => p.postMessage({ t: 'ack' }));
     port.on('message', (m: ChannelMessage) => {
       switch (m.t) {
         case 'report': onReport(m.report); return;
+        case 'epoch': onEpoch(m); return;
         case 'wm': this.forward({ type: 'watermark', ms: m.ms }); return;
         case 'barrier': this.forward({ type: 'barrier', epoch: m.epoch, batchTimestampMs: m.ts }); return;
         case 'end': this.forward({ type: 'end' }); return;

@@ -5,6 +5,7 @@ import type { ActorParent } from '../../actors/actor.js';
 import { Actor } from '../../actors/actor.js';
 import type { Message } from '../../actors/messages.js';
 import type { SplitReader } from '../../connectors/contract.js';
+import { splitOf } from '../../actors/messages.js';
 import { splitOfRow } from './messages.js';
 
 export class InletActor extends Actor {
@@ -27,12 +28,15 @@ export class SplitReaderActor extends Actor {
 
   protected async receive(msg: Message): Promise<void> {
     if (msg.type !== 'chunk') return this.send(msg);
+    // `msg.split` is the source's number: the rows of a partition are tagged `<source>/<partition>`, as the driver's source actor does.
+    const source = msg.split;
     for (const row of msg.rows) {
       const rows = this.reader.read(splitOfRow(row), { countMalformed: (n) => { this.malformed += n; } });
       for await (const chunk of rows) {
         if (this.status !== 'active') return;
         this.rows += chunk.length;
-        await this.sendRows(chunk);
+        const partition = splitOf(chunk);
+        await this.sendRows(chunk, partition === undefined ? source : `${source ?? ''}/${partition}`);
       }
     }
   }

@@ -7,7 +7,7 @@ import type { ActorParent } from '../../actors/actor.js';
 import { Actor } from '../../actors/actor.js';
 import type { Message } from '../../actors/messages.js';
 import type { ChunkCodec } from '../../data/chunk-codec.js';
-import type { ChannelSender } from './channel.js';
+import type { ChannelMessage, ChannelSender } from './channel.js';
 import { controlMessage, splitOfRow } from './messages.js';
 
 export class ScatterActor extends Actor {
@@ -30,7 +30,7 @@ export class ScatterActor extends Actor {
       if (this.codec === null) {
         for (const row of msg.rows) {
           const index = this.splitIndex++;
-          await this.senders[index % this.senders.length]!.send({ t: 'split', split: splitOfRow(row), index });
+          await this.senders[index % this.senders.length]!.send({ t: 'split', split: splitOfRow(row), index, ...(msg.split !== undefined ? { tag: msg.split } : {}) });
         }
         return;
       }
@@ -38,11 +38,16 @@ export class ScatterActor extends Actor {
       const e = this.codec.encode(msg.rows);
       const to = this.nextThread;
       this.nextThread = (to + 1) % this.senders.length;
-      await this.senders[to]!.send({ t: 'rows', buf: e.buffer, len: e.byteLength, n: e.rows });
+      await this.senders[to]!.send({ t: 'rows', buf: e.buffer, len: e.byteLength, n: e.rows, ...(msg.split !== undefined ? { split: msg.split } : {}) });
       return;
     }
     if (msg.type === 'barrier') this.splitIndex = 0;
     const control = controlMessage(msg);
     for (const s of this.senders) await s.send(control);
+  }
+
+  /** Tells every thread an epoch starts, ahead of its rows (the scatter has sent nothing of it yet). */
+  beginEpoch(m: Extract<ChannelMessage, { t: 'epoch' }>): void {
+    for (const s of this.senders) void s.send(m);
   }
 }

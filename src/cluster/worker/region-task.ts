@@ -12,7 +12,9 @@ import type { Message } from '../../actors/messages.js';
 import { chunk } from '../../actors/messages.js';
 import type { TaskSinkResult } from '../../connectors/contract.js';
 import { sinkProvider, sourceProvider } from '../../connectors/contract.js';
-import { ByteReader } from '../../data/bytes.js';
+import { DeadLetterBuffer } from '../../actors/dead-letters.js';
+import { ByteReader, ByteWriter } from '../../data/bytes.js';
+import { writeValue } from '../../data/value-codec.js';
 import type { ChunkCodec } from '../../data/chunk-codec.js';
 import { chunkCodec, schemaCodec } from '../../data/chunk-codec.js';
 import type { Row } from '../../data/row.js';
@@ -57,6 +59,9 @@ export class RegionTask {
   private readonly outlet: OutletActor;
   private readonly repo: StateRepository;
   private lastExchange: ChannelStats = { chunks: 0, rows: 0, bytes: 0 };
+  /** The epoch the driver last started (-1: none yet). */
+  private epoch = -1;
+  private readonly deadLetters: DeadLetterBuffer | null;
   private elu = performance.eventLoopUtilization();
 
   constructor(readonly spec: RegionSpec, ports: RegionPorts, services: TaskServices) {
@@ -65,6 +70,7 @@ export class RegionTask {
     this.supervisor = supervisor;
     supervisor.onFailure((error, actor) => services.failed(error, `${spec.name}, worker thread ${spec.thread}, ${actor}`));
     this.repo = new StateRepository(new RemoteBackend(spec.checkpointLocation, services.backend));
+    this.deadLetters = spec.deadLetters ? new DeadLetterBuffer() : null;
 
     // The region's nodes; those outside it are stood in for by inputs and broadcast static sides.
     const inputNodes = new Map<number, SourceNode>();
@@ -96,10 +102,10 @@ export class RegionTask {
       const node = inputNodes.get(input.nodeId)!;
       const codec = input.source ? null : schemaCodec(input.schema);
       const receiver = new ChannelReceiver(ports.inputs[i]!, `driver → ${spec.name} input ${i}`, linkCapacity, (m) => {
-        if (m.t === 'split') return chunk([splitRow(m.split)]);
-        if (m.t === 'rows') return chunk(codec!.decode({ buffer: m.buf, byteLength: m.len, rows: m.n }));
+        if (m.t === 'split') return chunk([splitRow(m.split)], m.tag);
+        if (m.t === 'rows') return chunk(codec!.decode({ buffer: m.buf, byteLength: m.len, rows: m.n }), m.split);
         throw new Error('internal: an exchange frame arrived on a region input');
-      });
+      }, undefined, (m) => this.beginEpoch(m.epoch, m.ts, m.wm));
       this.receivers.push(receiver);
       const actor = input.source
         ? new SplitReaderActor(`split-reader-${i}`, supervisor, chunkRows, sourceProvider(input.source.format).splitReader!({ ...input.source }))
@@ -122,6 +128,7 @@ export class RegionTask {
       statefulOperator: ownerFactory(),
       ids,
       ownedPartitions: owned,
+      deadLetters: this.deadLetters,
       hooks: {
         external: (node) => inletOf.get(node),
         exchange: (node, input, upstream) => {
@@ -139,6 +146,17 @@ export class RegionTask {
     const sink = spec.sink ? sinkProvider(spec.sink.format).taskSink!(spec.sink) : null;
     this.outlet = supervisor.add(new OutletActor('outlet', supervisor, chunkRows, schemaCodec(spec.output.schema), outSender, (e, wrote) => this.report(e, wrote), sink));
     supervisor.connect(last, this.outlet);
+  }
+
+  /**
+   * The driver starts epoch `epoch` (each input brings the news ahead of its rows; the first
+   * one counts): withWatermark steps learn its trigger time, the dead letters its watermark.
+   */
+  private beginEpoch(epoch: number, batchTimestampMs: number, watermarkMs: number): void {
+    if (epoch <= this.epoch) return;
+    this.epoch = epoch;
+    for (const s of this.builder.eventTime.values()) s.beginEpoch(batchTimestampMs);
+    this.deadLetters?.beginEpoch(watermarkMs);
   }
 
   /** Restores a stateful operator's key groups on this thread; resolves with its state metrics. */
@@ -163,8 +181,10 @@ export class RegionTask {
     const ex = exchangeInput(node, input, spec.outputMode);
     let from = upstream;
     if (ex.combine) {
-      const combine = supervisor.add(new OperatorActor(`partial-${this.builder.idOf(node)}`, supervisor, spec.chunkRows, ex.combine, null));
+      // Named as its operator: the late rows it drops are that operator's (dead letters name it).
+      const combine = supervisor.add(new OperatorActor(this.builder.idOf(node), supervisor, spec.chunkRows, ex.combine, null));
       combine.inputWatermarkOf = (wm) => wm;
+      combine.deadLetters = this.deadLetters;
       supervisor.connect(from, combine);
       this.combines.set(node, combine);
       from = combine;
@@ -203,10 +223,20 @@ export class RegionTask {
     }
     b.counters.malformedDropped = 0;
     const eventTime = [...b.eventTime].map(([node, s]) => {
-      const figures = { max: s.max, min: s.min, sum: s.sum, count: s.count };
+      const figures = {
+        splits: [...s.splits].filter(([, f]) => f.count > 0).map(([split, f]) => [split, { max: f.max, min: f.min, sum: f.sum, count: f.count }] as const),
+        futureRows: s.futureRows,
+      };
       s.reset();
       return [this.nodeIds.get(node)!, figures] as const;
     });
+    const letters = this.deadLetters?.take() ?? [];
+    let deadLetters: Uint8Array | null = null;
+    if (letters.length > 0) {
+      const w = new ByteWriter(256);
+      writeValue(w, letters);
+      deadLetters = new Uint8Array(w.buffer, 0, w.length);
+    }
     let busyMs = 0;
     let stateRows = 0;
     const operators: (readonly [number, OperatorReport])[] = [];
@@ -240,7 +270,7 @@ export class RegionTask {
     return {
       epoch, thread: this.spec.thread, splitRows, malformed, eventTime, operators,
       blobs: this.repo.takeStaged().map((w) => ({ path: w.path, data: typeof w.data === 'string' ? Buffer.from(w.data) : w.data })),
-      exchange, rowsIn, rowsOut, busyMs: Math.max(busyMs, elu.active), stateRows, sink,
+      exchange, rowsIn, rowsOut, busyMs: Math.max(busyMs, elu.active), stateRows, sink, deadLetters,
     };
   }
 }
