@@ -11,6 +11,7 @@ import { nodes } from '../plan/logical.js';
 import type { BuildHooks, GraphBuilder, PlannedSource } from '../plan/physical.js';
 import type { CheckpointBackend } from '../state/backend.js';
 import type { StateRepository } from '../state/state-repository.js';
+import { sumStats } from './exchange/channel.js';
 import { splitRow } from './exchange/messages.js';
 import type { Placement, Region } from './placement.js';
 import type { ParallelismProgress } from '../query/progress.js';
@@ -85,12 +86,15 @@ export class ParallelPlan implements BuildHooks {
   /** How the last epoch ran on the threads, for progress and status. */
   progress(master: string): ParallelismProgress {
     const last = [...this.deployments].flatMap(([region, d]) => (d.last ? [{ region, last: d.last }] : []));
-    const exchange = last.reduce((a, { last: l }) => ({ chunks: a.chunks + l.exchange.chunks, rows: a.rows + l.exchange.rows, bytes: a.bytes + l.exchange.bytes }), { chunks: 0, rows: 0, bytes: 0 });
+    const exchange = sumStats(last.map(({ last: l }) => l.exchange));
     return {
       master,
       threads: this.opts.threads.length,
       tasks: last.flatMap(({ region, last: l }) => l.tasks.map((t) => ({ region: region.id, ...t, busyMs: Math.round(t.busyMs) }))),
-      exchange: { ...exchange, bytesPerRow: exchange.rows > 0 ? Math.round((10 * exchange.bytes) / exchange.rows) / 10 : 0 },
+      exchange: {
+        chunks: exchange.chunks, rows: exchange.rows, bytes: exchange.bytes, ms: Math.round(exchange.ms),
+        bytesPerRow: exchange.rows > 0 ? Math.round((10 * exchange.bytes) / exchange.rows) / 10 : 0,
+      },
       onDriver: [...this.opts.placement.onDriver].map(([n, why]) => `${describe(n)}: ${why}`),
     };
   }

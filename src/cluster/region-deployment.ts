@@ -27,7 +27,8 @@ import type { GraphBuilder } from '../plan/physical.js';
 import type { CheckpointBackend } from '../state/backend.js';
 import type { StateRepository } from '../state/state-repository.js';
 import { keyGroupOwners } from './assignment.js';
-import { ChannelReceiver, ChannelSender } from './exchange/channel.js';
+import type { ChannelStats } from './exchange/channel.js';
+import { ChannelReceiver, ChannelSender, noStats, statsSince, sumStats } from './exchange/channel.js';
 import { isKeyed } from './exchange/partitioning.js';
 import { ScatterActor } from './exchange/scatter-actor.js';
 import type { Region } from './placement.js';
@@ -65,7 +66,7 @@ export interface DeploymentContext {
 /** The exchange and task figures of the region's last epoch, summed over its threads. */
 export interface RegionFigures {
   readonly epoch: number;
-  readonly exchange: { readonly chunks: number; readonly rows: number; readonly bytes: number };
+  readonly exchange: ChannelStats;
   readonly tasks: readonly Pick<RegionReport, 'thread' | 'rowsIn' | 'rowsOut' | 'busyMs' | 'stateRows'>[];
 }
 
@@ -86,7 +87,7 @@ export class RegionDeployment {
   private readonly undo: Array<() => void> = [];
   private readonly staticCache = new Map<number, Promise<{ buf: ArrayBuffer; len: number; n: number }>>();
   private stopped: Promise<void> | null = null;
-  private dealt = { chunks: 0, rows: 0, bytes: 0 };
+  private dealt = noStats();
 
   constructor(readonly region: Region, private readonly ctx: DeploymentContext, private readonly builder: GraphBuilder) {
     const { threads, supervisor, chunkRows, linkCapacity, shufflePartitions: keyGroups } = ctx;
@@ -222,8 +223,9 @@ export class RegionDeployment {
     reports.sort((a, b) => a.thread - b.thread);
     for (const op of this.operators) op.resetFigures();
     // What the driver dealt out to the threads, and what the threads sent each other and back.
-    const dealt = this.senders.reduce((a, x) => ({ chunks: a.chunks + x.stats.chunks, rows: a.rows + x.stats.rows, bytes: a.bytes + x.stats.bytes }), { chunks: 0, rows: 0, bytes: 0 });
-    const exchange = { chunks: dealt.chunks - this.dealt.chunks, rows: dealt.rows - this.dealt.rows, bytes: dealt.bytes - this.dealt.bytes };
+    const sent = sumStats(this.senders.map((x) => x.stats));
+    const dealt = { ...sent, ms: sent.ms + sumStats(this.receivers.map((r) => r.stats)).ms };
+    const exchange = statsSince(dealt, this.dealt);
     this.dealt = dealt;
     const splitRows = this.region.inputs.map(() => 0);
     for (const r of reports) {
@@ -250,6 +252,7 @@ export class RegionDeployment {
       exchange.chunks += r.exchange.chunks;
       exchange.rows += r.exchange.rows;
       exchange.bytes += r.exchange.bytes;
+      exchange.ms += r.exchange.ms;
       this.builder.counters.malformedDropped += r.malformed;
     }
     this.region.inputs.forEach((node, i) => {

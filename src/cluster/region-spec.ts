@@ -94,7 +94,7 @@ export interface RegionReport {
   /** State deltas staged by the thread's operators, written by the driver with the epoch's commit. */
   readonly blobs: readonly { readonly path: string; readonly data: Uint8Array }[];
   /** What this thread sent over the exchange and to the driver. */
-  readonly exchange: { readonly chunks: number; readonly rows: number; readonly bytes: number };
+  readonly exchange: { readonly chunks: number; readonly rows: number; readonly bytes: number; readonly ms: number };
   readonly rowsIn: number;
   readonly rowsOut: number;
   /** Time its operators spent on rows and at the epoch's end. */

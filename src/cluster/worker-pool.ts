@@ -167,16 +167,14 @@ export class WorkerPool {
 function spawn(): Worker {
   const ts = here.endsWith('.ts');
   const entry = pathToFileURL(here.replace(/worker-pool\.(ts|js)$/, `worker/worker-main.${ts ? 'ts' : 'js'}`)).href;
-  // Warnings are printed (and heard) by the driver's process, once: the thread only forwards them.
-  const execArgv = [...process.execArgv, '--no-warnings'];
-  if (!ts) return new Worker(new URL(entry), { execArgv });
+  if (!ts) return new Worker(new URL(entry));
   const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const bootstrap = [
     "const { workerData } = require('node:worker_threads');",
     'import(workerData.tsx).then((m) => { m.register(); return import(workerData.entry); })',
     '  .catch((e) => { console.error(e); process.exit(1); });',
   ].join('\n');
-  return new Worker(bootstrap, { eval: true, workerData: { tsx, entry }, execArgv });
+  return new Worker(bootstrap, { eval: true, workerData: { tsx, entry } });
 }
 
 /** What every list has. */

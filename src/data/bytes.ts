@@ -4,6 +4,9 @@
 
 const textEncoderFree = (s: string): number => s.length * 3;
 
+/** Strings up to this many characters are copied by hand when they are ASCII. */
+const SHORT = 32;
+
 export class ByteWriter {
   buffer: ArrayBuffer;
   bytes: Uint8Array;
@@ -62,12 +65,29 @@ export class ByteWriter {
 
   /** A UTF-8 string prefixed with its byte length. */
   string(s: string): void {
+    const len = s.length;
     this.ensure(5 + textEncoderFree(s));
     const at = this.length;
-    this.length += 4;
-    const n = this.node.write(s, this.length, 'utf8');
+    let p = at + 4;
+    // Short ASCII strings (keys, codes) by hand: Buffer#write costs more than the copy itself.
+    if (len <= SHORT) {
+      const bytes = this.bytes;
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        bytes[p + i] = c;
+      }
+      if (i === len) {
+        this.view.setUint32(at, len, true);
+        this.length = p + len;
+        return;
+      }
+    }
+    const n = this.node.write(s, p, 'utf8');
     this.view.setUint32(at, n, true);
-    this.length += n;
+    p += n;
+    this.length = p;
   }
 
   raw(b: Uint8Array): void {
@@ -121,9 +141,15 @@ export class ByteReader {
 
   string(): string {
     const n = this.u32();
-    const s = this.node.toString('utf8', this.offset, this.offset + n);
+    const at = this.offset;
     this.offset += n;
-    return s;
+    if (n <= SHORT) {
+      const bytes = this.bytes;
+      let ascii = true;
+      for (let i = at; i < at + n; i++) if (bytes[i]! >= 0x80) { ascii = false; break; }
+      if (ascii) return String.fromCharCode.apply(null, bytes.subarray(at, at + n) as unknown as number[]);
+    }
+    return this.node.toString('utf8', at, at + n);
   }
 
   /** A copy of a length-prefixed byte run, as a Buffer. */

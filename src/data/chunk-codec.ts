@@ -1,7 +1,7 @@
 // The compact encoding of a chunk of rows, given their columns: what the exchange between
 // threads (and, later, a Kafka repartition topic) carries. Columnar: numbers and timestamps as
 // one float64 run, strings through a per-chunk dictionary (a grouping key repeated
-// across a chunk is written and decoded once), booleans as one byte each, nested values and
+// across a chunk is written and decoded once; long strings in place), booleans as one byte each, nested values and
 // aggregation buffers in the self-describing value encoding. A value that does not match its
 // column's type is written in that encoding too, so nothing is ever coerced. The result is one
 // ArrayBuffer, moved to another thread without a copy (a transferable), never a structured
@@ -43,7 +43,10 @@ const enum Kind { Number = 0, Timestamp = 1, Boolean = 2, String = 3, Generic = 
 /** Per-row markers of number, timestamp and boolean columns. */
 const enum Mark { Value = 0, Null = 1, Undefined = 2, Other = 3, True = 4 }
 /** String column codes below the dictionary's first index. */
-const enum StrCode { Null = 0, Undefined = 1, Other = 2, First = 3 }
+const enum StrCode { Null = 0, Undefined = 1, Other = 2, Inline = 3, First = 4 }
+
+/** Strings longer than this are written in place: a dictionary only pays for short, repeated ones. */
+const DICTIONARY_MAX = 32;
 
 function kindOf(t: DataType | null): Kind {
   switch (t?.kind) {
@@ -169,9 +172,15 @@ function writeColumn(w: ByteWriter, kind: Kind, values: readonly unknown[]): voi
       const dict = new Map<string, number>();
       const codes = new Array<number>(n);
       let others = 0;
+      let inline = 0;
       for (let i = 0; i < n; i++) {
         const v = values[i];
         if (typeof v === 'string') {
+          if (v.length > DICTIONARY_MAX) {
+            codes[i] = StrCode.Inline;
+            inline++;
+            continue;
+          }
           let d = dict.get(v);
           if (d === undefined) dict.set(v, (d = dict.size));
           codes[i] = StrCode.First + d;
@@ -182,6 +191,7 @@ function writeColumn(w: ByteWriter, kind: Kind, values: readonly unknown[]): voi
       w.varuint(dict.size);
       for (const s of dict.keys()) w.string(s);
       for (let i = 0; i < n; i++) w.varuint(codes[i]!);
+      if (inline > 0) for (let i = 0; i < n; i++) if (codes[i] === StrCode.Inline) w.string(values[i] as string);
       if (others > 0) for (let i = 0; i < n; i++) if (codes[i] === StrCode.Other) writeValue(w, values[i]);
       return;
     }
@@ -236,13 +246,16 @@ function readColumn(r: ByteReader, kind: Kind, n: number): unknown[] {
       const dict = new Array<string>(size);
       for (let d = 0; d < size; d++) dict[d] = r.string();
       const others: number[] = [];
+      const inline: number[] = [];
       for (let i = 0; i < n; i++) {
         const c = r.varuint();
         if (c >= StrCode.First) out[i] = dict[c - StrCode.First];
         else if (c === StrCode.Null) out[i] = null;
         else if (c === StrCode.Undefined) out[i] = undefined;
+        else if (c === StrCode.Inline) inline.push(i);
         else others.push(i);
       }
+      for (const i of inline) out[i] = r.string();
       for (const i of others) out[i] = readValue(r);
       return out;
     }

@@ -11,7 +11,7 @@ import type { EpochCommitted } from '../actors/sink-actor.js';
 import { Supervisor } from '../actors/supervisor.js';
 import type { RestartPolicy } from '../actors/restart-policy.js';
 import type { Offset, SinkOptions, SourceContext, StreamSink, StreamSource } from '../connectors/contract.js';
-import { sinkProvider, sourceProvider } from '../connectors/contract.js';
+import { sinkProvider, sourceProvider, splitFormats } from '../connectors/contract.js';
 import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
 import type { ExecutionGraph } from '../plan/physical.js';
 import { buildGraph } from '../plan/physical.js';
@@ -230,18 +230,18 @@ export class MicroBatchExecution {
   private async parallelPlan(supervisor: Supervisor, sink: StreamSink, deadLetters: DeadLetterBuffer | null): Promise<ParallelPlan | null> {
     const threads = parseMaster(this.conf.master);
     if (threads <= 1) return null;
+    const place = (splittable: (n: SourceNode) => boolean): Placement =>
+      (this.placement = placeQuery(this.cfg.plan, { threads, splittable, continuous: this.cfg.trigger.kind === 'continuous' }));
+    // No region of the plan can leave the driver (user closures only, a continuous trigger): no threads.
+    const local = new Set(splitFormats());
+    if (place((n) => local.has(n.format.toLowerCase())).regions.length === 0) return null;
     const pool = WorkerPool.shared();
     // The threads hold the process open while this run uses them (also while they start).
     pool.retain();
     supervisor.own({ stop: once(async () => pool.release()) });
     const prepared = await pool.prepare(threads, this.conf.workerImports);
-    const placement = placeQuery(this.cfg.plan, {
-      threads,
-      splittable: (n) => prepared.splitFormats.has(n.format.toLowerCase()),
-      continuous: this.cfg.trigger.kind === 'continuous',
-    });
-    this.placement = placement;
-    if (placement.regions.length === 0) return null;
+    // Placed again with what the threads can read (the modules they imported register sources too).
+    const placement = place((n) => prepared.splitFormats.has(n.format.toLowerCase()));
     // A sink that can write from the threads (part files per thread) does, when the plan ends on them.
     const so = this.cfg.sinkOptions;
     const fromTasks = sink.writesFromTasks === true && so.instance === undefined && prepared.taskSinkFormats.has(so.format.toLowerCase())

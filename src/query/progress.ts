@@ -96,8 +96,8 @@ export interface ParallelismProgress {
   master: string;
   threads: number;
   tasks: TaskProgress[];
-  /** What crossed between threads (scatter, exchanges, gather), encoded: chunks, rows, bytes. */
-  exchange: { chunks: number; rows: number; bytes: number; bytesPerRow: number };
+  /** What crossed between threads (scatter, exchanges, gather), encoded: chunks, rows, bytes, and the time encoding and decoding took. */
+  exchange: { chunks: number; rows: number; bytes: number; ms: number; bytesPerRow: number };
   /** Operators on the driver thread, and why. */
   onDriver: string[];
 }

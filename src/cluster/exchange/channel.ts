@@ -25,18 +25,40 @@ export type ChannelMessage =
   /** The driver starts an epoch, before any of its rows (no credit): its trigger time and watermark. */
   | { readonly t: 'epoch'; readonly epoch: number; readonly ts: number; readonly wm: number };
 
-/** Figures of one channel, for progress (the exchange's bytes and chunks). */
+/** Figures of one channel, for progress (the exchange's bytes and chunks, and its cost). */
 export interface ChannelStats {
   chunks: number;
   rows: number;
   bytes: number;
+  /** Time spent encoding (sender) or decoding (receiver) what crossed. */
+  ms: number;
+}
+
+export const noStats = (): ChannelStats => ({ chunks: 0, rows: 0, bytes: 0, ms: 0 });
+
+/** The figures of several channels together. */
+export function sumStats(all: readonly ChannelStats[]): ChannelStats {
+  const out = noStats();
+  for (const s of all) {
+    out.chunks += s.chunks;
+    out.rows += s.rows;
+    out.bytes += s.bytes;
+    out.ms += s.ms;
+  }
+  return out;
+}
+
+/** What `now` adds to `before`. */
+export function statsSince(now: ChannelStats, before: ChannelStats): ChannelStats {
+  return { chunks: now.chunks - before.chunks, rows: now.rows - before.rows, bytes: now.bytes - before.bytes, ms: now.ms - before.ms };
 }
 
 export class ChannelSender {
   private credit: number;
   private readonly waiting: Array<() => void> = [];
   private closed = false;
-  readonly stats: ChannelStats = { chunks: 0, rows: 0, bytes: 0 };
+  /** Its actor adds its encoding time to `ms`. */
+  readonly stats: ChannelStats = noStats();
 
   constructor(readonly port: MessagePort, readonly capacity: number) {
     this.credit = capacity;
@@ -81,7 +103,7 @@ export class ChannelSender {
 /** Turns what arrives on a port into messages on a local Link, and returns credit as they are handled. */
 export class ChannelReceiver {
   readonly link: Link;
-  readonly stats: ChannelStats = { chunks: 0, rows: 0, bytes: 0 };
+  readonly stats: ChannelStats = noStats();
 
   constructor(
     readonly port: MessagePort,
@@ -104,12 +126,19 @@ export class ChannelReceiver {
         case 'barrier': this.forward({ type: 'barrier', epoch: m.epoch, batchTimestampMs: m.ts }); return;
         case 'end': this.forward({ type: 'end' }); return;
         default:
-          if (m.t !== 'split') {
-            this.stats.chunks++;
-            this.stats.rows += m.t === 'rows' ? m.n : m.counts.reduce((a, b) => a + b, 0);
-            this.stats.bytes += m.len;
+          if (m.t === 'split') {
+            this.forward(decode(m));
+            return;
           }
-          this.forward(decode(m));
+          this.stats.chunks++;
+          this.stats.rows += m.t === 'rows' ? m.n : m.counts.reduce((a, b) => a + b, 0);
+          this.stats.bytes += m.len;
+          {
+            const t0 = performance.now();
+            const msg = decode(m);
+            this.stats.ms += performance.now() - t0;
+            this.forward(msg);
+          }
       }
     });
   }

@@ -38,7 +38,9 @@ export class OutletActor extends Actor {
         await this.writer.write(msg.rows);
         return;
       }
+      const t0 = performance.now();
       const e = this.codec.encode(msg.rows);
+      this.sender.stats.ms += performance.now() - t0;
       await this.sender.send({ t: 'rows', buf: e.buffer, len: e.byteLength, n: e.rows });
       return;
     }

@@ -35,9 +35,11 @@ export class ScatterActor extends Actor {
         return;
       }
       if (msg.rows.length === 0) return;
+      const t0 = performance.now();
       const e = this.codec.encode(msg.rows);
       const to = this.nextThread;
       this.nextThread = (to + 1) % this.senders.length;
+      this.senders[to]!.stats.ms += performance.now() - t0;
       await this.senders[to]!.send({ t: 'rows', buf: e.buffer, len: e.byteLength, n: e.rows, ...(msg.split !== undefined ? { split: msg.split } : {}) });
       return;
     }

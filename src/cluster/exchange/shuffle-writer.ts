@@ -67,6 +67,7 @@ export class ShuffleWriterActor extends Actor {
   private async flush(dest: number): Promise<void> {
     const byGroup = this.buffers[dest]!;
     if (byGroup.size === 0) return;
+    const t0 = performance.now();
     const w = new ByteWriter(64 + this.buffered[dest]! * 16);
     const groups: number[] = [];
     const counts: number[] = [];
@@ -77,6 +78,7 @@ export class ShuffleWriterActor extends Actor {
     }
     byGroup.clear();
     this.buffered[dest] = 0;
+    this.senders[dest]!.stats.ms += performance.now() - t0;
     await this.senders[dest]!.send({ t: 'frame', buf: w.buffer, len: w.length, groups, counts });
   }
 }

@@ -28,7 +28,7 @@ import { executeBatch } from '../../query/batch-execution.js';
 import { StateRepository } from '../../state/state-repository.js';
 import { unitsOf } from '../assignment.js';
 import type { ChannelMessage, ChannelStats } from '../exchange/channel.js';
-import { ChannelReceiver, ChannelSender } from '../exchange/channel.js';
+import { ChannelReceiver, ChannelSender, noStats, statsSince, sumStats } from '../exchange/channel.js';
 import { InletActor, SplitReaderActor } from '../exchange/inlet-actors.js';
 import { splitRow } from '../exchange/messages.js';
 import { OutletActor } from '../exchange/outlet-actor.js';
@@ -58,7 +58,7 @@ export class RegionTask {
   private readonly combines = new Map<LogicalPlan, OperatorActor>();
   private readonly outlet: OutletActor;
   private readonly repo: StateRepository;
-  private lastExchange: ChannelStats = { chunks: 0, rows: 0, bytes: 0 };
+  private lastExchange: ChannelStats = noStats();
   /** The epoch the driver last started (-1: none yet). */
   private epoch = -1;
   private readonly deadLetters: DeadLetterBuffer | null;
@@ -260,9 +260,11 @@ export class RegionTask {
       actor.timings.updatesMs = 0;
       actor.timings.removalsMs = 0;
     }
-    const sent = this.senders.reduce((a, s) => ({ chunks: a.chunks + s.stats.chunks, rows: a.rows + s.stats.rows, bytes: a.bytes + s.stats.bytes }), { chunks: 0, rows: 0, bytes: 0 });
-    const exchange = { chunks: sent.chunks - this.lastExchange.chunks, rows: sent.rows - this.lastExchange.rows, bytes: sent.bytes - this.lastExchange.bytes };
-    this.lastExchange = sent;
+    // Rows and bytes as sent; time as spent encoding and decoding on this thread.
+    const sent = sumStats(this.senders.map((s) => s.stats));
+    const now = { ...sent, ms: sent.ms + sumStats(this.receivers.map((r) => r.stats)).ms };
+    const exchange = statsSince(now, this.lastExchange);
+    this.lastExchange = now;
     const elu = performance.eventLoopUtilization(this.elu);
     this.elu = performance.eventLoopUtilization();
     const rowsOut = this.outlet.rowsOut;

@@ -13,7 +13,9 @@ import { RegionTask } from './region-task.js';
 if (!parentPort) throw new Error('worker-main runs on a worker thread');
 const rpc = new Rpc(parentPort);
 
-// A warning on this thread (a source's data loss, a deprecation) is the query's: the driver's process emits it.
+// A warning on this thread (a source's data loss, a deprecation) is the query's: the driver's
+// process emits it (and prints it, once), instead of this thread printing it.
+process.removeAllListeners('warning');
 process.on('warning', (w) => rpc.post('warning', { name: w.name, message: w.message }));
 const tasks = new Map<string, RegionTask>();
 /** Regions whose deployment failed here: a later request about them gets that error. */
