@@ -5,7 +5,11 @@
 // spate.worker.imports). Threads hold the process open only while a query uses them, and end
 // after a few idle seconds. A thread that dies fails every query on it (their supervisors
 // restart them per policy, on a fresh thread).
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, rename, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SerializedError } from './rpc.js';
@@ -58,8 +62,8 @@ class Thread implements PoolThread {
   private readonly routes = new Map<string, ThreadRoute>();
   readonly imported = new Set<string>();
 
-  constructor(readonly index: number, onDead: (t: Thread) => void) {
-    this.worker = spawn();
+  constructor(readonly index: number, readonly entry: WorkerEntry, onDead: (t: Thread) => void) {
+    this.worker = spawn(entry);
     this.rpc = new Rpc(this.worker);
     this.rpc.handle('failed', (b) => {
       const { id, where, error } = b as { id: string; where: string; error: SerializedError };
@@ -116,10 +120,18 @@ export class WorkerPool {
    */
   async prepare(n: number, imports: readonly string[]): Promise<{ threads: PoolThread[]; splitFormats: Set<string>; taskSinkFormats: Set<string> }> {
     const threads: Thread[] = [];
+    const entry = await workerEntry(imports.length > 0);
     for (let i = 0; i < n; i++) {
-      let t = this.threads[i];
+      let t: Thread | undefined = this.threads[i];
+      // A bundled thread cannot import TypeScript modules that share its spate: when this query
+      // is the only one on it, it is replaced by a thread that loads the sources through tsx.
+      if (t && t.alive && t.entry.kind === 'bundle' && entry.kind === 'tsx' && this.users <= 1) {
+        delete this.threads[i];
+        await t.worker.terminate();
+        t = undefined;
+      }
       if (!t || !t.alive) {
-        t = new Thread(i, (dead) => { if (this.threads[dead.index] === dead) delete this.threads[dead.index]; });
+        t = new Thread(i, entry, (dead) => { if (this.threads[dead.index] === dead) delete this.threads[dead.index]; });
         this.threads[i] = t;
         if (this.users === 0) t.worker.unref();
       }
@@ -160,21 +172,63 @@ export class WorkerPool {
   }
 }
 
+/** How a thread loads spate: compiled JavaScript, one bundle of the TypeScript sources, or the sources through tsx. */
+type WorkerEntry = { readonly kind: 'js' | 'bundle'; readonly url: string } | { readonly kind: 'tsx'; readonly url: string; readonly tsx: string };
+
+const ts = here.endsWith('.ts');
+const mainModule = here.replace(/worker-pool\.(ts|js)$/, `worker/worker-main.${ts ? 'ts' : 'js'}`);
+let bundled: Promise<string> | null = null;
+
 /**
- * A worker thread running src/cluster/worker/worker-main. From the compiled package it is a
- * plain module; from TypeScript sources (tests, `tsx`) the thread first registers tsx's loader.
+ * What a new thread runs: src/cluster/worker/worker-main. From the compiled package it is a
+ * plain module. From TypeScript sources (tests, `tsx`) the sources are bundled once into one
+ * file (esbuild, which tsx brings; cached by the sources' sizes and times), which a thread loads
+ * in a fraction of the time tsx takes module by module; a thread that must import TypeScript
+ * modules of its own (spate.worker.imports) loads everything through tsx instead, so that those
+ * modules and the thread share one spate.
  */
-function spawn(): Worker {
-  const ts = here.endsWith('.ts');
-  const entry = pathToFileURL(here.replace(/worker-pool\.(ts|js)$/, `worker/worker-main.${ts ? 'ts' : 'js'}`)).href;
-  if (!ts) return new Worker(new URL(entry));
-  const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+async function workerEntry(imports: boolean): Promise<WorkerEntry> {
+  if (!ts) return { kind: 'js', url: pathToFileURL(mainModule).href };
+  if (imports) return { kind: 'tsx', url: pathToFileURL(mainModule).href, tsx: pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href };
+  bundled ??= bundle().catch((e: unknown) => {
+    bundled = null;
+    throw e;
+  });
+  return { kind: 'bundle', url: pathToFileURL(await bundled).href };
+}
+
+/** Bundles worker-main and what it imports (packages stay external) into node_modules/.cache/spate. */
+async function bundle(): Promise<string> {
+  const src = join(here, '..', '..');
+  const stamp = createHash('sha1');
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.name.endsWith('.ts')) {
+        const st = await stat(p);
+        stamp.update(`${p}:${st.size}:${st.mtimeMs}\n`);
+      }
+    }
+  };
+  await walk(src);
+  const out = join(src, '..', 'node_modules', '.cache', 'spate', `worker-${stamp.digest('hex').slice(0, 16)}.mjs`);
+  if (existsSync(out)) return out;
+  const esbuild = createRequire(createRequire(here).resolve('tsx/esm/api')).call(null, 'esbuild') as typeof import('esbuild');
+  const tmp = `${out}.${process.pid}.tmp`;
+  await esbuild.build({ entryPoints: [mainModule], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: tmp, logLevel: 'error' });
+  await rename(tmp, out);
+  return out;
+}
+
+function spawn(entry: WorkerEntry): Worker {
+  if (entry.kind !== 'tsx') return new Worker(new URL(entry.url));
   const bootstrap = [
     "const { workerData } = require('node:worker_threads');",
     'import(workerData.tsx).then((m) => { m.register(); return import(workerData.entry); })',
     '  .catch((e) => { console.error(e); process.exit(1); });',
   ].join('\n');
-  return new Worker(bootstrap, { eval: true, workerData: { tsx, entry } });
+  return new Worker(bootstrap, { eval: true, workerData: { tsx: entry.tsx, entry: entry.url } });
 }
 
 /** What every list has. */
