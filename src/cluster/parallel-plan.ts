@@ -2,15 +2,10 @@
 // planner build the driver's graph with each region of the plan deployed on the worker threads
 // (placement.ts) and standing in it as a gather actor, and sources read by the threads planned
 // as splits.
-import type { DeadLetterBuffer } from '../actors/dead-letters.js';
-import type { Supervisor } from '../actors/supervisor.js';
 import type { Offset, StreamSource } from '../connectors/contract.js';
-import type { Row } from '../data/row.js';
-import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
+import type { LogicalPlan, SourceNode } from '../plan/logical.js';
 import { nodes } from '../plan/logical.js';
 import type { BuildHooks, GraphBuilder, PlannedSource } from '../plan/physical.js';
-import type { CheckpointBackend } from '../state/backend.js';
-import type { StateRepository } from '../state/state-repository.js';
 import { sumStats } from './exchange/channel.js';
 import { splitRow } from './exchange/messages.js';
 import type { Placement, Region } from './placement.js';
@@ -18,24 +13,10 @@ import type { ParallelismProgress } from '../query/progress.js';
 import { describe } from './explain.js';
 import type { DeploymentContext } from './region-deployment.js';
 import { RegionDeployment } from './region-deployment.js';
-import type { PoolThread } from './worker-pool.js';
 
-export interface ParallelPlanOptions {
+export interface ParallelPlanOptions extends Omit<DeploymentContext, 'splitSources' | 'nodeIds' | 'sink'> {
   readonly plan: LogicalPlan;
   readonly placement: Placement;
-  readonly threads: readonly PoolThread[];
-  readonly name: string;
-  readonly runId: string;
-  readonly supervisor: Supervisor;
-  readonly chunkRows: number;
-  readonly linkCapacity: number;
-  readonly shufflePartitions: number;
-  readonly outputMode: OutputMode;
-  readonly backend: CheckpointBackend;
-  readonly repo: StateRepository;
-  readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
-  readonly keyGroupShuffleSeed: number | null;
-  readonly deadLetters: DeadLetterBuffer | null;
   /** Set when the threads write the sink (the region ending the plan then sends the driver no rows). */
   readonly sink: DeploymentContext['sink'];
 }
@@ -54,12 +35,9 @@ export class ParallelPlan implements BuildHooks {
     if (region.output !== node) throw new Error(`internal: the driver reached ${node.k}, inside region ${region.id}`);
     let d = this.deployments.get(region);
     if (!d) {
-      const o = this.opts;
+      const { plan, placement, sink, ...shared } = this.opts;
       d = new RegionDeployment(region, {
-        name: o.name, runId: o.runId, threads: o.threads, supervisor: o.supervisor, chunkRows: o.chunkRows, linkCapacity: o.linkCapacity,
-        shufflePartitions: o.shufflePartitions, outputMode: o.outputMode, backend: o.backend, repo: o.repo, loadStatic: o.loadStatic,
-        splitSources: o.placement.splitSources, nodeIds: this.nodeIds, sink: region.output === o.plan ? o.sink : null,
-        keyGroupShuffleSeed: o.keyGroupShuffleSeed, deadLetters: o.deadLetters,
+        ...shared, splitSources: placement.splitSources, nodeIds: this.nodeIds, sink: region.output === plan ? sink : null,
       }, builder);
       this.deployments.set(region, d);
     }

@@ -95,6 +95,25 @@ export function readOutput(dir: string): Map<string, string> {
   return out;
 }
 
+/**
+ * How an output directory differs from the reference (a run without crashes): epochs missing,
+ * extra or different (a MISMATCH file is extra), or a final table that did not count `rows`.
+ * Empty when they are the same.
+ */
+export function differencesFrom(reference: Map<string, string>, outDir: string, rows: number): string[] {
+  const output = readOutput(outDir);
+  const problems: string[] = [];
+  for (const name of reference.keys()) if (!output.has(name)) problems.push(`${name} missing`);
+  for (const [name, text] of output) {
+    if (!reference.has(name)) problems.push(`${name} extra`);
+    else if (reference.get(name) !== text) problems.push(`${name} differs`);
+  }
+  let counted = 0;
+  for (const { n } of finalTable(output).values()) counted += n;
+  if (counted !== rows) problems.push(`the final table counts ${counted} rows, not ${rows}`);
+  return problems;
+}
+
 /** The final table of an update-mode output: the last row of each key over all epochs. */
 export function finalTable(output: Map<string, string>): Map<string, { n: number; total: number }> {
   const table = new Map<string, { n: number; total: number }>();
