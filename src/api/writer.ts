@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Row } from '../actors/messages.js';
 import type { RestartPolicy } from '../actors/restart-policy.js';
+import type { ClusterQuery } from '../cluster/group/cluster-query.js';
 import { NEVER, parseRestartPolicy } from '../actors/restart-policy.js';
 import type { SinkOptions } from '../connectors/contract.js';
 import { sinkProvider, sourceProvider } from '../connectors/contract.js';
@@ -177,6 +178,24 @@ export class DataStreamWriter {
     });
     this.session.streams.register(query);
     return query.run();
+  }
+
+  /**
+   * What cluster mode (startWorker) runs: the query as start() would check it, without starting
+   * it here. The checkpoint location is the option or the session's root plus the query name.
+   */
+  clusterQuery(): ClusterQuery {
+    if (!this.sinkFormat) throw new AnalysisError("writeStream needs a sink: call format('kafka') before startWorker()");
+    checkStreamingQuery(this.plan, this.mode);
+    const conf = new QueryConf(this.session.confValues);
+    conf.validate();
+    const name = this.name ?? this.opts['queryname'] ?? null;
+    const given = this.opts['checkpointlocation'];
+    const root = this.session.confValues.get('spate.sql.streaming.checkpointLocation');
+    return {
+      plan: this.plan, outputMode: this.mode, sinkFormat: this.sinkFormat, sinkOptions: { ...this.opts },
+      checkpointLocation: given ?? (root && name ? `${root}/${name}` : null), queryName: name, keyGroups: conf.shufflePartitions,
+    };
   }
 
   /** The option, else `<spate.sql.streaming.checkpointLocation>/<queryName or a new id>`, else none. */

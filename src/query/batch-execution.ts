@@ -48,7 +48,7 @@ export async function executeBatch(plan: LogicalPlan): Promise<Row[]> {
   }
 }
 
-function stepOf(node: LogicalPlan): StatelessStep {
+export function stepOf(node: LogicalPlan): StatelessStep {
   switch (node.k) {
     case 'project': return { k: 'project', items: node.items, ...(node.generator ? { generator: node.generator } : {}) };
     case 'filter': return { k: 'filter', condition: node.condition };

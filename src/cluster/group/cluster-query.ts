@@ -1,0 +1,72 @@
+// What a query must look like to run on many `spate run` processes in this first cut: one Kafka
+// source (subscribe to one topic), a chain of stateless steps, at most one aggregation (not a
+// session window, no watermark eviction yet), stateless steps after it, and a Kafka sink. The
+// plan is cut at the aggregation as Spark cuts it at its shuffle: stage one runs where the
+// source partition is owned (read, the chain, the partial aggregate), stage two where the key
+// group is owned (merge into the state, emit, the steps after). Anything else is refused at
+// start with what is missing, never run with other semantics.
+import { AnalysisError } from '../../errors.js';
+import type { AggregateNode, LogicalPlan, OutputMode, SourceNode } from '../../plan/logical.js';
+import type { StatelessStep } from '../../operators/stateless-chain.js';
+import { stepOf } from '../../query/batch-execution.js';
+
+/** A started writeStream as cluster mode needs it (DataStreamWriter.clusterQuery()). */
+export interface ClusterQuery {
+  readonly plan: LogicalPlan;
+  readonly outputMode: OutputMode;
+  readonly sinkFormat: string;
+  readonly sinkOptions: Readonly<Record<string, string>>;
+  readonly checkpointLocation: string | null;
+  readonly queryName: string | null;
+  readonly keyGroups: number;
+}
+
+export interface ClusterStages {
+  readonly source: SourceNode;
+  readonly topic: string;
+  /** Steps from the source to the aggregation (or to the sink when there is none). */
+  readonly before: readonly LogicalPlan[];
+  readonly aggregate: AggregateNode | null;
+  /** Steps after the aggregation. */
+  readonly after: readonly LogicalPlan[];
+}
+
+const STATELESS = new Set(['project', 'filter', 'map']);
+
+export function clusterStages(q: ClusterQuery): ClusterStages {
+  const refuse = (what: string): never => {
+    throw new AnalysisError(`cluster mode (startWorker / spate run --cluster) does not run ${what} yet: ` +
+      'it runs a Kafka source, stateless steps, at most one groupBy aggregation without a watermark, and a Kafka sink; run this query in one process instead');
+  };
+  if (q.sinkFormat.toLowerCase() !== 'kafka') refuse(`a '${q.sinkFormat}' sink`);
+  const after: LogicalPlan[] = [];
+  const before: LogicalPlan[] = [];
+  let aggregate: AggregateNode | null = null;
+  let node = q.plan;
+  for (;;) {
+    if (STATELESS.has(node.k)) {
+      (aggregate ? before : after).unshift(node);
+      node = (node as { child: LogicalPlan }).child;
+    } else if (node.k === 'aggregate') {
+      if (aggregate) refuse('two aggregations');
+      if (node.window?.kind === 'session') refuse('session windows');
+      if (node.eventTime) refuse('an aggregation with a watermark (eviction needs the cluster watermark)');
+      aggregate = node;
+      node = node.child;
+    } else if (node.k === 'source') {
+      break;
+    } else {
+      refuse(`a '${node.k}' step`);
+    }
+  }
+  const source = node as SourceNode;
+  if (source.format.toLowerCase() !== 'kafka') refuse(`a '${source.format}' source`);
+  const topics = (source.options['subscribe'] ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
+  if (topics.length !== 1) refuse("a Kafka source other than option('subscribe', <one topic>)");
+  return aggregate ? { source, topic: topics[0]!, before, aggregate, after } : { source, topic: topics[0]!, before: after, aggregate: null, after: [] };
+}
+
+/** The compiled steps of a chain of stateless nodes, in order. */
+export function chainSteps(nodes: readonly LogicalPlan[]): StatelessStep[] {
+  return nodes.map(stepOf);
+}

@@ -1,0 +1,100 @@
+// Stage two of a cluster query for one key group (Kafka Streams' task): the state of the key
+// group's aggregation, restored from Redis when the worker claims the key group, merged with the
+// epoch's partial aggregates, and committed with the epoch's output in one fenced script. The
+// in-memory state is trusted only while it matches Redis: after a refused or failed commit it is
+// dropped, and the key group is restored again if it is still ours.
+import { deserialize, serialize } from 'node:v8';
+import type { Redis } from 'ioredis';
+import type { OperatorContext, OperatorLogic } from '../../actors/operator.js';
+import { barrier } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
+import type { ChunkFunction } from '../../operators/stateless-chain.js';
+import { streamingAggregate } from '../../operators/aggregate.js';
+import type { AggregateNode, OutputMode } from '../../plan/logical.js';
+import type { KeyValueStore } from '../../state/keyed-store.js';
+import { InMemoryKeyedStore } from '../../state/keyed-store.js';
+import type { CommitOutcome, Fencing } from './fencing.js';
+
+export class KeyGroupTask {
+  /** The last epoch committed for this key group (-1: none). */
+  epoch = -1;
+  private readonly store: InMemoryKeyedStore<unknown>;
+  private readonly logic: OperatorLogic | null;
+
+  private constructor(readonly group: number, readonly token: string, aggregate: AggregateNode | null, mode: OutputMode,
+    keyGroups: number, private readonly after: ChunkFunction | null) {
+    this.store = new InMemoryKeyedStore('default', keyGroups);
+    this.logic = aggregate ? streamingAggregate(aggregate, mode, 'partials') : null;
+  }
+
+  /** Claims the key group (every older owner is fenced from now on), then restores its state. */
+  static async claim(redis: Redis, fencing: Fencing, worker: string, group: number, aggregate: AggregateNode | null, mode: OutputMode,
+    keyGroups: number, after: ChunkFunction | null): Promise<KeyGroupTask> {
+    const token = await fencing.claim(worker, group);
+    const task = new KeyGroupTask(group, token, aggregate, mode, keyGroups, after);
+    const [entries, epoch] = await Promise.all([redis.hgetallBuffer(fencing.keys.state(group)), redis.get(fencing.keys.groupEpoch(group))]);
+    const keys = Object.keys(entries);
+    task.store.load(keys, keys.map((k) => deserialize(entries[k]!)));
+    task.epoch = epoch === null ? -1 : Number(epoch);
+    return task;
+  }
+
+  /** Runs `epoch` over the partial aggregates (or rows) that reached the key group; the outcome of its commit. */
+  async run(epoch: number, batchTimestampMs: number, input: Row[], fencing: Fencing, beforeCommit?: () => Promise<void>): Promise<CommitOutcome> {
+    const ctx = new TaskContext(this.store);
+    let out: Row[];
+    if (this.logic) {
+      if (input.length) await this.logic.process(input, 0, ctx);
+      await this.logic.onEpochEnd?.(barrier(epoch, batchTimestampMs), ctx);
+      out = ctx.output;
+    } else {
+      out = input;
+    }
+    if (this.after) {
+      const chained: Row[] = [];
+      this.after(out, chained, { malformedDropped: 0 }, []);
+      out = chained;
+    }
+    const puts: [string, Buffer][] = [];
+    const deletes: string[] = [];
+    for (const [, part] of this.store.takeDelta()) {
+      part.keys.forEach((k, i) => {
+        const v = part.values[i];
+        if (v === undefined) deletes.push(k);
+        else puts.push([k, serialize(v)]);
+      });
+    }
+    await beforeCommit?.();
+    const outcome = await fencing.commit(this.group, this.token, epoch, serialize(out), puts, deletes);
+    if (outcome === 'committed') this.epoch = epoch;
+    return outcome;
+  }
+}
+
+/** The output of key group `group` for `epoch`, as its commit stored it. */
+export async function committedOutput(redis: Redis, fencing: Fencing, group: number, epoch: number): Promise<Row[]> {
+  const b = await redis.getBuffer(fencing.keys.output(group, epoch));
+  if (!b) throw new Error(`internal: key group ${group} has no output for epoch ${epoch}`);
+  return deserialize(b) as Row[];
+}
+
+class TaskContext implements OperatorContext {
+  readonly output: Row[] = [];
+  readonly counters: Record<string, number> = {};
+  readonly lateWatermarkMs = 0;
+  readonly evictionWatermarkMs = 0;
+  readonly split = null;
+
+  constructor(private readonly store_: KeyValueStore<unknown>) {}
+
+  emit(rows: Row[]): void {
+    for (const r of rows) this.output.push(r);
+  }
+
+  /** No watermark in this first cut, so nothing is late. */
+  dropLate(): void {}
+
+  store<V>(): KeyValueStore<V> {
+    return this.store_ as KeyValueStore<V>;
+  }
+}

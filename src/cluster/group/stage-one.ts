@@ -1,0 +1,97 @@
+// Stage one of a cluster query for one source partition and one epoch: read exactly the epoch's
+// offset range, run the stateless chain and the partial aggregate (map-side combine), and
+// produce one message per key group touched to the repartition topic (partition = key group),
+// carrying the epoch and the source range in headers. Then record, once, which offsets hold
+// this task's output (HSETNX): stage two reads exactly those, so a re-run of the task (its
+// worker died after producing) adds messages nobody reads, and a re-run of stage two reads
+// the same rows. The rows cross as v8.serialize (a first cut: the chunk codec of the thread
+// exchange would be more compact).
+import { serialize } from 'node:v8';
+import type { Producer } from 'kafkajs';
+import { barrier } from '../../actors/messages.js';
+import type { OperatorContext } from '../../actors/operator.js';
+import type { KafkaCluster } from '../../connectors/kafka/cluster.js';
+import { readRanges } from '../../connectors/kafka/range-reader.js';
+import type { ReadSettings } from '../../connectors/kafka/range-reader.js';
+import type { Row } from '../../data/row.js';
+import type { PartialRow } from '../../operators/aggregate.js';
+import { partialAggregate } from '../../operators/partial-aggregate.js';
+import type { ChunkFunction } from '../../operators/stateless-chain.js';
+import type { AggregateNode, OutputMode } from '../../plan/logical.js';
+import { partitionOf } from '../../state/keyed-store.js';
+import type { KeyValueStore } from '../../state/keyed-store.js';
+
+export interface StageOneRecord {
+  readonly from: number;
+  readonly until: number;
+  readonly rows: number;
+  /** Key group -> offset of this task's message in the repartition topic's partition of that key group. */
+  readonly out: Record<string, number>;
+}
+
+export interface StageOneSpec {
+  readonly cluster: KafkaCluster;
+  readonly read: ReadSettings;
+  readonly topic: string;
+  readonly chain: ChunkFunction;
+  readonly aggregate: AggregateNode | null;
+  readonly mode: OutputMode;
+  readonly keyGroups: number;
+  readonly producer: Producer;
+  readonly repartitionTopic: string;
+}
+
+export async function runStageOne(s: StageOneSpec, epoch: number, partition: number, from: number, until: number): Promise<StageOneRecord> {
+  const rows: Row[] = [];
+  let read = 0;
+  for await (const chunk of readRanges(s.cluster, [{ topic: s.topic, partition, from, until }], s.read)) {
+    read += chunk.length;
+    s.chain(chunk, rows, { malformedDropped: 0 }, []);
+  }
+  const byGroup = new Map<number, Row[]>();
+  const add = (g: number, r: Row): void => {
+    let list = byGroup.get(g);
+    if (!list) byGroup.set(g, (list = []));
+    list.push(r);
+  };
+  if (s.aggregate) {
+    const ctx = new CombineContext();
+    const combine = partialAggregate(s.aggregate, s.mode, Number.MAX_SAFE_INTEGER);
+    if (rows.length) combine.process(rows, 0, ctx);
+    combine.onEpochEnd?.(barrier(epoch, 0), ctx);
+    for (const r of ctx.output) add(partitionOf((r as unknown as PartialRow).key, s.keyGroups), r);
+  } else if (rows.length) {
+    // Nothing is keyed: the rows go to one key group, chosen by the source partition.
+    byGroup.set(partition % s.keyGroups, rows);
+  }
+  const out: Record<string, number> = {};
+  if (byGroup.size) {
+    const groups = [...byGroup.keys()].sort((a, b) => a - b);
+    const meta = await s.producer.send({
+      topic: s.repartitionTopic,
+      acks: -1,
+      messages: groups.map((g) => ({
+        partition: g,
+        value: serialize(byGroup.get(g)),
+        headers: { 'spate.epoch': String(epoch), 'spate.source': `${s.topic}/${partition}/${from}-${until}` },
+      })),
+    });
+    for (const m of meta) out[String(m.partition)] = Number(m.baseOffset);
+  }
+  return { from, until, rows: read, out };
+}
+
+class CombineContext implements OperatorContext {
+  readonly output: Row[] = [];
+  readonly counters: Record<string, number> = {};
+  readonly lateWatermarkMs = 0;
+  readonly evictionWatermarkMs = 0;
+  readonly split = null;
+  emit(rows: Row[]): void {
+    for (const r of rows) this.output.push(r);
+  }
+  dropLate(): void {}
+  store<V>(): KeyValueStore<V> {
+    throw new Error('internal: the partial aggregate keeps no store');
+  }
+}

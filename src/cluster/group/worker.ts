@@ -1,0 +1,233 @@
+// One `spate run` worker of a cluster query (runClusterWorker, behind startWorker()): joins the
+// query's consumer group, runs the stage-one tasks of the source partitions and the stage-two
+// tasks of the key groups the group gives it, and coordinates the query's epochs while it holds
+// the lease. Workers share nothing but Kafka and Redis; any of them may die at any point and
+// another picks its units up: every step is either idempotent or fenced (see fencing.ts).
+import { randomUUID } from 'node:crypto';
+import { deserialize } from 'node:v8';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { Kafka, Partitioners } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { AnalysisError } from '../../errors.js';
+import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from '../../connectors/kafka/cluster.js';
+import { kafkaConfig } from '../../connectors/kafka/kafka-options.js';
+import { readRanges } from '../../connectors/kafka/range-reader.js';
+import { kafkaSourceSettings } from '../../connectors/kafka/source-options.js';
+import type { Row } from '../../data/row.js';
+import { compileChain } from '../../operators/stateless-chain.js';
+import { isRedisLocation, parseRedisLocation } from '../../state/redis-location.js';
+import type { ClusterQuery } from './cluster-query.js';
+import { chainSteps, clusterStages } from './cluster-query.js';
+import { Coordinator, logPointers, readEpoch } from './coordinator.js';
+import { ClusterKeys, Fencing } from './fencing.js';
+import { KafkaOutput } from './kafka-output.js';
+import { KeyGroupTask } from './key-group-task.js';
+import { Membership } from './membership.js';
+import type { StageOneRecord, StageOneSpec } from './stage-one.js';
+import { runStageOne } from './stage-one.js';
+
+export interface ClusterWorkerOptions {
+  /** This worker's name (default: a random one); workers of a query are ordered by it. */
+  readonly workerId?: string;
+  /** How long the coordinator lease lasts without renewal (default 3000 ms). */
+  readonly leaseMs?: number;
+  /** The consumer group's session timeout: how soon a silent worker's units move (default 6000 ms). */
+  readonly sessionTimeoutMs?: number;
+  /** How often an idle worker looks for work (default 20 ms). */
+  readonly pollMs?: number;
+  /** Lines describing what the worker did (PLANNED, COMMITTED, CLAIMED, REFUSED ...). */
+  readonly onEvent?: (event: string) => void;
+  /** Testing: runs right before a key group's commit (a test freezes the worker there). */
+  readonly beforeCommit?: (group: number, epoch: number) => Promise<void>;
+}
+
+export interface ClusterWorker {
+  readonly workerId: string;
+  /** Settles when the worker stopped; rejects with the error that stopped it. */
+  readonly done: Promise<void>;
+  /** Leaves the group and stops (its units move to the others). */
+  stop(): Promise<void>;
+  /** Commits this worker's tasks had refused (it had lost the unit): a frozen worker's late writes. */
+  readonly refusedCommits: number;
+  readonly coordinator: Coordinator;
+  readonly membership: Membership;
+}
+
+export function repartitionTopicOf(prefix: string): string {
+  return `spate-${prefix.replace(/[^A-Za-z0-9._-]/g, '.')}-repartition`;
+}
+
+export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptions = {}): Promise<ClusterWorker> {
+  const stages = clusterStages(q);
+  if (q.checkpointLocation === null || !isRedisLocation(q.checkpointLocation)) {
+    throw new AnalysisError('cluster mode needs a checkpointLocation in Redis, e.g. option("checkpointLocation", "redis://127.0.0.1:6379/0/checkpoints/word-count"): ' +
+      'the workers share the query\'s logs, state and fencing tokens there' + (q.checkpointLocation ? ` (got ${q.checkpointLocation})` : ''));
+  }
+  const where = parseRedisLocation(q.checkpointLocation);
+  const sourceOptions = stages.source.options;
+  if (!sourceOptions['kafka.bootstrap.servers']) throw new AnalysisError("cluster mode needs the source's option('kafka.bootstrap.servers', ...): the workers form a consumer group there");
+  const settings = kafkaSourceSettings({ format: 'kafka', options: sourceOptions }, true);
+  if (settings.starting !== 'earliest' && settings.starting !== 'latest') {
+    throw new AnalysisError("cluster mode takes startingOffsets 'earliest' or 'latest' (per-partition JSON offsets are not supported yet)");
+  }
+  const workerId = opts.workerId ?? `w-${randomUUID().slice(0, 8)}`;
+  const onEvent = opts.onEvent ?? (() => undefined);
+  const leaseMs = opts.leaseMs ?? 3000;
+  const pollMs = opts.pollMs ?? 20;
+  const keyGroups = q.keyGroups;
+
+  const redis = new Redis({ host: where.host, port: where.port, db: where.db, maxRetriesPerRequest: 3,
+    ...(where.username ? { username: where.username } : {}), ...(where.password ? { password: where.password } : {}), ...(where.tls ? { tls: {} } : {}) });
+  const fencing = new Fencing(redis, new ClusterKeys(where.prefix));
+  const kafka = new Kafka(kafkaConfig(sourceOptions, `spate-cluster-${workerId}`));
+  const sinkKafka = new Kafka(kafkaConfig({ ...q.sinkOptions, 'kafka.bootstrap.servers': q.sinkOptions['kafka.bootstrap.servers'] ?? sourceOptions['kafka.bootstrap.servers'] }, `spate-cluster-sink-${workerId}`));
+  const repartitionTopic = repartitionTopicOf(where.prefix);
+
+  // The repartition topic: one partition per key group, so a key group is a partition the group assigns.
+  const admin = kafka.admin();
+  await admin.connect();
+  let sourcePartitions: number[];
+  try {
+    await admin.createTopics({ topics: [{ topic: repartitionTopic, numPartitions: keyGroups }], waitForLeaders: true });
+    const meta = await admin.fetchTopicMetadata({ topics: [stages.topic, repartitionTopic] });
+    const count = (t: string): number => meta.topics.find((m) => m.name === t)?.partitions.length ?? 0;
+    if (count(repartitionTopic) !== keyGroups) {
+      throw new AnalysisError(`the repartition topic ${repartitionTopic} has ${count(repartitionTopic)} partitions but the query has ${keyGroups} key groups ` +
+        '(spate.sql.shuffle.partitions is fixed for a checkpoint\'s life): use the checkpoint\'s value');
+    }
+    sourcePartitions = meta.topics.find((m) => m.name === stages.topic)!.partitions.map((p) => p.partitionId).sort((a, b) => a - b);
+  } finally {
+    await admin.disconnect();
+  }
+
+  const sourceCluster = new KafkaCluster(kafka, settings.readCommitted ? READ_COMMITTED : READ_UNCOMMITTED);
+  const exchangeCluster = new KafkaCluster(kafka, READ_UNCOMMITTED);
+  await Promise.all([sourceCluster.connect(), exchangeCluster.connect()]);
+  const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  const output = new KafkaOutput(sinkKafka, q.plan.schema, q.sinkOptions['topic'], `spate-cluster-${where.prefix}`, `spate-cluster-${where.prefix}-sink-epochs`);
+  const coordinator = new Coordinator({
+    redis, fencing, cluster: sourceCluster, topic: stages.topic, partitions: sourcePartitions, keyGroups,
+    starting: settings.starting, maxOffsetsPerTrigger: settings.maxOffsetsPerTrigger, output, worker: workerId, leaseMs, onEvent,
+  });
+  const membership = new Membership(kafka, `spate-cluster-${where.prefix}`, workerId, [stages.topic, repartitionTopic],
+    (t) => (t === repartitionTopic ? keyGroups : sourcePartitions.length), opts.sessionTimeoutMs ?? 6000);
+
+  const stageOne: StageOneSpec = {
+    cluster: sourceCluster, read: { includeHeaders: settings.includeHeaders, failOnDataLoss: settings.failOnDataLoss, maxBytesPerPartition: settings.maxBytesPerPartition },
+    topic: stages.topic, chain: compileChain(chainSteps(stages.before)), aggregate: stages.aggregate, mode: q.outputMode, keyGroups, producer, repartitionTopic,
+  };
+  const after = stages.after.length ? compileChain(chainSteps(stages.after)) : null;
+
+  const tasks = new Map<number, KeyGroupTask>();
+  /** Key groups this worker must not claim again in the generation it lost them in. */
+  let lostIn = new Map<number, number>();
+  let generationSeen = -1;
+  let refusedCommits = 0;
+  let stopped = false;
+
+  const syncOwnership = async (): Promise<void> => {
+    const { generation } = membership.ownership;
+    const owned = new Set(membership.owned(repartitionTopic));
+    if (generation !== generationSeen) {
+      generationSeen = generation;
+      lostIn = new Map([...lostIn].filter(([, g]) => g === generation));
+    }
+    for (const g of [...tasks.keys()]) if (!owned.has(g)) tasks.delete(g);
+    for (const g of owned) {
+      if (tasks.has(g) || lostIn.get(g) === generation) continue;
+      tasks.set(g, await KeyGroupTask.claim(redis, fencing, workerId, g, stages.aggregate, q.outputMode, keyGroups, after));
+      onEvent(`CLAIMED ${g}`);
+    }
+  };
+
+  const readStageTwoInput = async (group: number, records: StageOneRecord[]): Promise<Row[]> => {
+    const offsets = records.flatMap((r) => (r.out[String(group)] === undefined ? [] : [r.out[String(group)]!]));
+    if (offsets.length === 0) return [];
+    const wanted = new Set(offsets);
+    const from = Math.min(...offsets);
+    const until = Math.max(...offsets) + 1;
+    const rows: Row[] = [];
+    for await (const chunk of readRanges(exchangeCluster, [{ topic: repartitionTopic, partition: group, from, until }], { includeHeaders: false, failOnDataLoss: true, maxBytesPerPartition: 8 << 20 })) {
+      for (const m of chunk) {
+        if (!wanted.has(Number(m['offset']))) continue;
+        for (const r of deserialize(m['value'] as Buffer) as Row[]) rows.push(r);
+      }
+    }
+    return rows;
+  };
+
+  const taskStep = async (): Promise<boolean> => {
+    await syncOwnership();
+    const { planned, committed } = await logPointers(redis, fencing);
+    if (planned <= committed) return false;
+    const entry = await readEpoch(redis, fencing, planned);
+    if (!entry) return false;
+    let did = false;
+    const recorded = await redis.hkeys(fencing.keys.stageOne(planned));
+    for (const p of membership.owned(stages.topic)) {
+      if (recorded.includes(String(p))) continue;
+      const rec = await runStageOne(stageOne, planned, p, entry.start[String(p)] ?? 0, entry.end[String(p)] ?? 0);
+      if (!(await fencing.recordStageOne(planned, p, JSON.stringify(rec)))) onEvent(`REFUSED-STAGE-ONE ${p} ${planned}`);
+      did = true;
+    }
+    const all = await redis.hgetall(fencing.keys.stageOne(planned));
+    if (Object.keys(all).length < sourcePartitions.length) return did;
+    const records = sourcePartitions.map((p) => JSON.parse(all[String(p)]!) as StageOneRecord);
+    for (const [g, task] of [...tasks]) {
+      if (task.epoch >= planned) continue;
+      const input = await readStageTwoInput(g, records);
+      let outcome;
+      try {
+        outcome = await task.run(planned, entry.batchTimestampMs, input, fencing, opts.beforeCommit ? () => opts.beforeCommit!(g, planned) : undefined);
+      } catch (e) {
+        tasks.delete(g); // its in-memory state may be ahead of Redis: restore it next time
+        throw e;
+      }
+      did = true;
+      if (outcome === 'refused') {
+        refusedCommits += 1;
+        tasks.delete(g);
+        lostIn.set(g, membership.ownership.generation);
+        onEvent(`REFUSED ${g} ${planned}`);
+      } else if (outcome !== 'committed') {
+        tasks.delete(g);
+        onEvent(`${outcome.toUpperCase()} ${g} ${planned}`);
+      }
+    }
+    return did;
+  };
+
+  const loop = async (step: () => Promise<boolean>, name: string): Promise<void> => {
+    while (!stopped) {
+      let did = false;
+      try {
+        did = await step();
+      } catch (e) {
+        if (stopped) return;
+        onEvent(`RETRY ${name}: ${(e as Error).message.split('\n')[0]}`);
+      }
+      if (!did) await sleep(pollMs);
+    }
+  };
+
+  await membership.join();
+  onEvent(`JOINED ${workerId}`);
+  const done = Promise.all([loop(() => coordinator.step(), 'coordinator'), loop(taskStep, 'tasks')]).then(() => undefined);
+
+  return {
+    workerId,
+    done,
+    coordinator,
+    membership,
+    get refusedCommits() { return refusedCommits; },
+    async stop() {
+      stopped = true;
+      await done;
+      await membership.leave();
+      await Promise.all([producer.disconnect().catch(() => undefined), output.close(), sourceCluster.disconnect().catch(() => undefined), exchangeCluster.disconnect().catch(() => undefined)]);
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// One `spate run`-style worker process of the cluster tests: the notes' word count from a Kafka
+// topic to a Kafka topic (update mode), run with startWorker(). Prints one line per thing the
+// worker did (JOINED, LEASE, PLANNED, COMMITTED <epoch> <rows>, CLAIMED <group>, REFUSED ...).
+// With a gate, the first key-group commit of an epoch >= gate.epoch prints GATED <group>
+// <epoch> and waits for gate.file: a test freezes the process exactly there, without racing it.
+// SIGTERM stops the worker (it leaves the group) and exits 0.
+import { existsSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Session, startWorker } from '../../../src/index.js';
+import { wordCount } from './word-count-query.js';
+
+export interface ClusterChildConfig {
+  readonly brokers: string;
+  readonly input: string;
+  readonly output: string;
+  readonly checkpointLocation: string;
+  readonly workerId: string;
+  readonly keyGroups: number;
+  readonly maxOffsetsPerTrigger: number;
+  readonly sessionTimeoutMs: number;
+  readonly leaseMs: number;
+  readonly gate?: { readonly epoch: number; readonly file: string };
+}
+
+const cfg = JSON.parse(process.argv[2] ?? '{}') as ClusterChildConfig;
+const say = (line: string): void => { process.stdout.write(`${line}\n`); };
+
+async function main(): Promise<void> {
+  const spark = Session.builder().appName('cluster-child').config('spate.sql.shuffle.partitions', cfg.keyGroups).create();
+  const writer = wordCount(spark, cfg).writeStream.format('kafka')
+    .option('kafka.bootstrap.servers', cfg.brokers).option('topic', cfg.output)
+    .option('checkpointLocation', cfg.checkpointLocation).outputMode('update');
+  let gated = false;
+  const worker = await startWorker(writer, {
+    workerId: cfg.workerId,
+    sessionTimeoutMs: cfg.sessionTimeoutMs,
+    leaseMs: cfg.leaseMs,
+    onEvent: say,
+    ...(cfg.gate ? {
+      beforeCommit: async (group: number, epoch: number) => {
+        if (gated || epoch < cfg.gate!.epoch) return;
+        gated = true;
+        say(`GATED ${group} ${epoch}`);
+        while (!existsSync(cfg.gate!.file)) await sleep(10);
+      },
+    } : {}),
+  });
+  process.on('SIGTERM', () => {
+    void worker.stop().then(() => { say('STOPPED'); process.exit(0); });
+  });
+  await worker.done;
+}
+
+main().catch((e: unknown) => {
+  say(`FAILED ${(e as Error).stack ?? String(e)}`);
+  process.exit(1);
+});
