@@ -166,12 +166,20 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     await Promise.all([a, b].map((l) => l.until((x) => x.output.includes('JOINED'), 'JOINED')));
     const lives = { a, b };
     let kills = 0;
-    // Three times: wait for the next committed epoch, kill whoever coordinates, restart it.
+    // Three kills: the coordinator right after it committed an epoch; the coordinator right after
+    // it planned one (the epoch in flight is finished by the next coordinator, from the logs);
+    // the other worker (its source partitions and key groups move). Each restarts at once, and
+    // more input follows, so that every kill lands in a running query.
+    const holdsLease = (l: WorkerLife): boolean => l.alive && l.output.lastIndexOf('LEASE ') > l.output.lastIndexOf('LEASE-LOST');
+    const coordinating = (): WorkerLife | undefined => Object.values(lives).find(holdsLease);
     for (let round = 0; round < 3; round++) {
-      const coordinating = (): WorkerLife | undefined => Object.values(lives).find((l) => l.alive && l.lines('COMMITTED ').length > 0 &&
-        l.output.lastIndexOf('LEASE ') > l.output.lastIndexOf('LEASE-LOST'));
-      await eventually(() => coordinating() !== undefined && coordinating()!.lines('COMMITTED ').length > round, `a commit in round ${round}`, 120_000);
-      const victim = coordinating()!;
+      const planned = Object.values(lives).map((l) => l.lines('PLANNED ').length);
+      const committed = Object.values(lives).map((l) => l.lines('COMMITTED ').length);
+      const moved = (what: 'PLANNED ' | 'COMMITTED ', before: number[]): boolean =>
+        Object.values(lives).some((l, i) => holdsLease(l) && l.lines(what).length > before[i]!);
+      await eventually(() => (round === 1 ? moved('PLANNED ', planned) : moved('COMMITTED ', committed)), `the coordinator's next step in round ${round}`, 120_000);
+      const coordinator = coordinating()!;
+      const victim = round === 2 ? Object.values(lives).find((l) => l !== coordinator)! : coordinator;
       const id = victim.cfg.workerId as 'a' | 'b';
       await victim.kill('SIGKILL');
       kills += 1;
