@@ -35,7 +35,7 @@ const STATELESS = new Set(['project', 'filter', 'map']);
 
 export function clusterStages(q: ClusterQuery): ClusterStages {
   const refuse = (what: string): never => {
-    throw new AnalysisError(`cluster mode (startWorker / spate run --cluster) does not run ${what} yet: ` +
+    throw new AnalysisError(`cluster mode (startWorker) does not run ${what} yet: ` +
       'it runs a Kafka source, stateless steps, at most one groupBy aggregation without a watermark, and a Kafka sink; run this query in one process instead');
   };
   if (q.sinkFormat.toLowerCase() !== 'kafka') refuse(`a '${q.sinkFormat}' sink`);

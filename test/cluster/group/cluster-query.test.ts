@@ -1,0 +1,28 @@
+// What cluster mode refuses at start, with a message naming what is wrong and what to do.
+import { MemoryStream, Session, col, startWorker, types as T, window } from '../../../src/index.js';
+
+const spark = Session.builder().appName('cluster-query').config('spate.sql.shuffle.partitions', 4).create();
+const kafkaLines = () => spark.readStream.format('kafka').option('kafka.bootstrap.servers', '127.0.0.1:1').option('subscribe', 'lines').load()
+  .selectExpr('CAST(value AS STRING) AS value');
+
+describe('startWorker refuses', () => {
+  it('a query without a Redis checkpoint location', async () => {
+    const w = kafkaLines().groupBy('value').count().selectExpr('value', 'CAST(count AS STRING) AS key')
+      .writeStream.format('kafka').option('kafka.bootstrap.servers', '127.0.0.1:1').option('topic', 'out').outputMode('update');
+    await expect(startWorker(w)).rejects.toThrow(/cluster mode needs a checkpointLocation in Redis, e\.g\. option\("checkpointLocation", "redis:\/\//);
+    await expect(startWorker(w.option('checkpointLocation', '/tmp/cp'))).rejects.toThrow(/\(got \/tmp\/cp\)/);
+  });
+
+  it('a sink other than Kafka, a source other than Kafka, a watermark', async () => {
+    const cp = 'redis://127.0.0.1:1/0/cp';
+    await expect(startWorker(kafkaLines().writeStream.format('console').option('checkpointLocation', cp)))
+      .rejects.toThrow(/does not run a 'console' sink yet/);
+    const mem = new MemoryStream(spark, T.struct([T.field('value', T.string())]));
+    await expect(startWorker(mem.toDF().writeStream.format('kafka').option('topic', 'o').option('checkpointLocation', cp)))
+      .rejects.toThrow(/does not run a 'memory' source yet/);
+    const timed = kafkaLines().selectExpr('value', 'CAST(now() AS TIMESTAMP) AS t').withWatermark('t', '1 minute')
+      .groupBy(window(col('t'), '1 minute')).count().selectExpr('CAST(count AS STRING) AS value');
+    await expect(startWorker(timed.writeStream.format('kafka').option('topic', 'o').option('checkpointLocation', cp).outputMode('update')))
+      .rejects.toThrow(/does not run an aggregation with a watermark/);
+  });
+});
