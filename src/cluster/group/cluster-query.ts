@@ -1,12 +1,13 @@
-// What a query must look like to run on many `spate run` processes in this first cut: one Kafka
-// source (subscribe to one topic), a chain of stateless steps, at most one aggregation (not a
-// session window, no watermark eviction yet), stateless steps after it, and a Kafka sink. The
+// What a query must look like to run on many worker processes in this first cut: one Kafka
+// source (subscribe to one topic), a chain of stateless steps with at most one withWatermark
+// (without the beyond-Spark options), at most one aggregation (not a session window),
+// stateless steps after it, and a Kafka sink. The
 // plan is cut at the aggregation as Spark cuts it at its shuffle: stage one runs where the
 // source partition is owned (read, the chain, the partial aggregate), stage two where the key
 // group is owned (merge into the state, emit, the steps after). Anything else is refused at
 // start with what is missing, never run with other semantics.
 import { AnalysisError } from '../../errors.js';
-import type { AggregateNode, LogicalPlan, OutputMode, SourceNode } from '../../plan/logical.js';
+import type { AggregateNode, LogicalPlan, OutputMode, SourceNode, WatermarkNode } from '../../plan/logical.js';
 import type { StatelessStep } from '../../operators/stateless-chain.js';
 import { stepOf } from '../../query/batch-execution.js';
 
@@ -29,6 +30,8 @@ export interface ClusterStages {
   readonly aggregate: AggregateNode | null;
   /** Steps after the aggregation. */
   readonly after: readonly LogicalPlan[];
+  /** The delay of the one withWatermark below the aggregation, if any. */
+  readonly watermarkDelayMs: number | null;
 }
 
 const STATELESS = new Set(['project', 'filter', 'map']);
@@ -36,21 +39,28 @@ const STATELESS = new Set(['project', 'filter', 'map']);
 export function clusterStages(q: ClusterQuery): ClusterStages {
   const refuse = (what: string): never => {
     throw new AnalysisError(`cluster mode (startWorker) does not run ${what} yet: ` +
-      'it runs a Kafka source, stateless steps, at most one groupBy aggregation without a watermark, and a Kafka sink; run this query in one process instead');
+      'it runs a Kafka source, stateless steps and one withWatermark, at most one groupBy aggregation, and a Kafka sink; run this query in one process instead');
   };
   if (q.sinkFormat.toLowerCase() !== 'kafka') refuse(`a '${q.sinkFormat}' sink`);
   const after: LogicalPlan[] = [];
   const before: LogicalPlan[] = [];
   let aggregate: AggregateNode | null = null;
+  let watermark: WatermarkNode | null = null;
   let node = q.plan;
   for (;;) {
     if (STATELESS.has(node.k)) {
       (aggregate ? before : after).unshift(node);
       node = (node as { child: LogicalPlan }).child;
+    } else if (node.k === 'watermark') {
+      if (!aggregate) refuse('a withWatermark above the aggregation or without one');
+      if (watermark) refuse('two withWatermark steps');
+      if (node.tracking || node.lateRows) refuse('withWatermark options (idleTimeout, perPartition, maxFutureSkew, onLateRows)');
+      watermark = node;
+      before.unshift(node);
+      node = node.child;
     } else if (node.k === 'aggregate') {
       if (aggregate) refuse('two aggregations');
       if (node.window?.kind === 'session') refuse('session windows');
-      if (node.eventTime) refuse('an aggregation with a watermark (eviction needs the cluster watermark)');
       aggregate = node;
       node = node.child;
     } else if (node.k === 'source') {
@@ -63,7 +73,9 @@ export function clusterStages(q: ClusterQuery): ClusterStages {
   if (source.format.toLowerCase() !== 'kafka') refuse(`a '${source.format}' source`);
   const topics = (source.options['subscribe'] ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
   if (topics.length !== 1) refuse("a Kafka source other than option('subscribe', <one topic>)");
-  return aggregate ? { source, topic: topics[0]!, before, aggregate, after } : { source, topic: topics[0]!, before: after, aggregate: null, after: [] };
+  return aggregate
+    ? { source, topic: topics[0]!, before, aggregate, after, watermarkDelayMs: (watermark as WatermarkNode | null)?.delayMs ?? null }
+    : { source, topic: topics[0]!, before: after, aggregate: null, after: [], watermarkDelayMs: null };
 }
 
 /** The compiled steps of a chain of stateless nodes, in order. */

@@ -12,6 +12,7 @@ import type { Row } from '../../data/row.js';
 import type { Fencing } from './fencing.js';
 import type { KafkaOutput } from './kafka-output.js';
 import { committedOutput } from './key-group-task.js';
+import type { StageOneRecord } from './stage-one.js';
 
 /** One epoch of the offset log: the range of every source partition, and the batch time. */
 export interface PlannedEpoch {
@@ -19,6 +20,18 @@ export interface PlannedEpoch {
   readonly start: Record<string, number>;
   readonly end: Record<string, number>;
   readonly batchTimestampMs: number;
+  /** The watermark this epoch evicts by, and the one it judges late rows by (the previous epoch's). */
+  readonly watermarkMs: number;
+  readonly lateWatermarkMs: number;
+}
+
+/** One epoch of the commit log. */
+export interface CommittedEpoch {
+  readonly epoch: number;
+  readonly rows: number;
+  readonly wroteSink: boolean;
+  /** The largest event time seen by the withWatermark through this epoch (null: none yet). */
+  readonly maxEventTimeMs: number | null;
 }
 
 export interface CoordinatorSpec {
@@ -30,6 +43,10 @@ export interface CoordinatorSpec {
   readonly keyGroups: number;
   readonly starting: 'earliest' | 'latest';
   readonly maxOffsetsPerTrigger: number | null;
+  /** The withWatermark's delay, or null. */
+  readonly watermarkDelayMs: number | null;
+  /** Whether a moved watermark runs an epoch without new data (an aggregation that evicts: append and update mode). */
+  readonly noDataEpochs: boolean;
   readonly output: KafkaOutput;
   readonly worker: string;
   readonly leaseMs: number;
@@ -39,6 +56,11 @@ export interface CoordinatorSpec {
 export async function readEpoch(redis: Redis, fencing: Fencing, epoch: number): Promise<PlannedEpoch | null> {
   const json = await redis.hget(fencing.keys.offsets, String(epoch));
   return json === null ? null : (JSON.parse(json) as PlannedEpoch);
+}
+
+export async function readCommit(redis: Redis, fencing: Fencing, epoch: number): Promise<CommittedEpoch | null> {
+  const json = await redis.hget(fencing.keys.commits, String(epoch));
+  return json === null ? null : (JSON.parse(json) as CommittedEpoch);
 }
 
 export async function logPointers(redis: Redis, fencing: Fencing): Promise<{ planned: number; committed: number }> {
@@ -84,7 +106,11 @@ export class Coordinator {
     const rows: Row[] = [];
     for (let g = 0; g < s.keyGroups; g++) for (const r of await committedOutput(s.redis, s.fencing, g, epoch)) rows.push(r);
     const wrote = await s.output.write(epoch, rows);
-    const ok = await s.fencing.coordinatorWrite(this.lease!, 'commits', epoch, JSON.stringify({ epoch, rows: rows.length, wroteSink: wrote }));
+    const records = Object.values(await s.redis.hgetall(s.fencing.keys.stageOne(epoch))).map((j) => JSON.parse(j) as StageOneRecord);
+    const previous = epoch > 0 ? await readCommit(s.redis, s.fencing, epoch - 1) : null;
+    const times = [previous?.maxEventTimeMs ?? null, ...records.map((r) => r.maxEventTimeMs)].filter((t): t is number => t !== null);
+    const entry: CommittedEpoch = { epoch, rows: rows.length, wroteSink: wrote, maxEventTimeMs: times.length ? Math.max(...times) : null };
+    const ok = await s.fencing.coordinatorWrite(this.lease!, 'commits', epoch, JSON.stringify(entry));
     if (!ok) {
       s.onEvent(`REFUSED-COORDINATOR ${epoch}`);
       this.lease = null;
@@ -99,7 +125,7 @@ export class Coordinator {
       s.redis.del(s.fencing.keys.stageOne(epoch)),
       ...Array.from({ length: s.keyGroups }, (_, g) => s.redis.del(s.fencing.keys.output(g, epoch))),
     ]);
-    s.onEvent(`COMMITTED ${epoch} ${rows.length}`);
+    s.onEvent(`COMMITTED ${epoch} ${rows.length} ${at === undefined ? '-' : this.lastEpochMs} ${this.lastCommitStepMs}`);
     return true;
   }
 
@@ -114,12 +140,20 @@ export class Coordinator {
       const from = s.starting === 'earliest' ? (await s.cluster.offsets(new Map([[s.topic, [...s.partitions]]]), 'earliest')).get(s.topic)! : latest;
       start = new Map(s.partitions.map((p) => [String(p), from.get(p) ?? 0]));
     }
+    // Spark's watermark: the largest event time seen through the last epoch minus the delay, never moving back.
+    const seen = last >= 0 ? (await readCommit(s.redis, s.fencing, last))?.maxEventTimeMs ?? null : null;
+    const lastWatermark = previous?.watermarkMs ?? 0;
+    const watermarkMs = s.watermarkDelayMs === null || seen === null ? lastWatermark : Math.max(lastWatermark, seen - s.watermarkDelayMs);
     const available = new Map(s.partitions.map((p) => [String(p), Math.max(latest.get(p) ?? 0, start.get(String(p)) ?? 0)]));
     const end = s.maxOffsetsPerTrigger === null ? available : limitOffsets(start, available, s.maxOffsetsPerTrigger);
     // The first epoch records where the query starts even when it reads nothing.
-    if (previous && [...end].every(([p, e]) => e === start.get(p))) return false;
+    // An epoch without new data runs when the watermark moved and the aggregation evicts by it.
+    const noData = previous !== null && [...end].every(([p, e]) => e === start.get(p));
+    if (noData && !(s.noDataEpochs && watermarkMs > lastWatermark)) return false;
     const epoch = last + 1;
-    const entry: PlannedEpoch = { epoch, start: Object.fromEntries(start), end: Object.fromEntries(end), batchTimestampMs: Date.now() };
+    const entry: PlannedEpoch = {
+      epoch, start: Object.fromEntries(start), end: Object.fromEntries(end), batchTimestampMs: Date.now(), watermarkMs, lateWatermarkMs: lastWatermark,
+    };
     const ok = await s.fencing.coordinatorWrite(this.lease!, 'offsets', epoch, JSON.stringify(entry));
     if (!ok) {
       s.onEvent(`REFUSED-COORDINATOR ${epoch}`);

@@ -15,6 +15,12 @@ import type { KeyValueStore } from '../../state/keyed-store.js';
 import { InMemoryKeyedStore } from '../../state/keyed-store.js';
 import type { CommitOutcome, Fencing } from './fencing.js';
 
+/** An epoch's watermarks (Spark's): late rows are judged by the previous epoch's, state evicted by this one's. */
+export interface EpochWatermarks {
+  readonly lateWatermarkMs: number;
+  readonly watermarkMs: number;
+}
+
 export class KeyGroupTask {
   /** The last epoch committed for this key group (-1: none). */
   epoch = -1;
@@ -40,8 +46,8 @@ export class KeyGroupTask {
   }
 
   /** Runs `epoch` over the partial aggregates (or rows) that reached the key group; the outcome of its commit. */
-  async run(epoch: number, batchTimestampMs: number, input: Row[], fencing: Fencing, beforeCommit?: () => Promise<void>): Promise<CommitOutcome> {
-    const ctx = new TaskContext(this.store);
+  async run(epoch: number, batchTimestampMs: number, watermarks: EpochWatermarks, input: Row[], fencing: Fencing, beforeCommit?: () => Promise<void>): Promise<CommitOutcome> {
+    const ctx = new TaskContext(this.store, watermarks);
     let out: Row[];
     if (this.logic) {
       if (input.length) await this.logic.process(input, 0, ctx);
@@ -81,17 +87,20 @@ export async function committedOutput(redis: Redis, fencing: Fencing, group: num
 class TaskContext implements OperatorContext {
   readonly output: Row[] = [];
   readonly counters: Record<string, number> = {};
-  readonly lateWatermarkMs = 0;
-  readonly evictionWatermarkMs = 0;
+  readonly lateWatermarkMs: number;
+  readonly evictionWatermarkMs: number;
   readonly split = null;
 
-  constructor(private readonly store_: KeyValueStore<unknown>) {}
+  constructor(private readonly store_: KeyValueStore<unknown>, w: EpochWatermarks) {
+    this.lateWatermarkMs = w.lateWatermarkMs;
+    this.evictionWatermarkMs = w.watermarkMs;
+  }
 
   emit(rows: Row[]): void {
     for (const r of rows) this.output.push(r);
   }
 
-  /** No watermark in this first cut, so nothing is late. */
+  /** Late rows are counted by the operator; a dead-letter sink is not supported in cluster mode yet. */
   dropLate(): void {}
 
   store<V>(): KeyValueStore<V> {

@@ -59,7 +59,7 @@ export class Membership {
 
   constructor(private readonly kafka: Kafka, private readonly groupId: string, private readonly worker: string,
     private readonly topics: readonly string[], private readonly partitionCount: (topic: string) => number,
-    private readonly sessionTimeoutMs: number) {}
+    private readonly sessionTimeoutMs: number, private readonly onEvent: (event: string) => void) {}
 
   get ownership(): Ownership {
     return this.current;
@@ -87,6 +87,7 @@ export class Membership {
       this.rebalances += 1;
       this.lastJoinMs = e.payload.duration;
       this.current = { generation, partitions: new Map(Object.entries(e.payload.memberAssignment)) };
+      this.onEvent(`REBALANCED ${generation} ${e.payload.duration} ${JSON.stringify(e.payload.memberAssignment)}`);
       consumer.pause(this.topics.map((topic) => ({ topic })));
     });
     await consumer.connect();

@@ -16,7 +16,9 @@ import type { ReadSettings } from '../../connectors/kafka/range-reader.js';
 import type { Row } from '../../data/row.js';
 import type { PartialRow } from '../../operators/aggregate.js';
 import { partialAggregate } from '../../operators/partial-aggregate.js';
-import type { ChunkFunction } from '../../operators/stateless-chain.js';
+import type { SplitEventTime } from '../../operators/event-time-stats.js';
+import type { ChunkFunction, StatelessStep } from '../../operators/stateless-chain.js';
+import { compileChain, eventTimeBySplit } from '../../operators/stateless-chain.js';
 import type { AggregateNode, OutputMode } from '../../plan/logical.js';
 import { partitionOf } from '../../state/keyed-store.js';
 import type { KeyValueStore } from '../../state/keyed-store.js';
@@ -27,13 +29,15 @@ export interface StageOneRecord {
   readonly rows: number;
   /** Key group -> offset of this task's message in the repartition topic's partition of that key group. */
   readonly out: Record<string, number>;
+  /** The largest event time the withWatermark saw in the range (null: none, or no watermark). */
+  readonly maxEventTimeMs: number | null;
 }
 
 export interface StageOneSpec {
   readonly cluster: KafkaCluster;
   readonly read: ReadSettings;
   readonly topic: string;
-  readonly chain: ChunkFunction;
+  readonly steps: readonly StatelessStep[];
   readonly aggregate: AggregateNode | null;
   readonly mode: OutputMode;
   readonly keyGroups: number;
@@ -41,13 +45,25 @@ export interface StageOneSpec {
   readonly repartitionTopic: string;
 }
 
-export async function runStageOne(s: StageOneSpec, epoch: number, partition: number, from: number, until: number): Promise<StageOneRecord> {
+/** Compiles the chain once per worker; tasks run one at a time and reset its event-time figures. */
+export function stageOneChain(steps: readonly StatelessStep[]): { run: ChunkFunction; eventTimes: () => readonly SplitEventTime[] } {
+  const run = compileChain(steps);
+  const bySplit = eventTimeBySplit(steps);
+  return { run, eventTimes: () => bySplit(null) };
+}
+
+/** `lateWatermarkMs`: the epoch's late-row watermark (the previous epoch's), for the partial aggregate's late check. */
+export async function runStageOne(s: StageOneSpec, chain: ReturnType<typeof stageOneChain>, epoch: number, partition: number, from: number, until: number,
+  lateWatermarkMs: number): Promise<StageOneRecord> {
   const rows: Row[] = [];
   let read = 0;
+  const eventTimes = chain.eventTimes();
+  for (const e of eventTimes) e.reset();
   for await (const chunk of readRanges(s.cluster, [{ topic: s.topic, partition, from, until }], s.read)) {
     read += chunk.length;
-    s.chain(chunk, rows, { malformedDropped: 0 }, []);
+    chain.run(chunk, rows, { malformedDropped: 0 }, eventTimes);
   }
+  const seen = eventTimes.length && eventTimes[0]!.count > 0 ? eventTimes[0]!.max : null;
   const byGroup = new Map<number, Row[]>();
   const add = (g: number, r: Row): void => {
     let list = byGroup.get(g);
@@ -55,7 +71,7 @@ export async function runStageOne(s: StageOneSpec, epoch: number, partition: num
     list.push(r);
   };
   if (s.aggregate) {
-    const ctx = new CombineContext();
+    const ctx = new CombineContext(lateWatermarkMs);
     const combine = partialAggregate(s.aggregate, s.mode, Number.MAX_SAFE_INTEGER);
     if (rows.length) combine.process(rows, 0, ctx);
     combine.onEpochEnd?.(barrier(epoch, 0), ctx);
@@ -78,15 +94,15 @@ export async function runStageOne(s: StageOneSpec, epoch: number, partition: num
     });
     for (const m of meta) out[String(m.partition)] = Number(m.baseOffset);
   }
-  return { from, until, rows: read, out };
+  return { from, until, rows: read, out, maxEventTimeMs: seen };
 }
 
 class CombineContext implements OperatorContext {
   readonly output: Row[] = [];
   readonly counters: Record<string, number> = {};
-  readonly lateWatermarkMs = 0;
   readonly evictionWatermarkMs = 0;
   readonly split = null;
+  constructor(readonly lateWatermarkMs: number) {}
   emit(rows: Row[]): void {
     for (const r of rows) this.output.push(r);
   }

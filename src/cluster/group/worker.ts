@@ -25,7 +25,7 @@ import { KafkaOutput } from './kafka-output.js';
 import { KeyGroupTask } from './key-group-task.js';
 import { Membership } from './membership.js';
 import type { StageOneRecord, StageOneSpec } from './stage-one.js';
-import { runStageOne } from './stage-one.js';
+import { runStageOne, stageOneChain } from './stage-one.js';
 
 export interface ClusterWorkerOptions {
   /** This worker's name (default: a random one); workers of a query are ordered by it. */
@@ -110,14 +110,16 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const coordinator = new Coordinator({
     redis, fencing, cluster: sourceCluster, topic: stages.topic, partitions: sourcePartitions, keyGroups,
     starting: settings.starting, maxOffsetsPerTrigger: settings.maxOffsetsPerTrigger, output, worker: workerId, leaseMs, onEvent,
+    watermarkDelayMs: stages.watermarkDelayMs, noDataEpochs: stages.aggregate?.eventTime != null && q.outputMode !== 'complete',
   });
   const membership = new Membership(kafka, `spate-cluster-${where.prefix}`, workerId, [stages.topic, repartitionTopic],
-    (t) => (t === repartitionTopic ? keyGroups : sourcePartitions.length), opts.sessionTimeoutMs ?? 6000);
+    (t) => (t === repartitionTopic ? keyGroups : sourcePartitions.length), opts.sessionTimeoutMs ?? 6000, onEvent);
 
   const stageOne: StageOneSpec = {
     cluster: sourceCluster, read: { includeHeaders: settings.includeHeaders, failOnDataLoss: settings.failOnDataLoss, maxBytesPerPartition: settings.maxBytesPerPartition },
-    topic: stages.topic, chain: compileChain(chainSteps(stages.before)), aggregate: stages.aggregate, mode: q.outputMode, keyGroups, producer, repartitionTopic,
+    topic: stages.topic, steps: chainSteps(stages.before), aggregate: stages.aggregate, mode: q.outputMode, keyGroups, producer, repartitionTopic,
   };
+  const chain = stageOneChain(stageOne.steps);
   const after = stages.after.length ? compileChain(chainSteps(stages.after)) : null;
 
   const tasks = new Map<number, KeyGroupTask>();
@@ -168,7 +170,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     const recorded = await redis.hkeys(fencing.keys.stageOne(planned));
     for (const p of membership.owned(stages.topic)) {
       if (recorded.includes(String(p))) continue;
-      const rec = await runStageOne(stageOne, planned, p, entry.start[String(p)] ?? 0, entry.end[String(p)] ?? 0);
+      const rec = await runStageOne(stageOne, chain, planned, p, entry.start[String(p)] ?? 0, entry.end[String(p)] ?? 0, entry.lateWatermarkMs);
       if (!(await fencing.recordStageOne(planned, p, JSON.stringify(rec)))) onEvent(`REFUSED-STAGE-ONE ${p} ${planned}`);
       did = true;
     }
@@ -180,7 +182,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       const input = await readStageTwoInput(g, records);
       let outcome;
       try {
-        outcome = await task.run(planned, entry.batchTimestampMs, input, fencing, opts.beforeCommit ? () => opts.beforeCommit!(g, planned) : undefined);
+        outcome = await task.run(planned, entry.batchTimestampMs, entry, input, fencing, opts.beforeCommit ? () => opts.beforeCommit!(g, planned) : undefined);
       } catch (e) {
         tasks.delete(g); // its in-memory state may be ahead of Redis: restore it next time
         throw e;

@@ -1,5 +1,5 @@
-// One `spate run`-style worker process of the cluster tests: the notes' word count from a Kafka
-// topic to a Kafka topic (update mode), run with startWorker(). Prints one line per thing the
+// One worker process of the cluster tests: a query of queries.ts from a Kafka topic to a Kafka
+// topic, run with startWorker(). Prints one line per thing the
 // worker did (JOINED, LEASE, PLANNED, COMMITTED <epoch> <rows>, CLAIMED <group>, REFUSED ...).
 // With a gate, the first key-group commit of an epoch >= gate.epoch prints GATED <group>
 // <epoch> and waits for gate.file: a test freezes the process exactly there, without racing it.
@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Session, startWorker } from '../../../src/index.js';
-import { wordCount } from './word-count-query.js';
+import type { QueryName } from './queries.js';
+import { OUTPUT_MODE, queryOf } from './queries.js';
 
 export interface ClusterChildConfig {
   readonly brokers: string;
@@ -15,6 +16,7 @@ export interface ClusterChildConfig {
   readonly output: string;
   readonly checkpointLocation: string;
   readonly workerId: string;
+  readonly query: QueryName;
   readonly keyGroups: number;
   readonly maxOffsetsPerTrigger: number;
   readonly sessionTimeoutMs: number;
@@ -27,9 +29,9 @@ const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 
 async function main(): Promise<void> {
   const spark = Session.builder().appName('cluster-child').config('spate.sql.shuffle.partitions', cfg.keyGroups).create();
-  const writer = wordCount(spark, cfg).writeStream.format('kafka')
+  const writer = queryOf(cfg.query, spark, cfg).writeStream.format('kafka')
     .option('kafka.bootstrap.servers', cfg.brokers).option('topic', cfg.output)
-    .option('checkpointLocation', cfg.checkpointLocation).outputMode('update');
+    .option('checkpointLocation', cfg.checkpointLocation).outputMode(OUTPUT_MODE[cfg.query]);
   let gated = false;
   const worker = await startWorker(writer, {
     workerId: cfg.workerId,

@@ -1,5 +1,5 @@
 // What cluster mode refuses at start, with a message naming what is wrong and what to do.
-import { MemoryStream, Session, col, startWorker, types as T, window } from '../../../src/index.js';
+import { MemoryStream, Session, startWorker, types as T } from '../../../src/index.js';
 
 const spark = Session.builder().appName('cluster-query').config('spate.sql.shuffle.partitions', 4).create();
 const kafkaLines = () => spark.readStream.format('kafka').option('kafka.bootstrap.servers', '127.0.0.1:1').option('subscribe', 'lines').load()
@@ -13,16 +13,15 @@ describe('startWorker refuses', () => {
     await expect(startWorker(w.option('checkpointLocation', '/tmp/cp'))).rejects.toThrow(/\(got \/tmp\/cp\)/);
   });
 
-  it('a sink other than Kafka, a source other than Kafka, a watermark', async () => {
+  it('a sink other than Kafka, a source other than Kafka, a dropDuplicates', async () => {
     const cp = 'redis://127.0.0.1:1/0/cp';
     await expect(startWorker(kafkaLines().writeStream.format('console').option('checkpointLocation', cp)))
       .rejects.toThrow(/does not run a 'console' sink yet/);
     const mem = new MemoryStream(spark, T.struct([T.field('value', T.string())]));
     await expect(startWorker(mem.toDF().writeStream.format('kafka').option('topic', 'o').option('checkpointLocation', cp)))
       .rejects.toThrow(/does not run a 'memory' source yet/);
-    const timed = kafkaLines().selectExpr('value', 'CAST(now() AS TIMESTAMP) AS t').withWatermark('t', '1 minute')
-      .groupBy(window(col('t'), '1 minute')).count().selectExpr('CAST(count AS STRING) AS value');
-    await expect(startWorker(timed.writeStream.format('kafka').option('topic', 'o').option('checkpointLocation', cp).outputMode('update')))
-      .rejects.toThrow(/does not run an aggregation with a watermark/);
+    const dedup = kafkaLines().dropDuplicates(['value']);
+    await expect(startWorker(dedup.writeStream.format('kafka').option('topic', 'o').option('checkpointLocation', cp)))
+      .rejects.toThrow(/does not run a 'dedup' step yet/);
   });
 });

@@ -16,7 +16,8 @@ import { brokers, createTopic, endOffsets, produce, readAll, uniqueTopic } from 
 import { eventually } from '../../support/helpers.js';
 import { deleteRedisPrefix } from '../../support/redis-keys.js';
 import type { ClusterChildConfig } from './cluster-child.js';
-import { wordCount } from './word-count-query.js';
+import type { QueryName } from './queries.js';
+import { OUTPUT_MODE, queryOf } from './queries.js';
 import { WorkerLife } from './cluster-life.js';
 
 jest.setTimeout(240_000);
@@ -26,6 +27,7 @@ const KEY_GROUPS = 8;
 const PER_TRIGGER = 150;
 
 interface Run {
+  readonly query: QueryName;
   readonly input: string;
   readonly output: string;
   readonly prefix: string;
@@ -54,15 +56,26 @@ function linesOf(n: number, seed: number): string[] {
   return Array.from({ length: n }, () => Array.from({ length: 1 + (next() % 6) }, () => VOCABULARY[next() % VOCABULARY.length]!).join(' '));
 }
 
-async function newRun(lineCount: number, seed: number, producedNow = lineCount): Promise<Run> {
+/** Trades as JSON, 37 s of event time apart (in order, so the 30-minute watermark drops none). */
+function tradesOf(n: number, seed: number): string[] {
+  const base = Date.UTC(2019, 1, 5, 10, 0, 0) + seed * 1000;
+  const two = (x: number): string => String(x).padStart(2, '0');
+  return Array.from({ length: n }, (_, i) => {
+    const d = new Date(base + i * 37_000);
+    const time = `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+    return JSON.stringify({ CreatedTime: time, Type: (i * 7 + seed) % 3 === 0 ? 'SELL' : 'BUY', Amount: (i * 13 + seed) % 500 + 1, BrokerCode: 'ABX' });
+  });
+}
+
+async function newRun(lineCount: number, seed: number, producedNow = lineCount, query: QueryName = 'words'): Promise<Run> {
   const input = uniqueTopic('cluster-in');
   const output = uniqueTopic('cluster-out');
   await createTopic(input, 4);
   await createTopic(output, 1);
-  const lines = linesOf(lineCount, seed);
+  const lines = query === 'words' ? linesOf(lineCount, seed) : tradesOf(lineCount, seed);
   await produceLines(input, lines, 0, producedNow);
   const prefix = `cluster-test-${randomUUID().slice(0, 8)}`;
-  const run: Run = { input, output, prefix, location: `${redisUrl()}/0/${prefix}`, lines, lives: [] };
+  const run: Run = { query, input, output, prefix, location: `${redisUrl()}/0/${prefix}`, lines, lives: [] };
   runs.push(run);
   return run;
 }
@@ -73,7 +86,7 @@ async function produceLines(topic: string, lines: readonly string[], from: numbe
 
 function worker(run: Run, workerId: string, extra: Partial<ClusterChildConfig> = {}): WorkerLife {
   const life = new WorkerLife({
-    brokers: brokers(), input: run.input, output: run.output, checkpointLocation: run.location, workerId,
+    brokers: brokers(), input: run.input, output: run.output, checkpointLocation: run.location, workerId, query: run.query,
     keyGroups: KEY_GROUPS, maxOffsetsPerTrigger: PER_TRIGGER, sessionTimeoutMs: 3000, leaseMs: 2000, ...extra,
   });
   run.lives.push(life);
@@ -99,42 +112,70 @@ function plainCounts(lines: readonly string[]): Map<string, number> {
   return m;
 }
 
-/** The same query in one process (Trigger.AvailableNow): the last count of each word. */
-async function singleProcessCounts(run: Run): Promise<Map<string, number>> {
+/** The same query in one process (Trigger.AvailableNow): the last value written for each key. */
+async function singleProcessCounts(run: Run): Promise<Map<string, string>> {
   const spark = Session.builder().appName('cluster-reference').config('spate.sql.shuffle.partitions', KEY_GROUPS).create();
-  const last = new Map<string, number>();
-  const q = wordCount(spark, { brokers: brokers(), input: run.input, maxOffsetsPerTrigger: PER_TRIGGER }).writeStream
-    .outputMode('update').trigger(Trigger.AvailableNow())
-    .foreachBatch(async (batch) => { for (const r of (await batch.collect()) as Row[]) last.set(String(r['key']), Number(r['value'])); })
+  const last = new Map<string, string>();
+  const q = queryOf(run.query, spark, { brokers: brokers(), input: run.input, maxOffsetsPerTrigger: PER_TRIGGER }).writeStream
+    .outputMode(OUTPUT_MODE[run.query]).trigger(Trigger.AvailableNow())
+    .foreachBatch(async (batch) => {
+      for (const r of (await batch.collect()) as Row[]) {
+        const key = String(r['key']);
+        if (run.query === 'trades' && last.has(key)) throw new Error(`append mode wrote window ${key} twice`);
+        last.set(key, String(r['value']));
+      }
+    })
     .start();
   await q.awaitTermination();
   return last;
 }
 
-/**
- * What the cluster wrote, read with read_committed: the last count of each word, after checking
- * that no epoch wrote a word twice and that each word's counts only grow (a replayed epoch
- * written twice would break both).
- */
-async function clusterCounts(run: Run): Promise<Map<string, number>> {
-  const messages = await readAll(run.output, true);
-  const seen = new Set<string>();
-  const last = new Map<string, { epoch: number; count: number }>();
-  for (const m of messages) {
-    const epoch = Number(m.headers['spate.epoch']);
-    const id = `${m.key}@${epoch}`;
-    if (seen.has(id)) throw new Error(`epoch ${epoch} wrote '${m.key}' twice`);
-    seen.add(id);
-    const before = last.get(m.key!);
-    if (before && (before.epoch >= epoch || before.count >= Number(m.value))) {
-      throw new Error(`'${m.key}': count ${m.value} in epoch ${epoch} after ${before.count} in epoch ${before.epoch}`);
-    }
-    last.set(m.key!, { epoch, count: Number(m.value) });
-  }
-  return new Map([...last].map(([k, v]) => [k, v.count]));
+/** The closed 15-minute windows' BUY and SELL sums, by a plain loop (windows ending at or below the final watermark). */
+function plainWindows(lines: readonly string[]): Map<string, string> {
+  const trades = lines.map((l) => JSON.parse(l) as { CreatedTime: string; Type: string; Amount: number });
+  const times = trades.map((t) => Date.parse(`${t.CreatedTime.replace(' ', 'T')}Z`));
+  const watermark = Math.max(...times) - 30 * 60_000;
+  const sums = new Map<number, { BUY?: number; SELL?: number }>();
+  trades.forEach((t, i) => {
+    const start = Math.floor(times[i]! / 900_000) * 900_000;
+    const s = sums.get(start) ?? {};
+    s[t.Type as 'BUY' | 'SELL'] = (s[t.Type as 'BUY' | 'SELL'] ?? 0) + t.Amount;
+    sums.set(start, s);
+  });
+  const two = (x: number): string => String(x).padStart(2, '0');
+  const name = (ms: number): string => { const d = new Date(ms); return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`; };
+  return new Map([...sums].filter(([start]) => start + 900_000 <= watermark).map(([start, s]) => [name(start), JSON.stringify(s.BUY === undefined ? { SELL: s.SELL } : s.SELL === undefined ? { BUY: s.BUY } : { BUY: s.BUY, SELL: s.SELL })]));
 }
 
-const sorted = (m: Map<string, number>): [string, number][] => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+/** What a plain loop expects of the run's query, as key -> last value. */
+function expected(run: Run): Map<string, string> {
+  return run.query === 'words' ? new Map([...plainCounts(run.lines)].map(([k, v]) => [k, String(v)])) : plainWindows(run.lines);
+}
+
+/**
+ * What the cluster wrote, read with read_committed: the last value of each key, after checking
+ * that no epoch wrote a key twice and, for the word count (update mode), that each word's count
+ * only grows; for the windows (append mode), that each window came out once.
+ */
+async function clusterCounts(run: Run): Promise<Map<string, string>> {
+  const messages = await readAll(run.output, true);
+  const seen = new Set<string>();
+  const last = new Map<string, { epoch: number; value: string }>();
+  for (const m of messages) {
+    const epoch = Number(m.headers['spate.epoch']);
+    const id = run.query === 'words' ? `${m.key}@${epoch}` : m.key!;
+    if (seen.has(id)) throw new Error(`'${m.key}' written twice (epoch ${epoch})`);
+    seen.add(id);
+    const before = last.get(m.key!);
+    if (before && (before.epoch >= epoch || Number(before.value) >= Number(m.value))) {
+      throw new Error(`'${m.key}': count ${m.value} in epoch ${epoch} after ${before.value} in epoch ${before.epoch}`);
+    }
+    last.set(m.key!, { epoch, value: m.value! });
+  }
+  return new Map([...last].map(([k, v]) => [k, v.value]));
+}
+
+const sorted = (m: Map<string, string>): [string, string][] => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 
 async function stopAll(run: Run): Promise<void> {
   await Promise.all(run.lives.filter((l) => l.alive).map(async (l) => {
@@ -152,9 +193,26 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     await untilAllCommitted(run);
     const [cluster, single] = [await clusterCounts(run), await singleProcessCounts(run)];
     expect(sorted(cluster)).toEqual(sorted(single));
-    expect(sorted(cluster)).toEqual(sorted(plainCounts(run.lines)));
+    expect(sorted(cluster)).toEqual(sorted(expected(run)));
     // Every worker took part: each claimed key groups.
     for (const l of lives) expect(l.lines('CLAIMED ').length).toBeGreaterThan(0);
+    await stopAll(run);
+    for (const l of lives) expect(l.child.exitCode).toBe(0);
+  });
+
+  it.each([1, 2, 3])('the trades windows with a watermark (append mode) with %i worker(s) equal the single-process run', async (n) => {
+    const run = await newRun(600, 11 + n, 600, 'trades');
+    const lives = Array.from({ length: n }, (_, i) => worker(run, `w${i}`));
+    await untilAllCommitted(run);
+    // The last epoch's watermark closes the windows: wait for the no-data epoch it runs.
+    const keys = new ClusterKeys(run.prefix);
+    const want = expected(run);
+    await eventually(async () => (await clusterCounts(run)).size >= want.size, 'the closed windows written', 120_000);
+    const [cluster, single] = [await clusterCounts(run), await singleProcessCounts(run)];
+    expect(want.size).toBeGreaterThan(10);
+    expect(sorted(cluster)).toEqual(sorted(single));
+    expect(sorted(cluster)).toEqual(sorted(want));
+    expect(await redis.hlen(keys.commits)).toBeGreaterThan(0);
     await stopAll(run);
     for (const l of lives) expect(l.child.exitCode).toBe(0);
   });
@@ -190,8 +248,8 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     }
     await untilAllCommitted(run);
     expect(kills).toBe(3);
-    expect(sorted(await clusterCounts(run))).toEqual(sorted(plainCounts(run.lines)));
-    expect(sorted(await singleProcessCounts(run))).toEqual(sorted(plainCounts(run.lines)));
+    expect(sorted(await clusterCounts(run))).toEqual(sorted(expected(run)));
+    expect(sorted(await singleProcessCounts(run))).toEqual(sorted(expected(run)));
     await stopAll(run);
   });
 
@@ -214,7 +272,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
       await frozen.until((x) => x.lines(`REFUSED ${group} ${epoch}`).length > 0, 'its late commit refused');
       expect(Number(await redis.get(keys.refused(group)))).toBeGreaterThanOrEqual(1);
       await untilAllCommitted(run);
-      expect(sorted(await clusterCounts(run))).toEqual(sorted(plainCounts(run.lines)));
+      expect(sorted(await clusterCounts(run))).toEqual(sorted(expected(run)));
       await stopAll(run);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,53 @@
+// The queries the cluster tests run on worker processes and in one process, from a Kafka topic:
+//   words:  the notes' word count (update mode): lines in, (word, count) out as key and value;
+//   trades: the notes' trades windows with a watermark (append mode): JSON trades in, each
+//           closed 15-minute window out once, keyed by its start, BUY and SELL sums as JSON.
+import type { DataFrame, OutputMode, Session } from '../../../src/index.js';
+import { col, expr, explode, fromJson, split, struct, sum, toJson, toTimestamp, types as T, window } from '../../../src/index.js';
+
+export type QueryName = 'words' | 'trades';
+
+export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append' };
+
+export function queryOf(name: QueryName, spark: Session, c: WordCountSource): DataFrame {
+  return name === 'words' ? wordCount(spark, c) : tradesWindows(spark, c);
+}
+
+export interface WordCountSource {
+  readonly brokers: string;
+  readonly input: string;
+  readonly maxOffsetsPerTrigger: number;
+}
+
+function kafkaValues(spark: Session, c: WordCountSource): DataFrame {
+  return spark.readStream.format('kafka')
+    .option('kafka.bootstrap.servers', c.brokers).option('subscribe', c.input)
+    .option('startingOffsets', 'earliest').option('maxOffsetsPerTrigger', c.maxOffsetsPerTrigger).load()
+    .selectExpr('CAST(value AS STRING) AS value');
+}
+
+const TRADE = T.struct([
+  T.field('CreatedTime', T.string()), T.field('Type', T.string()), T.field('Amount', T.integer()), T.field('BrokerCode', T.string()),
+]);
+
+export function tradesWindows(spark: Session, c: WordCountSource): DataFrame {
+  return kafkaValues(spark, c)
+    .select(fromJson(col('value'), TRADE).alias('t')).select('t.*')
+    .withColumn('CreatedTime', toTimestamp(col('CreatedTime'), 'yyyy-MM-dd HH:mm:ss'))
+    .withWatermark('CreatedTime', '30 minutes')
+    .groupBy(window(col('CreatedTime'), '15 minutes'))
+    .agg(sum(expr("case when Type == 'BUY' then Amount end")).alias('BUY'),
+      sum(expr("case when Type == 'SELL' then Amount end")).alias('SELL'))
+    .select(col('window.start').cast('string').alias('key'), toJson(struct(col('BUY'), col('SELL'))).alias('value'));
+}
+
+export function wordCount(spark: Session, c: WordCountSource): DataFrame {
+  return spark.readStream.format('kafka')
+    .option('kafka.bootstrap.servers', c.brokers).option('subscribe', c.input)
+    .option('startingOffsets', 'earliest').option('maxOffsetsPerTrigger', c.maxOffsetsPerTrigger).load()
+    .selectExpr('CAST(value AS STRING) AS line')
+    .select(explode(split(col('line'), ' ')).alias('word'))
+    .groupBy('word').count()
+    .select(col('word').alias('key'), col('count').cast('string').alias('value'));
+}
+
