@@ -175,6 +175,14 @@ async function clusterCounts(run: Run): Promise<Map<string, string>> {
   return new Map([...last].map(([k, v]) => [k, v.value]));
 }
 
+/** The key groups a worker's newest assignment gives it (its last REBALANCED line). */
+function keyGroupsHeld(life: WorkerLife): number[] {
+  const line = life.lines('REBALANCED ').at(-1);
+  if (!line) return [];
+  const assignment = JSON.parse(line.split(' ').slice(3).join(' ')) as Record<string, number[]>;
+  return [...(Object.entries(assignment).find(([t]) => t.endsWith('-repartition'))?.[1] ?? [])].sort((x, y) => x - y);
+}
+
 const sorted = (m: Map<string, string>): [string, string][] => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 
 async function stopAll(run: Run): Promise<void> {
@@ -250,6 +258,47 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     expect(kills).toBe(3);
     expect(sorted(await clusterCounts(run))).toEqual(sorted(expected(run)));
     expect(sorted(await singleProcessCounts(run))).toEqual(sorted(expected(run)));
+    await stopAll(run);
+  });
+
+  it('a worker leaving with SIGTERM and one joining move key groups whole; the leave re-does nothing; results unchanged', async () => {
+    const run = await newRun(1200, 303, 0);
+    const a = worker(run, 'a');
+    const b = worker(run, 'b');
+    const settled = (): boolean => keyGroupsHeld(a).length + keyGroupsHeld(b).length === KEY_GROUPS &&
+      keyGroupsHeld(a).length > 0 && keyGroupsHeld(b).length > 0;
+    await eventually(settled, 'both workers holding key groups', 120_000);
+    await produceLines(run.input, run.lines, 0, 400);
+    const committed = (): number => run.lives.reduce((n, l) => n + l.lines('COMMITTED ').length, 0);
+    const keys = new ClusterKeys(run.prefix);
+    const refusals = async (): Promise<number> => {
+      let n = 0;
+      for (let g = 0; g < KEY_GROUPS; g++) n += Number((await redis.get(keys.refused(g))) ?? 0);
+      return n;
+    };
+    await eventually(() => committed() > 1 && settled(), 'a commit with both workers', 120_000);
+    const refusedBefore = await refusals();
+    const claimedByA = a.lines('CLAIMED ').length;
+    b.child.kill('SIGTERM');
+    await b.until((x) => x.output.includes('STOPPED'), 'STOPPED');
+    expect(await b.exited).toBe(0);
+    // b left the group: its key groups go to a at once (no session timeout to wait for).
+    const ofB = keyGroupsHeld(b);
+    expect(ofB.length).toBeGreaterThan(0);
+    await produceLines(run.input, run.lines, 400, 800);
+    const claimedSince = (): number[] => a.lines('CLAIMED ').slice(claimedByA).map((l) => Number(l.split(' ')[1]));
+    await eventually(() => ofB.every((g) => claimedSince().includes(g)), "a holding b's key groups", 120_000);
+    // Only b's key groups moved, each whole.
+    expect([...claimedSince()].sort((x, y) => x - y)).toEqual(ofB);
+    // b finished its tasks before it left: no commit was refused, nothing was re-done.
+    expect(await refusals()).toBe(refusedBefore);
+    const c = worker(run, 'c');
+    await eventually(() => c.lines('CLAIMED ').length > 0, 'the new worker claiming key groups', 120_000);
+    await produceLines(run.input, run.lines, 800, 1200);
+    await untilAllCommitted(run);
+    // (A join may cost a refused key-group commit: the eager rebalance hands a key group to c
+    // while a may still be running its task; the fence refuses a's commit and c runs it.)
+    expect(sorted(await clusterCounts(run))).toEqual(sorted(expected(run)));
     await stopAll(run);
   });
 
