@@ -5,7 +5,7 @@
 // It keeps nothing in memory that the logs do not hold, so a worker that takes the lease over
 // resumes from the logs exactly as a restart does: an epoch planned and not committed is
 // finished (its key groups' commits are idempotent, the sink skips an epoch it already has).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { KafkaCluster } from '../../connectors/kafka/cluster.js';
 import { limitOffsets } from '../../connectors/kafka/offsets.js';
 import type { Row } from '../../data/row.js';
@@ -35,7 +35,7 @@ export interface CommittedEpoch {
 }
 
 export interface CoordinatorSpec {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly fencing: Fencing;
   readonly cluster: KafkaCluster;
   readonly topic: string;
@@ -53,17 +53,17 @@ export interface CoordinatorSpec {
   readonly onEvent: (event: string) => void;
 }
 
-export async function readEpoch(redis: Redis, fencing: Fencing, epoch: number): Promise<PlannedEpoch | null> {
+export async function readEpoch(redis: RedisClient, fencing: Fencing, epoch: number): Promise<PlannedEpoch | null> {
   const json = await redis.hget(fencing.keys.offsets, String(epoch));
   return json === null ? null : (JSON.parse(json) as PlannedEpoch);
 }
 
-export async function readCommit(redis: Redis, fencing: Fencing, epoch: number): Promise<CommittedEpoch | null> {
+export async function readCommit(redis: RedisClient, fencing: Fencing, epoch: number): Promise<CommittedEpoch | null> {
   const json = await redis.hget(fencing.keys.commits, String(epoch));
   return json === null ? null : (JSON.parse(json) as CommittedEpoch);
 }
 
-export async function logPointers(redis: Redis, fencing: Fencing): Promise<{ planned: number; committed: number }> {
+export async function logPointers(redis: RedisClient, fencing: Fencing): Promise<{ planned: number; committed: number }> {
   const [p, c] = await Promise.all([redis.get(fencing.keys.planned), redis.get(fencing.keys.committed)]);
   return { planned: p === null ? -1 : Number(p), committed: c === null ? -1 : Number(c) };
 }

@@ -3,7 +3,7 @@
 // partition) cannot write when it wakes: the script refuses, and counts the refusal.
 // Each script touches the keys of one hash tag only (the query's, or one key group's), so it
 // runs on Redis Cluster as on one server. Values are binary-safe strings (v8.serialize).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 /** Key names. `{q}` keys (lease, logs) share one slot; each key group's keys share another. */
 export class ClusterKeys {
@@ -78,7 +78,7 @@ return 1`;
 export type CommitOutcome = 'committed' | 'already' | 'refused' | 'out-of-order';
 
 export class Fencing {
-  constructor(private readonly redis: Redis, readonly keys: ClusterKeys) {}
+  constructor(private readonly redis: RedisClient, readonly keys: ClusterKeys) {}
 
   /** The lease value this worker holds after the call, or null when another holds it. */
   async lease(worker: string, held: string | null, ttlMs: number): Promise<string | null> {

@@ -4,7 +4,7 @@
 // in-memory state is trusted only while it matches Redis: after a refused or failed commit it is
 // dropped, and the key group is restored again if it is still ours.
 import { deserialize, serialize } from 'node:v8';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 import type { OperatorContext, OperatorLogic } from '../../actors/operator.js';
 import { barrier } from '../../actors/messages.js';
 import type { Row } from '../../data/row.js';
@@ -34,7 +34,7 @@ export class KeyGroupTask {
   }
 
   /** Claims the key group (every older owner is fenced from now on), then restores its state. */
-  static async claim(redis: Redis, fencing: Fencing, worker: string, group: number, aggregate: AggregateNode | null, mode: OutputMode,
+  static async claim(redis: RedisClient, fencing: Fencing, worker: string, group: number, aggregate: AggregateNode | null, mode: OutputMode,
     keyGroups: number, after: ChunkFunction | null): Promise<KeyGroupTask> {
     const token = await fencing.claim(worker, group);
     const task = new KeyGroupTask(group, token, aggregate, mode, keyGroups, after);
@@ -78,7 +78,7 @@ export class KeyGroupTask {
 }
 
 /** The output of key group `group` for `epoch`, as its commit stored it. */
-export async function committedOutput(redis: Redis, fencing: Fencing, group: number, epoch: number): Promise<Row[]> {
+export async function committedOutput(redis: RedisClient, fencing: Fencing, group: number, epoch: number): Promise<Row[]> {
   const b = await redis.getBuffer(fencing.keys.output(group, epoch));
   if (!b) throw new Error(`internal: key group ${group} has no output for epoch ${epoch}`);
   return deserialize(b) as Row[];

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { deserialize } from 'node:v8';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { Kafka, Partitioners } from 'kafkajs';
 import type { Producer } from 'kafkajs';
 import { AnalysisError } from '../../errors.js';
@@ -24,6 +23,7 @@ import { ClusterKeys, Fencing } from './fencing.js';
 import { KafkaOutput } from './kafka-output.js';
 import { KeyGroupTask } from './key-group-task.js';
 import { Membership } from './membership.js';
+import { openRedis } from './redis-client.js';
 import type { StageOneRecord, StageOneSpec } from './stage-one.js';
 import { runStageOne, stageOneChain } from './stage-one.js';
 
@@ -77,8 +77,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const pollMs = opts.pollMs ?? 20;
   const keyGroups = q.keyGroups;
 
-  const redis = new Redis({ host: where.host, port: where.port, db: where.db, maxRetriesPerRequest: 3,
-    ...(where.username ? { username: where.username } : {}), ...(where.password ? { password: where.password } : {}), ...(where.tls ? { tls: {} } : {}) });
+  const redis = await openRedis(where);
   const fencing = new Fencing(redis, new ClusterKeys(where.prefix));
   const kafka = new Kafka(kafkaConfig(sourceOptions, `spate-cluster-${workerId}`));
   const sinkKafka = new Kafka(kafkaConfig({ ...q.sinkOptions, 'kafka.bootstrap.servers': q.sinkOptions['kafka.bootstrap.servers'] ?? sourceOptions['kafka.bootstrap.servers'] }, `spate-cluster-sink-${workerId}`));

@@ -8,12 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import type { Row } from '../../../src/index.js';
 import { Session, Trigger } from '../../../src/index.js';
 import { ClusterKeys } from '../../../src/cluster/group/fencing.js';
 import { brokers, createTopic, endOffsets, produce, readAll, uniqueTopic } from '../../support/kafka.js';
 import { eventually } from '../../support/helpers.js';
+import { RedisCluster } from '../../support/redis-cluster.js';
 import { deleteRedisPrefix } from '../../support/redis-keys.js';
 import type { ClusterChildConfig } from './cluster-child.js';
 import type { QueryName } from './queries.js';
@@ -34,6 +35,8 @@ interface Run {
   readonly location: string;
   readonly lines: string[];
   readonly lives: WorkerLife[];
+  /** Where the run's checkpoint is (the test run's Redis, or a Redis Cluster). */
+  readonly store: { readonly url: string; readonly client: Redis | Cluster };
 }
 
 const redisUrl = (): string => process.env['REDIS_URL']!;
@@ -44,7 +47,7 @@ beforeAll(() => { redis = new Redis(redisUrl()); });
 afterEach(async () => {
   for (const r of runs.splice(0)) {
     await Promise.all(r.lives.map((l) => l.kill('SIGKILL')));
-    await deleteRedisPrefix(redisUrl(), r.prefix);
+    if (r.store.client === redis) await deleteRedisPrefix(redisUrl(), r.prefix);
   }
 });
 afterAll(() => redis.disconnect());
@@ -67,7 +70,8 @@ function tradesOf(n: number, seed: number): string[] {
   });
 }
 
-async function newRun(lineCount: number, seed: number, producedNow = lineCount, query: QueryName = 'words'): Promise<Run> {
+async function newRun(lineCount: number, seed: number, producedNow = lineCount, query: QueryName = 'words',
+  store: Run['store'] = { url: redisUrl(), client: redis }): Promise<Run> {
   const input = uniqueTopic('cluster-in');
   const output = uniqueTopic('cluster-out');
   await createTopic(input, 4);
@@ -75,7 +79,7 @@ async function newRun(lineCount: number, seed: number, producedNow = lineCount, 
   const lines = query === 'words' ? linesOf(lineCount, seed) : tradesOf(lineCount, seed);
   await produceLines(input, lines, 0, producedNow);
   const prefix = `cluster-test-${randomUUID().slice(0, 8)}`;
-  const run: Run = { query, input, output, prefix, location: `${redisUrl()}/0/${prefix}`, lines, lives: [] };
+  const run: Run = { query, input, output, prefix, location: `${store.url}/0/${prefix}`, lines, lives: [], store };
   runs.push(run);
   return run;
 }
@@ -97,10 +101,11 @@ function worker(run: Run, workerId: string, extra: Partial<ClusterChildConfig> =
 async function untilAllCommitted(run: Run): Promise<void> {
   const keys = new ClusterKeys(run.prefix);
   const ends = await endOffsets(run.input, false);
+  const store = run.store.client;
   await eventually(async () => {
-    const c = await redis.get(keys.committed);
+    const c = await store.get(keys.committed);
     if (c === null) return false;
-    const entry = JSON.parse((await redis.hget(keys.offsets, c))!) as { end: Record<string, number> };
+    const entry = JSON.parse((await store.hget(keys.offsets, c))!) as { end: Record<string, number> };
     return [...ends].every(([p, e]) => entry.end[String(p)] === e);
   }, `every input offset of ${run.input} committed`, 200_000);
 }
@@ -223,6 +228,25 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     expect(await redis.hlen(keys.commits)).toBeGreaterThan(0);
     await stopAll(run);
     for (const l of lives) expect(l.child.exitCode).toBe(0);
+  });
+
+  it('on a three-node Redis Cluster (logs on one slot, each key group on its own) equals the single-process run', async () => {
+    const nodes = await RedisCluster.start();
+    const client = new Cluster([{ host: '127.0.0.1', port: Number(new URL(nodes.url).port) }]);
+    try {
+      const run = await newRun(900, 404, 900, 'words', { url: nodes.url, client });
+      worker(run, 'a');
+      worker(run, 'b');
+      await untilAllCommitted(run);
+      expect(sorted(await clusterCounts(run))).toEqual(sorted(expected(run)));
+      // The key groups' state is spread over the nodes.
+      const holding = await Promise.all(client.nodes('master').map(async (n) => (await n.keys(`{${run.prefix}:kg*}:state`)).length));
+      expect(holding.filter((k) => k > 0).length).toBeGreaterThan(1);
+      await stopAll(run);
+    } finally {
+      client.disconnect();
+      await nodes.stop();
+    }
   });
 
   it('a worker SIGKILLed (the coordinator among them) and restarted changes nothing', async () => {
