@@ -3,15 +3,10 @@
 // search for it) and says what to do instead.
 import { AnalysisError } from '../errors.js';
 import type { AggregateNode, DedupNode, GroupStateNode, JoinNode, LogicalPlan, OutputMode } from './logical.js';
-import { children, isStreaming, nodes } from './logical.js';
+import { children, isStreaming, nodes, topDown } from './logical.js';
 import { checkJoins } from './join-checks.js';
 
 const MODE_NAME: Record<OutputMode, string> = { append: 'Append', update: 'Update', complete: 'Complete' };
-
-/** Every node of the tree, parents before children (Spark's `collect` order). */
-function topDown(p: LogicalPlan): LogicalPlan[] {
-  return [p, ...children(p).flatMap(topDown)];
-}
 
 function streamingAggregates(plan: LogicalPlan): AggregateNode[] {
   return topDown(plan).filter((n): n is AggregateNode => n.k === 'aggregate' && isStreaming(n));

@@ -215,6 +215,11 @@ export function isStreaming(p: LogicalPlan): boolean {
   return children(p).some(isStreaming);
 }
 
+/** Every node of the tree, parents before children, left before right (Spark's `collect` order). */
+export function topDown(p: LogicalPlan): LogicalPlan[] {
+  return [p, ...children(p).flatMap(topDown)];
+}
+
 /** Every node of the tree, children before parents. */
 export function nodes(p: LogicalPlan): LogicalPlan[] {
   return [...children(p).flatMap(nodes), p];
