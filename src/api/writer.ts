@@ -11,6 +11,7 @@ import type { ForeachWriter } from '../connectors/foreach/foreach-sink.js';
 import { AnalysisError } from '../errors.js';
 import type { StructType } from '../expr/types.js';
 import { checkStreamingQuery } from '../plan/checks.js';
+import { joinWarnings } from '../plan/join-checks.js';
 import { checkContinuousQuery } from '../plan/continuous-checks.js';
 import type { LogicalPlan, OutputMode } from '../plan/logical.js';
 import { executeBatch } from '../query/batch-execution.js';
@@ -114,6 +115,7 @@ export class DataStreamWriter {
       throw new AnalysisError("writeStream needs a sink: call format('console' | 'memory' | 'json' | 'csv' | 'text' | 'kafka'), foreachBatch(fn) or foreach(writer) before start()");
     }
     checkStreamingQuery(this.plan, this.mode);
+    for (const w of joinWarnings(this.plan)) process.emitWarning(w, { code: 'SPATE_UNBOUNDED_JOIN_STATE' });
     const conf = new QueryConf(this.session.confValues);
     // Read every setting now so a bad value fails start(), not the running query.
     void [conf.shufflePartitions, conf.linkCapacity, conf.chunkRows, conf.minBatchesToRetain, conf.pollingDelayMs,

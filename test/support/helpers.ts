@@ -23,3 +23,15 @@ export async function eventually(check: () => boolean | Promise<boolean>, what: 
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Records what process.emitWarning is given (instead of printing it) until `restore()`;
+ * `messages` are the warnings' texts, in order.
+ */
+export function captureWarnings(): { readonly messages: string[]; restore(): void } {
+  const messages: string[] = [];
+  const spy = jest.spyOn(process, 'emitWarning').mockImplementation((w: string | Error) => {
+    messages.push(typeof w === 'string' ? w : w.message);
+  });
+  return { messages, restore: () => spy.mockRestore() };
+}
