@@ -113,6 +113,11 @@ export interface StreamSink extends EpochSink {
   readonly needsCheckpointLocation: boolean;
   /** Whether the sink works under Trigger.Continuous. */
   readonly supportsContinuous?: boolean;
+  /**
+   * False for a sink whose writes the engine cannot count (foreachBatch: the function decides
+   * what it writes): progress shows sink.numOutputRows -1, as Spark does for such sinks (SPARK-24933).
+   */
+  readonly reportsOutputRows?: boolean;
   open(ctx: SinkContext): Promise<void>;
   close(): Promise<void>;
 }

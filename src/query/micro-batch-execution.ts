@@ -528,7 +528,7 @@ export class MicroBatchExecution {
   private reportContext(): ReportContext {
     return {
       id: this.id, runId: this.runId, name: this.cfg.queryName, nowMs: this.cfg.clock.now(),
-      graph: this.graph, sinkDescription: this.sink?.description ?? '',
+      graph: this.graph, sinkDescription: this.sink?.description ?? '', sinkReportsOutputRows: this.sink?.reportsOutputRows !== false,
     };
   }
 }

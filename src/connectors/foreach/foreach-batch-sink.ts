@@ -16,6 +16,7 @@ class ForeachBatchSink implements StreamSink {
   readonly supportedModes: readonly OutputMode[] = ['append', 'update', 'complete'];
   readonly guarantee = 'at-least-once' as const;
   readonly needsCheckpointLocation = false;
+  readonly reportsOutputRows = false;
   private schema: StructType | null = null;
 
   constructor(private readonly fn: BatchFunction) {}
