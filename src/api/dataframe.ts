@@ -2,7 +2,7 @@
 // through writeStream; static frames run with collect() / show().
 import type { Row } from '../actors/messages.js';
 import { AnalysisError } from '../errors.js';
-import { formatRows } from '../connectors/console/format-table.js';
+import { showString } from '../connectors/console/format-table.js';
 import { parseExpression, parseSelectItem } from '../expr/parser.js';
 import { parseDuration } from '../expr/interval.js';
 import type { Expr } from '../expr/tree.js';
@@ -42,8 +42,9 @@ export class DataFrame<R extends Row = Row> {
     return isStreaming(this.plan);
   }
 
+  /** Prints the schema as a tree, as Spark's printSchema (`integer`, `long`, `(nullable = true)`), then a blank line. */
   printSchema(): void {
-    process.stdout.write(`${treeString(this.schema)}\n`);
+    process.stdout.write(`${treeString(this.schema)}\n\n`);
   }
 
   select(...cols: ColumnLike[]): DataFrame {
@@ -199,10 +200,10 @@ export class DataFrame<R extends Row = Row> {
     return ((await executeBatch(this.plan))[0] as R | undefined) ?? null;
   }
 
-  /** Prints the first `n` rows as Spark's show() does. */
+  /** Prints the first `n` rows as Spark's show() does (cells cut to 20 characters unless `truncate` is false). */
   async show(n = 20, truncate = true): Promise<void> {
     const rows = await executeBatch(this.plan);
-    process.stdout.write(formatRows(this.columns, rows.slice(0, n), truncate ? 20 : 0));
+    process.stdout.write(`${showString(this.schema, rows, n, truncate ? 20 : 0)}\n`);
   }
 
   /** The logical plan, for debugging. */

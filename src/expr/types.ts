@@ -135,24 +135,37 @@ export function fieldNames(s: StructType): string[] {
   return s.fields.map((f) => f.name);
 }
 
-/** Renders a schema tree the way Spark's printSchema does. */
+/** Renders a schema tree the way Spark's printSchema does (StructType.treeString). */
 export function treeString(s: StructType): string {
   const lines = ['root'];
-  const walk = (t: DataType, depth: number): void => {
+  const walk = (t: DataType, prefix: string): void => {
+    const nested = `${prefix}    |`;
     if (t.kind === 'struct') {
       for (const f of t.fields) {
-        lines.push(`${' |   '.repeat(depth)} |-- ${f.name}: ${shortName(f.type)} (nullable = ${f.nullable})`);
-        walk(f.type, depth + 1);
+        lines.push(`${prefix}-- ${escapeMetaCharacters(f.name)}: ${typeName(f.type)} (nullable = ${f.nullable})`);
+        walk(f.type, nested);
       }
     } else if (t.kind === 'array') {
-      lines.push(`${' |   '.repeat(depth)} |-- element: ${shortName(t.element)}`);
-      walk(t.element, depth + 1);
+      lines.push(`${prefix}-- element: ${typeName(t.element)} (containsNull = true)`);
+      walk(t.element, nested);
+    } else if (t.kind === 'map') {
+      lines.push(`${prefix}-- key: ${typeName(t.key)}`);
+      walk(t.key, nested);
+      lines.push(`${prefix}-- value: ${typeName(t.value)} (valueContainsNull = true)`);
+      walk(t.value, nested);
     }
   };
-  walk(s, 0);
+  walk(s, ' |');
   return lines.join('\n');
 }
 
-function shortName(t: DataType): string {
-  return t.kind === 'struct' || t.kind === 'array' || t.kind === 'map' ? t.kind : typeToString(t);
+/** Spark's DataType.typeName: `integer`, `long`, `struct`, `array`, `void` for the null type. */
+export function typeName(t: DataType): string {
+  return t.kind === 'null' ? 'void' : t.kind;
+}
+
+/** Control characters in a field name, written as escapes (Spark's SchemaUtils.escapeMetaCharacters). */
+function escapeMetaCharacters(name: string): string {
+  return name.replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(/\f/g, '\\f')
+    .replace(/\x08/g, '\\b').replace(/\v/g, '\\v').replace(/\x07/g, '\\a');
 }
