@@ -88,6 +88,11 @@ export class MicroBatchExecution {
   private lastLatest: Offset[] = [];
   /** Whether the sources had data beyond the committed offsets when last planned. */
   private dataAvailable = false;
+  /**
+   * The last plan found the sources caught up and nothing due: the no-data batch it planned runs
+   * only because an operator runs one every trigger (processAllAvailable need not wait for it).
+   */
+  private caughtUp = false;
   /** While planning: the offsets are being written (for query.status). */
   private offsetsBeingWritten = false;
   /** A plan or commit step in flight: a stop at once lets it finish before closing the checkpoint. */
@@ -209,6 +214,7 @@ export class MicroBatchExecution {
     this.progressTimes = { latestOffset: 0, walCommit: 0, getBatch: 0, queryPlanning: 0, addBatch: 0, triggerStart };
     this.offsetsBeingWritten = false;
     const trigger = this.trigger;
+    this.caughtUp = false;
     this.checkpoint.throwIfFailed();
     this.pending ??= this.replay.shift() ?? null;
     if (this.pending) {
@@ -239,7 +245,11 @@ export class MicroBatchExecution {
     if (!hasData) {
       const at = (op: ExecutionGraph['stateful'][number]) => ({ lastEvictionWatermarkMs: op.actor.evictionWatermarkMs, batchTimestampMs: triggerStart });
       const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(op.actor.inputWatermarkOf(this.watermarkMs), at(op)) ?? false);
-      if (!noDataBatch) {
+      // Spark asks the last batch's plan, so only after this run has run one; AvailableNow ends
+      // once caught up (Spark's would run such batches forever: docs/differences-from-spark.md).
+      this.caughtUp = !noDataBatch && this.conf.noDataMicroBatches && trigger.kind === 'processingTime' && this.batchesRun > 0
+        && graph.stateful.some((op) => op.logic.runsEveryTrigger === true);
+      if (!noDataBatch && !this.caughtUp) {
         // Nothing to run: an asynchronous commit still in flight must be durable before the
         // query reports that everything available is committed.
         await this.checkpoint.flush();
@@ -384,6 +394,11 @@ export class MicroBatchExecution {
   /** Whether the sources had data beyond what was committed when last asked (status.isDataAvailable). */
   get isDataAvailable(): boolean {
     return this.dataAvailable;
+  }
+
+  /** Whether the last plan found nothing to wait for: its no-data batch runs only because an operator runs one every trigger. */
+  get planCaughtUp(): boolean {
+    return this.caughtUp;
   }
 
   /** Whether the current planning step is writing the offset log (status message). */

@@ -250,13 +250,19 @@ export class StreamingQuery {
   }
 
   private onPlanned(outcome: PlanOutcome): void {
+    const planNumber = this.plansStarted;
+    const takeReady = (): Waiter[] => {
+      const ready = this.waiters.filter((w) => planNumber > w.afterPlan);
+      this.waiters = this.waiters.filter((w) => planNumber <= w.afterPlan);
+      return ready;
+    };
     if (outcome === 'batch' || outcome === 'noDataBatch') {
       this.options.progressBar?.clear();
+      // A batch that runs only because an operator runs one every trigger: all available data is in.
+      if (outcome === 'noDataBatch' && this.execution.planCaughtUp) for (const w of takeReady()) w.resolve();
       return;
     }
-    const planNumber = this.plansStarted;
-    const ready = this.waiters.filter((w) => planNumber > w.afterPlan);
-    this.waiters = this.waiters.filter((w) => planNumber <= w.afterPlan);
+    const ready = takeReady();
     if (outcome === 'continuous') {
       // Waiting for all available data now means waiting for the continuous run to commit it.
       this.continuousWaiters.push(...ready, ...this.waiters.splice(0));

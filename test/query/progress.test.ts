@@ -115,10 +115,13 @@ describe('sink.numOutputRows', () => {
     const input = new MemoryStream(spark, T.struct([T.field('n', T.long())]));
     const memory = input.toDF().writeStream.format('memory').queryName('counted').start();
     const each = input.toDF().writeStream.foreachBatch(() => undefined).start();
+    // Spark's DSv1 file sink reports -1; spate's counts (docs/differences-from-spark.md).
+    const files = input.toDF().writeStream.format('json').option('checkpointLocation', join(dir, 'cp')).start(join(dir, 'out'));
     input.addData([{ n: 1 }, { n: 2 }]);
-    await Promise.all([memory.processAllAvailable(), each.processAllAvailable()]);
-    await Promise.all([memory.stop(), each.stop()]);
+    await Promise.all([memory.processAllAvailable(), each.processAllAvailable(), files.processAllAvailable()]);
+    await Promise.all([memory.stop(), each.stop(), files.stop()]);
     expect(memory.recentProgress.map((p) => [p.numInputRows, p.sink.numOutputRows])).toEqual([[2, 2], [0, 0]]);
+    expect(files.recentProgress[0]!.sink.numOutputRows).toBe(2);
     // The batch, then the idle trigger processAllAvailable() returned at (an idle progress each time: interval 0).
     const [batch, idle] = each.recentProgress;
     expect([batch!.numInputRows, batch!.sink]).toEqual([2, { description: 'ForeachBatchSink', numOutputRows: -1 }]);
