@@ -1,5 +1,6 @@
 // The file source's options, read and checked when the stream is defined (Spark's
 // FileStreamOptions): read limits, ordering, age, name-only dedup, cleanSource.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AnalysisError } from '../../errors.js';
 import { parseDuration } from '../../expr/interval.js';
@@ -32,6 +33,14 @@ export function fileSourceSettings(opts: SourceOptions): FileSourceSettings {
   }
   const path = parseSourcePath(opts.path);
   const o = opts.options;
+  // As Spark's DataSource: a path without glob characters must exist when the frame is defined
+  // (a glob may match nothing yet); waitForPath lets a stream wait for its folder to appear.
+  if (path.segments.length === 0 && !existsSync(path.base) && !(opts.streaming !== false && booleanOption(o, 'waitForPath', false))) {
+    throw new AnalysisError(
+      `Path does not exist: ${path.base}. Create it before reading it` +
+      (opts.streaming === false ? '' : ", or set option('waitForPath', true) to start the stream anyway and read the folder once it appears"),
+    );
+  }
   const maxFiles = stringOption(o, 'maxFilesPerTrigger') === undefined ? null : numberOption(o, 'maxFilesPerTrigger', 0, positiveInt);
   const maxBytes = stringOption(o, 'maxBytesPerTrigger') === undefined ? null : numberOption(o, 'maxBytesPerTrigger', 0, positiveInt);
   if (maxFiles !== null && maxBytes !== null) {
