@@ -3,7 +3,8 @@
 import { isDate } from 'node:util/types';
 import { AnalysisError } from '../errors.js';
 import type { BinaryOp, Expr } from '../expr/tree.js';
-import { autoName, literal, parseColumnPath, sqlText } from '../expr/tree.js';
+import { autoName, call, literal, parseColumnPath, sqlText } from '../expr/tree.js';
+import { SORT_ORDER } from '../plan/nodes.js';
 import type { DataType } from '../expr/types.js';
 import { BOOLEAN, DOUBLE, INTEGER, LONG, NULL, STRING, TIMESTAMP, BINARY, arrayOf, parseTypeName, typeToString } from '../expr/types.js';
 
@@ -93,6 +94,19 @@ export class Column {
   contains(other: unknown): Column { return fnCol('contains', this, other); }
   substr(start: unknown, length: unknown): Column { return fnCol('substring', this, start, length); }
 
+  /** Sort key for orderBy: ascending, nulls first (Spark's default for asc). */
+  asc(): Column { return this.sortOrder(true, true); }
+  /** Sort key for orderBy: ascending, nulls first. */
+  ascNullsFirst(): Column { return this.sortOrder(true, true); }
+  /** Sort key for orderBy: ascending, nulls last. */
+  ascNullsLast(): Column { return this.sortOrder(true, false); }
+  /** Sort key for orderBy: descending, nulls last (Spark's default for desc). */
+  desc(): Column { return this.sortOrder(false, false); }
+  /** Sort key for orderBy: descending, nulls first. */
+  descNullsFirst(): Column { return this.sortOrder(false, true); }
+  /** Sort key for orderBy: descending, nulls last. */
+  descNullsLast(): Column { return this.sortOrder(false, false); }
+
   /** A field of a struct column. */
   getField(name: string): Column {
     return new Column({ k: 'field', child: this.expr, name });
@@ -112,6 +126,11 @@ export class Column {
   otherwise(value: unknown): Column {
     if (this.expr.k !== 'case' || this.expr.otherwise) throw new AnalysisError('otherwise() can only follow when(...)');
     return new Column({ ...this.expr, otherwise: toExpr(value) });
+  }
+
+  private sortOrder(ascending: boolean, nullsFirst: boolean): Column {
+    const child = this.expr.k === 'call' && this.expr.name === SORT_ORDER ? this.expr.args[0]! : this.expr;
+    return new Column(call(SORT_ORDER, [child], { ascending, nullsFirst }));
   }
 
   private bin(op: BinaryOp, other: unknown): Column {

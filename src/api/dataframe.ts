@@ -12,7 +12,7 @@ import type { LogicalPlan } from '../plan/logical.js';
 import { isStreaming } from '../plan/logical.js';
 import type { JoinHow, JoinOn } from '../plan/join.js';
 import { joinNode } from '../plan/join.js';
-import { dedup, filter, mapRows, project, union, withWatermark } from '../plan/nodes.js';
+import { dedup, filter, limit, mapRows, project, sort, union, withWatermark } from '../plan/nodes.js';
 import { executeBatch } from '../query/batch-execution.js';
 import type { ColumnLike } from './column.js';
 import { Column, toColumnExpr } from './column.js';
@@ -129,6 +129,28 @@ export class DataFrame<R extends Row = Row> {
     return this.with(dedup(this.plan, columns, true));
   }
 
+  /**
+   * Rows ordered by the given columns: names or Columns (ascending, nulls first), or sort keys
+   * from asc() / desc() and their nulls-first / nulls-last forms. On a stream, only over an
+   * aggregation in complete mode (start() says so otherwise, as Spark does).
+   */
+  orderBy(...cols: ColumnLike[]): DataFrame<R> {
+    return this.with(sort(this.plan, cols.map(toColumnExpr)));
+  }
+
+  /** The same as orderBy. */
+  sort(...cols: ColumnLike[]): DataFrame<R> {
+    return this.orderBy(...cols);
+  }
+
+  /**
+   * The first `n` rows. On a stream in append mode the count is kept across micro-batches (and
+   * restarts): once `n` rows have been output no more are. Not allowed in update mode.
+   */
+  limit(n: number): DataFrame<R> {
+    return this.with(limit(this.plan, n));
+  }
+
   union(other: DataFrame<R>): DataFrame<R> {
     return this.with(union([this.plan, other.plan]));
   }
@@ -174,8 +196,8 @@ export class DataFrame<R extends Row = Row> {
    */
   named(name: string): DataFrame<R> {
     const p = this.plan;
-    if (p.k !== 'aggregate' && p.k !== 'dedup' && p.k !== 'join' && p.k !== 'groupState') {
-      throw new AnalysisError(`named('${name}') must directly follow a stateful operation (agg, dropDuplicates, join, flatMapGroupsWithState)`);
+    if (p.k !== 'aggregate' && p.k !== 'dedup' && p.k !== 'join' && p.k !== 'groupState' && p.k !== 'limit') {
+      throw new AnalysisError(`named('${name}') must directly follow a stateful operation (agg, dropDuplicates, join, flatMapGroupsWithState, limit)`);
     }
     return this.with({ ...p, operatorName: name } as LogicalPlan);
   }

@@ -29,6 +29,17 @@ export function expr(sql: string): Column {
   return new Column(parseSelectItem(sql));
 }
 
+// ---- sort keys (for orderBy / sort) ----
+
+/** Ascending, nulls first: `orderBy(asc('name'))`. */
+export const asc = (x: ColumnLike): Column => new Column(c(x)).asc();
+export const ascNullsFirst = (x: ColumnLike): Column => new Column(c(x)).ascNullsFirst();
+export const ascNullsLast = (x: ColumnLike): Column => new Column(c(x)).ascNullsLast();
+/** Descending, nulls last: `orderBy(desc('count'))`. */
+export const desc = (x: ColumnLike): Column => new Column(c(x)).desc();
+export const descNullsFirst = (x: ColumnLike): Column => new Column(c(x)).descNullsFirst();
+export const descNullsLast = (x: ColumnLike): Column => new Column(c(x)).descNullsLast();
+
 // ---- windows ----
 
 /** Tumbling (`window(ts, '15 minutes')`) or sliding (`window(ts, '15 minutes', '5 minutes')`) event-time windows. */

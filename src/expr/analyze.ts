@@ -237,6 +237,9 @@ class Binder {
       if (name === 'window' || name === 'session_window') {
         throw new AnalysisError(`${name}() can only be used as a grouping column: groupBy(${name}(...))`);
       }
+      if (name === 'sort_order') {
+        throw new AnalysisError('asc() / desc() (and their nulls-first / nulls-last forms) give a sort key: use them in orderBy(...) or sort(...), not as a column');
+      }
       throw new AnalysisError(`undefined function ${name}()${didYouMean(name)}`);
     }
     checkArity(name, def.minArgs, def.maxArgs, e.args.length);

@@ -66,11 +66,11 @@ interface Pipe {
 }
 
 /** Stable ids for stateful operators: the user's name, else kind and position. */
-export function statefulOperatorIds(plan: LogicalPlan): Map<LogicalPlan, string> {
+export function statefulOperatorIds(plan: LogicalPlan, mode: OutputMode): Map<LogicalPlan, string> {
   const ids = new Map<LogicalPlan, string>();
   let position = 0;
   for (const n of nodes(plan)) {
-    if (!isStateful(n) || ids.has(n)) continue;
+    if (!isStateful(n, mode) || ids.has(n)) continue;
     const named = 'operatorName' in n ? n.operatorName : undefined;
     ids.set(n, named ?? `${n.k}-${position}`);
     position++;
@@ -85,7 +85,7 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const nodeOf = new Map<PlannedOperator, LogicalPlan>();
   const eventTime: EventTimeStats[] = [];
   const counters: ChainCounters = { malformedDropped: 0 };
-  const ids = statefulOperatorIds(input.plan);
+  const ids = statefulOperatorIds(input.plan, input.outputMode);
   const built = new Map<LogicalPlan, Actor>();
   const logics = new Map<LogicalPlan, OperatorLogic>();
   let chains = 0;

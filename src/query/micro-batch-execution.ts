@@ -131,7 +131,7 @@ export class MicroBatchExecution {
     this.repo = this.checkpoint.state;
     await this.backend.acquire(this.runId);
     const meta = await this.log.readMetadata();
-    const ops = fingerprints(this.cfg.plan);
+    const ops = fingerprints(this.cfg.plan, this.cfg.outputMode);
     const sources = sourceFingerprints(this.cfg.plan);
     if (meta) {
       this.id = meta.id;
