@@ -2,6 +2,7 @@
 // returns a new Column over a new tree.
 import { isDate } from 'node:util/types';
 import { AnalysisError } from '../errors.js';
+import { argumentError, requireString } from './arguments.js';
 import type { BinaryOp, Expr } from '../expr/tree.js';
 import { autoName, call, literal, parseColumnPath, sqlText } from '../expr/tree.js';
 import { SORT_ORDER } from '../plan/nodes.js';
@@ -25,6 +26,7 @@ export class Column {
   }
 
   alias(name: string, ...more: string[]): Column {
+    requireString(name, 'alias()', 'the name', "'total'");
     if (more.length > 0) {
       if (this.expr.k !== 'call') throw new AnalysisError('several aliases can only name the columns of a generator such as posexplode');
       return new Column({ ...this.expr, options: { ...this.expr.options, aliases: [name, ...more] } });
@@ -142,9 +144,15 @@ function fnCol(name: string, ...args: unknown[]): Column {
   return new Column({ k: 'call', name, args: args.map(toExpr) });
 }
 
-/** A column name, a Column, or a literal value, as an expression. Strings are column names. */
-export function toColumnExpr(c: ColumnLike): Expr {
+/**
+ * A column name or a Column, as an expression. Strings are column names. Anything else (from
+ * plain JavaScript) is refused, naming `method` when given.
+ */
+export function toColumnExpr(c: ColumnLike, method?: string): Expr {
   if (c instanceof Column) return c.expr;
+  if (typeof c !== 'string') {
+    throw argumentError(method ?? 'a column argument', method ? 'each column' : 'it', "a column name (string) or a Column, e.g. 'word' or col('word')", c);
+  }
   if (c === '*') return { k: 'star' };
   if (c.endsWith('.*')) return { k: 'star', target: parseColumnPath(c.slice(0, -2)) };
   return { k: 'col', path: parseColumnPath(c) };

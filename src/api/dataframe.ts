@@ -16,6 +16,7 @@ import { dedup, filter, limit, mapRows, project, sort, union, withWatermark } fr
 import { executeBatch } from '../query/batch-execution.js';
 import type { ColumnLike } from './column.js';
 import { Column, toColumnExpr } from './column.js';
+import { argumentError, requireBoolean, requireFunction, requireInterval, requireString, requireWholeNumber } from './arguments.js';
 import { GroupedData } from './grouped-data.js';
 import { KeyValueGroupedDataFrame } from './key-value-grouped.js';
 import type { SessionContext } from './session-context.js';
@@ -48,16 +49,19 @@ export class DataFrame<R extends Row = Row> {
   }
 
   select(...cols: ColumnLike[]): DataFrame {
-    return this.with(project(this.plan, cols.map(toColumnExpr)));
+    return this.with(project(this.plan, cols.map((c) => toColumnExpr(c, 'select()'))));
   }
 
   /** select with SQL expressions: `selectExpr('a + 1 as b', 'upper(name)')`. */
   selectExpr(...sql: string[]): DataFrame {
+    for (const s of sql) requireString(s, 'selectExpr()', 'each expression', "'a + 1 as b'");
     return this.with(project(this.plan, sql.map(parseSelectItem)));
   }
 
   /** Adds a column, or replaces the column of that name in place. */
   withColumn(name: string, column: Column): DataFrame {
+    requireString(name, 'withColumn()', 'the column name', "'total'");
+    if (!(column instanceof Column)) throw argumentError('withColumn()', 'the column', "a Column, e.g. col('a').plus(1) or lit(0)", column);
     const exists = this.columns.includes(name);
     const items: Expr[] = this.columns.map((c) => (c === name ? column.alias(name).expr : colExpr(c)));
     if (!exists) items.push(column.alias(name).expr);
@@ -66,18 +70,24 @@ export class DataFrame<R extends Row = Row> {
 
   /** Renames a column; a missing column is not an error (as in Spark). */
   withColumnRenamed(existing: string, renamed: string): DataFrame {
+    requireString(existing, 'withColumnRenamed()', 'the existing name', "'old'");
+    requireString(renamed, 'withColumnRenamed()', 'the new name', "'new'");
     if (!this.columns.includes(existing)) return this as DataFrame;
     return this.with(project(this.plan, this.columns.map((c) => (c === existing ? { k: 'alias', child: colExpr(c), name: renamed } : colExpr(c)))));
   }
 
   /** Drops columns; names that do not exist are ignored (as in Spark). */
   drop(...names: string[]): DataFrame {
+    for (const n of names) requireString(n, 'drop()', 'each column name', "'a'");
     const gone = new Set(names);
     return this.with(project(this.plan, this.columns.filter((c) => !gone.has(c)).map(colExpr)));
   }
 
   /** Keeps rows where the condition is true: a Column or a SQL string. */
   filter(condition: Column | string): DataFrame<R> {
+    if (typeof condition !== 'string' && !(condition instanceof Column)) {
+      throw argumentError('filter()', 'the condition', "a Column such as col('n').gt(1), or SQL text such as 'n > 1'", condition);
+    }
     return this.with(filter(this.plan, typeof condition === 'string' ? parseExpression(condition) : condition.expr));
   }
 
@@ -87,16 +97,18 @@ export class DataFrame<R extends Row = Row> {
 
   /** One output row per input row, by a function; give the output schema when it differs. */
   map<T extends Row = Row>(fn: (row: R) => T, schema?: StructType): DataFrame<T> {
+    requireFunction(fn, 'map()', 'the function', '(row) => ({ ...row, n: row.n + 1 })');
     return this.with(mapRows(this.plan, fn as (r: Row) => Row, schema, false));
   }
 
   /** Any number of output rows per input row. */
   flatMap<T extends Row = Row>(fn: (row: R) => Iterable<T>, schema?: StructType): DataFrame<T> {
+    requireFunction(fn, 'flatMap()', 'the function', '(row) => [row, row]');
     return this.with(mapRows(this.plan, fn as (r: Row) => Iterable<Row>, schema, true));
   }
 
   groupBy(...cols: ColumnLike[]): GroupedData {
-    return new GroupedData(this.session, this.plan, cols.map(toColumnExpr));
+    return new GroupedData(this.session, this.plan, cols.map((c) => toColumnExpr(c, 'groupBy()')));
   }
 
   /** Groups rows by a key computed from each row, for mapGroupsWithState / flatMapGroupsWithState. */
@@ -112,11 +124,13 @@ export class DataFrame<R extends Row = Row> {
 
   /** Declares `column` as the event time, with rows up to `delay` late still accepted. */
   withWatermark(column: string, delay: string): DataFrame<R> {
-    return this.with(withWatermark(this.plan, column, parseDuration(delay, 'watermark delay')));
+    requireString(column, 'withWatermark()', 'the event-time column', "'eventTime'");
+    return this.with(withWatermark(this.plan, column, parseDuration(requireInterval(delay, 'withWatermark()', 'the delay'), 'watermark delay')));
   }
 
   /** Drops rows seen before (on the given columns); bounded by the watermark when one of them has one. */
   dropDuplicates(columns?: string[]): DataFrame<R> {
+    checkColumnNames(columns, 'dropDuplicates()');
     return this.with(dedup(this.plan, columns));
   }
 
@@ -125,6 +139,7 @@ export class DataFrame<R extends Row = Row> {
    * watermark delay of the first one; needs withWatermark on the stream.
    */
   dropDuplicatesWithinWatermark(columns?: string[]): DataFrame<R> {
+    checkColumnNames(columns, 'dropDuplicatesWithinWatermark()');
     if (!this.isStreaming) throw new AnalysisError('dropDuplicatesWithinWatermark is not supported with batch DataFrames/DataSets: use dropDuplicates');
     return this.with(dedup(this.plan, columns, true));
   }
@@ -135,7 +150,7 @@ export class DataFrame<R extends Row = Row> {
    * aggregation in complete mode (start() says so otherwise, as Spark does).
    */
   orderBy(...cols: ColumnLike[]): DataFrame<R> {
-    return this.with(sort(this.plan, cols.map(toColumnExpr)));
+    return this.with(sort(this.plan, cols.map((c) => toColumnExpr(c, 'orderBy()'))));
   }
 
   /** The same as orderBy. */
@@ -148,10 +163,12 @@ export class DataFrame<R extends Row = Row> {
    * restarts): once `n` rows have been output no more are. Not allowed in update mode.
    */
   limit(n: number): DataFrame<R> {
+    if (typeof n !== 'number') throw argumentError('limit()', 'the number of rows', 'a whole number >= 0', n);
     return this.with(limit(this.plan, n));
   }
 
   union(other: DataFrame<R>): DataFrame<R> {
+    requireDataFrame(other, 'union()');
     return this.with(union([this.plan, other.plan]));
   }
 
@@ -169,6 +186,11 @@ export class DataFrame<R extends Row = Row> {
    * refuses the rest); a static side is evaluated afresh for every micro-batch.
    */
   join(other: DataFrame, on?: Column | string | readonly string[], how: JoinHow | (string & {}) = 'inner'): DataFrame {
+    requireDataFrame(other, 'join()');
+    if (on !== undefined && !(on instanceof Column) && typeof on !== 'string' && !(Array.isArray(on) && on.every((x) => typeof x === 'string'))) {
+      throw argumentError('join()', 'the join condition', "a Column, SQL text such as 'a.id = b.id', a column name, or a list of names", on);
+    }
+    requireString(how, 'join()', 'the join type', "'inner', 'left_outer' or 'full_outer'");
     const spec: JoinOn = on === undefined ? { kind: 'none' }
       : on instanceof Column ? { kind: 'condition', expr: on.expr }
       : typeof on === 'string' ? { kind: 'text', text: on }
@@ -183,6 +205,7 @@ export class DataFrame<R extends Row = Row> {
 
   /** Names this frame, so a join condition can say which side a column comes from: `a.alias('i')` → `col('i.adId')`. */
   alias(name: string): DataFrame<R> {
+    requireString(name, 'alias()', 'the name', "'i'");
     return new DataFrame<R>(this.session, this.plan, name);
   }
 
@@ -224,6 +247,8 @@ export class DataFrame<R extends Row = Row> {
 
   /** Prints the first `n` rows as Spark's show() does (cells cut to 20 characters unless `truncate` is false). */
   async show(n = 20, truncate = true): Promise<void> {
+    requireWholeNumber(n, 'show()', 'the number of rows');
+    requireBoolean(truncate, 'show()', 'truncate');
     const rows = await executeBatch(this.plan);
     process.stdout.write(`${showString(this.schema, rows, n, truncate ? 20 : 0)}\n`);
   }
@@ -236,6 +261,17 @@ export class DataFrame<R extends Row = Row> {
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {
     return new DataFrame<T>(this.session, plan, this.qualifier);
   }
+}
+
+function checkColumnNames(columns: unknown, method: string): void {
+  if (columns === undefined) return;
+  if (!Array.isArray(columns) || !columns.every((c) => typeof c === 'string')) {
+    throw argumentError(method, 'the columns', "a list of column names such as ['user', 'eventTime'] (or nothing, for every column)", columns);
+  }
+}
+
+function requireDataFrame(v: unknown, method: string): void {
+  if (!(v instanceof DataFrame)) throw argumentError(method, 'the other frame', 'a DataFrame', v);
 }
 
 function colExpr(name: string): Expr {

@@ -8,6 +8,7 @@ import type { DataType } from '../expr/types.js';
 import { STRING } from '../expr/types.js';
 import type { ColumnLike } from './column.js';
 import { Column, literalExpr, toColumnExpr, toExpr } from './column.js';
+import { argumentError, requireInterval, requireString } from './arguments.js';
 
 const c = (x: ColumnLike): Expr => toColumnExpr(x);
 const fn = (name: string, ...args: Expr[]): Column => new Column(call(name, args));
@@ -15,7 +16,7 @@ const str = (s: string): Expr => literal(s, STRING);
 
 /** A column by name: `col('a')`, `col('t.a')`, `col('t.*')`. */
 export function col(name: string): Column {
-  return new Column(toColumnExpr(name));
+  return new Column(toColumnExpr(requireString(name, 'col()', 'the column name', "'word' or 't.*'"), 'col()'));
 }
 export const column = col;
 
@@ -26,7 +27,7 @@ export function lit(value: unknown): Column {
 
 /** A Spark SQL expression, e.g. `expr("case when Type == 'BUY' then Amount end")`. */
 export function expr(sql: string): Column {
-  return new Column(parseSelectItem(sql));
+  return new Column(parseSelectItem(requireString(sql, 'expr()', 'the expression', `"case when Type == 'BUY' then Amount end"`)));
 }
 
 // ---- sort keys (for orderBy / sort) ----
@@ -44,6 +45,9 @@ export const descNullsLast = (x: ColumnLike): Column => new Column(c(x)).descNul
 
 /** Tumbling (`window(ts, '15 minutes')`) or sliding (`window(ts, '15 minutes', '5 minutes')`) event-time windows. */
 export function window(timeColumn: ColumnLike, windowDuration: string, slideDuration?: string, startTime?: string): Column {
+  requireInterval(windowDuration, 'window()', 'the window duration');
+  if (slideDuration !== undefined) requireInterval(slideDuration, 'window()', 'the slide duration');
+  if (startTime !== undefined) requireString(startTime, 'window()', 'the start time', "'5 minutes' or '-5 minutes'");
   return new Column(call('window', [c(timeColumn)], {
     windowDuration, ...(slideDuration !== undefined ? { slideDuration } : {}), ...(startTime !== undefined ? { startTime } : {}),
   }));
@@ -51,6 +55,7 @@ export function window(timeColumn: ColumnLike, windowDuration: string, slideDura
 
 /** Session windows closing after `gapDuration` without events (a duration, or a Column per row). */
 export function sessionWindow(timeColumn: ColumnLike, gapDuration: string | Column): Column {
+  if (!(gapDuration instanceof Column)) requireInterval(gapDuration, 'sessionWindow()', 'the gap duration');
   return typeof gapDuration === 'string'
     ? new Column(call('session_window', [c(timeColumn)], { gapDuration }))
     : new Column(call('session_window', [c(timeColumn), gapDuration.expr]));
@@ -87,6 +92,7 @@ export const posexplode = (x: ColumnLike): Column => fn('posexplode', c(x));
 
 /** Splits a string around matches of a regular expression. */
 export function split(x: ColumnLike, pattern: string, limit = -1): Column {
+  requireString(pattern, 'split()', 'the pattern', "' ' or ',\\s*'");
   return fn('split', c(x), str(pattern), literalExpr(limit));
 }
 
@@ -116,6 +122,9 @@ export interface JsonOptions {
 
 /** Parses a JSON string column with `schema` (a type or DDL text such as 'a INT, b STRING'). */
 export function fromJson(x: ColumnLike, schema: DataType | string, options: JsonOptions = {}): Column {
+  if (typeof schema !== 'string' && (schema === null || typeof schema !== 'object' || typeof (schema as { kind?: unknown }).kind !== 'string')) {
+    throw argumentError('fromJson()', 'the schema', "a type such as T.struct([...]), or DDL text such as 'a INT, b STRING'", schema);
+  }
   if (typeof schema === 'string') return new Column(call('from_json', [c(x), str(schema)], { ...options }));
   return new Column(call('from_json', [c(x)], { ...options, schema }));
 }
@@ -129,6 +138,7 @@ export function toJson(x: ColumnLike, options: Record<string, string> = {}): Col
 
 /** Parses a string into a timestamp, with an optional pattern such as 'yyyy-MM-dd HH:mm:ss'. */
 export function toTimestamp(x: ColumnLike, format?: string): Column {
+  if (format !== undefined) requireString(format, 'toTimestamp()', 'the format', "'yyyy-MM-dd HH:mm:ss'");
   return format === undefined ? fn('to_timestamp', c(x)) : fn('to_timestamp', c(x), str(format));
 }
 export const toDate = (x: ColumnLike, format?: string): Column =>

@@ -4,7 +4,8 @@ import { call } from '../expr/tree.js';
 import { INTEGER } from '../expr/types.js';
 import { aggregate } from '../plan/aggregate.js';
 import type { LogicalPlan } from '../plan/logical.js';
-import type { Column } from './column.js';
+import { Column } from './column.js';
+import { argumentError, requireString } from './arguments.js';
 import { DataFrame } from './dataframe.js';
 import type { SessionContext } from './session-context.js';
 
@@ -17,6 +18,9 @@ export class GroupedData {
 
   /** agg(sum(col('Amount')).alias('total'), count(lit(1))...). */
   agg(...aggs: Column[]): DataFrame {
+    for (const a of aggs) {
+      if (!(a instanceof Column)) throw argumentError('agg()', 'each aggregate', "a Column such as sum(col('amount')).alias('total') or count('*')", a);
+    }
     return new DataFrame(this.session, aggregate(this.plan, this.keys, aggs.map((a) => a.expr)));
   }
 
@@ -34,6 +38,7 @@ export class GroupedData {
   max(...columns: string[]): DataFrame { return this.each('max', columns); }
 
   private each(fn: string, columns: string[]): DataFrame {
+    for (const c of columns) requireString(c, `${fn}()`, 'each column name', "'amount'");
     return new DataFrame(this.session, aggregate(this.plan, this.keys, columns.map((c) => call(fn, [{ k: 'col', path: [c] }]))));
   }
 }

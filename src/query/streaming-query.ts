@@ -4,7 +4,7 @@
 // as an unhandled rejection.
 import type { Actor } from 'xstate';
 import { createActor, fromPromise } from 'xstate';
-import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, errorMessage } from '../errors.js';
+import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, describeValue, errorMessage } from '../errors.js';
 import type { QueryClock } from './clock.js';
 import type { LifecycleMachine, PlanOutcome } from './lifecycle-machine.js';
 import { createLifecycleMachine, statusOf } from './lifecycle-machine.js';
@@ -167,7 +167,9 @@ export class StreamingQuery {
       if (this.failure) throw this.failure;
       return;
     }
-    if (!(timeoutMs >= 0)) throw new RangeError(`awaitTermination timeout must be >= 0 ms, got ${timeoutMs}`);
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      throw new AnalysisError(`awaitTermination(): the timeout must be a number of milliseconds >= 0, got ${describeValue(timeoutMs)}`);
+    }
     const done = this.terminated || await raceClock(this.clock, this.termination, timeoutMs);
     if (done && this.failure) throw this.failure;
     return done;

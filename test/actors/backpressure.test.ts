@@ -9,6 +9,7 @@ const schema = T.struct([T.field('id', T.long()), T.field('payload', T.string())
 
 /** Five million rows available at once, produced lazily as the reader asks for them. */
 registerSource('five-million', {
+  options: [],
   schema: () => schema,
   create: (): StreamSource => ({
     schema,
@@ -31,6 +32,7 @@ registerSource('five-million', {
 const received = { rows: 0, chunks: 0 };
 /** A sink that takes 5 ms per chunk. */
 registerSink('slow', {
+  options: [],
   create: (): StreamSink => ({
     description: 'SlowSink',
     supportedModes: ['append', 'update', 'complete'],

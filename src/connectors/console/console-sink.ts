@@ -38,6 +38,7 @@ class ConsoleSink implements StreamSink {
 }
 
 registerSink('console', {
+  options: ['numRows', 'truncate'],
   create(opts: SinkOptions): StreamSink {
     return new ConsoleSink(
       numberOption(opts.options, 'numRows', 20, (n) => Number.isInteger(n) && n > 0),

@@ -11,6 +11,15 @@ import { couldMatch, parseSourcePath } from './listing.js';
 
 export type CleanSource = 'off' | 'archive' | 'delete';
 
+/** The options every file source reads, whatever its format (its format declares the rest). */
+export const FILE_SOURCE_OPTIONS = [
+  'maxFilesPerTrigger', 'maxBytesPerTrigger', 'latestFirst', 'maxFileAge', 'fileNameOnly', 'cleanSource', 'sourceArchiveDir',
+  'waitForPath', 'mode', 'columnNameOfCorruptRecord',
+] as const;
+
+/** The options every file sink reads, whatever its format. */
+export const FILE_SINK_OPTIONS = ['partitionBy', 'maxRecordsPerFile'] as const;
+
 export interface FileSourceSettings {
   readonly path: SourcePath;
   readonly maxFilesPerTrigger: number | null;

@@ -37,6 +37,7 @@ class ForeachBatchSink implements StreamSink {
 }
 
 registerSink('foreachBatch', {
+  options: [],
   create(opts: SinkOptions): StreamSink {
     if (typeof opts.instance !== 'function') throw new AnalysisError('foreachBatch needs a function (batch, batchId) => ...');
     return new ForeachBatchSink(opts.instance as BatchFunction);

@@ -108,6 +108,7 @@ function settings(opts: SourceOptions): Settings {
 }
 
 registerSource('rate-micro-batch', {
+  options: ['rowsPerBatch', 'numPartitions', 'startTimestamp', 'advanceMillisPerBatch'],
   schema: (opts) => { settings(opts); return SCHEMA; },
   create: (opts) => new RateMicroBatchSource(settings(opts)),
 });

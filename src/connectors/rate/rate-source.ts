@@ -160,6 +160,7 @@ function settings(opts: SourceOptions): { rowsPerSecond: number; rampUpSeconds: 
 }
 
 registerSource('rate', {
+  options: ['rowsPerSecond', 'rampUpTime', 'numPartitions'],
   schema: (opts) => { settings(opts); return SCHEMA; },
   create: (opts) => {
     const s = settings(opts);
