@@ -396,6 +396,11 @@ export class MicroBatchExecution {
     return this.dataAvailable;
   }
 
+  /** Resolves once the checkpoint's background maintenance has no run in progress (for tests of retention). */
+  maintenanceIdle(): Promise<void> {
+    return this.checkpoint.maintenance.idle();
+  }
+
   /** Whether the last plan found nothing to wait for: its no-data batch runs only because an operator runs one every trigger. */
   get planCaughtUp(): boolean {
     return this.caughtUp;
