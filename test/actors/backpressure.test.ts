@@ -72,5 +72,5 @@ describe('credit-based backpressure', () => {
     expect(peakRows).toBeLessThanOrEqual(bound);
     // At ~100 bytes per row in memory, the data plane holds well under 50 MB while the source has 5M rows.
     expect(peakRows * 100).toBeLessThan(50 * 2 ** 20);
-  });
+  }, 180_000); // 5 million rows through a 5 ms-per-chunk sink: a budget for a loaded machine, not a measure of speed
 });

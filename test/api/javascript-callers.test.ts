@@ -56,7 +56,7 @@ describe('arguments of the wrong type', () => {
     refuses(() => spark.readStream.format('json').schema(js(42)), /schema\(\): the schema must be a struct type .* got the number 42/);
     refuses(() => spark.readStream.format('text').load(js(['/a', '/b'])), /load\(\): the path must be a string such as '\/data\/in', got an array of 2/);
     refuses(() => input.addData(js('hello')), "addData(): each row must be an object of column values, such as { word: 'hello' }, got the string 'hello'");
-    refuses(() => spark.createDataFrame(js('rows')), /createDataFrame\(\): the rows must be an array of row objects/);
+    refuses(() => spark.createDataFrame(js<never>('rows')), /createDataFrame\(\): the rows must be an array of row objects/);
     refuses(() => df.limit(js('5')), "limit(): the number of rows must be a whole number >= 0, got the string '5'");
     refuses(() => df.withColumn('n', js(1)), /withColumn\(\): the column must be a Column, e.g. col\('a'\)\.plus\(1\) or lit\(0\), got the number 1/);
     refuses(() => df.join(js({}), 'word'), 'join(): the other frame must be a DataFrame, got an empty object');
