@@ -13,7 +13,15 @@ export type ColumnLike = Column | string;
 /** A value usable where Spark accepts a literal: numbers, strings, booleans, dates, null. */
 export type LiteralValue = string | number | boolean | Date | Buffer | null | readonly LiteralValue[];
 
-export class Column {
+/**
+ * A column expression. The type parameters let row types follow a query (src/api/row-types.ts):
+ * V is the type of the values it gives (unknown when TypeScript cannot tell), N its name when
+ * known (col('a'), alias('total')), else string. They exist only for the compiler.
+ */
+export class Column<V = unknown, N extends string = string> {
+  /** Carries V and N for the compiler only; never set. */
+  declare readonly __column?: { readonly value: V; readonly name: N };
+
   constructor(readonly expr: Expr) {}
 
   /** Spark's default name for this column in a projection. */
@@ -25,7 +33,7 @@ export class Column {
     return autoName(this.expr);
   }
 
-  alias(name: string, ...more: string[]): Column {
+  alias<A extends string>(name: A, ...more: string[]): Column<V, A> {
     requireString(name, 'alias()', 'the name', "'total'");
     if (more.length > 0) {
       if (this.expr.k !== 'call') throw new AnalysisError('several aliases can only name the columns of a generator such as posexplode');
@@ -34,7 +42,7 @@ export class Column {
     return new Column({ k: 'alias', child: this.expr.k === 'alias' ? this.expr.child : this.expr, name });
   }
 
-  as(name: string, ...more: string[]): Column {
+  as<A extends string>(name: A, ...more: string[]): Column<V, A> {
     return this.alias(name, ...more);
   }
 

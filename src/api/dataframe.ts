@@ -10,7 +10,7 @@ import type { StructType } from '../expr/types.js';
 import { treeString } from '../expr/types.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { isStreaming } from '../plan/logical.js';
-import type { JoinHow, JoinOn } from '../plan/join.js';
+import type { JoinOn } from '../plan/join.js';
 import { joinNode } from '../plan/join.js';
 import { dedup, filter, limit, mapRows, project, sort, union, withWatermark } from '../plan/nodes.js';
 import { executeBatch } from '../query/batch-execution.js';
@@ -18,6 +18,8 @@ import type { ColumnLike } from './column.js';
 import { Column, toColumnExpr } from './column.js';
 import { argumentError, requireBoolean, requireFunction, requireInterval, requireString, requireWholeNumber } from './arguments.js';
 import { GroupedData } from './grouped-data.js';
+import { aggregate } from '../plan/aggregate.js';
+import type { AsRow, ColumnName, ColumnValue, JoinHowName, JoinRow, KeysRow, RenamedRow, SelectRow, Simplify, WithColumnRow } from './row-types.js';
 import { KeyValueGroupedDataFrame } from './key-value-grouped.js';
 import type { SessionContext } from './session-context.js';
 import { DataStreamWriter } from './writer.js';
@@ -38,6 +40,16 @@ export class DataFrame<R extends Row = Row> {
     return this.plan.schema.fields.map((f) => f.name);
   }
 
+  /**
+   * Column `name` of this frame, typed with its value type, so the type survives alias() and
+   * functions that keep it: `df.col('amount').alias('a')` is a number column named 'a' (the
+   * function col('amount') knows the name only).
+   */
+  col<K extends keyof R & string>(name: K): Column<R[K], K> {
+    requireString(name, 'col()', 'the column name', "'amount'");
+    return new Column<R[K], K>(toColumnExpr(name, 'col()'));
+  }
+
   /** Whether this frame reads a stream (and must be run with writeStream.start()). */
   get isStreaming(): boolean {
     return isStreaming(this.plan);
@@ -48,7 +60,12 @@ export class DataFrame<R extends Row = Row> {
     process.stdout.write(`${treeString(this.schema)}\n\n`);
   }
 
-  select(...cols: ColumnLike[]): DataFrame {
+  /**
+   * The given columns: names (`'a'`, `'s.*'`, `'s.f'`), or Columns (`col('a')`,
+   * `sum(col('x')).alias('total')`, `expr('a + 1')`). The row type follows the names and the
+   * Columns' aliases as far as TypeScript can tell.
+   */
+  select<const Cs extends readonly (ColumnName<R> | Column<unknown, string>)[]>(...cols: Cs): DataFrame<AsRow<SelectRow<R, Cs>>> {
     return this.with(project(this.plan, cols.map((c) => toColumnExpr(c, 'select()'))));
   }
 
@@ -59,7 +76,7 @@ export class DataFrame<R extends Row = Row> {
   }
 
   /** Adds a column, or replaces the column of that name in place. */
-  withColumn(name: string, column: Column): DataFrame {
+  withColumn<N extends string, C extends Column<unknown, string>>(name: N, column: C): DataFrame<AsRow<WithColumnRow<R, N, ColumnValue<R, C>>>> {
     requireString(name, 'withColumn()', 'the column name', "'total'");
     if (!(column instanceof Column)) throw argumentError('withColumn()', 'the column', "a Column, e.g. col('a').plus(1) or lit(0)", column);
     const exists = this.columns.includes(name);
@@ -69,15 +86,15 @@ export class DataFrame<R extends Row = Row> {
   }
 
   /** Renames a column; a missing column is not an error (as in Spark). */
-  withColumnRenamed(existing: string, renamed: string): DataFrame {
+  withColumnRenamed<E extends string, N extends string>(existing: E, renamed: N): DataFrame<AsRow<RenamedRow<R, E, N>>> {
     requireString(existing, 'withColumnRenamed()', 'the existing name', "'old'");
     requireString(renamed, 'withColumnRenamed()', 'the new name', "'new'");
-    if (!this.columns.includes(existing)) return this as DataFrame;
+    if (!this.columns.includes(existing)) return this.with(this.plan);
     return this.with(project(this.plan, this.columns.map((c) => (c === existing ? { k: 'alias', child: colExpr(c), name: renamed } : colExpr(c)))));
   }
 
   /** Drops columns; names that do not exist are ignored (as in Spark). */
-  drop(...names: string[]): DataFrame {
+  drop<const Ks extends readonly string[]>(...names: Ks): DataFrame<AsRow<Simplify<Omit<R, Ks[number]>>>> {
     for (const n of names) requireString(n, 'drop()', 'each column name', "'a'");
     const gone = new Set(names);
     return this.with(project(this.plan, this.columns.filter((c) => !gone.has(c)).map(colExpr)));
@@ -107,7 +124,8 @@ export class DataFrame<R extends Row = Row> {
     return this.with(mapRows(this.plan, fn as (r: Row) => Iterable<Row>, schema, true));
   }
 
-  groupBy(...cols: ColumnLike[]): GroupedData {
+  /** Groups rows by the given columns (names or Columns, e.g. window(...)), for agg(), count(), sum()... */
+  groupBy<const Cs extends readonly (ColumnName<R> | Column<unknown, string>)[]>(...cols: Cs): GroupedData<R, AsRow<KeysRow<R, Cs>>> {
     return new GroupedData(this.session, this.plan, cols.map((c) => toColumnExpr(c, 'groupBy()')));
   }
 
@@ -118,8 +136,11 @@ export class DataFrame<R extends Row = Row> {
   }
 
   /** A global aggregation (no grouping columns). */
-  agg(...cols: Column[]): DataFrame {
-    return this.groupBy().agg(...cols);
+  agg<const Cs extends readonly Column<unknown, string>[]>(...cols: Cs): DataFrame<AsRow<SelectRow<R, Cs>>> {
+    for (const a of cols) {
+      if (!(a instanceof Column)) throw argumentError('agg()', 'each aggregate', "a Column such as sum(col('amount')).alias('total') or count('*')", a);
+    }
+    return this.with(aggregate(this.plan, [], cols.map((a) => a.expr)));
   }
 
   /** Declares `column` as the event time, with rows up to `delay` late still accepted. */
@@ -185,21 +206,21 @@ export class DataFrame<R extends Row = Row> {
    * side the join runs incrementally (stream-static or stream-stream, as Spark allows: start()
    * refuses the rest); a static side is evaluated afresh for every micro-batch.
    */
-  join(other: DataFrame, on?: Column | string | readonly string[], how: JoinHow | (string & {}) = 'inner'): DataFrame {
+  join<R2 extends Row, H extends JoinHowName = 'inner'>(other: DataFrame<R2>, on?: Column | string | readonly string[], how?: H): DataFrame<AsRow<JoinRow<R, R2, H>>> {
     requireDataFrame(other, 'join()');
     if (on !== undefined && !(on instanceof Column) && typeof on !== 'string' && !(Array.isArray(on) && on.every((x) => typeof x === 'string'))) {
       throw argumentError('join()', 'the join condition', "a Column, SQL text such as 'a.id = b.id', a column name, or a list of names", on);
     }
-    requireString(how, 'join()', 'the join type', "'inner', 'left_outer' or 'full_outer'");
+    if (how !== undefined) requireString(how, 'join()', 'the join type', "'inner', 'left_outer' or 'full_outer'");
     const spec: JoinOn = on === undefined ? { kind: 'none' }
       : on instanceof Column ? { kind: 'condition', expr: on.expr }
       : typeof on === 'string' ? { kind: 'text', text: on }
       : { kind: 'using', columns: on };
-    return new DataFrame(this.session, joinNode({ plan: this.plan, alias: this.qualifier }, { plan: other.plan, alias: other.qualifier }, spec, how));
+    return new DataFrame(this.session, joinNode({ plan: this.plan, alias: this.qualifier }, { plan: other.plan, alias: other.qualifier }, spec, how ?? 'inner'));
   }
 
   /** The Cartesian product with `other` (an inner join without a condition). */
-  crossJoin(other: DataFrame): DataFrame {
+  crossJoin<R2 extends Row>(other: DataFrame<R2>): DataFrame<AsRow<Simplify<R & R2>>> {
     return this.join(other);
   }
 
@@ -225,11 +246,11 @@ export class DataFrame<R extends Row = Row> {
     return this.with({ ...p, operatorName: name } as LogicalPlan);
   }
 
-  get writeStream(): DataStreamWriter {
+  get writeStream(): DataStreamWriter<R> {
     if (!this.isStreaming) {
       throw new AnalysisError("'writeStream' can be called only on streaming Dataset/DataFrame: read with spark.readStream");
     }
-    return new DataStreamWriter(this.session, this.plan);
+    return new DataStreamWriter<R>(this.session, this.plan);
   }
 
   /** All rows of a static frame. */

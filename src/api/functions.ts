@@ -11,16 +11,18 @@ import { Column, literalExpr, toColumnExpr, toExpr } from './column.js';
 import { argumentError, requireInterval, requireString } from './arguments.js';
 
 const c = (x: ColumnLike): Expr => toColumnExpr(x);
-const fn = (name: string, ...args: Expr[]): Column => new Column(call(name, args));
+const fn = <V = unknown>(name: string, ...args: Expr[]): Column<V> => new Column<V>(call(name, args));
 const str = (s: string): Expr => literal(s, STRING);
 
 /** A column by name: `col('a')`, `col('t.a')`, `col('t.*')`. */
-export function col(name: string): Column {
+export function col<N extends string>(name: N): Column<unknown, N> {
   return new Column(toColumnExpr(requireString(name, 'col()', 'the column name', "'word' or 't.*'"), 'col()'));
 }
 export const column = col;
 
 /** A literal value. */
+export function lit<V, N extends string>(value: Column<V, N>): Column<V, N>;
+export function lit<V>(value: V): Column<V>;
 export function lit(value: unknown): Column {
   return value instanceof Column ? value : new Column(literalExpr(value));
 }
@@ -44,36 +46,43 @@ export const descNullsLast = (x: ColumnLike): Column => new Column(c(x)).descNul
 // ---- windows ----
 
 /** Tumbling (`window(ts, '15 minutes')`) or sliding (`window(ts, '15 minutes', '5 minutes')`) event-time windows. */
-export function window(timeColumn: ColumnLike, windowDuration: string, slideDuration?: string, startTime?: string): Column {
+export function window(timeColumn: ColumnLike, windowDuration: string, slideDuration?: string, startTime?: string): Column<WindowValue, 'window'> {
   requireInterval(windowDuration, 'window()', 'the window duration');
   if (slideDuration !== undefined) requireInterval(slideDuration, 'window()', 'the slide duration');
   if (startTime !== undefined) requireString(startTime, 'window()', 'the start time', "'5 minutes' or '-5 minutes'");
-  return new Column(call('window', [c(timeColumn)], {
+  return new Column<WindowValue, 'window'>(call('window', [c(timeColumn)], {
     windowDuration, ...(slideDuration !== undefined ? { slideDuration } : {}), ...(startTime !== undefined ? { startTime } : {}),
   }));
 }
 
 /** Session windows closing after `gapDuration` without events (a duration, or a Column per row). */
-export function sessionWindow(timeColumn: ColumnLike, gapDuration: string | Column): Column {
+export function sessionWindow(timeColumn: ColumnLike, gapDuration: string | Column): Column<WindowValue, 'session_window'> {
   if (!(gapDuration instanceof Column)) requireInterval(gapDuration, 'sessionWindow()', 'the gap duration');
   return typeof gapDuration === 'string'
-    ? new Column(call('session_window', [c(timeColumn)], { gapDuration }))
-    : new Column(call('session_window', [c(timeColumn), gapDuration.expr]));
+    ? new Column<WindowValue, 'session_window'>(call('session_window', [c(timeColumn)], { gapDuration }))
+    : new Column<WindowValue, 'session_window'>(call('session_window', [c(timeColumn), gapDuration.expr]));
+}
+
+/** A window column's value: its start (inclusive) and end (exclusive). */
+export interface WindowValue {
+  start: Date | null;
+  end: Date | null;
 }
 
 // ---- aggregates ----
 
-export function count(x: ColumnLike): Column {
-  return x === '*' ? fn('count', { k: 'star' }) : fn('count', c(x));
+/** The number of rows (`count('*')`) or of non-null values. */
+export function count(x: ColumnLike): Column<number> {
+  return x === '*' ? fn<number>('count', { k: 'star' }) : fn<number>('count', c(x));
 }
 export function countDistinct(x: ColumnLike, ...more: ColumnLike[]): Column {
   return new Column({ k: 'call', name: 'count', args: [c(x), ...more.map(c)], distinct: true });
 }
-export const sum = (x: ColumnLike): Column => fn('sum', c(x));
-export const avg = (x: ColumnLike): Column => fn('avg', c(x));
+export const sum = (x: ColumnLike): Column<number | null> => fn<number | null>('sum', c(x));
+export const avg = (x: ColumnLike): Column<number | null> => fn<number | null>('avg', c(x));
 export const mean = avg;
-export const min = (x: ColumnLike): Column => fn('min', c(x));
-export const max = (x: ColumnLike): Column => fn('max', c(x));
+export const min = <V = unknown>(x: Column<V> | string): Column<V | null> => fn<V | null>('min', c(x));
+export const max = <V = unknown>(x: Column<V> | string): Column<V | null> => fn<V | null>('max', c(x));
 export const first = (x: ColumnLike, ignoreNulls = false): Column => fn('first', c(x), literalExpr(ignoreNulls));
 export const last = (x: ColumnLike, ignoreNulls = false): Column => fn('last', c(x), literalExpr(ignoreNulls));
 export const collectList = (x: ColumnLike): Column => fn('collect_list', c(x));

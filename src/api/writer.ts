@@ -30,9 +30,10 @@ import type { SessionContext } from './session-context.js';
 
 const MODE_NAME: Record<OutputMode, string> = { append: 'Append', update: 'Update', complete: 'Complete' };
 
-export type ForeachBatchFunction = (batch: DataFrame, batchId: number) => void | Promise<void>;
+/** What foreachBatch runs on each micro-batch: the batch as a static DataFrame of the query's rows, and its id. */
+export type ForeachBatchFunction<R extends Row = Row> = (batch: DataFrame<R>, batchId: number) => void | Promise<void>;
 
-export class DataStreamWriter {
+export class DataStreamWriter<R extends Row = Row> {
   private sinkFormat: string | null = null;
   private readonly opts: Record<string, string> = {};
   /** Each option's key as the user spelled it, for messages. */
@@ -92,19 +93,19 @@ export class DataStreamWriter {
   }
 
   /** Runs `fn` on every micro-batch as a static DataFrame; a replayed batch gets the same id. */
-  foreachBatch(fn: ForeachBatchFunction): this {
+  foreachBatch(fn: ForeachBatchFunction<R>): this {
     requireFunction(fn, 'foreachBatch()', 'the function', 'async (batch, batchId) => { ... }');
     this.sinkFormat = 'foreachBatch';
     const session = this.session;
     this.instance = async (rows: Row[], schema: StructType, batchId: number) => {
-      const batch = new DataFrame(session, { k: 'static', description: `batch ${batchId}`, schema, load: () => rows });
+      const batch = new DataFrame<R>(session, { k: 'static', description: `batch ${batchId}`, schema, load: () => rows });
       await fn(batch, batchId);
     };
     return this;
   }
 
   /** open / process / close per epoch (Spark's ForeachWriter). */
-  foreach(writer: ForeachWriter | ((row: Row) => void | Promise<void>)): this {
+  foreach(writer: ForeachWriter | ((row: R) => void | Promise<void>)): this {
     if (typeof writer !== 'function' && (writer === null || typeof writer !== 'object' || typeof writer.process !== 'function')) {
       throw argumentError('foreach()', 'the writer', 'a function (row) => ..., or an object with process(row) and optional open(partitionId, epochId) and close(error)', writer);
     }

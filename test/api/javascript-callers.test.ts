@@ -33,10 +33,10 @@ describe('arguments of the wrong type', () => {
 
   it('groupBy(), select() and orderBy(): column names or Columns', () => {
     const { df } = frame();
-    refuses(() => df.groupBy(js(123)), "groupBy(): each column must be a column name (string) or a Column, e.g. 'word' or col('word'), got the number 123");
-    refuses(() => df.select(js(null)), /^select\(\): each column must be a column name \(string\) or a Column.*got null$/);
+    refuses(() => df.groupBy(js<never>(123)), "groupBy(): each column must be a column name (string) or a Column, e.g. 'word' or col('word'), got the number 123");
+    refuses(() => df.select(js<never>(null)), /^select\(\): each column must be a column name \(string\) or a Column.*got null$/);
     refuses(() => df.orderBy(js({ word: 1 })), /orderBy\(\): each column .*got an object \{ word \}/);
-    refuses(() => col(js(5)), /col\(\): the column name must be a string such as 'word' or 't\.\*', got the number 5/);
+    refuses(() => col(js<never>(5)), /col\(\): the column name must be a string such as 'word' or 't\.\*', got the number 5/);
   });
 
   it('a number where a duration string is expected: an error saying to write the unit', () => {
@@ -53,13 +53,13 @@ describe('arguments of the wrong type', () => {
     refuses(() => df.writeStream.foreach(js({ write: () => undefined })), /foreach\(\): the writer must be a function \(row\) => \.\.\., or an object with process\(row\)/);
     refuses(() => df.writeStream.option('numRows', js({ n: 5 })), "writeStream.option(): the value of 'numRows' must be a string, a number or a boolean, got an object { n }");
     refuses(() => df.writeStream.outputMode(js(1)), /outputMode\(\): the mode must be a string such as 'append', 'update' or 'complete', got the number 1/);
-    refuses(() => spark.readStream.format('json').schema(js(42)), /schema\(\): the schema must be a struct type .* got the number 42/);
+    refuses(() => spark.readStream.format('json').schema(js<never>(42)), /schema\(\): the schema must be a struct type .* got the number 42/);
     refuses(() => spark.readStream.format('text').load(js(['/a', '/b'])), /load\(\): the path must be a string such as '\/data\/in', got an array of 2/);
     refuses(() => input.addData(js('hello')), "addData(): each row must be an object of column values, such as { word: 'hello' }, got the string 'hello'");
     refuses(() => spark.createDataFrame(js<never>('rows')), /createDataFrame\(\): the rows must be an array of row objects/);
     refuses(() => df.limit(js('5')), "limit(): the number of rows must be a whole number >= 0, got the string '5'");
-    refuses(() => df.withColumn('n', js(1)), /withColumn\(\): the column must be a Column, e.g. col\('a'\)\.plus\(1\) or lit\(0\), got the number 1/);
-    refuses(() => df.join(js({}), 'word'), 'join(): the other frame must be a DataFrame, got an empty object');
+    refuses(() => df.withColumn('n', js<never>(1)), /withColumn\(\): the column must be a Column, e.g. col\('a'\)\.plus\(1\) or lit\(0\), got the number 1/);
+    refuses(() => df.join(js<never>({}), 'word'), 'join(): the other frame must be a DataFrame, got an empty object');
   });
 
   it('awaitTermination(): a number of milliseconds', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import {
   MemoryStream, Trigger, asc, col, count, desc, descNullsFirst, ascNullsLast, explode, split, types as T,
 } from '../../src/index.js';
-import type { Row } from '../../src/index.js';
+import type { DataFrame, Row } from '../../src/index.js';
 import { record } from '../support/batches.js';
 import { testSession } from '../support/helpers.js';
 
@@ -115,7 +115,7 @@ describe('orderBy and limit on a stream', () => {
   it('refuses what Spark refuses, with its messages', () => {
     const spark = testSession();
     const input = new MemoryStream(spark, lines);
-    const start = (df: ReturnType<typeof wordCounts>, mode: 'append' | 'update' | 'complete') => () => df.writeStream.format('console').outputMode(mode).start();
+    const start = <T extends Row>(df: DataFrame<T>, mode: 'append' | 'update' | 'complete') => () => df.writeStream.format('console').outputMode(mode).start();
     expect(start(input.toDF().orderBy('value'), 'append'))
       .toThrow(/^Sorting is not supported on streaming DataFrames\/Datasets, unless it is on aggregated DataFrame\/Dataset in Complete output mode/);
     expect(start(wordCounts(input).orderBy('word'), 'update')).toThrow(/^Sorting is not supported on streaming DataFrames\/Datasets/);

@@ -14,8 +14,11 @@ export function sortRows<R extends Row>(rows: readonly R[]): R[] {
   return [...rows].sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 }
 
-/** Waits until `check` returns true, polling; fails with `what` after `ms`. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 10000): Promise<void> {
+/**
+ * Waits until `check` returns true, polling; fails with `what` after `ms`. The limit is a budget
+ * for a loaded machine, not a measure of speed: nothing asserts how soon the condition holds.
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, what: string, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     if (await check()) return;
