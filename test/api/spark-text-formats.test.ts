@@ -3,20 +3,7 @@
 // beside Spark's matches it.
 import { MemoryStream, avg, col, expr, sum, types as T } from '../../src/index.js';
 import { formatDouble } from '../../src/expr/cast.js';
-import { testSession } from '../support/helpers.js';
-
-/** Runs `fn` while capturing what is written to stdout. */
-async function captureStdout(fn: () => Promise<void> | void): Promise<string> {
-  const original = process.stdout.write.bind(process.stdout);
-  let out = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => { out += String(chunk); return true; }) as typeof process.stdout.write;
-  try {
-    await fn();
-  } finally {
-    process.stdout.write = original;
-  }
-  return out;
-}
+import { captureStdout, testSession } from '../support/helpers.js';
 
 describe('printSchema', () => {
   it('prints Spark\'s tree: type names (integer, long, void), nullability, array elements, map keys and values, nested structs', async () => {

@@ -38,3 +38,16 @@ export function captureWarnings(): { readonly messages: string[]; restore(): voi
   });
   return { messages, restore: () => spy.mockRestore() };
 }
+
+/** Runs `fn` while capturing what is written to stdout, and returns it. */
+export async function captureStdout(fn: () => Promise<void> | void): Promise<string> {
+  const original = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => { out += String(chunk); return true; }) as typeof process.stdout.write;
+  try {
+    await fn();
+  } finally {
+    process.stdout.write = original;
+  }
+  return out;
+}
