@@ -14,7 +14,7 @@ export type CleanSource = 'off' | 'archive' | 'delete';
 /** The options every file source reads, whatever its format (its format declares the rest). */
 export const FILE_SOURCE_OPTIONS = [
   'maxFilesPerTrigger', 'maxBytesPerTrigger', 'latestFirst', 'maxFileAge', 'fileNameOnly', 'cleanSource', 'sourceArchiveDir',
-  'waitForPath', 'mode', 'columnNameOfCorruptRecord',
+  'waitForPath', 'mode', 'columnNameOfCorruptRecord', 'startingBatchLimit',
 ] as const;
 
 /** The options every file sink reads, whatever its format. */

@@ -18,7 +18,8 @@ const CLIENT_OPTIONS = [
 /** Every option the Kafka source reads (source-options.ts), with the client's. */
 export const KAFKA_SOURCE_OPTIONS = [
   'subscribe', 'subscribePattern', 'assign', 'startingOffsets', 'endingOffsets', 'maxOffsetsPerTrigger', 'minOffsetsPerTrigger',
-  'maxTriggerDelay', 'failOnDataLoss', 'includeHeaders', 'kafka.isolation.level', 'kafka.max.partition.fetch.bytes', ...CLIENT_OPTIONS,
+  'maxTriggerDelay', 'failOnDataLoss', 'includeHeaders', 'kafka.isolation.level', 'kafka.max.partition.fetch.bytes', 'startingBatchLimit',
+  ...CLIENT_OPTIONS,
 ];
 
 /** Every option the Kafka sink reads (provider.ts, kafka-sink.ts), with the client's. */
