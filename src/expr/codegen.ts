@@ -5,6 +5,7 @@ import { isDate } from 'node:util/types';
 import type { BoundExpr } from './bound.js';
 import { MALFORMED } from './bound.js';
 import { castFunction } from './cast.js';
+import { timestampOrNull } from './time-range.js';
 import type { DataType } from './types.js';
 
 /** Escapes a name or string into a JavaScript string literal. */
@@ -18,6 +19,7 @@ const RUNTIME = {
   addMonths,
   deepEqual,
   compareValues,
+  timestampOrNull,
 };
 
 export class Codegen {
@@ -124,7 +126,8 @@ export class Codegen {
       case 'tsAdd': {
         const c = this.value(e.child, row);
         const shifted = e.months ? `c0.addMonths(${c}, ${e.months})` : c;
-        return this.assign(`${c} == null ? null : new Date(${shifted}.getTime() + ${num(e.ms)})`);
+        // Past the timestamp range the result is null, never an Invalid Date.
+        return this.assign(`${c} == null ? null : c0.timestampOrNull(${shifted}.getTime() + ${num(e.ms)})`);
       }
       case 'call': {
         const args = e.args.map((a) => this.value(a, row));

@@ -360,7 +360,12 @@ class Parser {
     const [, digits, suffix] = /^(.*?)(bd|[lsydf])?$/i.exec(t.value)!;
     const text = (negative ? '-' : '') + digits!;
     const s = suffix?.toLowerCase();
-    if (s === 'd' || s === 'f' || s === 'bd' || !/^-?\d+$/.test(text)) return literal(Number(text), DOUBLE);
+    if (s === 'd' || s === 'f' || s === 'bd' || !/^-?\d+$/.test(text)) {
+      const x = Number(text);
+      // As Spark: a literal beyond a double's range is refused, never silently Infinity.
+      if (!Number.isFinite(x)) this.fail(`numeric literal ${negative ? '-' : ''}${t.text} is out of range for DOUBLE (at most ±1.7976931348623157E308)`, t);
+      return literal(x, DOUBLE);
+    }
     const n = BigInt(text);
     if (s !== undefined) {
       const range = INT_RANGES[s]!;

@@ -4,6 +4,7 @@
 // types timestamp-millis, timestamp-micros and date are timestamps, decimal is a double.
 import avro from 'avsc';
 import { AnalysisError } from '../../errors.js';
+import { inTimestampRange } from '../time-range.js';
 import type { DataType, Field } from '../types.js';
 import {
   BINARY, BOOLEAN, DOUBLE, INTEGER, LONG, NULL, STRING, TIMESTAMP, arrayOf, fieldOf, mapOf, structOf, typeToString,
@@ -12,27 +13,33 @@ import { put } from './values.js';
 
 const DAY_MS = 86_400_000;
 
+/** A decoded time as a Date; out of range, the value is malformed (avsc's decode fails, from_avro follows the parse mode). */
+function dateOf(ms: number): Date {
+  if (!inTimestampRange(ms)) throw new RangeError(`timestamp ${ms} ms is out of range (years 0001 to 9999)`);
+  return new Date(ms);
+}
+
 class TimestampMillis extends avro.types.LogicalType {
-  protected override _fromValue(v: number): Date { return new Date(v); }
+  protected override _fromValue(v: number): Date { return dateOf(v); }
   protected override _toValue(d: unknown): number | undefined { return d instanceof Date ? d.getTime() : undefined; }
   protected override _resolve(type: avro.Type): ((v: number) => Date) | undefined {
-    return avro.Type.isType(type, 'long', 'int', 'logical:timestamp-millis') ? (v) => new Date(v) : undefined;
+    return avro.Type.isType(type, 'long', 'int', 'logical:timestamp-millis') ? (v) => dateOf(v) : undefined;
   }
 }
 
 class TimestampMicros extends avro.types.LogicalType {
-  protected override _fromValue(v: number): Date { return new Date(Math.floor(v / 1000)); }
+  protected override _fromValue(v: number): Date { return dateOf(Math.floor(v / 1000)); }
   protected override _toValue(d: unknown): number | undefined { return d instanceof Date ? d.getTime() * 1000 : undefined; }
   protected override _resolve(type: avro.Type): ((v: number) => Date) | undefined {
-    return avro.Type.isType(type, 'long', 'logical:timestamp-micros') ? (v) => new Date(Math.floor(v / 1000)) : undefined;
+    return avro.Type.isType(type, 'long', 'logical:timestamp-micros') ? (v) => dateOf(Math.floor(v / 1000)) : undefined;
   }
 }
 
 class DateDays extends avro.types.LogicalType {
-  protected override _fromValue(v: number): Date { return new Date(v * DAY_MS); }
+  protected override _fromValue(v: number): Date { return dateOf(v * DAY_MS); }
   protected override _toValue(d: unknown): number | undefined { return d instanceof Date ? Math.floor(d.getTime() / DAY_MS) : undefined; }
   protected override _resolve(type: avro.Type): ((v: number) => Date) | undefined {
-    return avro.Type.isType(type, 'int', 'logical:date') ? (v) => new Date(v * DAY_MS) : undefined;
+    return avro.Type.isType(type, 'int', 'logical:date') ? (v) => dateOf(v * DAY_MS) : undefined;
   }
 }
 

@@ -52,8 +52,12 @@ function converter(type: DataType, options: FormatOptions): Convert {
   const cast = castFunction(STRING, type) as ((v: string) => unknown) | undefined;
   if (!cast) return (t) => t;
   return (t) => {
-    const v = cast(t.trim());
-    return v === null || v === undefined ? undefined : v;
+    const text = t.trim();
+    const v = cast(text);
+    if (v === null || v === undefined) return undefined;
+    // 1e400 does not fit a double: out of range, not Infinity (NaN and Infinity are written as such).
+    if (typeof v === 'number' && !Number.isFinite(v) && !/^[+-]?(NaN|Inf|Infinity)$/i.test(text)) return undefined;
+    return v;
   };
 }
 
