@@ -2,6 +2,7 @@
 import { isDate } from 'node:util/types';
 import { AnalysisError } from '../errors.js';
 import { utcMillis } from './functions/date-pattern.js';
+import { own, put } from './own-properties.js';
 import { inTimestampRange, isValidTimestamp, timestampOrNull } from './time-range.js';
 import type { DataType } from './types.js';
 import { typeToString } from './types.js';
@@ -35,8 +36,8 @@ export function castFunction(from: DataType, to: DataType): CastFn | undefined {
         return ((v: Record<string, unknown>) => {
           const out: Record<string, unknown> = {};
           to.fields.forEach((f, i) => {
-            const x = v[names[i]!];
-            out[f.name] = x == null ? null : casts[i] ? casts[i]!(x as never) : x;
+            const x = own(v, names[i]!);
+            put(out, f.name, x == null ? null : casts[i] ? casts[i]!(x as never) : x);
           });
           return out;
         }) as CastFn;

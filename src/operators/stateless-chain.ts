@@ -6,7 +6,7 @@ import { MalformedRecordError } from '../errors.js';
 import type { OperatorLogic } from '../actors/operator.js';
 import type { NamedExpr } from '../expr/analyze.js';
 import type { BoundExpr } from '../expr/bound.js';
-import { Codegen, quote } from '../expr/codegen.js';
+import { Codegen, propertyKey, quote } from '../expr/codegen.js';
 import type { GeneratorSpec } from '../plan/logical.js';
 
 /** Event-time statistics of one withWatermark column over an epoch (for the watermark and progress). */
@@ -85,7 +85,7 @@ export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
         body.push(...g.takeLines());
         const next = g.fresh('r');
         if (!step.generator) {
-          body.push(`const ${next} = { ${step.items.map((it, i) => `${quote(it.name)}: ${values[i]}`).join(', ')} };`);
+          body.push(`const ${next} = { ${step.items.map((it, i) => `${propertyKey(it.name)}: ${values[i]}`).join(', ')} };`);
         } else {
           const gen = step.generator;
           const input = g.value(gen.input, row);
@@ -110,7 +110,7 @@ export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
           let gi = 0;
           step.items.forEach((it, i) => {
             const isGen = i >= gen.position && i < gen.position + gen.names.length;
-            fields.push(`${quote(it.name)}: ${isGen ? genValues[gi++] : values[i]}`);
+            fields.push(`${propertyKey(it.name)}: ${isGen ? genValues[gi++] : values[i]}`);
           });
           body.push(`const ${next} = { ${fields.join(', ')} };`);
         }

@@ -18,6 +18,7 @@ import { escapePathName } from './listing.js';
 import type { ManifestEntry } from './manifest.js';
 import { ManifestLog } from './manifest.js';
 import { DEFAULT_PARTITION } from './read-file.js';
+import { put } from '../../expr/own-properties.js';
 
 export interface FileSinkSettings {
   readonly path: string;
@@ -106,7 +107,7 @@ export class FileSink implements StreamSink {
     const dataRow = (r: Row): Row => {
       if (partitionBy.length === 0) return r;
       const out: Row = {};
-      for (const c of this.dataColumns) out[c] = r[c];
+      for (const c of this.dataColumns) put(out, c, r[c]);
       return out;
     };
 

@@ -2,6 +2,7 @@
 // columns named by `k=v` folders between the source folder and the file are filled from the path.
 import type { Row } from '../../actors/messages.js';
 import { castFunction } from '../../expr/cast.js';
+import { put } from '../../expr/own-properties.js';
 import type { StructType } from '../../expr/types.js';
 import { STRING, structOf } from '../../expr/types.js';
 import type { FileFormat, FormatOptions, ReadOptions } from './formats/format.js';
@@ -22,14 +23,14 @@ export async function* readFileRows(
   for (const f of partitionFields) {
     const text = values.get(f.name)!;
     const cast = castFunction(STRING, f.type) as ((v: string) => unknown) | undefined;
-    fromPath[f.name] = text === DEFAULT_PARTITION ? null : cast ? cast(text) : text;
+    put(fromPath, f.name, text === DEFAULT_PARTITION ? null : cast ? cast(text) : text);
   }
   const dataSchema = structOf(schema.fields.filter((f) => !values.has(f.name)));
   const names = schema.fields.map((f) => f.name);
   for await (const rows of format.read(file, dataSchema, options, read)) {
     yield rows.map((r) => {
       const out: Row = {};
-      for (const n of names) out[n] = n in fromPath ? fromPath[n] : r[n];
+      for (const n of names) put(out, n, Object.prototype.hasOwnProperty.call(fromPath, n) ? fromPath[n] : r[n]);
       return out;
     });
   }

@@ -3,6 +3,7 @@
 // keeps every row it was given, so several queries may read it; it is meant for tests.
 import type { Row } from '../../actors/messages.js';
 import { AnalysisError } from '../../errors.js';
+import { own, put } from '../../expr/own-properties.js';
 import type { StructType } from '../../expr/types.js';
 import type { Offset, SourceContext, SourceOptions, SourceProvider, StreamSource } from '../contract.js';
 import { registerSource } from '../contract.js';
@@ -23,7 +24,7 @@ export class MemoryStreamData {
     for (const r of rows) {
       // Every row gets the schema's fields in the schema's order: missing fields are null.
       const normalised: Row = {};
-      for (const n of names) normalised[n] = r[n] ?? null;
+      for (const n of names) put(normalised, n, own(r, n));
       this.rows.push(normalised);
     }
     for (const l of this.listeners) l();
