@@ -4,16 +4,23 @@
 export interface SpateErrorOptions {
   readonly cause?: unknown;
   readonly retriable?: boolean;
+  /** The source position of the record that caused the error, e.g. `file /in/a.json, line 7`. */
+  readonly recordPosition?: string;
 }
 
 export class SpateError extends Error {
   readonly retriable: boolean;
+  readonly recordPosition?: string;
   constructor(message: string, options: SpateErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.retriable = options.retriable ?? false;
+    if (options.recordPosition !== undefined) this.recordPosition = options.recordPosition;
   }
 }
+
+/** Processing one record failed (a user function threw on it, or bad data met a function). */
+export class RecordError extends SpateError {}
 
 /** The query is invalid (Spark's AnalysisException): thrown by start() or a DataFrame method. */
 export class AnalysisError extends SpateError {}
@@ -52,6 +59,25 @@ export class StreamingQueryError extends SpateError {
   ) {
     super(message, { cause });
   }
+}
+
+/**
+ * The error `error` raised while processing the record at `position`, with the position in its
+ * message: a FAILFAST error stays a MalformedRecordError; anything else becomes a RecordError.
+ */
+export function atRecord(error: unknown, position: string): SpateError {
+  if (error instanceof SpateError && error.recordPosition !== undefined) return error;
+  const message = `${errorMessage(error)} (record at ${position})`;
+  if (error instanceof MalformedRecordError) return new MalformedRecordError(message, { cause: error, recordPosition: position });
+  return new RecordError(message, { cause: error, recordPosition: position });
+}
+
+/** The source position of the record an error names, looking through its causes. */
+export function recordPositionOf(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (e instanceof SpateError && e.recordPosition !== undefined) return e.recordPosition;
+  }
+  return undefined;
 }
 
 /** Errors a bug raises; never retried (as kafkajs does). */

@@ -5,7 +5,7 @@
 // never back into the producer.
 import type { Subscription } from 'rxjs';
 import type { Link } from './link.js';
-import type { Message, Row } from './messages.js';
+import type { Message, Row, RowOrigin } from './messages.js';
 import { chunk } from './messages.js';
 
 export type ActorStatus = 'active' | 'stopped' | 'failed';
@@ -86,11 +86,14 @@ export abstract class Actor {
     }
   }
 
-  /** Sends rows as chunks of at most `chunkRows`. */
-  protected async sendRows(rows: Row[]): Promise<void> {
+  /** Sends rows as chunks of at most `chunkRows` (with the rows' origin, shifted to each chunk). */
+  protected async sendRows(rows: Row[], origin?: RowOrigin): Promise<void> {
     if (rows.length === 0) return;
-    if (rows.length <= this.chunkRows) return this.send(chunk(rows));
-    for (let i = 0; i < rows.length; i += this.chunkRows) await this.send(chunk(rows.slice(i, i + this.chunkRows)));
+    if (rows.length <= this.chunkRows) return this.send(chunk(rows, origin));
+    for (let i = 0; i < rows.length; i += this.chunkRows) {
+      const from = i;
+      await this.send(chunk(rows.slice(i, i + this.chunkRows), origin && ((index) => origin(from + index))));
+    }
   }
 
   /** Stops the actor: unsubscribes, closes its outputs, rejects pending requests. */

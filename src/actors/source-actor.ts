@@ -3,7 +3,7 @@
 import type { ActorParent } from './actor.js';
 import { Actor } from './actor.js';
 import type { Message, Row } from './messages.js';
-import { barrier, watermark } from './messages.js';
+import { barrier, originOf, watermark } from './messages.js';
 
 export interface EpochInput {
   readonly epoch: number;
@@ -32,7 +32,7 @@ export class SourceActor extends Actor {
         // Stopped mid-epoch (a stop at once): leave the source's read instead of draining it.
         if (this.status !== 'active') throw new Error(`source actor ${this.name} stopped during epoch ${input.epoch}`);
         count += rows.length;
-        await this.sendRows(rows);
+        await this.sendRows(rows, originOf(rows));
       }
       await this.send(barrier(input.epoch, input.batchTimestampMs));
       return count;

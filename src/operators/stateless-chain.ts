@@ -2,8 +2,8 @@
 // generated function: nested loops for generators, `continue` for filters, one object literal
 // per projection. Built from typed trees by Codegen, never from user text.
 import type { Row } from '../actors/messages.js';
-import { MalformedRecordError } from '../errors.js';
 import type { OperatorLogic } from '../actors/operator.js';
+import { RowFailure } from '../actors/operator.js';
 import type { NamedExpr } from '../expr/analyze.js';
 import type { BoundExpr } from '../expr/bound.js';
 import { Codegen, propertyKey, quote } from '../expr/codegen.js';
@@ -135,7 +135,7 @@ export function statelessChain(steps: readonly StatelessStep[], counters: ChainC
       try {
         run(rows, out, counters);
       } catch (e) {
-        throw e instanceof MalformedRecordError ? locateMalformed(e, rows, run) : e;
+        throw locateFailure(e, rows, run);
       }
       ctx.emit(out);
     },
@@ -143,21 +143,16 @@ export function statelessChain(steps: readonly StatelessStep[], counters: ChainC
 }
 
 /**
- * A FAILFAST error names the record's source coordinates when the chain's input rows carry them
- * (Kafka rows: topic, partition, offset). The failing row is found by re-running the chunk row
- * by row, on the failure path only, so the per-row code stays untouched.
+ * Which input row made the chunk fail, so the runtime can name the record's source position
+ * (RowFailure). Found by re-running the chunk row by row, on the failure path only, so the
+ * per-row code stays untouched.
  */
-function locateMalformed(error: MalformedRecordError, rows: readonly Row[], run: ChunkFunction): MalformedRecordError {
-  if (rows.length === 0 || !('topic' in rows[0]! && 'partition' in rows[0]! && 'offset' in rows[0]!)) return error;
-  for (const row of rows) {
+function locateFailure(error: unknown, rows: readonly Row[], run: ChunkFunction): unknown {
+  for (let i = 0; i < rows.length; i++) {
     try {
-      run([row], [], { malformedDropped: 0 });
+      run([rows[i]!], [], { malformedDropped: 0 });
     } catch (e) {
-      if (!(e instanceof MalformedRecordError)) break;
-      return new MalformedRecordError(
-        `${e.message} (record at topic ${String(row['topic'])}, partition ${String(row['partition'])}, offset ${String(row['offset'])})`,
-        { cause: e },
-      );
+      return new RowFailure(e, i);
     }
   }
   return error;

@@ -1,6 +1,7 @@
 // Reads one file of a (possibly partitioned) folder: the format parses the data columns, and
 // columns named by `k=v` folders between the source folder and the file are filled from the path.
 import type { Row } from '../../actors/messages.js';
+import { originOf, withOrigin } from '../../actors/messages.js';
 import { castFunction } from '../../expr/cast.js';
 import { put } from '../../expr/own-properties.js';
 import type { StructType } from '../../expr/types.js';
@@ -28,10 +29,12 @@ export async function* readFileRows(
   const dataSchema = structOf(schema.fields.filter((f) => !values.has(f.name)));
   const names = schema.fields.map((f) => f.name);
   for await (const rows of format.read(file, dataSchema, options, read)) {
-    yield rows.map((r) => {
-      const out: Row = {};
-      for (const n of names) put(out, n, Object.prototype.hasOwnProperty.call(fromPath, n) ? fromPath[n] : r[n]);
-      return out;
+    const out = rows.map((r) => {
+      const o: Row = {};
+      for (const n of names) put(o, n, Object.prototype.hasOwnProperty.call(fromPath, n) ? fromPath[n] : r[n]);
+      return o;
     });
+    const origin = originOf(rows);
+    yield origin ? withOrigin(out, origin) : out;
   }
 }

@@ -4,6 +4,7 @@
 // take offsets but give no rows). Offsets that are gone are data loss: an error, or skipped when
 // failOnDataLoss is false.
 import type { Row } from '../../actors/messages.js';
+import { withOrigin } from '../../actors/messages.js';
 import { ConnectorError } from '../../errors.js';
 import type { FetchedPartition, KafkaCluster, KafkaMessage } from './cluster.js';
 import { READ_COMMITTED, partitionKey } from './cluster.js';
@@ -109,7 +110,7 @@ export async function* readRanges(cluster: KafkaCluster, ranges: readonly Partit
       } else p.emptyRounds = 0;
     }
     schedule(); // the next fetches go out before these rows are processed
-    if (rows.length) yield rows;
+    if (rows.length) yield withOrigin(rows, (i) => `topic ${String(rows[i]!['topic'])}, partition ${String(rows[i]!['partition'])}, offset ${String(rows[i]!['offset'])}`);
   }
 }
 

@@ -2,6 +2,7 @@
 // are row counts, and any range can be read again (replayable). Like Spark's MemoryStream it
 // keeps every row it was given, so several queries may read it; it is meant for tests.
 import type { Row } from '../../actors/messages.js';
+import { withOrigin } from '../../actors/messages.js';
 import { AnalysisError } from '../../errors.js';
 import { own, put } from '../../expr/own-properties.js';
 import type { StructType } from '../../expr/types.js';
@@ -90,7 +91,8 @@ class MemorySource implements StreamSource {
   }
 
   *read(start: Offset, end: Offset): Iterable<Row[]> {
-    yield this.data.slice(start as number, end as number);
+    const from = start as number;
+    yield withOrigin(this.data.slice(from, end as number), (i) => `${this.description}, offset ${from + i}`);
   }
 
   async commit(): Promise<void> {}

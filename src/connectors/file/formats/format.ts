@@ -2,6 +2,7 @@
 // schema of its rows, a reader turning one file into rows (following the parse mode), and a
 // writer turning rows into the lines of an output file.
 import type { Row } from '../../../actors/messages.js';
+import { withOrigin } from '../../../actors/messages.js';
 import { AnalysisError } from '../../../errors.js';
 import type { StructType } from '../../../expr/types.js';
 
@@ -36,6 +37,11 @@ export interface FileFormat {
 }
 
 export const CHUNK_ROWS = 4096;
+
+/** Rows read from `file`, marked with the line each began on, so a failure on one names it. */
+export function rowsOfFile(file: string, rows: Row[], lines: readonly number[]): Row[] {
+  return withOrigin(rows, (i) => `file ${file}, line ${lines[i]}`);
+}
 
 export function parseModeOf(options: FormatOptions): ParseMode {
   const m = (options['mode'] ?? 'PERMISSIVE').toUpperCase();

@@ -8,7 +8,7 @@ import { MalformedRecordError } from '../../../errors.js';
 import { jsonRecordParser, jsonRowWriter } from '../../../expr/functions/json.js';
 import { arrayOf } from '../../../expr/types.js';
 import type { FileFormat } from './format.js';
-import { CHUNK_ROWS, schemaRequired } from './format.js';
+import { CHUNK_ROWS, rowsOfFile, schemaRequired } from './format.js';
 import { readLines } from './lines.js';
 
 export const jsonFormat: FileFormat = {
@@ -33,17 +33,25 @@ export const jsonFormat: FileFormat = {
     }
     const parse = jsonRecordParser(schema, parserOptions);
     let rows: Row[] = [];
+    let lines: number[] = [];
     let dropped = 0;
     for await (const chunk of readLines(file, options['linesep'])) {
       chunk.lines.forEach((line, i) => {
         const r = failFastNamed(file, chunk.firstLine + i, () => parse(line));
         if (r === MALFORMED) dropped++;
-        else if (r !== null) rows.push(r as Row);
+        else if (r !== null) {
+          rows.push(r as Row);
+          lines.push(chunk.firstLine + i);
+        }
       });
-      if (rows.length >= CHUNK_ROWS) { yield rows; rows = []; }
+      if (rows.length >= CHUNK_ROWS) {
+        yield rowsOfFile(file, rows, lines);
+        rows = [];
+        lines = [];
+      }
     }
     if (dropped) read.dropped(dropped);
-    if (rows.length) yield rows;
+    if (rows.length) yield rowsOfFile(file, rows, lines);
   },
   writer(schema, options) {
     return { header: null, line: jsonRowWriter(schema, options) };

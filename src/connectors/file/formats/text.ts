@@ -6,7 +6,8 @@ import { AnalysisError } from '../../../errors.js';
 import type { StructType } from '../../../expr/types.js';
 import { STRING, fieldOf, structOf, typeToString } from '../../../expr/types.js';
 import type { FileFormat } from './format.js';
-import { CHUNK_ROWS } from './format.js';
+import { CHUNK_ROWS, rowsOfFile } from './format.js';
+import { put } from '../../../expr/own-properties.js';
 import { readLines } from './lines.js';
 
 const TEXT_SCHEMA = structOf([fieldOf('value', STRING)]);
@@ -27,13 +28,21 @@ export const textFormat: FileFormat = {
       return;
     }
     let rows: Row[] = [];
+    let first = 1;
+    const lines = (n: number): number[] => Array.from({ length: n }, (_, i) => first + i);
     for await (const chunk of readLines(file, options['linesep'])) {
-      for (const value of chunk.lines) {
-        rows.push({ [name]: value });
-        if (rows.length >= CHUNK_ROWS) { yield rows; rows = []; }
+      chunk.lines.forEach((value, i) => {
+        if (rows.length === 0) first = chunk.firstLine + i;
+        const row: Row = {};
+        put(row, name, value);
+        rows.push(row);
+      });
+      if (rows.length >= CHUNK_ROWS) {
+        yield rowsOfFile(file, rows, lines(rows.length));
+        rows = [];
       }
     }
-    if (rows.length) yield rows;
+    if (rows.length) yield rowsOfFile(file, rows, lines(rows.length));
   },
   writer(schema: StructType) {
     if (schema.fields.length !== 1) {
