@@ -33,6 +33,12 @@ export interface CheckpointBackend {
   sizes?(dir: string): Promise<Map<string, number>>;
   /** The live run holding the checkpoint, if any (inspection). */
   lockHolder?(): Promise<LockHolder | null>;
+  /**
+   * For stores whose lock can vanish (it expires, or the store lost its data): `check` runs
+   * before the run takes a vanished lock again, and throws when the checkpoint no longer holds
+   * what this run wrote.
+   */
+  setLockVanishedCheck?(check: () => Promise<void>): void;
 }
 
 /** Who holds a checkpoint's live-run lock. */
