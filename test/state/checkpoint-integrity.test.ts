@@ -4,7 +4,7 @@
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataFrame, Row, Session, StreamingQuery } from '../../src/index.js';
+import type { DataFrame, Session, StreamingQuery } from '../../src/index.js';
 import { CheckpointError, col, count, lit, sum } from '../../src/index.js';
 import { RedisServer } from '../support/redis-server.js';
 import { expectedCounts } from '../support/sequence-source.js';
