@@ -150,6 +150,17 @@ export class RedisBackend implements CheckpointBackend {
     await this.retrying('releasing the live-run lock', (c) => c.eval(RELEASE_SCRIPT, 1, this.layout.lockKey, token));
   }
 
+  /** The lock must still hold this run's token; a lock that merely expired is taken again (after checkAfterVanish). */
+  async checkFence(): Promise<void> {
+    if (this.lost) throw this.lost;
+    const token = this.token;
+    if (!token) return;
+    await this.retrying('checking the live-run lock', async (c) => {
+      const holder = await c.get(this.layout.lockKey);
+      if (holder !== token) await this.reclaimLock(c, holder);
+    });
+  }
+
   setLockVanishedCheck(check: () => Promise<void>): void {
     this.vanishedCheck = check;
   }
