@@ -2,9 +2,11 @@
 // files (under `col=value/` folders with partitionBy), then appends the list of those files to
 // the manifest log in the output folder. An epoch already in the manifest is skipped on replay,
 // and readers that honour the manifest never see the files of an epoch that did not commit.
+// The entry is written only while the run holds the checkpoint (its fence), and never over an
+// entry another run wrote: a run that froze past its lock timeout publishes nothing.
 import { randomUUID } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Row } from '../../actors/messages.js';
 import type { EpochWriter } from '../../actors/sink-actor.js';
@@ -12,6 +14,7 @@ import { AnalysisError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
 import { structOf } from '../../expr/types.js';
 import type { OutputMode } from '../../plan/logical.js';
+import type { CheckpointBackend } from '../../state/backend.js';
 import type { SinkContext, StreamSink } from '../contract.js';
 import type { FileFormat, FileWriter, FormatOptions } from './formats/format.js';
 import { escapePathName } from './listing.js';
@@ -38,6 +41,7 @@ export class FileSink implements StreamSink {
   readonly guarantee = 'exactly-once' as const;
   readonly needsCheckpointLocation = true;
   private manifest: ManifestLog | null = null;
+  private checkpoint: CheckpointBackend | null = null;
   private lastCommitted = -1;
   private writer: FileWriter | null = null;
   private dataColumns: string[] = [];
@@ -65,6 +69,7 @@ export class FileSink implements StreamSink {
     this.writer = writer;
     this.dataColumns = dataColumns;
     await mkdir(this.settings.path, { recursive: true });
+    this.checkpoint = ctx.checkpoint;
     this.manifest = new ManifestLog(this.settings.path);
     this.lastCommitted = await this.manifest.latestBatchId();
   }
@@ -135,7 +140,11 @@ export class FileSink implements StreamSink {
       commit: async () => {
         for (const f of files.values()) await finish(f);
         files.clear();
-        await this.manifest!.commit(epoch, done);
+        await this.checkpoint!.checkFence();
+        if (!(await this.manifest!.commit(epoch, done))) {
+          // Another run committed this epoch meanwhile: its files count, these never will.
+          await Promise.all(done.map((f) => rm(join(this.settings.path, ...f.path.split('/')), { force: true })));
+        }
         this.lastCommitted = epoch;
       },
     };
