@@ -93,5 +93,7 @@ export function isRetriable(e: unknown): boolean {
 }
 
 export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  // Not `instanceof Error`: errors from another realm (Node's own, seen from a vm context) count too.
+  const message = (e as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(e);
 }

@@ -97,7 +97,10 @@ export function batchProgress(ctx: ReportContext, b: BatchRun): StreamingQueryPr
     },
     eventTime,
     stateOperators,
-    sources: graph.sources.map((s, i) => sourceProgress(s.source.description, b.start[i], b.end[i], b.latest[i] ?? b.end[i], b.rows[i] ?? 0, b.sinceLastTriggerMs, triggerMs)),
+    sources: graph.sources.map((s, i) => ({
+      ...sourceProgress(s.source.description, b.start[i], b.end[i], b.latest[i] ?? b.end[i], b.rows[i] ?? 0, b.sinceLastTriggerMs, triggerMs),
+      metrics: s.source.metrics?.() ?? {},
+    })),
     sink: { description: ctx.sinkDescription, numOutputRows: b.outputRows },
     observedMetrics: {},
   });

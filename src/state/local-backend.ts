@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { link, mkdir, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { CheckpointError } from '../errors.js';
+import { CheckpointError, ConnectorError, errorMessage } from '../errors.js';
 import type { BlobWrite, CheckpointBackend, LockHolder } from './backend.js';
 import { processAlive } from './process-alive.js';
 
@@ -58,10 +58,17 @@ export class LocalDirBackend implements CheckpointBackend {
 
   async write(path: string, data: Buffer | string): Promise<void> {
     const target = join(this.root, path);
-    await this.ensureDir(dirname(target));
     const tmp = `${target}.${process.pid}-${randomUUID().slice(0, 8)}.tmp`;
-    await writeFile(tmp, data);
-    await rename(tmp, target);
+    try {
+      await this.ensureDir(dirname(target));
+      await writeFile(tmp, data);
+      await rename(tmp, target);
+    } catch (e) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      const code = (e as NodeJS.ErrnoException).code;
+      // Node names no path for some failures (ENOSPC during a write): the message does.
+      throw code ? new ConnectorError(`cannot write checkpoint file ${target}: ${errorMessage(e)}`, { cause: e, retriable: code === 'ENOSPC' || code === 'EDQUOT' }) : e;
+    }
   }
 
   async writeAll(writes: readonly BlobWrite[]): Promise<void> {

@@ -17,7 +17,7 @@ import type { OutputMode } from '../../plan/logical.js';
 import type { CheckpointBackend } from '../../state/backend.js';
 import type { SinkContext, StreamSink } from '../contract.js';
 import type { FileFormat, FileWriter, FormatOptions } from './formats/format.js';
-import { escapePathName } from './listing.js';
+import { escapePathName, pathError } from './listing.js';
 import type { ManifestEntry } from './manifest.js';
 import { ManifestLog } from './manifest.js';
 import { DEFAULT_PARTITION } from './read-file.js';
@@ -83,9 +83,14 @@ export class FileSink implements StreamSink {
     const id = randomUUID();
     let fileCount = 0;
 
+    const fullPath = (relative: string): string => join(this.settings.path, ...relative.split('/'));
     const finish = async (f: OpenFile): Promise<void> => {
-      await f.handle.datasync();
-      await f.handle.close();
+      try {
+        await f.handle.datasync();
+        await f.handle.close();
+      } catch (e) {
+        throw pathError('file sink cannot write', fullPath(f.relative), e);
+      }
       done.push({ path: f.relative, size: f.bytes, batchId: epoch });
     };
     const fileFor = async (dir: string): Promise<OpenFile> => {
@@ -97,8 +102,9 @@ export class FileSink implements StreamSink {
       if (!f) {
         const name = `part-${String(epoch).padStart(5, '0')}-${id}-c${String(fileCount++).padStart(3, '0')}.${this.format.extension}`;
         const relative = dir === '' ? name : `${dir}/${name}`;
-        await mkdir(join(this.settings.path, dir), { recursive: true });
-        const handle = await open(join(this.settings.path, ...relative.split('/')), 'w');
+        const handle = await mkdir(join(this.settings.path, dir), { recursive: true })
+          .then(() => open(fullPath(relative), 'w'))
+          .catch((e: unknown) => { throw pathError('file sink cannot create', fullPath(relative), e); });
         f = { relative, handle, records: 0, bytes: 0 };
         files.set(dir, f);
         if (writer.header !== null) await append(f, `${writer.header}\n`);
@@ -106,7 +112,11 @@ export class FileSink implements StreamSink {
       return f;
     };
     const append = async (f: OpenFile, text: string): Promise<void> => {
-      await f.handle.write(text);
+      try {
+        await f.handle.write(text);
+      } catch (e) {
+        throw pathError('file sink cannot write', fullPath(f.relative), e);
+      }
       f.bytes += Buffer.byteLength(text);
     };
     const dataRow = (r: Row): Row => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CheckpointError } from '../../errors.js';
 import { LocalDirBackend } from '../../state/local-backend.js';
 import type { FileStatus } from './listing.js';
+import { pathError } from './listing.js';
 
 export const MANIFEST_DIR = '_spate_metadata';
 const VERSION = 'v1';
@@ -57,15 +58,16 @@ export class ManifestLog {
    */
   async commit(batchId: number, files: readonly ManifestEntry[]): Promise<boolean> {
     const dir = join(this.outputDir, MANIFEST_DIR);
-    await mkdir(dir, { recursive: true });
+    const target = join(dir, String(batchId));
     const tmp = join(dir, `.${batchId}.${process.pid}-${randomUUID().slice(0, 8)}.tmp`);
-    await writeFile(tmp, [VERSION, ...files.map((f) => JSON.stringify(f))].join('\n'));
     try {
-      await link(tmp, join(dir, String(batchId)));
+      await mkdir(dir, { recursive: true });
+      await writeFile(tmp, [VERSION, ...files.map((f) => JSON.stringify(f))].join('\n'));
+      await link(tmp, target);
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
+      throw pathError('file sink cannot write its manifest entry', target, e);
     } finally {
       await rm(tmp, { force: true });
     }

@@ -7,11 +7,25 @@ import { put } from '../../expr/own-properties.js';
 import type { StructType } from '../../expr/types.js';
 import { STRING, structOf } from '../../expr/types.js';
 import type { FileFormat, FormatOptions, ReadOptions } from './formats/format.js';
-import { partitionValues } from './listing.js';
+import { partitionValues, pathError } from './listing.js';
 
 export const DEFAULT_PARTITION = '__HIVE_DEFAULT_PARTITION__';
 
+/**
+ * The rows of one file. A file-system error names the file (ENOENT is passed on as it is: the
+ * file source decides what a vanished file means).
+ */
 export async function* readFileRows(
+  file: string, base: string, schema: StructType, format: FileFormat, options: FormatOptions, read: ReadOptions,
+): AsyncIterable<Row[]> {
+  try {
+    yield* rowsOf(file, base, schema, format, options, read);
+  } catch (e) {
+    throw (e as NodeJS.ErrnoException).code === 'ENOENT' ? e : pathError('cannot read file', file, e);
+  }
+}
+
+async function* rowsOf(
   file: string, base: string, schema: StructType, format: FileFormat, options: FormatOptions, read: ReadOptions,
 ): AsyncIterable<Row[]> {
   const values = partitionValues(base, file);

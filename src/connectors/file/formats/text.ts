@@ -1,13 +1,16 @@
 // The text format: each line is a row `value` (wholetext: each file is one row; lineSep sets
-// the separator). Writing takes exactly one string column.
-import { readFile } from 'node:fs/promises';
+// the separator). A line longer than maxLineBytes or not valid UTF-8 is malformed under the
+// parse mode (PERMISSIVE keeps an invalid line decoded with U+FFFD, and counts it in the
+// source's numInvalidUtf8Records; a too long one becomes null). Writing takes exactly one
+// string column.
+import { readFile, stat } from 'node:fs/promises';
 import type { Row } from '../../../actors/messages.js';
 import { AnalysisError } from '../../../errors.js';
 import type { StructType } from '../../../expr/types.js';
 import { STRING, fieldOf, structOf, typeToString } from '../../../expr/types.js';
 import type { FileFormat } from './format.js';
-import { CHUNK_ROWS, rowsOfFile } from './format.js';
-import { put } from '../../../expr/own-properties.js';
+import { decodeWhole } from './file-text.js';
+import { CHUNK_ROWS, INVALID_UTF8_METRIC, lineProblemText, malformedRecord, recordLimit, rowsOfFile } from './format.js';
 import { readLines } from './lines.js';
 
 const TEXT_SCHEMA = structOf([fieldOf('value', STRING)]);
@@ -21,28 +24,54 @@ export const textFormat: FileFormat = {
     }
     return userSchema ?? TEXT_SCHEMA;
   },
-  async *read(file, schema, options) {
+  async *read(file, schema, options, read) {
     const name = schema.fields[0]!.name;
+    const maxLineBytes = recordLimit(options, 'maxLineBytes');
+    // A computed key makes an own property, even for a column named __proto__.
+    const rowOf = (value: string | null): Row => ({ [name]: value });
     if (/^true$/i.test(options['wholetext'] ?? '')) {
-      yield [{ [name]: await readFile(file, 'utf8') }];
+      const size = (await stat(file)).size;
+      if (size > maxLineBytes) {
+        if (malformedRecord(read, file, 1, `the whole file (${size} bytes) is longer than maxLineBytes (${maxLineBytes} bytes)`) === 'drop') read.dropped(1);
+        else yield [rowOf(null)];
+        return;
+      }
+      const whole = decodeWhole(await readFile(file));
+      if (whole.invalid) {
+        if (malformedRecord(read, file, 1, 'it is not valid UTF-8') === 'drop') { read.dropped(1); return; }
+        read.countMetric?.(INVALID_UTF8_METRIC, 1);
+      }
+      yield [rowOf(whole.text)];
       return;
     }
     let rows: Row[] = [];
-    let first = 1;
-    const lines = (n: number): number[] => Array.from({ length: n }, (_, i) => first + i);
-    for await (const chunk of readLines(file, options['linesep'])) {
-      chunk.lines.forEach((value, i) => {
-        if (rows.length === 0) first = chunk.firstLine + i;
-        const row: Row = {};
-        put(row, name, value);
-        rows.push(row);
-      });
+    let numbers: number[] = [];
+    let dropped = 0;
+    for await (const chunk of readLines(file, options['linesep'], maxLineBytes)) {
+      const lines = chunk.lines;
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!;
+        let value: string | null;
+        if (typeof line === 'string') value = line;
+        else {
+          if (malformedRecord(read, file, chunk.firstLine + i, lineProblemText(line.problem, maxLineBytes)) === 'drop') { dropped++; continue; }
+          if (line.problem === 'tooLong') value = null;
+          else {
+            value = line.text;
+            read.countMetric?.(INVALID_UTF8_METRIC, 1);
+          }
+        }
+        rows.push(rowOf(value));
+        numbers.push(chunk.firstLine + i);
+      }
       if (rows.length >= CHUNK_ROWS) {
-        yield rowsOfFile(file, rows, lines(rows.length));
+        yield rowsOfFile(file, rows, numbers);
         rows = [];
+        numbers = [];
       }
     }
-    if (rows.length) yield rowsOfFile(file, rows, lines(rows.length));
+    if (dropped) read.dropped(dropped);
+    if (rows.length) yield rowsOfFile(file, rows, numbers);
   },
   writer(schema: StructType) {
     if (schema.fields.length !== 1) {
