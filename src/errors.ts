@@ -33,8 +33,21 @@ export class ParseError extends AnalysisError {
     /** 0-based offset into `sql`. */
     readonly position: number,
   ) {
-    super(`${reason} at position ${position + 1} of the expression:\n  ${sql}\n  ${' '.repeat(position)}^`);
+    const { text, caret } = excerpt(sql, position);
+    super(`${reason} at position ${position + 1} of the expression:\n  ${text}\n  ${' '.repeat(caret)}^`);
   }
+}
+
+/** At most this many characters of an expression on either side of an error's position. */
+const EXCERPT_CHARS = 60;
+
+/** The part of `sql` around `position` shown in a message (the whole of it when short), and the caret's column. */
+function excerpt(sql: string, position: number): { text: string; caret: number } {
+  const from = Math.max(0, position - EXCERPT_CHARS);
+  const to = Math.min(sql.length, position + EXCERPT_CHARS);
+  const head = from > 0 ? '…' : '';
+  const text = `${head}${sql.slice(from, to)}${to < sql.length ? '…' : ''}`.replace(/[\r\n\t]/g, ' ');
+  return { text, caret: head.length + position - from };
 }
 
 /** A checkpoint cannot be used: written by an incompatible query, corrupt, or in use. */
