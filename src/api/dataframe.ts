@@ -8,6 +8,7 @@ import { parseDuration } from '../expr/interval.js';
 import type { Expr } from '../expr/tree.js';
 import type { StructType } from '../expr/types.js';
 import { treeString } from '../expr/types.js';
+import { isSecretOption, redactText } from '../secrets.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { isStreaming } from '../plan/logical.js';
 import type { JoinHow, JoinOn } from '../plan/join.js';
@@ -205,9 +206,13 @@ export class DataFrame<R extends Row = Row> {
     process.stdout.write(formatRows(this.columns, rows.slice(0, n), truncate ? 20 : 0));
   }
 
-  /** The logical plan, for debugging. */
+  /** The logical plan, for debugging; credentials in options are masked. */
   explain(): string {
-    return JSON.stringify(this.plan, (k, v: unknown) => (k === 'child' || k === 'left' || k === 'right' || typeof v !== 'function' ? v : '[fn]'), 2);
+    return JSON.stringify(this.plan, (k, v: unknown) => {
+      if (typeof v === 'function' && k !== 'child' && k !== 'left' && k !== 'right') return '[fn]';
+      if (typeof v === 'string') return isSecretOption(k) ? '***' : redactText(v);
+      return v;
+    }, 2);
   }
 
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {

@@ -7,6 +7,7 @@ import { createActor, fromPromise } from 'xstate';
 import type { RecordFailures } from '../actors/restart-policy.js';
 import { decideRecordRestart } from '../actors/restart-policy.js';
 import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, errorMessage, recordPositionOf } from '../errors.js';
+import { redactText, scrubError } from '../secrets.js';
 import type { QueryClock } from './clock.js';
 import type { LifecycleMachine, PlanOutcome } from './lifecycle-machine.js';
 import { createLifecycleMachine, statusOf } from './lifecycle-machine.js';
@@ -146,7 +147,7 @@ export class StreamingQuery {
       writingOffsets: exec.writingOffsets,
       sourceNames: exec.sourceNames,
       isDataAvailable: exec.isDataAvailable,
-    }, errorMessage);
+    }, (e) => redactText(errorMessage(e)));
   }
 
   /** The newest progress, or null before the first. */
@@ -301,8 +302,9 @@ export class StreamingQuery {
     this.terminated = true;
     this.options.shutdownSignals?.unregister(this);
     if (error !== null && error !== undefined) {
+      scrubError(error);
       this.failure = error instanceof StreamingQueryError ? error : new StreamingQueryError(
-        `Query ${this.name ?? ''}${this.name ? ' ' : ''}[id = ${this.id}, runId = ${this.runId}] terminated with exception: ${errorMessage(error)}`,
+        `Query ${this.name ?? ''}${this.name ? ' ' : ''}[id = ${this.id}, runId = ${this.runId}] terminated with exception: ${redactText(errorMessage(error))}`,
         this.id, this.runId, error,
       );
     }

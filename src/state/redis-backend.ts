@@ -25,6 +25,7 @@ import type { ChainableCommander } from 'ioredis';
 import { Cluster, Redis } from 'ioredis';
 import { CheckpointError, ConnectorError, errorMessage, isRetriable } from '../errors.js';
 import type { BlobWrite, CheckpointBackend, LockHolder } from './backend.js';
+import { scrubError } from '../secrets.js';
 import { processAlive } from './process-alive.js';
 import { RedisLayout, splitPath } from './redis-layout.js';
 import type { SlotGroup } from './redis-layout.js';
@@ -425,6 +426,7 @@ export class RedisBackend implements CheckpointBackend {
         const reason = this.lastConnectionError;
         const cause = isTransientRedisError(e) && reason && !isTransientRedisError(reason) ? reason : e;
         if (isTransientRedisError(cause)) throw e;
+        scrubError(cause);
         throw new ConnectorError(
           `cannot connect to Redis at ${this.location}: ${errorMessage(cause)}` +
           (w.tls ? ' (with rediss://, the server certificate must be trusted by Node.js: for a private CA, set NODE_EXTRA_CA_CERTS)' : ''),
