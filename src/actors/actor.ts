@@ -86,13 +86,16 @@ export abstract class Actor {
     }
   }
 
-  /** Sends rows as chunks of at most `chunkRows` (with the rows' origin, shifted to each chunk). */
-  protected async sendRows(rows: Row[], origin?: RowOrigin): Promise<void> {
+  /**
+   * Sends rows as chunks of at most `chunkRows`, each tagged with the source split they came
+   * from, if known, and with their origin (shifted to each chunk).
+   */
+  protected async sendRows(rows: Row[], split?: string, origin?: RowOrigin): Promise<void> {
     if (rows.length === 0) return;
-    if (rows.length <= this.chunkRows) return this.send(chunk(rows, origin));
+    if (rows.length <= this.chunkRows) return this.send(chunk(rows, split, origin));
     for (let i = 0; i < rows.length; i += this.chunkRows) {
       const from = i;
-      await this.send(chunk(rows.slice(i, i + this.chunkRows), origin && ((index) => origin(from + index))));
+      await this.send(chunk(rows.slice(i, i + this.chunkRows), split, origin && ((index) => origin(from + index))));
     }
   }
 

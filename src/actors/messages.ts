@@ -10,6 +10,11 @@ export type RowOrigin = (index: number) => string;
 export interface Chunk {
   readonly type: 'chunk';
   readonly rows: Row[];
+  /**
+   * The source split the rows came from (`<source index>` or `<source index>/<partition>`), so
+   * that event time is tracked per Kafka partition; absent when unknown.
+   */
+  readonly split?: string;
   /** Set on the chunks a source sends when the source can name its records' positions. */
   readonly origin?: RowOrigin;
 }
@@ -35,7 +40,10 @@ export interface End {
 
 export type Message = Chunk | Watermark | Barrier | End;
 
-export const chunk = (rows: Row[], origin?: RowOrigin): Chunk => (origin ? { type: 'chunk', rows, origin } : { type: 'chunk', rows });
+export const chunk = (rows: Row[], split?: string, origin?: RowOrigin): Chunk => {
+  if (split === undefined && origin === undefined) return { type: 'chunk', rows };
+  return { type: 'chunk', rows, ...(split !== undefined ? { split } : {}), ...(origin ? { origin } : {}) };
+};
 
 const ORIGIN = Symbol('spate.rowOrigin');
 
@@ -54,3 +62,20 @@ export function originOf(rows: Row[]): RowOrigin | undefined {
 export const watermark = (ms: number): Watermark => ({ type: 'watermark', ms });
 export const barrier = (epoch: number, batchTimestampMs: number): Barrier => ({ type: 'barrier', epoch, batchTimestampMs });
 export const END: End = { type: 'end' };
+
+const SPLIT = Symbol('spate.split');
+
+/**
+ * Marks a chunk that `read` yields as rows of one split of the source (a Kafka partition,
+ * named e.g. `trades-0`), so that the watermark can follow each split and notice an idle one
+ * (withWatermark's perPartition and idleTimeout). Returns the same array.
+ */
+export function splitChunk(split: string, rows: Row[]): Row[] {
+  (rows as Row[] & { [SPLIT]?: string })[SPLIT] = split;
+  return rows;
+}
+
+/** The split a chunk was marked with by splitChunk, if any. */
+export function splitOf(rows: readonly Row[]): string | undefined {
+  return (rows as readonly Row[] & { [SPLIT]?: string })[SPLIT];
+}

@@ -10,7 +10,8 @@ import type { QueryConf } from './conf.js';
 export interface BackendSettings {
   readonly redisRetryTimeoutMs: number;
   readonly redisLockTimeoutMs: number;
-  readonly redisAllowEviction: boolean;
+  /** Run on a Redis that may evict keys, with a warning (default: refused). */
+  readonly redisAllowEviction?: boolean;
 }
 
 export const DEFAULT_BACKEND_SETTINGS: BackendSettings = { redisRetryTimeoutMs: 10_000, redisLockTimeoutMs: 30_000, redisAllowEviction: false };
@@ -25,7 +26,7 @@ export function openBackend(location: string | null, settings: BackendSettings =
     return new RedisBackend(parseRedisLocation(location), {
       retryTimeoutMs: settings.redisRetryTimeoutMs,
       lockTimeoutMs: settings.redisLockTimeoutMs,
-      allowEviction: settings.redisAllowEviction,
+      allowEviction: settings.redisAllowEviction ?? false,
     });
   }
   return new LocalDirBackend(location);
