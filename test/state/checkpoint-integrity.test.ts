@@ -8,7 +8,7 @@ import type { DataFrame, Session, StreamingQuery } from '../../src/index.js';
 import { CheckpointError, col, count, lit, sum } from '../../src/index.js';
 import { RedisServer } from '../support/redis-server.js';
 import { expectedCounts } from '../support/sequence-source.js';
-import { sortRows, testSession } from '../support/helpers.js';
+import { eventually, sortRows, testSession } from '../support/helpers.js';
 
 const KEYS = 50;
 
@@ -21,14 +21,6 @@ function counts(spark: Session, rows: number, perBatch: number, paceMs = 0): Dat
 function run(spark: Session, location: string, rows: number, name: string, perBatch = 500): StreamingQuery {
   return counts(spark, rows, perBatch).writeStream.format('memory').queryName(name).outputMode('complete')
     .option('checkpointLocation', location).start();
-}
-
-async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('a local checkpoint that lost files', () => {
@@ -147,7 +139,7 @@ describe('a Redis checkpoint on a server that can lose keys', () => {
       .option('checkpointLocation', location)
       .restartPolicy({ type: 'onFailure', retries: 1000, intervalMs: 20 })
       .start();
-    await until(() => (q.lastProgress?.batchId ?? -1) >= 3, 'four committed epochs');
+    await eventually(() => (q.lastProgress?.batchId ?? -1) >= 3, 'four committed epochs', 30_000);
     await server.kill('SIGKILL');
     await server.restart(); // empty: no append-only file, no snapshot
     await expect(q.awaitTermination()).rejects.toThrow(`stops writing checkpoint ${location}: its live-run lock vanished and its metadata is gone`);

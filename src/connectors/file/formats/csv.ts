@@ -17,7 +17,7 @@ import type { CsvRecord, CsvSyntax } from './csv-parser.js';
 import { CsvTokenizer } from './csv-parser.js';
 import type { FileFormat, FormatOptions } from './format.js';
 import { readTextPieces } from './file-text.js';
-import { CHUNK_ROWS, INVALID_UTF8_METRIC, malformedRecord, quoteRecord, recordLimit, rowsOfFile, schemaRequired } from './format.js';
+import { FileRows, INVALID_UTF8_METRIC, malformedRecord, quoteRecord, recordLimit, schemaRequired } from './format.js';
 
 function syntaxOf(options: FormatOptions): CsvSyntax {
   const sep = options['sep'] ?? options['delimiter'] ?? ',';
@@ -85,8 +85,7 @@ export const csvFormat: FileFormat = {
     const converts = data.map((f) => converter(f.type, options));
     const tokenizer = new CsvTokenizer(syntax);
     let first = header;
-    let rows: Row[] = [];
-    let lines: number[] = [];
+    const rows = new FileRows(file);
     let dropped = 0;
     const take = (records: readonly CsvRecord[]): void => {
       for (const rec of records) {
@@ -116,22 +115,19 @@ export const csvFormat: FileFormat = {
         if (corrupt) {
           const ordered: Row = {};
           for (const f of schema.fields) put(ordered, f.name, f === corrupt ? (bad === null ? null : rec.raw) : row[f.name]);
-          rows.push(ordered);
-        } else rows.push(row);
-        lines.push(rec.line);
+          rows.add(ordered, rec.line);
+        } else rows.add(row, rec.line);
       }
     };
     for await (const piece of readTextPieces(file)) {
       take(tokenizer.push(piece.text, piece.invalid));
-      if (rows.length >= CHUNK_ROWS) {
-        yield rowsOfFile(file, rows, lines);
-        rows = [];
-        lines = [];
-      }
+      const full = rows.take();
+      if (full) yield full;
     }
     take(tokenizer.end());
     if (dropped) read.dropped(dropped);
-    if (rows.length) yield rowsOfFile(file, rows, lines);
+    const rest = rows.take(true);
+    if (rest) yield rest;
   },
   writer(schema, options) {
     checkAtomic(schema);

@@ -71,9 +71,30 @@ export interface FileFormat {
 
 export const CHUNK_ROWS = 4096;
 
-/** Rows read from `file`, marked with the line each began on, so a failure on one names it. */
-export function rowsOfFile(file: string, rows: Row[], lines: readonly number[]): Row[] {
-  return withOrigin(rows, (i) => `file ${file}, line ${lines[i]}`);
+/**
+ * Rows read from one file, gathered into chunks of CHUNK_ROWS, each row with the line it began
+ * on so that a failure on it names file and line.
+ */
+export class FileRows {
+  private rows: Row[] = [];
+  private lines: number[] = [];
+
+  constructor(private readonly file: string) {}
+
+  add(row: Row, line: number): void {
+    this.rows.push(row);
+    this.lines.push(line);
+  }
+
+  /** The rows gathered, once there are a chunk's worth (or any, with `all`); else null. */
+  take(all = false): Row[] | null {
+    if (this.rows.length === 0 || (!all && this.rows.length < CHUNK_ROWS)) return null;
+    const { file, lines } = this;
+    const rows = withOrigin(this.rows, (i) => `file ${file}, line ${lines[i]}`);
+    this.rows = [];
+    this.lines = [];
+    return rows;
+  }
 }
 
 export function parseModeOf(options: FormatOptions): ParseMode {

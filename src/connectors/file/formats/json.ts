@@ -11,7 +11,7 @@ import { arrayOf } from '../../../expr/types.js';
 import type { FileFormat } from './format.js';
 import { put } from '../../../expr/own-properties.js';
 import { decodeWhole } from './file-text.js';
-import { CHUNK_ROWS, INVALID_UTF8_METRIC, lineProblemText, malformedRecord, recordLimit, rowsOfFile, schemaRequired } from './format.js';
+import { FileRows, INVALID_UTF8_METRIC, lineProblemText, malformedRecord, recordLimit, schemaRequired } from './format.js';
 import { readLines } from './lines.js';
 
 export const jsonFormat: FileFormat = {
@@ -54,8 +54,7 @@ export const jsonFormat: FileFormat = {
     }
     const maxLineBytes = recordLimit(options, 'maxLineBytes');
     const parse = jsonRecordParser(schema, parserOptions);
-    let rows: Row[] = [];
-    let lines: number[] = [];
+    const rows = new FileRows(file);
     let dropped = 0;
     for await (const chunk of readLines(file, options['linesep'], maxLineBytes)) {
       chunk.lines.forEach((line, i) => {
@@ -70,18 +69,15 @@ export const jsonFormat: FileFormat = {
         }
         if (r === MALFORMED) dropped++;
         else if (r !== null) {
-          rows.push(r as Row);
-          lines.push(lineNo);
+          rows.add(r as Row, lineNo);
         }
       });
-      if (rows.length >= CHUNK_ROWS) {
-        yield rowsOfFile(file, rows, lines);
-        rows = [];
-        lines = [];
-      }
+      const full = rows.take();
+      if (full) yield full;
     }
     if (dropped) read.dropped(dropped);
-    if (rows.length) yield rowsOfFile(file, rows, lines);
+    const rest = rows.take(true);
+    if (rest) yield rest;
   },
   writer(schema, options) {
     return { header: null, line: jsonRowWriter(schema, options) };

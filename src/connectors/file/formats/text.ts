@@ -10,7 +10,7 @@ import type { StructType } from '../../../expr/types.js';
 import { STRING, fieldOf, structOf, typeToString } from '../../../expr/types.js';
 import type { FileFormat } from './format.js';
 import { decodeWhole } from './file-text.js';
-import { CHUNK_ROWS, INVALID_UTF8_METRIC, lineProblemText, malformedRecord, recordLimit, rowsOfFile } from './format.js';
+import { FileRows, INVALID_UTF8_METRIC, lineProblemText, malformedRecord, recordLimit } from './format.js';
 import { readLines } from './lines.js';
 
 const TEXT_SCHEMA = structOf([fieldOf('value', STRING)]);
@@ -44,8 +44,7 @@ export const textFormat: FileFormat = {
       yield [rowOf(whole.text)];
       return;
     }
-    let rows: Row[] = [];
-    let numbers: number[] = [];
+    const rows = new FileRows(file);
     let dropped = 0;
     for await (const chunk of readLines(file, options['linesep'], maxLineBytes)) {
       const lines = chunk.lines;
@@ -61,17 +60,14 @@ export const textFormat: FileFormat = {
             read.countMetric?.(INVALID_UTF8_METRIC, 1);
           }
         }
-        rows.push(rowOf(value));
-        numbers.push(chunk.firstLine + i);
+        rows.add(rowOf(value), chunk.firstLine + i);
       }
-      if (rows.length >= CHUNK_ROWS) {
-        yield rowsOfFile(file, rows, numbers);
-        rows = [];
-        numbers = [];
-      }
+      const full = rows.take();
+      if (full) yield full;
     }
     if (dropped) read.dropped(dropped);
-    if (rows.length) yield rowsOfFile(file, rows, numbers);
+    const rest = rows.take(true);
+    if (rest) yield rest;
   },
   writer(schema: StructType) {
     if (schema.fields.length !== 1) {
