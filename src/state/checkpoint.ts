@@ -52,6 +52,8 @@ export class Checkpoint {
   private lastWriteMs = 0;
   /** The newest epoch whose commit marker this run knows durable (found at recovery or written). */
   private lastCommitted: number | null = null;
+  /** The epoch whose commit marker this run is writing, if any. */
+  private committing: number | null = null;
 
   constructor(readonly backend: CheckpointBackend, readonly settings: CheckpointSettings) {
     this.log = new CheckpointLog(backend);
@@ -60,11 +62,17 @@ export class Checkpoint {
     backend.setLockVanishedCheck?.(() => this.checkIntact());
   }
 
-  /** Throws unless the store still holds the metadata and the newest commit this run knows of. */
+  /**
+   * Throws unless the store still holds the metadata and the newest commit this run knows of,
+   * and no other run committed since (it took the lock while this one was frozen, then let go).
+   */
   private async checkIntact(): Promise<void> {
     if (!(await this.backend.read('metadata'))) throw new CheckpointError('its metadata is gone');
     const epoch = this.lastCommitted;
     if (epoch !== null && !(await this.backend.read(`commits/${epoch}`))) throw new CheckpointError(`commits/${epoch}, which this run wrote, is gone`);
+    const newest = await this.log.latestCommitEpoch();
+    const ours = Math.max(epoch ?? -1, this.committing ?? -1);
+    if (newest !== null && newest > ours) throw new CheckpointError(`another run committed epochs up to ${newest} meanwhile`);
   }
 
   /**
@@ -115,6 +123,7 @@ export class Checkpoint {
     const blobs = [...this.state.takeStaged(), this.log.commitBlob({ epoch, nextBatchWatermarkMs, state: this.state.index() })];
     const started = performance.now();
     if (!this.settings.asyncCommit) {
+      this.committing = epoch;
       await this.backend.writeAll(blobs);
       this.lastCommitted = epoch;
       this.lastWriteMs = performance.now() - started;
@@ -125,6 +134,7 @@ export class Checkpoint {
     await this.flush();
     const waitedMs = performance.now() - started;
     const writeStarted = performance.now();
+    this.committing = epoch;
     const run = this.backend.writeAll(blobs).then(async () => {
       this.lastCommitted = epoch;
       this.lastWriteMs = performance.now() - writeStarted;

@@ -61,25 +61,32 @@ describe('a zombie run', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Run A freezes mid-epoch; once its lock expired run B takes over and commits three more epochs; then A wakes. */
-  async function zombieScenario(sink: 'file' | 'foreachBatch', output: string, beforeWake: () => Promise<void>): Promise<Run> {
-    const a = startRun([server.url, sink, output, 'A', '130']); // row 130 is in epoch 3 (40 rows per epoch)
-    runs.push(a);
-    await a.waitFor(/^freezing 130$/);
+  /** Waits until Redis dropped the query's live-run lock. */
+  async function lockGone(sink: string): Promise<void> {
     const redis = new Redis(server.url);
     try {
-      // A's lock lives 1 s without renewal: wait until Redis dropped it.
       while ((await redis.exists(`{zombie-${sink}}:lock`)) === 1) await new Promise((r) => setTimeout(r, 50));
     } finally {
       redis.disconnect();
     }
+  }
+
+  /** Run A freezes mid-epoch; once its lock expired run B takes over and commits three more epochs; then A wakes. */
+  async function zombieScenario(
+    sink: 'file' | 'foreachBatch', output: string, beforeWake: () => Promise<void>,
+    failure = /lost checkpoint redis:\/\/127\.0\.0\.1:\d+\/0\/zombie-\w+ to run/,
+  ): Promise<Run> {
+    const a = startRun([server.url, sink, output, 'A', '130']); // row 130 is in epoch 3 (40 rows per epoch)
+    runs.push(a);
+    await a.waitFor(/^freezing 130$/);
+    await lockGone(sink); // A's lock lives 1 s without renewal
     const b = startRun([server.url, sink, output, 'B', '-1']);
     runs.push(b);
     await b.waitFor(/^committed 5$/);
     await beforeWake();
     a.proc.kill('SIGCONT');
     expect(await a.exited).toBe(1);
-    expect(a.lines.find((l) => l.startsWith('failed'))).toMatch(/lost checkpoint redis:\/\/127\.0\.0\.1:\d+\/0\/zombie-\w+ to run/);
+    expect(a.lines.find((l) => l.startsWith('failed'))).toMatch(failure);
     return a;
   }
 
@@ -99,5 +106,19 @@ describe('a zombie run', () => {
     const added = (await readFile(log, 'utf8')).slice(before.length).split('\n').filter((l) => l.startsWith('A '));
     expect(added).toEqual([]);
     expect(before.split('\n').filter((l) => l.startsWith('A '))).toEqual(['A 0', 'A 1', 'A 2']);
+  });
+
+  it('never calls the foreachBatch function when the new owner stopped and let the lock go before it woke', async () => {
+    const log = join(dir, 'deliveries.txt');
+    let before = '';
+    const a = await zombieScenario('foreachBatch', log, async () => {
+      const b = runs[runs.length - 1]!;
+      b.proc.kill('SIGKILL');
+      await b.exited;
+      await lockGone('foreachBatch');
+      before = await readFile(log, 'utf8');
+    }, /stops writing checkpoint redis:\/\/127\.0\.0\.1:\d+\/0\/zombie-foreachBatch: its live-run lock vanished and another run committed epochs up to \d+ meanwhile/);
+    expect(a.lines.some((l) => l.startsWith('failed'))).toBe(true);
+    expect((await readFile(log, 'utf8')).slice(before.length)).toBe('');
   });
 });
