@@ -199,7 +199,7 @@ function compileUpdate(node: AggregateNode, w: TimeWindowSpec | null, dropLate: 
     const t = g.value(w.timeColumn, 'r0');
     body.push(...g.takeLines());
     // Rows without an event time belong to no window (Spark drops them).
-    body.push(`if (${t} == null) continue L0;`, `const ms = ${t}.getTime();`);
+    body.push(`if (${t} == null) continue L0;`, `const ms = ${t}.getTime();`, 'if (ms !== ms) continue L0; // an Invalid Date has no window');
     const loop = timeWindowLoopCode(w, 'ms', 'ws', 'L1');
     body.push(...loop.open);
     if (dropLate && node.eventTime?.isWindow) {

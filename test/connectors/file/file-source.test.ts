@@ -132,10 +132,10 @@ describe('the file source', () => {
     await expect(q.awaitTermination()).rejects.toThrow(`malformed record in file ${bad}, line 2: 'two' is not a valid int for column amount`);
   });
 
-  it('reads quoted CSV fields with separators, quotes and line breaks, skipping a header', async () => {
+  it('reads quoted CSV fields with separators, quotes and, with multiLine, line breaks, skipping a header', async () => {
     await dir.file('in/a.csv', 'name,amount\n"x, ""quoted""\nline",5\n"",\n', 1);
     const spark = testSession();
-    const q = spark.readStream.format('csv').schema(schema).option('header', true).load(dir.path('in'))
+    const q = spark.readStream.format('csv').schema(schema).option('header', true).option('multiLine', true).load(dir.path('in'))
       .writeStream.format('memory').queryName('quoted').option('checkpointLocation', dir.path('cp')).start();
     await q.processAllAvailable();
     await q.stop();
