@@ -254,7 +254,8 @@ function fromJson(schema: DataType, mode: Mode, opts: Map<string, unknown>, toTe
       if (e instanceof Mismatch) return malformed(text, e.message);
       throw e;
     }
-    const partial = conversion.firstMismatch;
+    // Set by the struct converters while convert() ran (TypeScript cannot see that).
+    const partial = conversion.firstMismatch as Mismatch | null;
     if (partial && mode !== 'PERMISSIVE') return malformed(text, partial.message);
     return corrupt ? record(v as Record<string, unknown>, partial ? text : null) : v;
   };

@@ -259,6 +259,10 @@ describe('schema_of_json and get_json_object', () => {
     expect(evaluate(`get_json_object('{"a": 1}', 'a')`)).toBeNull();
     expect(evaluate(`get_json_object('{"a": null}', '$.a')`)).toBeNull();
   });
+
+  it('get_json_object reads the first JSON value and ignores text after it, as Spark does', () => {
+    expect(evaluate(`get_json_object('{"a": 1} trailing', '$.a')`)).toBe('1');
+  });
 });
 
 describe('result types', () => {
