@@ -25,6 +25,9 @@ const people: StagedStream = {
     [
       { id: 6, name: 'anna', city: 'Paris', email: 'anna@a.b', padded: ' x ', qty: 2, amount: 1e-3, ts: '2024-06-15T06:07:08Z',
         stamp: '15/06/2024 06:07', stamp_iso: '2024-06-15 06:07:08.250', payload: '{"size":2,"tags":["only"]}', code: '-12' },
+      // qty does not fit INT: the reader keeps the other fields (Spark 4's partial results)
+      { id: 7, name: 'zed', city: 'Lima', email: 'z@l.pe', padded: 'z', qty: 'many', amount: 7, ts: '2024-06-15T06:07:09Z',
+        stamp: null, stamp_iso: null, payload: '{"kind":"z","size":1} trailing', code: '' },
     ],
   ],
 };

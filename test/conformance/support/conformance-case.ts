@@ -15,6 +15,11 @@ import { runInSpark } from './oracle-client.js';
 import type { Workspace } from './stage.js';
 import { stageBatches, workspace } from './stage.js';
 
+/** A timestamp on 2024-01-01 as the JSON input writes it: `at('10:05')` is '2024-01-01T10:05:00Z'. */
+export function at(hhmm: string, day = '2024-01-01'): string {
+  return `${day}T${hhmm.length === 5 ? `${hhmm}:00` : hhmm}Z`;
+}
+
 export interface StagedStream {
   /** The schema as DDL, given to both engines: `'key STRING, amount INT, ts TIMESTAMP'`. */
   readonly schema: string;
