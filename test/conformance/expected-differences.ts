@@ -15,7 +15,25 @@ export interface ExpectedDifference {
   readonly differences: readonly Difference[];
 }
 
+/** A progress figure of one batch that differs: what Spark reports, what spate reports. */
+function progress(batchId: number, field: string, spark: unknown, spate: unknown): Difference {
+  return { kind: 'progress', batchId, field, spark, spate };
+}
+
+const DROPPED = 'stateOperators[0].numRowsDroppedByWatermark';
+/** docs/differences-from-spark.md: rows a JSON source's pushed filter skips are not input rows in Spark. */
+const PUSHDOWN = { doc: 'numInputRows counts every row a file source reads' };
+
 export const EXPECTED: readonly ExpectedDifference[] = [
+  // Spark counts late rows after partial aggregation: late (key, window) groups, not input rows.
+  { case: 'tumbling_update', because: { issue: 16, item: 1 }, differences: [progress(3, DROPPED, 2, 3)] },
+  { case: 'tumbling_append', because: { issue: 16, item: 1 }, differences: [progress(3, DROPPED, 2, 3)] },
+  { case: 'sliding_update', because: { issue: 16, item: 1 }, differences: [progress(3, DROPPED, 3, 6)] },
+  { case: 'sliding_append', because: { issue: 16, item: 1 }, differences: [progress(3, DROPPED, 5, 7)] },
+
+  { case: 'string_functions', because: PUSHDOWN, differences: [progress(2, 'numInputRows', 1, 2)] },
+  { case: 'math_functions', because: PUSHDOWN, differences: [progress(0, 'numInputRows', 1, 2)] },
+  { case: 'case_and_nulls', because: PUSHDOWN, differences: [progress(1, 'numInputRows', 2, 3)] },
 ];
 
 export function expectedDifferences(caseName: string): Difference[] {
