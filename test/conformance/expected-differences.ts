@@ -20,6 +20,11 @@ function progress(batchId: number, field: string, spark: unknown, spate: unknown
   return { kind: 'progress', batchId, field, spark, spate };
 }
 
+/** spate lists the state operators in the reverse of Spark's order, `sparkOrder`. */
+function order(sparkOrder: readonly string[]): Difference {
+  return { kind: 'operatorOrder', spark: sparkOrder, spate: [...sparkOrder].reverse() };
+}
+
 const DROPPED = 'stateOperators[0].numRowsDroppedByWatermark';
 const TOTAL = 'stateOperators[0].numRowsTotal';
 const UPDATED = 'stateOperators[0].numRowsUpdated';
@@ -32,6 +37,11 @@ export const EXPECTED: readonly ExpectedDifference[] = [
   { case: 'tumbling_append', because: { issue: 16, item: 1 }, differences: [progress(3, DROPPED, 2, 3)] },
   { case: 'sliding_update', because: { issue: 16, item: 1 }, differences: [progress(3, DROPPED, 3, 6)] },
   { case: 'sliding_append', because: { issue: 16, item: 1 }, differences: [progress(3, DROPPED, 5, 7)] },
+
+  // Spark lists the state operators nearest the sink first.
+  { case: 'join_then_window', because: { issue: 16, item: 2 }, differences: [order(['stateStoreSave', 'symmetricHashJoin'])] },
+  { case: 'window_then_window', because: { issue: 16, item: 2 }, differences: [order(['stateStoreSave', 'stateStoreSave'])] },
+  { case: 'dedup_then_window', because: { issue: 16, item: 2 }, differences: [order(['stateStoreSave', 'dedupe'])] },
 
   // Spark does not add to state a left semi join's left row that already matched, nor a right
   // row its batch would evict (OneSideHashJoiner's add-to-state predicate).

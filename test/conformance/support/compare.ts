@@ -35,7 +35,15 @@ export type Difference =
   | { readonly kind: 'schema'; readonly spark: string; readonly spate: string }
   | { readonly kind: 'batchIds'; readonly spark: readonly number[]; readonly spate: readonly number[] }
   | { readonly kind: 'rows'; readonly batchId: number; readonly onlySpark: readonly Row[]; readonly onlySpate: readonly Row[] }
-  | { readonly kind: 'progress'; readonly batchId: number; readonly field: string; readonly spark: unknown; readonly spate: unknown };
+  | { readonly kind: 'progress'; readonly batchId: number; readonly field: string; readonly spark: unknown; readonly spate: unknown }
+  /** spate lists the state operators in the reverse of Spark's order (they are compared reversed then). */
+  | { readonly kind: 'operatorOrder'; readonly spark: readonly string[]; readonly spate: readonly string[] };
+
+/**
+ * The oracle writes flatMapGroupsWithState with PySpark's applyInPandasWithState, whose operator
+ * Spark names after it; spate's is Spark's JVM flatMapGroupsWithState, named so.
+ */
+const SAME_OPERATOR: Readonly<Record<string, string>> = { applyInPandasWithState: 'flatMapGroupsWithState' };
 
 const RELATIVE_TOLERANCE = 1e-9;
 
@@ -52,14 +60,13 @@ export function differences(spark: RunResult, spate: RunResult): Difference[] {
     const d = multisetDifference(b.rows, mine);
     if (d.onlySpark.length > 0 || d.onlySpate.length > 0) out.push({ kind: 'rows', batchId: b.batchId, ...d });
   }
-  const spateProgress = new Map(spate.progress.map((p) => [p.batchId, p]));
-  for (const p of spark.progress) {
-    const mine = spateProgress.get(p.batchId);
-    if (mine === undefined) {
-      out.push({ kind: 'progress', batchId: p.batchId, field: 'reported', spark: true, spate: false });
-      continue;
-    }
-    out.push(...progressDifferences(p, mine));
+  const sparkProgress = spark.progress.map(renamedOperators);
+  const asListed = progressListDifferences(sparkProgress, spate.progress);
+  const reversed = progressListDifferences(sparkProgress, spate.progress.map(reversedOperators));
+  if (reversed.length < asListed.length) {
+    out.push({ kind: 'operatorOrder', spark: operatorNames(sparkProgress), spate: operatorNames(spate.progress) }, ...reversed);
+  } else {
+    out.push(...asListed);
   }
   for (const p of spate.progress) {
     if (!spark.progress.some((s) => s.batchId === p.batchId)) {
@@ -67,6 +74,29 @@ export function differences(spark: RunResult, spate: RunResult): Difference[] {
     }
   }
   return out;
+}
+
+function progressListDifferences(spark: readonly ProgressFigures[], spate: readonly ProgressFigures[]): Difference[] {
+  const spateProgress = new Map(spate.map((p) => [p.batchId, p]));
+  const out: Difference[] = [];
+  for (const p of spark) {
+    const mine = spateProgress.get(p.batchId);
+    if (mine === undefined) out.push({ kind: 'progress', batchId: p.batchId, field: 'reported', spark: true, spate: false });
+    else out.push(...progressDifferences(p, mine));
+  }
+  return out;
+}
+
+function renamedOperators(p: ProgressFigures): ProgressFigures {
+  return { ...p, stateOperators: p.stateOperators.map((o) => ({ ...o, operatorName: SAME_OPERATOR[o.operatorName] ?? o.operatorName })) };
+}
+
+function reversedOperators(p: ProgressFigures): ProgressFigures {
+  return { ...p, stateOperators: [...p.stateOperators].reverse() };
+}
+
+function operatorNames(progress: readonly ProgressFigures[]): string[] {
+  return progress[0]?.stateOperators.map((o) => o.operatorName) ?? [];
 }
 
 function progressDifferences(spark: ProgressFigures, spate: ProgressFigures): Difference[] {

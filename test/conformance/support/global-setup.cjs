@@ -48,6 +48,8 @@ module.exports = async () => {
       SPARK_KAFKA_JARS: setup.SPARK_KAFKA_JARS,
       PYSPARK_PYTHON: setup.SPARK_PYTHON,
       PYSPARK_DRIVER_PYTHON: setup.SPARK_PYTHON,
+      // Python workers unpickle the cases' functions (applyInPandasWithState) by module name.
+      PYTHONPATH: [path.join(__dirname, '..', 'cases'), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
     },
   });
   fs.closeSync(log);

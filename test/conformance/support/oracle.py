@@ -195,7 +195,7 @@ def serve(spark, token):
                 else:
                     reply = run_case(spark, request)
             except Exception as e:  # the failure goes back to the test that asked
-                reply = {'error': f'{type(e).__name__}: {e}', 'trace': traceback.format_exc()}
+                reply = {'error': f'{type(e).__name__}: {str(e)[:3000]}', 'trace': traceback.format_exc()[-3000:]}
             self.wfile.write((json.dumps(reply) + '\n').encode())
 
     class Server(socketserver.TCPServer):
