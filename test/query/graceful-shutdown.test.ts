@@ -16,7 +16,7 @@ import type { StreamingQuery } from '../../src/index.js';
 import { ShutdownSignals } from '../../src/query/shutdown-signals.js';
 import type { ShutdownSignal, SignalTarget } from '../../src/query/shutdown-signals.js';
 import { eventually, testSession } from '../support/helpers.js';
-import { brokers, produce, uniqueTopic } from '../support/kafka.js';
+import { brokers, newTopic, produce } from '../support/kafka.js';
 import { deleteRedisPrefix } from '../support/redis-keys.js';
 import { sequenceRow } from '../support/sequence-source.js';
 import type { ShutdownChildConfig } from '../support/shutdown-child.js';
@@ -208,7 +208,7 @@ describe('after a graceful stop the process exits 0 on its own, whatever the que
   }, 60_000);
 
   it('a Kafka source', async () => {
-    const topic = uniqueTopic('shutdown');
+    const topic = await newTopic('shutdown');
     await produce(topic, [{ value: 'a' }, { value: 'b' }]);
     await signalledExit({ kind: 'kafka', checkpointLocation: join(dir, 'cp'), topic, brokers: brokers() });
   }, 60_000);

@@ -10,7 +10,7 @@ import { MemoryStream, Trigger, col, sum, window, types as T } from '../../src/i
 import type { StreamingQueryProgress } from '../../src/index.js';
 import { jsonSafe } from '../../src/query/progress.js';
 import { testSession } from '../support/helpers.js';
-import { produce, uniqueTopic, brokers } from '../support/kafka.js';
+import { brokers, newTopic, produce } from '../support/kafka.js';
 import '../support/sequence-source.js';
 
 const t0 = Date.UTC(2024, 0, 1, 12);
@@ -93,7 +93,7 @@ describe('a batch progress', () => {
   });
 
   it('reports how far a rate-limited source has data beyond what the batch read', async () => {
-    const topic = uniqueTopic('progress');
+    const topic = await newTopic('progress');
     await produce(topic, Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, partition: 0 })));
     const spark = testSession();
     const q = spark.readStream.format('kafka').option('kafka.bootstrap.servers', brokers()).option('subscribe', topic)

@@ -49,13 +49,7 @@ export class RedisServer {
     const child = spawn(redisServerBinary(), this.args, { stdio: 'ignore' });
     this.child = child;
     child.on('exit', () => { if (this.child === child) this.child = null; });
-    await waitForPort(this.port, 10_000);
-    // The port answers before an append-only file is loaded; ping until it is.
-    const deadline = Date.now() + 10_000;
-    while (!(await ping(this.port))) {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not become ready`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await redisReady(this.port);
   }
 
   /** Kills the server (SIGKILL by default) and waits until it is gone. */
@@ -82,6 +76,16 @@ export function redisServerBinary(): string {
     return execFileSync('sh', ['-c', 'command -v redis-server']).toString().trim() || 'redis-server';
   } catch {
     throw new Error('redis-server is not installed: apt-get install -y redis-server (or set SPATE_TEST_REDIS_SERVER)');
+  }
+}
+
+/** Waits until a redis-server on `port` answers PING (the port answers before an append-only file is loaded). */
+export async function redisReady(port: number): Promise<void> {
+  await waitForPort(port, 10_000);
+  const deadline = Date.now() + 10_000;
+  while (!(await ping(port))) {
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not become ready`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Trigger, col, fromAvro, fromJson, types as T } from '../../../src/index.js';
 import type { Row, StreamingQuery } from '../../../src/index.js';
 import { eventually, sortRows, testSession } from '../../support/helpers.js';
-import { brokers, produce, uniqueTopic } from '../../support/kafka.js';
+import { brokers, createTopic, newTopic, produce, uniqueTopic } from '../../support/kafka.js';
 
 const checkpoints: string[] = [];
 const checkpoint = (): string => {
@@ -24,7 +24,7 @@ const text = (b: unknown): string | null => (b === null ? null : (b as Buffer).t
 
 describe('the Kafka source', () => {
   it('reads every record from earliest with its key, value, coordinates, timestamp and headers', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, [
       { key: 'k1', value: 'v1', partition: 0, headers: { h: 'x' } },
       { key: null, value: 'v2', partition: 0 },
@@ -48,7 +48,7 @@ describe('the Kafka source', () => {
   });
 
   it('starts at the latest offsets by default, and at per-partition offsets given as JSON (-2 earliest, -1 latest)', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, [{ value: 'old0', partition: 0 }, { value: 'old1', partition: 1 }, { value: 'old1b', partition: 1 }]);
     const spark = testSession();
     const latest = source(spark, { subscribe: topic }).select(col('value').cast('string').alias('v'))
@@ -68,7 +68,7 @@ describe('the Kafka source', () => {
   });
 
   it('splits maxOffsetsPerTrigger across partitions by lag, and AvailableNow ends once the records present at start are read', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, [
       ...Array.from({ length: 30 }, (_, i) => ({ value: `a${i}`, partition: 0 })),
       ...Array.from({ length: 10 }, (_, i) => ({ value: `b${i}`, partition: 1 })),
@@ -85,7 +85,7 @@ describe('the Kafka source', () => {
   });
 
   it('waits for minOffsetsPerTrigger records, or until maxTriggerDelay has passed', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, [{ value: 'x', partition: 0 }]);
     const spark = testSession();
     const q = source(spark, { subscribe: topic, startingOffsets: 'earliest', minOffsetsPerTrigger: 3, maxTriggerDelay: '1 hour' })
@@ -105,7 +105,7 @@ describe('the Kafka source', () => {
   });
 
   it('re-reads exactly the recorded ranges when a batch is replayed after its commit was lost', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, Array.from({ length: 20 }, (_, i) => ({ value: `m${i}`, partition: i % 4 })));
     const spark = testSession();
     const cp = checkpoint();
@@ -127,11 +127,14 @@ describe('the Kafka source', () => {
 
   it('picks up topics that appear later under subscribePattern, from their earliest offset', async () => {
     const prefix = uniqueTopic('orders');
+    await createTopic(`${prefix}-a`);
     await produce(`${prefix}-a`, [{ value: 'a1', partition: 0 }]);
     const spark = testSession();
     const q = source(spark, { subscribePattern: `${prefix}-.*`, startingOffsets: 'earliest' }).select(col('topic'), col('value').cast('string').alias('v'))
       .writeStream.format('memory').queryName('by_pattern').option('checkpointLocation', checkpoint()).start();
     await q.processAllAvailable();
+    await createTopic(`${prefix}-b`);
+    await createTopic(`other-${prefix}`);
     await produce(`${prefix}-b`, [{ value: 'b1', partition: 1 }, { value: 'b2', partition: 1 }]);
     await produce(`other-${prefix}`, [{ value: 'not me', partition: 0 }]);
     await q.processAllAvailable();
@@ -142,7 +145,7 @@ describe('the Kafka source', () => {
   });
 
   it('reads only the assigned partitions, and statically from startingOffsets to endingOffsets', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, Array.from({ length: 8 }, (_, i) => ({ value: `m${i}`, partition: i % 4 })));
     const spark = testSession();
     const q = source(spark, { assign: JSON.stringify({ [topic]: [1, 3] }), startingOffsets: 'earliest' })
@@ -157,7 +160,7 @@ describe('the Kafka source', () => {
   });
 
   it('fails on offsets that are gone unless failOnDataLoss is false', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, [{ value: 'x', partition: 0 }]);
     const spark = testSession();
     const q = source(spark, { subscribe: topic, startingOffsets: JSON.stringify({ [topic]: { 0: 50, 1: -1, 2: -1, 3: -1 } }) })
@@ -182,7 +185,7 @@ describe('bad Kafka records', () => {
   const schema = T.struct([T.field('id', T.integer()), T.field('name', T.string())]);
 
   async function topicWithOneBadRecord(): Promise<string> {
-    const topic = uniqueTopic('bad');
+    const topic = await newTopic('bad');
     await produce(topic, [
       { value: '{"id":1,"name":"a"}', partition: 0 },
       { value: 'this is not json', partition: 0 },
