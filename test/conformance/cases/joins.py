@@ -56,3 +56,7 @@ def stream_full_outer(src):
 
 def stream_left_semi(src):
     return _impressions(src).join(_clicks(src), F.expr(CONDITION), 'left_semi')
+
+
+def stream_left_outer_right_watermark_only(src):
+    return src.stream('impressions').join(_clicks(src), F.expr(CONDITION), 'left_outer')

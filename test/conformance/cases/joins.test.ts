@@ -118,6 +118,14 @@ conformanceSuite('joins', [
     query: (s) => adJoin(s, 'full_outer'),
   },
   {
+    name: 'stream_left_outer_right_watermark_only',
+    title: 'a stream-stream left outer join with a watermark on the right side only',
+    streams: { impressions, clicks },
+    outputMode: 'append',
+    query: ({ stream }) => stream('impressions')
+      .join(stream('clicks').withWatermark('clickTime', '20 minutes'), expr(CONDITION), 'left_outer'),
+  },
+  {
     name: 'stream_left_semi',
     title: 'a stream-stream left semi join emits each clicked impression once',
     streams: { impressions, clicks },

@@ -1,7 +1,9 @@
 // One conformance case: a query written twice, for spate here and for Spark in
 // test/conformance/cases/<family>.py, run over the same staged input, compared batch by batch.
 // A case passes when the differences are exactly the ones expected-differences.ts lists for it
-// (none, for most cases).
+// (none, for most cases). SPATE_CONFORMANCE_DUMP=<folder> writes both runs of each case there.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DataFrame, Row } from '../../../src/index.js';
 import { Session, Trigger, types as T } from '../../../src/index.js';
 import { typeToString } from '../../../src/expr/types.js';
@@ -58,6 +60,8 @@ export function conformanceSuite(family: string, cases: readonly ConformanceCase
     for (const c of cases) {
       it(`${c.title} (${c.name})`, async () => {
         const { spark, spate } = await runBoth(family, c);
+        const dump = process.env['SPATE_CONFORMANCE_DUMP'];
+        if (dump) await writeFile(join(dump, `${c.name}.json`), JSON.stringify({ spark, spate }, null, 1));
         expect(spark.batches.some((b) => b.rows.length > 0)).toBe(true);
         expect(inOrder(differences(spark, spate))).toEqual(inOrder(expectedDifferences(c.name)));
       }, 180_000);

@@ -12,7 +12,7 @@ PANDAS_VERSION=2.3.3
 PYARROW_VERSION=22.0.0
 MAVEN_DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 
-cache=${SPATE_CACHE:-$HOME/.cache/spate}
+cache=${SPATE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spate}
 wheels=$cache/wheels
 home=$cache/spark-$PYSPARK_VERSION
 venv=$home/venv
