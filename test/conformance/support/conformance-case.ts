@@ -9,6 +9,8 @@ import { Session, Trigger, types as T } from '../../../src/index.js';
 import { typeToString } from '../../../src/expr/types.js';
 import type { StreamingQueryProgress } from '../../../src/query/progress.js';
 import { expectedDifferences } from '../expected-differences.js';
+import type { TestMessage } from '../../support/kafka.js';
+import { brokers, newTopic, produce } from '../../support/kafka.js';
 import type { CollectedBatch, Difference, ProgressFigures, RunResult } from './compare.js';
 import { differences } from './compare.js';
 import { normaliseRows } from './normalise.js';
@@ -34,11 +36,20 @@ export interface StaticTable {
   readonly rows: readonly Row[];
 }
 
+/** A topic produced before either query starts, read from the earliest offset by both. */
+export interface StagedTopic {
+  readonly partitions: number;
+  readonly messages: readonly TestMessage[];
+  /** Offsets per micro-batch, split across partitions as Spark splits them (one partition: exact). */
+  readonly maxOffsetsPerTrigger: number;
+}
+
 /** What a case's spate query reads: the same staged files the Spark query reads. */
 export interface SpateSources {
   readonly spark: Session;
   stream(name: string): DataFrame;
   static(name: string): DataFrame;
+  kafka(name: string): DataFrame;
 }
 
 export interface ConformanceCase {
@@ -48,6 +59,8 @@ export interface ConformanceCase {
   readonly title: string;
   readonly streams: Readonly<Record<string, StagedStream>>;
   readonly statics?: Readonly<Record<string, StaticTable>>;
+  /** Kafka topics (the broker in KAFKA_BROKERS); the case's test file starts one if none is set. */
+  readonly topics?: Readonly<Record<string, StagedTopic>>;
   readonly outputMode: 'append' | 'update' | 'complete';
   /** Spark settings for the query; spate gets each as `spate.` + the rest of the key. */
   readonly conf?: Readonly<Record<string, string>>;
@@ -74,16 +87,18 @@ export async function runBoth(family: string, c: ConformanceCase): Promise<{ spa
   try {
     for (const [name, s] of Object.entries(c.streams)) await stageBatches(ws.path('in', name), s.batches);
     for (const [name, s] of Object.entries(c.statics ?? {})) await stageBatches(ws.path('static', name), [s.rows]);
+    const topics = await stageTopics(c.topics ?? {});
     const spark = await runInSpark({
       module: family.replace(/-/g, '_'),
       case: c.name,
       streams: paths(ws, 'in', c.streams),
       statics: paths(ws, 'static', c.statics ?? {}),
+      kafka: Object.fromEntries(Object.entries(topics).map(([name, t]) => [name, { bootstrap: brokers(), ...t }])),
       checkpoint: ws.path('spark-checkpoint'),
       outputMode: c.outputMode,
       conf: { ...c.conf },
     });
-    const spate = await runInSpate(c, ws);
+    const spate = await runInSpate(c, ws, topics);
     return { spark, spate };
   } finally {
     await ws.remove();
@@ -99,7 +114,18 @@ function paths(ws: Workspace, folder: string, tables: Readonly<Record<string, { 
   return Object.fromEntries(Object.entries(tables).map(([name, t]) => [name, { path: ws.path(folder, name), schema: t.schema }]));
 }
 
-async function runInSpate(c: ConformanceCase, ws: Workspace): Promise<RunResult> {
+/** Creates each topic under a unique name and produces its messages; the names by case name. */
+async function stageTopics(topics: Readonly<Record<string, StagedTopic>>): Promise<Record<string, { topic: string; maxOffsetsPerTrigger: number }>> {
+  const out: Record<string, { topic: string; maxOffsetsPerTrigger: number }> = {};
+  for (const [name, t] of Object.entries(topics)) {
+    const topic = await newTopic(`conformance-${name}`, t.partitions);
+    await produce(topic, t.messages);
+    out[name] = { topic, maxOffsetsPerTrigger: t.maxOffsetsPerTrigger };
+  }
+  return out;
+}
+
+async function runInSpate(c: ConformanceCase, ws: Workspace, topics: Readonly<Record<string, { topic: string; maxOffsetsPerTrigger: number }>>): Promise<RunResult> {
   const builder = Session.builder().appName('conformance')
     .config('spate.sql.shuffle.partitions', 2)
     .config('spate.ui.showConsoleProgress', false);
@@ -116,6 +142,12 @@ async function runInSpate(c: ConformanceCase, ws: Workspace): Promise<RunResult>
       const s = c.statics?.[name];
       if (!s) throw new Error(`case ${c.name} has no static table '${name}'`);
       return spark.read.format('json').schema(T.fromDDL(s.schema)).load(ws.path('static', name));
+    },
+    kafka: (name) => {
+      const t = topics[name];
+      if (!t) throw new Error(`case ${c.name} has no topic '${name}'`);
+      return spark.readStream.format('kafka').option('kafka.bootstrap.servers', brokers()).option('subscribe', t.topic)
+        .option('startingOffsets', 'earliest').option('maxOffsetsPerTrigger', t.maxOffsetsPerTrigger).load();
     },
   };
   const df = c.query(sources);
