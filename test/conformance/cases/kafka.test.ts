@@ -1,7 +1,8 @@
 // The Kafka source, in Spark (its own spark-sql-kafka-0-10 source, kafka.py) and in spate
 // (kafkajs), over one topic of a real broker: the rows Spark's Kafka schema gives, and a
-// windowed sum with a watermark (09:58 in the last batch is late), three offsets per micro-batch. The broker is the one
-// KAFKA_BROKERS names, or one this file starts (test/support/kafka-broker.ts).
+// windowed sum with a watermark (09:58 in the last batch is late), three offsets per
+// micro-batch. The broker is the one KAFKA_BROKERS names, or one this file starts
+// (test/support/kafka-broker.ts).
 import { col, count, fromJson, sum, window } from '../../../src/index.js';
 import { KafkaBroker } from '../../support/kafka-broker.js';
 import type { StagedTopic } from '../support/conformance-case.js';
