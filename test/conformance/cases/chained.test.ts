@@ -4,27 +4,7 @@
 import { col, count, expr, sum, window } from '../../../src/index.js';
 import type { StagedStream } from '../support/conformance-case.js';
 import { at, conformanceSuite } from '../support/conformance-case.js';
-
-const impressions: StagedStream = {
-  schema: 'adId STRING, impTime TIMESTAMP',
-  batches: [
-    [{ adId: 'a1', impTime: at('10:00') }, { adId: 'a2', impTime: at('10:01') }, { adId: 'a3', impTime: at('10:02') }],
-    [{ adId: 'a4', impTime: at('10:20') }],
-    [{ adId: 'a5', impTime: at('10:40') }],
-    [{ adId: 'a6', impTime: at('11:30') }],
-    [],
-  ],
-};
-const clicks: StagedStream = {
-  schema: 'clickAdId STRING, clickTime TIMESTAMP',
-  batches: [
-    [{ clickAdId: 'a1', clickTime: at('10:05') }],
-    [{ clickAdId: 'a2', clickTime: at('10:10') }, { clickAdId: 'a3', clickTime: at('10:12') }],
-    [{ clickAdId: 'a4', clickTime: at('10:21') }],
-    [{ clickAdId: 'a5', clickTime: at('10:50') }],
-    [{ clickAdId: 'a6', clickTime: at('12:00') }],
-  ],
-};
+import { CLICKED, clicks, impressions } from './ad-events.js';
 
 const event = (hhmm: string, key: string, amount: number) => ({ ts: at(hhmm), key, amount });
 const events: StagedStream = {
@@ -45,7 +25,7 @@ conformanceSuite('chained', [
     outputMode: 'append',
     query: ({ stream }) => stream('impressions').withWatermark('impTime', '10 minutes')
       .join(stream('clicks').withWatermark('clickTime', '20 minutes'),
-        expr('clickAdId = adId AND clickTime >= impTime AND clickTime <= impTime + interval 15 minutes'))
+        expr(CLICKED))
       .groupBy(window(col('clickTime'), '30 minutes')).agg(count('*').alias('clicks')),
   },
   {

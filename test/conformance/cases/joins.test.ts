@@ -1,12 +1,12 @@
 // Stream-static joins (the static side read afresh each batch) and stream-stream joins with a
-// time-range condition and watermarks on both sides, in Spark (joins.py) and in spate. An
-// impression is clicked if a click on its ad comes within 15 minutes; impressions carry a
-// 10-minute watermark, clicks a 20-minute one, so unmatched rows are emitted (outer joins) and
-// state is evicted only as both watermarks pass.
+// time-range condition and watermarks on both sides, in Spark (joins.py) and in spate, over the
+// ad events of ad-events.ts. Impressions carry a 10-minute watermark, clicks a 20-minute one, so
+// unmatched rows are emitted (outer joins) and state is evicted only as both watermarks pass.
 import { col, expr } from '../../../src/index.js';
 import type { DataFrame } from '../../../src/index.js';
 import type { SpateSources, StagedStream, StaticTable } from '../support/conformance-case.js';
-import { at, conformanceSuite } from '../support/conformance-case.js';
+import { conformanceSuite } from '../support/conformance-case.js';
+import { CLICKED, clicks, impressions } from './ad-events.js';
 
 const orders: StagedStream = {
   schema: 'order INT, product STRING, qty INT',
@@ -25,33 +25,10 @@ const stock: StaticTable = {
   rows: [{ product: 'p1', warehouse: 'north' }, { product: 'p1', warehouse: 'south' }, { product: 'p2', warehouse: 'north' }],
 };
 
-const impressions: StagedStream = {
-  schema: 'adId STRING, impTime TIMESTAMP',
-  batches: [
-    [{ adId: 'a1', impTime: at('10:00') }, { adId: 'a2', impTime: at('10:01') }, { adId: 'a3', impTime: at('10:02') }],
-    [{ adId: 'a4', impTime: at('10:20') }],
-    [{ adId: 'a5', impTime: at('10:40') }],
-    [{ adId: 'a6', impTime: at('11:30') }],
-    [],
-  ],
-};
-const clicks: StagedStream = {
-  schema: 'clickAdId STRING, clickTime TIMESTAMP',
-  batches: [
-    [{ clickAdId: 'a1', clickTime: at('10:05') }],
-    [{ clickAdId: 'a2', clickTime: at('10:10') }, { clickAdId: 'a9', clickTime: at('10:12') }],
-    [{ clickAdId: 'a4', clickTime: at('10:21') }, { clickAdId: 'a3', clickTime: at('10:30') }],
-    [{ clickAdId: 'a5', clickTime: at('10:50') }],
-    [{ clickAdId: 'zz', clickTime: at('12:00') }],
-  ],
-};
-
-const CONDITION = 'clickAdId = adId AND clickTime >= impTime AND clickTime <= impTime + interval 15 minutes';
-
 function adJoin({ stream }: SpateSources, how: string): DataFrame {
   const imps = stream('impressions').withWatermark('impTime', '10 minutes');
   const clicked = stream('clicks').withWatermark('clickTime', '20 minutes');
-  return imps.join(clicked, expr(CONDITION), how);
+  return imps.join(clicked, expr(CLICKED), how);
 }
 
 conformanceSuite('joins', [
@@ -123,7 +100,7 @@ conformanceSuite('joins', [
     streams: { impressions, clicks },
     outputMode: 'append',
     query: ({ stream }) => stream('impressions')
-      .join(stream('clicks').withWatermark('clickTime', '20 minutes'), expr(CONDITION), 'left_outer'),
+      .join(stream('clicks').withWatermark('clickTime', '20 minutes'), expr(CLICKED), 'left_outer'),
   },
   {
     name: 'stream_left_semi',
