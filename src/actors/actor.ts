@@ -86,11 +86,11 @@ export abstract class Actor {
     }
   }
 
-  /** Sends rows as chunks of at most `chunkRows`. */
-  protected async sendRows(rows: Row[]): Promise<void> {
+  /** Sends rows as chunks of at most `chunkRows`, each tagged with the source split they came from, if known. */
+  protected async sendRows(rows: Row[], split?: string): Promise<void> {
     if (rows.length === 0) return;
-    if (rows.length <= this.chunkRows) return this.send(chunk(rows));
-    for (let i = 0; i < rows.length; i += this.chunkRows) await this.send(chunk(rows.slice(i, i + this.chunkRows)));
+    if (rows.length <= this.chunkRows) return this.send(chunk(rows, split));
+    for (let i = 0; i < rows.length; i += this.chunkRows) await this.send(chunk(rows.slice(i, i + this.chunkRows), split));
   }
 
   /** Stops the actor: unsubscribes, closes its outputs, rejects pending requests. */

@@ -7,6 +7,11 @@ export type Row = Record<string, unknown>;
 export interface Chunk {
   readonly type: 'chunk';
   readonly rows: Row[];
+  /**
+   * The source split the rows came from (`<source index>` or `<source index>/<partition>`), so
+   * that event time is tracked per Kafka partition; absent when unknown.
+   */
+  readonly split?: string;
 }
 
 /** The event-time watermark in force from here on (sent by sources at the start of an epoch). */
@@ -30,7 +35,24 @@ export interface End {
 
 export type Message = Chunk | Watermark | Barrier | End;
 
-export const chunk = (rows: Row[]): Chunk => ({ type: 'chunk', rows });
+export const chunk = (rows: Row[], split?: string): Chunk => (split === undefined ? { type: 'chunk', rows } : { type: 'chunk', rows, split });
 export const watermark = (ms: number): Watermark => ({ type: 'watermark', ms });
 export const barrier = (epoch: number, batchTimestampMs: number): Barrier => ({ type: 'barrier', epoch, batchTimestampMs });
 export const END: End = { type: 'end' };
+
+const SPLIT = Symbol('spate.split');
+
+/**
+ * Marks a chunk that `read` yields as rows of one split of the source (a Kafka partition,
+ * named e.g. `trades-0`), so that the watermark can follow each split and notice an idle one
+ * (withWatermark's perPartition and idleTimeout). Returns the same array.
+ */
+export function splitChunk(split: string, rows: Row[]): Row[] {
+  (rows as Row[] & { [SPLIT]?: string })[SPLIT] = split;
+  return rows;
+}
+
+/** The split a chunk was marked with by splitChunk, if any. */
+export function splitOf(rows: readonly Row[]): string | undefined {
+  return (rows as readonly Row[] & { [SPLIT]?: string })[SPLIT];
+}

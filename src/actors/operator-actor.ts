@@ -2,6 +2,7 @@
 // inputs, tracks watermarks (min over inputs), gives the operator its stores, and at every
 // aligned barrier lets the operator finish the epoch, snapshots its state, then forwards.
 import { BarrierAligner } from '../state/barrier-aligner.js';
+import type { DeadLetterBuffer } from './dead-letters.js';
 import type { KeyValueStore } from '../state/keyed-store.js';
 import type { OperatorState } from '../state/operator-state.js';
 import type { ActorParent } from './actor.js';
@@ -13,7 +14,10 @@ import type { OperatorContext, OperatorLogic } from './operator.js';
 export class OperatorActor extends Actor implements OperatorContext {
   lateWatermarkMs = 0;
   evictionWatermarkMs = 0;
+  split: string | null = null;
   readonly counters: Record<string, number> = {};
+  /** Where late rows go when the query has a dead-letter sink (set by the physical planner). */
+  deadLetters: DeadLetterBuffer | null = null;
   /** Time spent in the operator's processing of rows, and in its evictions (watermark, epoch end), since reset. */
   readonly timings = { updatesMs: 0, removalsMs: 0 };
   private pending: Row[] = [];
@@ -50,6 +54,10 @@ export class OperatorActor extends Actor implements OperatorContext {
     else for (const r of rows) this.pending.push(r);
   }
 
+  dropLate(row: Row): void {
+    this.deadLetters?.add({ operator: this.name, reason: 'late', watermarkMs: this.lateWatermarkMs, row });
+  }
+
   store<V>(name: string): KeyValueStore<V> {
     const s = this.state?.stores.get(name);
     if (!s) {
@@ -68,9 +76,13 @@ export class OperatorActor extends Actor implements OperatorContext {
     switch (msg.type) {
       case 'chunk': {
         const t0 = performance.now();
+        this.split = msg.split ?? null;
         await this.logic.process(msg.rows, input, this);
         this.timings.updatesMs += performance.now() - t0;
-        return this.flush();
+        // What the chunk's processing emitted keeps its split (a chain's output rows).
+        const split = this.split ?? undefined;
+        this.split = null;
+        return this.flush(split);
       }
       case 'watermark':
         return this.onWatermark(msg.ms, input);
@@ -112,11 +124,11 @@ export class OperatorActor extends Actor implements OperatorContext {
     for (let i = 0; i < this.inputs; i++) this.resumeInput(i);
   }
 
-  private async flush(): Promise<void> {
+  private async flush(split?: string): Promise<void> {
     if (this.pending.length === 0) return;
     const rows = this.pending;
     this.pending = [];
-    await this.sendRows(rows);
+    await this.sendRows(rows, split);
   }
 
   protected override async dispose(): Promise<void> {

@@ -16,6 +16,14 @@ export interface OperatorContext {
   readonly evictionWatermarkMs: number;
   /** Counters reported in progress under stateOperators[].customMetrics and known fields. */
   readonly counters: Record<string, number>;
+  /** The source split of the chunk being processed (see messages.ts), null when unknown. */
+  readonly split: string | null;
+  /**
+   * A row this operator drops as late (at or below `lateWatermarkMs`): the runtime sends it to
+   * the query's dead-letter sink, if it has one, committed with the epoch. The operator still
+   * counts it itself (numRowsDroppedByWatermark).
+   */
+  dropLate(row: Row): void;
 }
 
 /** What an operator knows when asked whether a batch without new data should run. */

@@ -8,6 +8,7 @@ import { parseDuration } from '../expr/interval.js';
 import type { Expr } from '../expr/tree.js';
 import type { StructType } from '../expr/types.js';
 import { treeString } from '../expr/types.js';
+import { planString } from '../plan/explain.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { isStreaming } from '../plan/logical.js';
 import type { JoinHow, JoinOn } from '../plan/join.js';
@@ -17,6 +18,10 @@ import { executeBatch } from '../query/batch-execution.js';
 import type { ColumnLike } from './column.js';
 import { Column, toColumnExpr } from './column.js';
 import { GroupedData } from './grouped-data.js';
+import type { LateRowsSink } from './late-rows.js';
+import { lateRowsSpec } from './late-rows.js';
+import type { WatermarkOptions } from './watermark-options.js';
+import { watermarkTracking } from './watermark-options.js';
 import { KeyValueGroupedDataFrame } from './key-value-grouped.js';
 import type { SessionContext } from './session-context.js';
 import { DataStreamWriter } from './writer.js';
@@ -109,9 +114,26 @@ export class DataFrame<R extends Row = Row> {
     return this.groupBy().agg(...cols);
   }
 
-  /** Declares `column` as the event time, with rows up to `delay` late still accepted. */
-  withWatermark(column: string, delay: string): DataFrame<R> {
-    return this.with(withWatermark(this.plan, column, parseDuration(delay, 'watermark delay')));
+  /**
+   * Declares `column` as the event time, with rows up to `delay` late still accepted. Beyond
+   * Spark, `options` can keep an idle stream or partition from stalling the watermark
+   * (idleTimeout, perPartition) and a bogus future timestamp from leaping it (maxFutureSkew).
+   */
+  withWatermark(column: string, delay: string, options?: WatermarkOptions): DataFrame<R> {
+    const node = withWatermark(this.plan, column, parseDuration(delay, 'watermark delay'), watermarkTracking(options));
+    return this.with(options?.lateRows ? { ...node, lateRows: lateRowsSpec(this.session, options.lateRows) } : node);
+  }
+
+  /**
+   * Sends the rows that operators after this watermark drop as late (and the rows maxFutureSkew
+   * drops) to a dead-letter sink, exactly-once like any output; they are still counted. Must
+   * directly follow withWatermark.
+   */
+  onLateRows(sink: LateRowsSink): DataFrame<R> {
+    if (this.plan.k !== 'watermark') {
+      throw new AnalysisError("onLateRows(sink) must directly follow withWatermark: df.withWatermark('ts', '10 minutes').onLateRows({ format: 'json', path: 'late/' })");
+    }
+    return this.with({ ...this.plan, lateRows: lateRowsSpec(this.session, sink) });
   }
 
   /** Drops rows seen before (on the given columns); bounded by the watermark when one of them has one. */
@@ -207,7 +229,7 @@ export class DataFrame<R extends Row = Row> {
 
   /** The logical plan, for debugging. */
   explain(): string {
-    return JSON.stringify(this.plan, (k, v: unknown) => (k === 'child' || k === 'left' || k === 'right' || typeof v !== 'function' ? v : '[fn]'), 2);
+    return planString(this.plan);
   }
 
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {

@@ -10,6 +10,8 @@ import type { DataType, Field, StructType } from '../expr/types.js';
 import { BINARY, BOOLEAN, DOUBLE, LONG, NULL, STRING, TIMESTAMP, arrayOf, fieldOf, structOf } from '../expr/types.js';
 import type { QueryClock } from '../query/clock.js';
 import { systemClock } from '../query/clock.js';
+import type { QueryLogger } from '../query/log.js';
+import { defaultLogger } from '../query/log.js';
 import { StreamingQueryManager } from '../query/manager.js';
 import { DataFrame } from './dataframe.js';
 import { DataFrameReader, DataStreamReader } from './reader.js';
@@ -42,6 +44,7 @@ export class SessionBuilder {
   private name = 'spate';
   private readonly settings = new Map<string, string>();
   private clockValue: QueryClock | null = null;
+  private loggerValue: QueryLogger | null = null;
 
   appName(name: string): this {
     this.name = name;
@@ -64,6 +67,15 @@ export class SessionBuilder {
     return this;
   }
 
+  /**
+   * Where queries log: any logger with pino's call shape, `info(fields, message)` and `warn`.
+   * Without one, informational lines show only under NODE_DEBUG=spate.
+   */
+  logger(logger: QueryLogger): this {
+    this.loggerValue = logger;
+    return this;
+  }
+
   /** The active session, with this builder's settings applied; or a new one. */
   getOrCreate(): Session {
     const existing = Session.getActiveSession();
@@ -76,7 +88,7 @@ export class SessionBuilder {
 
   /** Always a new session (and it becomes the active one). */
   create(): Session {
-    const s = new Session(this.name, new Map(this.settings), this.clockValue ?? systemClock);
+    const s = new Session(this.name, new Map(this.settings), this.clockValue ?? systemClock, this.loggerValue ?? defaultLogger);
     Session.setActive(s);
     return s;
   }
@@ -88,7 +100,12 @@ export class Session implements SessionContext {
   readonly tables = new Map<string, MemoryTable>();
   readonly conf: RuntimeConfig;
 
-  constructor(readonly appName: string, readonly confValues: Map<string, string>, readonly clock: QueryClock) {
+  constructor(
+    readonly appName: string,
+    readonly confValues: Map<string, string>,
+    readonly clock: QueryClock,
+    readonly logger: QueryLogger = defaultLogger,
+  ) {
     this.conf = new RuntimeConfig(confValues);
     this.streams = new StreamingQueryManager(clock);
   }

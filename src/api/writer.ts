@@ -9,25 +9,27 @@ import type { SinkOptions } from '../connectors/contract.js';
 import { sinkProvider, sourceProvider } from '../connectors/contract.js';
 import type { ForeachWriter } from '../connectors/foreach/foreach-sink.js';
 import { AnalysisError } from '../errors.js';
-import type { StructType } from '../expr/types.js';
 import { checkStreamingQuery } from '../plan/checks.js';
 import { checkContinuousQuery } from '../plan/continuous-checks.js';
-import type { LogicalPlan, OutputMode } from '../plan/logical.js';
+import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
+import { nodes } from '../plan/logical.js';
 import { executeBatch } from '../query/batch-execution.js';
 import type { QueryClock } from '../query/clock.js';
 import { QueryConf } from '../query/conf.js';
+import { endToEndGuarantee } from '../query/guarantee.js';
 import { ProgressBar } from '../query/progress-bar.js';
 import { shutdownSignals } from '../query/shutdown-signals.js';
 import { StreamingQuery, assertOutputModeName } from '../query/streaming-query.js';
 import type { TriggerMode } from '../query/trigger.js';
 import { DEFAULT_TRIGGER } from '../query/trigger.js';
 import { isRedisLocation, parseRedisLocation } from '../state/redis-location.js';
-import { DataFrame } from './dataframe.js';
+import type { ForeachBatchFunction } from './late-rows.js';
+import { batchFunction, deadLetterSinkOptions } from './late-rows.js';
 import type { SessionContext } from './session-context.js';
 
 const MODE_NAME: Record<OutputMode, string> = { append: 'Append', update: 'Update', complete: 'Complete' };
 
-export type ForeachBatchFunction = (batch: DataFrame, batchId: number) => void | Promise<void>;
+export type { ForeachBatchFunction } from './late-rows.js';
 
 export class DataStreamWriter {
   private sinkFormat: string | null = null;
@@ -81,11 +83,7 @@ export class DataStreamWriter {
   /** Runs `fn` on every micro-batch as a static DataFrame; a replayed batch gets the same id. */
   foreachBatch(fn: ForeachBatchFunction): this {
     this.sinkFormat = 'foreachBatch';
-    const session = this.session;
-    this.instance = async (rows: Row[], schema: StructType, batchId: number) => {
-      const batch = new DataFrame(session, { k: 'static', description: `batch ${batchId}`, schema, load: () => rows });
-      await fn(batch, batchId);
-    };
+    this.instance = batchFunction(this.session, fn);
     return this;
   }
 
@@ -116,10 +114,7 @@ export class DataStreamWriter {
     checkStreamingQuery(this.plan, this.mode);
     const conf = new QueryConf(this.session.confValues);
     // Read every setting now so a bad value fails start(), not the running query.
-    void [conf.shufflePartitions, conf.linkCapacity, conf.chunkRows, conf.minBatchesToRetain, conf.pollingDelayMs,
-      conf.numRecentProgressUpdates, conf.stopTimeoutMs, conf.watermarkPolicy, conf.noDataMicroBatches,
-      conf.minDeltasForSnapshot, conf.maintenanceIntervalMs, conf.asyncCheckpoint, conf.redisRetryTimeoutMs, conf.redisLockTimeoutMs,
-      conf.stopGracefullyOnShutdown, conf.noDataProgressEventIntervalMs, conf.showConsoleProgress];
+    conf.validate();
     if (this.opts['queryname'] && !this.name) this.name = this.opts['queryname'];
     const sinkOptions: SinkOptions = {
       format: this.sinkFormat,
@@ -138,12 +133,7 @@ export class DataStreamWriter {
     }
     if (this.triggerMode.kind === 'continuous') {
       checkContinuousQuery(this.plan, {
-        sourceSupportsContinuous: (node) => sourceProvider(node.format).create({
-          format: node.format, options: node.options,
-          ...(node.path !== undefined ? { path: node.path } : {}),
-          ...(node.userSchema ? { userSchema: node.userSchema } : {}),
-          ...(node.instance !== undefined ? { instance: node.instance } : {}),
-        }).supportsContinuous === true,
+        sourceSupportsContinuous: (node) => probeSource(node).supportsContinuous === true,
         sinkFormat: this.sinkFormat,
         sinkSupportsContinuous: probe.supportsContinuous === true,
       });
@@ -155,6 +145,9 @@ export class DataStreamWriter {
         `checkpointLocation must be specified either through option("checkpointLocation", ...) or session.conf.set("spate.sql.streaming.checkpointLocation", ...): the ${this.sinkFormat} sink needs it to be exactly-once`,
       );
     }
+    const deadLetterSink = deadLetterSinkOptions(this.plan, { tables: this.session.tables }, checkpointLocation !== null);
+    const sources = nodes(this.plan).filter((n): n is SourceNode => n.k === 'source').map(probeSource);
+    const guarantee = endToEndGuarantee({ sources, checkpointLocation, sink: probe });
     const clock = this.clockOverride ?? this.session.clock;
     const wakeRef = { wake: (): void => undefined };
     const query = new StreamingQuery({
@@ -168,6 +161,7 @@ export class DataStreamWriter {
       clock,
       restartPolicy: this.policy,
       services: { loadStatic: executeBatch },
+      deadLetterSink,
       wake: () => wakeRef.wake(),
       wakeRef,
     }, this.session.streams, clock, {
@@ -178,6 +172,8 @@ export class DataStreamWriter {
       progressBar: this.triggerMode.kind === 'availableNow' && conf.showConsoleProgress
         ? ProgressBar.forTerminal(this.name ? `query ${this.name}` : 'AvailableNow')
         : null,
+      guarantee,
+      logger: this.session.logger,
     });
     this.session.streams.register(query);
     return query.run();
@@ -190,4 +186,14 @@ export class DataStreamWriter {
     const root = this.session.confValues.get('spate.sql.streaming.checkpointLocation');
     return root ? join(root, this.name ?? randomUUID()) : null;
   }
+}
+
+/** A source object for what start() checks (continuous support, replayability); never opened. */
+function probeSource(node: SourceNode) {
+  return sourceProvider(node.format).create({
+    format: node.format, options: node.options,
+    ...(node.path !== undefined ? { path: node.path } : {}),
+    ...(node.userSchema ? { userSchema: node.userSchema } : {}),
+    ...(node.instance !== undefined ? { instance: node.instance } : {}),
+  });
 }

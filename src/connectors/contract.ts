@@ -33,6 +33,22 @@ export interface ContinuousSegment {
   readonly caughtUp?: boolean;
 }
 
+// Sources mark the chunks of one split (a Kafka partition) with splitChunk.
+export { splitChunk, splitOf } from '../actors/messages.js';
+
+/** What a source still has to read after a batch (progress sources[].backlog). */
+export interface SourceBacklog {
+  /** Records (Kafka offsets, rows) still to read. */
+  readonly records?: number;
+  /** Files still to read (file sources, whose records are not known before reading). */
+  readonly files?: number;
+  /**
+   * How far behind processing time the newest record read so far is, in seconds of event time
+   * (Kafka record timestamps, file modification times), while a backlog remains; 0 once none does.
+   */
+  readonly seconds?: number;
+}
+
 /** What a source may use while the query runs. */
 export interface SourceContext {
   readonly queryId: string;
@@ -91,6 +107,14 @@ export interface StreamSource {
   reportLatestOffset?(): Offset;
   /** Whether a replay reads the same rows (socket: no). */
   readonly replayable?: boolean;
+  /** Optional: what is left to read after a batch that ended at `end` (as far as the source knows now). */
+  backlog?(end: Offset): SourceBacklog | null;
+  /**
+   * Optional: an event time the source guarantees it has reached at `end` without a row
+   * carrying it (a test stream's advanceEventTime), folded into the watermark of every
+   * withWatermark above it as if such a row had passed.
+   */
+  eventTimeReached?(end: Offset): number | null;
 }
 
 export interface SinkContext {
@@ -109,6 +133,8 @@ export interface StreamSink extends EpochSink {
   readonly supportedModes: readonly OutputMode[];
   /** The end-to-end guarantee, stated when the query starts. */
   readonly guarantee: DeliveryGuarantee;
+  /** Why, as "<cause>: <guarantee>; <consequence>" (query.guarantee.reason). */
+  readonly guaranteeReason?: string;
   /** Whether the sink needs a durable checkpointLocation (file, kafka) or can use a temporary one. */
   readonly needsCheckpointLocation: boolean;
   /** Whether the sink works under Trigger.Continuous. */

@@ -31,6 +31,8 @@ const GLOBAL_KEY = '';
 /** Scratch the generated update reads and writes. */
 interface RunState {
   lateWatermarkMs: number;
+  /** The operator's context while a chunk is processed: late rows go to its dropLate. */
+  ctx: OperatorContext | null;
   dropped: number;
   /** Counts epochs, so an entry is put in the store once per epoch, however many rows touch it. */
   epoch: number;
@@ -61,7 +63,7 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode): Opera
   const evicts = node.eventTime !== null && mode !== 'complete';
   const update = compileUpdate(node, window, evicts);
   const output = compileAggregateOutput<GroupEntry>(node, window ? `{ start: new Date(e.w), end: new Date(e.w + ${window.windowMs}) }` : null);
-  const st: RunState = { lateWatermarkMs: 0, dropped: 0, epoch: 0, windows: new Map() };
+  const st: RunState = { lateWatermarkMs: 0, ctx: null, dropped: 0, epoch: 0, windows: new Map() };
   const eventTimeOf = evicts ? eventTimeReader(node) : () => null;
   const global = node.keys.length === 0 && !window;
 
@@ -70,6 +72,7 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode): Opera
     stores: [STORE],
     process(rows: Row[], _input: number, ctx: OperatorContext) {
       st.lateWatermarkMs = ctx.lateWatermarkMs;
+      st.ctx = ctx;
       update(rows, ctx.store<GroupEntry>(STORE), st);
     },
     onEpochEnd(_b, ctx) {
@@ -186,7 +189,7 @@ function compileUpdate(node: AggregateNode, w: TimeWindowSpec | null, dropLate: 
     body.push(...loop.open);
     if (dropLate && node.eventTime?.isWindow) {
       // A window whose end is at or below the last epoch's watermark was already final.
-      body.push(`if (ws + ${w.windowMs} <= st.lateWatermarkMs) { st.dropped++; ${loop.skip}; }`);
+      body.push(`if (ws + ${w.windowMs} <= st.lateWatermarkMs) { st.dropped++; st.ctx.dropLate(r0); ${loop.skip}; }`);
     }
     body.push(...lateKeyCheck(node, keyVals, dropLate, loop.skip), ...upsert('ws'), loop.close);
   } else {
@@ -203,5 +206,5 @@ function lateKeyCheck(node: AggregateNode, keyVals: readonly string[], dropLate:
   const v = keyVals[idx]!;
   const type = node.keys[idx]!.expr.type;
   const ms = type.kind === 'struct' ? `(${v} == null || ${v}.end == null ? null : ${v}.end.getTime())` : `(${v} == null ? null : ${v}.getTime())`;
-  return [`{ const et = ${ms}; if (et !== null && et <= st.lateWatermarkMs) { st.dropped++; ${skip}; } }`];
+  return [`{ const et = ${ms}; if (et !== null && et <= st.lateWatermarkMs) { st.dropped++; st.ctx.dropLate(r0); ${skip}; } }`];
 }

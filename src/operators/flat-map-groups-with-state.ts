@@ -55,6 +55,7 @@ export function flatMapGroupsWithState(node: GroupStateNode): OperatorLogic {
           const t = row[lateColumn];
           if (isDate(t) && t.getTime() <= ctx.lateWatermarkMs) {
             dropped++;
+            ctx.dropLate(row);
             continue;
           }
         }

@@ -8,23 +8,7 @@ import type { NamedExpr } from '../expr/analyze.js';
 import type { BoundExpr } from '../expr/bound.js';
 import { Codegen, quote } from '../expr/codegen.js';
 import type { GeneratorSpec } from '../plan/logical.js';
-
-/** Event-time statistics of one withWatermark column over an epoch (for the watermark and progress). */
-export class EventTimeStats {
-  max = -Infinity;
-  min = Infinity;
-  sum = 0;
-  count = 0;
-
-  constructor(readonly column: string, readonly delayMs: number) {}
-
-  reset(): void {
-    this.max = -Infinity;
-    this.min = Infinity;
-    this.sum = 0;
-    this.count = 0;
-  }
-}
+import type { EventTimeStats, SplitEventTime } from './event-time-stats.js';
 
 /** Counters a chain adds to: rows dropped as malformed (DROPMALFORMED). */
 export interface ChainCounters {
@@ -38,7 +22,11 @@ export type StatelessStep =
   | { readonly k: 'map'; readonly fn: (row: Row) => Row }
   | { readonly k: 'flatMap'; readonly fn: (row: Row) => Iterable<Row> };
 
-export type ChunkFunction = (rows: Row[], out: Row[], counters: ChainCounters) => void;
+/**
+ * `eventTime` holds, for each withWatermark step in order, where this chunk's event times are
+ * counted (its split's figures).
+ */
+export type ChunkFunction = (rows: Row[], out: Row[], counters: ChainCounters, eventTime: readonly SplitEventTime[]) => void;
 
 /** Compiles the steps into one function that appends the chunk's output rows to `out`. */
 export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
@@ -47,6 +35,7 @@ export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
   let label = 'L0';
   let row = g.fresh('r');
   let loops = 1;
+  let watermarks = 0;
   body.push(`L0: for (let i = 0; i < rows.length; i++) {`, `const ${row} = rows[i];`);
   for (const step of steps) {
     g.skipRow = `counters.malformedDropped++; continue ${label}`;
@@ -57,11 +46,16 @@ export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
         break;
       }
       case 'watermark': {
-        const s = g.constant(step.stats);
+        const s = `eventTime[${watermarks++}]`;
         const t = g.fresh('t');
+        // maxFutureSkew: a row dated beyond the trigger time plus the skew is dropped before it can move the watermark.
+        const st = g.constant(step.stats);
+        const future = step.stats.tracking?.maxFutureSkewMs != null
+          ? `if (ms > ${st}.futureLimitMs) { ${st}.futureRows++; if (${st}.onFutureRow !== null) ${st}.onFutureRow(${row}); continue ${label}; } `
+          : '';
         body.push(
           `const ${t} = ${row}[${quote(step.stats.column)}];`,
-          `if (${t} != null) { const ms = ${t}.getTime(); if (ms > ${s}.max) ${s}.max = ms; if (ms < ${s}.min) ${s}.min = ms; ${s}.sum += ms; ${s}.count++; }`,
+          `if (${t} != null) { const ms = ${t}.getTime(); ${future}if (ms > ${s}.max) ${s}.max = ms; if (ms < ${s}.min) ${s}.min = ms; ${s}.sum += ms; ${s}.count++; }`,
         );
         break;
       }
@@ -121,24 +115,38 @@ export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
   }
   body.push(`out.push(${row});`);
   for (let i = 0; i < loops; i++) body.push('}');
-  return g.compile<ChunkFunction>(['rows', 'out', 'counters'], body);
+  return g.compile<ChunkFunction>(['rows', 'out', 'counters', 'eventTime'], body);
 }
 
 /** The fused chain as an operator: each chunk in, the chain's output out. */
 export function statelessChain(steps: readonly StatelessStep[], counters: ChainCounters): OperatorLogic {
   const run = compileChain(steps);
+  const eventTimeOf = eventTimeBySplit(steps);
   return {
     name: 'statelessChain',
     stores: [],
     process(rows, _input, ctx) {
       const out: Row[] = [];
+      const eventTime = eventTimeOf(ctx.split);
       try {
-        run(rows, out, counters);
+        run(rows, out, counters, eventTime);
       } catch (e) {
-        throw e instanceof MalformedRecordError ? locateMalformed(e, rows, run) : e;
+        // FAILFAST fails the query, so the re-run's event times counted twice do not matter.
+        throw e instanceof MalformedRecordError ? locateMalformed(e, rows, (one) => run(one, [], { malformedDropped: 0 }, eventTime)) : e;
       }
       ctx.emit(out);
     },
+  };
+}
+
+/** For a chunk's split, where each withWatermark step of the chain counts its event times. */
+export function eventTimeBySplit(steps: readonly StatelessStep[]): (split: string | null) => readonly SplitEventTime[] {
+  const stats = steps.flatMap((s) => (s.k === 'watermark' ? [s.stats] : []));
+  const bySplit = new Map<string | null, SplitEventTime[]>();
+  return (split) => {
+    let et = bySplit.get(split);
+    if (!et) bySplit.set(split, (et = stats.map((s) => s.statsFor(split))));
+    return et;
   };
 }
 
@@ -147,11 +155,11 @@ export function statelessChain(steps: readonly StatelessStep[], counters: ChainC
  * (Kafka rows: topic, partition, offset). The failing row is found by re-running the chunk row
  * by row, on the failure path only, so the per-row code stays untouched.
  */
-function locateMalformed(error: MalformedRecordError, rows: readonly Row[], run: ChunkFunction): MalformedRecordError {
+function locateMalformed(error: MalformedRecordError, rows: readonly Row[], runOne: (rows: Row[]) => void): MalformedRecordError {
   if (rows.length === 0 || !('topic' in rows[0]! && 'partition' in rows[0]! && 'offset' in rows[0]!)) return error;
   for (const row of rows) {
     try {
-      run([row], [], { malformedDropped: 0 });
+      runOne([row]);
     } catch (e) {
       if (!(e instanceof MalformedRecordError)) break;
       return new MalformedRecordError(

@@ -67,6 +67,30 @@ export interface WatermarkNode extends Base {
   readonly child: LogicalPlan;
   readonly column: string;
   readonly delayMs: number;
+  /** Beyond Spark: idle streams and partitions, the future-skew limit (absent: Spark's tracking). */
+  readonly tracking?: WatermarkTracking;
+  /** Beyond Spark: the sink that rows dropped by the watermark go to (onLateRows). */
+  readonly lateRows?: LateRowsSpec;
+}
+
+/** A dead-letter sink as the plan holds it: what writeStream.format(...).options(...).start(path) would collect. */
+export interface LateRowsSpec {
+  readonly format: string;
+  /** Keys lowercased, as a writer's options. */
+  readonly options: Readonly<Record<string, string>>;
+  readonly path?: string;
+  /** A foreachBatch function, as the writer wraps it. */
+  readonly instance?: unknown;
+}
+
+/** How a withWatermark follows its stream's event time beyond Spark's max-minus-delay. */
+export interface WatermarkTracking {
+  /** Processing time (ms) without rows after which the stream, or a partition of it, stops holding the query's watermark back; null: never. */
+  readonly idleTimeoutMs: number | null;
+  /** Event time is followed per source partition (a Kafka partition): the stream's watermark is its slowest active partition's. */
+  readonly perPartition: boolean;
+  /** Rows whose event time is beyond the trigger time plus this (ms) are dropped and counted, never moving the watermark; null: no limit. */
+  readonly maxFutureSkewMs: number | null;
 }
 
 /** map / flatMap over whole rows with a user function. */

@@ -10,7 +10,7 @@ import { colRef, sqlText, walk } from '../expr/tree.js';
 import type { DataType, Field, StructType } from '../expr/types.js';
 import { INTEGER, NULL, fieldOf, structOf, typeToString } from '../expr/types.js';
 import type {
-  DedupNode, FilterNode, GeneratorSpec, LogicalPlan, MapNode, ProjectNode, UnionNode, WatermarkNode,
+  DedupNode, FilterNode, GeneratorSpec, LogicalPlan, MapNode, ProjectNode, UnionNode, WatermarkNode, WatermarkTracking,
 } from './logical.js';
 
 export function project(child: LogicalPlan, items: readonly Expr[]): ProjectNode {
@@ -111,7 +111,7 @@ function filterOnDroppedColumns(select: ProjectNode, condition: Expr, missing: r
   return project(filter(widened, condition), select.schema.fields.map((f) => colRef([f.name])));
 }
 
-export function withWatermark(child: LogicalPlan, column: string, delayMs: number): WatermarkNode {
+export function withWatermark(child: LogicalPlan, column: string, delayMs: number, tracking?: WatermarkTracking): WatermarkNode {
   const f = findField(child.schema, column);
   if (!f) {
     throw new AnalysisError(`withWatermark: no column '${column}'; the columns are [${child.schema.fields.map((x) => x.name).join(', ')}]`);
@@ -125,7 +125,7 @@ export function withWatermark(child: LogicalPlan, column: string, delayMs: numbe
   const fields = child.schema.fields.map((x) => x.name === f.name
     ? fieldOf(x.name, x.type, x.nullable, { ...x.metadata, watermarkDelayMs: delayMs })
     : x.metadata?.watermarkDelayMs !== undefined ? fieldOf(x.name, x.type, x.nullable) : x);
-  return { k: 'watermark', child, column: f.name, delayMs, schema: structOf(fields) };
+  return { k: 'watermark', child, column: f.name, delayMs, schema: structOf(fields), ...(tracking ? { tracking } : {}) };
 }
 
 export function mapRows(child: LogicalPlan, fn: (row: Row) => Row | Iterable<Row>, schema: StructType | undefined, flat: boolean): MapNode {

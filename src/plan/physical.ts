@@ -2,6 +2,7 @@
 // fuse into one chain actor; each stateful operator is an actor with its own stores; every
 // source is an actor the driver feeds epoch by epoch; one sink actor ends the graph.
 import type { Actor } from '../actors/actor.js';
+import type { DeadLetterBuffer } from '../actors/dead-letters.js';
 import { OperatorActor } from '../actors/operator-actor.js';
 import type { OperatorLogic } from '../actors/operator.js';
 import type { EpochCommitted } from '../actors/sink-actor.js';
@@ -10,7 +11,8 @@ import { SourceActor } from '../actors/source-actor.js';
 import type { Supervisor } from '../actors/supervisor.js';
 import type { StreamSink, StreamSource } from '../connectors/contract.js';
 import type { ChainCounters, StatelessStep } from '../operators/stateless-chain.js';
-import { EventTimeStats, statelessChain } from '../operators/stateless-chain.js';
+import { EventTimeStats } from '../operators/event-time-stats.js';
+import { statelessChain } from '../operators/stateless-chain.js';
 import { OperatorState } from '../state/operator-state.js';
 import type { StateRepository } from '../state/state-repository.js';
 import type { LogicalPlan, OutputMode, SourceNode } from './logical.js';
@@ -38,6 +40,8 @@ export interface ExecutionGraph {
   readonly eventTime: readonly EventTimeStats[];
   readonly sink: SinkActor;
   readonly counters: ChainCounters;
+  /** Rows dropped by the watermark, when the query sends them to a dead-letter sink. */
+  readonly deadLetters: DeadLetterBuffer | null;
 }
 
 export interface PhysicalPlanInput {
@@ -53,6 +57,8 @@ export interface PhysicalPlanInput {
   readonly statefulOperator: StatefulOperatorFactory;
   readonly firstEpoch: number;
   readonly onCommitted: (c: EpochCommitted) => void;
+  /** Where operators put the rows they drop as late (null: they are only counted). */
+  readonly deadLetters?: DeadLetterBuffer | null;
 }
 
 interface Pipe {
@@ -82,6 +88,7 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const ids = statefulOperatorIds(input.plan);
   const built = new Map<LogicalPlan, Actor>();
   const logics = new Map<LogicalPlan, OperatorLogic>();
+  const sourceIndex = new Map<LogicalPlan, number>();
   let chains = 0;
 
   /** The watermark a node's output carries for query watermark `wm` (operators may lower it). */
@@ -106,7 +113,8 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
     if (done) return { producer: done, steps: [] };
     switch (node.k) {
       case 'source': {
-        const actor = supervisor.add(new SourceActor(`source-${sources.length}`, supervisor, chunkRows));
+        const actor = supervisor.add(new SourceActor(`source-${sources.length}`, supervisor, chunkRows, sources.length));
+        sourceIndex.set(node, sources.length);
         sources.push({ index: sources.length, node, source: input.createSource(node), actor });
         built.set(node, actor);
         return { producer: actor, steps: [] };
@@ -125,7 +133,10 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
       }
       case 'watermark': {
         const p = build(node.child);
-        const stats = new EventTimeStats(node.column, node.delayMs);
+        const below = nodes(node.child).flatMap((n) => (sourceIndex.has(n) ? [sourceIndex.get(n)!] : []));
+        const stats = new EventTimeStats(node.column, node.delayMs, node.tracking ?? null, [...new Set(below)]);
+        const letters = input.deadLetters;
+        if (letters) stats.onFutureRow = (row) => letters.add({ operator: `withWatermark(${node.column})`, reason: 'maxFutureSkew', watermarkMs: letters.epochWatermarkMs, row });
         eventTime.push(stats);
         p.steps.push({ k: 'watermark', stats });
         return p;
@@ -146,6 +157,7 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
         const logic = input.statefulOperator(node, { outputMode: input.outputMode, operatorId: id });
         const state = new OperatorState(id, logic.stores, input.shufflePartitions, input.state);
         const actor = supervisor.add(new OperatorActor(id, supervisor, chunkRows, logic, logic.stores.length ? state : null));
+        actor.deadLetters = input.deadLetters ?? null;
         logics.set(node, logic);
         actor.inputWatermarkOf = (wm) => inputWatermarkOf(node, wm);
         for (const u of upstream) supervisor.connect(u, actor);
@@ -159,5 +171,5 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const last = materialize(build(input.plan));
   const sink = supervisor.add(new SinkActor('sink', supervisor, chunkRows, input.sink, input.firstEpoch, input.onCommitted));
   supervisor.connect(last, sink);
-  return { sources, stateful, eventTime, sink, counters };
+  return { sources, stateful, eventTime, sink, counters, deadLetters: input.deadLetters ?? null };
 }

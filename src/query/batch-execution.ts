@@ -6,7 +6,8 @@ import { barrier } from '../actors/messages.js';
 import type { OperatorContext } from '../actors/operator.js';
 import { AnalysisError } from '../errors.js';
 import type { StatelessStep } from '../operators/stateless-chain.js';
-import { EventTimeStats, compileChain } from '../operators/stateless-chain.js';
+import { EventTimeStats } from '../operators/event-time-stats.js';
+import { compileChain, eventTimeBySplit } from '../operators/stateless-chain.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { statefulOperatorFactory } from '../plan/stateful-operators.js';
 import type { KeyValueStore } from '../state/keyed-store.js';
@@ -26,7 +27,7 @@ export async function executeBatch(plan: LogicalPlan): Promise<Row[]> {
       }
       const input = await executeBatch(node);
       const out: Row[] = [];
-      compileChain(steps)(input, out, { malformedDropped: 0 });
+      compileChain(steps)(input, out, { malformedDropped: 0 }, eventTimeBySplit(steps)(null));
       return out;
     }
     case 'union':
@@ -64,6 +65,7 @@ class BatchContext implements OperatorContext {
   readonly counters: Record<string, number> = {};
   lateWatermarkMs = 0;
   evictionWatermarkMs = 0;
+  readonly split = null;
   private readonly stores = new Map<string, InMemoryKeyedStore<unknown>>();
 
   constructor(names: readonly string[]) {
@@ -73,6 +75,9 @@ class BatchContext implements OperatorContext {
   emit(rows: Row[]): void {
     for (const r of rows) this.output.push(r);
   }
+
+  /** A static frame's watermark is +∞ only at its end, so nothing is late: nothing to route. */
+  dropLate(): void {}
 
   store<V>(name: string): KeyValueStore<V> {
     const s = this.stores.get(name);

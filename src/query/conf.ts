@@ -80,6 +80,14 @@ export class QueryConf {
     return p;
   }
 
+  /** Reads every setting, so that a bad value fails now with a message naming its key. */
+  validate(): void {
+    void [this.shufflePartitions, this.linkCapacity, this.chunkRows, this.minBatchesToRetain, this.pollingDelayMs,
+      this.numRecentProgressUpdates, this.stopTimeoutMs, this.watermarkPolicy, this.noDataMicroBatches,
+      this.minDeltasForSnapshot, this.maintenanceIntervalMs, this.asyncCheckpoint, this.redisRetryTimeoutMs, this.redisLockTimeoutMs,
+      this.stopGracefullyOnShutdown, this.noDataProgressEventIntervalMs, this.showConsoleProgress];
+  }
+
   /** The settings to persist in the checkpoint's metadata and offset log. */
   persisted(): Record<string, string> {
     return Object.fromEntries(PERSISTED_CONF.map((k) => [k, this.get(k)]));

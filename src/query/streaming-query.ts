@@ -6,13 +6,16 @@ import type { Actor } from 'xstate';
 import { createActor, fromPromise } from 'xstate';
 import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, errorMessage } from '../errors.js';
 import type { QueryClock } from './clock.js';
+import type { EndToEndGuarantee } from './guarantee.js';
 import type { LifecycleMachine, PlanOutcome } from './lifecycle-machine.js';
 import { createLifecycleMachine, statusOf } from './lifecycle-machine.js';
+import type { QueryLogger } from './log.js';
 import type { ExecutionConfig } from './micro-batch-execution.js';
 import { MicroBatchExecution } from './micro-batch-execution.js';
 import type { ProgressBar } from './progress-bar.js';
 import type { StreamingQueryProgress, StreamingQueryStatus } from './progress.js';
 import { isoTime } from './progress.js';
+import { planString } from '../plan/explain.js';
 import type { ShutdownSignals } from './shutdown-signals.js';
 
 /** What a query tells the manager (spark.streams) about itself. */
@@ -21,6 +24,19 @@ export interface QueryEvents {
   progress(q: StreamingQuery, p: StreamingQueryProgress): void;
   idle(q: StreamingQuery, timestamp: string): void;
   terminated(q: StreamingQuery, error: StreamingQueryError | null): void;
+  restarted(q: StreamingQuery, restart: QueryRestart): void;
+}
+
+/** An in-process restart the query's restart policy decided on. */
+export interface QueryRestart {
+  /** Failures in a row, this one included (1 for the first restart since the last commit). */
+  readonly attempt: number;
+  /** The failure's message. */
+  readonly cause: string;
+  readonly error: unknown;
+  /** How long the query waits before it recovers from its checkpoint. */
+  readonly delayMs: number;
+  readonly timestamp: string;
 }
 
 export interface QueryOptions {
@@ -34,6 +50,9 @@ export interface QueryOptions {
   readonly shutdownSignals: ShutdownSignals | null;
   /** Trigger.AvailableNow run from a terminal: the bar showing its work. */
   readonly progressBar: ProgressBar | null;
+  /** What a failure and restart can do to the output, computed at start(). */
+  readonly guarantee: EndToEndGuarantee;
+  readonly logger: QueryLogger;
 }
 
 type Waiter = { readonly afterPlan: number; resolve(): void; reject(e: unknown): void };
@@ -97,6 +116,7 @@ export class StreamingQuery {
         reportPlanned: (_, outcome) => this.onPlanned(outcome),
         reportFallingBehind: (_, elapsedMs) => this.onFallingBehind(elapsedMs),
         reportTerminated: (_, error) => this.onTerminated(error),
+        reportRestarting: (_, restart) => this.onRestarting(restart),
         finishContinuous: () => exec.finishContinuous(),
       },
     });
@@ -129,6 +149,24 @@ export class StreamingQuery {
 
   get isActive(): boolean {
     return !this.terminated;
+  }
+
+  /**
+   * The end-to-end guarantee of this query's output ("exactly-once", "at-least-once" or "none")
+   * and why, from its sources' replayability, its checkpoint and its sink; logged at start.
+   */
+  get guarantee(): EndToEndGuarantee {
+    return this.options.guarantee;
+  }
+
+  /** In-process restarts by the restart policy since start() (progress numRestarts). */
+  get numRestarts(): number {
+    return this.execution.restarts;
+  }
+
+  /** The query's logical plan, as text. */
+  explain(): string {
+    return planString(this.cfg.plan);
   }
 
   /** What the query is doing now, from its lifecycle machine's state. */
@@ -233,7 +271,22 @@ export class StreamingQuery {
   private onStarted(): void {
     if (this.startedReported) return;
     this.startedReported = true;
+    const g = this.options.guarantee;
+    this.options.logger.info(
+      { query: this.name ?? this.id, id: this.id, runId: this.runId, guarantee: g.level, guaranteeReason: g.reason },
+      `query started: ${g.level}`,
+    );
     this.events.started(this, isoTime(this.clock.now()));
+  }
+
+  private onRestarting(r: { attempt: number; error: unknown; delayMs: number }): void {
+    this.execution.restarts++;
+    const cause = errorMessage(r.error);
+    this.options.logger.warn(
+      { query: this.name ?? this.id, id: this.id, runId: this.runId, attempt: r.attempt, cause, delayMs: r.delayMs },
+      `query restarting after failure (attempt ${r.attempt})`,
+    );
+    this.events.restarted(this, { attempt: r.attempt, cause, error: r.error, delayMs: r.delayMs, timestamp: isoTime(this.clock.now()) });
   }
 
   private onProgress(p: StreamingQueryProgress): void {

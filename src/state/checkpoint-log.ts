@@ -15,6 +15,33 @@ export interface CheckpointMetadata {
   readonly operators: Readonly<Record<string, OperatorFingerprint>>;
   /** The format of each source, in plan order (absent in checkpoints of earlier versions). */
   readonly sources?: readonly string[];
+  /** State migrations made by `spate state migrate`, oldest first. */
+  readonly migrations?: readonly MigrationRecord[];
+  /** A migration under way (or interrupted): no query may start until it is finished. */
+  readonly migrating?: PendingMigration;
+}
+
+/** One rewrite of an operator's state by `spate state migrate`. */
+export interface MigrationRecord {
+  readonly operator: string;
+  /** The last committed batch: the state as of it was rewritten. */
+  readonly batch: number;
+  /** When, ISO-8601 UTC. */
+  readonly at: string;
+  /** What changed, one sentence each. */
+  readonly changes: readonly string[];
+  /** The operator's fingerprint before and after. */
+  readonly from: OperatorFingerprint;
+  readonly to: OperatorFingerprint;
+}
+
+/** Where the state a migration replaces is kept until the migration is recorded. */
+export interface PendingMigration {
+  readonly operator: string;
+  /** The state version rewritten. */
+  readonly version: number;
+  /** The folder holding the state as it was, one blob per partition and store. */
+  readonly backup: string;
 }
 
 export interface OperatorFingerprint {
@@ -22,6 +49,11 @@ export interface OperatorFingerprint {
   readonly kind: string;
   /** Properties that must match on restart, each a readable string. */
   readonly properties: Readonly<Record<string, string>>;
+  /**
+   * Names to show the state by (`spate state inspect`), never compared on restart: for an
+   * aggregation, each aggregate's output column (or its text inside a larger expression).
+   */
+  readonly names?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface OffsetLogEntry {

@@ -161,7 +161,7 @@ describe('progress as data', () => {
     const p = q.lastProgress!;
     expect(p).toMatchObject({ batchId: 0, numInputRows: 2, sources: [{ startOffset: 0, endOffset: 2, numInputRows: 2 }], sink: { numOutputRows: 2 } });
     expect(Object.keys(p).sort()).toEqual([
-      'batchDuration', 'batchId', 'durationMs', 'eventTime', 'id', 'inputRowsPerSecond', 'name', 'numInputRows', 'numMalformedRowsDropped',
+      'batchDuration', 'batchId', 'durationMs', 'eventTime', 'id', 'inputRowsPerSecond', 'name', 'numInputRows', 'numMalformedRowsDropped', 'numRestarts',
       'observedMetrics', 'processedRowsPerSecond', 'runId', 'sink', 'sources', 'stateOperators', 'timestamp',
     ]);
     expect(JSON.parse(JSON.stringify(p))).toEqual(p);

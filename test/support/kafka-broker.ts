@@ -17,6 +17,8 @@ export const KAFKA_VERSION = '4.1.1';
 const LOG4J_VERSION = '2.24.3';
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
 const READY_LINE = 'Kafka Server started';
+/** A generous bound: on two cores shared with other work a start has taken 17 s. */
+const READY_WITHIN_MS = 180_000;
 const JVM_OPTIONS = ['-Xms128m', '-Xmx512m', '-XX:+UseSerialGC', '-Djava.awt.headless=true'];
 /** The quick compiler only: starts in about half the time on two busy cores, runs slower. */
 const QUICK_START = '-XX:TieredStopAtLevel=1';
@@ -72,8 +74,6 @@ export interface BrokerFigures {
 }
 
 export interface KafkaBrokerOptions {
-  /** Extra or overriding server.properties entries. */
-  readonly properties?: Readonly<Record<string, string | number>>;
   /** Start fast (tests, the default) or run fast (benchmarks: the JVM's full JIT). */
   readonly tuning?: 'start' | 'throughput';
   readonly log?: (line: string) => void;
@@ -104,7 +104,7 @@ export class KafkaBroker {
     const libs = await kafkaJars(log);
     for (let attempt = 1; ; attempt++) {
       try {
-        const b = await launch(libs, options.properties ?? {}, options.tuning ?? 'start');
+        const b = await launch(libs, options.tuning ?? 'start');
         return new KafkaBroker(b.bootstrap, b.dir, b.child, b.guard, b.figures);
       } catch (e) {
         // A port taken between choosing it and binding it: choose again.
@@ -123,6 +123,7 @@ export class KafkaBroker {
   async stop(): Promise<void> {
     killBroker({ pid: this.pid, watchdogPid: this.watchdogPid, dir: this.dir });
     if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.ref(); // unreferenced while it ran; waiting for its exit must keep us alive
       await new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     }
     rmSync(this.dir, { recursive: true, force: true });
@@ -163,11 +164,12 @@ interface Launched {
   readonly figures: BrokerFigures;
 }
 
-async function launch(libs: string, extra: Readonly<Record<string, string | number>>, tuning: 'start' | 'throughput'): Promise<Launched> {
+async function launch(libs: string, tuning: 'start' | 'throughput'): Promise<Launched> {
   const dir = mkdtempSync(join(tmpdir(), 'spate-kafka-'));
+  let started: { child: ChildProcess; guard: ChildProcess } | null = null;
   try {
     const [port, controllerPort] = [await freePort(), await freePort()];
-    const properties = { ...serverProperties(dir, port, controllerPort), ...extra };
+    const properties = serverProperties(dir, port, controllerPort);
     writeFileSync(join(dir, 'server.properties'), Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
     writeFileSync(join(dir, 'log4j2.properties'), LOG4J_PROPERTIES);
     const jvm = [...JVM_OPTIONS, ...(tuning === 'start' ? [QUICK_START] : []), `-Dlog4j2.configurationFile=${join(dir, 'log4j2.properties')}`, '-cp', join(libs, '*')];
@@ -181,18 +183,20 @@ async function launch(libs: string, extra: Readonly<Record<string, string | numb
 
     const logFile = join(dir, 'broker.log');
     const out = openSync(logFile, 'a');
-    const started = performance.now();
+    const launchedAt = performance.now();
     const child = spawn('java', [...jvm, 'kafka.Kafka', join(dir, 'server.properties')], { stdio: ['ignore', out, out] });
     closeSync(out);
     child.unref();
     const guard = watchdog(child.pid!, dir);
+    started = { child, guard };
 
     await waitForReady(child, logFile, port);
-    const startMs = performance.now() - started;
+    const startMs = performance.now() - launchedAt;
     const bootstrap = `127.0.0.1:${port}`;
     await startCoordinators(bootstrap);
-    return { bootstrap, dir, child, guard, figures: { formatMs, startMs, coordinatorsMs: performance.now() - started - startMs } };
+    return { bootstrap, dir, child, guard, figures: { formatMs, startMs, coordinatorsMs: performance.now() - launchedAt - startMs } };
   } catch (e) {
+    if (started) killBroker({ pid: started.child.pid!, watchdogPid: started.guard.pid!, dir });
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
@@ -229,10 +233,11 @@ async function whileRetriable(fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
-/** Waits for the readiness line in the broker's log; fails if the broker exits first. */
+/** Waits for the readiness line in the broker's log; fails if the broker exits first, or hangs. */
 function waitForReady(child: ChildProcess, logFile: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const tail = (): string => readFileSync(logFile, 'utf8').slice(-3000);
+    const deadline = Date.now() + READY_WITHIN_MS;
     const onExit = (code: number | null): void => {
       clearInterval(poll);
       const text = tail();
@@ -241,10 +246,12 @@ function waitForReady(child: ChildProcess, logFile: string, port: number): Promi
     };
     // Polled, not watched: the line appears once, a few seconds after launch.
     const poll = setInterval(() => {
-      if (!readFileSync(logFile, 'utf8').includes(READY_LINE)) return;
+      const ready = readFileSync(logFile, 'utf8').includes(READY_LINE);
+      if (!ready && Date.now() < deadline) return;
       clearInterval(poll);
       child.off('exit', onExit);
-      resolve();
+      if (ready) resolve();
+      else reject(new Error(`the Kafka broker printed no "${READY_LINE}" within ${READY_WITHIN_MS / 1000} s:\n${tail()}`));
     }, 50);
     child.once('exit', onExit);
   });

@@ -1,9 +1,10 @@
 // Kafka for tests: the real broker the test command started (kafka-broker.ts), or the cluster
-// KAFKA_BROKERS names. A test that needs a partition count creates its topics with the admin
-// client (createTopic); a topic first named by a producer gets the broker's default of 4.
+// KAFKA_BROKERS names. Tests create their topics with the admin client, with the partition count
+// they need (newTopic, createTopic); the test producer never creates one by naming it.
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from '../../src/connectors/kafka/cluster.js';
 
 export const brokers = (): string => {
   const b = process.env['KAFKA_BROKERS'];
@@ -37,22 +38,19 @@ export async function produce(topic: string, messages: readonly TestMessage[]): 
   }
 }
 
-/** A new topic of a unique name with `partitions` partitions (created with the admin client). */
-export async function newTopic(prefix = 't', partitions = 4, config: Readonly<Record<string, string>> = {}): Promise<string> {
+/** A new topic of a unique name with `partitions` partitions. */
+export async function newTopic(prefix = 't', partitions = 4): Promise<string> {
   const topic = uniqueTopic(prefix);
-  await createTopic(topic, partitions, config);
+  await createTopic(topic, partitions);
   return topic;
 }
 
-/** Creates a topic with `partitions` partitions (and topic-level configs) and waits for its leaders. */
-export async function createTopic(topic: string, partitions = 4, config: Readonly<Record<string, string>> = {}): Promise<void> {
+/** Creates a topic with `partitions` partitions and waits for its leaders. */
+export async function createTopic(topic: string, partitions = 4): Promise<void> {
   const admin = kafka().admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
-      waitForLeaders: true,
-    });
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }
@@ -68,16 +66,14 @@ export interface ReadMessage {
 
 /**
  * Every message of a topic, read by a kafkajs consumer of a fresh group from the beginning up to
- * the end offsets present when called; with `readCommitted` (the default) at isolation level
- * read_committed, else read_uncommitted. kafkajs is independent of spate's own Kafka reader,
- * so it checks what spate wrote. Call it once no transaction is open on the topic.
+ * the ends present when called; with `readCommitted` (the default) at isolation level
+ * read_committed (up to the last stable offset), else read_uncommitted. kafkajs' consumer is
+ * independent of spate's own Kafka reader, so it checks what spate wrote.
  */
 export async function readAll(topic: string, readCommitted = true): Promise<ReadMessage[]> {
   const k = kafka();
-  const admin = k.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const remaining = new Map(ends.filter((p) => Number(p.high) > 0).map((p) => [p.partition, Number(p.high)]));
+  const ends = await endOffsets(topic, readCommitted);
+  const remaining = new Map([...ends].filter(([, end]) => end > 0));
   const out: ReadMessage[] = [];
   if (remaining.size === 0) return out;
   const consumer = k.consumer({ groupId: `reader-${randomUUID()}`, readUncommitted: !readCommitted, maxWaitTimeInMs: 100 });
@@ -85,7 +81,7 @@ export async function readAll(topic: string, readCommitted = true): Promise<Read
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      // Batches of control records or aborted records only reach no handler but this event.
+      // A batch holding only control records or aborted ones reaches this event, not eachBatch.
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         const high = remaining.get(payload.partition);
         if (high !== undefined && Number(payload.lastOffset) + 1 >= high) remaining.delete(payload.partition);
@@ -105,7 +101,25 @@ export async function readAll(topic: string, readCommitted = true): Promise<Read
   } finally {
     await consumer.disconnect();
   }
-  return out.filter((m) => m.offset < Number(ends.find((p) => p.partition === m.partition)!.high));
+  return out.filter((m) => m.offset < ends.get(m.partition)!);
+}
+
+/**
+ * Each partition's end: its high watermark, or under read_committed its last stable offset
+ * (before any transaction still open), as a consumer of that isolation level can reach it.
+ */
+export async function endOffsets(topic: string, readCommitted: boolean): Promise<Map<number, number>> {
+  const admin = kafka().admin();
+  await admin.connect();
+  const partitions = await admin.fetchTopicMetadata({ topics: [topic] }).finally(() => admin.disconnect());
+  const cluster = new KafkaCluster(kafka(), readCommitted ? READ_COMMITTED : READ_UNCOMMITTED);
+  await cluster.connect();
+  try {
+    const ends = await cluster.offsets(new Map([[topic, partitions.topics[0]!.partitions.map((p) => p.partitionId)]]), 'latest');
+    return ends.get(topic)!;
+  } finally {
+    await cluster.disconnect();
+  }
 }
 
 /** A topic's records read with spate's own static Kafka reader (no consumer group: fast). */

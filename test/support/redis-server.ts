@@ -92,7 +92,6 @@ export async function redisReady(port: number): Promise<void> {
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.unref();
     srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
       const address = srv.address();

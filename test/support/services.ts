@@ -1,14 +1,15 @@
 // The servers a test run uses, started once by jest's global setup on loopback: a redis-server
 // on a free port and, when the run has Kafka tests, a real single-node Apache Kafka
 // (kafka-broker.ts). Whatever a fresh machine of the project's kind lacks is installed first
-// (Debian packages, as root) or fetched (the broker's jars, through Maven, cached). REDIS_URL or
+// (Debian packages, as root: redis-server, Java, Maven, Chromium) or fetched (the broker's jars,
+// through Maven, cached; helm, built once from the Go module proxy). REDIS_URL or
 // KAFKA_BROKERS set beforehand point the suite at other servers instead.
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { BrokerHandle } from './kafka-broker.js';
-import { KAFKA_VERSION, KafkaBroker, killBroker, processMemoryMb } from './kafka-broker.js';
+import { KAFKA_VERSION, KafkaBroker, kafkaCacheDir, killBroker, processMemoryMb } from './kafka-broker.js';
 import { freePort, redisReady } from './redis-server.js';
 import { watchdog } from './watchdog.js';
 
@@ -24,6 +25,8 @@ interface State {
   redis?: { pid: number; watchdogPid: number };
   kafka?: BrokerHandle;
 }
+
+const HELM_VERSION = 'v4.3.2';
 
 const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 
@@ -43,8 +46,12 @@ export async function startServices(globalConfig: RunConfig): Promise<void> {
     process.env['REDIS_URL'] = `redis://127.0.0.1:${port}`;
     process.env['SPATE_TEST_REDIS_SERVER'] = bin;
   }
-  if (!process.env['KAFKA_BROKERS'] && runHasKafkaTests(globalConfig)) {
+  // The daemon's live page is tested in headless Chromium, the Helm chart with helm itself.
+  if (!process.env['SPATE_CHROMIUM'] && runUses(globalConfig, /playwright-core/)) installedOrInstall('chromium', 'chromium');
+  if (!process.env['HELM'] && runUses(globalConfig, /findHelm/)) process.env['HELM'] = helmOrInstall();
+  if (!process.env['KAFKA_BROKERS'] && runUses(globalConfig, /support\/kafka/)) {
     installedOrInstall('java', 'openjdk-17-jre-headless');
+    if (!existsSync(kafkaCacheDir())) installedOrInstall('mvn', 'maven'); // fetches the broker's jars once
     const broker = await KafkaBroker.start({ log: say });
     state.kafka = { pid: broker.pid, watchdogPid: broker.watchdogPid, dir: broker.dir };
     save();
@@ -80,16 +87,16 @@ export function stopServices(): void {
 }
 
 /**
- * Whether the tests of this run need Kafka: always for a whole run; for a run narrowed to some
- * test paths, when one of the chosen files uses the Kafka test support.
+ * Whether the tests of this run need a service: always for a whole run; for a run narrowed to
+ * some test paths, when one of the chosen files' text matches `uses` (e.g. imports its support).
  */
-function runHasKafkaTests(globalConfig: RunConfig): boolean {
+function runUses(globalConfig: RunConfig, uses: RegExp): boolean {
   const patterns = globalConfig.testPathPatterns;
   if (!patterns.isSet() || globalConfig.onlyChanged || globalConfig.findRelatedTests) return true;
   const rootDir = globalConfig.rootDir;
   const chosen = patterns.toExecutor({ rootDir });
   const testRoot = join(rootDir, 'test');
-  return testFiles(testRoot).some((f) => chosen.isMatch(f) && /support\/kafka/.test(readFileSync(f, 'utf8')));
+  return testFiles(testRoot).some((f) => chosen.isMatch(f) && uses.test(readFileSync(f, 'utf8')));
 }
 
 function testFiles(dir: string): string[] {
@@ -118,6 +125,17 @@ function installedOrInstall(command: string, debianPackage: string): string {
   const installed = which(command);
   if (!installed) throw new Error(`apt-get installed ${debianPackage} but ${command} is still not on the PATH`);
   return installed;
+}
+
+/** helm on the PATH or in Go's bin folder; else built once with `go install` from the Go module proxy. */
+function helmOrInstall(): string {
+  const gobin = join(process.env['GOPATH'] ?? join(homedir(), 'go'), 'bin', 'helm');
+  const found = which('helm') ?? (existsSync(gobin) ? gobin : null);
+  if (found) return found;
+  if (!which('go')) throw new Error('helm is not installed and there is no Go to build it: install helm, or set HELM');
+  say(`installing helm ${HELM_VERSION} (go install, once; a few minutes)`);
+  execFileSync('go', ['install', `helm.sh/helm/v4/cmd/helm@${HELM_VERSION}`], { stdio: 'ignore' });
+  return gobin;
 }
 
 function which(command: string): string | null {

@@ -12,6 +12,7 @@ class ConsoleSink implements StreamSink {
   readonly description = 'ConsoleSink';
   readonly supportedModes: readonly OutputMode[] = ['append', 'update', 'complete'];
   readonly guarantee = 'none' as const;
+  readonly guaranteeReason = 'console sink: none; each epoch is printed as it runs, and a replayed epoch is printed again';
   readonly needsCheckpointLocation = false;
   readonly supportsContinuous = true;
   private columns: string[] = [];

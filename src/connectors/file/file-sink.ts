@@ -35,6 +35,7 @@ interface OpenFile {
 export class FileSink implements StreamSink {
   readonly supportedModes: readonly OutputMode[] = ['append'];
   readonly guarantee = 'exactly-once' as const;
+  readonly guaranteeReason = 'file sink: exactly-once; an epoch\'s files count once listed in the manifest log, and a replayed epoch already listed is skipped';
   readonly needsCheckpointLocation = true;
   private manifest: ManifestLog | null = null;
   private lastCommitted = -1;

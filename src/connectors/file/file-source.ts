@@ -6,7 +6,7 @@
 import type { Row } from '../../actors/messages.js';
 import { ConnectorError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
-import type { Offset, SourceContext, StreamSource } from '../contract.js';
+import type { Offset, SourceBacklog, SourceContext, StreamSource } from '../contract.js';
 import { cleanFiles } from './clean-source.js';
 import type { FileFormat, FormatOptions, ParseMode } from './formats/format.js';
 import type { FileStatus } from './listing.js';
@@ -32,6 +32,10 @@ export class FileStreamSource implements StreamSource {
   private latestMtime = -Infinity;
   private readonly batches = new Map<number, FileStatus[]>();
   private cleanedThrough: number | null = null;
+  /** startingBatchLimit: the files of the backlog found when this run first planned, not taken yet. */
+  private catchUp: Set<string> | null = null;
+  /** Files the last planning left for later batches. */
+  private backlogFiles = 0;
   /** Trigger.AvailableNow: the files present at start, and how many of them were taken. */
   private availableNow: { readonly keys: Set<string>; total: number | null; done: number } | null = null;
 
@@ -74,7 +78,11 @@ export class FileStreamSource implements StreamSource {
     const fresh = [...unique.values()].sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     if (s.latestFirst) fresh.reverse();
     if (this.availableNow && this.availableNow.total === null) this.availableNow.total = fresh.length;
-    const taken = limits === 'all' ? fresh : this.limit(fresh);
+    // The backlog a run finds when it first plans is read in batches of at most startingBatchLimit files.
+    const freshKeys = new Set(fresh.map(keyOf));
+    this.catchUp = this.catchUp === null ? freshKeys : new Set([...this.catchUp].filter((k) => freshKeys.has(k)));
+    const taken = limits === 'all' ? fresh : this.limit(fresh, s.startingBatchLimit !== null && this.catchUp.size > 0);
+    this.backlogFiles = fresh.length - taken.length;
     if (taken.length === 0) return start;
     const batch = from + 1;
     await this.log!.write(batch, taken);
@@ -136,8 +144,16 @@ export class FileStreamSource implements StreamSource {
     return a && a.total !== null ? { done: a.done, total: a.total, unit: 'files' } : null;
   }
 
-  private limit(fresh: FileStatus[]): FileStatus[] {
-    const { maxFilesPerTrigger, maxBytesPerTrigger } = this.settings;
+  /** Files still to read after the last batch planned, and how far behind the clock the newest file read is. */
+  backlog(): SourceBacklog {
+    const behindMs = this.backlogFiles > 0 && Number.isFinite(this.latestMtime) ? Math.max(0, this.ctx!.clock.now() - this.latestMtime) : 0;
+    return { files: this.backlogFiles, seconds: behindMs / 1000 };
+  }
+
+  /** The files of the next batch; `catchingUp`: startingBatchLimit replaces the read limits. */
+  private limit(fresh: FileStatus[], catchingUp: boolean): FileStatus[] {
+    const { maxFilesPerTrigger, maxBytesPerTrigger, startingBatchLimit } = this.settings;
+    if (catchingUp && startingBatchLimit !== null) return fresh.slice(0, startingBatchLimit);
     if (maxFilesPerTrigger !== null) return fresh.slice(0, maxFilesPerTrigger);
     if (maxBytesPerTrigger !== null) {
       // At least one file, even a bigger one, so a large file never blocks the stream.

@@ -14,6 +14,8 @@ export interface FileSourceSettings {
   readonly path: SourcePath;
   readonly maxFilesPerTrigger: number | null;
   readonly maxBytesPerTrigger: number | null;
+  /** Files per batch while the run reads the backlog it found when it first planned (then the other limits). */
+  readonly startingBatchLimit: number | null;
   readonly latestFirst: boolean;
   readonly maxFileAgeMs: number;
   readonly fileNameOnly: boolean;
@@ -34,6 +36,7 @@ export function fileSourceSettings(opts: SourceOptions): FileSourceSettings {
   const o = opts.options;
   const maxFiles = stringOption(o, 'maxFilesPerTrigger') === undefined ? null : numberOption(o, 'maxFilesPerTrigger', 0, positiveInt);
   const maxBytes = stringOption(o, 'maxBytesPerTrigger') === undefined ? null : numberOption(o, 'maxBytesPerTrigger', 0, positiveInt);
+  const catchUp = stringOption(o, 'startingBatchLimit') === undefined ? null : numberOption(o, 'startingBatchLimit', 0, positiveInt);
   if (maxFiles !== null && maxBytes !== null) {
     throw new AnalysisError('Options maxFilesPerTrigger and maxBytesPerTrigger can\'t be both set at the same time: choose one read limit');
   }
@@ -55,6 +58,7 @@ export function fileSourceSettings(opts: SourceOptions): FileSourceSettings {
     path,
     maxFilesPerTrigger: maxFiles,
     maxBytesPerTrigger: maxBytes,
+    startingBatchLimit: catchUp,
     latestFirst: booleanOption(o, 'latestFirst', false),
     maxFileAgeMs: age === undefined ? 7 * 86_400_000 : parseDuration(age, 'maxFileAge'),
     fileNameOnly: booleanOption(o, 'fileNameOnly', false),

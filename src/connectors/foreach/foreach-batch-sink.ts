@@ -15,6 +15,7 @@ class ForeachBatchSink implements StreamSink {
   readonly description = 'ForeachBatchSink';
   readonly supportedModes: readonly OutputMode[] = ['append', 'update', 'complete'];
   readonly guarantee = 'at-least-once' as const;
+  readonly guaranteeReason = 'foreachBatch sink: at-least-once; a replayed epoch calls the function again with the same batchId, so writes keyed by batchId are exactly-once';
   readonly needsCheckpointLocation = false;
   private schema: StructType | null = null;
 

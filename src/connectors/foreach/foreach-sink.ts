@@ -17,6 +17,7 @@ class ForeachSink implements StreamSink {
   readonly description = 'ForeachSink';
   readonly supportedModes: readonly OutputMode[] = ['append', 'update', 'complete'];
   readonly guarantee = 'at-least-once' as const;
+  readonly guaranteeReason = 'foreach sink: at-least-once; a replayed epoch calls open(partitionId, epochId) again, so a writer that skips epochs it has seen is exactly-once';
   readonly needsCheckpointLocation = false;
   readonly supportsContinuous = true;
 

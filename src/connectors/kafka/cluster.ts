@@ -53,8 +53,9 @@ interface InternalCluster {
 export type TopicPartitions = ReadonlyMap<string, readonly number[]>;
 
 export const READ_UNCOMMITTED = 0;
-const METADATA_RETRY_BUDGET_MS = 15_000;
 export const READ_COMMITTED = 1;
+/** How long offset listing retries while a partition's leader is not known yet. */
+const METADATA_RETRY_BUDGET_MS = 15_000;
 
 export class KafkaCluster {
   private readonly cluster: InternalCluster;

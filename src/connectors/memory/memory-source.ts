@@ -4,7 +4,7 @@
 import type { Row } from '../../actors/messages.js';
 import { AnalysisError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
-import type { Offset, SourceContext, SourceOptions, SourceProvider, StreamSource } from '../contract.js';
+import type { Offset, SourceBacklog, SourceContext, SourceOptions, SourceProvider, StreamSource } from '../contract.js';
 import { registerSource } from '../contract.js';
 
 /** The rows of one MemoryStream, shared by every query reading it. */
@@ -75,6 +75,10 @@ class MemorySource implements StreamSource {
 
   reportLatestOffset(): Offset {
     return this.data.latestOffset;
+  }
+
+  backlog(end: Offset): SourceBacklog {
+    return { records: Math.max(0, this.data.latestOffset - ((end as number | null) ?? 0)) };
   }
 
   /** AvailableNow: the rows added so far are what this run reads. */

@@ -51,6 +51,7 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
         const t = eventTime(row);
         if (t !== null && t <= late) {
           dropped++;
+          ctx.dropLate(row);
           continue;
         }
       }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,5 +117,27 @@ describe('the Kafka sink', () => {
     await admin.disconnect();
     expect(offsets.flatMap((t) => t.partitions.map((p) => p.offset))).toContain('1');
   });
-});
 
+  it('with transactional=true and a topic column, keeps its epoch marker on the first topic written, named in the checkpoint', async () => {
+    const a = await newTopic('tx-a');
+    const b = await newTopic('tx-b');
+    const spark = testSession();
+    const cp = checkpoint();
+    const input = new MemoryStream(spark, T.struct([T.field('t', T.string()), T.field('v', T.string())]));
+    const start = () => input.toDF().select(col('t').alias('topic'), col('v').alias('value'))
+      .writeStream.format('kafka').option('kafka.bootstrap.servers', brokers()).option('transactional', true)
+      .option('checkpointLocation', cp).trigger(Trigger.ProcessingTime(0)).start();
+    let q = start();
+    input.addData([{ t: a, v: 'to a' }, { t: b, v: 'to b' }]);
+    await q.processAllAvailable();
+    await q.stop();
+    expect(readFileSync(join(cp, 'sink', 'kafka-epoch-marker-topic'), 'utf8')).toBe(a);
+    await rm(join(cp, 'commits', '0'));
+    q = start();
+    await q.processAllAvailable();
+    await q.stop();
+    expect(q.lastProgress?.sink.numOutputRows).toBe(0); // epoch 0 re-ran, and the sink knew Kafka had it
+    expect((await readAll(a)).map((m) => m.value)).toEqual(['to a']);
+    expect((await readAll(b)).map((m) => m.value)).toEqual(['to b']);
+  });
+});

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Trigger, col, fromAvro, fromJson, types as T } from '../../../src/index.js';
 import type { Row, StreamingQuery } from '../../../src/index.js';
 import { eventually, sortRows, testSession } from '../../support/helpers.js';
-import { brokers, createTopic, newTopic, produce, uniqueTopic } from '../../support/kafka.js';
+import { brokers, createTopic, kafka, newTopic, produce, uniqueTopic } from '../../support/kafka.js';
 
 const checkpoints: string[] = [];
 const checkpoint = (): string => {
@@ -157,6 +157,109 @@ describe('the Kafka source', () => {
     const batch = await spark.read.format('kafka').option('kafka.bootstrap.servers', brokers()).option('subscribe', topic)
       .option('endingOffsets', JSON.stringify({ [topic]: { 0: 1, 1: -1, 2: 0, 3: 0 } })).load().collect();
     expect(batch.map((r) => text(r['value'])).sort()).toEqual(['m0', 'm1', 'm5']);
+  });
+
+  it('reads after a restart from exactly the offsets its checkpoint recorded', async () => {
+    const topic = await newTopic('restart', 2);
+    await produce(topic, [...['a0', 'a1', 'a2', 'a3'].map((value) => ({ value, partition: 0 })), ...['b0', 'b1'].map((value) => ({ value, partition: 1 }))]);
+    const spark = testSession();
+    const cp = checkpoint();
+    const run = (seen: Row[]): StreamingQuery => source(spark, { subscribe: topic, startingOffsets: 'earliest', maxOffsetsPerTrigger: 4 })
+      .select(col('value').cast('string').alias('v'), 'partition', 'offset')
+      .writeStream.option('checkpointLocation', cp).trigger(Trigger.AvailableNow())
+      .foreachBatch(async (b) => { seen.push(...await b.collect()); }).start();
+    await run([]).awaitTermination();
+    const epochs = readdirSync(join(cp, 'offsets')).map(Number).sort((a, b) => a - b);
+    const recorded = JSON.parse(readFileSync(join(cp, 'offsets', String(epochs.at(-1))), 'utf8').split('\n')[2]!) as unknown;
+    expect(recorded).toEqual({ [topic]: { 0: 4, 1: 2 } });
+
+    await produce(topic, [{ value: 'a4', partition: 0 }, { value: 'b2', partition: 1 }, { value: 'b3', partition: 1 }]);
+    const after: Row[] = [];
+    const restarted = run(after);
+    await restarted.awaitTermination();
+    expect(restarted.recentProgress[0]!.sources[0]!.startOffset).toEqual(recorded);
+    expect(sortRows(after)).toEqual(sortRows([
+      { v: 'a4', partition: 0, offset: 4 }, { v: 'b2', partition: 1, offset: 2 }, { v: 'b3', partition: 1, offset: 3 },
+    ]));
+  });
+
+  describe('loses data and follows failOnDataLoss', () => {
+    /** The query's rows and the data-loss warnings of one AvailableNow run over `topic`. */
+    async function runOnce(topic: string, cp: string, failOnDataLoss: boolean): Promise<{ rows: string[]; warnings: string[]; error: Error | null }> {
+      const rows: string[] = [];
+      const warnings: string[] = [];
+      const warn = jest.spyOn(process, 'emitWarning').mockImplementation((w: string | Error, type?: unknown) => {
+        if (type === 'DataLossWarning') warnings.push(String(w));
+      });
+      try {
+        const q = source(testSession(), { subscribe: topic, startingOffsets: 'earliest', failOnDataLoss })
+          .select(col('value').cast('string').alias('v'))
+          .writeStream.option('checkpointLocation', cp).trigger(Trigger.AvailableNow())
+          .foreachBatch(async (b) => { for (const r of await b.collect()) rows.push(r['v'] as string); }).start();
+        const error = await q.awaitTermination().then(() => null, (e: Error) => e);
+        return { rows, warnings, error };
+      } finally {
+        warn.mockRestore();
+      }
+    }
+
+    it('when the topic was deleted, and when it was recreated with fewer records', async () => {
+      const topic = await newTopic('recreated', 2);
+      await produce(topic, ['a0', 'a1', 'a2', 'a3', 'a4'].map((value) => ({ value, partition: 0 })));
+      const [failing, going] = [checkpoint(), checkpoint()];
+      expect((await runOnce(topic, failing, true)).rows).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+      expect((await runOnce(topic, going, false)).rows).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+
+      const admin = kafka().admin();
+      await admin.connect();
+      try {
+        await admin.deleteTopics({ topics: [topic] });
+        await eventually(async () => !(await admin.listTopics()).includes(topic), 'the topic to be deleted');
+      } finally {
+        await admin.disconnect();
+      }
+      const gone = await runOnce(topic, failing, true);
+      expect(gone.error?.message).toContain(`(${topic}-0: the partition is gone (was the topic deleted?): records it had from offset 5 on are lost)`);
+      expect(gone.error?.message).toContain('set the source option "failOnDataLoss" to "false"');
+
+      await eventually(async () => createTopic(topic, 2).then(() => true, () => false), 'the topic to be created again');
+      await produce(topic, ['b0', 'b1'].map((value) => ({ value, partition: 0 })));
+      const wentBack = `${topic}-0: its offsets went back from 5 to 2 (was the topic deleted and recreated?): ` +
+        'records the partition had from offset 5 on are lost, and records it has now before offset 2 are skipped';
+      expect((await runOnce(topic, failing, true)).error?.message).toContain(wentBack);
+
+      const warned = await runOnce(topic, going, false);
+      expect(warned.error).toBeNull();
+      expect(warned.rows).toEqual([]);
+      expect(warned.warnings).toEqual([expect.stringContaining(wentBack)]);
+      await produce(topic, [{ value: 'b2', partition: 0 }]);
+      expect(await runOnce(topic, going, false)).toEqual({ rows: ['b2'], warnings: [], error: null });
+    });
+
+    it('when retention deleted offsets the query had not read yet', async () => {
+      const topic = await newTopic('retention', 1);
+      await produce(topic, ['r0', 'r1', 'r2', 'r3'].map((value) => ({ value })));
+      const [failing, going] = [checkpoint(), checkpoint()];
+      await runOnce(topic, failing, true);
+      await runOnce(topic, going, false);
+      await produce(topic, ['r4', 'r5', 'r6', 'r7', 'r8', 'r9'].map((value) => ({ value })));
+      // What retention does to old segments, done at once: the partition now starts at offset 7.
+      const admin = kafka().admin();
+      await admin.connect();
+      try {
+        await admin.fetchTopicMetadata({ topics: [topic] }); // deleteTopicRecords needs the topic's metadata loaded
+        await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '7' }] });
+      } finally {
+        await admin.disconnect();
+      }
+
+      const lost = `${topic}-0: offsets 4 to 6 were deleted; the partition now starts at 7`;
+      const failed = await runOnce(topic, failing, true);
+      expect(failed.error?.message).toContain(lost);
+      expect(failed.rows).toEqual([]);
+      const warned = await runOnce(topic, going, false);
+      expect(warned).toEqual({ rows: ['r7', 'r8', 'r9'], warnings: [expect.stringContaining(lost)], error: null });
+    });
   });
 
   it('fails on offsets that are gone unless failOnDataLoss is false', async () => {
