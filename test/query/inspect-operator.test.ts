@@ -136,7 +136,7 @@ describe('spate state inspect', () => {
     await expect(inspectOperatorState(dir, { operator: 'trades' })).rejects.toThrow(`checkpoint ${dir} has no stateful operator 'trades': it has 'trades-by-window'`);
     await expect(inspectOperatorState(dir, { operator: 'trades-by-window', batch: 9 })).rejects.toThrow('batch 9 is not committed in checkpoint');
     const missing = await cliOutput(['state', 'inspect', dir]);
-    expect(missing).toMatchObject({ code: 2, err: expect.stringContaining('--operator <name> is required') });
+    expect(missing).toMatchObject({ code: 2, err: expect.stringContaining("required option '--operator <name>' not specified") });
     const badKey = await cliOutput(['state', 'inspect', dir, '--operator', 'x', '--key', 'ABX']);
     expect(badKey).toMatchObject({ code: 2, err: expect.stringContaining('--key must be JSON') });
     const unknownOperator = await cliOutput(['state', 'inspect', dir, '--operator', 'x']);
