@@ -30,10 +30,11 @@ export function oracleAddress(): { host: string; port: number; token: string } {
 }
 
 export function runInSpark(request: OracleRequest): Promise<OracleResult> {
-  return send({ ...request }) as Promise<OracleResult>;
+  return send(request) as Promise<OracleResult>;
 }
 
-export function send(request: Record<string, unknown>): Promise<unknown> {
+/** Sends one request line and resolves with the reply line, or rejects with Spark's error. */
+function send(request: OracleRequest): Promise<unknown> {
   const { host, port, token } = oracleAddress();
   return new Promise((resolve, reject) => {
     const socket = connect(port, host);
