@@ -69,3 +69,49 @@ export function isRetriable(e: unknown): boolean {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/**
+ * The known names closest to a misspelled one (case-insensitive edit distance, at most 2 or a
+ * third of the name), best first: for "did you mean …?" in messages.
+ */
+export function closestNames(name: string, known: Iterable<string>, max = 3): string[] {
+  const lower = name.toLowerCase();
+  const limit = Math.max(2, Math.floor(lower.length / 3));
+  return [...known]
+    .map((k) => ({ k, d: editDistance(lower, k.toLowerCase()) }))
+    .filter((x) => x.d <= limit)
+    .sort((a, b) => a.d - b.d || (a.k < b.k ? -1 : 1))
+    .slice(0, max)
+    .map((x) => x.k);
+}
+
+/** Levenshtein distance between two strings. */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** A value as a message shows it: `the number 123`, `the string '1 minute'`, `an object { processingTime }`. */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'nothing (undefined)';
+  switch (typeof v) {
+    case 'string': return `the string '${v.length > 40 ? `${v.slice(0, 40)}…` : v}'`;
+    case 'number': case 'bigint': case 'boolean': return `the ${typeof v} ${String(v)}`;
+    case 'function': return 'a function';
+    case 'symbol': return 'a symbol';
+    default: break;
+  }
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  const name = (v as object).constructor?.name;
+  if (name && name !== 'Object') return `a ${name}`;
+  const keys = Object.keys(v as object);
+  return keys.length ? `an object { ${keys.slice(0, 4).join(', ')}${keys.length > 4 ? ', …' : ''} }` : 'an empty object';
+}

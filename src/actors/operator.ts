@@ -58,6 +58,13 @@ export interface OperatorLogic {
    */
   wantsNoDataBatch?(nextWatermarkMs: number, at?: NoDataBatchContext): boolean;
   /**
+   * Whether a batch runs on every trigger once the query has run one, new data or not (Spark's
+   * FlatMapGroupsWithStateExec with processing-time timeouts: "always run batches to process
+   * timeouts"). Unlike a batch wantsNoDataBatch asks for, such a batch has nothing known to do:
+   * processAllAvailable() and Trigger.AvailableNow treat the sources being caught up as done.
+   */
+  readonly runsEveryTrigger?: boolean;
+  /**
    * The watermark downstream operators see, given this operator's input watermark (default: the
    * same). A stream-stream join can still emit rows older than its input watermark, down to its
    * state watermarks, so it lowers it (Spark's watermark propagation between stateful operators).

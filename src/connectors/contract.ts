@@ -139,6 +139,11 @@ export interface StreamSink extends EpochSink {
   readonly needsCheckpointLocation: boolean;
   /** Whether the sink works under Trigger.Continuous. */
   readonly supportsContinuous?: boolean;
+  /**
+   * False for a sink whose writes the engine cannot count (foreachBatch: the function decides
+   * what it writes): progress shows sink.numOutputRows -1, as Spark does for such sinks (SPARK-24933).
+   */
+  readonly reportsOutputRows?: boolean;
   open(ctx: SinkContext): Promise<void>;
   close(): Promise<void>;
 }
@@ -156,6 +161,12 @@ export interface SourceOptions {
 }
 
 export interface SourceProvider {
+  /**
+   * Every option this source reads, spelled as documented (matched case-insensitively; `path`
+   * is always accepted). A new option must be listed here: the reader warns about any option
+   * not declared (an error under spate.conf.strict=true), naming the closest declared one.
+   */
+  readonly options: readonly string[];
   /** The source's schema, known at load() so the DataFrame can be analysed. */
   schema(opts: SourceOptions): StructType;
   create(opts: SourceOptions): StreamSource;
@@ -191,6 +202,13 @@ export interface SinkOptions {
 }
 
 export interface SinkProvider {
+  /**
+   * Every option this sink reads, spelled as documented (matched case-insensitively;
+   * `checkpointLocation`, `queryName` and `path` are the writer's own and always accepted). A new
+   * option must be listed here: start() warns about any option not declared (an error under
+   * spate.conf.strict=true), naming the closest declared one or the reader that takes it.
+   */
+  readonly options: readonly string[];
   create(opts: SinkOptions): StreamSink;
 }
 
@@ -210,6 +228,18 @@ export function sourceProvider(format: string): SourceProvider {
     throw new AnalysisError(`unknown source format '${format}': available formats are ${[...sourceProviders.keys()].sort().join(', ')}`);
   }
   return p;
+}
+
+/** The formats whose source declares `option` (case-insensitive), for "it is an option of the reader". */
+export function sourcesDeclaring(option: string): string[] {
+  const o = option.toLowerCase();
+  return [...sourceProviders].filter(([, p]) => p.options.some((n) => n.toLowerCase() === o)).map(([f]) => f).sort();
+}
+
+/** The formats whose sink declares `option` (case-insensitive), for "it is an option of the writer". */
+export function sinksDeclaring(option: string): string[] {
+  const o = option.toLowerCase();
+  return [...sinkProviders].filter(([, p]) => p.options.some((n) => n.toLowerCase() === o)).map(([f]) => f).sort();
 }
 
 export function sinkProvider(format: string): SinkProvider {

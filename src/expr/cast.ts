@@ -50,6 +50,7 @@ function toStringFn(from: DataType): CastFn {
     case 'binary': return ((v: Buffer) => v.toString('utf8')) as CastFn;
     case 'timestamp': return ((v: Date) => formatTimestamp(v)) as CastFn;
     case 'double': return ((v: number) => formatDouble(v)) as CastFn;
+    case 'array': case 'map': case 'struct': return ((v: unknown) => typedValueToString(v, from)) as CastFn;
     default: return ((v: unknown) => valueToString(v)) as CastFn;
   }
 }
@@ -140,12 +141,40 @@ export function formatTimestamp(d: Date): string {
   return ms === 0 ? base : `${base}.${String(ms).padStart(3, '0').replace(/0+$/, '')}`;
 }
 
+/**
+ * A double as Java's Double.toString writes it, which is how Spark casts and shows one: at least
+ * one fraction digit (`1560.0`), scientific notation below 10^-3 and from 10^7 (`1.0E7`,
+ * `1.5E-4`), the shortest digits that read back as the same number.
+ */
 export function formatDouble(v: number): string {
-  if (Number.isInteger(v) && Math.abs(v) < 1e7) return `${v}.0`;
   if (Number.isNaN(v)) return 'NaN';
   if (v === Infinity) return 'Infinity';
   if (v === -Infinity) return '-Infinity';
-  return String(v);
+  if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';
+  const abs = Math.abs(v);
+  if (abs >= 1e-3 && abs < 1e7) {
+    const s = String(v);
+    return s.includes('.') ? s : `${s}.0`;
+  }
+  const [mantissa, exponent] = v.toExponential().split('e') as [string, string];
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
+}
+
+/** Spark's string form of a value of type `t` (cast to string, show, the console sink). */
+export function typedValueToString(v: unknown, t: DataType): string {
+  if (v === null || v === undefined) return 'null';
+  switch (t.kind) {
+    case 'double': return typeof v === 'number' ? formatDouble(v) : valueToString(v);
+    case 'array': return Array.isArray(v) ? `[${v.map((x) => typedValueToString(x, t.element)).join(', ')}]` : valueToString(v);
+    case 'map': {
+      const entries = v instanceof Map ? [...v] : typeof v === 'object' ? Object.entries(v as object) : null;
+      return entries ? `{${entries.map(([k, x]) => `${typedValueToString(k, t.key)} -> ${typedValueToString(x, t.value)}`).join(', ')}}` : valueToString(v);
+    }
+    case 'struct': return typeof v === 'object'
+      ? `{${t.fields.map((f) => typedValueToString((v as Record<string, unknown>)[f.name], f.type)).join(', ')}}`
+      : valueToString(v);
+    default: return valueToString(v);
+  }
 }
 
 /** Spark's string form of any value: structs as `{a, b}`, arrays as `[a, b]`, maps as `{k -> v}`. */

@@ -16,7 +16,7 @@ import { statelessChain } from '../operators/stateless-chain.js';
 import { OperatorState } from '../state/operator-state.js';
 import type { StateRepository } from '../state/state-repository.js';
 import type { LogicalPlan, OutputMode, SourceNode } from './logical.js';
-import { children, isStateful, isStreaming, nodes } from './logical.js';
+import { children, isStateful, isStreaming, nodes, topDown } from './logical.js';
 import type { StatefulOperatorFactory } from './stateful-operators.js';
 
 export interface PlannedSource {
@@ -36,6 +36,11 @@ export interface PlannedOperator {
 
 export interface ExecutionGraph {
   readonly sources: readonly PlannedSource[];
+  /**
+   * The operators that keep state, in the order Spark's progress lists them: the one nearest the
+   * sink first, then down the plan, left input before right (ProgressReporter collects the
+   * executed plan's StateStoreWriters top down).
+   */
   readonly stateful: readonly PlannedOperator[];
   readonly eventTime: readonly EventTimeStats[];
   readonly sink: SinkActor;
@@ -67,11 +72,11 @@ interface Pipe {
 }
 
 /** Stable ids for stateful operators: the user's name, else kind and position. */
-export function statefulOperatorIds(plan: LogicalPlan): Map<LogicalPlan, string> {
+export function statefulOperatorIds(plan: LogicalPlan, mode: OutputMode): Map<LogicalPlan, string> {
   const ids = new Map<LogicalPlan, string>();
   let position = 0;
   for (const n of nodes(plan)) {
-    if (!isStateful(n) || ids.has(n)) continue;
+    if (!isStateful(n, mode) || ids.has(n)) continue;
     const named = 'operatorName' in n ? n.operatorName : undefined;
     ids.set(n, named ?? `${n.k}-${position}`);
     position++;
@@ -83,9 +88,10 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const { supervisor, chunkRows } = input;
   const sources: PlannedSource[] = [];
   const stateful: PlannedOperator[] = [];
+  const nodeOf = new Map<PlannedOperator, LogicalPlan>();
   const eventTime: EventTimeStats[] = [];
   const counters: ChainCounters = { malformedDropped: 0 };
-  const ids = statefulOperatorIds(input.plan);
+  const ids = statefulOperatorIds(input.plan, input.outputMode);
   const built = new Map<LogicalPlan, Actor>();
   const logics = new Map<LogicalPlan, OperatorLogic>();
   const sourceIndex = new Map<LogicalPlan, number>();
@@ -161,7 +167,11 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
         logics.set(node, logic);
         actor.inputWatermarkOf = (wm) => inputWatermarkOf(node, wm);
         for (const u of upstream) supervisor.connect(u, actor);
-        if (logic.stores.length) stateful.push({ id, actor, logic, state });
+        if (logic.stores.length) {
+          const op = { id, actor, logic, state };
+          stateful.push(op);
+          nodeOf.set(op, node);
+        }
         built.set(node, actor);
         return { producer: actor, steps: [] };
       }
@@ -171,5 +181,7 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const last = materialize(build(input.plan));
   const sink = supervisor.add(new SinkActor('sink', supervisor, chunkRows, input.sink, input.firstEpoch, input.onCommitted));
   supervisor.connect(last, sink);
+  const sparkOrder = topDown(input.plan);
+  stateful.sort((a, b) => sparkOrder.indexOf(nodeOf.get(a)!) - sparkOrder.indexOf(nodeOf.get(b)!));
   return { sources, stateful, eventTime, sink, counters, deadLetters: input.deadLetters ?? null };
 }

@@ -4,7 +4,7 @@
 // as an unhandled rejection.
 import type { Actor } from 'xstate';
 import { createActor, fromPromise } from 'xstate';
-import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, errorMessage } from '../errors.js';
+import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, describeValue, errorMessage } from '../errors.js';
 import type { QueryClock } from './clock.js';
 import type { EndToEndGuarantee } from './guarantee.js';
 import type { LifecycleMachine, PlanOutcome } from './lifecycle-machine.js';
@@ -205,7 +205,9 @@ export class StreamingQuery {
       if (this.failure) throw this.failure;
       return;
     }
-    if (!(timeoutMs >= 0)) throw new RangeError(`awaitTermination timeout must be >= 0 ms, got ${timeoutMs}`);
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      throw new AnalysisError(`awaitTermination(): the timeout must be a number of milliseconds >= 0, got ${describeValue(timeoutMs)}`);
+    }
     const done = this.terminated || await raceClock(this.clock, this.termination, timeoutMs);
     if (done && this.failure) throw this.failure;
     return done;
@@ -303,13 +305,19 @@ export class StreamingQuery {
   }
 
   private onPlanned(outcome: PlanOutcome): void {
+    const planNumber = this.plansStarted;
+    const takeReady = (): Waiter[] => {
+      const ready = this.waiters.filter((w) => planNumber > w.afterPlan);
+      this.waiters = this.waiters.filter((w) => planNumber <= w.afterPlan);
+      return ready;
+    };
     if (outcome === 'batch' || outcome === 'noDataBatch') {
       this.options.progressBar?.clear();
+      // A batch that runs only because an operator runs one every trigger: all available data is in.
+      if (outcome === 'noDataBatch' && this.execution.planCaughtUp) for (const w of takeReady()) w.resolve();
       return;
     }
-    const planNumber = this.plansStarted;
-    const ready = this.waiters.filter((w) => planNumber > w.afterPlan);
-    this.waiters = this.waiters.filter((w) => planNumber <= w.afterPlan);
+    const ready = takeReady();
     if (outcome === 'continuous') {
       // Waiting for all available data now means waiting for the continuous run to commit it.
       this.continuousWaiters.push(...ready, ...this.waiters.splice(0));

@@ -17,6 +17,7 @@ class ForeachBatchSink implements StreamSink {
   readonly guarantee = 'at-least-once' as const;
   readonly guaranteeReason = 'foreachBatch sink: at-least-once; a replayed epoch calls the function again with the same batchId, so writes keyed by batchId are exactly-once';
   readonly needsCheckpointLocation = false;
+  readonly reportsOutputRows = false;
   private schema: StructType | null = null;
 
   constructor(private readonly fn: BatchFunction) {}
@@ -37,6 +38,7 @@ class ForeachBatchSink implements StreamSink {
 }
 
 registerSink('foreachBatch', {
+  options: [],
   create(opts: SinkOptions): StreamSink {
     if (typeof opts.instance !== 'function') throw new AnalysisError('foreachBatch needs a function (batch, batchId) => ...');
     return new ForeachBatchSink(opts.instance as BatchFunction);

@@ -46,6 +46,7 @@ class ForeachSink implements StreamSink {
 }
 
 registerSink('foreach', {
+  options: [],
   create(opts: SinkOptions): StreamSink {
     const w = opts.instance as ForeachWriter | undefined;
     if (!w || typeof w.process !== 'function') throw new AnalysisError('foreach needs a writer with process(row) (and optional open, close) or a function');

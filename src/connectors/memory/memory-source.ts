@@ -111,6 +111,8 @@ function dataOf(opts: SourceOptions): MemoryStreamData {
 }
 
 export const memorySourceProvider: SourceProvider = {
+  // Read through a MemoryStream, whose rows come from addData(): no options.
+  options: [],
   schema: (opts) => dataOf(opts).schema,
   create: (opts) => new MemorySource(dataOf(opts)),
 };

@@ -104,6 +104,7 @@ function settings(opts: SourceOptions): { host: string; port: number; includeTim
 }
 
 registerSource('socket', {
+  options: ['host', 'port', 'includeTimestamp'],
   schema: (opts) => schemaOf(settings(opts).includeTimestamp),
   create: (opts) => {
     const s = settings(opts);

@@ -27,6 +27,10 @@ export interface FileWriter {
 export interface FileFormat {
   readonly name: string;
   readonly extension: string;
+  /** The options `read` takes (parse mode and the file source's own options aside). */
+  readonly readOptions: readonly string[];
+  /** The options `writer` takes. */
+  readonly writeOptions: readonly string[];
   /** The rows' schema: the user's (required unless the format fixes it). */
   schema(userSchema: StructType | undefined): StructType;
   /** Reads one file into chunks of rows of `schema`. */

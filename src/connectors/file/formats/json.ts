@@ -14,6 +14,8 @@ import { readLines } from './lines.js';
 export const jsonFormat: FileFormat = {
   name: 'json',
   extension: 'json',
+  readOptions: ['multiLine', 'lineSep', 'timestampFormat'],
+  writeOptions: ['timestampFormat', 'ignoreNullFields'],
   schema(userSchema) {
     if (!userSchema) throw schemaRequired('json');
     return userSchema;

@@ -14,6 +14,8 @@ const TEXT_SCHEMA = structOf([fieldOf('value', STRING)]);
 export const textFormat: FileFormat = {
   name: 'text',
   extension: 'txt',
+  readOptions: ['wholetext', 'lineSep'],
+  writeOptions: [],
   schema(userSchema) {
     if (userSchema && (userSchema.fields.length !== 1 || userSchema.fields[0]!.type.kind !== 'string')) {
       throw new AnalysisError(`Text data source supports only a single string column, but the schema is ${typeToString(userSchema)}`);
