@@ -28,7 +28,7 @@ const onTwoThreads = [
   'operators/join/stream-static-join', 'operators/join/stream-stream-join', 'operators/join/ad-impressions',
   'connectors/file/file-source', 'connectors/file/file-sink', 'connectors/kafka/kafka-source', 'connectors/kafka/kafka-sink',
   'connectors/console-and-foreach', 'examples/design-trades', 'state/checkpoint-queries',
-  'query/late-rows', 'query/watermark-options', 'connectors/kafka/kafka-watermark',
+  'query/late-rows', 'query/watermark-options', 'connectors/kafka/kafka-watermark', 'operators/sort-limit',
 ];
 /** Under local[4]: one file per family. */
 const onFourThreads = [

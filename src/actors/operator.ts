@@ -24,6 +24,11 @@ export interface OperatorContext {
    * counts it itself (numRowsDroppedByWatermark).
    */
   dropLate(row: Row): void;
+  /**
+   * Whether this instance owns the key group of a state key: false only on a worker thread
+   * (master('local[N]')) for a key another thread owns. Absent: it owns every key.
+   */
+  ownsKey?(storeKey: string): boolean;
 }
 
 /** What an operator knows when asked whether a batch without new data should run. */

@@ -107,8 +107,8 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
       const wm = ctx.evictionWatermarkMs;
       // A global aggregation (no grouping keys) has one group that every batch updates, an
       // empty one too: Spark aggregates empty input to one row (count 0), saves it and, in
-      // update mode, emits it.
-      if (global) store.put(GLOBAL_KEY, store.get(GLOBAL_KEY) ?? { k: [], w: null, a: node.aggregates.map((a) => a.fn.init()) });
+      // update mode, emits it. Under master('local[N]'), the thread that owns its key group does.
+      if (global && ctx.ownsKey?.(GLOBAL_KEY) !== false) store.put(GLOBAL_KEY, store.get(GLOBAL_KEY) ?? { k: [], w: null, a: node.aggregates.map((a) => a.fn.init()) });
       const out = rowsByMode(mode, store, output);
       if (evicts) {
         const expired: string[] = [];
