@@ -9,6 +9,8 @@ const base = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The conformance suite needs Apache Spark: it runs with its own config (`npm run test:spark`).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/conformance/'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', {
       jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
@@ -26,7 +28,7 @@ const onTwoThreads = [
   'operators/join/stream-static-join', 'operators/join/stream-stream-join', 'operators/join/ad-impressions',
   'connectors/file/file-source', 'connectors/file/file-sink', 'connectors/kafka/kafka-source', 'connectors/kafka/kafka-sink',
   'connectors/console-and-foreach', 'examples/design-trades', 'state/checkpoint-queries',
-  'query/late-rows', 'query/watermark-options', 'connectors/kafka/kafka-watermark',
+  'query/late-rows', 'query/watermark-options', 'connectors/kafka/kafka-watermark', 'operators/sort-limit',
 ];
 /** Under local[4]: one file per family. */
 const onFourThreads = [

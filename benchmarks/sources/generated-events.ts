@@ -85,6 +85,7 @@ const settings = (o: Readonly<Record<string, string>>): { kind: Kind; total: num
   ({ kind: o['kind'] === 'yahoo' ? 'yahoo' : 'w', total: Number(o['events']), perBatch: Number(o['perbatch']) });
 
 registerSource('generated-events', {
+  options: ['kind', 'events', 'perBatch'],
   schema: (opts) => (settings(opts.options).kind === 'w' ? wSchema : yahooSchema),
   create: (opts) => {
     const s = settings(opts.options);

@@ -3,8 +3,8 @@
 // the data model's (src/data/row.ts).
 import type { Chunk, Row } from '../data/row.js';
 
-export type { Chunk, Row } from '../data/row.js';
-export { chunk } from '../data/row.js';
+export type { Chunk, Row, RowOrigin } from '../data/row.js';
+export { chunk, originOf, withOrigin } from '../data/row.js';
 
 /** The event-time watermark in force from here on (sent by sources at the start of an epoch). */
 export interface Watermark {

@@ -24,6 +24,11 @@ export interface OperatorContext {
    * counts it itself (numRowsDroppedByWatermark).
    */
   dropLate(row: Row): void;
+  /**
+   * Whether this instance owns the key group of a state key: false only on a worker thread
+   * (master('local[N]')) for a key another thread owns. Absent: it owns every key.
+   */
+  ownsKey?(storeKey: string): boolean;
 }
 
 /** What an operator knows when asked whether a batch without new data should run. */
@@ -32,6 +37,16 @@ export interface NoDataBatchContext {
   readonly lastEvictionWatermarkMs: number;
   /** The processing time the batch would run at (batchTimestampMs). */
   readonly batchTimestampMs: number;
+}
+
+/**
+ * Thrown by an operator that knows which row of the chunk it was given made it fail: the
+ * runtime names that row's source position (when the chunk carries one) in the error.
+ */
+export class RowFailure extends Error {
+  constructor(readonly error: unknown, readonly rowIndex: number) {
+    super(error instanceof Error ? error.message : String(error), { cause: error });
+  }
 }
 
 export interface OperatorLogic {
@@ -63,6 +78,13 @@ export interface OperatorLogic {
    * the operator evicted with in its last epoch and the time the batch would carry.
    */
   wantsNoDataBatch?(nextWatermarkMs: number, at?: NoDataBatchContext): boolean;
+  /**
+   * Whether a batch runs on every trigger once the query has run one, new data or not (Spark's
+   * FlatMapGroupsWithStateExec with processing-time timeouts: "always run batches to process
+   * timeouts"). Unlike a batch wantsNoDataBatch asks for, such a batch has nothing known to do:
+   * processAllAvailable() and Trigger.AvailableNow treat the sources being caught up as done.
+   */
+  readonly runsEveryTrigger?: boolean;
   /**
    * The watermark downstream operators see, given this operator's input watermark (default: the
    * same). A stream-stream join can still emit rows older than its input watermark, down to its

@@ -13,7 +13,8 @@ import type { Row } from '../actors/messages.js';
 import type { StructType } from '../expr/types.js';
 
 /** A foreachBatch function: each batch as a static DataFrame, with its id. */
-export type ForeachBatchFunction = (batch: DataFrame, batchId: number) => void | Promise<void>;
+/** What foreachBatch runs on each micro-batch: the batch as a static DataFrame of the query's rows, and its id. */
+export type ForeachBatchFunction<R extends Row = Row> = (batch: DataFrame<R>, batchId: number) => void | Promise<void>;
 
 /**
  * A dead-letter sink: a format with its path and options, as `writeStream.format(format)
@@ -26,9 +27,9 @@ export type LateRowsSink =
   | ForeachBatchFunction;
 
 /** The sink function foreachBatch runs: the epoch's rows as a static DataFrame. */
-export function batchFunction(session: SessionContext, fn: ForeachBatchFunction): (rows: Row[], schema: StructType, batchId: number) => Promise<void> {
+export function batchFunction<R extends Row>(session: SessionContext, fn: ForeachBatchFunction<R>): (rows: Row[], schema: StructType, batchId: number) => Promise<void> {
   return async (rows, schema, batchId) => {
-    const batch = new DataFrame(session, { k: 'static', description: `batch ${batchId}`, schema, load: () => rows });
+    const batch = new DataFrame<R>(session, { k: 'static', description: `batch ${batchId}`, schema, load: () => rows });
     await fn(batch, batchId);
   };
 }

@@ -11,6 +11,7 @@ import { sinkProvider, sourceProvider } from '../connectors/contract.js';
 import type { ForeachWriter } from '../connectors/foreach/foreach-sink.js';
 import { AnalysisError } from '../errors.js';
 import { checkStreamingQuery } from '../plan/checks.js';
+import { joinWarnings } from '../plan/join-checks.js';
 import { checkContinuousQuery } from '../plan/continuous-checks.js';
 import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
 import { nodes } from '../plan/logical.js';
@@ -24,6 +25,8 @@ import { StreamingQuery, assertOutputModeName } from '../query/streaming-query.j
 import type { TriggerMode } from '../query/trigger.js';
 import { DEFAULT_TRIGGER } from '../query/trigger.js';
 import { isRedisLocation, parseRedisLocation } from '../state/redis-location.js';
+import { argumentError, requireFunction, requireOptionValue, requireString } from './arguments.js';
+import { checkWriterOptions } from './option-check.js';
 import type { ForeachBatchFunction } from './late-rows.js';
 import { batchFunction, deadLetterSinkOptions } from './late-rows.js';
 import type { SessionContext } from './session-context.js';
@@ -32,9 +35,11 @@ const MODE_NAME: Record<OutputMode, string> = { append: 'Append', update: 'Updat
 
 export type { ForeachBatchFunction } from './late-rows.js';
 
-export class DataStreamWriter {
+export class DataStreamWriter<R extends Row = Row> {
   private sinkFormat: string | null = null;
   private readonly opts: Record<string, string> = {};
+  /** Each option's key as the user spelled it, for messages. */
+  private readonly spelled: Record<string, string> = {};
   private mode: OutputMode = 'append';
   private name: string | null = null;
   private triggerMode: TriggerMode = DEFAULT_TRIGGER;
@@ -46,50 +51,62 @@ export class DataStreamWriter {
 
   /** console, memory, json, csv, text, kafka, foreachBatch, foreach. */
   format(source: string): this {
-    this.sinkFormat = source;
+    this.sinkFormat = requireString(source, 'writeStream.format()', 'the format', "'console', 'json' or 'kafka'");
     return this;
   }
 
   option(key: string, value: string | number | boolean): this {
+    requireString(key, 'writeStream.option()', 'the key', "'checkpointLocation'");
+    requireOptionValue(value, 'writeStream.option()', key);
     this.opts[key.toLowerCase()] = String(value);
+    this.spelled[key.toLowerCase()] = key;
     return this;
   }
 
   options(options: Readonly<Record<string, string | number | boolean>>): this {
+    if (options === null || typeof options !== 'object') throw argumentError('writeStream.options()', 'the options', "an object such as { checkpointLocation: '/cp' }", options);
     for (const [k, v] of Object.entries(options)) this.option(k, v);
     return this;
   }
 
   outputMode(mode: OutputMode | string): this {
+    requireString(mode, 'outputMode()', 'the mode', "'append', 'update' or 'complete'");
     this.mode = assertOutputModeName(mode);
     return this;
   }
 
   queryName(name: string): this {
-    this.name = name;
+    this.name = requireString(name, 'queryName()', 'the name', "'counts'");
     return this;
   }
 
+  /** When batches run: Trigger.ProcessingTime(interval), Trigger.AvailableNow(), Trigger.Once() or Trigger.Continuous(interval). */
   trigger(trigger: TriggerMode): this {
-    this.triggerMode = trigger;
+    this.triggerMode = checkTrigger(trigger);
     return this;
   }
 
   /** Output folder layout for file sinks: `col=value/` directories. */
   partitionBy(...columns: string[]): this {
+    for (const c of columns) requireString(c, 'partitionBy()', 'each column name', "'date'");
     this.opts['partitionby'] = JSON.stringify(columns);
+    this.spelled['partitionby'] = 'partitionBy';
     return this;
   }
 
   /** Runs `fn` on every micro-batch as a static DataFrame; a replayed batch gets the same id. */
-  foreachBatch(fn: ForeachBatchFunction): this {
+  foreachBatch(fn: ForeachBatchFunction<R>): this {
+    requireFunction(fn, 'foreachBatch()', 'the function', 'async (batch, batchId) => { ... }');
     this.sinkFormat = 'foreachBatch';
     this.instance = batchFunction(this.session, fn);
     return this;
   }
 
   /** open / process / close per epoch (Spark's ForeachWriter). */
-  foreach(writer: ForeachWriter | ((row: Row) => void | Promise<void>)): this {
+  foreach(writer: ForeachWriter | ((row: R) => void | Promise<void>)): this {
+    if (typeof writer !== 'function' && (writer === null || typeof writer !== 'object' || typeof writer.process !== 'function')) {
+      throw argumentError('foreach()', 'the writer', 'a function (row) => ..., or an object with process(row) and optional open(partitionId, epochId) and close(error)', writer);
+    }
     this.sinkFormat = 'foreach';
     this.instance = typeof writer === 'function' ? { process: writer } : writer;
     return this;
@@ -109,10 +126,12 @@ export class DataStreamWriter {
 
   /** Starts the query; analysis errors throw here, runtime errors become query.exception(). */
   start(path?: string): StreamingQuery {
+    if (path !== undefined) requireString(path, 'start()', 'the output path', "'/data/out'");
     if (!this.sinkFormat) {
       throw new AnalysisError("writeStream needs a sink: call format('console' | 'memory' | 'json' | 'csv' | 'text' | 'kafka'), foreachBatch(fn) or foreach(writer) before start()");
     }
     checkStreamingQuery(this.plan, this.mode);
+    for (const w of joinWarnings(this.plan)) process.emitWarning(w, { code: 'SPATE_UNBOUNDED_JOIN_STATE' });
     const conf = new QueryConf(this.session.confValues);
     // Read every setting now so a bad value fails start(), not the running query.
     conf.validate();
@@ -126,7 +145,9 @@ export class DataStreamWriter {
       services: { tables: this.session.tables },
       schema: this.plan.schema,
     };
-    const probe = sinkProvider(this.sinkFormat).create(sinkOptions);
+    const provider = sinkProvider(this.sinkFormat);
+    const probe = provider.create(sinkOptions);
+    checkWriterOptions(this.session, this.sinkFormat, provider.options, this.spelled);
     if (!probe.supportedModes.includes(this.mode)) {
       throw new AnalysisError(
         `Data source ${this.sinkFormat} does not support ${MODE_NAME[this.mode]} output mode: it accepts ${probe.supportedModes.map((m) => MODE_NAME[m]).join(', ')}`,
@@ -205,6 +226,19 @@ export class DataStreamWriter {
     const root = this.session.confValues.get('spate.sql.streaming.checkpointLocation');
     return root ? join(root, this.name ?? randomUUID()) : null;
   }
+}
+
+const TRIGGER_FORMS = "a Trigger: Trigger.ProcessingTime('1 minute'), Trigger.AvailableNow(), Trigger.Once() or Trigger.Continuous('1 second')";
+
+/** A trigger made by the Trigger factories; anything else (a string, Python's keyword form) is refused, saying what to write. */
+function checkTrigger(t: unknown): TriggerMode {
+  const kind = t !== null && typeof t === 'object' ? (t as { kind?: unknown }).kind : undefined;
+  if (kind === 'once' || kind === 'availableNow') return t as TriggerMode;
+  if ((kind === 'processingTime' || kind === 'continuous') && typeof (t as { intervalMs?: unknown }).intervalMs === 'number') return t as TriggerMode;
+  const hint = typeof t === 'string' ? `write trigger(Trigger.ProcessingTime('${t}'))`
+    : t !== null && typeof t === 'object' && 'processingTime' in t ? `write trigger(Trigger.ProcessingTime(${JSON.stringify((t as { processingTime: unknown }).processingTime)})) (PySpark's keyword form is not JavaScript's)`
+    : '';
+  throw argumentError('trigger()', 'the trigger', TRIGGER_FORMS, t, hint);
 }
 
 /** A source object for what start() checks (continuous support, replayability); never opened. */

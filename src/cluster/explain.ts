@@ -93,5 +93,7 @@ export function describe(n: LogicalPlan): string {
     case 'join': return isStreaming(n.left) && isStreaming(n.right) ? `StreamingSymmetricHashJoin ${n.joinType}` : `StreamStaticJoin ${n.joinType}`;
     case 'groupState': return n.single ? 'MapGroupsWithState [user function]' : 'FlatMapGroupsWithState [user function]';
     case 'union': return 'Union';
+    case 'sort': return `Sort [${n.orders.map((o) => (o.ascending ? 'ASC' : 'DESC')).join(', ')}]`;
+    case 'limit': return `GlobalLimit ${n.n}`;
   }
 }

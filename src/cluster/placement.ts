@@ -11,6 +11,7 @@
 //   - sources always plan their offsets on the driver; one whose provider can cut an epoch into
 //     splits that any thread can read (files, Kafka partitions, rate ranges) has its splits read
 //     by the worker threads, anything else is read on the driver and its rows are dealt out;
+//   - a sort or a global limit sees the epoch's rows in one place: it runs on the driver;
 //   - the sink runs on the driver and sees each epoch gathered, as Spark's driver does for
 //     foreachBatch; the static side of a stream-static join is evaluated on the driver each
 //     epoch and broadcast to the threads that join against it.
@@ -70,6 +71,7 @@ export function placeQuery(plan: LogicalPlan, opts: PlacementOptions): Placement
     }
     const closure = userClosure(n);
     if (closure !== null) onDriver.set(n, `holds a user closure (${closure}), which cannot leave the driver thread`);
+    else if (n.k === 'sort' || n.k === 'limit') onDriver.set(n, `${n.k === 'sort' ? 'a sort' : 'a global limit'} sees every row of the epoch in one place`);
     else candidates.add(n);
   }
 

@@ -174,7 +174,7 @@ export class RegionDeployment {
       const logic = builder.logicOf(node);
       if (logic.stores.length === 0) continue;
       const op = new RemoteOperator(builder.idOf(node), logic, keyGroups, node, (wm) => builder.inputWatermarkOf(node, wm),
-        (version, late) => Promise.all(threads.map((t) => t.rpc.call<Record<string, number>>('restore', { id: this.id, nodeId: idOf(node), version, lateWatermarkMs: late }))));
+        (version, late) => Promise.all(threads.map((t) => t.rpc.call<Record<string, number>>('restore', { id: this.id, nodeId: idOf(node), version, lateWatermarkMs: late, expected: this.ctx.repo.expectation }))));
       this.operators.push(op);
       this.operatorByNode.set(idOf(node), op);
       builder.stateful.set(node, op);
@@ -247,7 +247,7 @@ export class RegionDeployment {
         for (const l of letters) this.ctx.deadLetters.add(l);
       }
       for (const [id, f] of r.operators) this.operatorByNode.get(id)?.accumulate(f);
-      this.ctx.repo.stageBlobs(r.blobs.map((b) => ({ path: b.path, data: Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength) })));
+      this.ctx.repo.stageBlobs(r.blobs.map((b) => ({ path: b.path, data: Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength) })), r.written);
       r.splitRows.forEach((rows, i) => { splitRows[i]! += rows; });
       exchange.chunks += r.exchange.chunks;
       exchange.rows += r.exchange.rows;
@@ -273,6 +273,7 @@ export class RegionDeployment {
         case 'read': return backend.read(body['args'] as string);
         case 'list': return backend.list(body['args'] as string);
         case 'delete': return backend.delete(body['args'] as string[]);
+        case 'checkFence': return backend.checkFence();
         default: throw new Error(`internal: unknown checkpoint request '${String(body['op'])}'`);
       }
     }

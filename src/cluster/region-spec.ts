@@ -6,6 +6,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { TaskSinkOptions, TaskSinkResult } from '../connectors/contract.js';
 import type { StructType } from '../expr/types.js';
 import type { OutputMode } from '../plan/logical.js';
+import type { WrittenVersion } from '../state/state-repository.js';
 import type { EncodedPlan } from './plan-codec.js';
 
 export interface RegionInputSpec {
@@ -93,6 +94,8 @@ export interface RegionReport {
   readonly operators: readonly (readonly [number, OperatorReport])[];
   /** State deltas staged by the thread's operators, written by the driver with the epoch's commit. */
   readonly blobs: readonly { readonly path: string; readonly data: Uint8Array }[];
+  /** The versions those deltas write, for the commit's state index. */
+  readonly written: readonly WrittenVersion[];
   /** What this thread sent over the exchange and to the driver. */
   readonly exchange: { readonly chunks: number; readonly rows: number; readonly bytes: number; readonly ms: number };
   readonly rowsIn: number;

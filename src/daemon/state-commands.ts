@@ -7,6 +7,7 @@ import type { StateMigration } from '../api/state-migration.js';
 import { migrateState } from '../api/state-migration.js';
 import { formatRows } from '../connectors/console/format-table.js';
 import { errorMessage } from '../errors.js';
+import { NULL, fieldOf, structOf } from '../expr/types.js';
 import type { OperatorStateRows } from '../query/inspect-operator.js';
 import { inspectOperatorState } from '../query/inspect-operator.js';
 import type { MigrationRecord } from '../state/checkpoint-log.js';
@@ -70,7 +71,8 @@ export function formatOperatorState(s: OperatorStateRows): string {
     `${s.rows.length.toLocaleString('en-US')} row${s.rows.length === 1 ? '' : 's'}\n`;
   if (s.rows.length === 0) return head;
   const columns = [...new Set(s.rows.flatMap((r) => Object.keys(r)))];
-  return head + formatRows(columns, s.rows, 0);
+  // The rows' own values, untyped: each cell as Spark writes a value of unknown type.
+  return head + formatRows(structOf(columns.map((c) => fieldOf(c, NULL))), s.rows, 0);
 }
 
 export function formatMigration(m: MigrationRecord): string {

@@ -5,6 +5,9 @@
 
 export type Row = Record<string, unknown>;
 
+/** Where the row at `index` of a chunk came from, for messages: `file /in/a.json, line 7`. */
+export type RowOrigin = (index: number) => string;
+
 /** Up to `spate.link.chunkRows` rows: the unit a link, an operator and the exchange handle. */
 export interface Chunk {
   readonly type: 'chunk';
@@ -14,6 +17,26 @@ export interface Chunk {
    * that event time is tracked per Kafka partition; absent when unknown.
    */
   readonly split?: string;
+  /** Set on the chunks a source sends when the source can name its records' positions (never sent across threads). */
+  readonly origin?: RowOrigin;
 }
 
-export const chunk = (rows: Row[], split?: string): Chunk => (split === undefined ? { type: 'chunk', rows } : { type: 'chunk', rows, split });
+export const chunk = (rows: Row[], split?: string, origin?: RowOrigin): Chunk => {
+  if (split === undefined && origin === undefined) return { type: 'chunk', rows };
+  return { type: 'chunk', rows, ...(split !== undefined ? { split } : {}), ...(origin ? { origin } : {}) };
+};
+
+const ORIGIN = Symbol('spate.rowOrigin');
+
+/**
+ * Marks rows a source yields with the positions of their records, so that a failure on one of
+ * them names it (the source actor carries the origin along with the rows' chunks).
+ */
+export function withOrigin(rows: Row[], origin: RowOrigin): Row[] {
+  Object.defineProperty(rows, ORIGIN, { value: origin, enumerable: false });
+  return rows;
+}
+
+export function originOf(rows: Row[]): RowOrigin | undefined {
+  return (rows as Row[] & { [ORIGIN]?: RowOrigin })[ORIGIN];
+}

@@ -5,7 +5,8 @@
 //   update:   the groups this epoch changed, then groups at or below the watermark are dropped;
 //   append:   groups at or below the watermark are dropped and emitted, each exactly once.
 // Rows whose window (or event-time key) is at or below the previous epoch's watermark are late:
-// dropped and counted. The per-row work is one generated function.
+// dropped and counted as Spark counts them (see LateGroups). The per-row work is one generated
+// function.
 import { isDate } from 'node:util/types';
 import type { Row } from '../actors/messages.js';
 import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../actors/operator.js';
@@ -25,13 +26,37 @@ export interface GroupEntry {
 
 const STORE = 'default';
 const WINDOW_KEY_SEPARATOR = '\u0003';
+/** The store key of the one group of an aggregation without grouping keys. */
+const GLOBAL_KEY = '';
+
+/**
+ * numRowsDroppedByWatermark as Spark counts it: its late filter (StateStoreSaveExec) runs after
+ * the partial aggregation has merged each grouping key's rows into one, so an epoch's late rows
+ * count once per late group (window and keys), not once per input row: three late rows of one
+ * window count 1, a late row of a sliding window counts once per late window it falls in.
+ */
+export class LateGroups {
+  private readonly seen = new Set<string>();
+
+  /** A late row of the group with this key was dropped. */
+  add(groupKey: string): void {
+    this.seen.add(groupKey);
+  }
+
+  /** The late groups of the epoch, then forgets them for the next. */
+  take(): number {
+    const n = this.seen.size;
+    this.seen.clear();
+    return n;
+  }
+}
 
 /** Scratch the generated update reads and writes. */
 export interface RunState {
   lateWatermarkMs: number;
+  late: LateGroups;
   /** The operator's context while a chunk is processed: late rows go to its dropLate. */
   ctx: OperatorContext | null;
-  dropped: number;
   /** Counts epochs, so an entry is put in the store once per epoch, however many rows touch it. */
   epoch: number;
   /**
@@ -65,8 +90,9 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
   const evicts = node.eventTime !== null && mode !== 'complete';
   const update = input === 'rows' ? compileUpdate(node, window, evicts) : mergePartials(node);
   const output = compileAggregateOutput<GroupEntry>(node, window ? `{ start: new Date(e.w), end: new Date(e.w + ${window.windowMs}) }` : null);
-  const st: RunState = { lateWatermarkMs: 0, ctx: null, dropped: 0, epoch: 0, windows: new Map() };
+  const st: RunState = { lateWatermarkMs: 0, late: new LateGroups(), ctx: null, epoch: 0, windows: new Map() };
   const eventTimeOf = evicts ? eventTimeReader(node) : () => null;
+  const global = node.keys.length === 0 && !window;
 
   return {
     name: 'stateStoreSave',
@@ -79,6 +105,10 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
     onEpochEnd(_b, ctx) {
       const store = ctx.store<GroupEntry>(STORE);
       const wm = ctx.evictionWatermarkMs;
+      // A global aggregation (no grouping keys) has one group that every batch updates, an
+      // empty one too: Spark aggregates empty input to one row (count 0), saves it and, in
+      // update mode, emits it. Under master('local[N]'), the thread that owns its key group does.
+      if (global && ctx.ownsKey?.(GLOBAL_KEY) !== false) store.put(GLOBAL_KEY, store.get(GLOBAL_KEY) ?? { k: [], w: null, a: node.aggregates.map((a) => a.fn.init()) });
       const out = rowsByMode(mode, store, output);
       if (evicts) {
         const expired: string[] = [];
@@ -96,8 +126,7 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
         }
       }
       st.epoch++;
-      ctx.counters['numRowsDroppedByWatermark'] = (ctx.counters['numRowsDroppedByWatermark'] ?? 0) + st.dropped;
-      st.dropped = 0;
+      ctx.counters['numRowsDroppedByWatermark'] = (ctx.counters['numRowsDroppedByWatermark'] ?? 0) + st.late.take();
       ctx.emit(out);
     },
     // As Spark (every stateful operator gets the global watermark): a moved watermark runs a
@@ -175,7 +204,7 @@ export function compileUpdate(node: AggregateNode, w: TimeWindowSpec | null, dro
   const fns = node.aggregates.map((a) => g.constant(a.fn));
   const encodeSingle = g.constant(singleKey);
   const encodeMany = g.constant(compositeKey);
-  const keysOnly = keyVals.length === 0 ? '""' : keyVals.length === 1 ? `${encodeSingle}(${keyVals[0]})` : `${encodeMany}([${keyVals.join(', ')}])`;
+  const keysOnly = keyVals.length === 0 ? quote(GLOBAL_KEY) : keyVals.length === 1 ? `${encodeSingle}(${keyVals[0]})` : `${encodeMany}([${keyVals.join(', ')}])`;
   // A window start is a decimal integer, so the first separator after it ends it: the key of
   // (window, keys) is the start, the separator, then the keys' own key.
   const windowKey = (windowVar: string, groupKeyVar: string): string => `${windowVar} + ${quote(WINDOW_KEY_SEPARATOR)} + ${groupKeyVar}`;
@@ -210,27 +239,27 @@ export function compileUpdate(node: AggregateNode, w: TimeWindowSpec | null, dro
     const t = g.value(w.timeColumn, 'r0');
     body.push(...g.takeLines());
     // Rows without an event time belong to no window (Spark drops them).
-    body.push(`if (${t} == null) continue L0;`, `const ms = ${t}.getTime();`);
+    body.push(`if (${t} == null) continue L0;`, `const ms = ${t}.getTime();`, 'if (ms !== ms) continue L0; // an Invalid Date has no window');
     const loop = timeWindowLoopCode(w, 'ms', 'ws', 'L1');
     body.push(...loop.open);
     if (dropLate && node.eventTime?.isWindow) {
       // A window whose end is at or below the last epoch's watermark was already final.
-      body.push(`if (ws + ${w.windowMs} <= st.lateWatermarkMs) { st.dropped++; st.ctx.dropLate(r0); ${loop.skip}; }`);
+      body.push(`if (ws + ${w.windowMs} <= st.lateWatermarkMs) { st.late.add(${windowKey('ws', keysOnly)}); st.ctx.dropLate(r0); ${loop.skip}; }`);
     }
-    body.push(...lateKeyCheck(node, keyVals, dropLate, loop.skip), ...upsert('ws'), loop.close);
+    body.push(...lateKeyCheck(node, keyVals, dropLate, loop.skip, windowKey('ws', keysOnly)), ...upsert('ws'), loop.close);
   } else {
-    body.push(...lateKeyCheck(node, keyVals, dropLate, 'continue L0'), ...upsert(null));
+    body.push(...lateKeyCheck(node, keyVals, dropLate, 'continue L0', keysOnly), ...upsert(null));
   }
   body.push('}');
   return g.compile<UpdateFn>(['rows', 'store', 'st'], body);
 }
 
 /** The late check on a watermarked grouping key other than the window (a timestamp or a window struct). */
-function lateKeyCheck(node: AggregateNode, keyVals: readonly string[], dropLate: boolean, skip: string): string[] {
+function lateKeyCheck(node: AggregateNode, keyVals: readonly string[], dropLate: boolean, skip: string, groupKey: string): string[] {
   if (!dropLate || !node.eventTime || node.eventTime.isWindow) return [];
   const idx = node.keys.findIndex((k) => k.name === node.eventTime!.column);
   const v = keyVals[idx]!;
   const type = node.keys[idx]!.expr.type;
   const ms = type.kind === 'struct' ? `(${v} == null || ${v}.end == null ? null : ${v}.end.getTime())` : `(${v} == null ? null : ${v}.getTime())`;
-  return [`{ const et = ${ms}; if (et !== null && et <= st.lateWatermarkMs) { st.dropped++; st.ctx.dropLate(r0); ${skip}; } }`];
+  return [`{ const et = ${ms}; if (et !== null && et <= st.lateWatermarkMs) { st.late.add(${groupKey}); st.ctx.dropLate(r0); ${skip}; } }`];
 }

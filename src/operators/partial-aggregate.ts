@@ -9,7 +9,7 @@ import type { OperatorContext, OperatorLogic } from '../actors/operator.js';
 import type { Row } from '../data/row.js';
 import type { AggregateNode, OutputMode } from '../plan/logical.js';
 import type { GroupEntry, PartialRow, RunState } from './aggregate.js';
-import { compileUpdate } from './aggregate.js';
+import { LateGroups, compileUpdate } from './aggregate.js';
 
 /** Groups held before an early flush: bounds the map side's memory within a large epoch. */
 export const PARTIAL_FLUSH_GROUPS = 65_536;
@@ -20,15 +20,14 @@ export function partialAggregate(node: AggregateNode, mode: OutputMode, flushGro
   const update = compileUpdate(node, node.window, evicts);
   let groups = new Map<string, GroupEntry>();
   const view = { get: (key: string) => groups.get(key), put: (key: string, e: GroupEntry) => { groups.set(key, e); } };
-  let st: RunState = { lateWatermarkMs: 0, ctx: null, dropped: 0, epoch: 0, windows: new Map() };
+  let st: RunState = { lateWatermarkMs: 0, ctx: null, late: new LateGroups(), epoch: 0, windows: new Map() };
 
   const flush = (ctx: OperatorContext): void => {
-    if (st.dropped > 0) ctx.counters['numRowsDroppedByWatermark'] = (ctx.counters['numRowsDroppedByWatermark'] ?? 0) + st.dropped;
     if (groups.size === 0) return;
     const out: Row[] = [];
     for (const [key, e] of groups) out.push({ key, k: e.k, w: e.w, a: e.a } satisfies PartialRow);
     groups = new Map();
-    st = { lateWatermarkMs: st.lateWatermarkMs, ctx: st.ctx, dropped: 0, epoch: st.epoch + 1, windows: new Map() };
+    st = { lateWatermarkMs: st.lateWatermarkMs, ctx: st.ctx, late: st.late, epoch: st.epoch + 1, windows: new Map() };
     ctx.emit(out);
   };
 
@@ -43,7 +42,9 @@ export function partialAggregate(node: AggregateNode, mode: OutputMode, flushGro
     },
     onEpochEnd(_b, ctx) {
       flush(ctx);
-      st.dropped = 0;
+      // Late groups as Spark counts them after its partial aggregation: once per group per task and epoch.
+      const late = st.late.take();
+      if (late > 0) ctx.counters['numRowsDroppedByWatermark'] = (ctx.counters['numRowsDroppedByWatermark'] ?? 0) + late;
     },
   };
 }

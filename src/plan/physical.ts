@@ -25,7 +25,7 @@ import type { OperatorStateMetrics } from '../state/operator-state.js';
 import { OperatorState } from '../state/operator-state.js';
 import type { StateRepository } from '../state/state-repository.js';
 import type { LogicalPlan, OutputMode, SourceNode } from './logical.js';
-import { children, isStateful, isStreaming, nodes } from './logical.js';
+import { children, isStateful, isStreaming, nodes, topDown } from './logical.js';
 import type { StatefulOperatorFactory } from './stateful-operators.js';
 
 export interface PlannedSource {
@@ -67,6 +67,11 @@ export interface PlannedOperator {
 
 export interface ExecutionGraph {
   readonly sources: readonly PlannedSource[];
+  /**
+   * The operators that keep state, in the order Spark's progress lists them: the one nearest the
+   * sink first, then down the plan, left input before right (ProgressReporter collects the
+   * executed plan's StateStoreWriters top down).
+   */
   readonly stateful: readonly PlannedOperator[];
   readonly eventTime: readonly EventTimeStats[];
   readonly sink: SinkActor;
@@ -109,11 +114,11 @@ interface Pipe {
 }
 
 /** Stable ids for stateful operators: the user's name, else kind and position. */
-export function statefulOperatorIds(plan: LogicalPlan): Map<LogicalPlan, string> {
+export function statefulOperatorIds(plan: LogicalPlan, mode: OutputMode): Map<LogicalPlan, string> {
   const ids = new Map<LogicalPlan, string>();
   let position = 0;
   for (const n of nodes(plan)) {
-    if (!isStateful(n) || ids.has(n)) continue;
+    if (!isStateful(n, mode) || ids.has(n)) continue;
     const named = 'operatorName' in n ? n.operatorName : undefined;
     ids.set(n, named ?? `${n.k}-${position}`);
     position++;
@@ -190,7 +195,7 @@ export class GraphBuilder {
   /** The watermark a node's output carries for query watermark `wm` (operators may lower it). */
   outputWatermarkOf(node: LogicalPlan, wm: number): number {
     const input = this.inputWatermarkOf(node, wm);
-    return (isStateful(node) || node.k === 'union' || node.k === 'join') && isStreaming(node) ? this.logicOf(node).outputWatermark?.(input) ?? input : input;
+    return (isStateful(node, this.opts.outputMode) || node.k === 'union' || node.k === 'join') && isStreaming(node) ? this.logicOf(node).outputWatermark?.(input) ?? input : input;
   }
 
   inputWatermarkOf(node: LogicalPlan, wm: number): number {
@@ -285,7 +290,7 @@ export class GraphBuilder {
         const exchange = this.opts.hooks?.exchange;
         const upstream = inputs.map((c, i) => {
           const u = this.actorFor(c);
-          return exchange && isStateful(node) ? exchange(node, i, u) : u;
+          return exchange && isStateful(node, this.opts.outputMode) ? exchange(node, i, u) : u;
         });
         const actor = this.statefulActor(node, this.logicOf(node), upstream);
         this.built.set(node, actor);
@@ -306,7 +311,8 @@ export class GraphBuilder {
   /** Sources, stateful operators and watermark columns in the engine's order. */
   ordered(): Pick<ExecutionGraph, 'sources' | 'stateful' | 'eventTime'> {
     const order = streamingOrder(this.opts.plan);
-    const ids = [...this.opts.ids.keys()];
+    // Stateful operators as Spark's progress lists them: nearest the sink first, then down the plan.
+    const ids = [...new Set(topDown(this.opts.plan))].filter((n) => this.opts.ids.has(n));
     return {
       sources: order.sources.map((s) => this.sources.get(s)).filter((s): s is PlannedSource => s !== undefined),
       stateful: ids.map((n) => this.stateful.get(n)).filter((s): s is PlannedOperator => s !== undefined),
@@ -345,7 +351,7 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
     shufflePartitions: input.shufflePartitions,
     state: input.state,
     statefulOperator: input.statefulOperator,
-    ids: statefulOperatorIds(input.plan),
+    ids: statefulOperatorIds(input.plan, input.outputMode),
     createSource: input.createSource,
     ...(input.hooks ? { hooks: input.hooks } : {}),
     deadLetters: input.deadLetters ?? null,

@@ -10,6 +10,7 @@ import { EventTimeStats } from '../operators/event-time-stats.js';
 import { compileChain, eventTimeBySplit } from '../operators/stateless-chain.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { statefulOperatorFactory } from '../plan/stateful-operators.js';
+import { rowComparator } from '../operators/sort.js';
 import type { KeyValueStore } from '../state/keyed-store.js';
 import { InMemoryKeyedStore } from '../state/keyed-store.js';
 
@@ -32,6 +33,10 @@ export async function executeBatch(plan: LogicalPlan): Promise<Row[]> {
     }
     case 'union':
       return (await Promise.all(plan.children.map(executeBatch))).flat();
+    case 'sort':
+      return (await executeBatch(plan.child)).sort(rowComparator(plan.orders));
+    case 'limit':
+      return (await executeBatch(plan.child)).slice(0, plan.n);
     default: {
       const inputs = plan.k === 'join' ? [plan.left, plan.right] : [plan.child];
       const rows = await Promise.all(inputs.map(executeBatch));

@@ -7,14 +7,14 @@ import { CheckpointError } from '../errors.js';
 import { sqlText } from '../expr/tree.js';
 import type { BoundExpr } from '../expr/bound.js';
 import { NULL, fieldOf, structOf, typeToString } from '../expr/types.js';
-import type { LogicalPlan, SourceNode } from '../plan/logical.js';
+import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
 import { nodes } from '../plan/logical.js';
 import { statefulOperatorIds } from '../plan/physical.js';
 import type { CheckpointMetadata, OperatorFingerprint } from '../state/checkpoint-log.js';
 
-export function fingerprints(plan: LogicalPlan): Record<string, OperatorFingerprint> {
+export function fingerprints(plan: LogicalPlan, mode: OutputMode): Record<string, OperatorFingerprint> {
   const out: Record<string, OperatorFingerprint> = {};
-  for (const [node, id] of statefulOperatorIds(plan)) out[id] = fingerprint(node);
+  for (const [node, id] of statefulOperatorIds(plan, mode)) out[id] = fingerprint(node);
   return out;
 }
 

@@ -100,6 +100,11 @@ export class MicroBatchExecution {
   private lastLatest: Offset[] = [];
   /** Whether the sources had data beyond the committed offsets when last planned. */
   private dataAvailable = false;
+  /**
+   * The last plan found the sources caught up and nothing due: the no-data batch it planned runs
+   * only because an operator runs one every trigger (processAllAvailable need not wait for it).
+   */
+  private caughtUp = false;
   /** While planning: the offsets are being written (for query.status). */
   private offsetsBeingWritten = false;
   /** A plan or commit step in flight: a stop at once lets it finish before closing the checkpoint. */
@@ -143,13 +148,14 @@ export class MicroBatchExecution {
     this.repo = this.checkpoint.state;
     await this.backend.acquire(this.runId);
     const meta = await this.log.readMetadata();
-    const ops = fingerprints(this.cfg.plan);
+    const ops = fingerprints(this.cfg.plan, this.cfg.outputMode);
     const sources = sourceFingerprints(this.cfg.plan);
     if (meta) {
       this.id = meta.id;
       this.conf = this.cfg.conf.withPersisted(meta.conf);
       checkCompatibility(meta, { operators: ops, sources }, this.backend.location);
     } else {
+      await this.checkpoint.assertEmptyWithoutMetadata();
       this.id = randomUUID();
       await this.log.writeMetadata({ id: this.id, conf: this.conf.persisted(), operators: ops, sources });
     }
@@ -269,6 +275,7 @@ export class MicroBatchExecution {
     this.progressTimes = { latestOffset: 0, walCommit: 0, getBatch: 0, queryPlanning: 0, addBatch: 0, triggerStart };
     this.offsetsBeingWritten = false;
     const trigger = this.trigger;
+    this.caughtUp = false;
     this.checkpoint.throwIfFailed();
     this.pending ??= this.replay.shift() ?? null;
     if (this.pending) {
@@ -301,7 +308,11 @@ export class MicroBatchExecution {
     if (!hasData) {
       const at = (op: ExecutionGraph['stateful'][number]) => ({ lastEvictionWatermarkMs: op.evictionWatermarkMs, batchTimestampMs: triggerStart });
       const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(op.inputWatermarkOf(this.watermarkMs), at(op)) ?? false);
-      if (!noDataBatch) {
+      // Spark asks the last batch's plan, so only after this run has run one; AvailableNow ends
+      // once caught up (Spark's would run such batches forever: docs/differences-from-spark.md).
+      this.caughtUp = !noDataBatch && this.conf.noDataMicroBatches && trigger.kind === 'processingTime' && this.batchesRun > 0
+        && graph.stateful.some((op) => op.logic.runsEveryTrigger === true);
+      if (!noDataBatch && !this.caughtUp) {
         // Nothing to run: an asynchronous commit still in flight must be durable before the
         // query reports that everything available is committed.
         await this.checkpoint.flush();
@@ -455,6 +466,16 @@ export class MicroBatchExecution {
     return this.dataAvailable;
   }
 
+  /** Resolves once the checkpoint's background maintenance has no run in progress (for tests of retention). */
+  maintenanceIdle(): Promise<void> {
+    return this.checkpoint.maintenance.idle();
+  }
+
+  /** Whether the last plan found nothing to wait for: its no-data batch runs only because an operator runs one every trigger. */
+  get planCaughtUp(): boolean {
+    return this.caughtUp;
+  }
+
   /** Whether the current planning step is writing the offset log (status message). */
   get writingOffsets(): boolean {
     return this.offsetsBeingWritten;
@@ -583,7 +604,7 @@ export class MicroBatchExecution {
   private reportContext(): ReportContext {
     return {
       id: this.id, runId: this.runId, name: this.cfg.queryName, nowMs: this.cfg.clock.now(), restarts: this.restarts,
-      graph: this.graph, sinkDescription: this.sink?.description ?? '',
+      graph: this.graph, sinkDescription: this.sink?.description ?? '', sinkReportsOutputRows: this.sink?.reportsOutputRows !== false,
       deadLetterSinkDescription: this.deadLetterSink?.description ?? null,
       watermarks: this.tracker.streamsAt(this.cfg.clock.now()),
       parallelism: this.parallelism,

@@ -123,7 +123,9 @@ async function rollBack(backend: CheckpointBackend, log: CheckpointLog, meta: Ch
 }
 
 function operatorOf(plan: LogicalPlan, operator: string): { node: LogicalPlan; fingerprint: OperatorFingerprint } {
-  const ids = statefulOperatorIds(plan);
+  // Which operators keep state depends on the output mode only for a streaming limit (kept in
+  // append mode), which migrations do not address; append mode names every other one the same.
+  const ids = statefulOperatorIds(plan, 'append');
   const node = [...ids].find(([, id]) => id === operator)?.[0];
   if (!node) {
     const names = [...ids.values()];
@@ -132,7 +134,7 @@ function operatorOf(plan: LogicalPlan, operator: string): { node: LogicalPlan; f
       `name the operator whose state is migrated with .named('${operator}')`,
     );
   }
-  return { node, fingerprint: fingerprints(plan)[operator]! };
+  return { node, fingerprint: fingerprints(plan, 'append')[operator]! };
 }
 
 /** What changed between the fingerprints, and how each entry is rewritten; refuses what cannot be migrated. */

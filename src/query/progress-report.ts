@@ -20,6 +20,8 @@ export interface ReportContext {
   readonly nowMs: number;
   readonly graph: ExecutionGraph | null;
   readonly sinkDescription: string;
+  /** False when the sink cannot tell how many rows it wrote: numOutputRows is then -1. */
+  readonly sinkReportsOutputRows: boolean;
   /** The dead-letter sink's, when the query has one. */
   readonly deadLetterSinkDescription: string | null;
   /** Each withWatermark's watermark now. */
@@ -113,8 +115,9 @@ export function batchProgress(ctx: ReportContext, b: BatchRun): StreamingQueryPr
     sources: graph.sources.map((s, i) => ({
       ...sourceProgress(s.source.description, b.start[i], b.end[i], b.latest[i] ?? b.end[i], b.rows[i] ?? 0, b.sinceLastTriggerMs, triggerMs),
       ...backlogOf(s.source, b.end[i]),
+      metrics: s.source.metrics?.() ?? {},
     })),
-    sink: { description: ctx.sinkDescription, numOutputRows: b.outputRows },
+    sink: { description: ctx.sinkDescription, numOutputRows: ctx.sinkReportsOutputRows ? b.outputRows : -1 },
     observedMetrics: {},
     ...watermarksOf(ctx, true),
     ...(ctx.deadLetterSinkDescription !== null ? { deadLetterSink: { description: ctx.deadLetterSinkDescription, numOutputRows: b.deadLetterRows } } : {}),
@@ -160,7 +163,7 @@ export function idleProgress(ctx: ReportContext, t: IdleTrigger): StreamingQuery
       ...sourceProgress(s.source.description, t.committed[i], t.committed[i], t.latest[i] ?? t.committed[i], 0, 0, 0),
       ...backlogOf(s.source, t.committed[i]),
     })),
-    sink: { description: ctx.sinkDescription, numOutputRows: 0 },
+    sink: { description: ctx.sinkDescription, numOutputRows: ctx.sinkReportsOutputRows ? 0 : -1 },
     observedMetrics: {},
     ...watermarksOf(ctx, false),
   });
@@ -192,7 +195,7 @@ export function epochProgress(ctx: ReportContext, e: ContinuousEpoch, committed:
     stateOperators: [],
     sources: (ctx.graph?.sources ?? []).map((s, i) =>
       sourceProgress(s.source.description, e.start[i], e.end[i], s.source.reportLatestOffset?.() ?? e.end[i], e.rows[i] ?? 0, spanMs, Math.max(1, spanMs))),
-    sink: { description: ctx.sinkDescription, numOutputRows: committed.numOutputRows },
+    sink: { description: ctx.sinkDescription, numOutputRows: ctx.sinkReportsOutputRows ? committed.numOutputRows : -1 },
     observedMetrics: {},
   });
 }

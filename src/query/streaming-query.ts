@@ -4,7 +4,10 @@
 // as an unhandled rejection.
 import type { Actor } from 'xstate';
 import { createActor, fromPromise } from 'xstate';
-import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, errorMessage } from '../errors.js';
+import type { RecordFailures } from '../actors/restart-policy.js';
+import { decideRecordRestart } from '../actors/restart-policy.js';
+import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, describeValue, errorMessage, recordPositionOf } from '../errors.js';
+import { redactText, scrubError } from '../secrets.js';
 import type { QueryClock } from './clock.js';
 import type { EndToEndGuarantee } from './guarantee.js';
 import type { LifecycleMachine, PlanOutcome } from './lifecycle-machine.js';
@@ -63,6 +66,8 @@ export class StreamingQuery {
   private readonly actor: Actor<LifecycleMachine>;
   private readonly progressLog: StreamingQueryProgress[] = [];
   private failure: StreamingQueryError | null = null;
+  /** Consecutive failures that named one record (reset by a committed batch). */
+  private recordFailures: RecordFailures | null = null;
   private terminated = false;
   private readonly termination: Promise<void>;
   private resolveTermination!: () => void;
@@ -108,7 +113,11 @@ export class StreamingQuery {
           // A checkpoint that is corrupt, incompatible or taken by another run stays so: restarting cannot help.
           if (input.error instanceof CheckpointError && !input.error.retriable) return { restart: false, delayMs: 0 };
           const s = exec.activeSupervisor;
-          return s ? s.decide(input.attempt) : { restart: false, delayMs: 0 };
+          if (!s) return { restart: false, delayMs: 0 };
+          // A record that made the run fail fails every replay: give up after recordRetries.
+          const records = decideRecordRestart(s.policy, this.recordFailures, recordPositionOf(input.error));
+          this.recordFailures = records.failures;
+          return records.giveUp ? { restart: false, delayMs: 0 } : s.decide(input.attempt);
         }),
       },
       actions: {
@@ -181,7 +190,7 @@ export class StreamingQuery {
       writingOffsets: exec.writingOffsets,
       sourceNames: exec.sourceNames,
       isDataAvailable: exec.isDataAvailable,
-    }, errorMessage);
+    }, (e) => redactText(errorMessage(e)));
     const parallelism = exec.parallelism;
     return parallelism ? { ...status, parallelism } : status;
   }
@@ -212,7 +221,9 @@ export class StreamingQuery {
       if (this.failure) throw this.failure;
       return;
     }
-    if (!(timeoutMs >= 0)) throw new RangeError(`awaitTermination timeout must be >= 0 ms, got ${timeoutMs}`);
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      throw new AnalysisError(`awaitTermination(): the timeout must be a number of milliseconds >= 0, got ${describeValue(timeoutMs)}`);
+    }
     const done = this.terminated || await raceClock(this.clock, this.termination, timeoutMs);
     if (done && this.failure) throw this.failure;
     return done;
@@ -297,6 +308,7 @@ export class StreamingQuery {
   }
 
   private onProgress(p: StreamingQueryProgress): void {
+    this.recordFailures = null;
     this.lastProgressMs = this.clock.now();
     this.record(p);
     this.events.progress(this, p);
@@ -310,13 +322,19 @@ export class StreamingQuery {
   }
 
   private onPlanned(outcome: PlanOutcome): void {
+    const planNumber = this.plansStarted;
+    const takeReady = (): Waiter[] => {
+      const ready = this.waiters.filter((w) => planNumber > w.afterPlan);
+      this.waiters = this.waiters.filter((w) => planNumber <= w.afterPlan);
+      return ready;
+    };
     if (outcome === 'batch' || outcome === 'noDataBatch') {
       this.options.progressBar?.clear();
+      // A batch that runs only because an operator runs one every trigger: all available data is in.
+      if (outcome === 'noDataBatch' && this.execution.planCaughtUp) for (const w of takeReady()) w.resolve();
       return;
     }
-    const planNumber = this.plansStarted;
-    const ready = this.waiters.filter((w) => planNumber > w.afterPlan);
-    this.waiters = this.waiters.filter((w) => planNumber <= w.afterPlan);
+    const ready = takeReady();
     if (outcome === 'continuous') {
       // Waiting for all available data now means waiting for the continuous run to commit it.
       this.continuousWaiters.push(...ready, ...this.waiters.splice(0));
@@ -352,8 +370,9 @@ export class StreamingQuery {
     this.terminated = true;
     this.options.shutdownSignals?.unregister(this);
     if (error !== null && error !== undefined) {
+      scrubError(error);
       this.failure = error instanceof StreamingQueryError ? error : new StreamingQueryError(
-        `Query ${this.name ?? ''}${this.name ? ' ' : ''}[id = ${this.id}, runId = ${this.runId}] terminated with exception: ${errorMessage(error)}`,
+        `Query ${this.name ?? ''}${this.name ? ' ' : ''}[id = ${this.id}, runId = ${this.runId}] terminated with exception: ${redactText(errorMessage(error))}`,
         this.id, this.runId, error,
       );
     }

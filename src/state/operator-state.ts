@@ -1,7 +1,7 @@
 // The stores of one stateful operator, owned by the runtime: created from the names the
 // operator declares, restored to the version a run starts from, and snapshotted at each barrier.
 import type { StoreMetrics } from './keyed-store.js';
-import { InMemoryKeyedStore } from './keyed-store.js';
+import { InMemoryKeyedStore, partitionOf } from './keyed-store.js';
 import { estimateEntriesBytes } from './memory-estimate.js';
 import type { StateRepository } from './state-repository.js';
 
@@ -21,11 +21,16 @@ export class OperatorState {
     storeNames: readonly string[],
     readonly partitions: number,
     private readonly repository: StateRepository,
-    partitionKey?: (storeKey: string) => string,
+    private readonly partitionKey?: (storeKey: string) => string,
     /** The key groups this instance owns (a worker thread's); all when absent. */
     private readonly owned?: readonly number[],
   ) {
     for (const name of storeNames) this.stores.set(name, new InMemoryKeyedStore(name, partitions, partitionKey));
+  }
+
+  /** Whether this instance owns the key group of a store key (a worker thread owns some). */
+  owns(storeKey: string): boolean {
+    return !this.owned || this.owned.includes(partitionOf(this.partitionKey ? this.partitionKey(storeKey) : storeKey, this.partitions));
   }
 
   /** Loads every store as of `version` (the number of epochs committed before the run). */

@@ -109,6 +109,8 @@ class TestStreamSource implements StreamSource {
 }
 
 export const testStreamProvider: SourceProvider = {
+  // Read through a TestStream, whose rows the test adds: no options.
+  options: [],
   schema: (opts) => dataOf(opts).schema,
   create: (opts) => new TestStreamSource(dataOf(opts)),
 };

@@ -69,6 +69,7 @@ function gated(gate: NonNullable<KafkaChildConfig['gate']>): SinkProvider {
     while (!existsSync(gate.file)) await sleep(20);
   };
   return {
+    options: kafka.options,
     create: (opts) => {
       const inner = kafka.create(opts);
       let epochsWritten = 0;

@@ -25,6 +25,7 @@ import { GraphBuilder } from '../../plan/physical.js';
 import type { StatefulOperatorFactory } from '../../plan/stateful-operators.js';
 import { statefulOperatorFactory } from '../../plan/stateful-operators.js';
 import { executeBatch } from '../../query/batch-execution.js';
+import type { StateExpectation } from '../../state/state-repository.js';
 import { StateRepository } from '../../state/state-repository.js';
 import { unitsOf } from '../assignment.js';
 import type { ChannelMessage, ChannelStats } from '../exchange/channel.js';
@@ -159,11 +160,15 @@ export class RegionTask {
     this.deadLetters?.beginEpoch(watermarkMs);
   }
 
-  /** Restores a stateful operator's key groups on this thread; resolves with its state metrics. */
-  async restore(nodeId: number, version: number, lateWatermarkMs: number): Promise<Record<string, number>> {
+  /**
+   * Restores a stateful operator's key groups on this thread, checking that every state file
+   * the commit log names is there (`expected`, the driver's); resolves with its state metrics.
+   */
+  async restore(nodeId: number, version: number, lateWatermarkMs: number, expected: StateExpectation): Promise<Record<string, number>> {
     const node = [...this.nodeIds].find(([, id]) => id === nodeId)?.[0];
     const op = node ? this.builder.operators.get(node) : undefined;
     if (!node || !op) throw new Error(`internal: region ${this.spec.name} has no operator for node ${nodeId}`);
+    this.repo.expect(expected.committed, expected.retained);
     await op.state?.restore(version);
     op.actor.startAt(lateWatermarkMs);
     this.combines.get(node)?.startAt(lateWatermarkMs);
@@ -271,6 +276,7 @@ export class RegionTask {
     this.outlet.rowsOut = 0;
     return {
       epoch, thread: this.spec.thread, splitRows, malformed, eventTime, operators,
+      written: this.repo.takeWritten(),
       blobs: this.repo.takeStaged().map((w) => ({ path: w.path, data: typeof w.data === 'string' ? Buffer.from(w.data) : w.data })),
       exchange, rowsIn, rowsOut, busyMs: Math.max(busyMs, elu.active), stateRows, sink, deadLetters,
     };

@@ -5,7 +5,7 @@
 // written there, with the commit marker, in one transaction.
 import type { BlobWrite, CheckpointBackend } from '../../state/backend.js';
 
-export type BackendRequest = (op: 'read' | 'list' | 'delete', args: unknown) => Promise<unknown>;
+export type BackendRequest = (op: 'read' | 'list' | 'delete' | 'checkFence', args: unknown) => Promise<unknown>;
 
 export class RemoteBackend implements CheckpointBackend {
   constructor(readonly location: string, private readonly request: BackendRequest) {}
@@ -21,6 +21,11 @@ export class RemoteBackend implements CheckpointBackend {
 
   async delete(paths: readonly string[]): Promise<void> {
     await this.request('delete', paths);
+  }
+
+  /** Whether the run still holds the checkpoint, as the driver's connection knows it. */
+  async checkFence(): Promise<void> {
+    await this.request('checkFence', null);
   }
 
   write(path: string): Promise<void> {

@@ -8,6 +8,7 @@ import '../../expr/functions/index.js';
 import { splitFormats, taskSinkFormats } from '../../connectors/contract.js';
 import { Rpc, serializeError } from '../rpc.js';
 import type { RegionPorts, RegionSpec } from '../region-spec.js';
+import type { StateExpectation } from '../../state/state-repository.js';
 import { RegionTask } from './region-task.js';
 
 if (!parentPort) throw new Error('worker-main runs on a worker thread');
@@ -42,10 +43,10 @@ rpc.handle('deploy', (body) => {
 });
 
 rpc.handle('restore', async (body) => {
-  const { id, nodeId, version, lateWatermarkMs } = body as { id: string; nodeId: number; version: number; lateWatermarkMs: number };
+  const { id, nodeId, version, lateWatermarkMs, expected } = body as { id: string; nodeId: number; version: number; lateWatermarkMs: number; expected: StateExpectation };
   const task = tasks.get(id);
   if (!task) throw failedDeploys.get(id) ?? new Error(`internal: no region ${id} on this thread to restore`);
-  return task.restore(nodeId, version, lateWatermarkMs);
+  return task.restore(nodeId, version, lateWatermarkMs, expected);
 });
 
 rpc.handle('undeploy', async (body) => {

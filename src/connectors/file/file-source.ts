@@ -4,7 +4,7 @@
 // offsets are written. The offset is the batch number in that log, so a replay reads exactly
 // the logged files. Committed batches are cleaned up by cleanSource.
 import type { Row } from '../../actors/messages.js';
-import { ConnectorError } from '../../errors.js';
+import { stat } from 'node:fs/promises';
 import type { StructType } from '../../expr/types.js';
 import type { Offset, SourceBacklog, SourceContext, StreamSource } from '../contract.js';
 import { cleanFiles } from './clean-source.js';
@@ -22,26 +22,32 @@ export interface FileOffset {
 
 const logOffsetOf = (o: Offset): number => (o as FileOffset | null)?.logOffset ?? -1;
 
+/** The source metric counting files removed between listing and reading. */
+const VANISHED_METRIC = 'numFilesVanished';
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
 /** A file of a logged batch. */
 export interface FileSplit {
   readonly path: string;
   readonly batch: number;
 }
 
-/** The rows of a file the source log took; a file removed since fails the query with a clear message. */
+/**
+ * The rows of a file the source log took. One removed between listing and reading (a replay
+ * finds it gone too) is skipped, said (naming the source `given`) and counted.
+ */
 export async function* readLoggedFile(
-  split: FileSplit, base: string, schema: StructType, format: FileFormat, formatOptions: FormatOptions, readOptions: ReadOptions,
+  split: FileSplit, given: string, base: string, schema: StructType, format: FileFormat, formatOptions: FormatOptions, readOptions: ReadOptions,
 ): AsyncIterable<Row[]> {
   try {
     yield* readFileRows(split.path, base, schema, format, formatOptions, readOptions);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new ConnectorError(
-        `file ${split.path} of batch ${split.batch} is gone: it was logged in the checkpoint but removed before it was read; ` +
-        'restore it, or start the query with a new checkpointLocation', { cause: e },
-      );
-    }
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || await exists(split.path)) throw e;
+    readOptions.countMetric?.(VANISHED_METRIC, 1);
+    process.emitWarning(`file source ${given}: file ${split.path} of batch ${split.batch} was removed before it was read; it is skipped`, 'SpateFileSourceWarning');
   }
 }
 
@@ -55,6 +61,8 @@ export class FileStreamSource implements StreamSource {
   private latestMtime = -Infinity;
   private readonly batches = new Map<number, FileStatus[]>();
   private cleanedThrough: number | null = null;
+  /** Figures of the last batch read (files vanished, records kept though not valid UTF-8). */
+  private lastMetrics = new Map<string, number>();
   /** startingBatchLimit: the files of the backlog found when this run first planned, not taken yet. */
   private catchUp: Set<string> | null = null;
   /** Files the last planning left for later batches. */
@@ -118,9 +126,14 @@ export class FileStreamSource implements StreamSource {
 
   async *read(start: Offset, end: Offset): AsyncIterable<Row[]> {
     const ctx = this.ctx!;
-    const readOptions = { mode: this.mode, corruptColumn: this.corruptColumn, dropped: (n: number) => ctx.countMalformed(n) };
+    const counts = new Map<string, number>();
+    this.lastMetrics = counts;
+    const readOptions: ReadOptions = {
+      mode: this.mode, corruptColumn: this.corruptColumn, dropped: (n: number) => ctx.countMalformed(n),
+      countMetric: (name, n) => counts.set(name, (counts.get(name) ?? 0) + n),
+    };
     for (const split of await this.planSplits(start, end)) {
-      yield* readLoggedFile(split, this.settings.path.base, this.schema, this.format, this.formatOptions, readOptions);
+      yield* readLoggedFile(split, this.settings.path.given, this.settings.path.base, this.schema, this.format, this.formatOptions, readOptions);
     }
   }
 
@@ -129,6 +142,10 @@ export class FileStreamSource implements StreamSource {
     const splits: FileSplit[] = [];
     for (let b = logOffsetOf(start) + 1; b <= logOffsetOf(end); b++) for (const f of await this.filesOf(b)) splits.push({ path: f.path, batch: b });
     return splits;
+  }
+
+  metrics(): Record<string, string> {
+    return Object.fromEntries([...this.lastMetrics].map(([k, v]) => [k, String(v)]));
   }
 
   async commit(end: Offset): Promise<void> {

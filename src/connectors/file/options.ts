@@ -1,5 +1,6 @@
 // The file source's options, read and checked when the stream is defined (Spark's
 // FileStreamOptions): read limits, ordering, age, name-only dedup, cleanSource.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AnalysisError } from '../../errors.js';
 import { parseDuration } from '../../expr/interval.js';
@@ -9,6 +10,15 @@ import type { SourcePath } from './listing.js';
 import { couldMatch, parseSourcePath } from './listing.js';
 
 export type CleanSource = 'off' | 'archive' | 'delete';
+
+/** The options every file source reads, whatever its format (its format declares the rest). */
+export const FILE_SOURCE_OPTIONS = [
+  'maxFilesPerTrigger', 'maxBytesPerTrigger', 'latestFirst', 'maxFileAge', 'fileNameOnly', 'cleanSource', 'sourceArchiveDir',
+  'waitForPath', 'mode', 'columnNameOfCorruptRecord', 'startingBatchLimit',
+] as const;
+
+/** The options every file sink reads, whatever its format. */
+export const FILE_SINK_OPTIONS = ['partitionBy', 'maxRecordsPerFile'] as const;
 
 export interface FileSourceSettings {
   readonly path: SourcePath;
@@ -34,6 +44,14 @@ export function fileSourceSettings(opts: SourceOptions): FileSourceSettings {
   }
   const path = parseSourcePath(opts.path);
   const o = opts.options;
+  // As Spark's DataSource: a path without glob characters must exist when the frame is defined
+  // (a glob may match nothing yet); waitForPath lets a stream wait for its folder to appear.
+  if (path.segments.length === 0 && !existsSync(path.base) && !(opts.streaming !== false && booleanOption(o, 'waitForPath', false))) {
+    throw new AnalysisError(
+      `Path does not exist: ${path.base}. Create it before reading it` +
+      (opts.streaming === false ? '' : ", or set option('waitForPath', true) to start the stream anyway and read the folder once it appears"),
+    );
+  }
   const maxFiles = stringOption(o, 'maxFilesPerTrigger') === undefined ? null : numberOption(o, 'maxFilesPerTrigger', 0, positiveInt);
   const maxBytes = stringOption(o, 'maxBytesPerTrigger') === undefined ? null : numberOption(o, 'maxBytesPerTrigger', 0, positiveInt);
   const catchUp = stringOption(o, 'startingBatchLimit') === undefined ? null : numberOption(o, 'startingBatchLimit', 0, positiveInt);

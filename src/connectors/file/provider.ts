@@ -14,7 +14,7 @@ import { parseModeOf } from './formats/format.js';
 import { jsonFormat } from './formats/json.js';
 import { textFormat } from './formats/text.js';
 import { listFiles, parseSourcePath } from './listing.js';
-import { fileSourceSettings } from './options.js';
+import { FILE_SINK_OPTIONS, FILE_SOURCE_OPTIONS, fileSourceSettings } from './options.js';
 import { readFileRows } from './read-file.js';
 
 function corruptColumn(opts: SourceOptions): string {
@@ -62,6 +62,7 @@ function fileSinkSettings(opts: SinkOptions | TaskSinkOptions): FileSinkSettings
 
 function register(format: FileFormat): void {
   registerSource(format.name, {
+    options: [...FILE_SOURCE_OPTIONS, ...format.readOptions],
     schema: (opts) => {
       fileSourceSettings(opts); // options are checked when the stream is defined
       return format.schema(opts.userSchema);
@@ -72,16 +73,17 @@ function register(format: FileFormat): void {
     readStatic: (opts) => readStatic(format, opts),
     splitReader: (opts) => {
       const schema = format.schema(opts.userSchema);
-      const base = fileSourceSettings(opts).path.base;
+      const { given, base } = fileSourceSettings(opts).path;
       const mode = parseModeOf(opts.options);
       const corrupt = corruptColumn(opts);
       return {
-        read: (split, ctx) => readLoggedFile(split as FileSplit, base, schema, format, opts.options, { mode, corruptColumn: corrupt, dropped: (n) => ctx.countMalformed(n) }),
+        read: (split, ctx) => readLoggedFile(split as FileSplit, given, base, schema, format, opts.options, { mode, corruptColumn: corrupt, dropped: (n) => ctx.countMalformed(n) }),
         close: async () => undefined,
       };
     },
   });
   registerSink(format.name, {
+    options: [...FILE_SINK_OPTIONS, ...format.writeOptions],
     create(opts: SinkOptions): StreamSink {
       if (!opts.path) throw new AnalysisError(`'path' is not specified: writeStream.format('${format.name}').start('/output/folder')`);
       const partitionBy = partitionColumns(opts);

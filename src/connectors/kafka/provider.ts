@@ -8,7 +8,7 @@ import { BINARY, INTEGER, LONG, STRING, TIMESTAMP, arrayOf, fieldOf, structOf } 
 import type { SinkOptions, SourceOptions, StreamSink, TaskSinkOptions } from '../contract.js';
 import { booleanOption, numberOption, registerSink, registerSource, stringOption } from '../contract.js';
 import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from './cluster.js';
-import { checkSinkOptions, kafkaConfig } from './kafka-options.js';
+import { KAFKA_SINK_OPTIONS, KAFKA_SOURCE_OPTIONS, checkSinkOptions, kafkaConfig } from './kafka-options.js';
 import type { KafkaSinkSettings } from './kafka-sink.js';
 import { KafkaSink, KafkaTaskSink } from './kafka-sink.js';
 import { KafkaSource, readSettings } from './kafka-source.js';
@@ -54,6 +54,7 @@ async function readStatic(opts: SourceOptions): Promise<Row[]> {
 }
 
 registerSource('kafka', {
+  options: KAFKA_SOURCE_OPTIONS,
   schema(opts) {
     checkNoSchema(opts);
     return kafkaSchema(kafkaSourceSettings(opts, opts.streaming !== false).includeHeaders);
@@ -89,6 +90,7 @@ registerSource('kafka', {
 });
 
 registerSink('kafka', {
+  options: KAFKA_SINK_OPTIONS,
   create(opts: SinkOptions): StreamSink {
     return new KafkaSink(kafkaSinkSettings(opts), opts.options);
   },

@@ -50,6 +50,8 @@ class MemorySink implements StreamSink {
 }
 
 registerSink('memory', {
+  // queryName names the table: the writer's own option.
+  options: [],
   create(opts: SinkOptions): StreamSink {
     if (!opts.queryName) {
       throw new AnalysisError('queryName must be specified for memory sink: call writeStream.queryName("name"), then read it with spark.table("name")');

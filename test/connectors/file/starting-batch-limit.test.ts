@@ -1,6 +1,7 @@
 // startingBatchLimit on the file source: the backlog a run finds when it starts (a cold start,
 // a restart after a day down) is read in batches of at most that many files; once it is caught
 // up, batches are unbounded again. Progress shows what is left in files and in seconds.
+import { mkdir } from 'node:fs/promises';
 import { SimulatedClock } from 'xstate';
 import { types as T } from '../../../src/index.js';
 import type { Row, StreamingQuery } from '../../../src/index.js';
@@ -60,7 +61,8 @@ describe('the file source with startingBatchLimit', () => {
     expect(second.batches.map((b) => b.length)).toEqual([3, 3, 1, 5]);
   });
 
-  it('refuses a limit that is not a positive integer', () => {
+  it('refuses a limit that is not a positive integer', async () => {
+    await mkdir(dir.path('in'), { recursive: true });
     const read = (v: string) => testSession().readStream.format('json').schema(schema).option('startingBatchLimit', v).load(dir.path('in'));
     expect(() => read('0')).toThrow('option startingBatchLimit must be a valid number in range');
     expect(() => read('many')).toThrow("got 'many'");
