@@ -188,6 +188,13 @@ function keyGroupsHeld(life: WorkerLife): number[] {
   return [...(Object.entries(assignment).find(([t]) => t.endsWith('-repartition'))?.[1] ?? [])].sort((x, y) => x - y);
 }
 
+/** Whether the workers' newest assignments share all key groups out, each holding some (and claimed them). */
+function settled(lives: readonly WorkerLife[]): boolean {
+  const held = lives.map(keyGroupsHeld);
+  return held.every((h) => h.length > 0) && held.reduce((n, h) => n + h.length, 0) === KEY_GROUPS &&
+    lives.every((l, i) => held[i]!.every((g) => l.lines(`CLAIMED ${g}`).length > 0));
+}
+
 const sorted = (m: Map<string, string>): [string, string][] => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 
 async function stopAll(run: Run): Promise<void> {
@@ -200,22 +207,24 @@ async function stopAll(run: Run): Promise<void> {
 
 describe('cluster mode: the word count over Kafka on worker processes', () => {
   it.each([1, 2, 3])('with %i worker(s) equals the single-process run', async (n) => {
-    const run = await newRun(1200, 7 + n);
+    const run = await newRun(1200, 7 + n, 0);
     const lives = Array.from({ length: n }, (_, i) => worker(run, `w${i}`));
-    await Promise.all(lives.map((l) => l.until((x) => x.output.includes('JOINED'), 'JOINED')));
+    // Input only once every worker holds key groups, so that all of them share the work.
+    await eventually(() => settled(lives), `${n} workers holding key groups`, 120_000);
+    await produceLines(run.input, run.lines, 0, run.lines.length);
     await untilAllCommitted(run);
     const [cluster, single] = [await clusterCounts(run), await singleProcessCounts(run)];
     expect(sorted(cluster)).toEqual(sorted(single));
     expect(sorted(cluster)).toEqual(sorted(expected(run)));
-    // Every worker took part: each claimed key groups.
-    for (const l of lives) expect(l.lines('CLAIMED ').length).toBeGreaterThan(0);
     await stopAll(run);
     for (const l of lives) expect(l.child.exitCode).toBe(0);
   });
 
   it.each([1, 2, 3])('the trades windows with a watermark (append mode) with %i worker(s) equal the single-process run', async (n) => {
-    const run = await newRun(600, 11 + n, 600, 'trades');
+    const run = await newRun(600, 11 + n, 0, 'trades');
     const lives = Array.from({ length: n }, (_, i) => worker(run, `w${i}`));
+    await eventually(() => settled(lives), `${n} workers holding key groups`, 120_000);
+    await produceLines(run.input, run.lines, 0, run.lines.length);
     await untilAllCommitted(run);
     // The last epoch's watermark closes the windows: wait for the no-data epoch it runs.
     const keys = new ClusterKeys(run.prefix);
@@ -250,7 +259,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
   });
 
   it('a worker SIGKILLed (the coordinator among them) and restarted changes nothing', async () => {
-    const run = await newRun(1600, 101, 400);
+    const run = await newRun(1600, 101, 0);
     const a = worker(run, 'a');
     const b = worker(run, 'b');
     await Promise.all([a, b].map((l) => l.until((x) => x.output.includes('JOINED'), 'JOINED')));
@@ -258,13 +267,15 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     let kills = 0;
     // Three kills: the coordinator right after it committed an epoch; the coordinator right after
     // it planned one (the epoch in flight is finished by the next coordinator, from the logs);
-    // the other worker (its source partitions and key groups move). Each restarts at once, and
-    // more input follows, so that every kill lands in a running query.
+    // the other worker (its source partitions and key groups move). Each restarts at once; each
+    // round brings new input, so that every kill lands in a running query.
     const holdsLease = (l: WorkerLife): boolean => l.alive && l.output.lastIndexOf('LEASE ') > l.output.lastIndexOf('LEASE-LOST');
     const coordinating = (): WorkerLife | undefined => Object.values(lives).find(holdsLease);
     for (let round = 0; round < 3; round++) {
       const planned = Object.values(lives).map((l) => l.lines('PLANNED ').length);
       const committed = Object.values(lives).map((l) => l.lines('COMMITTED ').length);
+      // Input for this round, after the counts above: the coordinator's next step is this round's.
+      await produceLines(run.input, run.lines, 400 * round, 400 * (round + 1));
       const moved = (what: 'PLANNED ' | 'COMMITTED ', before: number[]): boolean =>
         Object.values(lives).some((l, i) => holdsLease(l) && l.lines(what).length > before[i]!);
       await eventually(() => (round === 1 ? moved('PLANNED ', planned) : moved('COMMITTED ', committed)), `the coordinator's next step in round ${round}`, 120_000);
@@ -275,9 +286,8 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
       kills += 1;
       lives[id] = worker(run, id);
       await lives[id].until((x) => x.output.includes('JOINED'), 'JOINED');
-      // More input once the restarted worker is in: the next round kills mid-run again.
-      await produceLines(run.input, run.lines, 400 * (round + 1), 400 * (round + 2));
     }
+    await produceLines(run.input, run.lines, 1200, 1600);
     await untilAllCommitted(run);
     expect(kills).toBe(3);
     expect(sorted(await clusterCounts(run))).toEqual(sorted(expected(run)));
@@ -289,9 +299,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     const run = await newRun(1200, 303, 0);
     const a = worker(run, 'a');
     const b = worker(run, 'b');
-    const settled = (): boolean => keyGroupsHeld(a).length + keyGroupsHeld(b).length === KEY_GROUPS &&
-      keyGroupsHeld(a).length > 0 && keyGroupsHeld(b).length > 0;
-    await eventually(settled, 'both workers holding key groups', 120_000);
+    await eventually(() => settled([a, b]), 'both workers holding key groups', 120_000);
     await produceLines(run.input, run.lines, 0, 400);
     const committed = (): number => run.lives.reduce((n, l) => n + l.lines('COMMITTED ').length, 0);
     const keys = new ClusterKeys(run.prefix);
@@ -300,7 +308,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
       for (let g = 0; g < KEY_GROUPS; g++) n += Number((await redis.get(keys.refused(g))) ?? 0);
       return n;
     };
-    await eventually(() => committed() > 1 && settled(), 'a commit with both workers', 120_000);
+    await eventually(() => committed() > 1 && settled([a, b]), 'a commit with both workers', 120_000);
     const refusedBefore = await refusals();
     const claimedByA = a.lines('CLAIMED ').length;
     b.child.kill('SIGTERM');
