@@ -4,6 +4,7 @@
 // the lease. Workers share nothing but Kafka and Redis; any of them may die at any point and
 // another picks its units up: every step is either idempotent or fenced (see fencing.ts).
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { deserialize } from 'node:v8';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, Partitioners } from 'kafkajs';
@@ -169,8 +170,10 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     const recorded = await redis.hkeys(fencing.keys.stageOne(planned));
     for (const p of membership.owned(stages.topic)) {
       if (recorded.includes(String(p))) continue;
+      const t0 = performance.now();
       const rec = await runStageOne(stageOne, chain, planned, p, entry.start[String(p)] ?? 0, entry.end[String(p)] ?? 0, entry.lateWatermarkMs);
       if (!(await fencing.recordStageOne(planned, p, JSON.stringify(rec)))) onEvent(`REFUSED-STAGE-ONE ${p} ${planned}`);
+      else onEvent(`STAGE-ONE ${p} ${planned} ${rec.rows} ${Math.round(performance.now() - t0)}`);
       did = true;
     }
     const all = await redis.hgetall(fencing.keys.stageOne(planned));
@@ -178,6 +181,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     const records = sourcePartitions.map((p) => JSON.parse(all[String(p)]!) as StageOneRecord);
     for (const [g, task] of [...tasks]) {
       if (task.epoch >= planned) continue;
+      const t0 = performance.now();
       const input = await readStageTwoInput(g, records);
       let outcome;
       try {
@@ -187,6 +191,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
         throw e;
       }
       did = true;
+      if (outcome === 'committed') onEvent(`STAGE-TWO ${g} ${planned} ${input.length} ${Math.round(performance.now() - t0)}`);
       if (outcome === 'refused') {
         refusedCommits += 1;
         tasks.delete(g);
