@@ -51,6 +51,8 @@ export interface CoordinatorSpec {
   readonly worker: string;
   readonly leaseMs: number;
   readonly onEvent: (event: string) => void;
+  /** Deletes the repartition topic's records below these offsets (an epoch's input, once committed). */
+  readonly trimExchange: (below: ReadonlyMap<number, number>) => Promise<void>;
 }
 
 export async function readEpoch(redis: RedisClient, fencing: Fencing, epoch: number): Promise<PlannedEpoch | null> {
@@ -120,7 +122,10 @@ export class Coordinator {
     const at = this.plannedAt.get(epoch);
     if (at !== undefined) this.lastEpochMs = Date.now() - at;
     this.plannedAt.delete(epoch);
-    // The epoch's scratch: outputs and stage-one records of committed epochs are never read again.
+    // The epoch's scratch: outputs, stage-one records and repartition records of committed epochs are never read again.
+    const below = new Map<number, number>();
+    for (const r of records) for (const [g, o] of Object.entries(r.out)) below.set(Number(g), Math.max(below.get(Number(g)) ?? 0, o + 1));
+    if (below.size) await s.trimExchange(below).catch((e: unknown) => s.onEvent(`TRIM-FAILED ${(e as Error).message}`));
     await Promise.all([
       s.redis.del(s.fencing.keys.stageOne(epoch)),
       ...Array.from({ length: s.keyGroups }, (_, g) => s.redis.del(s.fencing.keys.output(g, epoch))),

@@ -2,7 +2,7 @@
 // group's aggregation, restored from Redis when the worker claims the key group, merged with the
 // epoch's partial aggregates, and committed with the epoch's output in one fenced script. The
 // in-memory state is trusted only while it matches Redis: after a refused or failed commit it is
-// dropped, and the key group is restored again if it is still ours.
+// dropped, and the key group is restored again (with the same token) if it is still ours.
 import { deserialize, serialize } from 'node:v8';
 import type { RedisClient } from './redis-client.js';
 import type { OperatorContext, OperatorLogic } from '../../actors/operator.js';
@@ -33,10 +33,13 @@ export class KeyGroupTask {
     this.logic = aggregate ? streamingAggregate(aggregate, mode, 'partials') : null;
   }
 
-  /** Claims the key group (every older owner is fenced from now on), then restores its state. */
-  static async claim(redis: RedisClient, fencing: Fencing, worker: string, group: number, aggregate: AggregateNode | null, mode: OutputMode,
+  /**
+   * The key group's state as Redis holds it, to be committed under `token` (from Fencing.claim:
+   * every older owner is fenced from the claim on; a task restored again after a failure keeps
+   * its token, so it never fences the owner a newer generation chose).
+   */
+  static async restore(redis: RedisClient, fencing: Fencing, group: number, token: string, aggregate: AggregateNode | null, mode: OutputMode,
     keyGroups: number, after: ChunkFunction | null): Promise<KeyGroupTask> {
-    const token = await fencing.claim(worker, group);
     const task = new KeyGroupTask(group, token, aggregate, mode, keyGroups, after);
     const [entries, epoch] = await Promise.all([redis.hgetallBuffer(fencing.keys.state(group)), redis.get(fencing.keys.groupEpoch(group))]);
     const keys = Object.keys(entries);

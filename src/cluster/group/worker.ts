@@ -97,8 +97,9 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
         '(spate.sql.shuffle.partitions is fixed for a checkpoint\'s life): use the checkpoint\'s value');
     }
     sourcePartitions = meta.topics.find((m) => m.name === stages.topic)!.partitions.map((p) => p.partitionId).sort((a, b) => a - b);
-  } finally {
+  } catch (e) {
     await admin.disconnect();
+    throw e;
   }
 
   const sourceCluster = new KafkaCluster(kafka, settings.readCommitted ? READ_COMMITTED : READ_UNCOMMITTED);
@@ -110,6 +111,9 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const coordinator = new Coordinator({
     redis, fencing, cluster: sourceCluster, topic: stages.topic, partitions: sourcePartitions, keyGroups,
     starting: settings.starting, maxOffsetsPerTrigger: settings.maxOffsetsPerTrigger, output, worker: workerId, leaseMs, onEvent,
+    trimExchange: async (below) => {
+      await admin.deleteTopicRecords({ topic: repartitionTopic, partitions: [...below].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
+    },
     watermarkDelayMs: stages.watermarkDelayMs, noDataEpochs: stages.aggregate?.eventTime != null && q.outputMode !== 'complete',
   });
   const membership = new Membership(kafka, `spate-cluster-${where.prefix}`, workerId, [stages.topic, repartitionTopic],
@@ -123,7 +127,9 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const after = stages.after.length ? compileChain(chainSteps(stages.after)) : null;
 
   const tasks = new Map<number, KeyGroupTask>();
-  /** Key groups this worker must not claim again in the generation it lost them in. */
+  /** Owner tokens of the key groups this worker holds: claimed once per assignment, kept while it lasts. */
+  const tokens = new Map<number, string>();
+  /** Key groups whose commit was refused, by the generation they were lost in: not claimed again in it. */
   let lostIn = new Map<number, number>();
   let generationSeen = -1;
   let refusedCommits = 0;
@@ -136,11 +142,17 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       generationSeen = generation;
       lostIn = new Map([...lostIn].filter(([, g]) => g === generation));
     }
-    for (const g of [...tasks.keys()]) if (!owned.has(g)) tasks.delete(g);
+    for (const g of [...tokens.keys()]) if (!owned.has(g)) tokens.delete(g);
+    for (const g of [...tasks.keys()]) if (!tokens.has(g)) tasks.delete(g);
     for (const g of owned) {
       if (tasks.has(g) || lostIn.get(g) === generation) continue;
-      tasks.set(g, await KeyGroupTask.claim(redis, fencing, workerId, g, stages.aggregate, q.outputMode, keyGroups, after));
-      onEvent(`CLAIMED ${g}`);
+      let token = tokens.get(g);
+      if (token === undefined) {
+        token = await fencing.claim(workerId, g);
+        tokens.set(g, token);
+        onEvent(`CLAIMED ${g}`);
+      }
+      tasks.set(g, await KeyGroupTask.restore(redis, fencing, g, token, stages.aggregate, q.outputMode, keyGroups, after));
     }
   };
 
@@ -195,6 +207,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       if (outcome === 'refused') {
         refusedCommits += 1;
         tasks.delete(g);
+        tokens.delete(g);
         lostIn.set(g, membership.ownership.generation);
         onEvent(`REFUSED ${g} ${planned}`);
       } else if (outcome !== 'committed') {
@@ -232,7 +245,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       stopped = true;
       await done;
       await membership.leave();
-      await Promise.all([producer.disconnect().catch(() => undefined), output.close(), sourceCluster.disconnect().catch(() => undefined), exchangeCluster.disconnect().catch(() => undefined)]);
+      await Promise.all([producer.disconnect().catch(() => undefined), output.close(), admin.disconnect().catch(() => undefined), sourceCluster.disconnect().catch(() => undefined), exchangeCluster.disconnect().catch(() => undefined)]);
       redis.disconnect();
     },
   };

@@ -108,6 +108,12 @@ async function untilAllCommitted(run: Run): Promise<void> {
     const entry = JSON.parse((await store.hget(keys.offsets, c))!) as { end: Record<string, number> };
     return [...ends].every(([p, e]) => entry.end[String(p)] === e);
   }, `every input offset of ${run.input} committed`, 200_000);
+  // A committed transaction's markers reach the output partition a moment after the commit: until
+  // they do, read_committed readers stop before its records.
+  await eventually(async () => {
+    const [stable, high] = await Promise.all([endOffsets(run.output, true), endOffsets(run.output, false)]);
+    return [...high].every(([p, e]) => stable.get(p) === e);
+  }, `no open transaction on ${run.output}`, 60_000);
 }
 
 /** The word counts a plain loop computes. */
