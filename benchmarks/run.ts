@@ -48,6 +48,7 @@ function printResult(r: ScenarioResult): void {
   if (r.handLoop) {
     const hl = perSecond(r.handLoop);
     line += `\n    hand loop ${fmt(hl)} events/s (peak RSS ${r.handLoop.peakRssMiB.toFixed(0)} MiB)  ratio spate/hand = ${(sp / hl).toFixed(2)}`;
+    if (r.spate.cpuMs && r.handLoop.cpuMs) line += ` (by CPU time ${((r.spate.events / r.spate.cpuMs) / (r.handLoop.events / r.handLoop.cpuMs)).toFixed(2)})`;
   }
   for (const [k, v] of Object.entries(r.figures ?? {})) line += `\n    ${k}: ${typeof v === 'number' ? (Number.isInteger(v) ? fmt(v) : v.toFixed(2)) : v}`;
   process.stdout.write(`${line}\n`);
