@@ -30,9 +30,17 @@ export interface Scenario {
   run(scale: number): Promise<ScenarioResult>;
 }
 
-/** Runs `work`, sampling RSS every 25 ms; `work` returns the number of events it processed. */
+let measured = 0;
+
+/**
+ * Runs `work`, sampling RSS every 25 ms; `work` returns the number of events it processed. With
+ * SPATE_BENCH_PROFILE_DIR set (`npm run bench -- --profile DIR`), each measured run also writes
+ * a CPU profile of just that run, `<scenario>.<n>.cpuprofile` (n counts the runs: 1 is usually
+ * the hand loop, 2 spate).
+ */
 export async function measure(work: () => Promise<number> | number): Promise<Measurement> {
   global.gc?.();
+  const profile = await startProfile();
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 25);
   const started = performance.now();
@@ -45,7 +53,27 @@ export async function measure(work: () => Promise<number> | number): Promise<Mea
     return { events, ms, cpuMs: (cpu.user + cpu.system) / 1000, peakRssMiB: peak / 2 ** 20 };
   } finally {
     clearInterval(timer);
+    await profile?.();
   }
+}
+
+/** Starts the inspector's CPU profiler when asked to; returns what writes the profile. */
+async function startProfile(): Promise<(() => Promise<void>) | null> {
+  const dir = process.env['SPATE_BENCH_PROFILE_DIR'];
+  if (!dir) return null;
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  const n = ++measured;
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(`${dir}/${process.env['SPATE_BENCH_SCENARIO'] ?? 'scenario'}.${n}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  };
 }
 
 export function perSecond(m: Measurement): number {

@@ -10,6 +10,20 @@ import type { DataType } from './types.js';
 /** Escapes a name or string into a JavaScript string literal. */
 export const quote = (s: string): string => JSON.stringify(s);
 
+/**
+ * Where generated code finds the columns of the row it works on: a row object held in variable
+ * `v`, or each column in its own variable (a fused stage never builds the intermediate rows of
+ * its projections). A column may itself be a row known column by column: a join's `left` and
+ * `right` sides.
+ */
+export type RowBinding =
+  | { readonly kind: 'object'; readonly v: string }
+  | { readonly kind: 'columns'; readonly cols: ReadonlyMap<string, ColumnBinding> };
+/** A JavaScript expression (a variable, a literal) holding a column's value, or a nested row. */
+export type ColumnBinding = string | RowBinding;
+
+export const objectRow = (v: string): RowBinding => ({ kind: 'object', v });
+
 /** The helpers generated code may call; passed in as constants. */
 const RUNTIME = {
   MALFORMED,
@@ -27,6 +41,8 @@ export class Codegen {
   private out: string[] = [];
   /** The statement that drops the current row (set by whoever owns the row loop). */
   skipRow = 'return';
+  /** The last compiled function's text, indented (constants appear as c0, c1, ...), for explain('codegen'). */
+  source = '';
 
   constructor() {
     this.constant(RUNTIME); // c0
@@ -75,17 +91,29 @@ export class Codegen {
   compile<F>(params: readonly string[], body: readonly string[]): F {
     const header = this.consts.map((_, i) => `const c${i} = k[${i}];`).join('\n');
     const src = `'use strict';\n${header}\nreturn function compiled(${params.join(', ')}) {\n${body.join('\n')}\n};`;
+    this.source = `function compiled(${params.join(', ')}) {\n${indent(body).join('\n')}\n}`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- source built from the tree only (see header)
     const factory = new Function('k', src) as (k: unknown[]) => F;
     return factory(this.consts);
   }
 
-  /** Emits the statements computing `e` over row variable `row`; returns the JS expression holding it. */
-  value(e: BoundExpr, row: string): string {
+  /**
+   * Emits the statements computing `e` over a row (a row object's variable, or a binding);
+   * returns the JS expression holding the value.
+   */
+  value(e: BoundExpr, row: string | RowBinding): string {
     switch (e.k) {
-      case 'ref': return this.assign(`${row}[${quote(e.name)}]`);
+      case 'ref': {
+        if (typeof row === 'string') return this.assign(`${row}[${quote(e.name)}]`);
+        return this.column(row, e.name);
+      }
       case 'lit': return this.literal(e.value);
       case 'field': {
+        // A field of a row known column by column is that column's binding: nothing to read.
+        if (e.child.k === 'ref' && typeof row !== 'string' && row.kind === 'columns') {
+          const nested = row.cols.get(e.child.name);
+          if (nested !== undefined && typeof nested !== 'string') return this.column(nested, e.name);
+        }
         const c = this.value(e.child, row);
         return this.assign(`${c} == null ? null : (${c}[${quote(e.name)}] ?? null)`);
       }
@@ -143,6 +171,21 @@ export class Codegen {
     }
   }
 
+  /** A column of a bound row as a JS expression; a nested row becomes an object here. */
+  column(row: RowBinding, name: string): string {
+    if (row.kind === 'object') return this.assign(`${row.v}[${quote(name)}]`);
+    const c = row.cols.get(name);
+    if (c === undefined) throw new Error(`internal: generated code reads column '${name}', which its row binding lacks`);
+    return typeof c === 'string' ? c : this.rowObject(c);
+  }
+
+  /** A bound row as an object (the columns in the binding's order). */
+  rowObject(row: RowBinding): string {
+    if (row.kind === 'object') return row.v;
+    const fields = [...row.cols.keys()].map((name) => `${quote(name)}: ${this.column(row, name)}`);
+    return this.assign(`{ ${fields.join(', ')} }`);
+  }
+
   /** Emits `const vN = <code>;` and returns vN. */
   assign(code: string): string {
     const v = this.fresh();
@@ -163,7 +206,7 @@ export class Codegen {
     return f ? this.constant(f) : undefined;
   }
 
-  private arith(e: Extract<BoundExpr, { k: 'arith' }>, row: string): string {
+  private arith(e: Extract<BoundExpr, { k: 'arith' }>, row: string | RowBinding): string {
     const l = this.value(e.left, row);
     const r = this.value(e.right, row);
     const nullCheck = `${l} == null || ${r} == null`;
@@ -179,7 +222,7 @@ export class Codegen {
     }
   }
 
-  private compare(e: Extract<BoundExpr, { k: 'cmp' }>, row: string): string {
+  private compare(e: Extract<BoundExpr, { k: 'cmp' }>, row: string | RowBinding): string {
     const l = this.value(e.left, row);
     const r = this.value(e.right, row);
     const kind = e.left.type.kind;
@@ -202,7 +245,7 @@ export class Codegen {
     return this.assign(`${l} == null || ${r} == null ? null : ${test}`);
   }
 
-  private logic(e: Extract<BoundExpr, { k: 'and' | 'or' }>, row: string): string {
+  private logic(e: Extract<BoundExpr, { k: 'and' | 'or' }>, row: string | RowBinding): string {
     // Three-valued logic with short-circuit: the right side is evaluated only when needed.
     const decisive = e.k === 'and' ? 'false' : 'true';
     const v = this.fresh();
@@ -215,7 +258,7 @@ export class Codegen {
     return v;
   }
 
-  private inList(e: Extract<BoundExpr, { k: 'in' }>, row: string): string {
+  private inList(e: Extract<BoundExpr, { k: 'in' }>, row: string | RowBinding): string {
     const c = this.value(e.child, row);
     const key = (x: string): string => (e.child.type.kind === 'timestamp' ? `${x}.getTime()` : x);
     const allLiteral = e.list.every((x) => x.k === 'lit');
@@ -236,7 +279,7 @@ export class Codegen {
     return e.negated ? this.assign(`${v} == null ? null : !${v}`) : v;
   }
 
-  private like(e: Extract<BoundExpr, { k: 'like' }>, row: string): string {
+  private like(e: Extract<BoundExpr, { k: 'like' }>, row: string | RowBinding): string {
     const c = this.value(e.child, row);
     let re: string;
     if (e.pattern.k === 'lit') {
@@ -251,7 +294,7 @@ export class Codegen {
     return this.assign(`${c} == null || ${re} == null ? null : ${e.negated ? '!' : ''}${test}`);
   }
 
-  private caseWhen(e: Extract<BoundExpr, { k: 'case' }>, row: string): string {
+  private caseWhen(e: Extract<BoundExpr, { k: 'case' }>, row: string | RowBinding): string {
     const v = this.fresh();
     this.line(`let ${v} = null;`);
     let depth = 0;
@@ -270,6 +313,19 @@ export class Codegen {
     for (let i = 0; i < depth; i++) this.line('}');
     return v;
   }
+}
+
+/** Indents generated lines by their braces, so printed code reads as written. */
+function indent(lines: readonly string[]): string[] {
+  let depth = 1;
+  return lines.map((l) => {
+    const t = l.trim();
+    if (t.startsWith('}')) depth = Math.max(1, depth - 1);
+    const out = `${'  '.repeat(depth)}${t}`;
+    const opens = (t.match(/{/g) ?? []).length - (t.match(/}/g) ?? []).length + (t.startsWith('}') ? 1 : 0);
+    depth = Math.max(1, depth + opens);
+    return out;
+  });
 }
 
 function num(n: number): string {

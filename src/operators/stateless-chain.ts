@@ -1,127 +1,34 @@
 // Consecutive stateless operators fused into one operator whose per-chunk work is a single
-// generated function: nested loops for generators, `continue` for filters, one object literal
-// per projection. Built from typed trees by Codegen, never from user text.
+// generated function (chain-code.ts): one loop over the chunk, the projections' columns in
+// local variables, one object literal per output row. Built from typed trees, never user text.
 import type { Row } from '../actors/messages.js';
 import { MalformedRecordError } from '../errors.js';
 import type { OperatorLogic } from '../actors/operator.js';
-import type { NamedExpr } from '../expr/analyze.js';
-import type { BoundExpr } from '../expr/bound.js';
-import { Codegen, quote } from '../expr/codegen.js';
-import type { GeneratorSpec } from '../plan/logical.js';
+import { Codegen } from '../expr/codegen.js';
+import type { StatelessStep } from './chain-code.js';
+import { chainCode, pushRows } from './chain-code.js';
 
-/** Event-time statistics of one withWatermark column over an epoch (for the watermark and progress). */
-export class EventTimeStats {
-  max = -Infinity;
-  min = Infinity;
-  sum = 0;
-  count = 0;
-
-  constructor(readonly column: string, readonly delayMs: number) {}
-
-  reset(): void {
-    this.max = -Infinity;
-    this.min = Infinity;
-    this.sum = 0;
-    this.count = 0;
-  }
-}
+export type { StatelessStep } from './chain-code.js';
+export { EventTimeStats } from './chain-code.js';
 
 /** Counters a chain adds to: rows dropped as malformed (DROPMALFORMED). */
 export interface ChainCounters {
   malformedDropped: number;
 }
 
-export type StatelessStep =
-  | { readonly k: 'project'; readonly items: readonly NamedExpr[]; readonly generator?: GeneratorSpec }
-  | { readonly k: 'filter'; readonly condition: BoundExpr }
-  | { readonly k: 'watermark'; readonly stats: EventTimeStats }
-  | { readonly k: 'map'; readonly fn: (row: Row) => Row }
-  | { readonly k: 'flatMap'; readonly fn: (row: Row) => Iterable<Row> };
-
 export type ChunkFunction = (rows: Row[], out: Row[], counters: ChainCounters) => void;
 
 /** Compiles the steps into one function that appends the chunk's output rows to `out`. */
 export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
+  return compileChainCode(steps).run;
+}
+
+/** The chain's function and its source (for explain('codegen')). */
+export function compileChainCode(steps: readonly StatelessStep[]): { run: ChunkFunction; source: string } {
   const g = new Codegen();
-  const body: string[] = [];
-  let label = 'L0';
-  let row = g.fresh('r');
-  let loops = 1;
-  body.push(`L0: for (let i = 0; i < rows.length; i++) {`, `const ${row} = rows[i];`);
-  for (const step of steps) {
-    g.skipRow = `counters.malformedDropped++; continue ${label}`;
-    switch (step.k) {
-      case 'filter': {
-        const c = g.value(step.condition, row);
-        body.push(...g.takeLines(), `if (${c} !== true) continue ${label};`);
-        break;
-      }
-      case 'watermark': {
-        const s = g.constant(step.stats);
-        const t = g.fresh('t');
-        body.push(
-          `const ${t} = ${row}[${quote(step.stats.column)}];`,
-          `if (${t} != null) { const ms = ${t}.getTime(); if (ms > ${s}.max) ${s}.max = ms; if (ms < ${s}.min) ${s}.min = ms; ${s}.sum += ms; ${s}.count++; }`,
-        );
-        break;
-      }
-      case 'map': {
-        const f = g.constant(step.fn);
-        const next = g.fresh('r');
-        body.push(`const ${next} = ${f}(${row});`);
-        row = next;
-        break;
-      }
-      case 'flatMap': {
-        const f = g.constant(step.fn);
-        const next = g.fresh('r');
-        label = `L${loops++}`;
-        body.push(`${label}: for (const ${next} of ${f}(${row})) {`);
-        row = next;
-        break;
-      }
-      case 'project': {
-        const values = step.items.map((item) => g.value(item.expr, row));
-        body.push(...g.takeLines());
-        const next = g.fresh('r');
-        if (!step.generator) {
-          body.push(`const ${next} = { ${step.items.map((it, i) => `${quote(it.name)}: ${values[i]}`).join(', ')} };`);
-        } else {
-          const gen = step.generator;
-          const input = g.value(gen.input, row);
-          body.push(...g.takeLines());
-          const el = g.fresh('e');
-          const pos = g.fresh('p');
-          const elements = g.fresh('xs');
-          label = `L${loops++}`;
-          // explode_outer keeps a row with nulls when the input is null or empty.
-          const isMap = gen.input.type.kind === 'map';
-          const list = isMap ? `Object.entries(${input})` : input;
-          body.push(
-            `const ${elements} = ${input} == null ? ${gen.outer ? '[null]' : '[]'} : ${list}.length === 0 && ${gen.outer} ? [null] : ${list};`,
-            `${label}: for (let ${pos} = 0; ${pos} < ${elements}.length; ${pos}++) {`,
-            `const ${el} = ${elements}[${pos}];`,
-          );
-          const genValues: string[] = [];
-          if (gen.withPosition) genValues.push(`${el} === null ? null : ${pos}`);
-          if (isMap) genValues.push(`${el} === null ? null : ${el}[0]`, `${el} === null ? null : ${el}[1]`);
-          else genValues.push(`${el} ?? null`);
-          const fields: string[] = [];
-          let gi = 0;
-          step.items.forEach((it, i) => {
-            const isGen = i >= gen.position && i < gen.position + gen.names.length;
-            fields.push(`${quote(it.name)}: ${isGen ? genValues[gi++] : values[i]}`);
-          });
-          body.push(`const ${next} = { ${fields.join(', ')} };`);
-        }
-        row = next;
-        break;
-      }
-    }
-  }
-  body.push(`out.push(${row});`);
-  for (let i = 0; i < loops; i++) body.push('}');
-  return g.compile<ChunkFunction>(['rows', 'out', 'counters'], body);
+  const body = chainCode(g, steps, 'rows', pushRows(g, 'out'));
+  const run = g.compile<ChunkFunction>(['rows', 'out', 'counters'], body);
+  return { run, source: g.source };
 }
 
 /** The fused chain as an operator: each chunk in, the chain's output out. */

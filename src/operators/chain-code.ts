@@ -1,0 +1,146 @@
+// The code of a fused run of stateless operators, as one loop over a chunk's rows (Spark's
+// produce side of whole-stage code generation): nested loops for generators and flatMap,
+// `continue` for filters, and every projection's columns kept in local variables. A row object
+// is built only where something needs one: a user function (map, flatMap), or the consumer at
+// the end of the chain (the chain operator emits row objects; an aggregation reads the variables).
+// Built from typed trees by Codegen, never from user text.
+import type { Row } from '../actors/messages.js';
+import type { NamedExpr } from '../expr/analyze.js';
+import type { BoundExpr } from '../expr/bound.js';
+import type { Codegen, ColumnBinding, RowBinding } from '../expr/codegen.js';
+import { objectRow } from '../expr/codegen.js';
+import type { GeneratorSpec } from '../plan/logical.js';
+
+/** Event-time statistics of one withWatermark column over an epoch (for the watermark and progress). */
+export class EventTimeStats {
+  max = -Infinity;
+  min = Infinity;
+  sum = 0;
+  count = 0;
+
+  constructor(readonly column: string, readonly delayMs: number) {}
+
+  reset(): void {
+    this.max = -Infinity;
+    this.min = Infinity;
+    this.sum = 0;
+    this.count = 0;
+  }
+}
+
+export type StatelessStep =
+  | { readonly k: 'project'; readonly items: readonly NamedExpr[]; readonly generator?: GeneratorSpec }
+  | { readonly k: 'filter'; readonly condition: BoundExpr }
+  | { readonly k: 'watermark'; readonly stats: EventTimeStats }
+  | { readonly k: 'map'; readonly fn: (row: Row) => Row }
+  | { readonly k: 'flatMap'; readonly fn: (row: Row) => Iterable<Row> };
+
+/**
+ * Emits the consumer's code for one output row of the chain: `row` binds its columns, `skip`
+ * leaves it (continues the innermost loop).
+ */
+export type ChainConsumer = (row: RowBinding, skip: string) => string[];
+
+/**
+ * The lines of one loop over the rows in variable `rows` through `steps`, handing each output
+ * row to `consume`. The generated code counts rows dropped as malformed in `counters`.
+ */
+export function chainCode(g: Codegen, steps: readonly StatelessStep[], rows: string, consume: ChainConsumer): string[] {
+  const body: string[] = [];
+  let label = 'L0';
+  let loops = 1;
+  const first = g.fresh('r');
+  let row: RowBinding = objectRow(first);
+  body.push(`L0: for (let i = 0; i < ${rows}.length; i++) {`, `const ${first} = ${rows}[i];`);
+  for (const step of steps) {
+    g.skipRow = `counters.malformedDropped++; continue ${label}`;
+    switch (step.k) {
+      case 'filter': {
+        const c = g.value(step.condition, row);
+        body.push(...g.takeLines(), `if (${c} !== true) continue ${label};`);
+        break;
+      }
+      case 'watermark': {
+        const s = g.constant(step.stats);
+        const t = g.column(row, step.stats.column);
+        body.push(
+          ...g.takeLines(),
+          `if (${t} != null) { const ms = ${t}.getTime(); if (ms > ${s}.max) ${s}.max = ms; if (ms < ${s}.min) ${s}.min = ms; ${s}.sum += ms; ${s}.count++; }`,
+        );
+        break;
+      }
+      case 'map': {
+        const f = g.constant(step.fn);
+        const input = g.rowObject(row);
+        const next = g.fresh('r');
+        body.push(...g.takeLines(), `const ${next} = ${f}(${input});`);
+        row = objectRow(next);
+        break;
+      }
+      case 'flatMap': {
+        const f = g.constant(step.fn);
+        const input = g.rowObject(row);
+        const next = g.fresh('r');
+        label = `L${loops++}`;
+        body.push(...g.takeLines(), `${label}: for (const ${next} of ${f}(${input})) {`);
+        row = objectRow(next);
+        break;
+      }
+      case 'project': {
+        const values = step.items.map((item) => g.value(item.expr, row));
+        body.push(...g.takeLines());
+        if (!step.generator) {
+          row = columns(step.items, values);
+          break;
+        }
+        const gen = step.generator;
+        const input = g.value(gen.input, row);
+        body.push(...g.takeLines());
+        const el = g.fresh('e');
+        const pos = g.fresh('p');
+        const elements = g.fresh('xs');
+        label = `L${loops++}`;
+        // explode_outer keeps a row with nulls when the input is null or empty.
+        const isMap = gen.input.type.kind === 'map';
+        const list = isMap ? `Object.entries(${input})` : input;
+        body.push(
+          `const ${elements} = ${input} == null ? ${gen.outer ? '[null]' : '[]'} : ${list}.length === 0 && ${gen.outer} ? [null] : ${list};`,
+          `${label}: for (let ${pos} = 0; ${pos} < ${elements}.length; ${pos}++) {`,
+          `const ${el} = ${elements}[${pos}];`,
+        );
+        const genValues: string[] = [];
+        if (gen.withPosition) genValues.push(`${el} === null ? null : ${pos}`);
+        if (isMap) genValues.push(`${el} === null ? null : ${el}[0]`, `${el} === null ? null : ${el}[1]`);
+        else genValues.push(`${el} ?? null`);
+        let gi = 0;
+        const itemValues = step.items.map((_, i) => {
+          const isGen = i >= gen.position && i < gen.position + gen.names.length;
+          if (!isGen) return values[i]!;
+          const v = g.fresh('g');
+          body.push(`const ${v} = ${genValues[gi++]};`);
+          return v;
+        });
+        row = columns(step.items, itemValues);
+        break;
+      }
+    }
+  }
+  body.push(...consume(row, `continue ${label}`));
+  for (let i = 0; i < loops; i++) body.push('}');
+  return body;
+}
+
+function columns(items: readonly NamedExpr[], values: readonly string[]): RowBinding {
+  const cols = new Map<string, ColumnBinding>();
+  items.forEach((it, i) => cols.set(it.name, values[i]!));
+  return { kind: 'columns', cols };
+}
+
+/** A consumer that appends each output row, as an object, to the array in variable `out`. */
+export function pushRows(g: Codegen, out: string): ChainConsumer {
+  return (row) => {
+    const obj = g.rowObject(row);
+    return [...g.takeLines(), `${out}.push(${obj});`];
+  };
+}
+
