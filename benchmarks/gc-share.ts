@@ -10,7 +10,7 @@ export interface GcShare {
 
 export interface GcCounter {
   /** Stops counting and reports the pauses against the run's wall time. */
-  stop(wallMs: number): GcShare;
+  stop(wallMs: number): Promise<GcShare>;
 }
 
 /** Starts counting GC pauses. */
@@ -25,8 +25,10 @@ export function gcShare(): GcCounter {
   });
   observer.observe({ entryTypes: ['gc'] });
   return {
-    stop(wallMs) {
-      // Entries are delivered asynchronously; take what is buffered before disconnecting.
+    async stop(wallMs) {
+      // Entries are queued after each pause and delivered from the event loop: after a run that
+      // never yielded (a hand loop) they arrive only now. Let them, then take what is buffered.
+      await new Promise((resolve) => setTimeout(resolve, 20));
       for (const e of observer.takeRecords()) {
         ms += e.duration;
         count++;

@@ -104,7 +104,7 @@ function windowedSumScenario(kind: Checkpointing): Scenario {
         hand = handLoop(batches);
         return events;
       });
-      const handGcShare = handGc!.stop(handMeasured.ms);
+      const handGcShare = await handGc!.stop(handMeasured.ms);
       consume(hand);
 
       const place = await checkpointPlace(kind);
@@ -133,7 +133,7 @@ function windowedSumScenario(kind: Checkpointing): Scenario {
           return events;
         });
         const cpu = process.cpuUsage(cpuBefore);
-        const spateGcShare = gc!.stop(spate.ms);
+        const spateGcShare = await gc!.stop(spate.ms);
         await spark.stop();
 
         const expected = finalSums(hand as unknown as Row[][]);

@@ -137,7 +137,7 @@ export const yahoo: Scenario = {
       if (q.exception()) throw q.exception();
       return events;
     });
-    const spateGc = gc!.stop(spate.ms);
+    const spateGc = await gc!.stop(spate.ms);
     await spark.stop();
 
     const expected = finalCounts(hand as unknown as Row[][]);

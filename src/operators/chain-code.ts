@@ -29,6 +29,8 @@ export class EventTimeStats {
 }
 
 export type StatelessStep =
+  /** Reads the schema's columns of rows handed over as given (a field may be missing, others extra). */
+  | { readonly k: 'columns'; readonly names: readonly string[] }
   | { readonly k: 'project'; readonly items: readonly NamedExpr[]; readonly generator?: GeneratorSpec }
   | { readonly k: 'filter'; readonly condition: BoundExpr }
   | { readonly k: 'watermark'; readonly stats: EventTimeStats }
@@ -55,6 +57,13 @@ export function chainCode(g: Codegen, steps: readonly StatelessStep[], rows: str
   for (const step of steps) {
     g.skipRow = `counters.malformedDropped++; continue ${label}`;
     switch (step.k) {
+      case 'columns': {
+        const cols = new Map<string, ColumnBinding>();
+        for (const name of step.names) cols.set(name, g.assign(`${g.column(row, name)} ?? null`));
+        body.push(...g.takeLines());
+        row = { kind: 'columns', cols };
+        break;
+      }
       case 'filter': {
         const c = g.value(step.condition, row);
         body.push(...g.takeLines(), `if (${c} !== true) continue ${label};`);

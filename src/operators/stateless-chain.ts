@@ -54,7 +54,7 @@ export function statelessChain(steps: readonly StatelessStep[], counters: ChainC
  * (Kafka rows: topic, partition, offset). The failing row is found by re-running the chunk row
  * by row, on the failure path only, so the per-row code stays untouched.
  */
-function locateMalformed(error: MalformedRecordError, rows: readonly Row[], run: ChunkFunction): MalformedRecordError {
+export function locateMalformed(error: MalformedRecordError, rows: readonly Row[], run: ChunkFunction): MalformedRecordError {
   if (rows.length === 0 || !('topic' in rows[0]! && 'partition' in rows[0]! && 'offset' in rows[0]!)) return error;
   for (const row of rows) {
     try {

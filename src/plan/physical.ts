@@ -16,6 +16,7 @@ import type { StateRepository } from '../state/state-repository.js';
 import type { LogicalPlan, OutputMode, SourceNode } from './logical.js';
 import { children, isStateful, isStreaming, nodes } from './logical.js';
 import type { StatefulOperatorFactory } from './stateful-operators.js';
+import { fusesInput } from './stateful-operators.js';
 
 export interface PlannedSource {
   readonly index: number;
@@ -73,6 +74,11 @@ export function statefulOperatorIds(plan: LogicalPlan): Map<LogicalPlan, string>
   return ids;
 }
 
+/** What a source's rows go through first: rows handed over as given are read by the schema's names (a whole row is rebuilt only where one is needed). */
+function sourceSteps(node: SourceNode, source: StreamSource): StatelessStep[] {
+  return source.rowsAsGiven ? [{ k: 'columns', names: node.schema.fields.map((f) => f.name) }] : [];
+}
+
 export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const { supervisor, chunkRows } = input;
   const sources: PlannedSource[] = [];
@@ -103,13 +109,14 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
 
   const build = (node: LogicalPlan): Pipe => {
     const done = built.get(node);
-    if (done) return { producer: done, steps: [] };
+    if (done) return { producer: done, steps: node.k === 'source' ? sourceSteps(node, sources.find((s) => s.node === node)!.source) : [] };
     switch (node.k) {
       case 'source': {
         const actor = supervisor.add(new SourceActor(`source-${sources.length}`, supervisor, chunkRows));
-        sources.push({ index: sources.length, node, source: input.createSource(node), actor });
+        const source = input.createSource(node);
+        sources.push({ index: sources.length, node, source, actor });
         built.set(node, actor);
-        return { producer: actor, steps: [] };
+        return { producer: actor, steps: sourceSteps(node, source) };
       }
       case 'static':
         throw new Error('internal: a static relation reached the streaming planner outside a stream-static join');
@@ -141,10 +148,14 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
       default: {
         const inputs = (node.k === 'join' ? [node.left, node.right] : node.k === 'union' ? [...node.children] : [node.child])
           .filter(isStreaming);
-        const upstream = inputs.map((c) => materialize(build(c)));
         const id = ids.get(node) ?? `${node.k}-${chains++}`;
-        const logic = input.statefulOperator(node, { outputMode: input.outputMode, operatorId: id });
-        const state = new OperatorState(id, logic.stores, input.shufflePartitions, input.state);
+        // Whole-stage code generation: an aggregation runs the stateless operators in front of it.
+        const fused = fusesInput(node) && inputs.length === 1 ? build(inputs[0]!) : null;
+        const upstream = fused ? [fused.producer] : inputs.map((c) => materialize(build(c)));
+        const logic = input.statefulOperator(node, {
+          outputMode: input.outputMode, operatorId: id, ...(fused ? { input: { steps: fused.steps, counters } } : {}),
+        });
+        const state = new OperatorState(id, logic.stores, input.shufflePartitions, input.state, logic.createStore?.bind(logic));
         const actor = supervisor.add(new OperatorActor(id, supervisor, chunkRows, logic, logic.stores.length ? state : null));
         logics.set(node, logic);
         actor.inputWatermarkOf = (wm) => inputWatermarkOf(node, wm);

@@ -2,6 +2,7 @@
 // planner, with what some operators need from it (loading a static side per micro-batch).
 import type { Row } from '../actors/messages.js';
 import type { OperatorLogic } from '../actors/operator.js';
+import type { FusedInput } from '../operators/aggregate.js';
 import { streamingAggregate } from '../operators/aggregate.js';
 import { deduplicate } from '../operators/dedup.js';
 import { flatMapGroupsWithState } from '../operators/flat-map-groups-with-state.js';
@@ -14,6 +15,17 @@ import { isStreaming } from './logical.js';
 export interface StatefulOperatorOptions {
   readonly outputMode: OutputMode;
   readonly operatorId: string;
+  /** The stateless operators in front, for an operator that runs them in its own generated stage (see fusesInput). */
+  readonly input?: FusedInput;
+}
+
+/**
+ * Whether the operator of `node` runs the stateless operators in front of it in its own
+ * generated stage (whole-stage code generation) rather than behind a chain actor: a streaming
+ * aggregation over time windows or plain keys does.
+ */
+export function fusesInput(node: LogicalPlan): boolean {
+  return node.k === 'aggregate' && node.window?.kind !== 'session';
 }
 
 export type StatefulOperatorFactory = (node: LogicalPlan, opts: StatefulOperatorOptions) => OperatorLogic;
@@ -27,7 +39,7 @@ export function statefulOperatorFactory(services: OperatorServices): StatefulOpe
   return (node, opts) => {
     switch (node.k) {
       case 'aggregate':
-        return node.window?.kind === 'session' ? sessionWindowAggregate(node, opts.outputMode) : streamingAggregate(node, opts.outputMode);
+        return node.window?.kind === 'session' ? sessionWindowAggregate(node, opts.outputMode) : streamingAggregate(node, opts.outputMode, opts.input);
       case 'dedup': return deduplicate(node);
       case 'groupState': return flatMapGroupsWithState(node);
       case 'union': return unionOperator();

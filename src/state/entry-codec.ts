@@ -125,6 +125,59 @@ class Encoder {
     this.binaryBytes += b.length;
   }
 
+  /**
+   * A record known to have the fields `names` (and maybe others, not kept), written exactly as a
+   * plain object of those fields would be, without looking at its keys.
+   */
+  record(o: Record<string, unknown>, names: readonly string[], key: string): void {
+    const out = this.out;
+    if (this.recordShape >= 0) {
+      out.tag(Tag.Object);
+      out.int(this.recordShape);
+    } else {
+      this.recordShape = this.shapeId(names);
+      if (this.recordShape >= 0) {
+        out.tag(Tag.Object);
+        out.int(this.recordShape);
+      } else {
+        this.recordShape = this.newShape(names);
+      }
+    }
+    for (let i = 0; i < names.length; i++) this.value(o[names[i]!], key);
+  }
+
+  private recordShape = -1;
+
+  /** The id of a shape already written, or -1. */
+  private shapeId(names: readonly string[]): number {
+    let node: ShapeNode | undefined;
+    let level = this.shapes;
+    for (const n of names) {
+      node = level.get(n);
+      if (!node) return -1;
+      level = node.next;
+    }
+    return node ? node.id : this.emptyShape;
+  }
+
+  /** Registers and writes a new shape (NewShape, its names); returns its id. */
+  private newShape(names: readonly string[]): number {
+    let node: ShapeNode | undefined;
+    let level = this.shapes;
+    for (const n of names) {
+      node = level.get(n);
+      if (!node) level.set(n, (node = { id: -1, next: new Map() }));
+      level = node.next;
+    }
+    const fresh = this.shapeCount++;
+    if (node) node.id = fresh;
+    else this.emptyShape = fresh;
+    this.out.tag(Tag.NewShape);
+    this.out.int(names.length);
+    for (const n of names) this.string(n);
+    return fresh;
+  }
+
   private object(o: Record<string, unknown>, key: string): void {
     // State values of one operator mostly share one shape: check the last one without allocating.
     const last = this.lastNames;
@@ -186,14 +239,19 @@ function isPlainObject(v: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** Encodes entries into one blob. */
-export function encodeEntryBlob(entries: KeyedEntries<unknown>): Buffer {
+/**
+ * Encodes entries into one blob. With `recordFields`, every value that is not undefined is a
+ * record written as a plain object of exactly those fields (the same bytes as such an object).
+ */
+export function encodeEntryBlob(entries: KeyedEntries<unknown>, recordFields?: readonly string[]): Buffer {
   const e = new Encoder(scratch);
   const { keys, values } = entries;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
+    const v = values[i];
     e.string(key);
-    e.value(values[i], key);
+    if (recordFields && v !== undefined) e.record(v as Record<string, unknown>, recordFields, key);
+    else e.value(v, key);
   }
   const out = e.out;
   const joined = e.text.join('');

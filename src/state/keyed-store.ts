@@ -37,6 +37,34 @@ export interface StoreMetrics {
   numRowsRemoved: number;
 }
 
+/**
+ * A store as the runtime manages it (restore, the epoch's delta at each barrier, metrics):
+ * InMemoryKeyedStore for every operator that uses the KeyValueStore interface, or a store an
+ * operator keeps itself in a form suited to it (the aggregation's AggTable), with the same
+ * checkpoint format.
+ */
+export interface ManagedStore {
+  readonly name: string;
+  readonly size: number;
+  /** Empties the store before a restore; nothing is marked changed. */
+  clear(): void;
+  /** Applies restored entries (a snapshot, then each delta in version order); `undefined` deletes. */
+  load(keys: readonly string[], values: readonly unknown[]): void;
+  /** Every load of a restore has been applied. */
+  finishRestore?(): void;
+  /** Counters for the epoch in progress (call before takeDelta). */
+  metrics(): StoreMetrics;
+  /** The epoch's changes, grouped by partition; starts a new epoch. */
+  takeDelta(): EpochDelta<unknown>;
+  /**
+   * When a delta's values are records of these fields (possibly with others the checkpoint does
+   * not keep), the codec writes them as plain objects of exactly these fields.
+   */
+  readonly recordFields?: readonly string[];
+  /** Up to `n` entries as stored values (some changed this epoch, some old), to estimate memory. */
+  sample(n: number): Iterable<[string, unknown]>;
+}
+
 /** A stored value with the number of the epoch that last changed it. */
 interface Slot<V> {
   value: V;
@@ -49,7 +77,7 @@ interface Slot<V> {
  * a put right after a get of the same key reuses the slot the get found. The partition of a key
  * is `hash(key) mod partitions`, fixed for the life of a checkpoint.
  */
-export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
+export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   private readonly map = new Map<string, Slot<V>>();
   /** Keys changed in the current epoch (a key may repeat after a delete and a new put). */
   private changed: string[] = [];
@@ -185,6 +213,20 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
     this.removedInEpoch = 0;
     this.epoch++;
     return delta;
+  }
+
+  *sample(n: number): Iterable<[string, unknown]> {
+    let taken = 0;
+    for (const key of this.changedKeys()) {
+      const v = this.get(key);
+      if (v === undefined) continue;
+      yield [key, v];
+      if (++taken === n) break;
+    }
+    for (const entry of this.entries()) {
+      yield entry;
+      if (++taken === 2 * n) return;
+    }
   }
 
   /** Counters for the epoch in progress (call before takeDelta). */

@@ -33,11 +33,14 @@ export class StateRepository {
 
   constructor(readonly backend: CheckpointBackend) {}
 
-  /** Serialises one store's epoch delta as version `version`, to be written at commit; returns its bytes. */
-  stageDelta(operatorId: string, store: string, version: number, delta: EpochDelta<unknown>): number {
+  /**
+   * Serialises one store's epoch delta as version `version`, to be written at commit; returns its
+   * bytes. With `recordFields`, the values are records written as objects of those fields.
+   */
+  stageDelta(operatorId: string, store: string, version: number, delta: EpochDelta<unknown>, recordFields?: readonly string[]): number {
     let bytes = 0;
     for (const [partition, entries] of delta) {
-      const data = encodeEntries(entries);
+      const data = encodeEntryBlob(entries, recordFields);
       bytes += data.length;
       this.staged.push({ path: `${storeDir(operatorId, partition, store)}/${version}.delta`, data });
     }
@@ -143,8 +146,8 @@ export function filesForVersion(files: readonly StateFile[], version: number): S
   return out;
 }
 
-export function encodeEntries(entries: KeyedEntries<unknown>): Buffer {
-  return encodeEntryBlob(entries);
+export function encodeEntries(entries: KeyedEntries<unknown>, recordFields?: readonly string[]): Buffer {
+  return encodeEntryBlob(entries, recordFields);
 }
 
 export function decodeEntries(raw: Buffer, location: string, path: string): KeyedEntries<unknown> {

@@ -1,37 +1,65 @@
 // The memory source behind MemoryStream: rows appended by the test or application, offsets
 // are row counts, and any range can be read again (replayable). Like Spark's MemoryStream it
-// keeps every row it was given, so several queries may read it; it is meant for tests.
+// keeps every row it was given (the objects themselves: rows are handed to queries without
+// copying, and a query reads them by the schema's column names), so several queries may read
+// it; it is meant for tests.
 import type { Row } from '../../actors/messages.js';
 import { AnalysisError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
 import type { Offset, SourceContext, SourceOptions, SourceProvider, StreamSource } from '../contract.js';
 import { registerSource } from '../contract.js';
 
+/** Rows per chunk a read hands over: the link's default chunk size, so the source actor passes them on whole. */
+const READ_CHUNK_ROWS = 4096;
+
 /** The rows of one MemoryStream, shared by every query reading it. */
 export class MemoryStreamData {
-  private readonly rows: Row[] = [];
+  /** The rows as added, one array per addData; `starts[i]` is the offset of `added[i][0]`. */
+  private readonly added: Row[][] = [];
+  private readonly starts: number[] = [];
+  private total = 0;
   private readonly listeners = new Set<() => void>();
 
   constructor(readonly schema: StructType, readonly name: string) {}
 
   get latestOffset(): number {
-    return this.rows.length;
+    return this.total;
   }
 
+  /**
+   * Keeps the rows as given, never copied (the source is `rowsAsGiven`: the query reads them by
+   * the schema's names); only the array is copied, so the caller may reuse it.
+   */
   append(rows: readonly Row[]): number {
-    const names = this.schema.fields.map((f) => f.name);
-    for (const r of rows) {
-      // Every row gets the schema's fields in the schema's order: missing fields are null.
-      const normalised: Row = {};
-      for (const n of names) normalised[n] = r[n] ?? null;
-      this.rows.push(normalised);
+    if (rows.length > 0) {
+      this.starts.push(this.total);
+      this.added.push(rows.slice());
+      this.total += rows.length;
     }
     for (const l of this.listeners) l();
     return this.latestOffset;
   }
 
-  slice(start: number, end: number): Row[] {
-    return this.rows.slice(start, end);
+  /** The rows from `start` to `end` (exclusive), in arrays of at most `chunkRows`, each a fresh array. */
+  *slices(start: number, end: number, chunkRows = READ_CHUNK_ROWS): Iterable<Row[]> {
+    // The last addition starting at or before `start`.
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.starts[mid]! <= start) lo = mid;
+      else hi = mid - 1;
+    }
+    for (let i = lo, at = start; i < this.added.length && at < end; i++) {
+      const rows = this.added[i]!;
+      const base = this.starts[i]!;
+      const stop = Math.min(end, base + rows.length);
+      while (at < stop) {
+        const to = Math.min(stop, at + chunkRows);
+        yield rows.slice(at - base, to - base);
+        at = to;
+      }
+    }
   }
 
   onData(listener: () => void): () => void {
@@ -42,6 +70,7 @@ export class MemoryStreamData {
 
 class MemorySource implements StreamSource {
   readonly replayable = true;
+  readonly rowsAsGiven = true;
   readonly supportsContinuous = true;
   private unsubscribe: (() => void) | null = null;
   /** Trigger.AvailableNow: the end fixed at start, where this run began, how far it has planned. */
@@ -88,8 +117,8 @@ class MemorySource implements StreamSource {
     return { done: (a.through ?? a.from) - a.from, total: Math.max(0, a.cap - a.from), unit: 'rows' };
   }
 
-  *read(start: Offset, end: Offset): Iterable<Row[]> {
-    yield this.data.slice(start as number, end as number);
+  read(start: Offset, end: Offset): Iterable<Row[]> {
+    return this.data.slices(start as number, end as number);
   }
 
   async commit(): Promise<void> {}
