@@ -20,7 +20,8 @@ import type { StageState } from './aggregate-stage.js';
 import { compileAggregateStage } from './aggregate-stage.js';
 import type { StatelessStep } from './chain-code.js';
 import type { ChainCounters } from './stateless-chain.js';
-import { compileChain, locateMalformed } from './stateless-chain.js';
+import { prepareLookups } from './join/lookup-join.js';
+import { compileChain, locateMalformed, lookupJoinsOf } from './stateless-chain.js';
 
 export type { GroupEntry } from './agg-table.js';
 
@@ -48,6 +49,15 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
   let table = newTable(1);
   const st: StageState = { lateWatermarkMs: 0, dropped: 0 };
   const eventTimeOf = evicts ? eventTimeReader(node) : () => null;
+  const joins = lookupJoinsOf(input.steps);
+  const runChunk = (rows: Row[]): void => {
+    try {
+      stage.run(rows, table, st, input.counters);
+    } catch (e) {
+      // FAILFAST: name the record, running the fused chain alone (the aggregation is not re-run).
+      throw e instanceof MalformedRecordError && input.steps.length ? locateMalformed(e, rows, compileChain(input.steps)) : e;
+    }
+  };
 
   return {
     name: 'stateStoreSave',
@@ -59,14 +69,12 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
     },
     process(rows: Row[], _input: number, ctx: OperatorContext) {
       st.lateWatermarkMs = ctx.lateWatermarkMs;
-      try {
-        stage.run(rows, table, st, input.counters);
-      } catch (e) {
-        // FAILFAST: name the record, running the fused chain alone (the aggregation is not re-run).
-        throw e instanceof MalformedRecordError && input.steps.length ? locateMalformed(e, rows, compileChain(input.steps)) : e;
-      }
+      // A stream-static join in the stage reads its static side at the first rows of each epoch.
+      if (joins.length) return prepareLookups(joins).then(() => runChunk(rows));
+      runChunk(rows);
     },
     onEpochEnd(_b, ctx) {
+      for (const j of joins) j.reset();
       const wm = ctx.evictionWatermarkMs;
       // Output rows are built only now, from the groups: the ones the epoch changed, or all.
       const out: Row[] = [];

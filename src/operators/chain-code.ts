@@ -10,6 +10,8 @@ import type { BoundExpr } from '../expr/bound.js';
 import type { Codegen, ColumnBinding, RowBinding } from '../expr/codegen.js';
 import { objectRow } from '../expr/codegen.js';
 import type { GeneratorSpec } from '../plan/logical.js';
+import type { LookupJoin } from './join/lookup-join.js';
+import { lookupJoinCode } from './join/lookup-join.js';
 
 /** Event-time statistics of one withWatermark column over an epoch (for the watermark and progress). */
 export class EventTimeStats {
@@ -35,7 +37,9 @@ export type StatelessStep =
   | { readonly k: 'filter'; readonly condition: BoundExpr }
   | { readonly k: 'watermark'; readonly stats: EventTimeStats }
   | { readonly k: 'map'; readonly fn: (row: Row) => Row }
-  | { readonly k: 'flatMap'; readonly fn: (row: Row) => Iterable<Row> };
+  | { readonly k: 'flatMap'; readonly fn: (row: Row) => Iterable<Row> }
+  /** A stream-static join, probing the static side's hash table (join/lookup-join.ts). */
+  | { readonly k: 'lookupJoin'; readonly join: LookupJoin };
 
 /**
  * Emits the consumer's code for one output row of the chain: `row` binds its columns, `skip`
@@ -45,98 +49,93 @@ export type ChainConsumer = (row: RowBinding, skip: string) => string[];
 
 /**
  * The lines of one loop over the rows in variable `rows` through `steps`, handing each output
- * row to `consume`. The generated code counts rows dropped as malformed in `counters`.
+ * row to `consume`. The generated code counts rows dropped as malformed in `counters`. Steps
+ * are emitted inside one another (a generator or a join opens a loop for the steps after it;
+ * an outer join emits the steps after it twice, for matched rows and for unmatched ones).
  */
 export function chainCode(g: Codegen, steps: readonly StatelessStep[], rows: string, consume: ChainConsumer): string[] {
-  const body: string[] = [];
-  let label = 'L0';
-  let loops = 1;
   const first = g.fresh('r');
-  let row: RowBinding = objectRow(first);
-  body.push(`L0: for (let i = 0; i < ${rows}.length; i++) {`, `const ${first} = ${rows}[i];`);
-  for (const step of steps) {
-    g.skipRow = `counters.malformedDropped++; continue ${label}`;
+  let loops = 0;
+  const label = (): string => `L${++loops}`;
+
+  /** The lines of steps[i..] and the consumer for a row bound as `row`; `skip` leaves it. */
+  const emit = (i: number, row: RowBinding, skip: string): string[] => {
+    const step = steps[i];
+    if (step === undefined) return consume(row, skip);
+    g.skipRow = `counters.malformedDropped++; ${skip}`;
     switch (step.k) {
       case 'columns': {
         const cols = new Map<string, ColumnBinding>();
         for (const name of step.names) cols.set(name, g.assign(`${g.column(row, name)} ?? null`));
-        body.push(...g.takeLines());
-        row = { kind: 'columns', cols };
-        break;
+        return [...g.takeLines(), ...emit(i + 1, { kind: 'columns', cols }, skip)];
       }
       case 'filter': {
         const c = g.value(step.condition, row);
-        body.push(...g.takeLines(), `if (${c} !== true) continue ${label};`);
-        break;
+        return [...g.takeLines(), `if (${c} !== true) ${skip};`, ...emit(i + 1, row, skip)];
       }
       case 'watermark': {
         const s = g.constant(step.stats);
         const t = g.column(row, step.stats.column);
-        body.push(
+        return [
           ...g.takeLines(),
           `if (${t} != null) { const ms = ${t}.getTime(); if (ms > ${s}.max) ${s}.max = ms; if (ms < ${s}.min) ${s}.min = ms; ${s}.sum += ms; ${s}.count++; }`,
-        );
-        break;
+          ...emit(i + 1, row, skip),
+        ];
       }
       case 'map': {
         const f = g.constant(step.fn);
         const input = g.rowObject(row);
         const next = g.fresh('r');
-        body.push(...g.takeLines(), `const ${next} = ${f}(${input});`);
-        row = objectRow(next);
-        break;
+        return [...g.takeLines(), `const ${next} = ${f}(${input});`, ...emit(i + 1, objectRow(next), skip)];
       }
       case 'flatMap': {
         const f = g.constant(step.fn);
         const input = g.rowObject(row);
         const next = g.fresh('r');
-        label = `L${loops++}`;
-        body.push(...g.takeLines(), `${label}: for (const ${next} of ${f}(${input})) {`);
-        row = objectRow(next);
-        break;
+        const l = label();
+        return [...g.takeLines(), `${l}: for (const ${next} of ${f}(${input})) {`, ...emit(i + 1, objectRow(next), `continue ${l}`), '}'];
       }
-      case 'project': {
-        const values = step.items.map((item) => g.value(item.expr, row));
-        body.push(...g.takeLines());
-        if (!step.generator) {
-          row = columns(step.items, values);
-          break;
-        }
-        const gen = step.generator;
-        const input = g.value(gen.input, row);
-        body.push(...g.takeLines());
-        const el = g.fresh('e');
-        const pos = g.fresh('p');
-        const elements = g.fresh('xs');
-        label = `L${loops++}`;
-        // explode_outer keeps a row with nulls when the input is null or empty.
-        const isMap = gen.input.type.kind === 'map';
-        const list = isMap ? `Object.entries(${input})` : input;
-        body.push(
-          `const ${elements} = ${input} == null ? ${gen.outer ? '[null]' : '[]'} : ${list}.length === 0 && ${gen.outer} ? [null] : ${list};`,
-          `${label}: for (let ${pos} = 0; ${pos} < ${elements}.length; ${pos}++) {`,
-          `const ${el} = ${elements}[${pos}];`,
-        );
-        const genValues: string[] = [];
-        if (gen.withPosition) genValues.push(`${el} === null ? null : ${pos}`);
-        if (isMap) genValues.push(`${el} === null ? null : ${el}[0]`, `${el} === null ? null : ${el}[1]`);
-        else genValues.push(`${el} ?? null`);
-        let gi = 0;
-        const itemValues = step.items.map((_, i) => {
-          const isGen = i >= gen.position && i < gen.position + gen.names.length;
-          if (!isGen) return values[i]!;
-          const v = g.fresh('g');
-          body.push(`const ${v} = ${genValues[gi++]};`);
-          return v;
-        });
-        row = columns(step.items, itemValues);
-        break;
-      }
+      case 'project': return project(step, row, (next, nextSkip) => emit(i + 1, next, nextSkip ?? skip));
+      case 'lookupJoin': return lookupJoinCode(g, step.join, row, skip, label, (next, nextSkip) => emit(i + 1, next, nextSkip));
     }
-  }
-  body.push(...consume(row, `continue ${label}`));
-  for (let i = 0; i < loops; i++) body.push('}');
-  return body;
+  };
+
+  /** A projection: its columns as variables; a generator loops over its elements. */
+  const project = (step: Extract<StatelessStep, { k: 'project' }>, row: RowBinding, rest: (row: RowBinding, skip?: string) => string[]): string[] => {
+    const values = step.items.map((item) => g.value(item.expr, row));
+    const lines = g.takeLines();
+    if (!step.generator) return [...lines, ...rest(columns(step.items, values))];
+    const gen = step.generator;
+    const input = g.value(gen.input, row);
+    lines.push(...g.takeLines());
+    const el = g.fresh('e');
+    const pos = g.fresh('p');
+    const elements = g.fresh('xs');
+    const l = label();
+    // explode_outer keeps a row with nulls when the input is null or empty.
+    const isMap = gen.input.type.kind === 'map';
+    const list = isMap ? `Object.entries(${input})` : input;
+    lines.push(
+      `const ${elements} = ${input} == null ? ${gen.outer ? '[null]' : '[]'} : ${list}.length === 0 && ${gen.outer} ? [null] : ${list};`,
+      `${l}: for (let ${pos} = 0; ${pos} < ${elements}.length; ${pos}++) {`,
+      `const ${el} = ${elements}[${pos}];`,
+    );
+    const genValues: string[] = [];
+    if (gen.withPosition) genValues.push(`${el} === null ? null : ${pos}`);
+    if (isMap) genValues.push(`${el} === null ? null : ${el}[0]`, `${el} === null ? null : ${el}[1]`);
+    else genValues.push(`${el} ?? null`);
+    let gi = 0;
+    const itemValues = step.items.map((_, i) => {
+      const isGen = i >= gen.position && i < gen.position + gen.names.length;
+      if (!isGen) return values[i]!;
+      const v = g.fresh('g');
+      lines.push(`const ${v} = ${genValues[gi++]};`);
+      return v;
+    });
+    return [...lines, ...rest(columns(step.items, itemValues), `continue ${l}`), '}'];
+  };
+
+  return [`L0: for (let i = 0; i < ${rows}.length; i++) {`, `const ${first} = ${rows}[i];`, ...emit(0, objectRow(first), 'continue L0'), '}'];
 }
 
 function columns(items: readonly NamedExpr[], values: readonly string[]): RowBinding {

@@ -3,10 +3,12 @@
 // local variables, one object literal per output row. Built from typed trees, never user text.
 import type { Row } from '../actors/messages.js';
 import { MalformedRecordError } from '../errors.js';
-import type { OperatorLogic } from '../actors/operator.js';
+import type { OperatorContext, OperatorLogic } from '../actors/operator.js';
 import { Codegen } from '../expr/codegen.js';
 import type { StatelessStep } from './chain-code.js';
 import { chainCode, pushRows } from './chain-code.js';
+import type { LookupJoin } from './join/lookup-join.js';
+import { prepareLookups } from './join/lookup-join.js';
 
 export type { StatelessStep } from './chain-code.js';
 export { EventTimeStats } from './chain-code.js';
@@ -32,21 +34,36 @@ export function compileChainCode(steps: readonly StatelessStep[]): { run: ChunkF
 }
 
 /** The fused chain as an operator: each chunk in, the chain's output out. */
-export function statelessChain(steps: readonly StatelessStep[], counters: ChainCounters): OperatorLogic {
-  const run = compileChain(steps);
+export function statelessChain(steps: readonly StatelessStep[], counters: ChainCounters): OperatorLogic & { readonly generatedCode: string } {
+  const { run, source } = compileChainCode(steps);
+  const joins = lookupJoinsOf(steps);
+  const runChunk = (rows: Row[], ctx: OperatorContext): void => {
+    const out: Row[] = [];
+    try {
+      run(rows, out, counters);
+    } catch (e) {
+      throw e instanceof MalformedRecordError ? locateMalformed(e, rows, run) : e;
+    }
+    ctx.emit(out);
+  };
   return {
     name: 'statelessChain',
     stores: [],
+    generatedCode: source,
     process(rows, _input, ctx) {
-      const out: Row[] = [];
-      try {
-        run(rows, out, counters);
-      } catch (e) {
-        throw e instanceof MalformedRecordError ? locateMalformed(e, rows, run) : e;
-      }
-      ctx.emit(out);
+      // A stream-static join reads its static side at the first rows of each epoch.
+      if (joins.length) return prepareLookups(joins).then(() => runChunk(rows, ctx));
+      runChunk(rows, ctx);
+    },
+    onEpochEnd() {
+      for (const j of joins) j.reset();
     },
   };
+}
+
+/** The stream-static joins among the steps. */
+export function lookupJoinsOf(steps: readonly StatelessStep[]): LookupJoin[] {
+  return steps.flatMap((s) => (s.k === 'lookupJoin' ? [s.join] : []));
 }
 
 /**

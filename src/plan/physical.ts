@@ -15,6 +15,8 @@ import { OperatorState } from '../state/operator-state.js';
 import type { StateRepository } from '../state/state-repository.js';
 import type { LogicalPlan, OutputMode, SourceNode } from './logical.js';
 import { children, isStateful, isStreaming, nodes } from './logical.js';
+import type { Row } from '../actors/messages.js';
+import { LookupJoin } from '../operators/join/lookup-join.js';
 import type { StatefulOperatorFactory } from './stateful-operators.js';
 import { fusesInput } from './stateful-operators.js';
 
@@ -52,6 +54,8 @@ export interface PhysicalPlanInput {
   /** Creates the live source for a source node (called once per distinct node). */
   readonly createSource: (node: SourceNode) => StreamSource;
   readonly statefulOperator: StatefulOperatorFactory;
+  /** Evaluates a static plan (the static side of a stream-static join), afresh on every call. */
+  readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
   readonly firstEpoch: number;
   readonly onCommitted: (c: EpochCommitted) => void;
 }
@@ -137,6 +141,15 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
         p.steps.push({ k: 'watermark', stats });
         return p;
       }
+      case 'join': {
+        // A stream-static join is a step of the streaming side's stage (a broadcast hash join).
+        const streams = [isStreaming(node.left), isStreaming(node.right)];
+        if (streams[0] === streams[1]) return buildOperator(node);
+        const side = streams[0] ? 'left' : 'right';
+        const p = build(side === 'left' ? node.left : node.right);
+        p.steps.push({ k: 'lookupJoin', join: new LookupJoin(node, side, input.loadStatic) });
+        return p;
+      }
       case 'map': {
         const p = build(node.child);
         const fn = node.fn;
@@ -145,6 +158,16 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
           : { k: 'map', fn: fn as (r: Record<string, unknown>) => Record<string, unknown> });
         return p;
       }
+      default:
+        return buildOperator(node);
+    }
+  };
+
+  /** A stateful operator (or a union): an actor of its own, its inputs built before it. */
+  const buildOperator = (node: LogicalPlan): Pipe => {
+    switch (node.k) {
+      case 'source': case 'static': case 'project': case 'filter': case 'watermark': case 'map':
+        throw new Error(`internal: ${node.k} is not an operator of its own`);
       default: {
         const inputs = (node.k === 'join' ? [node.left, node.right] : node.k === 'union' ? [...node.children] : [node.child])
           .filter(isStreaming);

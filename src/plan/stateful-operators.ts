@@ -1,5 +1,5 @@
 // Which operator runs each non-fused plan node. The query layer passes this to the physical
-// planner, with what some operators need from it (loading a static side per micro-batch).
+// planner, with what the planner needs from it (loading the static side of a stream-static join).
 import type { Row } from '../actors/messages.js';
 import type { OperatorLogic } from '../actors/operator.js';
 import type { FusedInput } from '../operators/aggregate.js';
@@ -30,12 +30,13 @@ export function fusesInput(node: LogicalPlan): boolean {
 
 export type StatefulOperatorFactory = (node: LogicalPlan, opts: StatefulOperatorOptions) => OperatorLogic;
 
+/** What the query layer gives the physical planner. */
 export interface OperatorServices {
   /** Evaluates a static plan (the static side of a stream-static join), afresh on every call. */
   readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
 }
 
-export function statefulOperatorFactory(services: OperatorServices): StatefulOperatorFactory {
+export function statefulOperatorFactory(): StatefulOperatorFactory {
   return (node, opts) => {
     switch (node.k) {
       case 'aggregate':
@@ -43,7 +44,7 @@ export function statefulOperatorFactory(services: OperatorServices): StatefulOpe
       case 'dedup': return deduplicate(node);
       case 'groupState': return flatMapGroupsWithState(node);
       case 'union': return unionOperator();
-      case 'join': return joinOperator(node, { left: isStreaming(node.left), right: isStreaming(node.right) }, services.loadStatic);
+      case 'join': return joinOperator(node, { left: isStreaming(node.left), right: isStreaming(node.right) });
       default:
         throw new Error(`internal: no operator for plan node '${node.k}'`);
     }

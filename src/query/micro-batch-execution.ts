@@ -168,7 +168,8 @@ export class MicroBatchExecution {
       shufflePartitions: this.conf.shufflePartitions,
       state: this.repo,
       createSource: (node) => this.createSource(node),
-      statefulOperator: statefulOperatorFactory(this.cfg.services),
+      statefulOperator: statefulOperatorFactory(),
+      loadStatic: this.cfg.services.loadStatic,
       firstEpoch: 0,
       onCommitted: (c) => this.onSinkCommitted(c),
     });

@@ -37,9 +37,17 @@ export class LocalDirBackend implements CheckpointBackend {
   }
 
   async writeAll(writes: readonly BlobWrite[]): Promise<void> {
-    // All but the last in parallel; the last (the commit marker) only once they are in place.
+    // All but the last in parallel; the last (the commit marker) only once they are in place,
+    // and atomically. The others are written in place, without a temporary file and a rename
+    // (two file operations fewer each): until the marker is written they belong to a version no
+    // reader uses, and the recovery of an uncommitted run deletes every file above the committed
+    // version before it reads, so a file torn by a crash is never read.
     const last = writes[writes.length - 1];
-    await Promise.all(writes.slice(0, -1).map((w) => this.write(w.path, w.data)));
+    await Promise.all(writes.slice(0, -1).map(async (w) => {
+      const target = join(this.root, w.path);
+      await this.ensureDir(dirname(target));
+      await writeFile(target, w.data);
+    }));
     if (last) await this.write(last.path, last.data);
   }
 

@@ -27,9 +27,16 @@ export function parseJson(text: string): JsonValue {
   return v;
 }
 
-class Reader {
+/** Reads JSON values from a text, from `pos` on (exported for the projected decoder, json-projection.ts). */
+export class Reader {
   pos = 0;
-  constructor(private readonly text: string) {}
+  constructor(private text: string) {}
+
+  /** Reads another text from its start (one reader serves many records). */
+  reset(text: string, pos: number): void {
+    this.text = text;
+    this.pos = pos;
+  }
 
   fail(why: string): never {
     throw new JsonSyntaxError(`${why} at character ${this.pos + 1}`);
@@ -78,7 +85,7 @@ class Reader {
     return this.fail(`unexpected '${this.text[this.pos]}'`);
   }
 
-  private string(quote: string): string {
+  string(quote: string): string {
     const t = this.text;
     let out = '';
     let start = ++this.pos;

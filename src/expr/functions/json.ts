@@ -12,6 +12,8 @@ import {
 import { coerce, literalOf, strictFn } from './define.js';
 import { compileDatePattern } from './date-pattern.js';
 import { JsonNumber, jsonKind, parseJson, writeJson, type JsonValue } from './json-value.js';
+import type { ProjectedField } from './json-projection.js';
+import { NOT_SIMPLE, projectedRecordReader } from './json-projection.js';
 import { registerScalar } from './registry.js';
 import { put } from './values.js';
 
@@ -232,8 +234,28 @@ function fromJson(schema: DataType, mode: Mode, opts: Map<string, unknown>, toTe
       throw e;
     }
   };
-  const fn = strictFn('from_json', schema, [toText], impl);
-  return mode === 'DROPMALFORMED' ? { ...fn, mayDropRow: true } : fn;
+  const extra = mode === 'DROPMALFORMED' ? { mayDropRow: true } : {};
+  const fn = strictFn('from_json', schema, [toText], impl, extra);
+  if (schema.kind !== 'struct' || corrupt) return fn;
+  const timestamp = timestampParser(opts);
+  const fields: ProjectedField[] = schema.fields.map((f) => ({ name: f.name, isString: f.type.kind === 'string', convert: converter(f.type, timestamp) }));
+  /** from_json reading only `wanted`: the projected reader, or full decoding (then the wanted fields) for any other record. */
+  const project = (wanted: readonly string[]): BoundFunction => {
+    const read = projectedRecordReader(fields, wanted);
+    const projected = (text: string): unknown => {
+      if (text.trim() === '') return null;
+      const r = read(text);
+      if (r !== NOT_SIMPLE) return r;
+      const full = impl(text);
+      if (full === null || full === MALFORMED) return full;
+      const out: Record<string, unknown> = {};
+      for (const f of schema.fields) if (wanted.includes(f.name)) put(out, f.name, (full as Record<string, unknown>)[f.name]);
+      return out;
+    };
+    const type = structOf(schema.fields.filter((f) => wanted.includes(f.name)));
+    return strictFn('from_json', type, [toText], projected, extra);
+  };
+  return { ...fn, project };
 }
 
 // ---- to_json ---------------------------------------------------------------------------------

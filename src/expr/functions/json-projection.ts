@@ -1,0 +1,135 @@
+// from_json with projection pushed into decoding: when a query reads only some fields of the
+// struct from_json returns, the record is decoded into those fields alone. Every other field is
+// still read and checked (its syntax, and its conversion to its declared type), so a record is
+// malformed exactly when full decoding says so; only the objects and strings of the fields
+// nobody reads are never made.
+//
+// The reader here handles the common record (an object with double-quoted keys, each key once);
+// anything else (escapes in a key, a duplicated field, a syntax error, a value that does not fit
+// its type, another root) makes it answer NOT_SIMPLE, and the caller decodes that record fully,
+// so the results, malformed records and FAILFAST messages are those of full decoding by
+// construction. Hand-written for speed on the per-row path, after json-value.ts's reader.
+import type { JsonValue } from './json-value.js';
+import { Reader } from './json-value.js';
+import { put } from './values.js';
+
+/** The record needs full decoding. */
+export const NOT_SIMPLE: unique symbol = Symbol('spate.json.notSimple');
+
+export interface ProjectedField {
+  readonly name: string;
+  /** A JSON string's text is the value itself (a string field): read without a parsed value. */
+  readonly isString: boolean;
+  /** The conversion full decoding applies (throws when the value does not fit). */
+  readonly convert: (v: JsonValue) => unknown;
+}
+
+const QUOTE = 34; // "
+const BACKSLASH = 92;
+
+/**
+ * A reader of records into the `wanted` fields of `fields` (the struct's fields, in order):
+ * returns the record as an object of the wanted fields (null when absent), or NOT_SIMPLE.
+ */
+export function projectedRecordReader(fields: readonly ProjectedField[], wanted: readonly string[]): (text: string) => Record<string, unknown> | typeof NOT_SIMPLE {
+  const n = fields.length;
+  const wantedAt = fields.map((f) => wanted.includes(f.name));
+  const order = fields.map((_, i) => i).filter((i) => wantedAt[i]);
+  const names = fields.map((f) => f.name);
+  const lengths = names.map((s) => s.length);
+  const seen = new Uint8Array(n);
+  const values = new Array<unknown>(n).fill(null);
+  const reader = new Reader('');
+
+  /** The field whose name is text[from, to), or -1. */
+  const fieldAt = (text: string, from: number, to: number): number => {
+    const len = to - from;
+    for (let i = 0; i < n; i++) if (lengths[i] === len && text.startsWith(names[i]!, from)) return i;
+    return -1;
+  };
+
+  /** The end of a double-quoted string starting at `at` (its closing quote), or -1 when it has an escape or a control character. */
+  const simpleStringEnd = (text: string, at: number): number => {
+    for (let i = at + 1; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) return i;
+      if (c === BACKSLASH || c < 0x20) return -1;
+    }
+    return -1;
+  };
+
+  const skipSpace = (text: string, at: number): number => {
+    while (at < text.length) {
+      const c = text.charCodeAt(at);
+      if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return at;
+      at++;
+    }
+    return at;
+  };
+
+  const read = (text: string): Record<string, unknown> | typeof NOT_SIMPLE => {
+    let at = skipSpace(text, 0);
+    if (text.charCodeAt(at) !== 123 /* { */) return NOT_SIMPLE;
+    at = skipSpace(text, at + 1);
+    if (text.charCodeAt(at) === 125 /* } */) {
+      at++;
+    } else {
+      for (;;) {
+        at = skipSpace(text, at);
+        if (text.charCodeAt(at) !== QUOTE) return NOT_SIMPLE;
+        const keyEnd = simpleStringEnd(text, at);
+        if (keyEnd < 0) return NOT_SIMPLE;
+        const f = fieldAt(text, at + 1, keyEnd);
+        at = skipSpace(text, keyEnd + 1);
+        if (text.charCodeAt(at) !== 58 /* : */) return NOT_SIMPLE;
+        at = skipSpace(text, at + 1);
+        if (f >= 0) {
+          // A field given twice: full decoding keeps the last one; leave that to it.
+          if (seen[f] === 1) return NOT_SIMPLE;
+          seen[f] = 1;
+        }
+        const valueEnd = f >= 0 && fields[f]!.isString && text.charCodeAt(at) === QUOTE ? simpleStringEnd(text, at) : -1;
+        if (valueEnd >= 0) {
+          if (wantedAt[f]) values[f] = text.substring(at + 1, valueEnd);
+          at = valueEnd + 1;
+        } else {
+          // Any other value: parsed and converted as full decoding does (its result kept only if wanted).
+          reader.reset(text, at);
+          let v: JsonValue;
+          try {
+            v = reader.value(1);
+          } catch {
+            return NOT_SIMPLE;
+          }
+          at = reader.pos;
+          if (f >= 0) {
+            let converted: unknown;
+            try {
+              converted = v === null ? null : fields[f]!.convert(v);
+            } catch {
+              return NOT_SIMPLE;
+            }
+            if (wantedAt[f]) values[f] = converted;
+          }
+        }
+        at = skipSpace(text, at);
+        const c = text.charCodeAt(at++);
+        if (c === 125 /* } */) break;
+        if (c !== 44 /* , */) return NOT_SIMPLE;
+      }
+    }
+    if (skipSpace(text, at) < text.length) return NOT_SIMPLE;
+    const out: Record<string, unknown> = {};
+    for (const i of order) put(out, names[i]!, values[i]);
+    return out;
+  };
+
+  return (text) => {
+    try {
+      return read(text);
+    } finally {
+      seen.fill(0);
+      values.fill(null);
+    }
+  };
+}
