@@ -61,6 +61,8 @@ export interface OperatorLogic {
    * state watermarks, so it lowers it (Spark's watermark propagation between stateful operators).
    */
   outputWatermark?(inputWatermarkMs: number): number;
+  /** The text of the function the operator generated for its per-row work, if any (explain('codegen')). */
+  readonly generatedCode?: string;
   /** State figures for progress that the operator counts itself (a join buffers many rows per store key). */
   stateMetrics?(): Partial<StoreMetrics>;
   close?(): void | Promise<void>;

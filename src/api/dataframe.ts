@@ -8,18 +8,23 @@ import { parseDuration } from '../expr/interval.js';
 import type { Expr } from '../expr/tree.js';
 import type { StructType } from '../expr/types.js';
 import { treeString } from '../expr/types.js';
-import type { LogicalPlan } from '../plan/logical.js';
+import type { LogicalPlan, OutputMode } from '../plan/logical.js';
+import { explainCodegen } from '../plan/explain-codegen.js';
 import { isStreaming } from '../plan/logical.js';
 import type { JoinHow, JoinOn } from '../plan/join.js';
 import { joinNode } from '../plan/join.js';
 import { dedup, filter, mapRows, project, union, withWatermark } from '../plan/nodes.js';
 import { executeBatch } from '../query/batch-execution.js';
+import { QueryConf } from '../query/conf.js';
 import type { ColumnLike } from './column.js';
 import { Column, toColumnExpr } from './column.js';
 import { GroupedData } from './grouped-data.js';
 import { KeyValueGroupedDataFrame } from './key-value-grouped.js';
 import type { SessionContext } from './session-context.js';
 import { DataStreamWriter } from './writer.js';
+
+/** What explain() prints: the logical plan, or the generated code of a streaming query's stages. */
+export type ExplainMode = 'simple' | 'codegen';
 
 export class DataFrame<R extends Row = Row> {
   constructor(
@@ -205,9 +210,23 @@ export class DataFrame<R extends Row = Row> {
     process.stdout.write(formatRows(this.columns, rows.slice(0, n), truncate ? 20 : 0));
   }
 
-  /** The logical plan, for debugging. */
-  explain(): string {
-    return JSON.stringify(this.plan, (k, v: unknown) => (k === 'child' || k === 'left' || k === 'right' || typeof v !== 'function' ? v : '[fn]'), 2);
+  /**
+   * The plan, for debugging (Spark's explain): `simple` (the default) gives the logical plan;
+   * `codegen` gives the functions a streaming query generates for its stages, as they would run
+   * (Spark's debugCodegen). The output mode, `update` unless given, decides whether an
+   * aggregation's stage drops late rows.
+   */
+  explain(mode: ExplainMode | { readonly mode?: ExplainMode; readonly outputMode?: OutputMode } = 'simple'): string {
+    const opts = typeof mode === 'string' ? { mode } : mode;
+    if ((opts.mode ?? 'simple') === 'simple') {
+      return JSON.stringify(this.plan, (k, v: unknown) => (k === 'child' || k === 'left' || k === 'right' || typeof v !== 'function' ? v : '[fn]'), 2);
+    }
+    if (opts.mode !== 'codegen') throw new AnalysisError(`explain() mode must be 'simple' or 'codegen', not '${String(opts.mode)}'`);
+    if (!this.isStreaming) {
+      throw new AnalysisError("explain('codegen') shows the stages a streaming query generates; this DataFrame is static (collect() runs it directly)");
+    }
+    const conf = new QueryConf(this.session.confValues);
+    return explainCodegen(this.plan, { outputMode: opts.outputMode ?? 'update', shufflePartitions: conf.shufflePartitions });
   }
 
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {

@@ -48,15 +48,18 @@ export class Codegen {
     this.constant(RUNTIME); // c0
   }
 
-  /** A name under which `value` is visible in the generated code. */
-  constant(value: unknown): string {
+  /** A name under which `value` is visible in the generated code; `label` says what it is in printed code. */
+  constant(value: unknown, label?: string): string {
     const known = this.constIds.get(value);
     if (known) return known;
     const id = `c${this.consts.length}`;
     this.consts.push(value);
+    this.labels.push(label ?? describe(value));
     this.constIds.set(value, id);
     return id;
   }
+
+  private readonly labels: string[] = [];
 
   fresh(prefix = 'v'): string {
     return `${prefix}${this.next++}`;
@@ -91,7 +94,8 @@ export class Codegen {
   compile<F>(params: readonly string[], body: readonly string[]): F {
     const header = this.consts.map((_, i) => `const c${i} = k[${i}];`).join('\n');
     const src = `'use strict';\n${header}\nreturn function compiled(${params.join(', ')}) {\n${body.join('\n')}\n};`;
-    this.source = `function compiled(${params.join(', ')}) {\n${indent(body).join('\n')}\n}`;
+    const legend = this.labels.map((l, i) => `// c${i}: ${l}`).slice(1);
+    this.source = [...legend, `function compiled(${params.join(', ')}) {`, ...indent(body), '}'].join('\n');
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- source built from the tree only (see header)
     const factory = new Function('k', src) as (k: unknown[]) => F;
     return factory(this.consts);
@@ -156,7 +160,7 @@ export class Codegen {
       }
       case 'call': {
         const args = e.args.map((a) => this.value(a, row));
-        const f = this.constant(e.fn.impl);
+        const f = this.constant(e.fn.impl, e.type.kind === 'struct' ? `${e.fn.name} → struct<${e.type.fields.map((x) => x.name).join(', ')}>` : e.fn.name);
         const invoke = `${f}(${args.join(', ')})`;
         const v = this.assign(e.fn.nullIntolerant && args.length > 0
           ? `${args.map((a) => `${a} == null`).join(' || ')} ? null : ${invoke}`
@@ -203,7 +207,7 @@ export class Codegen {
 
   private castConst(from: DataType, to: DataType): string | undefined {
     const f = castFunction(from, to);
-    return f ? this.constant(f) : undefined;
+    return f ? this.constant(f, `cast ${from.kind} to ${to.kind}`) : undefined;
   }
 
   private arith(e: Extract<BoundExpr, { k: 'arith' }>, row: string | RowBinding): string {
@@ -313,6 +317,16 @@ export class Codegen {
     for (let i = 0; i < depth; i++) this.line('}');
     return v;
   }
+}
+
+/** What a constant of generated code is, for printed code. */
+function describe(v: unknown): string {
+  if (typeof v === 'function') return v.name ? `function ${v.name}` : 'function';
+  if (v instanceof RegExp) return String(v);
+  if (v instanceof Set) return `set of ${v.size} values`;
+  if (isDate(v)) return v.toISOString();
+  if (v !== null && typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
 }
 
 /** Indents generated lines by their braces, so printed code reads as written. */

@@ -16,6 +16,7 @@ import { keyNormalizer } from './agg-table.js';
 import { singleKey } from './group-key.js';
 import type { StatelessStep } from './chain-code.js';
 import { chainCode } from './chain-code.js';
+import { aggregateReads, pruneSteps } from './prune-columns.js';
 import type { ChainCounters } from './stateless-chain.js';
 import { timeWindowLoopCode } from './window-assignment.js';
 
@@ -47,7 +48,7 @@ export function compileAggregateStage(node: AggregateNode, steps: readonly State
     'const root = table.root;',
     'let lastFirst = NaN;',
     'let lastLevel;',
-    ...chainCode(g, steps, 'rows', (row, skip) => aggregateRow(g, node, w, dropLate, row, skip)),
+    ...chainCode(g, pruneSteps(steps, aggregateReads(node)), 'rows', (row, skip) => aggregateRow(g, node, w, dropLate, row, skip)),
   ];
   const run = g.compile<StageFunction>(['rows', 'table', 'st', 'counters'], body);
   return { run, source: g.source };

@@ -38,8 +38,11 @@ export type StatelessStep =
   | { readonly k: 'watermark'; readonly stats: EventTimeStats }
   | { readonly k: 'map'; readonly fn: (row: Row) => Row }
   | { readonly k: 'flatMap'; readonly fn: (row: Row) => Iterable<Row> }
-  /** A stream-static join, probing the static side's hash table (join/lookup-join.ts). */
-  | { readonly k: 'lookupJoin'; readonly join: LookupJoin };
+  /**
+   * A stream-static join, probing the static side's hash table (join/lookup-join.ts); `outputs`
+   * names the joined columns read after it (all when absent).
+   */
+  | { readonly k: 'lookupJoin'; readonly join: LookupJoin; readonly outputs?: readonly string[] };
 
 /**
  * Emits the consumer's code for one output row of the chain: `row` binds its columns, `skip`
@@ -96,7 +99,7 @@ export function chainCode(g: Codegen, steps: readonly StatelessStep[], rows: str
         return [...g.takeLines(), `${l}: for (const ${next} of ${f}(${input})) {`, ...emit(i + 1, objectRow(next), `continue ${l}`), '}'];
       }
       case 'project': return project(step, row, (next, nextSkip) => emit(i + 1, next, nextSkip ?? skip));
-      case 'lookupJoin': return lookupJoinCode(g, step.join, row, skip, label, (next, nextSkip) => emit(i + 1, next, nextSkip));
+      case 'lookupJoin': return lookupJoinCode(g, step.join, step.outputs, row, skip, label, (next, nextSkip) => emit(i + 1, next, nextSkip));
     }
   };
 

@@ -9,6 +9,7 @@ import { SinkActor } from '../actors/sink-actor.js';
 import { SourceActor } from '../actors/source-actor.js';
 import type { Supervisor } from '../actors/supervisor.js';
 import type { StreamSink, StreamSource } from '../connectors/contract.js';
+import { sourceProvider } from '../connectors/contract.js';
 import type { ChainCounters, StatelessStep } from '../operators/stateless-chain.js';
 import { EventTimeStats, statelessChain } from '../operators/stateless-chain.js';
 import { OperatorState } from '../state/operator-state.js';
@@ -35,8 +36,16 @@ export interface PlannedOperator {
   readonly state: OperatorState;
 }
 
+/** A generated function of the graph: the operator that runs it and its text (explain('codegen')). */
+export interface GeneratedStage {
+  readonly operator: string;
+  readonly code: string;
+}
+
 export interface ExecutionGraph {
   readonly sources: readonly PlannedSource[];
+  /** Every operator's generated function, sources first, in the order rows flow through them. */
+  readonly generated: readonly GeneratedStage[];
   readonly stateful: readonly PlannedOperator[];
   readonly eventTime: readonly EventTimeStats[];
   readonly sink: SinkActor;
@@ -78,6 +87,16 @@ export function statefulOperatorIds(plan: LogicalPlan): Map<LogicalPlan, string>
   return ids;
 }
 
+/** The live source of a source node, from its format's provider. */
+export function createSourceFor(node: SourceNode): StreamSource {
+  return sourceProvider(node.format).create({
+    format: node.format, options: node.options,
+    ...(node.path !== undefined ? { path: node.path } : {}),
+    ...(node.userSchema ? { userSchema: node.userSchema } : {}),
+    ...(node.instance !== undefined ? { instance: node.instance } : {}),
+  });
+}
+
 /** What a source's rows go through first: rows handed over as given are read by the schema's names (a whole row is rebuilt only where one is needed). */
 function sourceSteps(node: SourceNode, source: StreamSource): StatelessStep[] {
   return source.rowsAsGiven ? [{ k: 'columns', names: node.schema.fields.map((f) => f.name) }] : [];
@@ -89,6 +108,7 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const stateful: PlannedOperator[] = [];
   const eventTime: EventTimeStats[] = [];
   const counters: ChainCounters = { malformedDropped: 0 };
+  const generated: GeneratedStage[] = [];
   const ids = statefulOperatorIds(input.plan);
   const built = new Map<LogicalPlan, Actor>();
   const logics = new Map<LogicalPlan, OperatorLogic>();
@@ -106,7 +126,9 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
 
   const materialize = (p: Pipe): Actor => {
     if (p.steps.length === 0) return p.producer;
-    const chain = supervisor.add(new OperatorActor(`chain-${chains++}`, supervisor, chunkRows, statelessChain(p.steps, counters), null));
+    const logic = statelessChain(p.steps, counters);
+    const chain = supervisor.add(new OperatorActor(`chain-${chains++}`, supervisor, chunkRows, logic, null));
+    generated.push({ operator: chain.name, code: logic.generatedCode });
     supervisor.connect(p.producer, chain);
     return chain;
   };
@@ -181,6 +203,7 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
         const state = new OperatorState(id, logic.stores, input.shufflePartitions, input.state, logic.createStore?.bind(logic));
         const actor = supervisor.add(new OperatorActor(id, supervisor, chunkRows, logic, logic.stores.length ? state : null));
         logics.set(node, logic);
+        if (logic.generatedCode !== undefined) generated.push({ operator: id, code: logic.generatedCode });
         actor.inputWatermarkOf = (wm) => inputWatermarkOf(node, wm);
         for (const u of upstream) supervisor.connect(u, actor);
         if (logic.stores.length) stateful.push({ id, actor, logic, state });
@@ -193,5 +216,5 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const last = materialize(build(input.plan));
   const sink = supervisor.add(new SinkActor('sink', supervisor, chunkRows, input.sink, input.firstEpoch, input.onCommitted));
   supervisor.connect(last, sink);
-  return { sources, stateful, eventTime, sink, counters };
+  return { sources, generated, stateful, eventTime, sink, counters };
 }

@@ -9,11 +9,11 @@ import type { Row } from '../actors/messages.js';
 import type { EpochCommitted } from '../actors/sink-actor.js';
 import { Supervisor } from '../actors/supervisor.js';
 import type { RestartPolicy } from '../actors/restart-policy.js';
-import type { Offset, SinkOptions, SourceContext, StreamSink, StreamSource } from '../connectors/contract.js';
-import { sinkProvider, sourceProvider } from '../connectors/contract.js';
-import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
+import type { Offset, SinkOptions, SourceContext, StreamSink } from '../connectors/contract.js';
+import { sinkProvider } from '../connectors/contract.js';
+import type { LogicalPlan, OutputMode } from '../plan/logical.js';
 import type { ExecutionGraph } from '../plan/physical.js';
-import { buildGraph } from '../plan/physical.js';
+import { buildGraph, createSourceFor } from '../plan/physical.js';
 import type { OperatorServices } from '../plan/stateful-operators.js';
 import { statefulOperatorFactory } from '../plan/stateful-operators.js';
 import type { CheckpointBackend } from '../state/backend.js';
@@ -167,7 +167,7 @@ export class MicroBatchExecution {
       chunkRows: this.conf.chunkRows,
       shufflePartitions: this.conf.shufflePartitions,
       state: this.repo,
-      createSource: (node) => this.createSource(node),
+      createSource: createSourceFor,
       statefulOperator: statefulOperatorFactory(),
       loadStatic: this.cfg.services.loadStatic,
       firstEpoch: 0,
@@ -449,15 +449,6 @@ export class MicroBatchExecution {
       );
     }
     return { kind: 'once' };
-  }
-
-  private createSource(node: SourceNode): StreamSource {
-    return sourceProvider(node.format).create({
-      format: node.format, options: node.options,
-      ...(node.path !== undefined ? { path: node.path } : {}),
-      ...(node.userSchema ? { userSchema: node.userSchema } : {}),
-      ...(node.instance !== undefined ? { instance: node.instance } : {}),
-    });
   }
 
   private sourceContext(index: number): SourceContext {

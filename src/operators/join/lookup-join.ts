@@ -70,7 +70,7 @@ export async function prepareLookups(joins: readonly LookupJoin[]): Promise<void
  * steps after the join) for each joined row. `skip` leaves the stream row; `label` names loops.
  */
 export function lookupJoinCode(
-  g: Codegen, join: LookupJoin, row: RowBinding, skip: string, label: () => string,
+  g: Codegen, join: LookupJoin, outputs: readonly string[] | undefined, row: RowBinding, skip: string, label: () => string,
   rest: (row: RowBinding, skip: string) => string[],
 ): string[] {
   const { node, streamSide, staticSide } = join;
@@ -127,19 +127,20 @@ export function lookupJoinCode(
     lines.push(`if (${type === 'leftSemi' ? '' : '!'}${matched}) {`, ...rest(row, skip), '}');
     return lines;
   }
-  lines.push(...rest(output(g, node, streamSide, row, staticRow), `continue ${loop}`), '}', '}');
+  const columns = outputs === undefined ? node.outputs : node.outputs.filter((o) => outputs.includes(o.name));
+  lines.push(...rest(output(g, columns, streamSide, row, staticRow), `continue ${loop}`), '}', '}');
   if (type === 'leftOuter' || type === 'rightOuter') {
     g.skipRow = `counters.malformedDropped++; ${skip}`;
-    lines.push(`if (!${matched}) {`, ...rest(output(g, node, streamSide, row, nullStatic), skip), '}');
+    lines.push(`if (!${matched}) {`, ...rest(output(g, columns, streamSide, row, nullStatic), skip), '}');
   }
   return lines;
 }
 
 /** The joined row's columns: the stream side's bindings and the static row's fields (null when unmatched). */
-function output(g: Codegen, node: JoinNode, streamSide: JoinSide, streamRow: RowBinding, staticRow: RowBinding): RowBinding {
+function output(g: Codegen, columns: JoinNode['outputs'], streamSide: JoinSide, streamRow: RowBinding, staticRow: RowBinding): RowBinding {
   const cols = new Map<string, ColumnBinding>();
   const read = (side: JoinSide, column: string): string => g.column(side === streamSide ? streamRow : staticRow, column);
-  for (const o of node.outputs) {
+  for (const o of columns) {
     const fromLeft = o.left === null ? null : read('left', o.left);
     const fromRight = o.right === null ? null : read('right', o.right);
     cols.set(o.name, fromLeft && fromRight ? g.assign(`${fromLeft} ?? ${fromRight}`) : (fromLeft ?? fromRight)!);
