@@ -11,7 +11,6 @@
 // construction. Hand-written for speed on the per-row path, after json-value.ts's reader.
 import type { JsonValue } from './json-value.js';
 import { Reader } from './json-value.js';
-import { put } from './values.js';
 
 /** The record needs full decoding. */
 export const NOT_SIMPLE: unique symbol = Symbol('spate.json.notSimple');
@@ -26,6 +25,18 @@ export interface ProjectedField {
 
 const QUOTE = 34; // "
 const BACKSLASH = 92;
+// eslint-disable-next-line no-control-regex -- a raw control character is what this looks for
+const CONTROL_CHARACTER = /[\u0000-\u001f]/;
+
+/**
+ * Builds the record object from the values by field index: one object literal of a fixed shape
+ * (generated from the field names, quoted; a field named __proto__ stays an own field).
+ */
+function recordBuilder(names: readonly string[], at: readonly number[]): (values: readonly unknown[]) => Record<string, unknown> {
+  const fields = names.map((n, i) => `${n === '__proto__' ? `[${JSON.stringify(n)}]` : JSON.stringify(n)}: v[${at[i]}]`);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- built from field names, each quoted as a string literal
+  return new Function('v', `return { ${fields.join(', ')} };`) as (values: readonly unknown[]) => Record<string, unknown>;
+}
 
 /**
  * A reader of records into the `wanted` fields of `fields` (the struct's fields, in order):
@@ -40,6 +51,7 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
   const seen = new Uint8Array(n);
   const values = new Array<unknown>(n).fill(null);
   const reader = new Reader('');
+  const build = recordBuilder(order.map((i) => names[i]!), order);
 
   /** The field whose name is text[from, to), or -1. */
   const fieldAt = (text: string, from: number, to: number): number => {
@@ -48,8 +60,12 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
     return -1;
   };
 
-  /** The end of a double-quoted string starting at `at` (its closing quote), or -1 when it has an escape or a control character. */
-  const simpleStringEnd = (text: string, at: number): number => {
+  /**
+   * The end of a double-quoted string starting at `at` (its closing quote), or -1 when it has an
+   * escape or a control character. In a clean text (none anywhere) the next quote ends it.
+   */
+  const simpleStringEnd = (text: string, at: number, clean: boolean): number => {
+    if (clean) return text.indexOf('"', at + 1);
     for (let i = at + 1; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c === QUOTE) return i;
@@ -68,6 +84,9 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
   };
 
   const read = (text: string): Record<string, unknown> | typeof NOT_SIMPLE => {
+    // Most records have neither escapes nor control characters: two native scans say so, and
+    // then strings end at the next quote.
+    const clean = text.indexOf('\\') === -1 && !CONTROL_CHARACTER.test(text);
     let at = skipSpace(text, 0);
     if (text.charCodeAt(at) !== 123 /* { */) return NOT_SIMPLE;
     at = skipSpace(text, at + 1);
@@ -77,7 +96,7 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
       for (;;) {
         at = skipSpace(text, at);
         if (text.charCodeAt(at) !== QUOTE) return NOT_SIMPLE;
-        const keyEnd = simpleStringEnd(text, at);
+        const keyEnd = simpleStringEnd(text, at, clean);
         if (keyEnd < 0) return NOT_SIMPLE;
         const f = fieldAt(text, at + 1, keyEnd);
         at = skipSpace(text, keyEnd + 1);
@@ -88,7 +107,7 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
           if (seen[f] === 1) return NOT_SIMPLE;
           seen[f] = 1;
         }
-        const valueEnd = f >= 0 && fields[f]!.isString && text.charCodeAt(at) === QUOTE ? simpleStringEnd(text, at) : -1;
+        const valueEnd = f >= 0 && fields[f]!.isString && text.charCodeAt(at) === QUOTE ? simpleStringEnd(text, at, clean) : -1;
         if (valueEnd >= 0) {
           if (wantedAt[f]) values[f] = text.substring(at + 1, valueEnd);
           at = valueEnd + 1;
@@ -119,9 +138,7 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
       }
     }
     if (skipSpace(text, at) < text.length) return NOT_SIMPLE;
-    const out: Record<string, unknown> = {};
-    for (const i of order) put(out, names[i]!, values[i]);
-    return out;
+    return build(values);
   };
 
   return (text) => {
