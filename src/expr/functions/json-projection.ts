@@ -32,10 +32,20 @@ const CONTROL_CHARACTER = /[\u0000-\u001f]/;
  * Builds the record object from the values by field index: one object literal of a fixed shape
  * (generated from the field names, quoted; a field named __proto__ stays an own field).
  */
-function recordBuilder(names: readonly string[], at: readonly number[]): (values: readonly unknown[]) => Record<string, unknown> {
-  const fields = names.map((n, i) => `${n === '__proto__' ? `[${JSON.stringify(n)}]` : JSON.stringify(n)}: v[${at[i]}]`);
+/** A small integer from a string's length and its first, middle and last characters. */
+function signature(text: string, from: number, to: number): number {
+  const len = to - from;
+  if (len === 0) return 0;
+  return ((len & 0xff) << 22) ^ (text.charCodeAt(from) << 14) ^ (text.charCodeAt(from + (len >> 1)) << 7) ^ text.charCodeAt(to - 1);
+}
+
+type Build = (values: readonly unknown[], seenIn: Uint32Array, record: number) => Record<string, unknown>;
+
+function recordBuilder(names: readonly string[], at: readonly number[]): Build {
+  // A field not seen in this record (seenIn[i] !== record) is null.
+  const fields = names.map((n, i) => `${n === '__proto__' ? `[${JSON.stringify(n)}]` : JSON.stringify(n)}: s[${at[i]}] === g ? v[${at[i]}] : null`);
   // eslint-disable-next-line @typescript-eslint/no-implied-eval -- built from field names, each quoted as a string literal
-  return new Function('v', `return { ${fields.join(', ')} };`) as (values: readonly unknown[]) => Record<string, unknown>;
+  return new Function('v', 's', 'g', `return { ${fields.join(', ')} };`) as Build;
 }
 
 /**
@@ -44,19 +54,36 @@ function recordBuilder(names: readonly string[], at: readonly number[]): (values
  */
 export function projectedRecordReader(fields: readonly ProjectedField[], wanted: readonly string[]): (text: string) => Record<string, unknown> | typeof NOT_SIMPLE {
   const n = fields.length;
-  const wantedAt = fields.map((f) => wanted.includes(f.name));
-  const order = fields.map((_, i) => i).filter((i) => wantedAt[i]);
   const names = fields.map((f) => f.name);
-  const lengths = names.map((s) => s.length);
-  const seen = new Uint8Array(n);
+  const lengths = names.map((x) => x.length);
+  const want = Uint8Array.from(fields, (f) => (wanted.includes(f.name) ? 1 : 0));
+  const isString = Uint8Array.from(fields, (f) => (f.isString ? 1 : 0));
+  const order = fields.map((_, i) => i).filter((i) => want[i] === 1);
+  /** The record each field was last seen in (records are numbered as they are read). */
+  const seenIn = new Uint32Array(n);
+  let record = 0;
   const values = new Array<unknown>(n).fill(null);
   const reader = new Reader('');
   const build = recordBuilder(order.map((i) => names[i]!), order);
 
+  // Field names by a signature of their length and first, middle and last characters: a key is
+  // then matched with one comparison (names sharing a signature are tried in turn).
+  const bySignature = new Map<number, number[]>();
+  names.forEach((name, i) => {
+    const sig = signature(name, 0, name.length);
+    const list = bySignature.get(sig);
+    if (list) list.push(i);
+    else bySignature.set(sig, [i]);
+  });
+
   /** The field whose name is text[from, to), or -1. */
   const fieldAt = (text: string, from: number, to: number): number => {
-    const len = to - from;
-    for (let i = 0; i < n; i++) if (lengths[i] === len && text.startsWith(names[i]!, from)) return i;
+    const candidates = bySignature.get(signature(text, from, to));
+    if (candidates === undefined) return -1;
+    for (let k = 0; k < candidates.length; k++) {
+      const i = candidates[k]!;
+      if (lengths[i] === to - from && text.startsWith(names[i]!, from)) return i;
+    }
     return -1;
   };
 
@@ -83,7 +110,10 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
     return at;
   };
 
-  const read = (text: string): Record<string, unknown> | typeof NOT_SIMPLE => {
+  return (text: string): Record<string, unknown> | typeof NOT_SIMPLE => {
+    // Record numbers start at 1 (0 is "never seen") and wrap around long before any clash.
+    record = record === 0xffffffff ? 1 : record + 1;
+    if (record === 1) seenIn.fill(0);
     // Most records have neither escapes nor control characters: two native scans say so, and
     // then strings end at the next quote.
     const clean = text.indexOf('\\') === -1 && !CONTROL_CHARACTER.test(text);
@@ -104,12 +134,12 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
         at = skipSpace(text, at + 1);
         if (f >= 0) {
           // A field given twice: full decoding keeps the last one; leave that to it.
-          if (seen[f] === 1) return NOT_SIMPLE;
-          seen[f] = 1;
+          if (seenIn[f] === record) return NOT_SIMPLE;
+          seenIn[f] = record;
         }
-        const valueEnd = f >= 0 && fields[f]!.isString && text.charCodeAt(at) === QUOTE ? simpleStringEnd(text, at, clean) : -1;
+        const valueEnd = f >= 0 && isString[f] === 1 && text.charCodeAt(at) === QUOTE ? simpleStringEnd(text, at, clean) : -1;
         if (valueEnd >= 0) {
-          if (wantedAt[f]) values[f] = text.substring(at + 1, valueEnd);
+          if (want[f] === 1) values[f] = text.substring(at + 1, valueEnd);
           at = valueEnd + 1;
         } else {
           // Any other value: parsed and converted as full decoding does (its result kept only if wanted).
@@ -128,7 +158,7 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
             } catch {
               return NOT_SIMPLE;
             }
-            if (wantedAt[f]) values[f] = converted;
+            if (want[f] === 1) values[f] = converted;
           }
         }
         at = skipSpace(text, at);
@@ -138,15 +168,6 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
       }
     }
     if (skipSpace(text, at) < text.length) return NOT_SIMPLE;
-    return build(values);
-  };
-
-  return (text) => {
-    try {
-      return read(text);
-    } finally {
-      seen.fill(0);
-      values.fill(null);
-    }
+    return build(values, seenIn, record);
   };
 }
