@@ -4,11 +4,15 @@
 // malformed exactly when full decoding says so; only the objects and strings of the fields
 // nobody reads are never made.
 //
-// The reader here handles the common record (an object with double-quoted keys, each key once);
-// anything else (escapes in a key, a duplicated field, a syntax error, a value that does not fit
-// its type, another root) makes it answer NOT_SIMPLE, and the caller decodes that record fully,
-// so the results, malformed records and FAILFAST messages are those of full decoding by
-// construction. Hand-written for speed on the per-row path, after json-value.ts's reader.
+// Two readers, fastest first. Records of one producer mostly share a layout (the same keys in the
+// same order, compact): the layout of the last records, learned from one, is a regular
+// expression that matches a record whose values are all plain strings and captures the wanted
+// ones, in one native match. Other records go through a scanner for the common record (an
+// object with double-quoted keys, each key once). Anything else (escapes in a key, a duplicated
+// field, a syntax error, a value that does not fit its type, another root) makes the reader
+// answer NOT_SIMPLE, and the caller decodes that record fully, so the results, malformed
+// records and FAILFAST messages are those of full decoding by construction. Hand-written for
+// speed on the per-row path, after json-value.ts's reader.
 import type { JsonValue } from './json-value.js';
 import { Reader } from './json-value.js';
 
@@ -56,6 +60,7 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
   const n = fields.length;
   const names = fields.map((f) => f.name);
   const lengths = names.map((x) => x.length);
+  const fieldIndex = new Map(names.map((name, i) => [name, i]));
   const want = Uint8Array.from(fields, (f) => (wanted.includes(f.name) ? 1 : 0));
   const isString = Uint8Array.from(fields, (f) => (f.isString ? 1 : 0));
   const order = fields.map((_, i) => i).filter((i) => want[i] === 1);
@@ -110,10 +115,13 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
     return at;
   };
 
-  return (text: string): Record<string, unknown> | typeof NOT_SIMPLE => {
+  const nextRecord = (): void => {
     // Record numbers start at 1 (0 is "never seen") and wrap around long before any clash.
     record = record === 0xffffffff ? 1 : record + 1;
     if (record === 1) seenIn.fill(0);
+  };
+
+  const general = (text: string): Record<string, unknown> | typeof NOT_SIMPLE => {
     // Most records have neither escapes nor control characters: two native scans say so, and
     // then strings end at the next quote.
     const clean = text.indexOf('\\') === -1 && !CONTROL_CHARACTER.test(text);
@@ -170,4 +178,91 @@ export function projectedRecordReader(fields: readonly ProjectedField[], wanted:
     if (skipSpace(text, at) < text.length) return NOT_SIMPLE;
     return build(values, seenIn, record);
   };
+
+  // The layout of the last records, as one regular expression: a compact object of these keys in
+  // this order, each value a string without escapes or control characters. A record it matches is
+  // valid JSON whose wanted values are the captured texts, found in one native match.
+  let layout: { readonly re: RegExp; readonly fields: readonly number[] } | null = null;
+  let misses = 0;
+
+  return (text: string): Record<string, unknown> | typeof NOT_SIMPLE => {
+    nextRecord();
+    if (layout !== null) {
+      const m = layout.re.exec(text);
+      if (m !== null) {
+        const fs = layout.fields;
+        for (let j = 0; j < fs.length; j++) {
+          values[fs[j]!] = m[j + 1];
+          seenIn[fs[j]!] = record;
+        }
+        return build(values, seenIn, record);
+      }
+      // Records in another layout: learn again from the next one.
+      if (++misses === LAYOUT_MISSES) layout = null;
+    }
+    const r = general(text);
+    if (r !== NOT_SIMPLE && layout === null) {
+      layout = learnLayout(text, (key) => {
+        const f = fieldIndex.get(key);
+        return f === undefined ? 'other' : isString[f] === 1 ? (want[f] === 1 ? f : 'string') : 'no';
+      });
+      misses = 0;
+    }
+    return r;
+  };
+}
+
+/** Consecutive records a layout may miss before the reader learns another. */
+const LAYOUT_MISSES = 16;
+
+/** A string value's text: no quote, backslash or control character. */
+const PLAIN = String.raw`[^"\\\u0000-\u001f]*`;
+
+/**
+ * The layout of a compact record whose every value is a plain string: its keys in order, as a
+ * regular expression capturing the wanted fields' values; null for any other record. `kind`
+ * says what a key is: a wanted field's index, a field of another type ('no': no layout), an
+ * unwanted string field or a key outside the schema (matched, not captured).
+ */
+function learnLayout(text: string, kind: (key: string) => number | 'string' | 'other' | 'no'): { re: RegExp; fields: number[] } | null {
+  const parts: string[] = [];
+  const fields: number[] = [];
+  const keys = new Set<string>();
+  if (text.charCodeAt(0) !== 123 /* { */) return null;
+  let at = 1;
+  if (text.charCodeAt(at) === 125 /* } */) return null;
+  for (;;) {
+    if (text.charCodeAt(at) !== QUOTE) return null;
+    const keyEnd = plainEnd(text, at);
+    if (keyEnd < 0 || text.charCodeAt(keyEnd + 1) !== 58 /* : */ || text.charCodeAt(keyEnd + 2) !== QUOTE) return null;
+    const key = text.slice(at + 1, keyEnd);
+    const valueEnd = plainEnd(text, keyEnd + 2);
+    if (valueEnd < 0 || keys.has(key)) return null;
+    keys.add(key);
+    const k = kind(key);
+    if (k === 'no') return null;
+    const value = typeof k === 'number' ? `(${PLAIN})` : PLAIN;
+    if (typeof k === 'number') fields.push(k);
+    parts.push(`"${escapeRegex(key)}":"${value}"`);
+    at = valueEnd + 1;
+    const c = text.charCodeAt(at++);
+    if (c === 125 /* } */) break;
+    if (c !== 44 /* , */) return null;
+  }
+  if (at !== text.length) return null;
+  return { re: new RegExp(`^\\{${parts.join(',')}\\}$`), fields };
+}
+
+/** The closing quote of a plain string starting at `at`, or -1. */
+function plainEnd(text: string, at: number): number {
+  for (let i = at + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH || c < 0x20) return -1;
+  }
+  return -1;
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
