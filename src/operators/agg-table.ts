@@ -224,11 +224,15 @@ export class AggTable implements ManagedStore {
     for (const key of this.removedKeys) add(partitionOf(key, this.partitions), key, undefined);
     const delta: EpochDelta<unknown> = new Map();
     byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
+    this.dropDelta();
+    return delta;
+  }
+
+  dropDelta(): void {
     this.changed = [];
     this.removedKeys = [];
     this.changedThenRemoved = 0;
     this.epoch++;
-    return delta;
   }
 
   *sample(n: number): Iterable<[string, unknown]> {

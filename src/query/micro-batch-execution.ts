@@ -124,6 +124,9 @@ export class MicroBatchExecution {
     });
     this.log = this.checkpoint.log;
     this.repo = this.checkpoint.state;
+    // Without a checkpointLocation and with no restart, state deltas could never be read back
+    // (the in-memory checkpoint dies with the run): the stores keep state, nothing is encoded.
+    this.repo.recordsDeltas = this.cfg.checkpointLocation !== null || this.cfg.restartPolicy.type !== 'never';
     await this.backend.acquire(this.runId);
     const meta = await this.log.readMetadata();
     const ops = fingerprints(this.cfg.plan);

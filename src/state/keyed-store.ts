@@ -56,6 +56,8 @@ export interface ManagedStore {
   metrics(): StoreMetrics;
   /** The epoch's changes, grouped by partition; starts a new epoch. */
   takeDelta(): EpochDelta<unknown>;
+  /** Forgets the epoch's changes (no checkpoint will read them); starts a new epoch. */
+  dropDelta(): void;
   /**
    * When a delta's values are records of these fields (possibly with others the checkpoint does
    * not keep), the codec writes them as plain objects of exactly these fields.
@@ -227,6 +229,13 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
       yield entry;
       if (++taken === 2 * n) return;
     }
+  }
+
+  dropDelta(): void {
+    this.changed = [];
+    this.changedSlots = [];
+    this.removedInEpoch = 0;
+    this.epoch++;
   }
 
   /** Counters for the epoch in progress (call before takeDelta). */

@@ -53,7 +53,8 @@ export class OperatorState {
       totals.numRowsTotal += m.numRowsTotal;
       totals.numRowsUpdated += m.numRowsUpdated;
       totals.numRowsRemoved += m.numRowsRemoved;
-      this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta(), store.recordFields);
+      if (this.repository.recordsDeltas) this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta(), store.recordFields);
+      else store.dropDelta();
     }
     this.last = totals;
     this.memoryUsedBytes = bytes;

@@ -30,6 +30,11 @@ export interface RestoreStats {
 
 export class StateRepository {
   private staged: BlobWrite[] = [];
+  /**
+   * Whether epochs' state deltas are written. A run whose checkpoint can never be read back (in
+   * memory, no restart) turns it off: operators keep their state, nothing is encoded.
+   */
+  recordsDeltas = true;
 
   constructor(readonly backend: CheckpointBackend) {}
 
