@@ -135,21 +135,28 @@ function findGroup(g: Codegen, node: AggregateNode, keyVals: readonly string[], 
   }
   const last = levels[levels.length - 1]!;
   lines.push(
-    `let grp = ${map}.get(${last});`,
-    `if (grp === undefined) { grp = table.add([${keyVals.join(', ')}], ${windowVar ?? 'null'}); ${map}.set(${last}, grp); }`,
+    `let slot = ${map}.get(${last});`,
+    `if (slot === undefined) { slot = table.add([${keyVals.join(', ')}], ${windowVar ?? 'null'}); ${map}.set(${last}, slot); }`,
   );
   return lines;
 }
 
+/**
+ * The accumulator updates of the row's group: a numeric accumulator in its typed array (no boxed
+ * number), any other through its function; then the group is marked changed in this epoch.
+ */
 function accumulate(g: Codegen, node: AggregateNode, argVals: readonly (readonly string[])[]): string[] {
-  const lines = ['const acc = grp.a;'];
+  const lines: string[] = [];
   node.aggregates.forEach((a, j) => {
     const args = argVals[j]!;
-    lines.push(`acc[${j}] = ${a.fn.updateCode
-      ? a.fn.updateCode(`acc[${j}]`, args)
-      : `${g.constant(a.fn)}.update(acc[${j}]${args.map((v) => `, ${v}`).join('')})`};`);
+    const col = `table.accumulators[${j}]`;
+    if (a.fn.numericBuffer) {
+      lines.push(a.fn.numericBuffer.bufferCode(`${col}.values[slot]`, args, `${col}.seen[slot]`));
+      return;
+    }
+    const acc = `${col}.values[slot]`;
+    lines.push(`${acc} = ${a.fn.updateCode ? a.fn.updateCode(acc, args) : `${g.constant(a.fn)}.update(${acc}${args.map((v) => `, ${v}`).join('')})`};`);
   });
-  lines.push('if (grp.epoch !== table.epoch) { grp.epoch = table.epoch; table.changed.push(grp); }');
+  lines.push('if (table.changedIn[slot] !== table.epoch) { table.changedIn[slot] = table.epoch; table.changed.push(slot); }');
   return lines;
 }
-

@@ -14,7 +14,6 @@ import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../acto
 import { MalformedRecordError } from '../errors.js';
 import type { AggregateNode, OutputMode } from '../plan/logical.js';
 import { compileAggregateOutput } from './aggregate-output.js';
-import type { Group, GroupEntry } from './agg-table.js';
 import { AggTable, keyNormalizer } from './agg-table.js';
 import type { StageState } from './aggregate-stage.js';
 import { compileAggregateStage } from './aggregate-stage.js';
@@ -23,7 +22,6 @@ import type { ChainCounters } from './stateless-chain.js';
 import { prepareLookups } from './join/lookup-join.js';
 import { compileChain, locateMalformed, lookupJoinsOf } from './stateless-chain.js';
 
-export type { GroupEntry } from './agg-table.js';
 
 const STORE = 'default';
 
@@ -41,14 +39,21 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
   // Complete mode keeps every group forever, so nothing is late and nothing is evicted.
   const evicts = node.eventTime !== null && mode !== 'complete';
   const stage = compileAggregateStage(node, input.steps, evicts);
-  const output = compileAggregateOutput<GroupEntry>(node, window ? { start: 'e.w', end: `e.w + ${window.windowMs}` } : null);
+  const output = compileAggregateOutput<(t: AggTable, s: number) => Row>(node, {
+    params: ['t', 's'],
+    key: (i) => `t.keys[${i}][s]`,
+    accumulator: (j) => (node.aggregates[j]!.fn.numericBuffer?.nullable
+      ? `(t.accumulators[${j}].seen[s] === 0 ? null : t.accumulators[${j}].values[s])`
+      : `t.accumulators[${j}].values[s]`),
+    window: window ? { start: 't.windows[s]', end: `t.windows[s] + ${window.windowMs}` } : null,
+  });
   const fns = node.aggregates.map((a) => a.fn);
   const newTable = (partitions: number): AggTable =>
-    new AggTable(STORE, partitions, window !== null, node.keys.map((k) => keyNormalizer(k.expr.type)), () => fns.map((f) => f.init()));
+    new AggTable(STORE, partitions, window !== null, node.keys.map((k) => keyNormalizer(k.expr.type)), fns);
   // The runtime asks for the store (with the query's partitions); a batch query never does.
   let table = newTable(1);
   const st: StageState = { lateWatermarkMs: 0, dropped: 0 };
-  const eventTimeOf = evicts ? eventTimeReader(node) : () => null;
+  const expired = evicts ? expiredGroups(node) : () => [];
   const joins = lookupJoinsOf(input.steps);
   const runChunk = (rows: Row[]): void => {
     try {
@@ -78,17 +83,12 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
       const wm = ctx.evictionWatermarkMs;
       // Output rows are built only now, from the groups: the ones the epoch changed, or all.
       const out: Row[] = [];
-      if (mode === 'update') for (const g of table.takeChanged()) out.push(output(g));
-      else if (mode === 'complete') for (const g of table.groups()) out.push(output(g));
+      if (mode === 'update') for (const slot of table.changedSlots()) out.push(output(table, slot));
+      else if (mode === 'complete') for (const slot of table.slots()) out.push(output(table, slot));
       if (evicts) {
-        const expired: Group[] = [];
-        for (const g of table.groups()) {
-          const t = eventTimeOf(g);
-          if (t !== null && t <= wm) expired.push(g);
-        }
-        for (const g of expired) {
-          table.remove(g);
-          if (mode === 'append') out.push(output(g));
+        for (const slot of expired(table, wm)) {
+          if (mode === 'append') out.push(output(table, slot));
+          table.remove(slot);
         }
       }
       ctx.counters['numRowsDroppedByWatermark'] = (ctx.counters['numRowsDroppedByWatermark'] ?? 0) + st.dropped;
@@ -103,20 +103,24 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
   };
 }
 
-/** The event time an entry is evicted by: its window's end, or its event-time key (null: never). */
-function eventTimeReader(node: AggregateNode): (e: GroupEntry) => number | null {
+/**
+ * The groups whose event time is at or below the watermark: those of the windows that ended
+ * by it (found among the windows, not the groups), or those whose event-time key is that old.
+ */
+function expiredGroups(node: AggregateNode): (table: AggTable, wm: number) => number[] {
   const et = node.eventTime!;
   const w = node.window;
-  if (et.isWindow && w?.kind === 'window') {
-    const windowMs = w.windowMs;
-    return (e) => e.w! + windowMs;
-  }
+  if (et.isWindow && w?.kind === 'window') return (table, wm) => table.slotsOfWindowsEndingBy(wm, w.windowMs);
   const index = node.keys.findIndex((k) => k.name === et.column);
-  return (e) => {
-    const t = e.k[index];
-    if (isDate(t)) return t.getTime();
-    // A watermarked window struct used as a plain grouping key: its end bounds it.
-    const end = (t as { end?: unknown } | null)?.end;
-    return isDate(end) ? end.getTime() : null;
+  return (table, wm) => {
+    const out: number[] = [];
+    const keys = table.keys[index]!;
+    for (const slot of table.slots()) {
+      const t = keys[slot];
+      // A watermarked window struct used as a plain grouping key: its end bounds it.
+      const end = isDate(t) ? t : (t as { end?: unknown } | null)?.end;
+      if (isDate(end) && end.getTime() <= wm) out.push(slot);
+    }
+    return out;
   };
 }

@@ -54,7 +54,25 @@ class Growable {
 /** The columns of the encoder, reused by every blob (encoding is synchronous) so they grow once. */
 const scratch = new Growable();
 
-class Encoder {
+/** Writes the values of a record's fields in order (see RecordLayout). */
+export interface RecordOut {
+  /** The next value (any value tree). */
+  field(v: unknown): void;
+  /** An array of `length` values, which the next `length` calls write. */
+  array(length: number): void;
+}
+
+/**
+ * How a store's values are written when they are not plain objects (a slot of a columnar
+ * store): as a plain object of `fields`, whose values `write` gives in order. The bytes are those
+ * of encoding such an object, so a reader sees plain objects.
+ */
+export interface RecordLayout {
+  readonly fields: readonly string[];
+  write(value: unknown, out: RecordOut): void;
+}
+
+class Encoder implements RecordOut {
   readonly out: Growable;
   readonly text: string[] = [];
   readonly binary: Buffer[] = [];
@@ -126,27 +144,40 @@ class Encoder {
   }
 
   /**
-   * A record known to have the fields `names` (and maybe others, not kept), written exactly as a
-   * plain object of those fields would be, without looking at its keys.
+   * A record written by its layout exactly as a plain object of the layout's fields would be,
+   * without an object being made or its keys looked at.
    */
-  record(o: Record<string, unknown>, names: readonly string[], key: string): void {
+  record(v: unknown, layout: RecordLayout, key: string): void {
     const out = this.out;
     if (this.recordShape >= 0) {
       out.tag(Tag.Object);
       out.int(this.recordShape);
     } else {
-      this.recordShape = this.shapeId(names);
+      this.recordShape = this.shapeId(layout.fields);
       if (this.recordShape >= 0) {
         out.tag(Tag.Object);
         out.int(this.recordShape);
       } else {
-        this.recordShape = this.newShape(names);
+        this.recordShape = this.newShape(layout.fields);
       }
     }
-    for (let i = 0; i < names.length; i++) this.value(o[names[i]!], key);
+    this.recordKey = key;
+    layout.write(v, this);
   }
 
   private recordShape = -1;
+  private recordKey = '';
+
+  /** RecordOut: one value of the record being written. */
+  field(v: unknown): void {
+    this.value(v, this.recordKey);
+  }
+
+  /** RecordOut: an array of `length` values, written by the next `length` calls. */
+  array(length: number): void {
+    this.out.tag(Tag.Array);
+    this.out.int(length);
+  }
 
   /** The id of a shape already written, or -1. */
   private shapeId(names: readonly string[]): number {
@@ -240,17 +271,17 @@ function isPlainObject(v: object): boolean {
 }
 
 /**
- * Encodes entries into one blob. With `recordFields`, every value that is not undefined is a
- * record written as a plain object of exactly those fields (the same bytes as such an object).
+ * Encodes entries into one blob. With a `layout`, every value that is not undefined is a record
+ * the layout writes (the same bytes as the plain object it stands for).
  */
-export function encodeEntryBlob(entries: KeyedEntries<unknown>, recordFields?: readonly string[]): Buffer {
+export function encodeEntryBlob(entries: KeyedEntries<unknown>, layout?: RecordLayout): Buffer {
   const e = new Encoder(scratch);
   const { keys, values } = entries;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     const v = values[i];
     e.string(key);
-    if (recordFields && v !== undefined) e.record(v as Record<string, unknown>, recordFields, key);
+    if (layout && v !== undefined) e.record(v, layout, key);
     else e.value(v, key);
   }
   const out = e.out;

@@ -1,6 +1,7 @@
 // Keyed state as an operator sees it: a narrow key-value interface. The store itself records
 // which keys changed in the current epoch, so operators never track what to persist; the
 // runtime takes the epoch's delta at the barrier.
+import type { RecordLayout } from './entry-codec.js';
 
 /** Read operations, split from writes as Kafka Streams does. */
 export interface ReadOnlyKeyValueStore<V> {
@@ -58,11 +59,8 @@ export interface ManagedStore {
   takeDelta(): EpochDelta<unknown>;
   /** Forgets the epoch's changes (no checkpoint will read them); starts a new epoch. */
   dropDelta(): void;
-  /**
-   * When a delta's values are records of these fields (possibly with others the checkpoint does
-   * not keep), the codec writes them as plain objects of exactly these fields.
-   */
-  readonly recordFields?: readonly string[];
+  /** How the delta's values are written when they are not the stored objects themselves (a columnar store's slots). */
+  readonly recordLayout?: RecordLayout;
   /** Up to `n` entries as stored values (some changed this epoch, some old), to estimate memory. */
   sample(n: number): Iterable<[string, unknown]>;
 }

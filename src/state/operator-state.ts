@@ -53,7 +53,7 @@ export class OperatorState {
       totals.numRowsTotal += m.numRowsTotal;
       totals.numRowsUpdated += m.numRowsUpdated;
       totals.numRowsRemoved += m.numRowsRemoved;
-      if (this.repository.recordsDeltas) this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta(), store.recordFields);
+      if (this.repository.recordsDeltas) this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta(), store.recordLayout);
       else store.dropDelta();
     }
     this.last = totals;

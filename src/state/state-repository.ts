@@ -5,6 +5,7 @@
 // newest snapshot at or below the version, then the deltas after it, every partition at once.
 import { CheckpointError } from '../errors.js';
 import type { BlobWrite, CheckpointBackend } from './backend.js';
+import type { RecordLayout } from './entry-codec.js';
 import { decodeEntryBlob, encodeEntryBlob } from './entry-codec.js';
 import type { EpochDelta, KeyedEntries } from './keyed-store.js';
 
@@ -40,12 +41,12 @@ export class StateRepository {
 
   /**
    * Serialises one store's epoch delta as version `version`, to be written at commit; returns its
-   * bytes. With `recordFields`, the values are records written as objects of those fields.
+   * bytes. With a `layout`, the values are records it writes (see RecordLayout).
    */
-  stageDelta(operatorId: string, store: string, version: number, delta: EpochDelta<unknown>, recordFields?: readonly string[]): number {
+  stageDelta(operatorId: string, store: string, version: number, delta: EpochDelta<unknown>, layout?: RecordLayout): number {
     let bytes = 0;
     for (const [partition, entries] of delta) {
-      const data = encodeEntryBlob(entries, recordFields);
+      const data = encodeEntryBlob(entries, layout);
       bytes += data.length;
       this.staged.push({ path: `${storeDir(operatorId, partition, store)}/${version}.delta`, data });
     }
@@ -151,8 +152,8 @@ export function filesForVersion(files: readonly StateFile[], version: number): S
   return out;
 }
 
-export function encodeEntries(entries: KeyedEntries<unknown>, recordFields?: readonly string[]): Buffer {
-  return encodeEntryBlob(entries, recordFields);
+export function encodeEntries(entries: KeyedEntries<unknown>): Buffer {
+  return encodeEntryBlob(entries);
 }
 
 export function decodeEntries(raw: Buffer, location: string, path: string): KeyedEntries<unknown> {
