@@ -56,6 +56,9 @@ export function normalizeKey(v: unknown, how: KeyNormalizer): unknown {
   return singleKey(v);
 }
 
+/** The fields of a group's entry in the checkpoint. */
+const ENTRY_FIELDS = ['k', 'w', 'a'] as const;
+
 /** A slot's last-changed epoch once the slot is free (evicted). */
 const FREE = -1;
 const INITIAL_CAPACITY = 1024;
@@ -277,9 +280,9 @@ export class AggTable implements ManagedStore {
 
   /** A delta's value is a slot; the codec writes it as the entry `{ k, w, a }`. */
   readonly recordLayout: RecordLayout = {
-    fields: ['k', 'w', 'a'],
     write: (value: unknown, out: RecordOut) => {
       const slot = value as number;
+      out.struct(ENTRY_FIELDS);
       out.array(this.keys.length);
       for (const col of this.keys) out.field(col[slot]);
       out.field(this.windowed ? this.windows[slot] : null);

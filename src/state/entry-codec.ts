@@ -54,21 +54,23 @@ class Growable {
 /** The columns of the encoder, reused by every blob (encoding is synchronous) so they grow once. */
 const scratch = new Growable();
 
-/** Writes the values of a record's fields in order (see RecordLayout). */
+/** What a RecordLayout writes with, in order: values, arrays and objects of known fields. */
 export interface RecordOut {
-  /** The next value (any value tree). */
+  /** A value (any value tree). */
   field(v: unknown): void;
-  /** An array of `length` values, which the next `length` calls write. */
+  /** An array of `length` values, which the next `length` writes give. */
   array(length: number): void;
+  /** A plain object of `fields` (always the same array for one shape), whose values the next `fields.length` writes give. */
+  struct(fields: readonly string[]): void;
 }
 
 /**
- * How a store's values are written when they are not plain objects (a slot of a columnar
- * store): as a plain object of `fields`, whose values `write` gives in order. The bytes are those
- * of encoding such an object, so a reader sees plain objects.
+ * How a store's values are written when their shape is known (a slot of a columnar store, a
+ * list of buffered rows of a known schema): `write` gives the plain objects and arrays the
+ * value stands for, field by field. The bytes are those of encoding such objects, so a reader
+ * sees plain objects, and no shape is looked up per object.
  */
 export interface RecordLayout {
-  readonly fields: readonly string[];
   write(value: unknown, out: RecordOut): void;
 }
 
@@ -144,39 +146,42 @@ class Encoder implements RecordOut {
   }
 
   /**
-   * A record written by its layout exactly as a plain object of the layout's fields would be,
-   * without an object being made or its keys looked at.
+   * A value written by a layout exactly as the plain objects and arrays it stands for would be,
+   * without those objects being made or their keys looked at.
    */
   record(v: unknown, layout: RecordLayout, key: string): void {
-    const out = this.out;
-    if (this.recordShape >= 0) {
-      out.tag(Tag.Object);
-      out.int(this.recordShape);
-    } else {
-      this.recordShape = this.shapeId(layout.fields);
-      if (this.recordShape >= 0) {
-        out.tag(Tag.Object);
-        out.int(this.recordShape);
-      } else {
-        this.recordShape = this.newShape(layout.fields);
-      }
-    }
     this.recordKey = key;
     layout.write(v, this);
   }
 
-  private recordShape = -1;
   private recordKey = '';
+  /** Shapes the layouts used in this blob, by their field list. */
+  private readonly layoutShapes = new Map<readonly string[], number>();
 
-  /** RecordOut: one value of the record being written. */
+  /** RecordOut: a value (any value tree). */
   field(v: unknown): void {
     this.value(v, this.recordKey);
   }
 
-  /** RecordOut: an array of `length` values, written by the next `length` calls. */
+  /** RecordOut: an array of `length` values, which the next `length` writes give. */
   array(length: number): void {
     this.out.tag(Tag.Array);
     this.out.int(length);
+  }
+
+  /** RecordOut: a plain object of `fields`, whose values the next `fields.length` writes give. */
+  struct(fields: readonly string[]): void {
+    let id = this.layoutShapes.get(fields);
+    if (id === undefined) {
+      id = this.shapeId(fields);
+      if (id < 0) {
+        this.layoutShapes.set(fields, this.newShape(fields));
+        return;
+      }
+      this.layoutShapes.set(fields, id);
+    }
+    this.out.tag(Tag.Object);
+    this.out.int(id);
   }
 
   /** The id of a shape already written, or -1. */

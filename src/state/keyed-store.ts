@@ -88,7 +88,12 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   private lastKey: string | undefined;
   private lastSlot: Slot<V> | undefined;
 
-  constructor(readonly name: string, readonly partitions: number) {
+  constructor(
+    readonly name: string,
+    readonly partitions: number,
+    /** How the operator's values are written, when it knows their shape (see RecordLayout). */
+    readonly recordLayout?: RecordLayout,
+  ) {
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new RangeError(`spate.sql.shuffle.partitions must be a positive integer, got ${partitions}`);
     }
@@ -153,6 +158,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   clear(): void {
     this.map.clear();
     this.changed = [];
+    this.unique = null;
     this.changedSlots = [];
     this.removedInEpoch = 0;
     this.lastKey = undefined;
@@ -185,8 +191,18 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
    * put of it met in one epoch, so without deletes the list is used as it is.
    */
   private uniqueChanged(): readonly string[] {
-    return this.removedInEpoch === 0 ? this.changed : [...new Set(this.changed)];
+    if (this.removedInEpoch === 0) return this.changed;
+    // Worked out once per epoch state (metrics, the memory sample and the delta all ask).
+    if (this.unique === null || this.uniqueOf !== this.changed.length) {
+      this.unique = [...new Set(this.changed)];
+      this.uniqueOf = this.changed.length;
+    }
+    return this.unique;
   }
+
+  private unique: string[] | null = null;
+  /** The length of `changed` when `unique` was worked out. */
+  private uniqueOf = -1;
 
   /** The epoch's changes, grouped by partition; starts a new epoch. */
   takeDelta(): EpochDelta<V> {
@@ -209,6 +225,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
     const delta: EpochDelta<V> = new Map();
     byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
     this.changed = [];
+    this.unique = null;
     this.changedSlots = [];
     this.removedInEpoch = 0;
     this.epoch++;
@@ -231,6 +248,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
 
   dropDelta(): void {
     this.changed = [];
+    this.unique = null;
     this.changedSlots = [];
     this.removedInEpoch = 0;
     this.epoch++;

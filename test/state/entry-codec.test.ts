@@ -32,10 +32,11 @@ describe('the state entry codec', () => {
 
   it('writes a record through its layout as the very bytes of the plain object it stands for (property)', () => {
     // A columnar store hands the codec slots; the layout writes each as { k, w, a }.
+    const fields = ['k', 'w', 'a'];
     const layout: RecordLayout = {
-      fields: ['k', 'w', 'a'],
       write: (v, out) => {
         const e = v as { k: unknown[]; w: unknown; a: unknown[] };
+        out.struct(fields);
         out.array(e.k.length);
         for (const x of e.k) out.field(x);
         out.field(e.w);
