@@ -138,6 +138,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
       this.changed.push(key);
       this.changedSlots.push(null);
       this.removedInEpoch++;
+      this.deleted.add(key);
       if (key === this.lastKey) this.lastSlot = undefined;
     }
   }
@@ -161,6 +162,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
     this.unique = null;
     this.changedSlots = [];
     this.removedInEpoch = 0;
+    this.deleted = new Set();
     this.lastKey = undefined;
     this.lastSlot = undefined;
   }
@@ -192,13 +194,26 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
    */
   private uniqueChanged(): readonly string[] {
     if (this.removedInEpoch === 0) return this.changed;
-    // Worked out once per epoch state (metrics, the memory sample and the delta all ask).
+    // Worked out once per epoch state (metrics, the memory sample and the delta all ask). Only a
+    // key deleted this epoch can repeat, so only those are checked for repeats.
     if (this.unique === null || this.uniqueOf !== this.changed.length) {
-      this.unique = [...new Set(this.changed)];
+      const out: string[] = [];
+      const repeated = new Set<string>();
+      for (const key of this.changed) {
+        if (!this.deleted.has(key)) out.push(key);
+        else if (!repeated.has(key)) {
+          repeated.add(key);
+          out.push(key);
+        }
+      }
+      this.unique = out;
       this.uniqueOf = this.changed.length;
     }
     return this.unique;
   }
+
+  /** Keys deleted in this epoch: the only ones the changed list may hold more than once. */
+  private deleted = new Set<string>();
 
   private unique: string[] | null = null;
   /** The length of `changed` when `unique` was worked out. */
@@ -220,7 +235,19 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
       const slots = this.changedSlots;
       for (let i = 0; i < keys.length; i++) add(keys[i]!, slots[i]!.value);
     } else {
-      for (const key of this.uniqueChanged()) add(key, this.map.get(key)?.value);
+      // A key not deleted this epoch is listed once, with its slot; a deleted one (maybe put
+      // again) once, as it stands now.
+      const keys = this.changed;
+      const slots = this.changedSlots;
+      const seen = new Set<string>();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        if (!this.deleted.has(key)) add(key, slots[i]!.value);
+        else if (!seen.has(key)) {
+          seen.add(key);
+          add(key, this.map.get(key)?.value);
+        }
+      }
     }
     const delta: EpochDelta<V> = new Map();
     byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
@@ -228,6 +255,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
     this.unique = null;
     this.changedSlots = [];
     this.removedInEpoch = 0;
+    this.deleted = new Set();
     this.epoch++;
     return delta;
   }
@@ -251,6 +279,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
     this.unique = null;
     this.changedSlots = [];
     this.removedInEpoch = 0;
+    this.deleted = new Set();
     this.epoch++;
   }
 
