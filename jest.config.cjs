@@ -11,7 +11,7 @@ module.exports = {
       module: { type: 'commonjs' },
     }],
   },
-  moduleNameMapper: { '^spate$': '<rootDir>/src/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: { '^spate$': '<rootDir>/src/index.ts', '^spate/testing$': '<rootDir>/src/testing/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
   globalSetup: '<rootDir>/test/support/global-setup.cjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.cjs',
   testTimeout: 60000,

@@ -61,6 +61,7 @@ const kindOf = (options: Readonly<Record<string, string>>): 'impressions' | 'cli
   options['kind'] === 'clicks' ? 'clicks' : 'impressions';
 
 registerSource('ad-events', {
+  options: ['kind', 'rows', 'rowsPerBatch'],
   schema: (opts) => (kindOf(opts.options) === 'impressions' ? impressionSchema : clickSchema),
   create: (opts) => new AdEventSource(kindOf(opts.options), Number(opts.options['rows']), Number(opts.options['rowsperbatch'])),
 });

@@ -1,27 +1,34 @@
-// A Kafka cluster for benchmarks: KAFKA_BROKERS when set, else librdkafka's mock cluster started
-// through kcat (as the tests do), stopped when the scenario ends.
-import { spawn } from 'node:child_process';
+// A Kafka for benchmarks: KAFKA_BROKERS when set, else a real single-node Apache Kafka started
+// for the scenario (the tests' broker, tuned for throughput rather than start-up), stopped when
+// the scenario ends.
+import { Kafka, logLevel } from 'kafkajs';
+import { KAFKA_VERSION, KafkaBroker } from '../test/support/kafka-broker.js';
 
 export interface BenchCluster {
   readonly brokers: string;
-  readonly mock: boolean;
-  stop(): void;
+  /** What the figures were measured against, for the results. */
+  readonly description: string;
+  stop(): Promise<void>;
 }
 
 export async function kafkaCluster(): Promise<BenchCluster> {
   const given = process.env['KAFKA_BROKERS'];
-  if (given) return { brokers: given, mock: process.env['SPATE_TEST_KAFKA_MOCK'] === '1', stop: () => undefined };
-  const child = spawn('kcat', ['-C', '-t', 'warmup', '-X', 'test.mock.num.brokers=3', '-b', 'dummy:1', '-d', 'mock', '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const brokers = await new Promise<string>((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`kcat mock cluster did not start: ${buf.slice(0, 300)}`)), 15_000);
-    child.on('error', (e) => reject(new Error(`kcat is needed for the Kafka benchmark (apt-get install -y kcat) or set KAFKA_BROKERS: ${e.message}`)));
-    child.stderr.on('data', (d: Buffer) => {
-      if (buf.length < 10_000) buf += d.toString();
-      const m = /bootstrap\.servers=([0-9.:,]+)/.exec(buf);
-      if (m) { clearTimeout(timer); resolve(m[1]!); }
-    });
-  });
-  child.stderr.resume(); // the mock logs every request: keep draining
-  return { brokers, mock: true, stop: () => { child.kill('SIGTERM'); } };
+  if (given) return { brokers: given, description: `KAFKA_BROKERS (${given})`, stop: async () => undefined };
+  const broker = await KafkaBroker.start({ tuning: 'throughput', log: (line) => process.stderr.write(`${line}\n`) });
+  return {
+    brokers: broker.bootstrap,
+    description: `Apache Kafka ${KAFKA_VERSION}, one local KRaft node`,
+    stop: () => broker.stop(),
+  };
+}
+
+/** Creates topics with `partitions` partitions each. */
+export async function createTopics(brokers: string, topics: readonly string[], partitions: number): Promise<void> {
+  const admin = new Kafka({ brokers: brokers.split(','), clientId: 'bench-admin', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
 }

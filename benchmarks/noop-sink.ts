@@ -5,6 +5,7 @@ import type { StreamSink } from '../src/index.js';
 export const counted = { rows: 0 };
 
 registerSink('noop', {
+  options: [],
   create(): StreamSink {
     return {
       description: 'NoopSink',

@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// The `spate` command: runs src/daemon/cli.ts through tsx (no build step needed).
-import { register } from 'tsx/esm/api';
+// The `spate` command. An installed package runs the compiled JavaScript in dist/. A checkout
+// of the repository (src/ beside bin/, which the package does not ship) runs the TypeScript
+// sources through tsx, a dev dependency, and lets `spate run` load TypeScript modules with it.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/daemon/cli.ts');
-process.exitCode = await main(process.argv.slice(2));
+const source = new URL('../src/daemon/bin.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  globalThis[Symbol.for('spate.tsLoaderRegistered')] = true;
+  await import(source.href);
+} else {
+  await import('../dist/daemon/bin.js');
+}

@@ -3,6 +3,8 @@
 export { Session, SessionBuilder, RuntimeConfig } from './api/session.js';
 export { DataFrame } from './api/dataframe.js';
 export type { ExplainMode } from './api/dataframe.js';
+export type { WatermarkOptions } from './api/watermark-options.js';
+export type { LateRowsSink } from './api/late-rows.js';
 export { GroupedData } from './api/grouped-data.js';
 export { KeyValueGroupedDataFrame } from './api/key-value-grouped.js';
 export type { MapGroupsWithStateOptions, FlatMapGroupsWithStateOptions, GroupsWithStateFunction } from './api/key-value-grouped.js';
@@ -27,13 +29,23 @@ export type {
   CheckpointInspection, EpochsInspection, SourceInspection, StateOperatorInspection, StoreInspection,
 } from './state/inspect.js';
 export type { LockHolder } from './state/backend.js';
+export { inspectOperatorState } from './query/inspect-operator.js';
+export type { OperatorStateRequest, OperatorStateRows } from './query/inspect-operator.js';
+export { migrateState } from './api/state-migration.js';
+export type { StateMigration } from './api/state-migration.js';
+export type { MigrationRecord } from './state/checkpoint-log.js';
 export { StreamingQueryManager } from './query/manager.js';
 export type {
-  StreamingQueryListener, QueryStartedEvent, QueryProgressEvent, QueryIdleEvent, QueryTerminatedEvent,
+  StreamingQueryListener, QueryStartedEvent, QueryProgressEvent, QueryIdleEvent, QueryTerminatedEvent, QueryRestartedEvent,
 } from './query/manager.js';
+export type { QueryLogger, LogFields } from './query/log.js';
+export type { EndToEndGuarantee } from './query/guarantee.js';
+export type { DaemonContext, DaemonMain } from './daemon/module-contract.js';
+export type { DeliveryGuarantee } from './connectors/contract.js';
 export type {
   StreamingQueryProgress, StreamingQueryStatus, StateOperatorProgress, SourceProgress, SinkProgress,
 } from './query/progress.js';
+export type { WatermarkProgress, PartitionWatermarkProgress } from './query/progress.js';
 export type { QueryClock } from './query/clock.js';
 export type { OutputMode, JoinType } from './plan/logical.js';
 export type { JoinHow } from './plan/join.js';

@@ -57,7 +57,7 @@ class EpochKeysSource implements StreamSource {
   async close(): Promise<void> {}
 }
 
-registerSource('epoch-keys', { schema: () => SCHEMA, create: () => new EpochKeysSource() });
+registerSource('epoch-keys', { options: [], schema: () => SCHEMA, create: () => new EpochKeysSource() });
 
 type StoreKind = 'memory' | 'local' | 'redis';
 

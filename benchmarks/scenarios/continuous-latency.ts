@@ -50,6 +50,7 @@ class Latencies {
 let spateLatencies: Latencies | null = null;
 
 registerSink('latency', {
+  options: [],
   create(): StreamSink {
     return {
       description: 'LatencySink',

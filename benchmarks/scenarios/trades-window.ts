@@ -64,6 +64,7 @@ class TradeSource implements StreamSource {
 }
 
 registerSource('trade-generator', {
+  options: ['events', 'keys'],
   schema: () => tradeSchema,
   create: (opts) => new TradeSource(Number(opts.options['events']), Number(opts.options['keys'])),
 });

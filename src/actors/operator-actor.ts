@@ -2,6 +2,7 @@
 // inputs, tracks watermarks (min over inputs), gives the operator its stores, and at every
 // aligned barrier lets the operator finish the epoch, snapshots its state, then forwards.
 import { BarrierAligner } from '../state/barrier-aligner.js';
+import type { DeadLetterBuffer } from './dead-letters.js';
 import type { KeyValueStore } from '../state/keyed-store.js';
 import { InMemoryKeyedStore } from '../state/keyed-store.js';
 import type { OperatorState } from '../state/operator-state.js';
@@ -10,11 +11,16 @@ import { Actor } from './actor.js';
 import type { Barrier, Message, Row } from './messages.js';
 import { END, watermark } from './messages.js';
 import type { OperatorContext, OperatorLogic } from './operator.js';
+import { RowFailure } from './operator.js';
+import { atRecord } from '../errors.js';
 
 export class OperatorActor extends Actor implements OperatorContext {
   lateWatermarkMs = 0;
   evictionWatermarkMs = 0;
+  split: string | null = null;
   readonly counters: Record<string, number> = {};
+  /** Where late rows go when the query has a dead-letter sink (set by the physical planner). */
+  deadLetters: DeadLetterBuffer | null = null;
   /** Time spent in the operator's processing of rows, and in its evictions (watermark, epoch end), since reset. */
   readonly timings = { updatesMs: 0, removalsMs: 0 };
   private pending: Row[] = [];
@@ -51,6 +57,10 @@ export class OperatorActor extends Actor implements OperatorContext {
     else for (const r of rows) this.pending.push(r);
   }
 
+  dropLate(row: Row): void {
+    this.deadLetters?.add({ operator: this.name, reason: 'late', watermarkMs: this.lateWatermarkMs, row });
+  }
+
   store<V>(name: string): KeyValueStore<V> {
     const s = this.state?.stores.get(name);
     if (!s) {
@@ -72,9 +82,18 @@ export class OperatorActor extends Actor implements OperatorContext {
     switch (msg.type) {
       case 'chunk': {
         const t0 = performance.now();
-        await this.logic.process(msg.rows, input, this);
+        this.split = msg.split ?? null;
+        try {
+          await this.logic.process(msg.rows, input, this);
+        } catch (e) {
+          if (!(e instanceof RowFailure)) throw e;
+          throw msg.origin ? atRecord(e.error, msg.origin(e.rowIndex)) : e.error;
+        }
         this.timings.updatesMs += performance.now() - t0;
-        return this.flush();
+        // What the chunk's processing emitted keeps its split (a chain's output rows).
+        const split = this.split ?? undefined;
+        this.split = null;
+        return this.flush(split);
       }
       case 'watermark':
         return this.onWatermark(msg.ms, input);
@@ -116,11 +135,11 @@ export class OperatorActor extends Actor implements OperatorContext {
     for (let i = 0; i < this.inputs; i++) this.resumeInput(i);
   }
 
-  private async flush(): Promise<void> {
+  private async flush(split?: string): Promise<void> {
     if (this.pending.length === 0) return;
     const rows = this.pending;
     this.pending = [];
-    await this.sendRows(rows);
+    await this.sendRows(rows, split);
   }
 
   protected override async dispose(): Promise<void> {

@@ -16,6 +16,14 @@ export interface OperatorContext {
   readonly evictionWatermarkMs: number;
   /** Counters reported in progress under stateOperators[].customMetrics and known fields. */
   readonly counters: Record<string, number>;
+  /** The source split of the chunk being processed (see messages.ts), null when unknown. */
+  readonly split: string | null;
+  /**
+   * A row this operator drops as late (at or below `lateWatermarkMs`): the runtime sends it to
+   * the query's dead-letter sink, if it has one, committed with the epoch. The operator still
+   * counts it itself (numRowsDroppedByWatermark).
+   */
+  dropLate(row: Row): void;
 }
 
 /** What an operator knows when asked whether a batch without new data should run. */
@@ -24,6 +32,16 @@ export interface NoDataBatchContext {
   readonly lastEvictionWatermarkMs: number;
   /** The processing time the batch would run at (batchTimestampMs). */
   readonly batchTimestampMs: number;
+}
+
+/**
+ * Thrown by an operator that knows which row of the chunk it was given made it fail: the
+ * runtime names that row's source position (when the chunk carries one) in the error.
+ */
+export class RowFailure extends Error {
+  constructor(readonly error: unknown, readonly rowIndex: number) {
+    super(error instanceof Error ? error.message : String(error), { cause: error });
+  }
 }
 
 export interface OperatorLogic {
@@ -55,6 +73,13 @@ export interface OperatorLogic {
    * the operator evicted with in its last epoch and the time the batch would carry.
    */
   wantsNoDataBatch?(nextWatermarkMs: number, at?: NoDataBatchContext): boolean;
+  /**
+   * Whether a batch runs on every trigger once the query has run one, new data or not (Spark's
+   * FlatMapGroupsWithStateExec with processing-time timeouts: "always run batches to process
+   * timeouts"). Unlike a batch wantsNoDataBatch asks for, such a batch has nothing known to do:
+   * processAllAvailable() and Trigger.AvailableNow treat the sources being caught up as done.
+   */
+  readonly runsEveryTrigger?: boolean;
   /**
    * The watermark downstream operators see, given this operator's input watermark (default: the
    * same). A stream-stream join can still emit rows older than its input watermark, down to its

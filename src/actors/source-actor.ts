@@ -3,7 +3,7 @@
 import type { ActorParent } from './actor.js';
 import { Actor } from './actor.js';
 import type { Message, Row } from './messages.js';
-import { barrier, watermark } from './messages.js';
+import { barrier, originOf, splitOf, watermark } from './messages.js';
 
 export interface EpochInput {
   readonly epoch: number;
@@ -16,7 +16,8 @@ export interface EpochInput {
 export class SourceActor extends Actor {
   private lastWatermark = 0;
 
-  constructor(name: string, parent: ActorParent, chunkRows: number) {
+  /** `index`: the source's number in the query, which prefixes the splits its chunks are tagged with. */
+  constructor(name: string, parent: ActorParent, chunkRows: number, private readonly index = 0) {
     super(name, parent, chunkRows);
   }
 
@@ -32,7 +33,8 @@ export class SourceActor extends Actor {
         // Stopped mid-epoch (a stop at once): leave the source's read instead of draining it.
         if (this.status !== 'active') throw new Error(`source actor ${this.name} stopped during epoch ${input.epoch}`);
         count += rows.length;
-        await this.sendRows(rows);
+        const split = splitOf(rows);
+        await this.sendRows(rows, split === undefined ? `${this.index}` : `${this.index}/${split}`, originOf(rows));
       }
       await this.send(barrier(input.epoch, input.batchTimestampMs));
       return count;

@@ -2,8 +2,10 @@
 // returns a new Column over a new tree.
 import { isDate } from 'node:util/types';
 import { AnalysisError } from '../errors.js';
+import { argumentError, requireString } from './arguments.js';
 import type { BinaryOp, Expr } from '../expr/tree.js';
-import { autoName, literal, parseColumnPath, sqlText } from '../expr/tree.js';
+import { autoName, call, literal, parseColumnPath, sqlText } from '../expr/tree.js';
+import { SORT_ORDER } from '../plan/nodes.js';
 import type { DataType } from '../expr/types.js';
 import { BOOLEAN, DOUBLE, INTEGER, LONG, NULL, STRING, TIMESTAMP, BINARY, arrayOf, parseTypeName, typeToString } from '../expr/types.js';
 
@@ -11,7 +13,15 @@ export type ColumnLike = Column | string;
 /** A value usable where Spark accepts a literal: numbers, strings, booleans, dates, null. */
 export type LiteralValue = string | number | boolean | Date | Buffer | null | readonly LiteralValue[];
 
-export class Column {
+/**
+ * A column expression. The type parameters let row types follow a query (src/api/row-types.ts):
+ * V is the type of the values it gives (unknown when TypeScript cannot tell), N its name when
+ * known (col('a'), alias('total')), else string. They exist only for the compiler.
+ */
+export class Column<V = unknown, N extends string = string> {
+  /** Carries V and N for the compiler only; never set. */
+  declare readonly __column?: { readonly value: V; readonly name: N };
+
   constructor(readonly expr: Expr) {}
 
   /** Spark's default name for this column in a projection. */
@@ -23,7 +33,8 @@ export class Column {
     return autoName(this.expr);
   }
 
-  alias(name: string, ...more: string[]): Column {
+  alias<A extends string>(name: A, ...more: string[]): Column<V, A> {
+    requireString(name, 'alias()', 'the name', "'total'");
     if (more.length > 0) {
       if (this.expr.k !== 'call') throw new AnalysisError('several aliases can only name the columns of a generator such as posexplode');
       return new Column({ ...this.expr, options: { ...this.expr.options, aliases: [name, ...more] } });
@@ -31,7 +42,7 @@ export class Column {
     return new Column({ k: 'alias', child: this.expr.k === 'alias' ? this.expr.child : this.expr, name });
   }
 
-  as(name: string, ...more: string[]): Column {
+  as<A extends string>(name: A, ...more: string[]): Column<V, A> {
     return this.alias(name, ...more);
   }
 
@@ -93,6 +104,19 @@ export class Column {
   contains(other: unknown): Column { return fnCol('contains', this, other); }
   substr(start: unknown, length: unknown): Column { return fnCol('substring', this, start, length); }
 
+  /** Sort key for orderBy: ascending, nulls first (Spark's default for asc). */
+  asc(): Column { return this.sortOrder(true, true); }
+  /** Sort key for orderBy: ascending, nulls first. */
+  ascNullsFirst(): Column { return this.sortOrder(true, true); }
+  /** Sort key for orderBy: ascending, nulls last. */
+  ascNullsLast(): Column { return this.sortOrder(true, false); }
+  /** Sort key for orderBy: descending, nulls last (Spark's default for desc). */
+  desc(): Column { return this.sortOrder(false, false); }
+  /** Sort key for orderBy: descending, nulls first. */
+  descNullsFirst(): Column { return this.sortOrder(false, true); }
+  /** Sort key for orderBy: descending, nulls last. */
+  descNullsLast(): Column { return this.sortOrder(false, false); }
+
   /** A field of a struct column. */
   getField(name: string): Column {
     return new Column({ k: 'field', child: this.expr, name });
@@ -114,6 +138,11 @@ export class Column {
     return new Column({ ...this.expr, otherwise: toExpr(value) });
   }
 
+  private sortOrder(ascending: boolean, nullsFirst: boolean): Column {
+    const child = this.expr.k === 'call' && this.expr.name === SORT_ORDER ? this.expr.args[0]! : this.expr;
+    return new Column(call(SORT_ORDER, [child], { ascending, nullsFirst }));
+  }
+
   private bin(op: BinaryOp, other: unknown): Column {
     return new Column({ k: 'binary', op, left: this.expr, right: toExpr(other) });
   }
@@ -123,9 +152,15 @@ function fnCol(name: string, ...args: unknown[]): Column {
   return new Column({ k: 'call', name, args: args.map(toExpr) });
 }
 
-/** A column name, a Column, or a literal value, as an expression. Strings are column names. */
-export function toColumnExpr(c: ColumnLike): Expr {
+/**
+ * A column name or a Column, as an expression. Strings are column names. Anything else (from
+ * plain JavaScript) is refused, naming `method` when given.
+ */
+export function toColumnExpr(c: ColumnLike, method?: string): Expr {
   if (c instanceof Column) return c.expr;
+  if (typeof c !== 'string') {
+    throw argumentError(method ?? 'a column argument', method ? 'each column' : 'it', "a column name (string) or a Column, e.g. 'word' or col('word')", c);
+  }
   if (c === '*') return { k: 'star' };
   if (c.endsWith('.*')) return { k: 'star', target: parseColumnPath(c.slice(0, -2)) };
   return { k: 'col', path: parseColumnPath(c) };

@@ -2,23 +2,31 @@
 // through writeStream; static frames run with collect() / show().
 import type { Row } from '../actors/messages.js';
 import { AnalysisError } from '../errors.js';
-import { formatRows } from '../connectors/console/format-table.js';
+import { showString } from '../connectors/console/format-table.js';
 import { parseExpression, parseSelectItem } from '../expr/parser.js';
 import { parseDuration } from '../expr/interval.js';
 import type { Expr } from '../expr/tree.js';
 import type { StructType } from '../expr/types.js';
 import { treeString } from '../expr/types.js';
-import type { LogicalPlan, OutputMode } from '../plan/logical.js';
 import { explainCodegen } from '../plan/explain-codegen.js';
+import { planString } from '../plan/explain.js';
+import type { LogicalPlan, OutputMode } from '../plan/logical.js';
 import { isStreaming } from '../plan/logical.js';
-import type { JoinHow, JoinOn } from '../plan/join.js';
+import type { JoinOn } from '../plan/join.js';
 import { joinNode } from '../plan/join.js';
-import { dedup, filter, mapRows, project, union, withWatermark } from '../plan/nodes.js';
+import { dedup, filter, limit, mapRows, project, sort, union, withWatermark } from '../plan/nodes.js';
 import { executeBatch } from '../query/batch-execution.js';
 import { QueryConf } from '../query/conf.js';
 import type { ColumnLike } from './column.js';
 import { Column, toColumnExpr } from './column.js';
+import { argumentError, requireBoolean, requireFunction, requireInterval, requireString, requireWholeNumber } from './arguments.js';
 import { GroupedData } from './grouped-data.js';
+import { aggregate } from '../plan/aggregate.js';
+import type { AsRow, ColumnName, ColumnValue, JoinHowName, JoinRow, KeysRow, RenamedRow, SelectRow, Simplify, WithColumnRow } from './row-types.js';
+import type { LateRowsSink } from './late-rows.js';
+import { lateRowsSpec } from './late-rows.js';
+import type { WatermarkOptions } from './watermark-options.js';
+import { watermarkTracking } from './watermark-options.js';
 import { KeyValueGroupedDataFrame } from './key-value-grouped.js';
 import type { SessionContext } from './session-context.js';
 import { DataStreamWriter } from './writer.js';
@@ -42,26 +50,45 @@ export class DataFrame<R extends Row = Row> {
     return this.plan.schema.fields.map((f) => f.name);
   }
 
+  /**
+   * Column `name` of this frame, typed with its value type, so the type survives alias() and
+   * functions that keep it: `df.col('amount').alias('a')` is a number column named 'a' (the
+   * function col('amount') knows the name only).
+   */
+  col<K extends keyof R & string>(name: K): Column<R[K], K> {
+    requireString(name, 'col()', 'the column name', "'amount'");
+    return new Column<R[K], K>(toColumnExpr(name, 'col()'));
+  }
+
   /** Whether this frame reads a stream (and must be run with writeStream.start()). */
   get isStreaming(): boolean {
     return isStreaming(this.plan);
   }
 
+  /** Prints the schema as a tree, as Spark's printSchema (`integer`, `long`, `(nullable = true)`), then a blank line. */
   printSchema(): void {
-    process.stdout.write(`${treeString(this.schema)}\n`);
+    process.stdout.write(`${treeString(this.schema)}\n\n`);
   }
 
-  select(...cols: ColumnLike[]): DataFrame {
-    return this.with(project(this.plan, cols.map(toColumnExpr)));
+  /**
+   * The given columns: names (`'a'`, `'s.*'`, `'s.f'`), or Columns (`col('a')`,
+   * `sum(col('x')).alias('total')`, `expr('a + 1')`). The row type follows the names and the
+   * Columns' aliases as far as TypeScript can tell.
+   */
+  select<const Cs extends readonly (ColumnName<R> | Column<unknown, string>)[]>(...cols: Cs): DataFrame<AsRow<SelectRow<R, Cs>>> {
+    return this.with(project(this.plan, cols.map((c) => toColumnExpr(c, 'select()'))));
   }
 
   /** select with SQL expressions: `selectExpr('a + 1 as b', 'upper(name)')`. */
   selectExpr(...sql: string[]): DataFrame {
+    for (const s of sql) requireString(s, 'selectExpr()', 'each expression', "'a + 1 as b'");
     return this.with(project(this.plan, sql.map(parseSelectItem)));
   }
 
   /** Adds a column, or replaces the column of that name in place. */
-  withColumn(name: string, column: Column): DataFrame {
+  withColumn<N extends string, C extends Column<unknown, string>>(name: N, column: C): DataFrame<AsRow<WithColumnRow<R, N, ColumnValue<R, C>>>> {
+    requireString(name, 'withColumn()', 'the column name', "'total'");
+    if (!(column instanceof Column)) throw argumentError('withColumn()', 'the column', "a Column, e.g. col('a').plus(1) or lit(0)", column);
     const exists = this.columns.includes(name);
     const items: Expr[] = this.columns.map((c) => (c === name ? column.alias(name).expr : colExpr(c)));
     if (!exists) items.push(column.alias(name).expr);
@@ -69,19 +96,25 @@ export class DataFrame<R extends Row = Row> {
   }
 
   /** Renames a column; a missing column is not an error (as in Spark). */
-  withColumnRenamed(existing: string, renamed: string): DataFrame {
-    if (!this.columns.includes(existing)) return this as DataFrame;
+  withColumnRenamed<E extends string, N extends string>(existing: E, renamed: N): DataFrame<AsRow<RenamedRow<R, E, N>>> {
+    requireString(existing, 'withColumnRenamed()', 'the existing name', "'old'");
+    requireString(renamed, 'withColumnRenamed()', 'the new name', "'new'");
+    if (!this.columns.includes(existing)) return this.with(this.plan);
     return this.with(project(this.plan, this.columns.map((c) => (c === existing ? { k: 'alias', child: colExpr(c), name: renamed } : colExpr(c)))));
   }
 
   /** Drops columns; names that do not exist are ignored (as in Spark). */
-  drop(...names: string[]): DataFrame {
+  drop<const Ks extends readonly string[]>(...names: Ks): DataFrame<AsRow<Simplify<Omit<R, Ks[number]>>>> {
+    for (const n of names) requireString(n, 'drop()', 'each column name', "'a'");
     const gone = new Set(names);
     return this.with(project(this.plan, this.columns.filter((c) => !gone.has(c)).map(colExpr)));
   }
 
   /** Keeps rows where the condition is true: a Column or a SQL string. */
   filter(condition: Column | string): DataFrame<R> {
+    if (typeof condition !== 'string' && !(condition instanceof Column)) {
+      throw argumentError('filter()', 'the condition', "a Column such as col('n').gt(1), or SQL text such as 'n > 1'", condition);
+    }
     return this.with(filter(this.plan, typeof condition === 'string' ? parseExpression(condition) : condition.expr));
   }
 
@@ -91,16 +124,19 @@ export class DataFrame<R extends Row = Row> {
 
   /** One output row per input row, by a function; give the output schema when it differs. */
   map<T extends Row = Row>(fn: (row: R) => T, schema?: StructType): DataFrame<T> {
+    requireFunction(fn, 'map()', 'the function', '(row) => ({ ...row, n: row.n + 1 })');
     return this.with(mapRows(this.plan, fn as (r: Row) => Row, schema, false));
   }
 
   /** Any number of output rows per input row. */
   flatMap<T extends Row = Row>(fn: (row: R) => Iterable<T>, schema?: StructType): DataFrame<T> {
+    requireFunction(fn, 'flatMap()', 'the function', '(row) => [row, row]');
     return this.with(mapRows(this.plan, fn as (r: Row) => Iterable<Row>, schema, true));
   }
 
-  groupBy(...cols: ColumnLike[]): GroupedData {
-    return new GroupedData(this.session, this.plan, cols.map(toColumnExpr));
+  /** Groups rows by the given columns (names or Columns, e.g. window(...)), for agg(), count(), sum()... */
+  groupBy<const Cs extends readonly (ColumnName<R> | Column<unknown, string>)[]>(...cols: Cs): GroupedData<R, AsRow<KeysRow<R, Cs>>> {
+    return new GroupedData(this.session, this.plan, cols.map((c) => toColumnExpr(c, 'groupBy()')));
   }
 
   /** Groups rows by a key computed from each row, for mapGroupsWithState / flatMapGroupsWithState. */
@@ -110,17 +146,39 @@ export class DataFrame<R extends Row = Row> {
   }
 
   /** A global aggregation (no grouping columns). */
-  agg(...cols: Column[]): DataFrame {
-    return this.groupBy().agg(...cols);
+  agg<const Cs extends readonly Column<unknown, string>[]>(...cols: Cs): DataFrame<AsRow<SelectRow<R, Cs>>> {
+    for (const a of cols) {
+      if (!(a instanceof Column)) throw argumentError('agg()', 'each aggregate', "a Column such as sum(col('amount')).alias('total') or count('*')", a);
+    }
+    return this.with(aggregate(this.plan, [], cols.map((a) => a.expr)));
   }
 
-  /** Declares `column` as the event time, with rows up to `delay` late still accepted. */
-  withWatermark(column: string, delay: string): DataFrame<R> {
-    return this.with(withWatermark(this.plan, column, parseDuration(delay, 'watermark delay')));
+  /**
+   * Declares `column` as the event time, with rows up to `delay` late still accepted. Beyond
+   * Spark, `options` can keep an idle stream or partition from stalling the watermark
+   * (idleTimeout, perPartition) and a bogus future timestamp from leaping it (maxFutureSkew).
+   */
+  withWatermark(column: string, delay: string, options?: WatermarkOptions): DataFrame<R> {
+    requireString(column, 'withWatermark()', 'the event-time column', "'eventTime'");
+    const node = withWatermark(this.plan, column, parseDuration(requireInterval(delay, 'withWatermark()', 'the delay'), 'watermark delay'), watermarkTracking(options));
+    return this.with(options?.lateRows ? { ...node, lateRows: lateRowsSpec(this.session, options.lateRows) } : node);
+  }
+
+  /**
+   * Sends the rows that operators after this watermark drop as late (and the rows maxFutureSkew
+   * drops) to a dead-letter sink, exactly-once like any output; they are still counted. Must
+   * directly follow withWatermark.
+   */
+  onLateRows(sink: LateRowsSink): DataFrame<R> {
+    if (this.plan.k !== 'watermark') {
+      throw new AnalysisError("onLateRows(sink) must directly follow withWatermark: df.withWatermark('ts', '10 minutes').onLateRows({ format: 'json', path: 'late/' })");
+    }
+    return this.with({ ...this.plan, lateRows: lateRowsSpec(this.session, sink) });
   }
 
   /** Drops rows seen before (on the given columns); bounded by the watermark when one of them has one. */
   dropDuplicates(columns?: string[]): DataFrame<R> {
+    checkColumnNames(columns, 'dropDuplicates()');
     return this.with(dedup(this.plan, columns));
   }
 
@@ -129,11 +187,36 @@ export class DataFrame<R extends Row = Row> {
    * watermark delay of the first one; needs withWatermark on the stream.
    */
   dropDuplicatesWithinWatermark(columns?: string[]): DataFrame<R> {
+    checkColumnNames(columns, 'dropDuplicatesWithinWatermark()');
     if (!this.isStreaming) throw new AnalysisError('dropDuplicatesWithinWatermark is not supported with batch DataFrames/DataSets: use dropDuplicates');
     return this.with(dedup(this.plan, columns, true));
   }
 
+  /**
+   * Rows ordered by the given columns: names or Columns (ascending, nulls first), or sort keys
+   * from asc() / desc() and their nulls-first / nulls-last forms. On a stream, only over an
+   * aggregation in complete mode (start() says so otherwise, as Spark does).
+   */
+  orderBy(...cols: ColumnLike[]): DataFrame<R> {
+    return this.with(sort(this.plan, cols.map((c) => toColumnExpr(c, 'orderBy()'))));
+  }
+
+  /** The same as orderBy. */
+  sort(...cols: ColumnLike[]): DataFrame<R> {
+    return this.orderBy(...cols);
+  }
+
+  /**
+   * The first `n` rows. On a stream in append mode the count is kept across micro-batches (and
+   * restarts): once `n` rows have been output no more are. Not allowed in update mode.
+   */
+  limit(n: number): DataFrame<R> {
+    if (typeof n !== 'number') throw argumentError('limit()', 'the number of rows', 'a whole number >= 0', n);
+    return this.with(limit(this.plan, n));
+  }
+
   union(other: DataFrame<R>): DataFrame<R> {
+    requireDataFrame(other, 'union()');
     return this.with(union([this.plan, other.plan]));
   }
 
@@ -150,21 +233,27 @@ export class DataFrame<R extends Row = Row> {
    * side the join runs incrementally (stream-static or stream-stream, as Spark allows: start()
    * refuses the rest); a static side is evaluated afresh for every micro-batch.
    */
-  join(other: DataFrame, on?: Column | string | readonly string[], how: JoinHow | (string & {}) = 'inner'): DataFrame {
+  join<R2 extends Row, H extends JoinHowName = 'inner'>(other: DataFrame<R2>, on?: Column | string | readonly string[], how?: H): DataFrame<AsRow<JoinRow<R, R2, H>>> {
+    requireDataFrame(other, 'join()');
+    if (on !== undefined && !(on instanceof Column) && typeof on !== 'string' && !(Array.isArray(on) && on.every((x) => typeof x === 'string'))) {
+      throw argumentError('join()', 'the join condition', "a Column, SQL text such as 'a.id = b.id', a column name, or a list of names", on);
+    }
+    if (how !== undefined) requireString(how, 'join()', 'the join type', "'inner', 'left_outer' or 'full_outer'");
     const spec: JoinOn = on === undefined ? { kind: 'none' }
       : on instanceof Column ? { kind: 'condition', expr: on.expr }
       : typeof on === 'string' ? { kind: 'text', text: on }
       : { kind: 'using', columns: on };
-    return new DataFrame(this.session, joinNode({ plan: this.plan, alias: this.qualifier }, { plan: other.plan, alias: other.qualifier }, spec, how));
+    return new DataFrame(this.session, joinNode({ plan: this.plan, alias: this.qualifier }, { plan: other.plan, alias: other.qualifier }, spec, how ?? 'inner'));
   }
 
   /** The Cartesian product with `other` (an inner join without a condition). */
-  crossJoin(other: DataFrame): DataFrame {
+  crossJoin<R2 extends Row>(other: DataFrame<R2>): DataFrame<AsRow<Simplify<R & R2>>> {
     return this.join(other);
   }
 
   /** Names this frame, so a join condition can say which side a column comes from: `a.alias('i')` → `col('i.adId')`. */
   alias(name: string): DataFrame<R> {
+    requireString(name, 'alias()', 'the name', "'i'");
     return new DataFrame<R>(this.session, this.plan, name);
   }
 
@@ -178,17 +267,17 @@ export class DataFrame<R extends Row = Row> {
    */
   named(name: string): DataFrame<R> {
     const p = this.plan;
-    if (p.k !== 'aggregate' && p.k !== 'dedup' && p.k !== 'join' && p.k !== 'groupState') {
-      throw new AnalysisError(`named('${name}') must directly follow a stateful operation (agg, dropDuplicates, join, flatMapGroupsWithState)`);
+    if (p.k !== 'aggregate' && p.k !== 'dedup' && p.k !== 'join' && p.k !== 'groupState' && p.k !== 'limit') {
+      throw new AnalysisError(`named('${name}') must directly follow a stateful operation (agg, dropDuplicates, join, flatMapGroupsWithState, limit)`);
     }
     return this.with({ ...p, operatorName: name } as LogicalPlan);
   }
 
-  get writeStream(): DataStreamWriter {
+  get writeStream(): DataStreamWriter<R> {
     if (!this.isStreaming) {
       throw new AnalysisError("'writeStream' can be called only on streaming Dataset/DataFrame: read with spark.readStream");
     }
-    return new DataStreamWriter(this.session, this.plan);
+    return new DataStreamWriter<R>(this.session, this.plan);
   }
 
   /** All rows of a static frame. */
@@ -204,10 +293,12 @@ export class DataFrame<R extends Row = Row> {
     return ((await executeBatch(this.plan))[0] as R | undefined) ?? null;
   }
 
-  /** Prints the first `n` rows as Spark's show() does. */
+  /** Prints the first `n` rows as Spark's show() does (cells cut to 20 characters unless `truncate` is false). */
   async show(n = 20, truncate = true): Promise<void> {
+    requireWholeNumber(n, 'show()', 'the number of rows');
+    requireBoolean(truncate, 'show()', 'truncate');
     const rows = await executeBatch(this.plan);
-    process.stdout.write(formatRows(this.columns, rows.slice(0, n), truncate ? 20 : 0));
+    process.stdout.write(`${showString(this.schema, rows, n, truncate ? 20 : 0)}\n`);
   }
 
   /**
@@ -219,7 +310,7 @@ export class DataFrame<R extends Row = Row> {
   explain(mode: ExplainMode | { readonly mode?: ExplainMode; readonly outputMode?: OutputMode } = 'simple'): string {
     const opts = typeof mode === 'string' ? { mode } : mode;
     if ((opts.mode ?? 'simple') === 'simple') {
-      return JSON.stringify(this.plan, (k, v: unknown) => (k === 'child' || k === 'left' || k === 'right' || typeof v !== 'function' ? v : '[fn]'), 2);
+      return planString(this.plan);
     }
     if (opts.mode !== 'codegen') throw new AnalysisError(`explain() mode must be 'simple' or 'codegen', not '${String(opts.mode)}'`);
     if (!this.isStreaming) {
@@ -232,6 +323,17 @@ export class DataFrame<R extends Row = Row> {
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {
     return new DataFrame<T>(this.session, plan, this.qualifier);
   }
+}
+
+function checkColumnNames(columns: unknown, method: string): void {
+  if (columns === undefined) return;
+  if (!Array.isArray(columns) || !columns.every((c) => typeof c === 'string')) {
+    throw argumentError(method, 'the columns', "a list of column names such as ['user', 'eventTime'] (or nothing, for every column)", columns);
+  }
+}
+
+function requireDataFrame(v: unknown, method: string): void {
+  if (!(v instanceof DataFrame)) throw argumentError(method, 'the other frame', 'a DataFrame', v);
 }
 
 function colExpr(name: string): Expr {

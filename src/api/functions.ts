@@ -8,56 +8,81 @@ import type { DataType } from '../expr/types.js';
 import { STRING } from '../expr/types.js';
 import type { ColumnLike } from './column.js';
 import { Column, literalExpr, toColumnExpr, toExpr } from './column.js';
+import { argumentError, requireInterval, requireString } from './arguments.js';
 
 const c = (x: ColumnLike): Expr => toColumnExpr(x);
-const fn = (name: string, ...args: Expr[]): Column => new Column(call(name, args));
+const fn = <V = unknown>(name: string, ...args: Expr[]): Column<V> => new Column<V>(call(name, args));
 const str = (s: string): Expr => literal(s, STRING);
 
 /** A column by name: `col('a')`, `col('t.a')`, `col('t.*')`. */
-export function col(name: string): Column {
-  return new Column(toColumnExpr(name));
+export function col<N extends string>(name: N): Column<unknown, N> {
+  return new Column(toColumnExpr(requireString(name, 'col()', 'the column name', "'word' or 't.*'"), 'col()'));
 }
 export const column = col;
 
 /** A literal value. */
+export function lit<V, N extends string>(value: Column<V, N>): Column<V, N>;
+export function lit<V>(value: V): Column<V>;
 export function lit(value: unknown): Column {
   return value instanceof Column ? value : new Column(literalExpr(value));
 }
 
 /** A Spark SQL expression, e.g. `expr("case when Type == 'BUY' then Amount end")`. */
 export function expr(sql: string): Column {
-  return new Column(parseSelectItem(sql));
+  return new Column(parseSelectItem(requireString(sql, 'expr()', 'the expression', `"case when Type == 'BUY' then Amount end"`)));
 }
+
+// ---- sort keys (for orderBy / sort) ----
+
+/** Ascending, nulls first: `orderBy(asc('name'))`. */
+export const asc = (x: ColumnLike): Column => new Column(c(x)).asc();
+export const ascNullsFirst = (x: ColumnLike): Column => new Column(c(x)).ascNullsFirst();
+export const ascNullsLast = (x: ColumnLike): Column => new Column(c(x)).ascNullsLast();
+/** Descending, nulls last: `orderBy(desc('count'))`. */
+export const desc = (x: ColumnLike): Column => new Column(c(x)).desc();
+export const descNullsFirst = (x: ColumnLike): Column => new Column(c(x)).descNullsFirst();
+export const descNullsLast = (x: ColumnLike): Column => new Column(c(x)).descNullsLast();
 
 // ---- windows ----
 
 /** Tumbling (`window(ts, '15 minutes')`) or sliding (`window(ts, '15 minutes', '5 minutes')`) event-time windows. */
-export function window(timeColumn: ColumnLike, windowDuration: string, slideDuration?: string, startTime?: string): Column {
-  return new Column(call('window', [c(timeColumn)], {
+export function window(timeColumn: ColumnLike, windowDuration: string, slideDuration?: string, startTime?: string): Column<WindowValue, 'window'> {
+  requireInterval(windowDuration, 'window()', 'the window duration');
+  if (slideDuration !== undefined) requireInterval(slideDuration, 'window()', 'the slide duration');
+  if (startTime !== undefined) requireString(startTime, 'window()', 'the start time', "'5 minutes' or '-5 minutes'");
+  return new Column<WindowValue, 'window'>(call('window', [c(timeColumn)], {
     windowDuration, ...(slideDuration !== undefined ? { slideDuration } : {}), ...(startTime !== undefined ? { startTime } : {}),
   }));
 }
 
 /** Session windows closing after `gapDuration` without events (a duration, or a Column per row). */
-export function sessionWindow(timeColumn: ColumnLike, gapDuration: string | Column): Column {
+export function sessionWindow(timeColumn: ColumnLike, gapDuration: string | Column): Column<WindowValue, 'session_window'> {
+  if (!(gapDuration instanceof Column)) requireInterval(gapDuration, 'sessionWindow()', 'the gap duration');
   return typeof gapDuration === 'string'
-    ? new Column(call('session_window', [c(timeColumn)], { gapDuration }))
-    : new Column(call('session_window', [c(timeColumn), gapDuration.expr]));
+    ? new Column<WindowValue, 'session_window'>(call('session_window', [c(timeColumn)], { gapDuration }))
+    : new Column<WindowValue, 'session_window'>(call('session_window', [c(timeColumn), gapDuration.expr]));
+}
+
+/** A window column's value: its start (inclusive) and end (exclusive). */
+export interface WindowValue {
+  start: Date | null;
+  end: Date | null;
 }
 
 // ---- aggregates ----
 
-export function count(x: ColumnLike): Column {
-  return x === '*' ? fn('count', { k: 'star' }) : fn('count', c(x));
+/** The number of rows (`count('*')`) or of non-null values. */
+export function count(x: ColumnLike): Column<number> {
+  return x === '*' ? fn<number>('count', { k: 'star' }) : fn<number>('count', c(x));
 }
 export function countDistinct(x: ColumnLike, ...more: ColumnLike[]): Column {
   return new Column({ k: 'call', name: 'count', args: [c(x), ...more.map(c)], distinct: true });
 }
-export const sum = (x: ColumnLike): Column => fn('sum', c(x));
-export const avg = (x: ColumnLike): Column => fn('avg', c(x));
+export const sum = (x: ColumnLike): Column<number | null> => fn<number | null>('sum', c(x));
+export const avg = (x: ColumnLike): Column<number | null> => fn<number | null>('avg', c(x));
 export const mean = avg;
-export const min = (x: ColumnLike): Column => fn('min', c(x));
-export const max = (x: ColumnLike): Column => fn('max', c(x));
+export const min = <V = unknown>(x: Column<V> | string): Column<V | null> => fn<V | null>('min', c(x));
+export const max = <V = unknown>(x: Column<V> | string): Column<V | null> => fn<V | null>('max', c(x));
 export const first = (x: ColumnLike, ignoreNulls = false): Column => fn('first', c(x), literalExpr(ignoreNulls));
 export const last = (x: ColumnLike, ignoreNulls = false): Column => fn('last', c(x), literalExpr(ignoreNulls));
 export const collectList = (x: ColumnLike): Column => fn('collect_list', c(x));
@@ -76,6 +101,7 @@ export const posexplode = (x: ColumnLike): Column => fn('posexplode', c(x));
 
 /** Splits a string around matches of a regular expression. */
 export function split(x: ColumnLike, pattern: string, limit = -1): Column {
+  requireString(pattern, 'split()', 'the pattern', "' ' or ',\\s*'");
   return fn('split', c(x), str(pattern), literalExpr(limit));
 }
 
@@ -105,6 +131,9 @@ export interface JsonOptions {
 
 /** Parses a JSON string column with `schema` (a type or DDL text such as 'a INT, b STRING'). */
 export function fromJson(x: ColumnLike, schema: DataType | string, options: JsonOptions = {}): Column {
+  if (typeof schema !== 'string' && (schema === null || typeof schema !== 'object' || typeof (schema as { kind?: unknown }).kind !== 'string')) {
+    throw argumentError('fromJson()', 'the schema', "a type such as T.struct([...]), or DDL text such as 'a INT, b STRING'", schema);
+  }
   if (typeof schema === 'string') return new Column(call('from_json', [c(x), str(schema)], { ...options }));
   return new Column(call('from_json', [c(x)], { ...options, schema }));
 }
@@ -118,6 +147,7 @@ export function toJson(x: ColumnLike, options: Record<string, string> = {}): Col
 
 /** Parses a string into a timestamp, with an optional pattern such as 'yyyy-MM-dd HH:mm:ss'. */
 export function toTimestamp(x: ColumnLike, format?: string): Column {
+  if (format !== undefined) requireString(format, 'toTimestamp()', 'the format', "'yyyy-MM-dd HH:mm:ss'");
   return format === undefined ? fn('to_timestamp', c(x)) : fn('to_timestamp', c(x), str(format));
 }
 export const toDate = (x: ColumnLike, format?: string): Column =>
@@ -210,6 +240,8 @@ export function udf<A extends unknown[], R>(f: (...args: A) => R, returnType: Da
 export interface AvroOptions {
   /** FAILFAST (default, as in Spark: a malformed record fails the query), PERMISSIVE (null) or DROPMALFORMED (dropped and counted). */
   readonly mode?: ParseMode;
+  /** The most array and map items one value may hold (default 10,000,000); beyond, the record is malformed. */
+  readonly maxItems?: number;
 }
 
 /** Decodes a binary Avro column with the schema given as .avsc JSON text. */

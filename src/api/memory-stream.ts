@@ -3,6 +3,7 @@ import type { Row } from '../actors/messages.js';
 import { MemoryStreamData } from '../connectors/memory/memory-source.js';
 import type { StructType } from '../expr/types.js';
 import { DataFrame } from './dataframe.js';
+import { argumentError } from './arguments.js';
 import type { SessionContext } from './session-context.js';
 
 let counter = 0;
@@ -16,6 +17,9 @@ export class MemoryStream<R extends Row = Row> {
 
   /** Appends rows; returns the offset after them. Missing fields become null. */
   addData(rows: R | readonly R[]): number {
+    const list: readonly unknown[] = Array.isArray(rows) ? rows : [rows];
+    const bad = list.find((r) => r === null || typeof r !== 'object' || Array.isArray(r));
+    if (bad !== undefined) throw argumentError('addData()', 'each row', 'an object of column values, such as { word: \'hello\' }', bad);
     return this.data.append(Array.isArray(rows) ? (rows as readonly R[]) : [rows as R]);
   }
 

@@ -2,6 +2,7 @@
 // modules do not import each other in a cycle.
 import type { MemoryTable } from '../connectors/contract.js';
 import type { QueryClock } from '../query/clock.js';
+import type { QueryLogger } from '../query/log.js';
 import type { StreamingQueryManager } from '../query/manager.js';
 
 export interface SessionContext {
@@ -10,4 +11,6 @@ export interface SessionContext {
   readonly streams: StreamingQueryManager;
   readonly tables: Map<string, MemoryTable>;
   readonly clock: QueryClock;
+  /** Where queries log (start with their guarantee, restarts). */
+  readonly logger: QueryLogger;
 }

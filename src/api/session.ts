@@ -6,13 +6,18 @@ import type { MemoryTable } from '../connectors/contract.js';
 import '../connectors/index.js';
 import '../expr/functions/index.js';
 import { AnalysisError } from '../errors.js';
+import { own, put } from '../expr/own-properties.js';
 import type { DataType, Field, StructType } from '../expr/types.js';
 import { BINARY, BOOLEAN, DOUBLE, LONG, NULL, STRING, TIMESTAMP, arrayOf, fieldOf, structOf } from '../expr/types.js';
 import type { QueryClock } from '../query/clock.js';
 import { systemClock } from '../query/clock.js';
+import { checkConfKey } from '../query/conf.js';
+import type { QueryLogger } from '../query/log.js';
+import { defaultLogger } from '../query/log.js';
 import { StreamingQueryManager } from '../query/manager.js';
 import { DataFrame } from './dataframe.js';
 import { DataFrameReader, DataStreamReader } from './reader.js';
+import { argumentError, requireOptionValue, requireString } from './arguments.js';
 import type { SessionContext } from './session-context.js';
 
 export type ConfValue = string | number | boolean;
@@ -21,16 +26,24 @@ export type ConfValue = string | number | boolean;
 export class RuntimeConfig {
   constructor(private readonly values: Map<string, string>) {}
 
+  /** A setting's value; a `spark.*` key reads its `spate.*` counterpart. */
   get(key: string, fallback?: string): string | undefined {
-    return this.values.get(key) ?? fallback;
+    return this.values.get(checkConfKey(key).key) ?? fallback;
   }
 
+  /**
+   * Sets a value. A `spark.*` key with a `spate.*` counterpart is stored as that (with a note);
+   * an unknown `spate.*` or `spark.*` key is a warning naming the closest known one, or an error
+   * under spate.conf.strict=true.
+   */
   set(key: string, value: ConfValue): void {
-    this.values.set(key, String(value));
+    requireString(key, 'conf.set()', 'the key', "'spate.sql.shuffle.partitions'");
+    requireOptionValue(value, 'conf.set()', key);
+    applyConf(this.values, [[key, String(value)]]);
   }
 
   unset(key: string): void {
-    this.values.delete(key);
+    this.values.delete(checkConfKey(key).key);
   }
 
   getAll(): Record<string, string> {
@@ -42,9 +55,10 @@ export class SessionBuilder {
   private name = 'spate';
   private readonly settings = new Map<string, string>();
   private clockValue: QueryClock | null = null;
+  private loggerValue: QueryLogger | null = null;
 
   appName(name: string): this {
-    this.name = name;
+    this.name = requireString(name, 'appName()', 'the name', "'Getting Started'");
     return this;
   }
 
@@ -54,13 +68,23 @@ export class SessionBuilder {
   }
 
   config(key: string, value: ConfValue): this {
-    this.settings.set(key, String(value));
+    requireString(key, 'config()', 'the key', "'spate.sql.shuffle.partitions'");
+    this.settings.set(key, String(requireOptionValue(value, 'config()', key)));
     return this;
   }
 
   /** The clock queries run on; tests pass a simulated clock. */
   clock(clock: QueryClock): this {
     this.clockValue = clock;
+    return this;
+  }
+
+  /**
+   * Where queries log: any logger with pino's call shape, `info(fields, message)` and `warn`.
+   * Without one, informational lines show only under NODE_DEBUG=spate.
+   */
+  logger(logger: QueryLogger): this {
+    this.loggerValue = logger;
     return this;
   }
 
@@ -76,7 +100,9 @@ export class SessionBuilder {
 
   /** Always a new session (and it becomes the active one). */
   create(): Session {
-    const s = new Session(this.name, new Map(this.settings), this.clockValue ?? systemClock);
+    const values = new Map<string, string>();
+    applyConf(values, this.settings);
+    const s = new Session(this.name, values, this.clockValue ?? systemClock, this.loggerValue ?? defaultLogger);
     Session.setActive(s);
     return s;
   }
@@ -88,7 +114,12 @@ export class Session implements SessionContext {
   readonly tables = new Map<string, MemoryTable>();
   readonly conf: RuntimeConfig;
 
-  constructor(readonly appName: string, readonly confValues: Map<string, string>, readonly clock: QueryClock) {
+  constructor(
+    readonly appName: string,
+    readonly confValues: Map<string, string>,
+    readonly clock: QueryClock,
+    readonly logger: QueryLogger = defaultLogger,
+  ) {
     this.conf = new RuntimeConfig(confValues);
     this.streams = new StreamingQueryManager(clock);
   }
@@ -141,6 +172,9 @@ export class Session implements SessionContext {
       };
       return new DataFrame<R>(this, { k: 'static', description: 'createDataFrame(loader)', schema, load });
     }
+    if (!Array.isArray(rows)) {
+      throw argumentError('createDataFrame()', 'the rows', 'an array of row objects, or a function returning one (with a schema)', rows);
+    }
     const s = schema ?? inferSchema(rows);
     const normalised = normalise(rows, s.fields.map((f) => f.name));
     return new DataFrame<R>(this, { k: 'static', description: 'createDataFrame', schema: s, load: () => normalised });
@@ -159,6 +193,25 @@ export class Session implements SessionContext {
   async stop(): Promise<void> {
     await Promise.all(this.streams.active.map((q) => q.stop()));
     if (Session.active === this) Session.active = null;
+  }
+}
+
+/**
+ * Stores settings under the keys the session reads (checkConfKey): notes and warnings are
+ * emitted, or, under spate.conf.strict=true (as set by these settings or before), unknown keys
+ * are refused together, before anything is stored.
+ */
+function applyConf(values: Map<string, string>, entries: Iterable<readonly [string, string]>): void {
+  const checked = [...entries].map(([k, v]) => ({ ...checkConfKey(k), value: v }));
+  const strictValue = [...checked].reverse().find((c) => c.key === 'spate.conf.strict')?.value ?? values.get('spate.conf.strict');
+  const problems = checked.flatMap((c) => (c.problem ? [c.problem] : []));
+  if (problems.length && /^true$/i.test(strictValue ?? '')) {
+    throw new AnalysisError(`${problems.join('\n')}\n(spate.conf.strict=true refuses unknown settings; set it to false to only warn)`);
+  }
+  for (const c of checked) {
+    values.set(c.key, c.value);
+    if (c.note) process.emitWarning(c.note, { type: 'SpateNote', code: 'SPATE_SPARK_CONF' });
+    if (c.problem) process.emitWarning(c.problem, { code: 'SPATE_UNKNOWN_CONF' });
   }
 }
 
@@ -186,7 +239,7 @@ function inferType(v: unknown): DataType {
 function normalise(rows: readonly Row[], names: readonly string[]): Row[] {
   return rows.map((r) => {
     const out: Row = {};
-    for (const n of names) out[n] = r[n] ?? null;
+    for (const n of names) put(out, n, own(r, n));
     return out;
   });
 }

@@ -5,7 +5,7 @@ import {
 } from '../expr/types.js';
 import { parseSchemaDDL } from '../expr/parser.js';
 
-export type { ArrayType, DataType, Field, MapType, RowOf, RowValue, StructType } from '../expr/types.js';
+export type { ArrayType, DataType, Field, MapType, RowOf, RowValue, StructType, ValueOf } from '../expr/types.js';
 
 export const string = () => STRING;
 export const integer = () => INTEGER;
@@ -18,8 +18,11 @@ export const array = arrayOf;
 export const map = mapOf;
 export const struct = structOf;
 
-/** A struct field; nullable unless told otherwise. */
-export function field<N extends string, T extends DataType>(name: N, type: T, nullable = true, metadata?: FieldMetadata): Field<N, T> {
+/**
+ * A struct field; nullable unless told otherwise. The row type follows: a nullable field's value
+ * is typed `| null`, a `nullable: false` one is not.
+ */
+export function field<N extends string, T extends DataType, Nullable extends boolean = true>(name: N, type: T, nullable?: Nullable, metadata?: FieldMetadata): Field<N, T, Nullable> {
   return fieldOf(name, type, nullable, metadata);
 }
 

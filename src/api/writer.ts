@@ -9,29 +9,36 @@ import type { SinkOptions } from '../connectors/contract.js';
 import { sinkProvider, sourceProvider } from '../connectors/contract.js';
 import type { ForeachWriter } from '../connectors/foreach/foreach-sink.js';
 import { AnalysisError } from '../errors.js';
-import type { StructType } from '../expr/types.js';
 import { checkStreamingQuery } from '../plan/checks.js';
+import { joinWarnings } from '../plan/join-checks.js';
 import { checkContinuousQuery } from '../plan/continuous-checks.js';
-import type { LogicalPlan, OutputMode } from '../plan/logical.js';
+import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
+import { nodes } from '../plan/logical.js';
 import { executeBatch } from '../query/batch-execution.js';
 import type { QueryClock } from '../query/clock.js';
 import { QueryConf } from '../query/conf.js';
+import { endToEndGuarantee } from '../query/guarantee.js';
 import { ProgressBar } from '../query/progress-bar.js';
 import { shutdownSignals } from '../query/shutdown-signals.js';
 import { StreamingQuery, assertOutputModeName } from '../query/streaming-query.js';
 import type { TriggerMode } from '../query/trigger.js';
 import { DEFAULT_TRIGGER } from '../query/trigger.js';
 import { isRedisLocation, parseRedisLocation } from '../state/redis-location.js';
-import { DataFrame } from './dataframe.js';
+import { argumentError, requireFunction, requireOptionValue, requireString } from './arguments.js';
+import { checkWriterOptions } from './option-check.js';
+import type { ForeachBatchFunction } from './late-rows.js';
+import { batchFunction, deadLetterSinkOptions } from './late-rows.js';
 import type { SessionContext } from './session-context.js';
 
 const MODE_NAME: Record<OutputMode, string> = { append: 'Append', update: 'Update', complete: 'Complete' };
 
-export type ForeachBatchFunction = (batch: DataFrame, batchId: number) => void | Promise<void>;
+export type { ForeachBatchFunction } from './late-rows.js';
 
-export class DataStreamWriter {
+export class DataStreamWriter<R extends Row = Row> {
   private sinkFormat: string | null = null;
   private readonly opts: Record<string, string> = {};
+  /** Each option's key as the user spelled it, for messages. */
+  private readonly spelled: Record<string, string> = {};
   private mode: OutputMode = 'append';
   private name: string | null = null;
   private triggerMode: TriggerMode = DEFAULT_TRIGGER;
@@ -43,54 +50,62 @@ export class DataStreamWriter {
 
   /** console, memory, json, csv, text, kafka, foreachBatch, foreach. */
   format(source: string): this {
-    this.sinkFormat = source;
+    this.sinkFormat = requireString(source, 'writeStream.format()', 'the format', "'console', 'json' or 'kafka'");
     return this;
   }
 
   option(key: string, value: string | number | boolean): this {
+    requireString(key, 'writeStream.option()', 'the key', "'checkpointLocation'");
+    requireOptionValue(value, 'writeStream.option()', key);
     this.opts[key.toLowerCase()] = String(value);
+    this.spelled[key.toLowerCase()] = key;
     return this;
   }
 
   options(options: Readonly<Record<string, string | number | boolean>>): this {
+    if (options === null || typeof options !== 'object') throw argumentError('writeStream.options()', 'the options', "an object such as { checkpointLocation: '/cp' }", options);
     for (const [k, v] of Object.entries(options)) this.option(k, v);
     return this;
   }
 
   outputMode(mode: OutputMode | string): this {
+    requireString(mode, 'outputMode()', 'the mode', "'append', 'update' or 'complete'");
     this.mode = assertOutputModeName(mode);
     return this;
   }
 
   queryName(name: string): this {
-    this.name = name;
+    this.name = requireString(name, 'queryName()', 'the name', "'counts'");
     return this;
   }
 
+  /** When batches run: Trigger.ProcessingTime(interval), Trigger.AvailableNow(), Trigger.Once() or Trigger.Continuous(interval). */
   trigger(trigger: TriggerMode): this {
-    this.triggerMode = trigger;
+    this.triggerMode = checkTrigger(trigger);
     return this;
   }
 
   /** Output folder layout for file sinks: `col=value/` directories. */
   partitionBy(...columns: string[]): this {
+    for (const c of columns) requireString(c, 'partitionBy()', 'each column name', "'date'");
     this.opts['partitionby'] = JSON.stringify(columns);
+    this.spelled['partitionby'] = 'partitionBy';
     return this;
   }
 
   /** Runs `fn` on every micro-batch as a static DataFrame; a replayed batch gets the same id. */
-  foreachBatch(fn: ForeachBatchFunction): this {
+  foreachBatch(fn: ForeachBatchFunction<R>): this {
+    requireFunction(fn, 'foreachBatch()', 'the function', 'async (batch, batchId) => { ... }');
     this.sinkFormat = 'foreachBatch';
-    const session = this.session;
-    this.instance = async (rows: Row[], schema: StructType, batchId: number) => {
-      const batch = new DataFrame(session, { k: 'static', description: `batch ${batchId}`, schema, load: () => rows });
-      await fn(batch, batchId);
-    };
+    this.instance = batchFunction(this.session, fn);
     return this;
   }
 
   /** open / process / close per epoch (Spark's ForeachWriter). */
-  foreach(writer: ForeachWriter | ((row: Row) => void | Promise<void>)): this {
+  foreach(writer: ForeachWriter | ((row: R) => void | Promise<void>)): this {
+    if (typeof writer !== 'function' && (writer === null || typeof writer !== 'object' || typeof writer.process !== 'function')) {
+      throw argumentError('foreach()', 'the writer', 'a function (row) => ..., or an object with process(row) and optional open(partitionId, epochId) and close(error)', writer);
+    }
     this.sinkFormat = 'foreach';
     this.instance = typeof writer === 'function' ? { process: writer } : writer;
     return this;
@@ -110,16 +125,15 @@ export class DataStreamWriter {
 
   /** Starts the query; analysis errors throw here, runtime errors become query.exception(). */
   start(path?: string): StreamingQuery {
+    if (path !== undefined) requireString(path, 'start()', 'the output path', "'/data/out'");
     if (!this.sinkFormat) {
       throw new AnalysisError("writeStream needs a sink: call format('console' | 'memory' | 'json' | 'csv' | 'text' | 'kafka'), foreachBatch(fn) or foreach(writer) before start()");
     }
     checkStreamingQuery(this.plan, this.mode);
+    for (const w of joinWarnings(this.plan)) process.emitWarning(w, { code: 'SPATE_UNBOUNDED_JOIN_STATE' });
     const conf = new QueryConf(this.session.confValues);
     // Read every setting now so a bad value fails start(), not the running query.
-    void [conf.shufflePartitions, conf.linkCapacity, conf.chunkRows, conf.minBatchesToRetain, conf.pollingDelayMs,
-      conf.numRecentProgressUpdates, conf.stopTimeoutMs, conf.watermarkPolicy, conf.noDataMicroBatches,
-      conf.minDeltasForSnapshot, conf.maintenanceIntervalMs, conf.asyncCheckpoint, conf.redisRetryTimeoutMs, conf.redisLockTimeoutMs,
-      conf.stopGracefullyOnShutdown, conf.noDataProgressEventIntervalMs, conf.showConsoleProgress];
+    conf.validate();
     if (this.opts['queryname'] && !this.name) this.name = this.opts['queryname'];
     const sinkOptions: SinkOptions = {
       format: this.sinkFormat,
@@ -130,7 +144,9 @@ export class DataStreamWriter {
       services: { tables: this.session.tables },
       schema: this.plan.schema,
     };
-    const probe = sinkProvider(this.sinkFormat).create(sinkOptions);
+    const provider = sinkProvider(this.sinkFormat);
+    const probe = provider.create(sinkOptions);
+    checkWriterOptions(this.session, this.sinkFormat, provider.options, this.spelled);
     if (!probe.supportedModes.includes(this.mode)) {
       throw new AnalysisError(
         `Data source ${this.sinkFormat} does not support ${MODE_NAME[this.mode]} output mode: it accepts ${probe.supportedModes.map((m) => MODE_NAME[m]).join(', ')}`,
@@ -138,12 +154,7 @@ export class DataStreamWriter {
     }
     if (this.triggerMode.kind === 'continuous') {
       checkContinuousQuery(this.plan, {
-        sourceSupportsContinuous: (node) => sourceProvider(node.format).create({
-          format: node.format, options: node.options,
-          ...(node.path !== undefined ? { path: node.path } : {}),
-          ...(node.userSchema ? { userSchema: node.userSchema } : {}),
-          ...(node.instance !== undefined ? { instance: node.instance } : {}),
-        }).supportsContinuous === true,
+        sourceSupportsContinuous: (node) => probeSource(node).supportsContinuous === true,
         sinkFormat: this.sinkFormat,
         sinkSupportsContinuous: probe.supportsContinuous === true,
       });
@@ -155,6 +166,9 @@ export class DataStreamWriter {
         `checkpointLocation must be specified either through option("checkpointLocation", ...) or session.conf.set("spate.sql.streaming.checkpointLocation", ...): the ${this.sinkFormat} sink needs it to be exactly-once`,
       );
     }
+    const deadLetterSink = deadLetterSinkOptions(this.plan, { tables: this.session.tables }, checkpointLocation !== null);
+    const sources = nodes(this.plan).filter((n): n is SourceNode => n.k === 'source').map(probeSource);
+    const guarantee = endToEndGuarantee({ sources, checkpointLocation, sink: probe });
     const clock = this.clockOverride ?? this.session.clock;
     const wakeRef = { wake: (): void => undefined };
     const query = new StreamingQuery({
@@ -168,6 +182,7 @@ export class DataStreamWriter {
       clock,
       restartPolicy: this.policy,
       services: { loadStatic: executeBatch },
+      deadLetterSink,
       wake: () => wakeRef.wake(),
       wakeRef,
     }, this.session.streams, clock, {
@@ -178,6 +193,8 @@ export class DataStreamWriter {
       progressBar: this.triggerMode.kind === 'availableNow' && conf.showConsoleProgress
         ? ProgressBar.forTerminal(this.name ? `query ${this.name}` : 'AvailableNow')
         : null,
+      guarantee,
+      logger: this.session.logger,
     });
     this.session.streams.register(query);
     return query.run();
@@ -190,4 +207,27 @@ export class DataStreamWriter {
     const root = this.session.confValues.get('spate.sql.streaming.checkpointLocation');
     return root ? join(root, this.name ?? randomUUID()) : null;
   }
+}
+
+const TRIGGER_FORMS = "a Trigger: Trigger.ProcessingTime('1 minute'), Trigger.AvailableNow(), Trigger.Once() or Trigger.Continuous('1 second')";
+
+/** A trigger made by the Trigger factories; anything else (a string, Python's keyword form) is refused, saying what to write. */
+function checkTrigger(t: unknown): TriggerMode {
+  const kind = t !== null && typeof t === 'object' ? (t as { kind?: unknown }).kind : undefined;
+  if (kind === 'once' || kind === 'availableNow') return t as TriggerMode;
+  if ((kind === 'processingTime' || kind === 'continuous') && typeof (t as { intervalMs?: unknown }).intervalMs === 'number') return t as TriggerMode;
+  const hint = typeof t === 'string' ? `write trigger(Trigger.ProcessingTime('${t}'))`
+    : t !== null && typeof t === 'object' && 'processingTime' in t ? `write trigger(Trigger.ProcessingTime(${JSON.stringify((t as { processingTime: unknown }).processingTime)})) (PySpark's keyword form is not JavaScript's)`
+    : '';
+  throw argumentError('trigger()', 'the trigger', TRIGGER_FORMS, t, hint);
+}
+
+/** A source object for what start() checks (continuous support, replayability); never opened. */
+function probeSource(node: SourceNode) {
+  return sourceProvider(node.format).create({
+    format: node.format, options: node.options,
+    ...(node.path !== undefined ? { path: node.path } : {}),
+    ...(node.userSchema ? { userSchema: node.userSchema } : {}),
+    ...(node.instance !== undefined ? { instance: node.instance } : {}),
+  });
 }

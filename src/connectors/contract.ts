@@ -33,6 +33,22 @@ export interface ContinuousSegment {
   readonly caughtUp?: boolean;
 }
 
+// Sources mark the chunks of one split (a Kafka partition) with splitChunk.
+export { splitChunk, splitOf } from '../actors/messages.js';
+
+/** What a source still has to read after a batch (progress sources[].backlog). */
+export interface SourceBacklog {
+  /** Records (Kafka offsets, rows) still to read. */
+  readonly records?: number;
+  /** Files still to read (file sources, whose records are not known before reading). */
+  readonly files?: number;
+  /**
+   * How far behind processing time the newest record read so far is, in seconds of event time
+   * (Kafka record timestamps, file modification times), while a backlog remains; 0 once none does.
+   */
+  readonly seconds?: number;
+}
+
 /** What a source may use while the query runs. */
 export interface SourceContext {
   readonly queryId: string;
@@ -98,6 +114,19 @@ export interface StreamSource {
   reportLatestOffset?(): Offset;
   /** Whether a replay reads the same rows (socket: no). */
   readonly replayable?: boolean;
+  /**
+   * Optional: the source's own figures for the last batch it read (Spark's ReportsSourceMetrics),
+   * shown as sources[].metrics in progress, e.g. numInvalidUtf8Records, numFilesVanished.
+   */
+  metrics?(): Record<string, string>;
+  /** Optional: what is left to read after a batch that ended at `end` (as far as the source knows now). */
+  backlog?(end: Offset): SourceBacklog | null;
+  /**
+   * Optional: an event time the source guarantees it has reached at `end` without a row
+   * carrying it (a test stream's advanceEventTime), folded into the watermark of every
+   * withWatermark above it as if such a row had passed.
+   */
+  eventTimeReached?(end: Offset): number | null;
 }
 
 export interface SinkContext {
@@ -116,10 +145,17 @@ export interface StreamSink extends EpochSink {
   readonly supportedModes: readonly OutputMode[];
   /** The end-to-end guarantee, stated when the query starts. */
   readonly guarantee: DeliveryGuarantee;
+  /** Why, as "<cause>: <guarantee>; <consequence>" (query.guarantee.reason). */
+  readonly guaranteeReason?: string;
   /** Whether the sink needs a durable checkpointLocation (file, kafka) or can use a temporary one. */
   readonly needsCheckpointLocation: boolean;
   /** Whether the sink works under Trigger.Continuous. */
   readonly supportsContinuous?: boolean;
+  /**
+   * False for a sink whose writes the engine cannot count (foreachBatch: the function decides
+   * what it writes): progress shows sink.numOutputRows -1, as Spark does for such sinks (SPARK-24933).
+   */
+  readonly reportsOutputRows?: boolean;
   open(ctx: SinkContext): Promise<void>;
   close(): Promise<void>;
 }
@@ -137,6 +173,12 @@ export interface SourceOptions {
 }
 
 export interface SourceProvider {
+  /**
+   * Every option this source reads, spelled as documented (matched case-insensitively; `path`
+   * is always accepted). A new option must be listed here: the reader warns about any option
+   * not declared (an error under spate.conf.strict=true), naming the closest declared one.
+   */
+  readonly options: readonly string[];
   /** The source's schema, known at load() so the DataFrame can be analysed. */
   schema(opts: SourceOptions): StructType;
   create(opts: SourceOptions): StreamSource;
@@ -172,6 +214,13 @@ export interface SinkOptions {
 }
 
 export interface SinkProvider {
+  /**
+   * Every option this sink reads, spelled as documented (matched case-insensitively;
+   * `checkpointLocation`, `queryName` and `path` are the writer's own and always accepted). A new
+   * option must be listed here: start() warns about any option not declared (an error under
+   * spate.conf.strict=true), naming the closest declared one or the reader that takes it.
+   */
+  readonly options: readonly string[];
   create(opts: SinkOptions): StreamSink;
 }
 
@@ -191,6 +240,18 @@ export function sourceProvider(format: string): SourceProvider {
     throw new AnalysisError(`unknown source format '${format}': available formats are ${[...sourceProviders.keys()].sort().join(', ')}`);
   }
   return p;
+}
+
+/** The formats whose source declares `option` (case-insensitive), for "it is an option of the reader". */
+export function sourcesDeclaring(option: string): string[] {
+  const o = option.toLowerCase();
+  return [...sourceProviders].filter(([, p]) => p.options.some((n) => n.toLowerCase() === o)).map(([f]) => f).sort();
+}
+
+/** The formats whose sink declares `option` (case-insensitive), for "it is an option of the writer". */
+export function sinksDeclaring(option: string): string[] {
+  const o = option.toLowerCase();
+  return [...sinkProviders].filter(([, p]) => p.options.some((n) => n.toLowerCase() === o)).map(([f]) => f).sort();
 }
 
 export function sinkProvider(format: string): SinkProvider {

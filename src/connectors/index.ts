@@ -6,5 +6,6 @@ import './foreach/foreach-batch-sink.js';
 import './foreach/foreach-sink.js';
 import './socket/socket-source.js';
 import './rate/rate-source.js';
+import './rate/rate-micro-batch-source.js';
 import './file/provider.js';
 import './kafka/provider.js';

@@ -1,6 +1,6 @@
 // Resolves an expression tree against an input schema: names to columns, functions to their
 // implementations, and Spark's implicit casts made explicit. Errors name the problem and a fix.
-import { AnalysisError } from '../errors.js';
+import { AnalysisError, editDistance } from '../errors.js';
 import type { BoundExpr, CmpOp } from './bound.js';
 import './functions/index.js'; // registers every built-in function
 import { castFunction } from './cast.js';
@@ -237,6 +237,9 @@ class Binder {
       if (name === 'window' || name === 'session_window') {
         throw new AnalysisError(`${name}() can only be used as a grouping column: groupBy(${name}(...))`);
       }
+      if (name === 'sort_order') {
+        throw new AnalysisError('asc() / desc() (and their nulls-first / nulls-last forms) give a sort key: use them in orderBy(...) or sort(...), not as a column');
+      }
       throw new AnalysisError(`undefined function ${name}()${didYouMean(name)}`);
     }
     checkArity(name, def.minArgs, def.maxArgs, e.args.length);
@@ -305,13 +308,3 @@ function didYouMean(name: string): string {
   return close.length ? `; did you mean ${close.map((n) => `${n}()`).join(' or ')}?` : '';
 }
 
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length]![b.length]!;
-}

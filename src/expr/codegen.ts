@@ -5,10 +5,24 @@ import { isDate } from 'node:util/types';
 import type { BoundExpr } from './bound.js';
 import { MALFORMED } from './bound.js';
 import { castFunction } from './cast.js';
+import { own } from './own-properties.js';
+import { timestampOrNull } from './time-range.js';
 import type { DataType } from './types.js';
 
 /** Escapes a name or string into a JavaScript string literal. */
 export const quote = (s: string): string => JSON.stringify(s);
+
+/**
+ * A name as a key of a generated object literal: `{ "__proto__": v }` would set the object's
+ * prototype instead of a field, so that one name is written as a computed key.
+ */
+export const propertyKey = (name: string): string => (name === '__proto__' ? `[${quote(name)}]` : quote(name));
+
+/** Names a plain object inherits (`constructor`, `toString`, `__proto__`...): reading one needs an own-property check. */
+const isInheritedName = (name: string): boolean => name in Object.prototype;
+
+/** Reads column `name` of the row object in variable `v`: an inherited name only as the row's own field. */
+const ownField = (v: string, name: string): string => (isInheritedName(name) ? `c0.own(${v}, ${quote(name)})` : `${v}[${quote(name)}]`);
 
 /**
  * Where generated code finds the columns of the row it works on: a row object held in variable
@@ -32,6 +46,8 @@ const RUNTIME = {
   addMonths,
   deepEqual,
   compareValues,
+  timestampOrNull,
+  own,
 };
 
 export class Codegen {
@@ -107,10 +123,8 @@ export class Codegen {
    */
   value(e: BoundExpr, row: string | RowBinding): string {
     switch (e.k) {
-      case 'ref': {
-        if (typeof row === 'string') return this.assign(`${row}[${quote(e.name)}]`);
-        return this.column(row, e.name);
-      }
+      case 'ref':
+        return typeof row === 'string' ? this.assign(ownField(row, e.name)) : this.column(row, e.name);
       case 'lit': return this.literal(e.value);
       case 'field': {
         // A field of a row known column by column is that column's binding: nothing to read.
@@ -119,12 +133,14 @@ export class Codegen {
           if (nested !== undefined && typeof nested !== 'string') return this.column(nested, e.name);
         }
         const c = this.value(e.child, row);
-        return this.assign(`${c} == null ? null : (${c}[${quote(e.name)}] ?? null)`);
+        return this.assign(isInheritedName(e.name) ? `${c} == null ? null : c0.own(${c}, ${quote(e.name)})` : `${c} == null ? null : (${c}[${quote(e.name)}] ?? null)`);
       }
       case 'item': {
         const c = this.value(e.child, row);
         const i = this.value(e.index, row);
-        return this.assign(`${c} == null || ${i} == null ? null : (${c}[${i}] ?? null)`);
+        // A map key comes from the data: only the map's own entries count.
+        const lookup = e.child.type.kind === 'map' ? `c0.own(${c}, ${i})` : `(${c}[${i}] ?? null)`;
+        return this.assign(`${c} == null || ${i} == null ? null : ${lookup}`);
       }
       case 'arith': return this.arith(e, row);
       case 'cmp': return this.compare(e, row);
@@ -156,7 +172,8 @@ export class Codegen {
       case 'tsAdd': {
         const c = this.value(e.child, row);
         const shifted = e.months ? `c0.addMonths(${c}, ${e.months})` : c;
-        return this.assign(`${c} == null ? null : new Date(${shifted}.getTime() + ${num(e.ms)})`);
+        // Past the timestamp range the result is null, never an Invalid Date.
+        return this.assign(`${c} == null ? null : c0.timestampOrNull(${shifted}.getTime() + ${num(e.ms)})`);
       }
       case 'call': {
         const args = e.args.map((a) => this.value(a, row));
@@ -170,14 +187,14 @@ export class Codegen {
       }
       case 'struct': {
         const vals = e.args.map((a) => this.value(a, row));
-        return this.assign(`{ ${e.names.map((n, i) => `${quote(n)}: ${vals[i]}`).join(', ')} }`);
+        return this.assign(`{ ${e.names.map((n, i) => `${propertyKey(n)}: ${vals[i]}`).join(', ')} }`);
       }
     }
   }
 
   /** A column of a bound row as a JS expression; a nested row becomes an object here. */
   column(row: RowBinding, name: string): string {
-    if (row.kind === 'object') return this.assign(`${row.v}[${quote(name)}]`);
+    if (row.kind === 'object') return this.assign(ownField(row.v, name));
     const c = row.cols.get(name);
     if (c === undefined) throw new Error(`internal: generated code reads column '${name}', which its row binding lacks`);
     return typeof c === 'string' ? c : this.rowObject(c);
@@ -186,7 +203,7 @@ export class Codegen {
   /** A bound row as an object (the columns in the binding's order). */
   rowObject(row: RowBinding): string {
     if (row.kind === 'object') return row.v;
-    const fields = [...row.cols.keys()].map((name) => `${quote(name)}: ${this.column(row, name)}`);
+    const fields = [...row.cols.keys()].map((name) => `${propertyKey(name)}: ${this.column(row, name)}`);
     return this.assign(`{ ${fields.join(', ')} }`);
   }
 

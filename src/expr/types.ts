@@ -29,19 +29,25 @@ export interface FieldMetadata {
   readonly watermarkDelayMs?: number;
 }
 
-export interface Field<N extends string = string, T extends DataType = DataType> {
+export interface Field<N extends string = string, T extends DataType = DataType, Nullable extends boolean = boolean> {
   readonly name: N;
   readonly type: T;
-  readonly nullable: boolean;
+  readonly nullable: Nullable;
   readonly metadata?: FieldMetadata;
 }
 
-/** The JavaScript value a column of type T holds in a row (null always allowed: SQL nulls). */
-export type RowValue<T extends DataType> =
-  DataType extends T ? unknown : T extends { readonly __row?: infer V } ? V | null : unknown;
+/** The JavaScript value a column of type T holds in a row, not null. */
+export type ValueOf<T extends DataType> =
+  DataType extends T ? unknown : T extends { readonly __row?: infer V } ? V : unknown;
+
+/** The JavaScript value a nullable column of type T holds in a row: its value or SQL's null. */
+export type RowValue<T extends DataType> = DataType extends T ? unknown : ValueOf<T> | null;
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
-type FieldRow<F> = F extends Field<infer N, infer T> ? { [K in N]: RowValue<T> } : never;
+/** A field's entry in the row: `| null` unless the field is declared `nullable: false`. */
+type FieldRow<F> = F extends Field<infer N, infer T, infer Nullable>
+  ? { [K in N]: [Nullable] extends [false] ? ValueOf<T> : RowValue<T> }
+  : never;
 type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /** The row shape of a list of fields. */
 export type RowOf<F extends readonly Field[]> =
@@ -72,10 +78,11 @@ export function structOf<const F extends readonly Field[]>(fields: F): StructTyp
   }
   return { kind: 'struct', fields };
 }
-export function fieldOf<N extends string, T extends DataType>(
-  name: N, type: T, nullable = true, metadata?: FieldMetadata,
-): Field<N, T> {
-  return metadata ? { name, type, nullable, metadata } : { name, type, nullable };
+export function fieldOf<N extends string, T extends DataType, Nullable extends boolean = true>(
+  name: N, type: T, nullable?: Nullable, metadata?: FieldMetadata,
+): Field<N, T, Nullable> {
+  const n = (nullable ?? true) as Nullable;
+  return metadata ? { name, type, nullable: n, metadata } : { name, type, nullable: n };
 }
 
 export function isNumeric(t: DataType): boolean {
@@ -135,24 +142,37 @@ export function fieldNames(s: StructType): string[] {
   return s.fields.map((f) => f.name);
 }
 
-/** Renders a schema tree the way Spark's printSchema does. */
+/** Renders a schema tree the way Spark's printSchema does (StructType.treeString). */
 export function treeString(s: StructType): string {
   const lines = ['root'];
-  const walk = (t: DataType, depth: number): void => {
+  const walk = (t: DataType, prefix: string): void => {
+    const nested = `${prefix}    |`;
     if (t.kind === 'struct') {
       for (const f of t.fields) {
-        lines.push(`${' |   '.repeat(depth)} |-- ${f.name}: ${shortName(f.type)} (nullable = ${f.nullable})`);
-        walk(f.type, depth + 1);
+        lines.push(`${prefix}-- ${escapeMetaCharacters(f.name)}: ${typeName(f.type)} (nullable = ${f.nullable})`);
+        walk(f.type, nested);
       }
     } else if (t.kind === 'array') {
-      lines.push(`${' |   '.repeat(depth)} |-- element: ${shortName(t.element)}`);
-      walk(t.element, depth + 1);
+      lines.push(`${prefix}-- element: ${typeName(t.element)} (containsNull = true)`);
+      walk(t.element, nested);
+    } else if (t.kind === 'map') {
+      lines.push(`${prefix}-- key: ${typeName(t.key)}`);
+      walk(t.key, nested);
+      lines.push(`${prefix}-- value: ${typeName(t.value)} (valueContainsNull = true)`);
+      walk(t.value, nested);
     }
   };
-  walk(s, 0);
+  walk(s, ' |');
   return lines.join('\n');
 }
 
-function shortName(t: DataType): string {
-  return t.kind === 'struct' || t.kind === 'array' || t.kind === 'map' ? t.kind : typeToString(t);
+/** Spark's DataType.typeName: `integer`, `long`, `struct`, `array`, `void` for the null type. */
+export function typeName(t: DataType): string {
+  return t.kind === 'null' ? 'void' : t.kind;
+}
+
+/** Control characters in a field name, written as escapes (Spark's SchemaUtils.escapeMetaCharacters). */
+function escapeMetaCharacters(name: string): string {
+  return name.replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').replace(/\f/g, '\\f')
+    .replace(/\x08/g, '\\b').replace(/\v/g, '\\v').replace(/\x07/g, '\\a');
 }

@@ -214,6 +214,11 @@ export class AggTable implements ManagedStore {
     return m.get(path[path.length - 1]) as number | undefined;
   }
 
+  /** The slot of the group with these key values and window, created (with fresh accumulators) if new. */
+  findOrAdd(k: readonly unknown[], w: number | null): number {
+    return this.find(k, w) ?? this.link(this.add(k, w));
+  }
+
   /** Removes a group (evicted by the watermark); the delta records the removal and the slot is reused. */
   remove(slot: number): void {
     const path = this.path(this.keyValues(slot), this.windowOf(slot));
@@ -249,8 +254,7 @@ export class AggTable implements ManagedStore {
     for (const p of partial.slots()) {
       const k = partial.keyValues(p);
       const w = partial.windowOf(p);
-      let slot = this.find(k, w);
-      if (slot === undefined) slot = this.link(this.add(k, w));
+      const slot = this.findOrAdd(k, w);
       for (let j = 0; j < this.fns.length; j++) {
         this.setAccumulator(slot, j, this.fns[j]!.merge(this.accumulator(slot, j), partial.accumulator(p, j)));
       }

@@ -4,7 +4,7 @@
 // row object: no intermediate row is built. Generated once per operator from the plan's trees.
 import type { Row } from '../actors/messages.js';
 import type { ColumnBinding } from '../expr/codegen.js';
-import { Codegen, quote } from '../expr/codegen.js';
+import { Codegen, propertyKey } from '../expr/codegen.js';
 import type { AggregateNode } from '../plan/logical.js';
 
 /**
@@ -35,6 +35,6 @@ export function compileAggregateOutput<F extends (...args: never[]) => Row>(node
   const row = { kind: 'columns', cols } as const;
   const values = node.outputs.map((o) => g.value(o.expr, row));
   const lines = g.takeLines();
-  lines.push(`return { ${node.outputs.map((o, i) => `${quote(o.name)}: ${values[i]}`).join(', ')} };`);
+  lines.push(`return { ${node.outputs.map((o, i) => `${propertyKey(o.name)}: ${values[i]}`).join(', ')} };`);
   return g.compile<F>(access.params, lines);
 }

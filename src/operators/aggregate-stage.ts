@@ -8,27 +8,54 @@
 // The function aggregates into whichever table it is given: the operator's state (one thread
 // today), or a partial table per task before an exchange (agg-table.ts, mergeFrom).
 import type { Row } from '../actors/messages.js';
+import type { OperatorContext } from '../actors/operator.js';
 import type { RowBinding } from '../expr/codegen.js';
 import { Codegen } from '../expr/codegen.js';
 import type { AggregateNode, TimeWindowSpec } from '../plan/logical.js';
 import type { AggTable } from './agg-table.js';
 import { keyNormalizer } from './agg-table.js';
-import { singleKey } from './group-key.js';
+import { groupKey, singleKey } from './group-key.js';
 import type { StatelessStep } from './chain-code.js';
+import type { SplitEventTime } from './event-time-stats.js';
 import { chainCode } from './chain-code.js';
 import { aggregateReads, pruneSteps } from './prune-columns.js';
 import type { ChainCounters } from './stateless-chain.js';
 import { timeWindowLoopCode } from './window-assignment.js';
 
+/**
+ * numRowsDroppedByWatermark as Spark counts it: its late filter (StateStoreSaveExec) runs after
+ * the partial aggregation has merged each grouping key's rows into one, so an epoch's late rows
+ * count once per late group (window and keys), not once per input row: three late rows of one
+ * window count 1, a late row of a sliding window counts once per late window it falls in.
+ */
+export class LateGroups {
+  private readonly seen = new Set<string>();
+
+  /** A late row of the group with this window start (null if none) and these key values was dropped. */
+  add(window: number | null, keys: readonly unknown[]): void {
+    this.seen.add(window === null ? groupKey(keys) : `${window}\u0003${groupKey(keys)}`);
+  }
+
+  /** The late groups of the epoch, then forgets them for the next. */
+  take(): number {
+    const n = this.seen.size;
+    this.seen.clear();
+    return n;
+  }
+}
+
 /** What the generated update reads and writes besides the table. */
 export interface StageState {
   /** Rows whose window (or event-time key) is at or below this are late. */
   lateWatermarkMs: number;
-  /** Late rows dropped since the operator last reported them. */
-  dropped: number;
+  /** The groups of the late rows dropped since the operator last reported them. */
+  readonly late: LateGroups;
+  /** The operator's context while a chunk is processed: late rows go to its dropLate. */
+  ctx: OperatorContext | null;
 }
 
-export type StageFunction = (rows: Row[], table: AggTable, st: StageState, counters: ChainCounters) => void;
+/** `eventTime`: where the fused chain's withWatermark steps count the chunk's event times (see chainCode). */
+export type StageFunction = (rows: Row[], table: AggTable, st: StageState, counters: ChainCounters, eventTime: readonly SplitEventTime[]) => void;
 
 export interface CompiledStage {
   readonly run: StageFunction;
@@ -50,7 +77,7 @@ export function compileAggregateStage(node: AggregateNode, steps: readonly State
     'let lastLevel;',
     ...chainCode(g, pruneSteps(steps, aggregateReads(node)), 'rows', (row, skip) => aggregateRow(g, node, w, dropLate, row, skip)),
   ];
-  const run = g.compile<StageFunction>(['rows', 'table', 'st', 'counters'], body);
+  const run = g.compile<StageFunction>(['rows', 'table', 'st', 'counters', 'eventTime'], body);
   return { run, source: g.source };
 }
 
@@ -66,36 +93,43 @@ function aggregateRow(g: Codegen, node: AggregateNode, w: TimeWindowSpec | null,
     const t = g.value(w.timeColumn, row);
     lines.push(...g.takeLines());
     // Rows without an event time belong to no window (Spark drops them).
-    lines.push(`if (${t} == null) ${skip};`, `const ms = ${t}.getTime();`);
+    lines.push(`if (${t} == null) ${skip};`, `const ms = ${t}.getTime();`, `if (ms !== ms) ${skip}; // an Invalid Date has no window`);
     const loop = timeWindowLoopCode(w, 'ms', 'ws', 'W0');
     lines.push(...loop.open);
     if (dropLate && node.eventTime?.isWindow) {
-      lines.push(...lateRow(`ws + ${w.windowMs} <= st.lateWatermarkMs`, loop.skip));
+      lines.push(...lateRow(g, row, `ws + ${w.windowMs} <= st.lateWatermarkMs`, 'ws', keyVals, loop.skip));
     }
-    lines.push(...lateKeyCheck(node, keyVals, dropLate, loop.skip), ...findGroup(g, node, keyVals, 'ws'), ...accumulate(g, node, argVals), loop.close);
+    lines.push(...lateKeyCheck(g, node, row, keyVals, 'ws', dropLate, loop.skip), ...findGroup(g, node, keyVals, 'ws'), ...accumulate(g, node, argVals), loop.close);
   } else {
-    lines.push(...lateKeyCheck(node, keyVals, dropLate, skip), ...findGroup(g, node, keyVals, null), ...accumulate(g, node, argVals));
+    lines.push(...lateKeyCheck(g, node, row, keyVals, null, dropLate, skip), ...findGroup(g, node, keyVals, null), ...accumulate(g, node, argVals));
   }
   return lines;
 }
 
 // ---- late rows --------------------------------------------------------------------------------
-// A row at or below the last epoch's watermark was already final: it is dropped and counted.
-// Kept apart from the rest of the generated code: counting late rows some other way (late keys
-// after partial aggregation) or sending them elsewhere (a dead-letter sink) changes this only.
+// A row at or below the last epoch's watermark was already final: it is dropped, its group
+// counted (LateGroups), and the row handed to the operator's dropLate (the dead letters). Only
+// this path builds anything: the group's key, and the row as an object.
 
-function lateRow(condition: string, skip: string): string[] {
-  return [`if (${condition}) { st.dropped++; ${skip}; }`];
+function lateRow(g: Codegen, row: RowBinding, condition: string, windowVar: string | null, keyVals: readonly string[], skip: string): string[] {
+  const before = g.takeLines();
+  const obj = g.rowObject(row);
+  const build = g.takeLines().join(' ');
+  return [
+    ...before,
+    `if (${condition}) { st.late.add(${windowVar ?? 'null'}, [${keyVals.join(', ')}]); ${build} st.ctx.dropLate(${obj}); ${skip}; }`,
+  ];
 }
 
 /** The late check on a watermarked grouping key other than the window (a timestamp or a window struct). */
-function lateKeyCheck(node: AggregateNode, keyVals: readonly string[], dropLate: boolean, skip: string): string[] {
+function lateKeyCheck(g: Codegen, node: AggregateNode, row: RowBinding, keyVals: readonly string[], windowVar: string | null, dropLate: boolean, skip: string): string[] {
   if (!dropLate || !node.eventTime || node.eventTime.isWindow) return [];
   const idx = node.keys.findIndex((k) => k.name === node.eventTime!.column);
   const v = keyVals[idx]!;
   const type = node.keys[idx]!.expr.type;
   const ms = type.kind === 'struct' ? `(${v} == null || ${v}.end == null ? null : ${v}.end.getTime())` : `(${v} == null ? null : ${v}.getTime())`;
-  return [`const et = ${ms};`, ...lateRow('et !== null && et <= st.lateWatermarkMs', skip)];
+  const et = g.fresh('et');
+  return [`const ${et} = ${ms};`, ...lateRow(g, row, `${et} !== null && ${et} <= st.lateWatermarkMs`, windowVar, keyVals, skip)];
 }
 
 // ---- the group and its accumulators -------------------------------------------------------------

@@ -5,23 +5,22 @@
 //   update:   the groups this epoch changed, then groups at or below the watermark are dropped;
 //   append:   groups at or below the watermark are dropped and emitted, each exactly once.
 // Rows whose window (or event-time key) is at or below the previous epoch's watermark are late:
-// dropped and counted. The per-row work is one generated function per chunk (aggregate-stage.ts),
+// dropped and counted as Spark counts them (LateGroups, aggregate-stage.ts). The per-row work is
+// one generated function per chunk (aggregate-stage.ts),
 // which also runs the stateless operators fused in front; the groups live in an AggTable, which
 // is the operator's state store (agg-table.ts).
 import { isDate } from 'node:util/types';
 import type { Row } from '../actors/messages.js';
 import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../actors/operator.js';
-import { MalformedRecordError } from '../errors.js';
 import type { AggregateNode, OutputMode } from '../plan/logical.js';
 import { compileAggregateOutput } from './aggregate-output.js';
 import { AggTable, keyNormalizer } from './agg-table.js';
 import type { StageState } from './aggregate-stage.js';
-import { compileAggregateStage } from './aggregate-stage.js';
+import { LateGroups, compileAggregateStage } from './aggregate-stage.js';
 import type { StatelessStep } from './chain-code.js';
 import type { ChainCounters } from './stateless-chain.js';
 import { prepareLookups } from './join/lookup-join.js';
-import { compileChain, locateMalformed, lookupJoinsOf } from './stateless-chain.js';
-
+import { compileChain, eventTimeBySplit, locateFailure, lookupJoinsOf } from './stateless-chain.js';
 
 const STORE = 'default';
 
@@ -52,15 +51,25 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
     new AggTable(STORE, partitions, window !== null, node.keys.map((k) => keyNormalizer(k.expr.type)), fns);
   // The runtime asks for the store (with the query's partitions); a batch query never does.
   let table = newTable(1);
-  const st: StageState = { lateWatermarkMs: 0, dropped: 0 };
+  const st: StageState = { lateWatermarkMs: 0, late: new LateGroups(), ctx: null };
   const expired = evicts ? expiredGroups(node) : () => [];
   const joins = lookupJoinsOf(input.steps);
-  const runChunk = (rows: Row[]): void => {
+  const eventTimeOf = eventTimeBySplit(input.steps);
+  // A global aggregation (no grouping keys, no window) has one group.
+  const global = node.keys.length === 0 && !window;
+  const runChunk = (rows: Row[], ctx: OperatorContext): void => {
+    const eventTime = eventTimeOf(ctx.split);
     try {
-      stage.run(rows, table, st, input.counters);
+      st.ctx = ctx;
+      stage.run(rows, table, st, input.counters, eventTime);
     } catch (e) {
-      // FAILFAST: name the record, running the fused chain alone (the aggregation is not re-run).
-      throw e instanceof MalformedRecordError && input.steps.length ? locateMalformed(e, rows, compileChain(input.steps)) : e;
+      // Name the failing record by running the fused chain alone (the aggregation is not re-run;
+      // the query fails, so event times counted twice do not matter).
+      if (!input.steps.length) throw e;
+      const chain = compileChain(input.steps);
+      throw locateFailure(e, rows, (one) => chain(one, [], { malformedDropped: 0 }, eventTime));
+    } finally {
+      st.ctx = null;
     }
   };
 
@@ -75,12 +84,15 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
     process(rows: Row[], _input: number, ctx: OperatorContext) {
       st.lateWatermarkMs = ctx.lateWatermarkMs;
       // A stream-static join in the stage reads its static side at the first rows of each epoch.
-      if (joins.length) return prepareLookups(joins).then(() => runChunk(rows));
-      runChunk(rows);
+      if (joins.length) return prepareLookups(joins).then(() => runChunk(rows, ctx));
+      runChunk(rows, ctx);
     },
     onEpochEnd(_b, ctx) {
       for (const j of joins) j.reset();
       const wm = ctx.evictionWatermarkMs;
+      // Every batch updates the one group of a global aggregation, an empty one too: Spark
+      // aggregates empty input to one row (count 0), saves it and, in update mode, emits it.
+      if (global) table.touch(table.findOrAdd([], null));
       // Output rows are built only now, from the groups: the ones the epoch changed, or all.
       const out: Row[] = [];
       if (mode === 'update') for (const slot of table.changedSlots()) out.push(output(table, slot));
@@ -91,8 +103,7 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
           table.remove(slot);
         }
       }
-      ctx.counters['numRowsDroppedByWatermark'] = (ctx.counters['numRowsDroppedByWatermark'] ?? 0) + st.dropped;
-      st.dropped = 0;
+      ctx.counters['numRowsDroppedByWatermark'] = (ctx.counters['numRowsDroppedByWatermark'] ?? 0) + st.late.take();
       ctx.emit(out);
     },
     // As Spark (every stateful operator gets the global watermark): a moved watermark runs a

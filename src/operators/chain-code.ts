@@ -10,25 +10,9 @@ import type { BoundExpr } from '../expr/bound.js';
 import type { Codegen, ColumnBinding, RowBinding } from '../expr/codegen.js';
 import { objectRow } from '../expr/codegen.js';
 import type { GeneratorSpec } from '../plan/logical.js';
+import type { EventTimeStats, SplitEventTime } from './event-time-stats.js';
 import type { LookupJoin } from './join/lookup-join.js';
 import { lookupJoinCode } from './join/lookup-join.js';
-
-/** Event-time statistics of one withWatermark column over an epoch (for the watermark and progress). */
-export class EventTimeStats {
-  max = -Infinity;
-  min = Infinity;
-  sum = 0;
-  count = 0;
-
-  constructor(readonly column: string, readonly delayMs: number) {}
-
-  reset(): void {
-    this.max = -Infinity;
-    this.min = Infinity;
-    this.sum = 0;
-    this.count = 0;
-  }
-}
 
 export type StatelessStep =
   /** Reads the schema's columns of rows handed over as given (a field may be missing, others extra). */
@@ -52,13 +36,16 @@ export type ChainConsumer = (row: RowBinding, skip: string) => string[];
 
 /**
  * The lines of one loop over the rows in variable `rows` through `steps`, handing each output
- * row to `consume`. The generated code counts rows dropped as malformed in `counters`. Steps
+ * row to `consume`. The generated code counts rows dropped as malformed in `counters`, and the
+ * event times each withWatermark step sees in `eventTime[i]` (the i-th such step's figures for
+ * the chunk's split, see eventTimeBySplit). Steps
  * are emitted inside one another (a generator or a join opens a loop for the steps after it;
  * an outer join emits the steps after it twice, for matched rows and for unmatched ones).
  */
 export function chainCode(g: Codegen, steps: readonly StatelessStep[], rows: string, consume: ChainConsumer): string[] {
   const first = g.fresh('r');
   let loops = 0;
+  const watermarkIndex = new Map(steps.filter((s) => s.k === 'watermark').map((s, i) => [s, i]));
   const label = (): string => `L${++loops}`;
 
   /** The lines of steps[i..] and the consumer for a row bound as `row`; `skip` leaves it. */
@@ -77,11 +64,21 @@ export function chainCode(g: Codegen, steps: readonly StatelessStep[], rows: str
         return [...g.takeLines(), `if (${c} !== true) ${skip};`, ...emit(i + 1, row, skip)];
       }
       case 'watermark': {
-        const s = g.constant(step.stats);
+        const s = `eventTime[${watermarkIndex.get(step)!}]`;
         const t = g.column(row, step.stats.column);
+        const lines = g.takeLines();
+        // maxFutureSkew: a row dated beyond the trigger time plus the skew is dropped before it
+        // can move the watermark (and handed, as a row object, to the dead letters if any).
+        let future = '';
+        if (step.stats.tracking?.maxFutureSkewMs != null) {
+          const st = g.constant(step.stats);
+          const obj = g.rowObject(row);
+          const build = g.takeLines().join(' ');
+          future = `if (ms > ${st}.futureLimitMs) { ${st}.futureRows++; if (${st}.onFutureRow !== null) { ${build} ${st}.onFutureRow(${obj}); } ${skip}; } `;
+        }
         return [
-          ...g.takeLines(),
-          `if (${t} != null) { const ms = ${t}.getTime(); if (ms > ${s}.max) ${s}.max = ms; if (ms < ${s}.min) ${s}.min = ms; ${s}.sum += ms; ${s}.count++; }`,
+          ...lines,
+          `if (${t} != null) { const ms = ${t}.getTime(); ${future}if (ms > ${s}.max) ${s}.max = ms; if (ms < ${s}.min) ${s}.min = ms; ${s}.sum += ms; ${s}.count++; }`,
           ...emit(i + 1, row, skip),
         ];
       }
@@ -155,3 +152,14 @@ export function pushRows(g: Codegen, out: string): ChainConsumer {
   };
 }
 
+
+/** For a chunk's split, where each withWatermark step of the chain counts its event times (the `eventTime` of chainCode). */
+export function eventTimeBySplit(steps: readonly StatelessStep[]): (split: string | null) => readonly SplitEventTime[] {
+  const stats = steps.flatMap((s) => (s.k === 'watermark' ? [s.stats] : []));
+  const bySplit = new Map<string | null, SplitEventTime[]>();
+  return (split) => {
+    let et = bySplit.get(split);
+    if (!et) bySplit.set(split, (et = stats.map((s) => s.statsFor(split))));
+    return et;
+  };
+}

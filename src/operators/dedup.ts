@@ -37,6 +37,7 @@ export function deduplicate(node: DedupNode): OperatorLogic {
           const t = timeOf(row[et.column]);
           if (t !== null && t <= late) {
             dropped++;
+            ctx.dropLate(row);
             continue;
           }
         }

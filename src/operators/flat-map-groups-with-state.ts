@@ -55,6 +55,7 @@ export function flatMapGroupsWithState(node: GroupStateNode): OperatorLogic {
           const t = row[lateColumn];
           if (isDate(t) && t.getTime() <= ctx.lateWatermarkMs) {
             dropped++;
+            ctx.dropLate(row);
             continue;
           }
         }
@@ -110,10 +111,11 @@ export function flatMapGroupsWithState(node: GroupStateNode): OperatorLogic {
       dropped = 0;
       ctx.emit(out);
     },
+    // As Spark: a batch on every trigger, whose time may time keys out.
+    runsEveryTrigger: node.timeout === 'ProcessingTimeTimeout',
     wantsNoDataBatch(nextWatermarkMs: number, at?: NoDataBatchContext) {
       switch (node.timeout) {
-        // Spark runs a batch on every trigger; one only runs here when a key's timeout has
-        // passed, which times out the same keys without a batch per idle trigger.
+        // A key's timeout has passed: the batch has work, which processAllAvailable() waits for.
         case 'ProcessingTimeTimeout':
           return at !== undefined && nextTimeoutMs < at.batchTimestampMs;
         case 'EventTimeTimeout':

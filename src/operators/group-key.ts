@@ -24,6 +24,26 @@ export function groupKey(values: readonly unknown[]): string {
   return values.length === 1 ? singleKey(values[0]) : compositeKey(values);
 }
 
+/** The grouping values a store key holds: one value, or the list of `count` values (inspection). */
+export function decodeKey(key: string, count: number): unknown {
+  if (count === 0) return [];
+  if (count === 1) {
+    if (key === NULL_KEY) return null;
+    return key.startsWith(ENCODED) ? revive(JSON.parse(key.slice(1))) : key;
+  }
+  return revive(JSON.parse(key.slice(1)));
+}
+
+/** Undoes `canonical`: tagged times and bytes back to Dates and Buffers. */
+function revive(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(revive);
+  if (v === null || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  if (typeof o['$t'] === 'number' && Object.keys(o).length === 1) return new Date(o['$t']);
+  if (typeof o['$b'] === 'string' && Object.keys(o).length === 1) return Buffer.from(o['$b'], 'base64');
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, revive(x)]));
+}
+
 function canonical(v: unknown): unknown {
   if (v === undefined) return null;
   if (isDate(v)) return { $t: v.getTime() };

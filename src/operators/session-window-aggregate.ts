@@ -24,7 +24,7 @@ export interface SessionEntry extends SessionBounds {
 const STORE = 'default';
 
 /** Called by the generated row reader for every row with its keys, event time, gap and arguments. */
-type RowSink = (keys: unknown[], ms: number | null, gap: unknown, args: unknown[][]) => void;
+type RowSink = (keys: unknown[], ms: number | null, gap: unknown, args: unknown[][], row: Row) => void;
 type ReadFn = (rows: Row[], sink: RowSink) => void;
 
 export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): OperatorLogic {
@@ -45,11 +45,12 @@ export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): O
     into.a = into.a.map((acc, j) => fns[j]!.merge(acc, from.a[j]));
   };
 
-  const add = (store: KeyValueStore<SessionEntry>, lateWatermarkMs: number, keys: unknown[], ms: number | null, gap: unknown, args: unknown[][]): void => {
+  const add = (store: KeyValueStore<SessionEntry>, ctx: OperatorContext, keys: unknown[], ms: number | null, gap: unknown, args: unknown[][], row: Row): void => {
     const bounds = eventSession(ms, gapMs(gap));
     if (bounds === null) return;
-    if (evicts && bounds.end <= lateWatermarkMs) {
+    if (evicts && bounds.end <= ctx.lateWatermarkMs) {
       dropped++;
+      ctx.dropLate(row);
       return;
     }
     const gk = groupKey(keys);
@@ -78,8 +79,7 @@ export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): O
     },
     process(rows: Row[], _input: number, ctx: OperatorContext) {
       const store = ctx.store<SessionEntry>(STORE);
-      const late = ctx.lateWatermarkMs;
-      read(rows, (keys, ms, gap, args) => add(store, late, keys, ms, gap, args));
+      read(rows, (keys, ms, gap, args, row) => add(store, ctx, keys, ms, gap, args, row));
     },
     onEpochEnd(_b, ctx) {
       const store = ctx.store<SessionEntry>(STORE);
@@ -145,6 +145,6 @@ function compileReader(node: AggregateNode, spec: SessionWindowSpec): ReadFn {
   const gap = spec.gapExpr ? g.value(spec.gapExpr, 'r0') : String(spec.gapMs);
   const args = node.aggregates.map((a) => `[${a.args.map((x) => g.value(x, 'r0')).join(', ')}]`);
   body.push(...g.takeLines());
-  body.push(`sink([${keys.join(', ')}], ${t} == null ? null : ${t}.getTime(), ${gap}, [${args.join(', ')}]);`, '}');
+  body.push(`sink([${keys.join(', ')}], ${t} == null ? null : ${t}.getTime(), ${gap}, [${args.join(', ')}], r0);`, '}');
   return g.compile<ReadFn>(['rows', 'sink'], body);
 }

@@ -2,23 +2,28 @@
 // generated function (chain-code.ts): one loop over the chunk, the projections' columns in
 // local variables, one object literal per output row. Built from typed trees, never user text.
 import type { Row } from '../actors/messages.js';
-import { MalformedRecordError } from '../errors.js';
 import type { OperatorContext, OperatorLogic } from '../actors/operator.js';
+import { RowFailure } from '../actors/operator.js';
 import { Codegen } from '../expr/codegen.js';
+import type { SplitEventTime } from './event-time-stats.js';
 import type { StatelessStep } from './chain-code.js';
-import { chainCode, pushRows } from './chain-code.js';
+import { chainCode, eventTimeBySplit, pushRows } from './chain-code.js';
 import type { LookupJoin } from './join/lookup-join.js';
 import { prepareLookups } from './join/lookup-join.js';
 
 export type { StatelessStep } from './chain-code.js';
-export { EventTimeStats } from './chain-code.js';
+export { eventTimeBySplit } from './chain-code.js';
 
 /** Counters a chain adds to: rows dropped as malformed (DROPMALFORMED). */
 export interface ChainCounters {
   malformedDropped: number;
 }
 
-export type ChunkFunction = (rows: Row[], out: Row[], counters: ChainCounters) => void;
+/**
+ * `eventTime` holds, for each withWatermark step in order, where this chunk's event times are
+ * counted (its split's figures).
+ */
+export type ChunkFunction = (rows: Row[], out: Row[], counters: ChainCounters, eventTime: readonly SplitEventTime[]) => void;
 
 /** Compiles the steps into one function that appends the chunk's output rows to `out`. */
 export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
@@ -29,20 +34,23 @@ export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
 export function compileChainCode(steps: readonly StatelessStep[]): { run: ChunkFunction; source: string } {
   const g = new Codegen();
   const body = chainCode(g, steps, 'rows', pushRows(g, 'out'));
-  const run = g.compile<ChunkFunction>(['rows', 'out', 'counters'], body);
+  const run = g.compile<ChunkFunction>(['rows', 'out', 'counters', 'eventTime'], body);
   return { run, source: g.source };
 }
 
 /** The fused chain as an operator: each chunk in, the chain's output out. */
 export function statelessChain(steps: readonly StatelessStep[], counters: ChainCounters): OperatorLogic & { readonly generatedCode: string } {
   const { run, source } = compileChainCode(steps);
+  const eventTimeOf = eventTimeBySplit(steps);
   const joins = lookupJoinsOf(steps);
   const runChunk = (rows: Row[], ctx: OperatorContext): void => {
     const out: Row[] = [];
+    const eventTime = eventTimeOf(ctx.split);
     try {
-      run(rows, out, counters);
+      run(rows, out, counters, eventTime);
     } catch (e) {
-      throw e instanceof MalformedRecordError ? locateMalformed(e, rows, run) : e;
+      // The query fails, so the re-run's event times counted twice do not matter.
+      throw locateFailure(e, rows, (one) => run(one, [], { malformedDropped: 0 }, eventTime));
     }
     ctx.emit(out);
   };
@@ -67,21 +75,16 @@ export function lookupJoinsOf(steps: readonly StatelessStep[]): LookupJoin[] {
 }
 
 /**
- * A FAILFAST error names the record's source coordinates when the chain's input rows carry them
- * (Kafka rows: topic, partition, offset). The failing row is found by re-running the chunk row
- * by row, on the failure path only, so the per-row code stays untouched.
+ * Which input row made the chunk fail, so the runtime can name the record's source position
+ * (RowFailure). Found by re-running the chunk row by row, on the failure path only, so the
+ * per-row code stays untouched.
  */
-export function locateMalformed(error: MalformedRecordError, rows: readonly Row[], run: ChunkFunction): MalformedRecordError {
-  if (rows.length === 0 || !('topic' in rows[0]! && 'partition' in rows[0]! && 'offset' in rows[0]!)) return error;
-  for (const row of rows) {
+export function locateFailure(error: unknown, rows: readonly Row[], runOne: (rows: Row[]) => void): unknown {
+  for (let i = 0; i < rows.length; i++) {
     try {
-      run([row], [], { malformedDropped: 0 });
+      runOne([rows[i]!]);
     } catch (e) {
-      if (!(e instanceof MalformedRecordError)) break;
-      return new MalformedRecordError(
-        `${e.message} (record at topic ${String(row['topic'])}, partition ${String(row['partition'])}, offset ${String(row['offset'])})`,
-        { cause: e },
-      );
+      return new RowFailure(e, i);
     }
   }
   return error;

@@ -145,7 +145,8 @@ function windowTime(w: BoundExpr): BoundExpr {
 function windowField(w: TimeWindowSpec | SessionWindowSpec, schema: StructType): Field {
   const delay = watermarkDelayOf(w.timeColumn, schema);
   const type = structOf([fieldOf('start', TIMESTAMP), fieldOf('end', TIMESTAMP)]);
-  return fieldOf(w.name, type, true, delay === undefined ? undefined : { watermarkDelayMs: delay });
+  // Never null (a row without a time belongs to no window), as Spark's window column.
+  return fieldOf(w.name, type, false, delay === undefined ? undefined : { watermarkDelayMs: delay });
 }
 
 /** The watermark delay of the column an expression reads directly, if it has one. */

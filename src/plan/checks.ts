@@ -3,15 +3,10 @@
 // search for it) and says what to do instead.
 import { AnalysisError } from '../errors.js';
 import type { AggregateNode, DedupNode, GroupStateNode, JoinNode, LogicalPlan, OutputMode } from './logical.js';
-import { children, isStreaming, nodes } from './logical.js';
+import { children, isStreaming, nodes, topDown } from './logical.js';
 import { checkJoins } from './join-checks.js';
 
 const MODE_NAME: Record<OutputMode, string> = { append: 'Append', update: 'Update', complete: 'Complete' };
-
-/** Every node of the tree, parents before children (Spark's `collect` order). */
-function topDown(p: LogicalPlan): LogicalPlan[] {
-  return [p, ...children(p).flatMap(topDown)];
-}
 
 function streamingAggregates(plan: LogicalPlan): AggregateNode[] {
   return topDown(plan).filter((n): n is AggregateNode => n.k === 'aggregate' && isStreaming(n));
@@ -59,8 +54,30 @@ export function checkStreamingQuery(plan: LogicalPlan, mode: OutputMode): void {
       );
     }
   }
+  checkSortAndLimit(all, mode);
   checkJoins(plan);
   checkChainedStatefulOperators(plan, mode);
+}
+
+/**
+ * Spark's rules: a sort needs the whole result every epoch, which only an aggregation in
+ * complete mode re-emits; a limit is refused in update mode, where a row may be emitted again.
+ */
+function checkSortAndLimit(all: readonly LogicalPlan[], mode: OutputMode): void {
+  for (const n of all) {
+    if (n.k === 'sort' && isStreaming(n) && !(mode === 'complete' && streamingAggregates(n).length > 0)) {
+      throw new AnalysisError(
+        'Sorting is not supported on streaming DataFrames/Datasets, unless it is on aggregated DataFrame/Dataset in Complete output mode: ' +
+        "each micro-batch only has its new rows to sort. Sort an aggregation's result in complete mode, or sort each batch in foreachBatch",
+      );
+    }
+    if (n.k === 'limit' && isStreaming(n.child) && mode === 'update') {
+      throw new AnalysisError(
+        'Limits are not supported on streaming DataFrames/Datasets in Update output mode: an updated row would count again. ' +
+        'Use append or complete mode, or limit each batch in foreachBatch',
+      );
+    }
+  }
 }
 
 function checkGroupStateCounts(groupStates: GroupStateNode[], mode: OutputMode): void {

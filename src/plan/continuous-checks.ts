@@ -17,6 +17,8 @@ const SPARK_NODE_NAME: Partial<Record<LogicalPlan['k'], string>> = {
   groupState: 'FlatMapGroupsWithState',
   union: 'Union',
   watermark: 'EventTimeWatermark',
+  sort: 'Sort',
+  limit: 'LocalLimit',
 };
 
 /** Functions that read the current time, which a continuous query has no batch timestamp for. */

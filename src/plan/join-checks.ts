@@ -2,13 +2,42 @@
 // take part in, on which side, and what a stream-stream outer or semi join needs to ever emit
 // its unmatched rows. Messages keep Spark's key phrase and say which side must be streaming.
 import { AnalysisError } from '../errors.js';
-import { stateValueBounds, watermarkKeyIndex } from '../operators/join/state-watermark.js';
+import { joinStateWatermarks, stateValueBounds, watermarkKeyIndex } from '../operators/join/state-watermark.js';
 import type { JoinNode, LogicalPlan } from './logical.js';
 import { isStreaming, nodes } from './logical.js';
 import { SPARK_JOIN_NAME } from './join.js';
 
 export function checkJoins(plan: LogicalPlan): void {
   for (const n of nodes(plan)) if (n.k === 'join') checkJoin(n);
+}
+
+/**
+ * What start() warns about in joins Spark accepts: a stream-stream outer or semi join whose
+ * preserved side has no watermark. The range condition bounds that side against the other
+ * side's watermark, which satisfies the support matrix, but Spark only evicts a side that
+ * carries a watermark itself (StreamingSymmetricHashJoinHelper's state watermark predicates):
+ * its rows are buffered forever and the ones that never match are never emitted null-padded.
+ * spate runs the join as Spark does, and says so.
+ */
+export function joinWarnings(plan: LogicalPlan): string[] {
+  const warnings: string[] = [];
+  for (const j of nodes(plan)) {
+    if (j.k !== 'join' || !isStreaming(j.left) || !isStreaming(j.right)) continue;
+    const preserved: ('left' | 'right')[] = j.joinType === 'leftOuter' || j.joinType === 'leftSemi' ? ['left']
+      : j.joinType === 'rightOuter' ? ['right']
+      : j.joinType === 'fullOuter' ? ['left', 'right']
+      : [];
+    const eviction = joinStateWatermarks(j);
+    for (const side of preserved.filter((s) => eviction[s] === null)) {
+      const unmatched = j.joinType === 'leftSemi' ? 'only its matched rows are emitted' : 'its rows that never match are never emitted null-padded';
+      warnings.push(
+        `Stream-stream ${SPARK_JOIN_NAME[j.joinType]} join: the ${side} side has no watermark, so its buffered rows are never evicted. ` +
+        `Its state grows without bound and ${unmatched} (Spark runs this join the same way). ` +
+        `Call withWatermark(eventTimeColumn, delay) on the ${side} side, on the event-time column the join condition bounds, to evict its state and emit them`,
+      );
+    }
+  }
+  return warnings;
 }
 
 function checkJoin(j: JoinNode): void {

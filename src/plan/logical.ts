@@ -11,7 +11,7 @@ export type OutputMode = 'append' | 'update' | 'complete';
 
 export type LogicalPlan =
   | SourceNode | StaticNode | ProjectNode | FilterNode | WatermarkNode | MapNode | AggregateNode
-  | DedupNode | JoinNode | GroupStateNode | UnionNode;
+  | DedupNode | JoinNode | GroupStateNode | UnionNode | SortNode | LimitNode;
 
 interface Base {
   readonly schema: StructType;
@@ -67,6 +67,30 @@ export interface WatermarkNode extends Base {
   readonly child: LogicalPlan;
   readonly column: string;
   readonly delayMs: number;
+  /** Beyond Spark: idle streams and partitions, the future-skew limit (absent: Spark's tracking). */
+  readonly tracking?: WatermarkTracking;
+  /** Beyond Spark: the sink that rows dropped by the watermark go to (onLateRows). */
+  readonly lateRows?: LateRowsSpec;
+}
+
+/** A dead-letter sink as the plan holds it: what writeStream.format(...).options(...).start(path) would collect. */
+export interface LateRowsSpec {
+  readonly format: string;
+  /** Keys lowercased, as a writer's options. */
+  readonly options: Readonly<Record<string, string>>;
+  readonly path?: string;
+  /** A foreachBatch function, as the writer wraps it. */
+  readonly instance?: unknown;
+}
+
+/** How a withWatermark follows its stream's event time beyond Spark's max-minus-delay. */
+export interface WatermarkTracking {
+  /** Processing time (ms) without rows after which the stream, or a partition of it, stops holding the query's watermark back; null: never. */
+  readonly idleTimeoutMs: number | null;
+  /** Event time is followed per source partition (a Kafka partition): the stream's watermark is its slowest active partition's. */
+  readonly perPartition: boolean;
+  /** Rows whose event time is beyond the trigger time plus this (ms) are dropped and counted, never moving the watermark; null: no limit. */
+  readonly maxFutureSkewMs: number | null;
 }
 
 /** map / flatMap over whole rows with a user function. */
@@ -200,6 +224,28 @@ export interface UnionNode extends Base {
   readonly children: readonly LogicalPlan[];
 }
 
+/** One key of an orderBy: ascending puts nulls first unless told, descending puts them last. */
+export interface SortOrder {
+  readonly expr: BoundExpr;
+  readonly ascending: boolean;
+  readonly nullsFirst: boolean;
+}
+
+/** orderBy / sort: on a stream only over an aggregation in complete mode (the whole result each epoch). */
+export interface SortNode extends Base {
+  readonly k: 'sort';
+  readonly child: LogicalPlan;
+  readonly orders: readonly SortOrder[];
+}
+
+/** limit(n): on a stream in append mode (and complete mode before any aggregation) the count is kept in state. */
+export interface LimitNode extends Base {
+  readonly k: 'limit';
+  readonly child: LogicalPlan;
+  readonly n: number;
+  readonly operatorName?: string;
+}
+
 export function children(p: LogicalPlan): readonly LogicalPlan[] {
   switch (p.k) {
     case 'source': case 'static': return [];
@@ -215,13 +261,27 @@ export function isStreaming(p: LogicalPlan): boolean {
   return children(p).some(isStreaming);
 }
 
+/** Every node of the tree, parents before children, left before right (Spark's `collect` order). */
+export function topDown(p: LogicalPlan): LogicalPlan[] {
+  return [p, ...children(p).flatMap(topDown)];
+}
+
 /** Every node of the tree, children before parents. */
 export function nodes(p: LogicalPlan): LogicalPlan[] {
   return [...children(p).flatMap(nodes), p];
 }
 
-export function isStateful(p: LogicalPlan): boolean {
+/**
+ * Whether `p` keeps state across epochs when the query runs in `mode`. A streaming limit counts
+ * its rows across epochs when its input only appends (Spark's StreamingGlobalLimitStrategy):
+ * in append mode, or in complete mode below every aggregation; above an aggregation in
+ * complete mode it limits each epoch's whole result.
+ */
+export function isStateful(p: LogicalPlan, mode: OutputMode): boolean {
   if (p.k === 'aggregate' || p.k === 'dedup' || p.k === 'groupState') return isStreaming(p);
   if (p.k === 'join') return isStreaming(p.left) && isStreaming(p.right);
+  if (p.k === 'limit') {
+    return isStreaming(p) && (mode === 'append' || (mode === 'complete' && !nodes(p.child).some((n) => n.k === 'aggregate' && isStreaming(n))));
+  }
   return false;
 }

@@ -10,7 +10,7 @@ import { sqlText } from '../expr/tree.js';
 import type { DataType, Field, StructType } from '../expr/types.js';
 import { INTEGER, NULL, fieldOf, structOf, typeToString } from '../expr/types.js';
 import type {
-  DedupNode, FilterNode, GeneratorSpec, LogicalPlan, MapNode, ProjectNode, UnionNode, WatermarkNode,
+  DedupNode, FilterNode, GeneratorSpec, LimitNode, LogicalPlan, MapNode, ProjectNode, SortNode, SortOrder, UnionNode, WatermarkNode, WatermarkTracking,
 } from './logical.js';
 
 export function project(child: LogicalPlan, items: readonly Expr[]): ProjectNode {
@@ -85,7 +85,7 @@ export function filter(child: LogicalPlan, condition: Expr): FilterNode {
   return { k: 'filter', child, condition: c, schema: child.schema };
 }
 
-export function withWatermark(child: LogicalPlan, column: string, delayMs: number): WatermarkNode {
+export function withWatermark(child: LogicalPlan, column: string, delayMs: number, tracking?: WatermarkTracking): WatermarkNode {
   const f = findField(child.schema, column);
   if (!f) {
     throw new AnalysisError(`withWatermark: no column '${column}'; the columns are [${child.schema.fields.map((x) => x.name).join(', ')}]`);
@@ -99,7 +99,7 @@ export function withWatermark(child: LogicalPlan, column: string, delayMs: numbe
   const fields = child.schema.fields.map((x) => x.name === f.name
     ? fieldOf(x.name, x.type, x.nullable, { ...x.metadata, watermarkDelayMs: delayMs })
     : x.metadata?.watermarkDelayMs !== undefined ? fieldOf(x.name, x.type, x.nullable) : x);
-  return { k: 'watermark', child, column: f.name, delayMs, schema: structOf(fields) };
+  return { k: 'watermark', child, column: f.name, delayMs, schema: structOf(fields), ...(tracking ? { tracking } : {}) };
 }
 
 export function mapRows(child: LogicalPlan, fn: (row: Row) => Row | Iterable<Row>, schema: StructType | undefined, flat: boolean): MapNode {
@@ -130,4 +130,31 @@ export function union(children: readonly LogicalPlan[]): UnionNode {
     }
   }
   return { k: 'union', children, schema: first };
+}
+
+/** The name asc() / desc() and their nulls variants give a sort key (a call only orderBy reads). */
+export const SORT_ORDER = 'sort_order';
+
+/**
+ * orderBy(...): each key a column (ascending, nulls first) or a Column from asc() / desc() and
+ * their nulls-first / nulls-last forms.
+ */
+export function sort(child: LogicalPlan, keys: readonly Expr[]): SortNode {
+  if (keys.length === 0) throw new AnalysisError("orderBy needs at least one column, e.g. orderBy(col('count').desc())");
+  const orders: SortOrder[] = keys.map((k) => {
+    const order = k.k === 'call' && k.name === SORT_ORDER ? k : null;
+    const ascending = order ? order.options?.['ascending'] !== false : true;
+    const nullsFirst = order ? order.options?.['nullsFirst'] === true : true;
+    const expr = bind(order ? order.args[0]! : k, child.schema);
+    if (expr.type.kind === 'map') throw new AnalysisError(`cannot sort by ${sqlText(order ? order.args[0]! : k)}: map columns have no order`);
+    return { expr, ascending, nullsFirst };
+  });
+  return { k: 'sort', child, orders, schema: child.schema };
+}
+
+export function limit(child: LogicalPlan, n: number): LimitNode {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new AnalysisError(`The limit expression must be equal to or greater than 0, but got ${String(n)}: limit(n) takes a whole number of rows`);
+  }
+  return { k: 'limit', child, n, schema: child.schema };
 }

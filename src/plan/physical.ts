@@ -2,6 +2,7 @@
 // fuse into one chain actor; each stateful operator is an actor with its own stores; every
 // source is an actor the driver feeds epoch by epoch; one sink actor ends the graph.
 import type { Actor } from '../actors/actor.js';
+import type { DeadLetterBuffer } from '../actors/dead-letters.js';
 import { OperatorActor } from '../actors/operator-actor.js';
 import type { OperatorLogic } from '../actors/operator.js';
 import type { EpochCommitted } from '../actors/sink-actor.js';
@@ -11,11 +12,12 @@ import type { Supervisor } from '../actors/supervisor.js';
 import type { StreamSink, StreamSource } from '../connectors/contract.js';
 import { sourceProvider } from '../connectors/contract.js';
 import type { ChainCounters, StatelessStep } from '../operators/stateless-chain.js';
-import { EventTimeStats, statelessChain } from '../operators/stateless-chain.js';
+import { EventTimeStats } from '../operators/event-time-stats.js';
+import { statelessChain } from '../operators/stateless-chain.js';
 import { OperatorState } from '../state/operator-state.js';
 import type { StateRepository } from '../state/state-repository.js';
 import type { LogicalPlan, OutputMode, SourceNode } from './logical.js';
-import { children, isStateful, isStreaming, nodes } from './logical.js';
+import { children, isStateful, isStreaming, nodes, topDown } from './logical.js';
 import type { Row } from '../actors/messages.js';
 import { LookupJoin } from '../operators/join/lookup-join.js';
 import type { StatefulOperatorFactory } from './stateful-operators.js';
@@ -46,10 +48,17 @@ export interface ExecutionGraph {
   readonly sources: readonly PlannedSource[];
   /** Every operator's generated function, sources first, in the order rows flow through them. */
   readonly generated: readonly GeneratedStage[];
+  /**
+   * The operators that keep state, in the order Spark's progress lists them: the one nearest the
+   * sink first, then down the plan, left input before right (ProgressReporter collects the
+   * executed plan's StateStoreWriters top down).
+   */
   readonly stateful: readonly PlannedOperator[];
   readonly eventTime: readonly EventTimeStats[];
   readonly sink: SinkActor;
   readonly counters: ChainCounters;
+  /** Rows dropped by the watermark, when the query sends them to a dead-letter sink. */
+  readonly deadLetters: DeadLetterBuffer | null;
 }
 
 export interface PhysicalPlanInput {
@@ -67,6 +76,8 @@ export interface PhysicalPlanInput {
   readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
   readonly firstEpoch: number;
   readonly onCommitted: (c: EpochCommitted) => void;
+  /** Where operators put the rows they drop as late (null: they are only counted). */
+  readonly deadLetters?: DeadLetterBuffer | null;
 }
 
 interface Pipe {
@@ -75,11 +86,11 @@ interface Pipe {
 }
 
 /** Stable ids for stateful operators: the user's name, else kind and position. */
-export function statefulOperatorIds(plan: LogicalPlan): Map<LogicalPlan, string> {
+export function statefulOperatorIds(plan: LogicalPlan, mode: OutputMode): Map<LogicalPlan, string> {
   const ids = new Map<LogicalPlan, string>();
   let position = 0;
   for (const n of nodes(plan)) {
-    if (!isStateful(n) || ids.has(n)) continue;
+    if (!isStateful(n, mode) || ids.has(n)) continue;
     const named = 'operatorName' in n ? n.operatorName : undefined;
     ids.set(n, named ?? `${n.k}-${position}`);
     position++;
@@ -106,12 +117,14 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const { supervisor, chunkRows } = input;
   const sources: PlannedSource[] = [];
   const stateful: PlannedOperator[] = [];
+  const nodeOf = new Map<PlannedOperator, LogicalPlan>();
   const eventTime: EventTimeStats[] = [];
   const counters: ChainCounters = { malformedDropped: 0 };
   const generated: GeneratedStage[] = [];
-  const ids = statefulOperatorIds(input.plan);
+  const ids = statefulOperatorIds(input.plan, input.outputMode);
   const built = new Map<LogicalPlan, Actor>();
   const logics = new Map<LogicalPlan, OperatorLogic>();
+  const sourceIndex = new Map<LogicalPlan, number>();
   let chains = 0;
 
   /** The watermark a node's output carries for query watermark `wm` (operators may lower it). */
@@ -138,8 +151,9 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
     if (done) return { producer: done, steps: node.k === 'source' ? sourceSteps(node, sources.find((s) => s.node === node)!.source) : [] };
     switch (node.k) {
       case 'source': {
-        const actor = supervisor.add(new SourceActor(`source-${sources.length}`, supervisor, chunkRows));
+        const actor = supervisor.add(new SourceActor(`source-${sources.length}`, supervisor, chunkRows, sources.length));
         const source = input.createSource(node);
+        sourceIndex.set(node, sources.length);
         sources.push({ index: sources.length, node, source, actor });
         built.set(node, actor);
         return { producer: actor, steps: sourceSteps(node, source) };
@@ -158,7 +172,10 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
       }
       case 'watermark': {
         const p = build(node.child);
-        const stats = new EventTimeStats(node.column, node.delayMs);
+        const below = nodes(node.child).flatMap((n) => (sourceIndex.has(n) ? [sourceIndex.get(n)!] : []));
+        const stats = new EventTimeStats(node.column, node.delayMs, node.tracking ?? null, [...new Set(below)]);
+        const letters = input.deadLetters;
+        if (letters) stats.onFutureRow = (row) => letters.add({ operator: `withWatermark(${node.column})`, reason: 'maxFutureSkew', watermarkMs: letters.epochWatermarkMs, row });
         eventTime.push(stats);
         p.steps.push({ k: 'watermark', stats });
         return p;
@@ -195,18 +212,25 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
           .filter(isStreaming);
         const id = ids.get(node) ?? `${node.k}-${chains++}`;
         // Whole-stage code generation: an aggregation runs the stateless operators in front of it.
-        const fused = fusesInput(node) && inputs.length === 1 ? build(inputs[0]!) : null;
+        // Not when rows dropped as late go to a dead-letter sink: they are written whole, and the
+        // fused stage computes only the columns the aggregation reads.
+        const fused = fusesInput(node) && inputs.length === 1 && !input.deadLetters ? build(inputs[0]!) : null;
         const upstream = fused ? [fused.producer] : inputs.map((c) => materialize(build(c)));
         const logic = input.statefulOperator(node, {
           outputMode: input.outputMode, operatorId: id, ...(fused ? { input: { steps: fused.steps, counters } } : {}),
         });
         const state = new OperatorState(id, logic.stores, input.shufflePartitions, input.state, logic.createStore?.bind(logic));
         const actor = supervisor.add(new OperatorActor(id, supervisor, chunkRows, logic, logic.stores.length ? state : null));
+        actor.deadLetters = input.deadLetters ?? null;
         logics.set(node, logic);
         if (logic.generatedCode !== undefined) generated.push({ operator: id, code: logic.generatedCode });
         actor.inputWatermarkOf = (wm) => inputWatermarkOf(node, wm);
         for (const u of upstream) supervisor.connect(u, actor);
-        if (logic.stores.length) stateful.push({ id, actor, logic, state });
+        if (logic.stores.length) {
+          const op = { id, actor, logic, state };
+          stateful.push(op);
+          nodeOf.set(op, node);
+        }
         built.set(node, actor);
         return { producer: actor, steps: [] };
       }
@@ -216,5 +240,7 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const last = materialize(build(input.plan));
   const sink = supervisor.add(new SinkActor('sink', supervisor, chunkRows, input.sink, input.firstEpoch, input.onCommitted));
   supervisor.connect(last, sink);
-  return { sources, generated, stateful, eventTime, sink, counters };
+  const sparkOrder = topDown(input.plan);
+  stateful.sort((a, b) => sparkOrder.indexOf(nodeOf.get(a)!) - sparkOrder.indexOf(nodeOf.get(b)!));
+  return { sources, generated, stateful, eventTime, sink, counters, deadLetters: input.deadLetters ?? null };
 }

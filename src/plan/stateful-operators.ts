@@ -9,8 +9,10 @@ import { flatMapGroupsWithState } from '../operators/flat-map-groups-with-state.
 import { sessionWindowAggregate } from '../operators/session-window-aggregate.js';
 import { joinOperator } from '../operators/join/join-operator.js';
 import { unionOperator } from '../operators/union.js';
+import { epochLimit, streamingGlobalLimit } from '../operators/limit.js';
+import { sortOperator } from '../operators/sort.js';
 import type { LogicalPlan, OutputMode } from './logical.js';
-import { isStreaming } from './logical.js';
+import { isStateful, isStreaming } from './logical.js';
 
 export interface StatefulOperatorOptions {
   readonly outputMode: OutputMode;
@@ -44,6 +46,8 @@ export function statefulOperatorFactory(): StatefulOperatorFactory {
       case 'dedup': return deduplicate(node);
       case 'groupState': return flatMapGroupsWithState(node);
       case 'union': return unionOperator();
+      case 'sort': return sortOperator(node);
+      case 'limit': return isStateful(node, opts.outputMode) ? streamingGlobalLimit(node) : epochLimit(node);
       case 'join': return joinOperator(node, { left: isStreaming(node.left), right: isStreaming(node.right) });
       default:
         throw new Error(`internal: no operator for plan node '${node.k}'`);

@@ -6,9 +6,11 @@ import { barrier } from '../actors/messages.js';
 import type { OperatorContext } from '../actors/operator.js';
 import { AnalysisError } from '../errors.js';
 import type { StatelessStep } from '../operators/stateless-chain.js';
-import { EventTimeStats, compileChain } from '../operators/stateless-chain.js';
+import { EventTimeStats } from '../operators/event-time-stats.js';
+import { compileChain, eventTimeBySplit } from '../operators/stateless-chain.js';
 import type { LogicalPlan } from '../plan/logical.js';
 import { statefulOperatorFactory } from '../plan/stateful-operators.js';
+import { rowComparator } from '../operators/sort.js';
 import type { KeyValueStore } from '../state/keyed-store.js';
 import { InMemoryKeyedStore } from '../state/keyed-store.js';
 
@@ -26,11 +28,15 @@ export async function executeBatch(plan: LogicalPlan): Promise<Row[]> {
       }
       const input = await executeBatch(node);
       const out: Row[] = [];
-      compileChain(steps)(input, out, { malformedDropped: 0 });
+      compileChain(steps)(input, out, { malformedDropped: 0 }, eventTimeBySplit(steps)(null));
       return out;
     }
     case 'union':
       return (await Promise.all(plan.children.map(executeBatch))).flat();
+    case 'sort':
+      return (await executeBatch(plan.child)).sort(rowComparator(plan.orders));
+    case 'limit':
+      return (await executeBatch(plan.child)).slice(0, plan.n);
     default: {
       const inputs = plan.k === 'join' ? [plan.left, plan.right] : [plan.child];
       const rows = await Promise.all(inputs.map(executeBatch));
@@ -64,6 +70,7 @@ class BatchContext implements OperatorContext {
   readonly counters: Record<string, number> = {};
   lateWatermarkMs = 0;
   evictionWatermarkMs = 0;
+  readonly split = null;
   private readonly stores = new Map<string, InMemoryKeyedStore<unknown>>();
 
   constructor(names: readonly string[]) {
@@ -73,6 +80,9 @@ class BatchContext implements OperatorContext {
   emit(rows: Row[]): void {
     for (const r of rows) this.output.push(r);
   }
+
+  /** A static frame's watermark is +∞ only at its end, so nothing is late: nothing to route. */
+  dropLate(): void {}
 
   store<V>(name: string): KeyValueStore<V> {
     const s = this.stores.get(name);

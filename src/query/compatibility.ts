@@ -7,14 +7,14 @@ import { CheckpointError } from '../errors.js';
 import { sqlText } from '../expr/tree.js';
 import type { BoundExpr } from '../expr/bound.js';
 import { NULL, fieldOf, structOf, typeToString } from '../expr/types.js';
-import type { LogicalPlan, SourceNode } from '../plan/logical.js';
+import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
 import { nodes } from '../plan/logical.js';
 import { statefulOperatorIds } from '../plan/physical.js';
 import type { CheckpointMetadata, OperatorFingerprint } from '../state/checkpoint-log.js';
 
-export function fingerprints(plan: LogicalPlan): Record<string, OperatorFingerprint> {
+export function fingerprints(plan: LogicalPlan, mode: OutputMode): Record<string, OperatorFingerprint> {
   const out: Record<string, OperatorFingerprint> = {};
-  for (const [node, id] of statefulOperatorIds(plan)) out[id] = fingerprint(node);
+  for (const [node, id] of statefulOperatorIds(plan, mode)) out[id] = fingerprint(node);
   return out;
 }
 
@@ -30,6 +30,10 @@ function fingerprint(node: LogicalPlan): OperatorFingerprint {
             : w.kind === 'window' ? `window(${exprText(w.timeColumn)}, ${w.windowMs} ms, slide ${w.slideMs} ms, start ${w.startMs} ms)`
             : `session_window(${exprText(w.timeColumn)}, gap ${w.gapMs ?? exprText(w.gapExpr!)})`,
           aggregates: node.aggregates.map((a) => `${a.fn.name}(${a.args.map(exprText).join(', ')}): ${typeToString(a.fn.type)}`).join(', '),
+        },
+        names: {
+          aggregates: node.aggregates.map((a) => node.outputs.find((o) => o.expr.k === 'ref' && o.expr.name === a.slot)?.name
+            ?? `${a.fn.name}(${a.args.map(exprText).join(', ')})`),
         },
       };
     }
@@ -75,6 +79,43 @@ function exprText(e: BoundExpr): string {
   }
 }
 
+/**
+ * The items of a list-valued fingerprint property ('grouping keys', 'aggregates', 'columns'),
+ * split at the commas that separate them (not those inside parentheses, type brackets or quotes).
+ */
+export function fingerprintItems(text: string): string[] {
+  if (text === '' || text === '(none)') return [];
+  return splitTopLevel(text, ', ');
+}
+
+/** What a `name: type` item (a grouping key, an aggregate) names: the text before its type. */
+export function itemName(item: string): string {
+  return splitTopLevel(item, ': ')[0]!;
+}
+
+/** Splits at `separator` where it is outside parentheses, brackets and quotes. */
+function splitTopLevel(text: string, separator: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote !== null) {
+      if (ch === quote) quote = null;
+    } else if (ch === "'" || ch === '"' || ch === '`') quote = ch;
+    else if (ch === '(' || ch === '<' || ch === '[') depth++;
+    else if (ch === ')' || ch === '>' || ch === ']') depth--;
+    else if (depth === 0 && text.startsWith(separator, i)) {
+      items.push(text.slice(from, i));
+      from = i + separator.length;
+      i = from - 1;
+    }
+  }
+  items.push(text.slice(from));
+  return items;
+}
+
 /** The sources of a plan, in the order the engine numbers them: each one's format. */
 export function sourceFingerprints(plan: LogicalPlan): string[] {
   const seen = new Set<SourceNode>();
@@ -91,6 +132,12 @@ export interface PlanFingerprints {
 }
 
 export function checkCompatibility(meta: CheckpointMetadata, plan: PlanFingerprints, location: string): void {
+  if (meta.migrating) {
+    throw new CheckpointError(
+      `a state migration of operator '${meta.migrating.operator}' in checkpoint ${location} was interrupted: ` +
+      'run the same `spate state migrate` again to finish it (it restores the state it started from first), then start the query',
+    );
+  }
   const current = plan.operators;
   const problems: string[] = [];
   let moved = false;

@@ -1,6 +1,9 @@
 // The settings a query runs with, read once from the session's configuration at start().
 // Keys follow Spark's with the `spate.` prefix; values are validated with a clear message.
-import { AnalysisError } from '../errors.js';
+// Every key the library reads is declared here (CONF_DEFAULTS, or KEYS_WITHOUT_DEFAULT), or by
+// the module that reads it with declareConfKeys(): the session warns about any other `spate.*`
+// or `spark.*` key (an error under spate.conf.strict=true), so a misspelling is never silent.
+import { AnalysisError, closestNames } from '../errors.js';
 
 export const CONF_DEFAULTS: Readonly<Record<string, string>> = {
   'spate.sql.shuffle.partitions': '200',
@@ -12,6 +15,7 @@ export const CONF_DEFAULTS: Readonly<Record<string, string>> = {
   'spate.sql.streaming.asyncCheckpoint.enabled': 'false',
   'spate.checkpoint.redis.retryTimeout': '10000',
   'spate.checkpoint.redis.lockTimeout': '30000',
+  'spate.checkpoint.redis.allowEviction': 'false',
   'spate.sql.streaming.multipleWatermarkPolicy': 'min',
   'spate.sql.streaming.pollingDelay': '10',
   'spate.sql.streaming.numRecentProgressUpdates': '100',
@@ -21,7 +25,44 @@ export const CONF_DEFAULTS: Readonly<Record<string, string>> = {
   'spate.sql.streaming.noDataMicroBatches.enabled': 'true',
   'spate.sql.session.timeZone': 'UTC',
   'spate.ui.showConsoleProgress': 'true',
+  'spate.conf.strict': 'false',
 };
+
+/** Keys read without a default. */
+const KEYS_WITHOUT_DEFAULT = ['spate.sql.streaming.checkpointLocation'];
+
+const declaredKeys = new Set<string>([...Object.keys(CONF_DEFAULTS), ...KEYS_WITHOUT_DEFAULT]);
+
+/** Declares configuration keys that a module outside query/ reads (the daemon's), so sessions accept them. */
+export function declareConfKeys(...keys: string[]): void {
+  for (const k of keys) declaredKeys.add(k);
+}
+
+/** How a session takes a configuration key. */
+export interface ConfKeyCheck {
+  /** The key the value is stored under (a `spark.*` key with a `spate.*` counterpart becomes that). */
+  readonly key: string;
+  /** Said once the value is stored: the Spark key was read as its spate counterpart. */
+  readonly note?: string;
+  /** The key is unknown: a warning, or an error under spate.conf.strict=true. */
+  readonly problem?: string;
+}
+
+/** Checks a configuration key: known, a Spark key with a spate counterpart, or unknown (with the closest known key). */
+export function checkConfKey(key: string): ConfKeyCheck {
+  if (declaredKeys.has(key)) return { key };
+  const suggestion = (candidate: string): string => {
+    const close = closestNames(candidate, declaredKeys, 1);
+    return close.length ? `; did you mean ${close[0]}?` : '';
+  };
+  if (key.startsWith('spark.')) {
+    const counterpart = `spate.${key.slice('spark.'.length)}`;
+    if (declaredKeys.has(counterpart)) return { key: counterpart, note: `configuration ${key} is read as ${counterpart}, spate's name for the same setting` };
+    return { key, problem: `configuration ${key} has no effect: spate has no counterpart of this Spark setting${suggestion(counterpart)}` };
+  }
+  if (key.startsWith('spate.')) return { key, problem: `unknown configuration ${key} has no effect${suggestion(key)}` };
+  return { key };
+}
 
 /** Settings persisted in the checkpoint: a restart uses the checkpoint's values, not the session's. */
 export const PERSISTED_CONF = ['spate.sql.shuffle.partitions', 'spate.sql.streaming.multipleWatermarkPolicy'] as const;
@@ -71,6 +112,8 @@ export class QueryConf {
   get redisRetryTimeoutMs(): number { return this.int('spate.checkpoint.redis.retryTimeout', 0); }
   /** How long the live-run lock of a Redis checkpoint lives without renewal, in ms. */
   get redisLockTimeoutMs(): number { return this.int('spate.checkpoint.redis.lockTimeout', 1000); }
+  /** Whether a Redis checkpoint on a server that may evict keys only warns instead of failing. */
+  get redisAllowEviction(): boolean { return this.bool('spate.checkpoint.redis.allowEviction'); }
 
   get watermarkPolicy(): 'min' | 'max' {
     const p = this.get('spate.sql.streaming.multipleWatermarkPolicy').toLowerCase();
@@ -78,6 +121,14 @@ export class QueryConf {
       throw new AnalysisError(`spate.sql.streaming.multipleWatermarkPolicy must be 'min' or 'max', got '${p}'`);
     }
     return p;
+  }
+
+  /** Reads every setting, so that a bad value fails now with a message naming its key. */
+  validate(): void {
+    void [this.shufflePartitions, this.linkCapacity, this.chunkRows, this.minBatchesToRetain, this.pollingDelayMs,
+      this.numRecentProgressUpdates, this.stopTimeoutMs, this.watermarkPolicy, this.noDataMicroBatches,
+      this.minDeltasForSnapshot, this.maintenanceIntervalMs, this.asyncCheckpoint, this.redisRetryTimeoutMs, this.redisLockTimeoutMs,
+      this.stopGracefullyOnShutdown, this.noDataProgressEventIntervalMs, this.showConsoleProgress];
   }
 
   /** The settings to persist in the checkpoint's metadata and offset log. */

@@ -99,6 +99,8 @@ export function createLifecycleMachine(now: () => number) {
       /** A ProcessingTime trigger overran its interval by this long (0: it did not). */
       reportFallingBehind: (_, _elapsedMs: number) => undefined,
       reportTerminated: (_, _error: unknown) => undefined,
+      /** The policy restarts the query after its `attempt`-th failure in a row, in `delayMs`. */
+      reportRestarting: (_, _restart: { attempt: number; error: unknown; delayMs: number }) => undefined,
       /** Trigger.Continuous: end the current epoch, commit it, then let runContinuous finish. */
       finishContinuous: () => undefined,
       requestStop: assign({ stopRequested: true }),
@@ -249,7 +251,13 @@ export function createLifecycleMachine(now: () => number) {
             {
               guard: ({ event }) => event.output.restart,
               target: 'waitingToRestart',
-              actions: assign({ restartDelayMs: ({ event }) => event.output.delayMs }),
+              actions: [
+                assign({ restartDelayMs: ({ event }) => event.output.delayMs }),
+                {
+                  type: 'reportRestarting',
+                  params: ({ context, event }) => ({ attempt: context.attempt, error: context.error, delayMs: event.output.delayMs }),
+                },
+              ],
             },
             { target: 'failing' },
           ],

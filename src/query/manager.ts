@@ -5,9 +5,11 @@ import type { StreamingQueryError } from '../errors.js';
 import type { QueryClock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { StreamingQueryProgress } from './progress.js';
-import type { QueryEvents, StreamingQuery } from './streaming-query.js';
+import type { QueryEvents, QueryRestart, StreamingQuery } from './streaming-query.js';
 
 export interface QueryStartedEvent { readonly id: string; readonly runId: string; readonly name: string | null; readonly timestamp: string }
+/** The query failed and its restart policy restarts it (not in Spark: its queries do not restart in-process). */
+export interface QueryRestartedEvent extends QueryRestart { readonly id: string; readonly runId: string; readonly name: string | null }
 /** The progress is the very object lastProgress and recentProgress hold. */
 export interface QueryProgressEvent { readonly progress: StreamingQueryProgress }
 export interface QueryIdleEvent { readonly id: string; readonly runId: string; readonly timestamp: string }
@@ -27,6 +29,7 @@ export interface StreamingQueryListener {
   onQueryStarted?(event: QueryStartedEvent): void;
   onQueryProgress?(event: QueryProgressEvent): void;
   onQueryIdle?(event: QueryIdleEvent): void;
+  onQueryRestarted?(event: QueryRestartedEvent): void;
   onQueryTerminated?(event: QueryTerminatedEvent): void;
 }
 
@@ -110,6 +113,11 @@ export class StreamingQueryManager implements QueryEvents {
 
   progress(_q: StreamingQuery, progress: StreamingQueryProgress): void {
     this.notify((l) => l.onQueryProgress?.({ progress }));
+  }
+
+  restarted(q: StreamingQuery, restart: QueryRestart): void {
+    const event = { id: q.id, runId: q.runId, name: q.name, ...restart };
+    this.notify((l) => l.onQueryRestarted?.(event));
   }
 
   idle(q: StreamingQuery, timestamp: string): void {

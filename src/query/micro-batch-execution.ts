@@ -5,6 +5,7 @@
 // Trigger.Continuous the same engine recovers (re-running uncommitted epochs as batches) and
 // then hands the graph to a ContinuousRun.
 import { randomUUID } from 'node:crypto';
+import { DeadLetterBuffer } from '../actors/dead-letters.js';
 import type { Row } from '../actors/messages.js';
 import type { EpochCommitted } from '../actors/sink-actor.js';
 import { Supervisor } from '../actors/supervisor.js';
@@ -32,6 +33,8 @@ import type { StreamingQueryProgress } from './progress.js';
 import type { ReportContext } from './progress-report.js';
 import { batchProgress, epochProgress, idleProgress } from './progress-report.js';
 import type { TriggerMode } from './trigger.js';
+import { WatermarkTracker } from './watermark-tracker.js';
+import { DEAD_LETTER_SCHEMA, writeDeadLetters } from './dead-letter-sink.js';
 
 export type { PlanOutcome } from './lifecycle-machine.js';
 export { sameOffset } from './continuous-reader.js';
@@ -49,6 +52,8 @@ export interface ExecutionConfig {
   readonly services: OperatorServices;
   /** Tells the lifecycle that a source has new data (ends an idle wait early). */
   readonly wake: () => void;
+  /** Where rows dropped by the watermark go (withWatermark(...).onLateRows), if anywhere. */
+  readonly deadLetterSink?: SinkOptions | null;
 }
 
 /** An epoch planned (its offsets written) but not yet committed. */
@@ -67,6 +72,7 @@ export class MicroBatchExecution {
   private supervisor: Supervisor | null = null;
   private graph: ExecutionGraph | null = null;
   private sink: StreamSink | null = null;
+  private deadLetterSink: StreamSink | null = null;
 
   private nextEpoch = 0;
   private committedOffsets: Offset[] = [];
@@ -75,7 +81,8 @@ export class MicroBatchExecution {
   private replay: PlannedEpoch[] = [];
   /** The watermark the next epoch runs with. */
   private watermarkMs = 0;
-  private readonly operatorWatermarks = new Map<number, number>();
+  /** Each withWatermark's watermark and idleness, for the graph of this run. */
+  private tracker = new WatermarkTracker([], 'min', 0);
   private batchesRun = 0;
   private readonly commitWaiters = new Map<number, { resolve: (c: EpochCommitted) => void; reject: (e: unknown) => void }>();
   private malformedInBatch = 0;
@@ -84,15 +91,22 @@ export class MicroBatchExecution {
   private trigger: TriggerMode;
   private lastTriggerStartMs: number | null = null;
   private progressTimes = { latestOffset: 0, walCommit: 0, getBatch: 0, queryPlanning: 0, addBatch: 0, triggerStart: 0 };
-  private lastRun: { numInputRows: number[]; committed: EpochCommitted | null } = { numInputRows: [], committed: null };
+  private lastRun: { numInputRows: number[]; committed: EpochCommitted | null; deadLetters: number } = { numInputRows: [], committed: null, deadLetters: 0 };
   private lastLatest: Offset[] = [];
   /** Whether the sources had data beyond the committed offsets when last planned. */
   private dataAvailable = false;
+  /**
+   * The last plan found the sources caught up and nothing due: the no-data batch it planned runs
+   * only because an operator runs one every trigger (processAllAvailable need not wait for it).
+   */
+  private caughtUp = false;
   /** While planning: the offsets are being written (for query.status). */
   private offsetsBeingWritten = false;
   /** A plan or commit step in flight: a stop at once lets it finish before closing the checkpoint. */
   private stepInFlight: Promise<unknown> | null = null;
   private continuous: ContinuousRun | null = null;
+  /** In-process restarts by the restart policy (progress numRestarts). */
+  restarts = 0;
 
   constructor(private readonly cfg: ExecutionConfig) {
     this.conf = cfg.conf;
@@ -129,13 +143,14 @@ export class MicroBatchExecution {
     this.repo.recordsDeltas = this.cfg.checkpointLocation !== null || this.cfg.restartPolicy.type !== 'never';
     await this.backend.acquire(this.runId);
     const meta = await this.log.readMetadata();
-    const ops = fingerprints(this.cfg.plan);
+    const ops = fingerprints(this.cfg.plan, this.cfg.outputMode);
     const sources = sourceFingerprints(this.cfg.plan);
     if (meta) {
       this.id = meta.id;
       this.conf = this.cfg.conf.withPersisted(meta.conf);
       checkCompatibility(meta, { operators: ops, sources }, this.backend.location);
     } else {
+      await this.checkpoint.assertEmptyWithoutMetadata();
       this.id = randomUUID();
       await this.log.writeMetadata({ id: this.id, conf: this.conf.persisted(), operators: ops, sources });
     }
@@ -162,6 +177,8 @@ export class MicroBatchExecution {
 
     const sink = sinkProvider(this.cfg.sinkOptions.format).create(this.cfg.sinkOptions);
     this.sink = sink;
+    const lateRows = this.cfg.deadLetterSink ?? null;
+    this.deadLetterSink = lateRows ? sinkProvider(lateRows.format).create(lateRows) : null;
     const graph = buildGraph({
       plan: this.cfg.plan,
       outputMode: this.cfg.outputMode,
@@ -175,8 +192,10 @@ export class MicroBatchExecution {
       loadStatic: this.cfg.services.loadStatic,
       firstEpoch: 0,
       onCommitted: (c) => this.onSinkCommitted(c),
+      deadLetters: lateRows ? new DeadLetterBuffer() : null,
     });
     this.graph = graph;
+    this.tracker = new WatermarkTracker(graph.eventTime, this.conf.watermarkPolicy, this.cfg.clock.now());
     this.trigger = this.triggerFor(graph);
     await sink.open({
       queryId: this.id,
@@ -184,6 +203,10 @@ export class MicroBatchExecution {
       outputMode: this.cfg.outputMode,
       schema: this.cfg.plan.schema,
       checkpoint: this.backend,
+    });
+    // A sink of its own: its id differs from the query's so that, say, Kafka transactional ids never collide.
+    await this.deadLetterSink?.open({
+      queryId: `${this.id}-late-rows`, queryName: lateRows?.queryName ?? null, outputMode: 'append', schema: DEAD_LETTER_SCHEMA, checkpoint: this.backend,
     });
     await Promise.all(graph.sources.map((s) => s.source.open(this.sourceContext(s.index))));
     this.checkpoint.maintenance.onLogsPurged = async (starts) => {
@@ -213,6 +236,7 @@ export class MicroBatchExecution {
     this.progressTimes = { latestOffset: 0, walCommit: 0, getBatch: 0, queryPlanning: 0, addBatch: 0, triggerStart };
     this.offsetsBeingWritten = false;
     const trigger = this.trigger;
+    this.caughtUp = false;
     this.checkpoint.throwIfFailed();
     this.pending ??= this.replay.shift() ?? null;
     if (this.pending) {
@@ -233,6 +257,8 @@ export class MicroBatchExecution {
       await Promise.all(graph.sources.map((s) => s.source.prepareForAvailableNow?.()));
       this.availableNowPrepared = true;
     }
+    // A stream or partition that went idle since the last commit no longer holds the watermark back.
+    this.watermarkMs = this.tracker.watermarkAt(triggerStart, this.watermarkMs);
     const t0 = performance.now();
     const limits = trigger.kind === 'once' ? 'all' : 'default';
     const ends = await Promise.all(graph.sources.map((s, i) => s.source.latestOffset(this.committedOffsets[i], limits)));
@@ -243,7 +269,11 @@ export class MicroBatchExecution {
     if (!hasData) {
       const at = (op: ExecutionGraph['stateful'][number]) => ({ lastEvictionWatermarkMs: op.actor.evictionWatermarkMs, batchTimestampMs: triggerStart });
       const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(op.actor.inputWatermarkOf(this.watermarkMs), at(op)) ?? false);
-      if (!noDataBatch) {
+      // Spark asks the last batch's plan, so only after this run has run one; AvailableNow ends
+      // once caught up (Spark's would run such batches forever: docs/differences-from-spark.md).
+      this.caughtUp = !noDataBatch && this.conf.noDataMicroBatches && trigger.kind === 'processingTime' && this.batchesRun > 0
+        && graph.stateful.some((op) => op.logic.runsEveryTrigger === true);
+      if (!noDataBatch && !this.caughtUp) {
         // Nothing to run: an asynchronous commit still in flight must be durable before the
         // query reports that everything available is committed.
         await this.checkpoint.flush();
@@ -271,8 +301,9 @@ export class MicroBatchExecution {
     const p = this.pending!;
     const graph = this.graph!;
     const t0 = performance.now();
-    for (const s of graph.eventTime) s.reset();
+    for (const s of graph.eventTime) s.beginEpoch(p.batchTimestampMs);
     graph.counters.malformedDropped = 0;
+    graph.deadLetters?.beginEpoch(p.watermarkMs);
     this.malformedInBatch = 0;
     for (const op of graph.stateful) {
       for (const k of Object.keys(op.actor.counters)) op.actor.counters[k] = 0;
@@ -296,7 +327,9 @@ export class MicroBatchExecution {
         rows: onFirstChunk(reads[i]!, gotBatch),
       })));
       const info = await committed;
-      this.lastRun = { numInputRows: counts, committed: info };
+      // The late rows of the epoch, before its commit marker: a re-run epoch writes (or skips) the same.
+      const deadLetters = this.deadLetterSink ? await writeDeadLetters(this.deadLetterSink, p.epoch, graph.deadLetters?.take() ?? []) : 0;
+      this.lastRun = { numInputRows: counts, committed: info, deadLetters };
     } catch (e) {
       throw this.supervisor?.failed?.error ?? e;
     } finally {
@@ -314,7 +347,8 @@ export class MicroBatchExecution {
     const p = this.pending!;
     const graph = this.graph!;
     const t0 = performance.now();
-    const nextWatermark = this.nextWatermark();
+    this.tracker.observe(p.batchTimestampMs, (i) => graph.sources[i]?.source.eventTimeReached?.(p.end[i]) ?? null);
+    const nextWatermark = this.tracker.watermarkAt(this.cfg.clock.now(), this.watermarkMs);
     const timing = await this.checkpoint.commitEpoch(p.epoch, nextWatermark, () =>
       Promise.all(graph.sources.map((s, i) => s.source.commit(p.end[i]))));
     this.committedOffsets = [...p.end];
@@ -390,6 +424,16 @@ export class MicroBatchExecution {
     return this.dataAvailable;
   }
 
+  /** Resolves once the checkpoint's background maintenance has no run in progress (for tests of retention). */
+  maintenanceIdle(): Promise<void> {
+    return this.checkpoint.maintenance.idle();
+  }
+
+  /** Whether the last plan found nothing to wait for: its no-data batch runs only because an operator runs one every trigger. */
+  get planCaughtUp(): boolean {
+    return this.caughtUp;
+  }
+
   /** Whether the current planning step is writing the offset log (status message). */
   get writingOffsets(): boolean {
     return this.offsetsBeingWritten;
@@ -415,11 +459,14 @@ export class MicroBatchExecution {
     const graph = this.graph;
     const supervisor = this.supervisor;
     const sink = this.sink;
+    const deadLetterSink = this.deadLetterSink;
     this.graph = null;
     this.sink = null;
+    this.deadLetterSink = null;
     if (supervisor) await supervisor.stopAll();
     if (graph) await Promise.all(graph.sources.map((s) => s.source.close().catch(() => undefined)));
     if (sink) await sink.close().catch(() => undefined);
+    if (deadLetterSink) await deadLetterSink.close().catch(() => undefined);
   }
 
   private onSinkCommitted(c: EpochCommitted): void {
@@ -481,24 +528,6 @@ export class MicroBatchExecution {
     }));
   }
 
-  /** Spark's WatermarkTracker: per withWatermark operator max(prev, maxEventTime - delay), then min/max over them. */
-  private nextWatermark(): number {
-    const stats = this.graph!.eventTime;
-    if (stats.length === 0) return this.watermarkMs;
-    stats.forEach((s, i) => {
-      if (s.count > 0) {
-        const candidate = s.max - s.delayMs;
-        const prev = this.operatorWatermarks.get(i);
-        if (prev === undefined || candidate > prev) this.operatorWatermarks.set(i, candidate);
-      } else if (!this.operatorWatermarks.has(i)) {
-        this.operatorWatermarks.set(i, 0);
-      }
-    });
-    const values = [...this.operatorWatermarks.values()];
-    const chosen = this.conf.watermarkPolicy === 'min' ? Math.min(...values) : Math.max(...values);
-    return Math.max(this.watermarkMs, chosen);
-  }
-
   private progress(p: PlannedEpoch, commitMs: number, stateWriteMs: number): StreamingQueryProgress {
     const triggerStart = this.progressTimes.triggerStart;
     const sinceLastTriggerMs = this.lastTriggerStartMs === null ? 0 : triggerStart - this.lastTriggerStartMs;
@@ -507,6 +536,7 @@ export class MicroBatchExecution {
       epoch: p.epoch, start: p.start, end: p.end, latest: this.lastLatest, watermarkMs: p.watermarkMs,
       triggerStartMs: triggerStart, sinceLastTriggerMs, rows: this.lastRun.numInputRows,
       outputRows: this.lastRun.committed?.numOutputRows ?? -1,
+      deadLetterRows: this.lastRun.deadLetters,
       malformedDropped: this.graph!.counters.malformedDropped + this.malformedInBatch,
       durations: { ...this.progressTimes, commitOffsets: commitMs }, stateWriteMs,
     });
@@ -522,8 +552,10 @@ export class MicroBatchExecution {
 
   private reportContext(): ReportContext {
     return {
-      id: this.id, runId: this.runId, name: this.cfg.queryName, nowMs: this.cfg.clock.now(),
-      graph: this.graph, sinkDescription: this.sink?.description ?? '',
+      id: this.id, runId: this.runId, name: this.cfg.queryName, nowMs: this.cfg.clock.now(), restarts: this.restarts,
+      graph: this.graph, sinkDescription: this.sink?.description ?? '', sinkReportsOutputRows: this.sink?.reportsOutputRows !== false,
+      deadLetterSinkDescription: this.deadLetterSink?.description ?? null,
+      watermarks: this.tracker.streamsAt(this.cfg.clock.now()),
     };
   }
 }

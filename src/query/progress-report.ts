@@ -2,11 +2,14 @@
 // batch, one for an idle trigger, one for each epoch of a continuous run, all in the one
 // StreamingQueryProgress shape and JSON-safe.
 import type { EpochCommitted } from '../actors/sink-actor.js';
-import type { Offset } from '../connectors/contract.js';
+import type { Offset, SourceBacklog, StreamSource } from '../connectors/contract.js';
 import type { ExecutionGraph } from '../plan/physical.js';
 import type { ContinuousEpoch } from './continuous-run.js';
-import type { DurationMs, EventTimeProgress, SourceProgress, StateOperatorProgress, StreamingQueryProgress } from './progress.js';
+import type {
+  DurationMs, EventTimeProgress, SourceProgress, StateOperatorProgress, StreamingQueryProgress, WatermarkProgress,
+} from './progress.js';
 import { isoTime, jsonSafe, perSecond } from './progress.js';
+import type { StreamWatermark } from './watermark-tracker.js';
 
 /** What every report names: the query, the graph it ran on, the sink. */
 export interface ReportContext {
@@ -17,6 +20,14 @@ export interface ReportContext {
   readonly nowMs: number;
   readonly graph: ExecutionGraph | null;
   readonly sinkDescription: string;
+  /** False when the sink cannot tell how many rows it wrote: numOutputRows is then -1. */
+  readonly sinkReportsOutputRows: boolean;
+  /** The dead-letter sink's, when the query has one. */
+  readonly deadLetterSinkDescription: string | null;
+  /** Each withWatermark's watermark now. */
+  readonly watermarks: readonly StreamWatermark[];
+  /** In-process restarts so far. */
+  readonly restarts: number;
 }
 
 /** A committed micro-batch. */
@@ -33,6 +44,8 @@ export interface BatchRun {
   /** Rows read from each source. */
   readonly rows: readonly number[];
   readonly outputRows: number;
+  /** Rows written to the dead-letter sink. */
+  readonly deadLetterRows: number;
   readonly malformedDropped: number;
   /** Measured parts of the trigger, in ms (performance clock). */
   readonly durations: {
@@ -97,9 +110,15 @@ export function batchProgress(ctx: ReportContext, b: BatchRun): StreamingQueryPr
     },
     eventTime,
     stateOperators,
-    sources: graph.sources.map((s, i) => sourceProgress(s.source.description, b.start[i], b.end[i], b.latest[i] ?? b.end[i], b.rows[i] ?? 0, b.sinceLastTriggerMs, triggerMs)),
-    sink: { description: ctx.sinkDescription, numOutputRows: b.outputRows },
+    sources: graph.sources.map((s, i) => ({
+      ...sourceProgress(s.source.description, b.start[i], b.end[i], b.latest[i] ?? b.end[i], b.rows[i] ?? 0, b.sinceLastTriggerMs, triggerMs),
+      ...backlogOf(s.source, b.end[i]),
+      metrics: s.source.metrics?.() ?? {},
+    })),
+    sink: { description: ctx.sinkDescription, numOutputRows: ctx.sinkReportsOutputRows ? b.outputRows : -1 },
     observedMetrics: {},
+    ...watermarksOf(ctx, true),
+    ...(ctx.deadLetterSinkDescription !== null ? { deadLetterSink: { description: ctx.deadLetterSinkDescription, numOutputRows: b.deadLetterRows } } : {}),
   });
 }
 
@@ -137,10 +156,13 @@ export function idleProgress(ctx: ReportContext, t: IdleTrigger): StreamingQuery
         numStateStoreInstances: op.state.partitions, customMetrics: {},
       };
     }),
-    sources: (graph?.sources ?? []).map((s, i) =>
-      sourceProgress(s.source.description, t.committed[i], t.committed[i], t.latest[i] ?? t.committed[i], 0, 0, 0)),
-    sink: { description: ctx.sinkDescription, numOutputRows: 0 },
+    sources: (graph?.sources ?? []).map((s, i) => ({
+      ...sourceProgress(s.source.description, t.committed[i], t.committed[i], t.latest[i] ?? t.committed[i], 0, 0, 0),
+      ...backlogOf(s.source, t.committed[i]),
+    })),
+    sink: { description: ctx.sinkDescription, numOutputRows: ctx.sinkReportsOutputRows ? 0 : -1 },
     observedMetrics: {},
+    ...watermarksOf(ctx, false),
   });
 }
 
@@ -170,13 +192,46 @@ export function epochProgress(ctx: ReportContext, e: ContinuousEpoch, committed:
     stateOperators: [],
     sources: (ctx.graph?.sources ?? []).map((s, i) =>
       sourceProgress(s.source.description, e.start[i], e.end[i], s.source.reportLatestOffset?.() ?? e.end[i], e.rows[i] ?? 0, spanMs, Math.max(1, spanMs))),
-    sink: { description: ctx.sinkDescription, numOutputRows: committed.numOutputRows },
+    sink: { description: ctx.sinkDescription, numOutputRows: ctx.sinkReportsOutputRows ? committed.numOutputRows : -1 },
     observedMetrics: {},
   });
 }
 
-function names(ctx: ReportContext): Pick<StreamingQueryProgress, 'id' | 'runId' | 'name'> {
-  return { id: ctx.id, runId: ctx.runId, name: ctx.name };
+/** sources[].backlog, when the source can tell. */
+function backlogOf(source: StreamSource, end: Offset): { backlog?: SourceBacklog } {
+  const backlog = source.backlog?.(end) ?? null;
+  return backlog ? { backlog } : {};
+}
+
+/** progress.watermarks, when the query has a withWatermark; `batch`: figures of the batch just run. */
+function watermarksOf(ctx: ReportContext, batch: boolean): { watermarks?: WatermarkProgress[] } {
+  if (ctx.watermarks.length === 0) return {};
+  const sourceName = (index: number): string => ctx.graph?.sources[index]?.source.description ?? `source ${index}`;
+  return {
+    watermarks: ctx.watermarks.map((w) => ({
+      column: w.stats.column,
+      sources: w.stats.sources.map(sourceName),
+      watermark: isoTime(w.watermarkMs),
+      idle: w.idle,
+      numRowsDroppedByMaxFutureSkew: batch ? w.stats.futureRows : 0,
+      ...(w.stats.tracking?.perPartition ? {
+        partitions: w.splits.map((s) => {
+          const slash = s.split.indexOf('/');
+          return {
+            // '': rows that reached the withWatermark without a split (after a stateful operator).
+            source: s.split === '' ? w.stats.sources.map(sourceName).join(', ') : sourceName(Number(slash < 0 ? s.split : s.split.slice(0, slash))),
+            partition: slash < 0 ? null : s.split.slice(slash + 1),
+            watermark: isoTime(s.watermarkMs),
+            idle: s.idle,
+          };
+        }),
+      } : {}),
+    })),
+  };
+}
+
+function names(ctx: ReportContext): Pick<StreamingQueryProgress, 'id' | 'runId' | 'name' | 'numRestarts'> {
+  return { id: ctx.id, runId: ctx.runId, name: ctx.name, numRestarts: ctx.restarts };
 }
 
 function sourceProgress(description: string, start: Offset, end: Offset, latest: Offset, rows: number, inputMs: number, processingMs: number): SourceProgress {

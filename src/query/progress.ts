@@ -1,5 +1,6 @@
 // Progress reports with Spark's field names (StreamingQueryProgress). One shape serves
 // query.lastProgress, recentProgress and listener events, and serialises to JSON.
+import type { SourceBacklog } from '../connectors/contract.js';
 
 export interface DurationMs {
   latestOffset?: number;
@@ -43,12 +44,39 @@ export interface SourceProgress {
   inputRowsPerSecond: number;
   processedRowsPerSecond: number;
   metrics: Record<string, string>;
+  /** Beyond Spark: what the source still has to read after this batch, when it can tell. */
+  backlog?: SourceBacklog;
 }
 
 export interface SinkProgress {
   description: string;
   /** -1 when the sink cannot tell. */
   numOutputRows: number;
+}
+
+/** Beyond Spark: the watermark of one withWatermark (progress.watermarks), its idleness and its partitions'. */
+export interface WatermarkProgress {
+  /** The event-time column. */
+  column: string;
+  /** The sources below it. */
+  sources: string[];
+  /** Its own watermark after this batch (its max event time minus the delay, never decreasing), ISO-8601 UTC: the query's next watermark is computed from these. */
+  watermark: string;
+  /** Whether it has had no row for its idleTimeout, and so does not hold the query's watermark back. */
+  idle: boolean;
+  /** Rows it dropped in this batch for an event time beyond the trigger time plus maxFutureSkew. */
+  numRowsDroppedByMaxFutureSkew: number;
+  /** With perPartition: the watermark of each partition it has seen. */
+  partitions?: PartitionWatermarkProgress[];
+}
+
+export interface PartitionWatermarkProgress {
+  /** The source the partition belongs to. */
+  source: string;
+  /** The partition (a Kafka `topic-partition`), null for a source without partitions. */
+  partition: string | null;
+  watermark: string;
+  idle: boolean;
 }
 
 export interface StreamingQueryProgress {
@@ -62,6 +90,8 @@ export interface StreamingQueryProgress {
   numInputRows: number;
   inputRowsPerSecond: number;
   processedRowsPerSecond: number;
+  /** In-process restarts by the restart policy since the query started (not in Spark). */
+  numRestarts: number;
   /** Rows dropped as malformed (DROPMALFORMED) in this batch, by sources and fromJson/fromAvro. */
   numMalformedRowsDropped: number;
   durationMs: DurationMs;
@@ -70,6 +100,10 @@ export interface StreamingQueryProgress {
   sources: SourceProgress[];
   sink: SinkProgress;
   observedMetrics: Record<string, unknown>;
+  /** Beyond Spark: each withWatermark's own watermark, when the query has any. */
+  watermarks?: WatermarkProgress[];
+  /** Beyond Spark: the rows dropped by the watermark that this batch wrote to the dead-letter sink (onLateRows). */
+  deadLetterSink?: SinkProgress;
 }
 
 export interface StreamingQueryStatus {

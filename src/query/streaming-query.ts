@@ -4,15 +4,21 @@
 // as an unhandled rejection.
 import type { Actor } from 'xstate';
 import { createActor, fromPromise } from 'xstate';
-import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, errorMessage } from '../errors.js';
+import type { RecordFailures } from '../actors/restart-policy.js';
+import { decideRecordRestart } from '../actors/restart-policy.js';
+import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, describeValue, errorMessage, recordPositionOf } from '../errors.js';
+import { redactText, scrubError } from '../secrets.js';
 import type { QueryClock } from './clock.js';
+import type { EndToEndGuarantee } from './guarantee.js';
 import type { LifecycleMachine, PlanOutcome } from './lifecycle-machine.js';
 import { createLifecycleMachine, statusOf } from './lifecycle-machine.js';
+import type { QueryLogger } from './log.js';
 import type { ExecutionConfig } from './micro-batch-execution.js';
 import { MicroBatchExecution } from './micro-batch-execution.js';
 import type { ProgressBar } from './progress-bar.js';
 import type { StreamingQueryProgress, StreamingQueryStatus } from './progress.js';
 import { isoTime } from './progress.js';
+import { planString } from '../plan/explain.js';
 import type { ShutdownSignals } from './shutdown-signals.js';
 
 /** What a query tells the manager (spark.streams) about itself. */
@@ -21,6 +27,19 @@ export interface QueryEvents {
   progress(q: StreamingQuery, p: StreamingQueryProgress): void;
   idle(q: StreamingQuery, timestamp: string): void;
   terminated(q: StreamingQuery, error: StreamingQueryError | null): void;
+  restarted(q: StreamingQuery, restart: QueryRestart): void;
+}
+
+/** An in-process restart the query's restart policy decided on. */
+export interface QueryRestart {
+  /** Failures in a row, this one included (1 for the first restart since the last commit). */
+  readonly attempt: number;
+  /** The failure's message. */
+  readonly cause: string;
+  readonly error: unknown;
+  /** How long the query waits before it recovers from its checkpoint. */
+  readonly delayMs: number;
+  readonly timestamp: string;
 }
 
 export interface QueryOptions {
@@ -34,6 +53,9 @@ export interface QueryOptions {
   readonly shutdownSignals: ShutdownSignals | null;
   /** Trigger.AvailableNow run from a terminal: the bar showing its work. */
   readonly progressBar: ProgressBar | null;
+  /** What a failure and restart can do to the output, computed at start(). */
+  readonly guarantee: EndToEndGuarantee;
+  readonly logger: QueryLogger;
 }
 
 type Waiter = { readonly afterPlan: number; resolve(): void; reject(e: unknown): void };
@@ -43,6 +65,8 @@ export class StreamingQuery {
   private readonly actor: Actor<LifecycleMachine>;
   private readonly progressLog: StreamingQueryProgress[] = [];
   private failure: StreamingQueryError | null = null;
+  /** Consecutive failures that named one record (reset by a committed batch). */
+  private recordFailures: RecordFailures | null = null;
   private terminated = false;
   private readonly termination: Promise<void>;
   private resolveTermination!: () => void;
@@ -88,7 +112,11 @@ export class StreamingQuery {
           // A checkpoint that is corrupt, incompatible or taken by another run stays so: restarting cannot help.
           if (input.error instanceof CheckpointError && !input.error.retriable) return { restart: false, delayMs: 0 };
           const s = exec.activeSupervisor;
-          return s ? s.decide(input.attempt) : { restart: false, delayMs: 0 };
+          if (!s) return { restart: false, delayMs: 0 };
+          // A record that made the run fail fails every replay: give up after recordRetries.
+          const records = decideRecordRestart(s.policy, this.recordFailures, recordPositionOf(input.error));
+          this.recordFailures = records.failures;
+          return records.giveUp ? { restart: false, delayMs: 0 } : s.decide(input.attempt);
         }),
       },
       actions: {
@@ -97,6 +125,7 @@ export class StreamingQuery {
         reportPlanned: (_, outcome) => this.onPlanned(outcome),
         reportFallingBehind: (_, elapsedMs) => this.onFallingBehind(elapsedMs),
         reportTerminated: (_, error) => this.onTerminated(error),
+        reportRestarting: (_, restart) => this.onRestarting(restart),
         finishContinuous: () => exec.finishContinuous(),
       },
     });
@@ -131,6 +160,24 @@ export class StreamingQuery {
     return !this.terminated;
   }
 
+  /**
+   * The end-to-end guarantee of this query's output ("exactly-once", "at-least-once" or "none")
+   * and why, from its sources' replayability, its checkpoint and its sink; logged at start.
+   */
+  get guarantee(): EndToEndGuarantee {
+    return this.options.guarantee;
+  }
+
+  /** In-process restarts by the restart policy since start() (progress numRestarts). */
+  get numRestarts(): number {
+    return this.execution.restarts;
+  }
+
+  /** The query's logical plan, as text. */
+  explain(): string {
+    return planString(this.cfg.plan);
+  }
+
   /** What the query is doing now, from its lifecycle machine's state. */
   get status(): StreamingQueryStatus {
     const exec = this.execution;
@@ -138,7 +185,7 @@ export class StreamingQuery {
       writingOffsets: exec.writingOffsets,
       sourceNames: exec.sourceNames,
       isDataAvailable: exec.isDataAvailable,
-    }, errorMessage);
+    }, (e) => redactText(errorMessage(e)));
   }
 
   /** The newest progress, or null before the first. */
@@ -167,7 +214,9 @@ export class StreamingQuery {
       if (this.failure) throw this.failure;
       return;
     }
-    if (!(timeoutMs >= 0)) throw new RangeError(`awaitTermination timeout must be >= 0 ms, got ${timeoutMs}`);
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      throw new AnalysisError(`awaitTermination(): the timeout must be a number of milliseconds >= 0, got ${describeValue(timeoutMs)}`);
+    }
     const done = this.terminated || await raceClock(this.clock, this.termination, timeoutMs);
     if (done && this.failure) throw this.failure;
     return done;
@@ -233,10 +282,26 @@ export class StreamingQuery {
   private onStarted(): void {
     if (this.startedReported) return;
     this.startedReported = true;
+    const g = this.options.guarantee;
+    this.options.logger.info(
+      { query: this.name ?? this.id, id: this.id, runId: this.runId, guarantee: g.level, guaranteeReason: g.reason },
+      `query started: ${g.level}`,
+    );
     this.events.started(this, isoTime(this.clock.now()));
   }
 
+  private onRestarting(r: { attempt: number; error: unknown; delayMs: number }): void {
+    this.execution.restarts++;
+    const cause = errorMessage(r.error);
+    this.options.logger.warn(
+      { query: this.name ?? this.id, id: this.id, runId: this.runId, attempt: r.attempt, cause, delayMs: r.delayMs },
+      `query restarting after failure (attempt ${r.attempt})`,
+    );
+    this.events.restarted(this, { attempt: r.attempt, cause, error: r.error, delayMs: r.delayMs, timestamp: isoTime(this.clock.now()) });
+  }
+
   private onProgress(p: StreamingQueryProgress): void {
+    this.recordFailures = null;
     this.lastProgressMs = this.clock.now();
     this.record(p);
     this.events.progress(this, p);
@@ -250,13 +315,19 @@ export class StreamingQuery {
   }
 
   private onPlanned(outcome: PlanOutcome): void {
+    const planNumber = this.plansStarted;
+    const takeReady = (): Waiter[] => {
+      const ready = this.waiters.filter((w) => planNumber > w.afterPlan);
+      this.waiters = this.waiters.filter((w) => planNumber <= w.afterPlan);
+      return ready;
+    };
     if (outcome === 'batch' || outcome === 'noDataBatch') {
       this.options.progressBar?.clear();
+      // A batch that runs only because an operator runs one every trigger: all available data is in.
+      if (outcome === 'noDataBatch' && this.execution.planCaughtUp) for (const w of takeReady()) w.resolve();
       return;
     }
-    const planNumber = this.plansStarted;
-    const ready = this.waiters.filter((w) => planNumber > w.afterPlan);
-    this.waiters = this.waiters.filter((w) => planNumber <= w.afterPlan);
+    const ready = takeReady();
     if (outcome === 'continuous') {
       // Waiting for all available data now means waiting for the continuous run to commit it.
       this.continuousWaiters.push(...ready, ...this.waiters.splice(0));
@@ -292,8 +363,9 @@ export class StreamingQuery {
     this.terminated = true;
     this.options.shutdownSignals?.unregister(this);
     if (error !== null && error !== undefined) {
+      scrubError(error);
       this.failure = error instanceof StreamingQueryError ? error : new StreamingQueryError(
-        `Query ${this.name ?? ''}${this.name ? ' ' : ''}[id = ${this.id}, runId = ${this.runId}] terminated with exception: ${errorMessage(error)}`,
+        `Query ${this.name ?? ''}${this.name ? ' ' : ''}[id = ${this.id}, runId = ${this.runId}] terminated with exception: ${redactText(errorMessage(error))}`,
         this.id, this.runId, error,
       );
     }

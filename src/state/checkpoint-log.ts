@@ -15,6 +15,33 @@ export interface CheckpointMetadata {
   readonly operators: Readonly<Record<string, OperatorFingerprint>>;
   /** The format of each source, in plan order (absent in checkpoints of earlier versions). */
   readonly sources?: readonly string[];
+  /** State migrations made by `spate state migrate`, oldest first. */
+  readonly migrations?: readonly MigrationRecord[];
+  /** A migration under way (or interrupted): no query may start until it is finished. */
+  readonly migrating?: PendingMigration;
+}
+
+/** One rewrite of an operator's state by `spate state migrate`. */
+export interface MigrationRecord {
+  readonly operator: string;
+  /** The last committed batch: the state as of it was rewritten. */
+  readonly batch: number;
+  /** When, ISO-8601 UTC. */
+  readonly at: string;
+  /** What changed, one sentence each. */
+  readonly changes: readonly string[];
+  /** The operator's fingerprint before and after. */
+  readonly from: OperatorFingerprint;
+  readonly to: OperatorFingerprint;
+}
+
+/** Where the state a migration replaces is kept until the migration is recorded. */
+export interface PendingMigration {
+  readonly operator: string;
+  /** The state version rewritten. */
+  readonly version: number;
+  /** The folder holding the state as it was, one blob per partition and store. */
+  readonly backup: string;
 }
 
 export interface OperatorFingerprint {
@@ -22,6 +49,11 @@ export interface OperatorFingerprint {
   readonly kind: string;
   /** Properties that must match on restart, each a readable string. */
   readonly properties: Readonly<Record<string, string>>;
+  /**
+   * Names to show the state by (`spate state inspect`), never compared on restart: for an
+   * aggregation, each aggregate's output column (or its text inside a larger expression).
+   */
+  readonly names?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface OffsetLogEntry {
@@ -36,7 +68,15 @@ export interface OffsetLogEntry {
 export interface CommitLogEntry {
   readonly epoch: number;
   readonly nextBatchWatermarkMs: number;
+  /**
+   * The state as committed: for each operator, store and shuffle partition, the newest version
+   * written. A restore knows from it which state files must exist (absent in older checkpoints).
+   */
+  readonly state?: StateIndex;
 }
+
+/** Operator id → store name → shuffle partition → the newest version written. */
+export type StateIndex = Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, number>>>>>>;
 
 const VERSION = 'v1';
 
@@ -74,7 +114,8 @@ export class CheckpointLog {
 
   /** The commit marker as a blob, so it can be written last in one `writeAll` with state deltas. */
   commitBlob(entry: CommitLogEntry): BlobWrite {
-    return { path: `commits/${entry.epoch}`, data: `${VERSION}\n${JSON.stringify({ nextBatchWatermarkMs: entry.nextBatchWatermarkMs })}` };
+    const body = entry.state ? { nextBatchWatermarkMs: entry.nextBatchWatermarkMs, state: entry.state } : { nextBatchWatermarkMs: entry.nextBatchWatermarkMs };
+    return { path: `commits/${entry.epoch}`, data: `${VERSION}\n${JSON.stringify(body)}` };
   }
 
   async readCommit(epoch: number): Promise<CommitLogEntry | null> {
@@ -83,9 +124,9 @@ export class CheckpointLog {
     if (!raw) return null;
     const lines = raw.toString('utf8').split('\n');
     this.checkVersion(path, lines[0]);
-    const body = this.parseJson<{ nextBatchWatermarkMs: number }>(path, lines[1] ?? '', (v) =>
+    const body = this.parseJson<{ nextBatchWatermarkMs: number; state?: StateIndex }>(path, lines[1] ?? '', (v) =>
       typeof v === 'object' && v !== null && typeof (v as { nextBatchWatermarkMs?: unknown }).nextBatchWatermarkMs === 'number');
-    return { epoch, nextBatchWatermarkMs: body.nextBatchWatermarkMs };
+    return { epoch, nextBatchWatermarkMs: body.nextBatchWatermarkMs, ...(body.state ? { state: body.state } : {}) };
   }
 
   async latestOffsetsEpoch(): Promise<number | null> {

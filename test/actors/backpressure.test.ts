@@ -9,6 +9,7 @@ const schema = T.struct([T.field('id', T.long()), T.field('payload', T.string())
 
 /** Five million rows available at once, produced lazily as the reader asks for them. */
 registerSource('five-million', {
+  options: [],
   schema: () => schema,
   create: (): StreamSource => ({
     schema,
@@ -31,6 +32,7 @@ registerSource('five-million', {
 const received = { rows: 0, chunks: 0 };
 /** A sink that takes 5 ms per chunk. */
 registerSink('slow', {
+  options: [],
   create: (): StreamSink => ({
     description: 'SlowSink',
     supportedModes: ['append', 'update', 'complete'],
@@ -70,5 +72,5 @@ describe('credit-based backpressure', () => {
     expect(peakRows).toBeLessThanOrEqual(bound);
     // At ~100 bytes per row in memory, the data plane holds well under 50 MB while the source has 5M rows.
     expect(peakRows * 100).toBeLessThan(50 * 2 ** 20);
-  });
+  }, 180_000); // 5 million rows through a 5 ms-per-chunk sink: a budget for a loaded machine, not a measure of speed
 });

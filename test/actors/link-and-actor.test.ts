@@ -3,6 +3,7 @@ import type { ActorParent } from '../../src/actors/actor.js';
 import { Link } from '../../src/actors/link.js';
 import type { Message } from '../../src/actors/messages.js';
 import { chunk } from '../../src/actors/messages.js';
+import { eventually } from '../support/helpers.js';
 
 class Recorder extends Actor {
   readonly log: string[] = [];
@@ -56,7 +57,7 @@ describe('actors', () => {
     const link = new Link('in', 10);
     actor.connectInput(link);
     for (let i = 0; i < 5; i++) await link.send(chunk([{ v: i }]));
-    await new Promise((r) => setTimeout(r, 40));
+    await eventually(() => actor.log.length === 5, 'the five messages');
     expect(actor.log).toEqual(['0:0', '0:1', '0:2', '0:3', '0:4']);
     expect(actor.maxConcurrent).toBe(1);
   });

@@ -1,21 +1,8 @@
 import { MemoryStream, col, explode, split, types as T } from '../../src/index.js';
 import type { Row } from '../../src/index.js';
-import { testSession } from '../support/helpers.js';
+import { captureStdout, testSession } from '../support/helpers.js';
 
 const lines = T.struct([T.field('value', T.string())]);
-
-/** Runs `fn` while capturing what is written to stdout. */
-async function captureStdout(fn: () => Promise<void>): Promise<string> {
-  const original = process.stdout.write.bind(process.stdout);
-  let out = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => { out += String(chunk); return true; }) as typeof process.stdout.write;
-  try {
-    await fn();
-  } finally {
-    process.stdout.write = original;
-  }
-  return out;
-}
 
 describe('the console sink', () => {
   it('prints Spark\'s Batch: N banner and table after every batch', async () => {

@@ -2,14 +2,12 @@
 // from the test cluster), reading JSON trades from Kafka into 15-minute windows with a watermark.
 import { Session, col, expr, fromJson, sum, toTimestamp, window, types as T } from 'spate';
 import type { Row } from 'spate';
-import { brokers, createTopic, produce, uniqueTopic } from '../support/kafka.js';
+import { brokers, newTopic, produce } from '../support/kafka.js';
 
 
 describe('the trades example of DESIGN.md section 1', () => {
   it('sums BUY and SELL per 15-minute window from Kafka, updating windows as trades arrive', async () => {
-    const topic = uniqueTopic('trades');
-    await createTopic(topic);
-    await produce(topic, []);
+    const topic = await newTopic('trades');
     const spark = Session.builder().appName('trades').config('spate.sql.shuffle.partitions', 3).create();
 
     const schema = T.struct([

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { brokers, produce, readTopic, uniqueTopic } from '../support/kafka.js';
+import { brokers, newTopic, produce, readTopic } from '../support/kafka.js';
 
 const ROOT = join(__dirname, '../..');
 const invoices = readFileSync(join(ROOT, 'examples/data/invoices.jsonl'), 'utf8').trim().split('\n');
@@ -32,10 +32,9 @@ describe('the Kafka examples of the notes', () => {
   const checkpointDir = (): string => { const d = join(tmpdir(), `spate-example-${randomUUID()}`); dirs.push(d); return d; };
 
   it('kafka-invoices.ts writes one JSON notification per line item, keyed by ItemCode', async () => {
-    const input = uniqueTopic('invoices');
-    const output = uniqueTopic('notifications');
+    const input = await newTopic('invoices');
+    const output = await newTopic('notifications');
     await produce(input, invoices.map((value) => ({ value })));
-    await produce(output, []);
     const run = await runExample('kafka-invoices.ts', { INVOICES_TOPIC: input, NOTIFICATIONS_TOPIC: output, CHECKPOINT_DIR: checkpointDir() });
     expect(run.code).toBe(0);
     expect(run.out).toContain('6 notifications');
@@ -44,10 +43,9 @@ describe('the Kafka examples of the notes', () => {
   });
 
   it('kafka-invoices-avro.ts writes the line items as Avro with the .avsc from disk and reads them back', async () => {
-    const input = uniqueTopic('invoices');
-    const output = uniqueTopic('notifications-avro');
+    const input = await newTopic('invoices');
+    const output = await newTopic('notifications-avro');
     await produce(input, invoices.map((value) => ({ value })));
-    await produce(output, []);
     const run = await runExample('kafka-invoices-avro.ts', { INVOICES_TOPIC: input, NOTIFICATIONS_TOPIC: output, CHECKPOINT_DIR: checkpointDir() });
     expect(run.code).toBe(0);
     expect(run.out).toMatch(/\|\s*key\|\s*ItemDescription\|ItemQty\|TotalValue\|/);

@@ -8,7 +8,7 @@ import { MemoryStream, avg, col, count, lit, max, sum, window, types as T } from
 import type { Row } from 'spate';
 import type { AggregateNode } from '../../src/plan/logical.js';
 import { AggTable, keyNormalizer } from '../../src/operators/agg-table.js';
-import { compileAggregateStage } from '../../src/operators/aggregate-stage.js';
+import { LateGroups, compileAggregateStage } from '../../src/operators/aggregate-stage.js';
 import { decodeEntryBlob, encodeEntryBlob } from '../../src/state/entry-codec.js';
 import { testSession } from '../support/helpers.js';
 
@@ -37,7 +37,7 @@ function picture(t: AggTable): Record<string, unknown> {
 }
 
 function aggregate(t: AggTable, rows: Row[]): void {
-  stage.run(rows, t, { lateWatermarkMs: 0, dropped: 0 }, { malformedDropped: 0 });
+  stage.run(rows, t, { lateWatermarkMs: 0, late: new LateGroups(), ctx: null }, { malformedDropped: 0 }, []);
 }
 
 const event = fc.record({

@@ -4,19 +4,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GroupStateTimeout, MemoryStream, types as T } from 'spate';
-import type { GroupState, QueryClock, Row } from 'spate';
+import { SimulatedClock } from 'xstate';
+import { GroupStateTimeout, MemoryStream, Trigger, types as T } from 'spate';
+import type { DataFrame, GroupState, QueryClock, Row, StreamingQuery } from 'spate';
 import { purchaseSchema, trackCustomers } from '../../examples/customer-activity.js';
 import { record } from '../support/batches.js';
-import { testSession } from '../support/helpers.js';
-
-/** Processing time under the test's control; trigger polling still runs on real timers. */
-class ManualClock implements QueryClock {
-  constructor(public nowMs: number) {}
-  now(): number { return this.nowMs; }
-  setTimeout(fn: () => void, ms: number): unknown { return setTimeout(fn, ms); }
-  clearTimeout(id: unknown): void { clearTimeout(id as NodeJS.Timeout); }
-}
+import { eventually, testSession } from '../support/helpers.js';
 
 const at = (hhmmss: string): number => Date.parse(`2024-03-01T${hhmmss}Z`);
 const purchase = (customerId: string, amount: number) => ({ customerId, amount, purchasedAt: new Date(at('09:00:00')) });
@@ -24,49 +17,105 @@ const purchase = (customerId: string, amount: number) => ({ customerId, amount, 
 const eventSchema = T.struct([T.field('user', T.string()), T.field('ts', T.timestamp()), T.field('n', T.integer())]);
 const countSchema = T.struct([T.field('user', T.string()), T.field('rows', T.integer()), T.field('total', T.integer()), T.field('timedOut', T.boolean())]);
 
+/** A simulated clock at `hhmmss`: triggers and timeouts wait for the test to move it. */
+function clockAt(hhmmss: string): SimulatedClock {
+  const clock = new SimulatedClock();
+  clock.set(at(hhmmss));
+  return clock;
+}
+
+/** Moves the clock to a trigger slot and waits for the batch that trigger runs to commit. */
+async function triggerAt(q: StreamingQuery, clock: SimulatedClock, hhmmss: string): Promise<void> {
+  clock.set(at(hhmmss));
+  const iso = new Date(at(hhmmss)).toISOString();
+  await eventually(() => q.recentProgress.some((p) => p.timestamp === iso), `the batch of the trigger at ${hhmmss}`);
+}
+
+/** Records a query with a ProcessingTime trigger on `clock` (idle triggers add no progress). */
+function recordOnClock(df: DataFrame, clock: SimulatedClock, interval: string) {
+  return record(df, 'update', (w) => w.trigger(Trigger.ProcessingTime(interval)).clock(clock));
+}
+
 describe('flatMapGroupsWithState with a processing-time timeout', () => {
-  it("removes customers inactive for an hour: the notes' unmanaged-state example", async () => {
-    const clock = new ManualClock(at('10:00:00'));
-    const spark = testSession();
+  it("removes customers inactive for an hour, running a batch on every trigger as Spark does: the notes' unmanaged-state example", async () => {
+    const clock = clockAt('10:00:00');
+    const spark = testSession({ 'spate.sql.streaming.noDataProgressEventInterval': 86_400_000 });
     const input = new MemoryStream(spark, purchaseSchema);
-    const run = record(trackCustomers(input.toDF(), '1 hour'), 'update', (w) => w.clock(clock));
+    input.addData([purchase('c1', 10), purchase('c1', 5), purchase('c2', 7)]);
+    const run = recordOnClock(trackCustomers(input.toDF(), '1 hour'), clock, '15 minutes');
     const statusOf = (id: number) => run.rowsOf(id).map((r) => [r.customerId, r.status, r.purchases]);
 
-    input.addData([purchase('c1', 10), purchase('c1', 5), purchase('c2', 7)]);
-    await run.query.processAllAvailable();
+    await triggerAt(run.query, clock, '10:00:00');
     expect(statusOf(0)).toEqual([['c1', 'active', 2], ['c2', 'active', 1]]);
+    // No new data, yet the trigger runs a batch (Spark's "always run batches to process timeouts").
+    await triggerAt(run.query, clock, '10:15:00');
+    expect(run.batches.map((b) => [b.batchId, b.rows.length])).toEqual([[0, 2], [1, 0]]);
 
-    clock.nowMs = at('10:30:00');
     input.addData([purchase('c1', 1)]);
-    await run.query.processAllAvailable();
-    expect(statusOf(1)).toEqual([['c1', 'active', 3]]);
+    await triggerAt(run.query, clock, '10:30:00');
+    expect(statusOf(2)).toEqual([['c1', 'active', 3]]);
 
-    // c2's timeout is 11:00:00; a key times out only when timeout < batch time, so not yet.
-    clock.nowMs = at('11:00:00');
-    await run.query.processAllAvailable();
-    expect(run.batches.length).toBe(2);
+    // c2's timeout is 11:00:00; a key times out only when timeout < batch time, so not at 11:00.
+    await triggerAt(run.query, clock, '10:45:00');
+    await triggerAt(run.query, clock, '11:00:00');
+    expect([statusOf(3), statusOf(4)]).toEqual([[], []]);
 
-    clock.nowMs = at('11:00:00') + 1;
-    await run.query.processAllAvailable();
-    expect(statusOf(2)).toEqual([['c2', 'inactive', 1]]);
+    await triggerAt(run.query, clock, '11:15:00');
+    expect(statusOf(5)).toEqual([['c2', 'inactive', 1]]);
     expect(run.query.lastProgress!.numInputRows).toBe(0);
     expect(run.query.lastProgress!.stateOperators[0]).toMatchObject({ operatorName: 'flatMapGroupsWithState', numRowsTotal: 1, numRowsRemoved: 1 });
 
-    clock.nowMs = at('11:45:00');
-    await run.query.processAllAvailable();
-    expect(statusOf(3)).toEqual([['c1', 'inactive', 3]]);
+    await triggerAt(run.query, clock, '11:30:00');
+    await triggerAt(run.query, clock, '11:45:00');
+    expect(statusOf(7)).toEqual([['c1', 'inactive', 3]]);
     expect(run.query.lastProgress!.stateOperators[0]!.numRowsTotal).toBe(0);
 
-    // Nothing left to time out: idle triggers run no more batches.
-    clock.nowMs = at('23:00:00');
-    await run.query.processAllAvailable();
+    // Nothing left to time out: every trigger still runs a batch, as in Spark.
+    await triggerAt(run.query, clock, '12:00:00');
     await run.query.stop();
-    expect(run.batches.map((b) => b.batchId)).toEqual([0, 1, 2, 3]);
+    expect(run.query.recentProgress.map((p) => [p.batchId, p.numInputRows])).toEqual([[0, 3], [1, 0], [2, 1], [3, 0], [4, 0], [5, 0], [6, 0], [7, 0], [8, 0]]);
+  });
+
+  it('runs no batch on the first trigger of a run without new data, as Spark asks only the last batch whether another is needed', async () => {
+    const clock = clockAt('10:00:00');
+    const spark = testSession({ 'spate.sql.streaming.noDataProgressEventInterval': 86_400_000 });
+    const input = new MemoryStream(spark, purchaseSchema);
+    const run = recordOnClock(trackCustomers(input.toDF(), '1 hour'), clock, '15 minutes');
+    await eventually(() => run.query.status.message === 'Waiting for next trigger', 'the first (idle) trigger');
+    input.addData([purchase('c1', 10)]);
+    await triggerAt(run.query, clock, '10:45:00');
+    await run.query.stop();
+    expect(run.batches.map((b) => b.batchId)).toEqual([0]);
+  });
+
+  it('processAllAvailable() returns once the data is in and due timeouts fired, though every trigger runs a batch', async () => {
+    let now = at('10:00:00');
+    const clock: QueryClock = { now: () => now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (id) => clearTimeout(id as NodeJS.Timeout) };
+    const spark = testSession();
+    const input = new MemoryStream(spark, purchaseSchema);
+    const run = record(trackCustomers(input.toDF(), '1 hour'), 'update', (w) => w.clock(clock));
+    const emitted = () => run.batches.flatMap((b) => b.rows.map((r) => `${String(r.customerId)}:${String(r.status)}`));
+    input.addData([purchase('c1', 10)]);
+    await run.query.processAllAvailable();
+    expect(emitted()).toEqual(['c1:active']);
+    now = at('11:00:01');
+    await run.query.processAllAvailable();
+    expect(emitted()).toEqual(['c1:active', 'c1:inactive']);
+    await run.query.stop();
+  });
+
+  it('ends a Trigger.AvailableNow run once the data is in (Spark would run batches for the timeouts forever)', async () => {
+    const spark = testSession();
+    const input = new MemoryStream(spark, purchaseSchema);
+    input.addData([purchase('c1', 10), purchase('c2', 5)]);
+    const run = record(trackCustomers(input.toDF(), '1 hour'), 'update', (w) => w.trigger(Trigger.AvailableNow()));
+    await run.query.awaitTermination();
+    expect(run.batches.map((b) => [b.batchId, b.rows.length])).toEqual([[0, 2]]);
   });
 
   it('resets the timeout on every call: a key whose function does not set it again never times out', async () => {
-    const clock = new ManualClock(at('10:00:00'));
-    const spark = testSession();
+    const clock = clockAt('10:00:00');
+    const spark = testSession({ 'spate.sql.streaming.noDataProgressEventInterval': 86_400_000 });
     const input = new MemoryStream(spark, eventSchema);
     const calls: string[] = [];
     const df = input.toDF().groupByKey((r) => r.user).flatMapGroupsWithState(
@@ -79,14 +128,12 @@ describe('flatMapGroupsWithState with a processing-time timeout', () => {
         return [];
       },
     );
-    const run = record(df, 'update', (w) => w.clock(clock));
     input.addData([{ user: 'a', ts: null, n: 1 }, { user: 'b', ts: null, n: 1 }]);
-    await run.query.processAllAvailable();
-    clock.nowMs = at('10:00:30');
+    const run = recordOnClock(df, clock, '30 seconds');
+    await triggerAt(run.query, clock, '10:00:00');
     input.addData([{ user: 'b', ts: null, n: 1 }]);
-    await run.query.processAllAvailable();
-    clock.nowMs = at('10:05:00');
-    await run.query.processAllAvailable();
+    await triggerAt(run.query, clock, '10:00:30');
+    await triggerAt(run.query, clock, '10:05:00');
     await run.query.stop();
     expect(calls).toEqual(['a:1:false', 'b:1:false', 'b:1:false', 'a:0:true']);
   });
@@ -253,8 +300,8 @@ describe('the GroupState contract', () => {
   });
 
   it('reports the processing time of the batch and keeps a removed state with a timeout until it times out', async () => {
-    const clock = new ManualClock(at('10:00:00'));
-    const spark = testSession();
+    const clock = clockAt('10:00:00');
+    const spark = testSession({ 'spate.sql.streaming.noDataProgressEventInterval': 86_400_000 });
     const input = new MemoryStream(spark, eventSchema);
     const seen: string[] = [];
     const df = input.toDF().groupByKey((r) => r.user).flatMapGroupsWithState(
@@ -268,12 +315,11 @@ describe('the GroupState contract', () => {
         return [];
       },
     );
-    const run = record(df, 'update', (w) => w.clock(clock));
     input.addData([{ user: 'a', ts: null, n: 1 }]);
-    await run.query.processAllAvailable();
+    const run = recordOnClock(df, clock, '2 minutes');
+    await triggerAt(run.query, clock, '10:00:00');
     expect(run.query.lastProgress!.stateOperators[0]!.numRowsTotal).toBe(1);
-    clock.nowMs = at('10:02:00');
-    await run.query.processAllAvailable();
+    await triggerAt(run.query, clock, '10:02:00');
     await run.query.stop();
     expect(seen).toEqual(['a t=10:00:00 exists=false timedOut=false', 'a t=10:02:00 exists=false timedOut=true']);
     expect(run.query.lastProgress!.stateOperators[0]!.numRowsTotal).toBe(0);

@@ -15,7 +15,7 @@ describe("explain('codegen')", () => {
       .explain('codegen');
     expect(code.match(/== Generated code/g)).toHaveLength(1);
     expect(code).toContain('== Generated code (stage 1: aggregate-0) ==');
-    expect(code).toContain('function compiled(rows, table, st, counters)');
+    expect(code).toContain('function compiled(rows, table, st, counters, eventTime)');
     // The window start is arithmetic, the group a lookup by the key itself, the sum a typed array.
     expect(code).toMatch(/const ws = ms - \(/);
     expect(code).toContain('.get(kn');

@@ -30,8 +30,6 @@ function recorder(): { lines: string[]; listener: StreamingQueryListener } {
   };
 }
 
-const settle = async (): Promise<void> => { await new Promise((r) => setTimeout(r, 30)); };
-
 describe('listeners', () => {
   it('hear started, then each progress, then terminated', async () => {
     const { spark } = session();
@@ -76,8 +74,13 @@ describe('listeners', () => {
     const q = input.toDF().writeStream.format('memory').queryName('idler').start();
     input.addData([{ n: 1 }]);
     await q.processAllAvailable();
-    const poll = async (ms: number): Promise<void> => { clock.set(t0 + ms); await settle(); };
-    // Each step lets the idle query poll once (pollingDelay 10 ms after the last poll).
+    // Each step fires the idle query's polling timer (pollingDelay 10 ms after its last poll), which
+    // starts a trigger at once; the step ends when that trigger has (however long it takes).
+    const poll = async (ms: number): Promise<void> => {
+      clock.set(t0 + ms);
+      expect(q.status.isTriggerActive).toBe(true);
+      await eventually(() => !q.status.isTriggerActive, `the idle trigger at +${ms} ms`);
+    };
     await poll(9_990); // not yet a whole interval since the last progress
     await poll(10_000);
     await poll(15_000);

@@ -10,7 +10,7 @@ import { MemoryStream, Trigger, col, sum, window, types as T } from '../../src/i
 import type { StreamingQueryProgress } from '../../src/index.js';
 import { jsonSafe } from '../../src/query/progress.js';
 import { testSession } from '../support/helpers.js';
-import { produce, uniqueTopic, brokers } from '../support/kafka.js';
+import { brokers, newTopic, produce } from '../support/kafka.js';
 import '../support/sequence-source.js';
 
 const t0 = Date.UTC(2024, 0, 1, 12);
@@ -50,7 +50,8 @@ describe('a batch progress', () => {
       processedRowsPerSecond: 3 / 0.25,
       eventTime: { min: iso(at(0).getTime()), max: iso(at(20).getTime()), avg: iso(at(8).getTime()), watermark: iso(0) },
       sources: [{ startOffset: 0, endOffset: 3, latestOffset: 3, numInputRows: 3, inputRowsPerSecond: 0, processedRowsPerSecond: 12 }],
-      sink: { description: 'ForeachBatchSink', numOutputRows: 3 },
+      // foreachBatch cannot tell what the function writes: -1, as Spark reports it (SPARK-24933).
+      sink: { description: 'ForeachBatchSink', numOutputRows: -1 },
     });
     // After each, a no-data batch evicted the state the moved watermark passed.
     expect(q.recentProgress.map((p) => [p.batchId, p.numInputRows, p.timestamp])).toEqual([
@@ -61,7 +62,7 @@ describe('a batch progress', () => {
       inputRowsPerSecond: 4 / 1.75, // rows over the time since the previous batch's trigger
       eventTime: { min: iso(at(5).getTime()), max: iso(at(27).getTime()), watermark: iso(at(10).getTime()) },
       sources: [{ startOffset: 3, endOffset: 7, numInputRows: 4 }],
-      sink: { numOutputRows: 2 },
+      sink: { numOutputRows: -1 },
     });
     expect(Object.keys(first.durationMs).sort()).toEqual(['addBatch', 'commitOffsets', 'getBatch', 'latestOffset', 'queryPlanning', 'triggerExecution', 'walCommit']);
     expect(first.durationMs.triggerExecution).toBe(250);
@@ -93,7 +94,7 @@ describe('a batch progress', () => {
   });
 
   it('reports how far a rate-limited source has data beyond what the batch read', async () => {
-    const topic = uniqueTopic('progress');
+    const topic = await newTopic('progress');
     await produce(topic, Array.from({ length: 10 }, (_, i) => ({ value: `m${i}`, partition: 0 })));
     const spark = testSession();
     const q = spark.readStream.format('kafka').option('kafka.bootstrap.servers', brokers()).option('subscribe', topic)
@@ -105,6 +106,27 @@ describe('a batch progress', () => {
     const first = q.recentProgress[0]!.sources[0]!;
     expect([total(first.startOffset), total(first.endOffset), total(first.latestOffset)]).toEqual([0, 4, 10]);
     expect(q.recentProgress.filter((p) => p.numInputRows > 0).map((p) => p.numInputRows)).toEqual([4, 4, 2]);
+  });
+});
+
+describe('sink.numOutputRows', () => {
+  it('counts the rows a sink wrote, and is -1 for foreachBatch (as Spark, SPARK-24933), idle triggers included', async () => {
+    const spark = testSession({ 'spate.sql.streaming.noDataProgressEventInterval': 0 });
+    const input = new MemoryStream(spark, T.struct([T.field('n', T.long())]));
+    const memory = input.toDF().writeStream.format('memory').queryName('counted').start();
+    const each = input.toDF().writeStream.foreachBatch(() => undefined).start();
+    // Spark's DSv1 file sink reports -1; spate's counts (docs/differences-from-spark.md).
+    const files = input.toDF().writeStream.format('json').option('checkpointLocation', join(dir, 'cp')).start(join(dir, 'out'));
+    input.addData([{ n: 1 }, { n: 2 }]);
+    await Promise.all([memory.processAllAvailable(), each.processAllAvailable(), files.processAllAvailable()]);
+    await Promise.all([memory.stop(), each.stop(), files.stop()]);
+    // The batch, then idle triggers (an idle progress each: interval 0).
+    expect(memory.recentProgress.slice(0, 2).map((p) => [p.numInputRows, p.sink.numOutputRows])).toEqual([[2, 2], [0, 0]]);
+    expect(files.recentProgress[0]!.sink.numOutputRows).toBe(2);
+    // The batch, then the idle trigger processAllAvailable() returned at (an idle progress each time: interval 0).
+    const [batch, idle] = each.recentProgress;
+    expect([batch!.numInputRows, batch!.sink]).toEqual([2, { description: 'ForeachBatchSink', numOutputRows: -1 }]);
+    expect([idle!.numInputRows, idle!.sink]).toEqual([0, { description: 'ForeachBatchSink', numOutputRows: -1 }]);
   });
 });
 
@@ -161,7 +183,7 @@ describe('progress as data', () => {
     const p = q.lastProgress!;
     expect(p).toMatchObject({ batchId: 0, numInputRows: 2, sources: [{ startOffset: 0, endOffset: 2, numInputRows: 2 }], sink: { numOutputRows: 2 } });
     expect(Object.keys(p).sort()).toEqual([
-      'batchDuration', 'batchId', 'durationMs', 'eventTime', 'id', 'inputRowsPerSecond', 'name', 'numInputRows', 'numMalformedRowsDropped',
+      'batchDuration', 'batchId', 'durationMs', 'eventTime', 'id', 'inputRowsPerSecond', 'name', 'numInputRows', 'numMalformedRowsDropped', 'numRestarts',
       'observedMetrics', 'processedRowsPerSecond', 'runId', 'sink', 'sources', 'stateOperators', 'timestamp',
     ]);
     expect(JSON.parse(JSON.stringify(p))).toEqual(p);

@@ -41,7 +41,7 @@ describe('word count over a memory stream', () => {
     expect(sortRows(seen[1]!.rows)).toEqual(sortRows([{ word: 'hello', count: 2 }, { word: 'spark', count: 2 }, { word: 'programming', count: 1 }]));
     expect(q.lastProgress?.batchId).toBe(1);
     expect(q.lastProgress?.numInputRows).toBe(1);
-    expect(q.lastProgress?.sink.numOutputRows).toBe(3);
+    expect(q.lastProgress?.sink.numOutputRows).toBe(-1); // foreachBatch: unknown, as in Spark
   });
 
   it('append mode on an aggregation without a watermark fails at start, naming the aggregation', () => {

@@ -1,3 +1,6 @@
-module.exports = async () => {
-  require('./services.cjs').stop();
+// jest's global teardown: stops what the global setup started.
+const { require: load } = require('tsx/cjs/api');
+
+module.exports = () => {
+  load('./services.ts', __filename).stopServices();
 };

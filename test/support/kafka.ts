@@ -1,18 +1,16 @@
-// Kafka for tests: the cluster the test command started (librdkafka's mock via kcat) or a real
-// one given by KAFKA_BROKERS. Topics are auto-created by producing to them (the mock has no
-// controller, so createTopics is unavailable): every helper that needs a topic produces first.
+// Kafka for tests: the real broker the test command started (kafka-broker.ts), or the cluster
+// KAFKA_BROKERS names. Tests create their topics with the admin client, with the partition count
+// they need (newTopic, createTopic); the test producer never creates one by naming it.
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
+import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from '../../src/connectors/kafka/cluster.js';
 
 export const brokers = (): string => {
   const b = process.env['KAFKA_BROKERS'];
-  if (!b) throw new Error('KAFKA_BROKERS is not set: run the tests with `npx jest`, whose global setup starts a Kafka cluster');
+  if (!b) throw new Error('KAFKA_BROKERS is not set: run the tests with `npm test` or `npx jest`, whose global setup starts a Kafka broker');
   return b;
 };
-
-/** True when the cluster is librdkafka's mock, whose transactions are not faithful (DESIGN §7). */
-export const isMockCluster = (): boolean => process.env['SPATE_TEST_KAFKA_MOCK'] === '1';
 
 export const uniqueTopic = (prefix = 't'): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 
@@ -27,9 +25,9 @@ export interface TestMessage {
   readonly headers?: IHeaders;
 }
 
-/** Produces messages (creating the topic on first use) and waits for their acknowledgement. */
+/** Produces messages to an existing topic and waits for their acknowledgement by every replica. */
 export async function produce(topic: string, messages: readonly TestMessage[]): Promise<void> {
-  const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: true });
+  const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += 1000) {
@@ -40,12 +38,19 @@ export async function produce(topic: string, messages: readonly TestMessage[]): 
   }
 }
 
-/** Creates topics (with the cluster's default of 4 partitions on the mock) by producing nothing useful to them. */
-export async function createTopic(topic: string): Promise<void> {
+/** A new topic of a unique name with `partitions` partitions. */
+export async function newTopic(prefix = 't', partitions = 4): Promise<string> {
+  const topic = uniqueTopic(prefix);
+  await createTopic(topic, partitions);
+  return topic;
+}
+
+/** Creates a topic with `partitions` partitions and waits for its leaders. */
+export async function createTopic(topic: string, partitions = 4): Promise<void> {
   const admin = kafka().admin();
   await admin.connect();
   try {
-    await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }
@@ -60,46 +65,61 @@ export interface ReadMessage {
 }
 
 /**
- * Every message of a topic, read with a consumer of a fresh group from the beginning until the
- * end offsets present when called; `readCommitted` reads with isolation level read_committed.
+ * Every message of a topic, read by a kafkajs consumer of a fresh group from the beginning up to
+ * the ends present when called; with `readCommitted` (the default) at isolation level
+ * read_committed (up to the last stable offset), else read_uncommitted. kafkajs' consumer is
+ * independent of spate's own Kafka reader, so it checks what spate wrote.
  */
 export async function readAll(topic: string, readCommitted = true): Promise<ReadMessage[]> {
   const k = kafka();
-  const admin = k.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const remaining = new Map(ends.map((p) => [p.partition, Number(p.high)]));
+  const ends = await endOffsets(topic, readCommitted);
+  const remaining = new Map([...ends].filter(([, end]) => end > 0));
   const out: ReadMessage[] = [];
-  const done = (): boolean => [...remaining.values()].every((v) => v <= 0);
-  for (const [p, high] of remaining) remaining.set(p, high);
-  if ([...remaining.values()].every((h) => h === 0)) return out;
+  if (remaining.size === 0) return out;
   const consumer = k.consumer({ groupId: `reader-${randomUUID()}`, readUncommitted: !readCommitted, maxWaitTimeInMs: 100 });
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const highs = new Map(ends.map((p) => [p.partition, Number(p.high)]));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out reading ${topic}`)), 30_000);
-    const seenUpTo = new Map<number, number>();
-    const check = (): void => {
-      if ([...highs].every(([p, h]) => (seenUpTo.get(p) ?? 0) >= h)) { clearTimeout(timer); resolve(); }
-    };
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          const headers: Record<string, string> = {};
-          for (const [hk, hv] of Object.entries(m.headers ?? {})) headers[hk] = String(hv);
-          out.push({ key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, partition: batch.partition, offset: Number(m.offset), headers });
-        }
-        seenUpTo.set(batch.partition, Number(batch.lastOffset()) + 1);
-        check();
-      },
-    }).catch(reject);
-    check();
-  });
-  await consumer.disconnect();
-  void done;
-  return out;
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      // A batch holding only control records or aborted ones reaches this event, not eachBatch.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const high = remaining.get(payload.partition);
+        if (high !== undefined && Number(payload.lastOffset) + 1 >= high) remaining.delete(payload.partition);
+        if (remaining.size === 0) resolve();
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+      consumer.run({
+        eachBatch: async ({ batch }) => {
+          for (const m of batch.messages) {
+            const headers: Record<string, string> = {};
+            for (const [hk, hv] of Object.entries(m.headers ?? {})) headers[hk] = String(hv);
+            out.push({ key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, partition: batch.partition, offset: Number(m.offset), headers });
+          }
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out.filter((m) => m.offset < ends.get(m.partition)!);
+}
+
+/**
+ * Each partition's end: its high watermark, or under read_committed its last stable offset
+ * (before any transaction still open), as a consumer of that isolation level can reach it.
+ */
+export async function endOffsets(topic: string, readCommitted: boolean): Promise<Map<number, number>> {
+  const admin = kafka().admin();
+  await admin.connect();
+  const partitions = await admin.fetchTopicMetadata({ topics: [topic] }).finally(() => admin.disconnect());
+  const cluster = new KafkaCluster(kafka(), readCommitted ? READ_COMMITTED : READ_UNCOMMITTED);
+  await cluster.connect();
+  try {
+    const ends = await cluster.offsets(new Map([[topic, partitions.topics[0]!.partitions.map((p) => p.partitionId)]]), 'latest');
+    return ends.get(topic)!;
+  } finally {
+    await cluster.disconnect();
+  }
 }
 
 /** A topic's records read with spate's own static Kafka reader (no consumer group: fast). */

@@ -82,6 +82,7 @@ class ProbeSource implements StreamSource {
 }
 
 registerSource('probe', {
+  options: ['name', 'maxRowsPerTrigger'],
   schema: () => PROBE_SCHEMA,
   create: (opts) => {
     const name = opts.options['name'] ?? '';

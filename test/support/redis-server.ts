@@ -49,13 +49,7 @@ export class RedisServer {
     const child = spawn(redisServerBinary(), this.args, { stdio: 'ignore' });
     this.child = child;
     child.on('exit', () => { if (this.child === child) this.child = null; });
-    await waitForPort(this.port, 10_000);
-    // The port answers before an append-only file is loaded; ping until it is.
-    const deadline = Date.now() + 10_000;
-    while (!(await ping(this.port))) {
-      if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not become ready`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await redisReady(this.port);
   }
 
   /** Kills the server (SIGKILL by default) and waits until it is gone. */
@@ -85,10 +79,19 @@ export function redisServerBinary(): string {
   }
 }
 
+/** Waits until a redis-server on `port` answers PING (the port answers before an append-only file is loaded). */
+export async function redisReady(port: number): Promise<void> {
+  await waitForPort(port, 10_000);
+  const deadline = Date.now() + 10_000;
+  while (!(await ping(port))) {
+    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not become ready`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
-    srv.unref();
     srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
       const address = srv.address();

@@ -65,6 +65,7 @@ export function expectedCounts(n: number, keys: number): Row[] {
 }
 
 export const sequenceSource: SourceProvider = {
+  options: ['rows', 'maxRowsPerTrigger', 'keys', 'paceMs', 'chunkRows'],
   schema: () => SEQUENCE_SCHEMA,
   create: (opts) => new SequenceSource(
     numberOption(opts.options, 'rows', 1000, (n) => Number.isInteger(n) && n >= 0),

@@ -1,8 +1,10 @@
 // The console sink: Spark's `Batch: N` banner and table for every epoch (numRows, truncate).
 import type { Row } from '../../actors/messages.js';
 import type { EpochWriter } from '../../actors/sink-actor.js';
+import type { StructType } from '../../expr/types.js';
+import { structOf } from '../../expr/types.js';
 import type { OutputMode } from '../../plan/logical.js';
-import { formatRows } from './format-table.js';
+import { showString } from './format-table.js';
 import type { SinkContext, SinkOptions, StreamSink } from '../contract.js';
 import { booleanOption, numberOption, registerSink } from '../contract.js';
 
@@ -12,14 +14,15 @@ class ConsoleSink implements StreamSink {
   readonly description = 'ConsoleSink';
   readonly supportedModes: readonly OutputMode[] = ['append', 'update', 'complete'];
   readonly guarantee = 'none' as const;
+  readonly guaranteeReason = 'console sink: none; each epoch is printed as it runs, and a replayed epoch is printed again';
   readonly needsCheckpointLocation = false;
   readonly supportsContinuous = true;
-  private columns: string[] = [];
+  private schema: StructType = structOf([]);
 
   constructor(private readonly numRows: number, private readonly truncate: boolean) {}
 
   async open(ctx: SinkContext): Promise<void> {
-    this.columns = ctx.schema.fields.map((f) => f.name);
+    this.schema = ctx.schema;
   }
 
   beginEpoch(epoch: number): EpochWriter {
@@ -27,9 +30,7 @@ class ConsoleSink implements StreamSink {
     return {
       write: (chunk) => { for (const r of chunk) if (rows.length <= this.numRows) rows.push(r); },
       commit: () => {
-        const shown = rows.slice(0, this.numRows);
-        const more = rows.length > this.numRows ? `only showing top ${this.numRows} rows\n` : '';
-        process.stdout.write(`${BANNER}\nBatch: ${epoch}\n${BANNER}\n${formatRows(this.columns, shown, this.truncate ? 20 : 0)}${more}\n`);
+        process.stdout.write(`${BANNER}\nBatch: ${epoch}\n${BANNER}\n${showString(this.schema, rows, this.numRows, this.truncate ? 20 : 0)}\n`);
       },
     };
   }
@@ -38,6 +39,7 @@ class ConsoleSink implements StreamSink {
 }
 
 registerSink('console', {
+  options: ['numRows', 'truncate'],
   create(opts: SinkOptions): StreamSink {
     return new ConsoleSink(
       numberOption(opts.options, 'numRows', 20, (n) => Number.isInteger(n) && n > 0),

@@ -12,7 +12,7 @@ import { parseModeOf } from './formats/format.js';
 import { jsonFormat } from './formats/json.js';
 import { textFormat } from './formats/text.js';
 import { listFiles, parseSourcePath } from './listing.js';
-import { fileSourceSettings } from './options.js';
+import { FILE_SINK_OPTIONS, FILE_SOURCE_OPTIONS, fileSourceSettings } from './options.js';
 import { readFileRows } from './read-file.js';
 
 function corruptColumn(opts: SourceOptions): string {
@@ -51,6 +51,7 @@ function partitionColumns(opts: SinkOptions): string[] {
 
 function register(format: FileFormat): void {
   registerSource(format.name, {
+    options: [...FILE_SOURCE_OPTIONS, ...format.readOptions],
     schema: (opts) => {
       fileSourceSettings(opts); // options are checked when the stream is defined
       return format.schema(opts.userSchema);
@@ -61,6 +62,7 @@ function register(format: FileFormat): void {
     readStatic: (opts) => readStatic(format, opts),
   });
   registerSink(format.name, {
+    options: [...FILE_SINK_OPTIONS, ...format.writeOptions],
     create(opts: SinkOptions): StreamSink {
       if (!opts.path) throw new AnalysisError(`'path' is not specified: writeStream.format('${format.name}').start('/output/folder')`);
       const partitionBy = partitionColumns(opts);

@@ -5,6 +5,7 @@
 // internals (kafkajs 2.2.x); everything is typed here.
 import type { Kafka } from 'kafkajs';
 import { ConnectorError } from '../../errors.js';
+import { withRetries } from '../../state/retry.js';
 
 export interface KafkaMessage {
   readonly offset: string;
@@ -53,6 +54,8 @@ export type TopicPartitions = ReadonlyMap<string, readonly number[]>;
 
 export const READ_UNCOMMITTED = 0;
 export const READ_COMMITTED = 1;
+/** How long offset listing retries while a partition's leader is not known yet. */
+const METADATA_RETRY_BUDGET_MS = 15_000;
 
 export class KafkaCluster {
   private readonly cluster: InternalCluster;
@@ -97,9 +100,20 @@ export class KafkaCluster {
   /** Earliest or latest offsets (latest = high watermark, or last stable offset under read_committed). */
   async offsets(parts: TopicPartitions, which: 'earliest' | 'latest'): Promise<Map<string, Map<number, number>>> {
     await this.track(parts.keys());
-    const res = await this.cluster.fetchTopicsOffset([...parts].map(([topic, ps]) => ({
+    const request = [...parts].map(([topic, ps]) => ({
       topic, partitions: ps.map((partition) => ({ partition })), fromBeginning: which === 'earliest',
-    })));
+    }));
+    // A topic created a moment ago may not have its leader known yet (NOT_LEADER_OR_FOLLOWER,
+    // LEADER_NOT_AVAILABLE): look again with fresh metadata.
+    let attempt = 0;
+    const res = await withRetries(async () => {
+      if (attempt++ > 0) await this.cluster.refreshMetadata();
+      return this.cluster.fetchTopicsOffset(request);
+    }, {
+      budgetMs: METADATA_RETRY_BUDGET_MS,
+      isTransient: (e) => (e as { retriable?: unknown }).retriable === true,
+      exhausted: (e, n) => new ConnectorError(`listing the ${which} offsets of ${[...parts.keys()].join(', ')} failed ${n} times: ${(e as Error).message}`, { cause: e, retriable: true }),
+    });
     const out = new Map<string, Map<number, number>>();
     for (const t of res) out.set(t.topic, new Map(t.partitions.map((p) => [p.partition, Number(p.offset)])));
     return out;

@@ -4,9 +4,30 @@ import { readFileSync } from 'node:fs';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import { AnalysisError } from '../../errors.js';
+import { registerSecret } from '../../secrets.js';
 import { stringOption } from '../contract.js';
 
 type Options = Readonly<Record<string, string>>;
+
+/** The `kafka.*` client settings kafkaConfig() reads, and logLevel: every other `kafka.*` name has no effect. */
+const CLIENT_OPTIONS = [
+  'kafka.bootstrap.servers', 'kafka.client.id', 'kafka.security.protocol', 'kafka.sasl.mechanism', 'kafka.sasl.jaas.config',
+  'kafka.sasl.username', 'kafka.sasl.password', 'kafka.ssl.ca.location', 'kafka.ssl.certificate.location', 'kafka.ssl.key.location',
+  'kafka.ssl.endpoint.identification.algorithm', 'kafka.request.timeout.ms', 'kafka.socket.connection.setup.timeout.ms', 'logLevel',
+];
+
+/** Every option the Kafka source reads (source-options.ts), with the client's. */
+export const KAFKA_SOURCE_OPTIONS = [
+  'subscribe', 'subscribePattern', 'assign', 'startingOffsets', 'endingOffsets', 'maxOffsetsPerTrigger', 'minOffsetsPerTrigger',
+  'maxTriggerDelay', 'failOnDataLoss', 'includeHeaders', 'kafka.isolation.level', 'kafka.max.partition.fetch.bytes', 'startingBatchLimit',
+  ...CLIENT_OPTIONS,
+];
+
+/** Every option the Kafka sink reads (provider.ts, kafka-sink.ts), with the client's. */
+export const KAFKA_SINK_OPTIONS = [
+  'topic', 'transactional', 'maxInFlightSends', 'producerBatchMessages', 'kafka.acks', 'kafka.compression.type',
+  'kafka.transaction.timeout.ms', 'kafka.transactional.id', ...CLIENT_OPTIONS,
+];
 
 const LOG_LEVELS: Readonly<Record<string, kafkajs.logLevel>> = {
   nothing: kafkajs.logLevel.NOTHING, error: kafkajs.logLevel.ERROR, warn: kafkajs.logLevel.WARN,
@@ -66,6 +87,7 @@ function sasl(o: Options): SASLOptions | undefined {
   const mechanism = (o['kafka.sasl.mechanism'] ?? 'PLAIN').toUpperCase();
   const creds = o['kafka.sasl.jaas.config'] ? jaasCredentials(o['kafka.sasl.jaas.config']) :
     o['kafka.sasl.username'] !== undefined ? { username: o['kafka.sasl.username'], password: o['kafka.sasl.password'] ?? '' } : null;
+  registerSecret(creds?.password);
   if (!creds) {
     throw new AnalysisError(`security.protocol ${protocol} needs credentials: set kafka.sasl.jaas.config (username="…" password="…") or kafka.sasl.username and kafka.sasl.password`);
   }

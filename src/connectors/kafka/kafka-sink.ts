@@ -1,14 +1,17 @@
 // The Kafka sink. By default at-least-once (as Spark's): each epoch's rows are produced, and the
 // epoch commits once every send was acknowledged; a replayed epoch is produced again.
 // With option transactional=true, exactly-once: each epoch is written in one Kafka transaction
-// whose transactional id is derived from the query id, and the transaction also commits the
-// epoch number, as the offset of a marker partition for a consumer group of the query. On
-// restart that marker tells which epochs Kafka already has: they are skipped; a transaction left
-// open by a crashed run is aborted by Kafka when the new producer with the same id starts.
+// whose transactional id is stable for the query (derived from its id), and the transaction also
+// commits the epoch number, as the offset of a marker partition for a consumer group of the query.
+// Zombies are fenced the KIP-98 way (kafkajs has no KIP-447): a run first claims the
+// transactional id (InitProducerId), which aborts a transaction a previous run left open and
+// makes any later write of that run fail; only then it reads the marker, which tells which
+// epochs Kafka already has: a replay skips them.
 import type { Admin, Producer, Transaction } from 'kafkajs';
 import { Kafka, Partitioners } from 'kafkajs';
 import type { EpochWriter } from '../../actors/sink-actor.js';
-import { ConnectorError } from '../../errors.js';
+import type { CheckpointBackend } from '../../state/backend.js';
+import { CheckpointError, ConnectorError } from '../../errors.js';
 import type { OutputMode } from '../../plan/logical.js';
 import type { SinkContext, StreamSink } from '../contract.js';
 import { kafkaConfig } from './kafka-options.js';
@@ -29,11 +32,17 @@ export interface KafkaSinkSettings {
 
 /**
  * Where the last epoch committed to Kafka is recorded (transactional mode): the committed offset
- * (epoch + 1) of partition 0 of a topic the epoch wrote, for this consumer group.
+ * (epoch + 1) of partition 0 of `topic`, for consumer group `groupId`. The topic is the sink's
+ * topic option or, when rows name their topics, the first topic the query wrote, recorded in the
+ * checkpoint before its first transaction commits (offsets are fetched per topic).
  */
 export interface EpochMarker {
   readonly groupId: string;
+  topic: string | null;
 }
+
+/** Checkpoint path of the marker topic when rows name their topics. */
+const MARKER_TOPIC_PATH = 'sink/kafka-epoch-marker-topic';
 
 export class KafkaSink implements StreamSink {
   readonly supportedModes: readonly OutputMode[] = ['append', 'update', 'complete'];
@@ -43,6 +52,7 @@ export class KafkaSink implements StreamSink {
   private admin: Admin | null = null;
   private toMessage: ToMessage | null = null;
   private open_: Transaction | null = null;
+  private checkpoint: CheckpointBackend | null = null;
   /** Transactional mode: the newest epoch Kafka has committed (-1 = none). */
   committedEpoch = -1;
   transactionalId: string | null = null;
@@ -52,6 +62,12 @@ export class KafkaSink implements StreamSink {
 
   get guarantee(): 'exactly-once' | 'at-least-once' {
     return this.settings.transactional ? 'exactly-once' : 'at-least-once';
+  }
+
+  get guaranteeReason(): string {
+    return this.settings.transactional
+      ? 'Kafka sink with transactional=true: exactly-once; each epoch is one Kafka transaction, visible to readers with isolation.level=read_committed'
+      : 'Kafka sink without transactional=true: at-least-once; a replayed epoch may write twice';
   }
 
   get description(): string {
@@ -64,7 +80,9 @@ export class KafkaSink implements StreamSink {
     const s = this.settings;
     if (s.transactional) {
       this.transactionalId = this.options['kafka.transactional.id'] ?? `spate-${ctx.queryId}`;
-      this.marker = { groupId: `${this.transactionalId}-epochs` };
+      this.checkpoint = ctx.checkpoint;
+      const markerTopic = s.topic ?? (await ctx.checkpoint.read(MARKER_TOPIC_PATH))?.toString('utf8') ?? null;
+      this.marker = { groupId: `${this.transactionalId}-epochs`, topic: markerTopic };
       // No explicit idempotent flag: kafkajs enables it for transactions.
       this.producer = kafka.producer({
         transactionalId: this.transactionalId, maxInFlightRequests: 1, transactionTimeout: s.transactionTimeoutMs,
@@ -72,6 +90,7 @@ export class KafkaSink implements StreamSink {
       });
       this.admin = kafka.admin();
       await Promise.all([this.connect(this.producer), this.connect(this.admin)]);
+      await this.claimTransactionalId();
       this.committedEpoch = await this.readMarker();
     } else {
       this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
@@ -127,19 +146,22 @@ export class KafkaSink implements StreamSink {
   private transactionalWriter(epoch: number): EpochWriter | null {
     if (epoch <= this.committedEpoch) return null;
     let tx: Transaction | null = null;
-    let markerTopic = this.settings.topic;
     const pending: TopicMessage[] = [];
     const { compression } = this.settings;
     const flush = async (): Promise<void> => {
       if (pending.length === 0) return;
-      tx ??= this.open_ = await this.producer!.transaction();
       const batch = pending.splice(0);
-      await tx.sendBatch({ topicMessages: byTopic(batch), acks: -1, compression: codec(compression) }).catch((e: unknown) => { throw sendError(e); });
+      await this.markerTopicFor(batch[0]!.topic);
+      try {
+        tx ??= this.open_ = await this.producer!.transaction();
+        await tx.sendBatch({ topicMessages: byTopic(batch), acks: -1, compression: codec(compression) });
+      } catch (e) {
+        throw this.fencedError(e, epoch) ?? sendError(e);
+      }
     };
     return {
       write: async (rows) => {
         for (const r of rows) pending.push(this.toMessage!(r));
-        markerTopic ??= pending[0]?.topic;
         if (pending.length >= this.settings.batchMessages) await flush();
       },
       commit: async () => {
@@ -148,11 +170,14 @@ export class KafkaSink implements StreamSink {
         try {
           await tx.sendOffsets({
             consumerGroupId: this.marker!.groupId,
-            topics: [{ topic: markerTopic!, partitions: [{ partition: 0, offset: String(epoch + 1) }] }],
+            topics: [{ topic: this.marker!.topic!, partitions: [{ partition: 0, offset: String(epoch + 1) }] }],
           });
           await tx.commit();
         } catch (e) {
-          throw new ConnectorError(`the Kafka transaction of epoch ${epoch} (transactional id ${this.transactionalId}) did not commit: ${(e as Error).message}`, { cause: e, retriable: true });
+          throw this.fencedError(e, epoch) ?? new ConnectorError(
+            `the Kafka transaction of epoch ${epoch} (transactional id ${this.transactionalId}) did not commit: ${(e as Error).message}`,
+            { cause: e, retriable: true },
+          );
         }
         this.open_ = null;
         this.committedEpoch = epoch;
@@ -160,12 +185,45 @@ export class KafkaSink implements StreamSink {
     };
   }
 
+  /**
+   * Makes this producer the only one of its transactional id (InitProducerId, with an empty
+   * transaction): a previous run's producer is fenced and its open transaction aborted (or
+   * completed, if it was committing) before this returns, so the marker read next is final.
+   */
+  private async claimTransactionalId(): Promise<void> {
+    try {
+      await (await this.producer!.transaction()).abort();
+    } catch (e) {
+      throw new ConnectorError(`cannot claim Kafka transactional id ${this.transactionalId}: ${(e as Error).message}`, { cause: e, retriable: true });
+    }
+  }
+
   /** The newest epoch whose transaction committed, from the marker group's offsets. */
   private async readMarker(): Promise<number> {
-    const offsets = await this.admin!.fetchOffsets({ groupId: this.marker!.groupId });
+    const topic = this.marker!.topic;
+    if (topic === null) return -1; // no transaction has committed an epoch yet
+    const offsets = await this.admin!.fetchOffsets({ groupId: this.marker!.groupId, topics: [topic] });
     let epoch = -1;
     for (const t of offsets) for (const p of t.partitions) epoch = Math.max(epoch, Number(p.offset) - 1);
     return epoch;
+  }
+
+  /** Fixes the marker topic (rows naming their topics) before the first transaction commits. */
+  private async markerTopicFor(topic: string): Promise<void> {
+    if (this.marker!.topic !== null) return;
+    await this.checkpoint!.write(MARKER_TOPIC_PATH, topic);
+    this.marker!.topic = topic;
+  }
+
+  /** A clear, final error when another producer of our transactional id fenced this one. */
+  private fencedError(e: unknown, epoch: number): CheckpointError | null {
+    if (!isFenced(e)) return null;
+    return new CheckpointError(
+      `the Kafka transaction of epoch ${epoch} was fenced: another producer with transactional id ${this.transactionalId} started ` +
+      '(another run of this query took over its checkpoint, or the transaction outlived kafka.transaction.timeout.ms ' +
+      `= ${this.settings.transactionTimeoutMs} ms); this run stops without committing, and Kafka aborted what it wrote in this transaction`,
+      { cause: e },
+    );
   }
 
   private async connect(client: { connect(): Promise<void> }): Promise<void> {
@@ -179,6 +237,14 @@ export class KafkaSink implements StreamSink {
 
 function codec(c: 'none' | 'gzip'): number {
   return c === 'gzip' ? 1 : 0;
+}
+
+/** Whether a kafkajs error (or one it wraps) says a newer producer epoch exists for our transactional id. */
+function isFenced(e: unknown): boolean {
+  for (let x = e as { type?: string; originalError?: unknown; cause?: unknown } | undefined; x; x = (x.originalError ?? x.cause) as typeof x) {
+    if (x.type === 'INVALID_PRODUCER_EPOCH' || x.type === 'PRODUCER_FENCED') return true;
+  }
+  return false;
 }
 
 function sendError(e: unknown): ConnectorError {

@@ -7,11 +7,11 @@ import { Kafka } from 'kafkajs';
 import type { Row } from '../../actors/messages.js';
 import { ConnectorError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
-import type { Offset, SourceContext, StreamSource } from '../contract.js';
+import type { Offset, SourceBacklog, SourceContext, StreamSource } from '../contract.js';
 import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED, partitionKey } from './cluster.js';
 import { kafkaConfig } from './kafka-options.js';
 import type { KafkaOffsets, PartitionRange } from './offsets.js';
-import { entriesOf, limitOffsets, offsetsFrom } from './offsets.js';
+import { entriesOf, limitOffsets, offsetOf, offsetsFrom } from './offsets.js';
 import { discoverPartitions, resolveOffsets } from './partitions.js';
 import { dataLossMessage, readRanges } from './range-reader.js';
 import type { KafkaSourceSettings } from './source-options.js';
@@ -29,8 +29,14 @@ export class KafkaSource implements StreamSource {
   /** AvailableNow: where each partition stood at the first batch, and how far the batches planned. */
   private availableNowFrom: Map<string, number> | null = null;
   private availableNowThrough = new Map<string, number>();
+  /** Partitions already reported gone, so a missing partition is reported once per run. */
+  private readonly gone = new Set<string>();
   /** The newest offsets seen, regardless of read limits (progress latestOffset). */
   private latestSeen: KafkaOffsets | null = null;
+  /** startingBatchLimit: each partition's latest offset when this run first planned (the backlog it catches up). */
+  private catchUpTo: Map<string, number> | null = null;
+  /** The timestamp of the newest record read (ms), for the backlog in seconds. */
+  private newestReadMs = -Infinity;
 
   constructor(readonly schema: StructType, private readonly settings: KafkaSourceSettings, private readonly options: Readonly<Record<string, string>>) {}
 
@@ -91,9 +97,9 @@ export class KafkaSource implements StreamSource {
         const cap = this.availableNowCap;
         if (cap) e = cap.has(k) ? Math.min(e, cap.get(k)!) : b;
         if (e < b) {
-          const message = dataLossMessage(t, p, `the partition now ends at ${e}, before offset ${b} this query reached`);
-          if (this.settings.failOnDataLoss) throw new ConnectorError(message);
-          process.emitWarning(message);
+          // As Spark: the range is dropped and the next batch starts where the partition ends now.
+          this.dataLoss(t, p, `its offsets went back from ${b} to ${e} (was the topic deleted and recreated?): ` +
+            `records the partition had from offset ${b} on are lost, and records it has now before offset ${e} are skipped`);
         }
         begin.set(k, b);
         end.set(k, e);
@@ -102,16 +108,28 @@ export class KafkaSource implements StreamSource {
     // Partitions that disappeared keep their last offset.
     for (const [t, p, o] of entriesOf(start as KafkaOffsets)) {
       const k = partitionKey(t, p);
-      if (!end.has(k)) { names.set(k, [t, p]); begin.set(k, o); end.set(k, o); }
+      if (end.has(k)) continue;
+      if (!this.gone.has(k)) {
+        this.gone.add(k);
+        this.dataLoss(t, p, `the partition is gone (was the topic deleted?): records it had from offset ${o} on are lost`);
+      }
+      names.set(k, [t, p]);
+      begin.set(k, o);
+      end.set(k, o);
     }
 
     const available = [...end].reduce((a, [k, e]) => a + Math.max(0, e - begin.get(k)!), 0);
-    const { minOffsetsPerTrigger: min, maxOffsetsPerTrigger: max, maxTriggerDelayMs } = this.settings;
+    const { minOffsetsPerTrigger: min, maxOffsetsPerTrigger: max, maxTriggerDelayMs, startingBatchLimit } = this.settings;
+    // The backlog a run finds when it first plans (a cold start, a restart after a day down) is
+    // read in batches of at most startingBatchLimit offsets; after it, maxOffsetsPerTrigger applies.
+    this.catchUpTo ??= new Map(end);
+    const catchingUp = startingBatchLimit !== null && [...begin].some(([k, b]) => b < (this.catchUpTo!.get(k) ?? b));
+    const limit = limits === 'all' ? null : catchingUp ? startingBatchLimit : max;
     const now = this.ctx!.clock.now();
     if (limits === 'default' && min !== null && available < min && now - this.lastBatchPlannedMs < maxTriggerDelayMs) {
       return start;
     }
-    const chosen = limits === 'default' && max !== null ? limitOffsets(begin, end, max) : end;
+    const chosen = limit !== null ? limitOffsets(begin, end, limit) : end;
     const result = offsetsFrom([...chosen].map(([k, o]) => [names.get(k)![0], names.get(k)![1], o] as const));
     this.latestSeen = offsetsFrom([...parts].flatMap(([t, ps]) => ps.map((p) => [t, p, latest.get(t)?.get(p) ?? begin.get(partitionKey(t, p))!] as const)));
     if (this.availableNowCap) {
@@ -128,12 +146,31 @@ export class KafkaSource implements StreamSource {
       const k = partitionKey(topic, partition);
       return { topic, partition, from: from.get(k) ?? this.firstOffsets.get(k) ?? until, until };
     });
-    return readRanges(this.cluster!, ranges, {
+    return this.noteTimestamps(readRanges(this.cluster!, ranges, {
       includeHeaders: this.settings.includeHeaders,
       failOnDataLoss: this.settings.failOnDataLoss,
       maxBytesPerPartition: this.settings.maxBytesPerPartition,
-      onDataLoss: (m) => process.emitWarning(m),
-    });
+      onDataLoss: (m) => process.emitWarning(m, 'DataLossWarning'),
+    }));
+  }
+
+  /** Records still to read after `end`, and how far behind the clock the newest record read is. */
+  backlog(end: Offset): SourceBacklog | null {
+    const latest = this.latestSeen;
+    if (!latest) return null;
+    let records = 0;
+    for (const [t, p, o] of entriesOf(latest)) records += Math.max(0, o - (offsetOf(end as KafkaOffsets, t, p) ?? o));
+    const behindMs = records > 0 && Number.isFinite(this.newestReadMs) ? Math.max(0, this.ctx!.clock.now() - this.newestReadMs) : 0;
+    return { records, seconds: behindMs / 1000 };
+  }
+
+  /** Passes chunks through, noting the timestamp of each one's last record (a partition's records are in time order). */
+  private async *noteTimestamps(chunks: AsyncIterable<Row[]>): AsyncIterable<Row[]> {
+    for await (const rows of chunks) {
+      const t = rows[rows.length - 1]?.['timestamp'];
+      if (t instanceof Date && t.getTime() > this.newestReadMs) this.newestReadMs = t.getTime();
+      yield rows;
+    }
   }
 
   async commit(): Promise<void> {}
@@ -164,6 +201,13 @@ export class KafkaSource implements StreamSource {
       done += Math.max(0, (this.availableNowThrough.get(k) ?? b) - b);
     }
     return { done, total, unit: 'offsets' };
+  }
+
+  /** failOnDataLoss: fail the query, or warn and go on. */
+  private dataLoss(topic: string, partition: number, detail: string): void {
+    const message = dataLossMessage(topic, partition, detail);
+    if (this.settings.failOnDataLoss) throw new ConnectorError(message);
+    process.emitWarning(message, 'DataLossWarning');
   }
 
   private get partitionsPath(): string {

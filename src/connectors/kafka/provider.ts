@@ -8,7 +8,7 @@ import { BINARY, INTEGER, LONG, STRING, TIMESTAMP, arrayOf, fieldOf, structOf } 
 import type { SinkOptions, SourceOptions, StreamSink } from '../contract.js';
 import { booleanOption, numberOption, registerSink, registerSource, stringOption } from '../contract.js';
 import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from './cluster.js';
-import { checkSinkOptions, kafkaConfig } from './kafka-options.js';
+import { KAFKA_SINK_OPTIONS, KAFKA_SOURCE_OPTIONS, checkSinkOptions, kafkaConfig } from './kafka-options.js';
 import { KafkaSink } from './kafka-sink.js';
 import { KafkaSource } from './kafka-source.js';
 import { discoverPartitions, resolveOffsets } from './partitions.js';
@@ -52,6 +52,7 @@ async function readStatic(opts: SourceOptions): Promise<Row[]> {
 }
 
 registerSource('kafka', {
+  options: KAFKA_SOURCE_OPTIONS,
   schema(opts) {
     checkNoSchema(opts);
     return kafkaSchema(kafkaSourceSettings(opts, opts.streaming !== false).includeHeaders);
@@ -64,6 +65,7 @@ registerSource('kafka', {
 });
 
 registerSink('kafka', {
+  options: KAFKA_SINK_OPTIONS,
   create(opts: SinkOptions): StreamSink {
     const o = opts.options;
     checkSinkOptions(o);

@@ -4,6 +4,8 @@
 // take offsets but give no rows). Offsets that are gone are data loss: an error, or skipped when
 // failOnDataLoss is false.
 import type { Row } from '../../actors/messages.js';
+import { withOrigin } from '../../actors/messages.js';
+import { splitChunk } from '../contract.js';
 import { ConnectorError } from '../../errors.js';
 import type { FetchedPartition, KafkaCluster, KafkaMessage } from './cluster.js';
 import { READ_COMMITTED, partitionKey } from './cluster.js';
@@ -93,12 +95,15 @@ export async function* readRanges(cluster: KafkaCluster, ranges: readonly Partit
       continue;
     }
     retries = 0;
-    const rows: Row[] = [];
+    // One chunk per partition, marked with it, so that event time can be followed per partition.
+    const chunks: Row[][] = [];
     for (const p of outcome.asked) {
       const fetched = outcome.result!.get(partitionKey(p.topic, p.partition));
       if (!fetched) continue;
       const before = p.next;
+      const rows: Row[] = [];
       p.next = collect(p, fetched, rows, cluster.isolationLevel === READ_COMMITTED, settings.includeHeaders);
+      if (rows.length) chunks.push(withOrigin(splitChunk(`${p.topic}-${p.partition}`, rows), (i) => `topic ${p.topic}, partition ${p.partition}, offset ${String(rows[i]!['offset'])}`));
       if (p.next >= p.until) {
         pending.delete(partitionKey(p.topic, p.partition));
       } else if (p.next === before) {
@@ -109,7 +114,7 @@ export async function* readRanges(cluster: KafkaCluster, ranges: readonly Partit
       } else p.emptyRounds = 0;
     }
     schedule(); // the next fetches go out before these rows are processed
-    if (rows.length) yield rows;
+    for (const rows of chunks) yield rows;
   }
 }
 

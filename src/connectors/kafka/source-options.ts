@@ -19,6 +19,8 @@ export interface KafkaSourceSettings {
   readonly starting: StartingOffsets;
   readonly ending: StartingOffsets;
   readonly maxOffsetsPerTrigger: number | null;
+  /** Offsets per batch while the run reads the backlog it found when it first planned (then maxOffsetsPerTrigger). */
+  readonly startingBatchLimit: number | null;
   readonly minOffsetsPerTrigger: number | null;
   readonly maxTriggerDelayMs: number;
   readonly failOnDataLoss: boolean;
@@ -98,6 +100,7 @@ export function kafkaSourceSettings(opts: SourceOptions, streaming: boolean): Ka
   if (streaming && stringOption(o, 'endingOffsets') !== undefined) throw new AnalysisError('ending offset not valid in streaming queries');
   const strategy = strategyOf(o);
   const max = stringOption(o, 'maxOffsetsPerTrigger') === undefined ? null : numberOption(o, 'maxOffsetsPerTrigger', 0, (n) => Number.isInteger(n) && n > 0);
+  const catchUp = stringOption(o, 'startingBatchLimit') === undefined ? null : numberOption(o, 'startingBatchLimit', 0, (n) => Number.isInteger(n) && n > 0);
   const min = stringOption(o, 'minOffsetsPerTrigger') === undefined ? null : numberOption(o, 'minOffsetsPerTrigger', 0, (n) => Number.isInteger(n) && n > 0);
   if (min !== null && max !== null && min > max) {
     throw new AnalysisError(`The value of minOffsetPerTrigger(${min}) is higher than the maxOffsetsPerTrigger(${max}).`);
@@ -113,6 +116,7 @@ export function kafkaSourceSettings(opts: SourceOptions, streaming: boolean): Ka
   return {
     strategy, starting, ending,
     maxOffsetsPerTrigger: max,
+    startingBatchLimit: catchUp,
     minOffsetsPerTrigger: min,
     maxTriggerDelayMs: parseDuration(stringOption(o, 'maxTriggerDelay') ?? '15m', 'maxTriggerDelay'),
     failOnDataLoss: booleanOption(o, 'failOnDataLoss', true),

@@ -10,6 +10,7 @@ import { registerSink } from '../contract.js';
 class MemorySink implements StreamSink {
   readonly supportedModes: readonly OutputMode[] = ['append', 'update', 'complete'];
   readonly guarantee = 'none' as const;
+  readonly guaranteeReason = 'memory sink: none; the table lives in this process only (a replayed epoch is skipped while it lives)';
   readonly needsCheckpointLocation = false;
   readonly supportsContinuous = true;
   private table: MemoryTable | null = null;
@@ -49,6 +50,8 @@ class MemorySink implements StreamSink {
 }
 
 registerSink('memory', {
+  // queryName names the table: the writer's own option.
+  options: [],
   create(opts: SinkOptions): StreamSink {
     if (!opts.queryName) {
       throw new AnalysisError('queryName must be specified for memory sink: call writeStream.queryName("name"), then read it with spark.table("name")');

@@ -4,9 +4,10 @@
 // copying, and a query reads them by the schema's column names), so several queries may read
 // it; it is meant for tests.
 import type { Row } from '../../actors/messages.js';
+import { withOrigin } from '../../actors/messages.js';
 import { AnalysisError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
-import type { Offset, SourceContext, SourceOptions, SourceProvider, StreamSource } from '../contract.js';
+import type { Offset, SourceBacklog, SourceContext, SourceOptions, SourceProvider, StreamSource } from '../contract.js';
 import { registerSource } from '../contract.js';
 
 /** Rows per chunk a read hands over: the link's default chunk size, so the source actor passes them on whole. */
@@ -106,6 +107,10 @@ class MemorySource implements StreamSource {
     return this.data.latestOffset;
   }
 
+  backlog(end: Offset): SourceBacklog {
+    return { records: Math.max(0, this.data.latestOffset - ((end as number | null) ?? 0)) };
+  }
+
   /** AvailableNow: the rows added so far are what this run reads. */
   async prepareForAvailableNow(): Promise<void> {
     this.availableNow = { cap: this.data.latestOffset, from: null, through: null };
@@ -117,8 +122,13 @@ class MemorySource implements StreamSource {
     return { done: (a.through ?? a.from) - a.from, total: Math.max(0, a.cap - a.from), unit: 'rows' };
   }
 
-  read(start: Offset, end: Offset): Iterable<Row[]> {
-    return this.data.slices(start as number, end as number);
+  *read(start: Offset, end: Offset): Iterable<Row[]> {
+    let at = start as number;
+    for (const rows of this.data.slices(at, end as number)) {
+      const from = at;
+      yield withOrigin(rows, (i) => `${this.description}, offset ${from + i}`);
+      at += rows.length;
+    }
   }
 
   async commit(): Promise<void> {}
@@ -136,6 +146,8 @@ function dataOf(opts: SourceOptions): MemoryStreamData {
 }
 
 export const memorySourceProvider: SourceProvider = {
+  // Read through a MemoryStream, whose rows come from addData(): no options.
+  options: [],
   schema: (opts) => dataOf(opts).schema,
   create: (opts) => new MemorySource(dataOf(opts)),
 };

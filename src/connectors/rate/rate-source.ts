@@ -11,7 +11,8 @@ import { LONG, TIMESTAMP, fieldOf, structOf } from '../../expr/types.js';
 import type { Clock, ContinuousSegment, Offset, SourceContext, SourceOptions, StreamSource } from '../contract.js';
 import { numberOption, registerSource, stringOption } from '../contract.js';
 
-const SCHEMA = structOf([fieldOf('timestamp', TIMESTAMP, false), fieldOf('value', LONG, false)]);
+// Nullable, as Spark's RateStreamProvider.SCHEMA declares them (printSchema shows it).
+const SCHEMA = structOf([fieldOf('timestamp', TIMESTAMP), fieldOf('value', LONG)]);
 
 /** Rows produced in the first `seconds` seconds: a quadratic ramp, then rowsPerSecond per second. */
 export function valueAtSecond(seconds: number, rowsPerSecond: number, rampUpSeconds: number): number {
@@ -159,6 +160,7 @@ function settings(opts: SourceOptions): { rowsPerSecond: number; rampUpSeconds: 
 }
 
 registerSource('rate', {
+  options: ['rowsPerSecond', 'rampUpTime', 'numPartitions'],
   schema: (opts) => { settings(opts); return SCHEMA; },
   create: (opts) => {
     const s = settings(opts);

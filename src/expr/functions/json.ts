@@ -5,6 +5,7 @@ import type { BoundExpr, BoundFunction } from '../bound.js';
 import { MALFORMED } from '../bound.js';
 import { parseTimestampMs } from '../cast.js';
 import { parseSchemaDDL } from '../parser.js';
+import { inTimestampRange } from '../time-range.js';
 import type { DataType, Field, StructType } from '../types.js';
 import {
   BOOLEAN, DOUBLE, LONG, NULL, STRING, arrayOf, fieldOf, isNumeric, structOf, typeToString,
@@ -72,6 +73,8 @@ const SPECIAL_DOUBLES: ReadonlyMap<string, number> = new Map([
   ['INF', Infinity], ['+INF', Infinity], ['-INF', -Infinity],
 ]);
 
+const NON_NUMERIC_TEXT = /^[+-]?(NaN|Infinity)$/;
+
 function integral(v: JsonValue, bits: bigint, name: string): number {
   if (v instanceof JsonNumber && /^-?\d+$/.test(v.text)) {
     const n = BigInt(v.text);
@@ -89,7 +92,12 @@ function converter(type: DataType, timestamp: (s: string) => number | null): Con
     case 'integer': return orNull((v) => integral(v, 32n, 'an int'));
     case 'long': return orNull((v) => integral(v, 64n, 'a bigint'));
     case 'double': return orNull((v) => {
-      if (v instanceof JsonNumber) return Number(v.text);
+      if (v instanceof JsonNumber) {
+        const n = Number(v.text);
+        // 1e400 does not fit a double: out of range, not Infinity (NaN and Infinity are written as such).
+        if (!Number.isFinite(n) && !NON_NUMERIC_TEXT.test(v.text)) throw new Mismatch(`a double expected, got ${v.text}, which is out of range`);
+        return n;
+      }
       if (typeof v === 'string' && SPECIAL_DOUBLES.has(v)) return SPECIAL_DOUBLES.get(v);
       throw new Mismatch(`a double expected, got ${jsonKind(v)}`);
     });
@@ -101,6 +109,7 @@ function converter(type: DataType, timestamp: (s: string) => number | null): Con
       const ms = typeof v === 'string' ? timestamp(v)
         : v instanceof JsonNumber && /^-?\d+$/.test(v.text) ? Number(v.text) * 1000 : null;
       if (ms === null) throw new Mismatch(`a timestamp expected, got ${jsonKind(v)}`);
+      if (!inTimestampRange(ms)) throw new Mismatch(`a timestamp expected, got ${jsonKind(v)}, which is out of range (years 0001 to 9999)`);
       return new Date(ms);
     });
     case 'binary': return orNull((v) => {

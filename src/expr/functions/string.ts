@@ -167,22 +167,22 @@ defineFixed({
   },
 });
 
-defineFixed({
-  name: 'levenshtein', params: ['string', 'string'], type: INTEGER,
-  impl: (a: string, b: string) => {
-    const x = chars(a);
-    const y = chars(b);
-    let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= x.length; i++) {
-      const cur = [i];
-      for (let j = 1; j <= y.length; j++) {
-        cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
-      }
-      prev = cur;
+/** The edit distance between two strings, in code points (also used for "did you mean" hints). */
+export function levenshtein(a: string, b: string): number {
+  const x = chars(a);
+  const y = chars(b);
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= y.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
     }
-    return prev[y.length]!;
-  },
-});
+    prev = cur;
+  }
+  return prev[y.length]!;
+}
+
+defineFixed({ name: 'levenshtein', params: ['string', 'string'], type: INTEGER, impl: levenshtein });
 
 /** format_number(x, d): grouped thousands and `d` decimals, rounded HALF_EVEN (Java's DecimalFormat). */
 defineFixed({

@@ -1,7 +1,10 @@
 // The stream-stream join (Spark's StreamingSymmetricHashJoinExec). Both inputs are buffered in
-// keyed state; each arriving row is matched against the other side's buffer, then buffered
-// itself, so every matching pair is emitted exactly once, by whichever of its two rows arrived
-// second (chunks of the two inputs may interleave within an epoch). At the end of an epoch the
+// keyed state; each row is matched against the other side's buffer, then buffered itself, so
+// every matching pair is emitted exactly once, by whichever of its two rows came second. As in
+// Spark, an epoch's left rows are processed first (as they arrive) and its right rows after all
+// of them (held until the epoch's end), so a right row has met every left row of its epoch and
+// is only buffered when a future left row could still match it (OneSideHashJoiner's
+// add-to-state rule): numRowsUpdated and numRowsTotal are Spark's. At the end of an epoch the
 // watermark evicts rows that can never match again (state-watermark.ts); in an outer join an
 // evicted row that never matched is emitted null-padded then. Rows at or below the previous
 // epoch's watermark are dropped as late. The state is checkpointed by the runtime, so a restart
@@ -34,11 +37,19 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
   const tracksMatches = { left: keepsUnmatched.left || semi, right: keepsUnmatched.right };
   const nullPadded = (side: JoinSide, row: Row): Row => (side === 'left' ? f.output(row, null) : f.output(null, row));
   const state = {} as Record<JoinSide, JoinSideState>;
+  /** The epoch's right rows, processed once every left row of the epoch has been. */
+  let pendingRight: Row[][] = [];
   let dropped = 0;
   let lastEvictionWatermark = 0;
   let metrics: StoreMetrics = { numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0 };
 
-  const processSide = (side: JoinSide, rows: Row[], ctx: OperatorContext): void => {
+  /**
+   * Matches `rows` of `side` against the other side's buffer and buffers them. `evictedBy`
+   * (right rows only, given the epoch's state watermark) says which rows this epoch's eviction
+   * removes at once: those are not buffered, as no future left row can match them, unless an
+   * outer join must still emit them null-padded.
+   */
+  const processSide = (side: JoinSide, rows: Row[], ctx: OperatorContext, evictedBy: number | null = null): void => {
     const own = f[side];
     const mine = state[side];
     const other = state[otherSide(side)];
@@ -52,6 +63,7 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
         const t = eventTime(row);
         if (t !== null && t <= late) {
           dropped++;
+          ctx.dropLate(row);
           continue;
         }
       }
@@ -87,7 +99,9 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
         out.push(row);
         continue;
       }
-      mine.append(key, row, matched, timeOf === null ? null : timeOf(row));
+      const t = timeOf === null ? null : timeOf(row);
+      const evictedNow = evictedBy !== null && t !== null && t <= evictedBy;
+      if (!evictedNow || (keepsUnmatched[side] && !matched)) mine.append(key, row, matched, t);
     }
     ctx.emit(out);
   };
@@ -105,10 +119,14 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
       }
     },
     process(rows, input, ctx) {
-      processSide(input === 0 ? 'left' : 'right', rows, ctx);
+      if (input === 0) processSide('left', rows, ctx);
+      else pendingRight.push(rows);
     },
     onEpochEnd(_barrier, ctx) {
       const watermark = ctx.evictionWatermarkMs;
+      const rightEviction = eviction.right === null ? null : stateWatermarkMs(eviction.right, watermark);
+      for (const rows of pendingRight) processSide('right', rows, ctx, rightEviction);
+      pendingRight = [];
       const out: Row[] = [];
       for (const side of JOIN_SIDES) {
         const e = eviction[side];

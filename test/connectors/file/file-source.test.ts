@@ -1,4 +1,4 @@
-import { readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Trigger, col, explode, split, types as T } from '../../../src/index.js';
 import type { Row, StreamingQuery } from '../../../src/index.js';
@@ -132,10 +132,10 @@ describe('the file source', () => {
     await expect(q.awaitTermination()).rejects.toThrow(`malformed record in file ${bad}, line 2: 'two' is not a valid int for column amount`);
   });
 
-  it('reads quoted CSV fields with separators, quotes and line breaks, skipping a header', async () => {
+  it('reads quoted CSV fields with separators, quotes and, with multiLine, line breaks, skipping a header', async () => {
     await dir.file('in/a.csv', 'name,amount\n"x, ""quoted""\nline",5\n"",\n', 1);
     const spark = testSession();
-    const q = spark.readStream.format('csv').schema(schema).option('header', true).load(dir.path('in'))
+    const q = spark.readStream.format('csv').schema(schema).option('header', true).option('multiLine', true).load(dir.path('in'))
       .writeStream.format('memory').queryName('quoted').option('checkpointLocation', dir.path('cp')).start();
     await q.processAllAvailable();
     await q.stop();
@@ -157,7 +157,30 @@ describe('the file source', () => {
     ]));
   });
 
-  it('requires a schema for json and csv, refuses archive without a folder or with a folder inside the source', () => {
+  it('refuses a folder that does not exist when the frame is defined, naming it, as Spark\'s DataSource', () => {
+    const spark = testSession();
+    const missing = dir.path('nowhere');
+    expect(() => spark.readStream.format('text').load(missing)).toThrow(`Path does not exist: ${missing}. Create it before reading it, or set option('waitForPath', true)`);
+    expect(() => spark.read.format('text').load(missing)).toThrow(`Path does not exist: ${missing}. Create it before reading it`);
+    // A glob may match nothing yet: not checked (nor in Spark).
+    expect(() => spark.readStream.format('text').load(join(missing, '*.txt'))).not.toThrow();
+  });
+
+  it('with waitForPath, starts without the folder and reads it once it appears', async () => {
+    const spark = testSession();
+    const q = spark.readStream.format('text').option('waitForPath', true).load(dir.path('later'))
+      .writeStream.format('memory').queryName('waited').start();
+    await q.processAllAvailable();
+    expect(await spark.table('waited').collect()).toEqual([]);
+    await mkdir(dir.path('later'));
+    await writeFile(dir.path('later', 'a.txt'), 'hello\n');
+    await q.processAllAvailable();
+    await q.stop();
+    expect(await spark.table('waited').collect()).toEqual([{ value: 'hello' }]);
+  });
+
+  it('requires a schema for json and csv, refuses archive without a folder or with a folder inside the source', async () => {
+    await mkdir(dir.path('in'), { recursive: true });
     const spark = testSession();
     expect(() => spark.readStream.format('json').load(dir.path('in'))).toThrow(/Schema must be specified when creating a streaming source DataFrame/);
     expect(() => spark.readStream.format('csv').load(dir.path('in'))).toThrow(/Schema must be specified/);

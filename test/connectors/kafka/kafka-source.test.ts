@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Trigger, col, fromAvro, fromJson, types as T } from '../../../src/index.js';
 import type { Row, StreamingQuery } from '../../../src/index.js';
 import { eventually, sortRows, testSession } from '../../support/helpers.js';
-import { brokers, produce, uniqueTopic } from '../../support/kafka.js';
+import { brokers, createTopic, kafka, newTopic, produce, uniqueTopic } from '../../support/kafka.js';
 
 const checkpoints: string[] = [];
 const checkpoint = (): string => {
@@ -24,7 +24,7 @@ const text = (b: unknown): string | null => (b === null ? null : (b as Buffer).t
 
 describe('the Kafka source', () => {
   it('reads every record from earliest with its key, value, coordinates, timestamp and headers', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, [
       { key: 'k1', value: 'v1', partition: 0, headers: { h: 'x' } },
       { key: null, value: 'v2', partition: 0 },
@@ -48,7 +48,7 @@ describe('the Kafka source', () => {
   });
 
   it('starts at the latest offsets by default, and at per-partition offsets given as JSON (-2 earliest, -1 latest)', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, [{ value: 'old0', partition: 0 }, { value: 'old1', partition: 1 }, { value: 'old1b', partition: 1 }]);
     const spark = testSession();
     const latest = source(spark, { subscribe: topic }).select(col('value').cast('string').alias('v'))
@@ -68,7 +68,7 @@ describe('the Kafka source', () => {
   });
 
   it('splits maxOffsetsPerTrigger across partitions by lag, and AvailableNow ends once the records present at start are read', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, [
       ...Array.from({ length: 30 }, (_, i) => ({ value: `a${i}`, partition: 0 })),
       ...Array.from({ length: 10 }, (_, i) => ({ value: `b${i}`, partition: 1 })),
@@ -85,7 +85,7 @@ describe('the Kafka source', () => {
   });
 
   it('waits for minOffsetsPerTrigger records, or until maxTriggerDelay has passed', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, [{ value: 'x', partition: 0 }]);
     const spark = testSession();
     const q = source(spark, { subscribe: topic, startingOffsets: 'earliest', minOffsetsPerTrigger: 3, maxTriggerDelay: '1 hour' })
@@ -105,7 +105,7 @@ describe('the Kafka source', () => {
   });
 
   it('re-reads exactly the recorded ranges when a batch is replayed after its commit was lost', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, Array.from({ length: 20 }, (_, i) => ({ value: `m${i}`, partition: i % 4 })));
     const spark = testSession();
     const cp = checkpoint();
@@ -127,11 +127,14 @@ describe('the Kafka source', () => {
 
   it('picks up topics that appear later under subscribePattern, from their earliest offset', async () => {
     const prefix = uniqueTopic('orders');
+    await createTopic(`${prefix}-a`);
     await produce(`${prefix}-a`, [{ value: 'a1', partition: 0 }]);
     const spark = testSession();
     const q = source(spark, { subscribePattern: `${prefix}-.*`, startingOffsets: 'earliest' }).select(col('topic'), col('value').cast('string').alias('v'))
       .writeStream.format('memory').queryName('by_pattern').option('checkpointLocation', checkpoint()).start();
     await q.processAllAvailable();
+    await createTopic(`${prefix}-b`);
+    await createTopic(`other-${prefix}`);
     await produce(`${prefix}-b`, [{ value: 'b1', partition: 1 }, { value: 'b2', partition: 1 }]);
     await produce(`other-${prefix}`, [{ value: 'not me', partition: 0 }]);
     await q.processAllAvailable();
@@ -142,7 +145,7 @@ describe('the Kafka source', () => {
   });
 
   it('reads only the assigned partitions, and statically from startingOffsets to endingOffsets', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, Array.from({ length: 8 }, (_, i) => ({ value: `m${i}`, partition: i % 4 })));
     const spark = testSession();
     const q = source(spark, { assign: JSON.stringify({ [topic]: [1, 3] }), startingOffsets: 'earliest' })
@@ -156,8 +159,111 @@ describe('the Kafka source', () => {
     expect(batch.map((r) => text(r['value'])).sort()).toEqual(['m0', 'm1', 'm5']);
   });
 
+  it('reads after a restart from exactly the offsets its checkpoint recorded', async () => {
+    const topic = await newTopic('restart', 2);
+    await produce(topic, [...['a0', 'a1', 'a2', 'a3'].map((value) => ({ value, partition: 0 })), ...['b0', 'b1'].map((value) => ({ value, partition: 1 }))]);
+    const spark = testSession();
+    const cp = checkpoint();
+    const run = (seen: Row[]): StreamingQuery => source(spark, { subscribe: topic, startingOffsets: 'earliest', maxOffsetsPerTrigger: 4 })
+      .select(col('value').cast('string').alias('v'), 'partition', 'offset')
+      .writeStream.option('checkpointLocation', cp).trigger(Trigger.AvailableNow())
+      .foreachBatch(async (b) => { seen.push(...await b.collect()); }).start();
+    await run([]).awaitTermination();
+    const epochs = readdirSync(join(cp, 'offsets')).map(Number).sort((a, b) => a - b);
+    const recorded = JSON.parse(readFileSync(join(cp, 'offsets', String(epochs.at(-1))), 'utf8').split('\n')[2]!) as unknown;
+    expect(recorded).toEqual({ [topic]: { 0: 4, 1: 2 } });
+
+    await produce(topic, [{ value: 'a4', partition: 0 }, { value: 'b2', partition: 1 }, { value: 'b3', partition: 1 }]);
+    const after: Row[] = [];
+    const restarted = run(after);
+    await restarted.awaitTermination();
+    expect(restarted.recentProgress[0]!.sources[0]!.startOffset).toEqual(recorded);
+    expect(sortRows(after)).toEqual(sortRows([
+      { v: 'a4', partition: 0, offset: 4 }, { v: 'b2', partition: 1, offset: 2 }, { v: 'b3', partition: 1, offset: 3 },
+    ]));
+  });
+
+  describe('loses data and follows failOnDataLoss', () => {
+    /** The query's rows and the data-loss warnings of one AvailableNow run over `topic`. */
+    async function runOnce(topic: string, cp: string, failOnDataLoss: boolean): Promise<{ rows: string[]; warnings: string[]; error: Error | null }> {
+      const rows: string[] = [];
+      const warnings: string[] = [];
+      const warn = jest.spyOn(process, 'emitWarning').mockImplementation((w: string | Error, type?: unknown) => {
+        if (type === 'DataLossWarning') warnings.push(String(w));
+      });
+      try {
+        const q = source(testSession(), { subscribe: topic, startingOffsets: 'earliest', failOnDataLoss })
+          .select(col('value').cast('string').alias('v'))
+          .writeStream.option('checkpointLocation', cp).trigger(Trigger.AvailableNow())
+          .foreachBatch(async (b) => { for (const r of await b.collect()) rows.push(r['v'] as string); }).start();
+        const error = await q.awaitTermination().then(() => null, (e: Error) => e);
+        return { rows, warnings, error };
+      } finally {
+        warn.mockRestore();
+      }
+    }
+
+    it('when the topic was deleted, and when it was recreated with fewer records', async () => {
+      const topic = await newTopic('recreated', 2);
+      await produce(topic, ['a0', 'a1', 'a2', 'a3', 'a4'].map((value) => ({ value, partition: 0 })));
+      const [failing, going] = [checkpoint(), checkpoint()];
+      expect((await runOnce(topic, failing, true)).rows).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+      expect((await runOnce(topic, going, false)).rows).toEqual(['a0', 'a1', 'a2', 'a3', 'a4']);
+
+      const admin = kafka().admin();
+      await admin.connect();
+      try {
+        await admin.deleteTopics({ topics: [topic] });
+        await eventually(async () => !(await admin.listTopics()).includes(topic), 'the topic to be deleted');
+      } finally {
+        await admin.disconnect();
+      }
+      const gone = await runOnce(topic, failing, true);
+      expect(gone.error?.message).toContain(`(${topic}-0: the partition is gone (was the topic deleted?): records it had from offset 5 on are lost)`);
+      expect(gone.error?.message).toContain('set the source option "failOnDataLoss" to "false"');
+
+      await eventually(async () => createTopic(topic, 2).then(() => true, () => false), 'the topic to be created again');
+      await produce(topic, ['b0', 'b1'].map((value) => ({ value, partition: 0 })));
+      const wentBack = `${topic}-0: its offsets went back from 5 to 2 (was the topic deleted and recreated?): ` +
+        'records the partition had from offset 5 on are lost, and records it has now before offset 2 are skipped';
+      expect((await runOnce(topic, failing, true)).error?.message).toContain(wentBack);
+
+      const warned = await runOnce(topic, going, false);
+      expect(warned.error).toBeNull();
+      expect(warned.rows).toEqual([]);
+      expect(warned.warnings).toEqual([expect.stringContaining(wentBack)]);
+      await produce(topic, [{ value: 'b2', partition: 0 }]);
+      expect(await runOnce(topic, going, false)).toEqual({ rows: ['b2'], warnings: [], error: null });
+    });
+
+    it('when retention deleted offsets the query had not read yet', async () => {
+      const topic = await newTopic('retention', 1);
+      await produce(topic, ['r0', 'r1', 'r2', 'r3'].map((value) => ({ value })));
+      const [failing, going] = [checkpoint(), checkpoint()];
+      await runOnce(topic, failing, true);
+      await runOnce(topic, going, false);
+      await produce(topic, ['r4', 'r5', 'r6', 'r7', 'r8', 'r9'].map((value) => ({ value })));
+      // What retention does to old segments, done at once: the partition now starts at offset 7.
+      const admin = kafka().admin();
+      await admin.connect();
+      try {
+        await admin.fetchTopicMetadata({ topics: [topic] }); // deleteTopicRecords needs the topic's metadata loaded
+        await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '7' }] });
+      } finally {
+        await admin.disconnect();
+      }
+
+      const lost = `${topic}-0: offsets 4 to 6 were deleted; the partition now starts at 7`;
+      const failed = await runOnce(topic, failing, true);
+      expect(failed.error?.message).toContain(lost);
+      expect(failed.rows).toEqual([]);
+      const warned = await runOnce(topic, going, false);
+      expect(warned).toEqual({ rows: ['r7', 'r8', 'r9'], warnings: [expect.stringContaining(lost)], error: null });
+    });
+  });
+
   it('fails on offsets that are gone unless failOnDataLoss is false', async () => {
-    const topic = uniqueTopic();
+    const topic = await newTopic();
     await produce(topic, [{ value: 'x', partition: 0 }]);
     const spark = testSession();
     const q = source(spark, { subscribe: topic, startingOffsets: JSON.stringify({ [topic]: { 0: 50, 1: -1, 2: -1, 3: -1 } }) })
@@ -182,7 +288,7 @@ describe('bad Kafka records', () => {
   const schema = T.struct([T.field('id', T.integer()), T.field('name', T.string())]);
 
   async function topicWithOneBadRecord(): Promise<string> {
-    const topic = uniqueTopic('bad');
+    const topic = await newTopic('bad');
     await produce(topic, [
       { value: '{"id":1,"name":"a"}', partition: 0 },
       { value: 'this is not json', partition: 0 },

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStream, Session, col, count, expr, window, types as T } from 'spate';
 import type { DataFrame, Row } from 'spate';
-import { sortRows, testSession } from '../../support/helpers.js';
-import { adStreams, at, click, imp, joined, record } from './support.js';
+import { captureWarnings, sortRows, testSession } from '../../support/helpers.js';
+import { adStreams, at, click, imp, joinState, joined, record } from './support.js';
 import type { Click, Impression } from './support.js';
 
 const WITHIN_AN_HOUR = 'clickAdId = impressionAdId AND clickTime >= impressionTime AND clickTime <= impressionTime + interval 1 hour';
@@ -89,6 +89,47 @@ describe('stream-stream joins', () => {
     expect(run.rowsOf(4)).toEqual([C]);
     expect(run.all()).toEqual(sortRows([A, C]));
     await run.query.stop();
+  });
+
+  it('a left outer join with the watermark on the right only runs as Spark runs it, and start() warns that the left state is unbounded', async () => {
+    // Spark accepts it (the range condition bounds impressions by the clicks' watermark), but it
+    // evicts only a side that has a watermark itself: impressions stay buffered forever and an
+    // impression nobody clicked is never emitted null-padded.
+    const spark = testSession();
+    const s = adStreams(spark);
+    const warnings = captureWarnings();
+    try {
+      const run = record(s.impressions.toDF().join(s.clicks.toDF().withWatermark('clickTime', '10 minutes'), expr(WITHIN_AN_HOUR), 'leftOuter'));
+      const [A, B] = [imp('A', '10:00'), imp('B', '10:05')];
+      const clickA = click('A', '10:20');
+      await steps(run, [
+        [s.impressions, [A, B]],
+        [s.clicks, [clickA]],
+        [s.clicks, [click('Y', '13:40')]], // watermark 13:30: B's hour ended long ago
+        [s.clicks, [click('Z', '14:40')]],
+      ]);
+      expect(run.all()).toEqual([joined(A, clickA)]);
+      expect(joinState(run.query).numRowsTotal).toBe(5); // A, B and the three clicks: nothing is evicted
+      await run.query.stop();
+      expect(warnings.messages).toEqual([expect.stringMatching(
+        /^Stream-stream LeftOuter join: the left side has no watermark, so its buffered rows are never evicted\. Its state grows without bound and its rows that never match are never emitted null-padded/,
+      )]);
+    } finally {
+      warnings.restore();
+    }
+  });
+
+  it('start() gives no such warning when the preserved side has a watermark', async () => {
+    const spark = testSession();
+    const s = watermarked(spark);
+    const warnings = captureWarnings();
+    try {
+      const run = record(s.impDF.join(s.clickDF, expr(WITHIN_AN_HOUR), 'leftOuter'));
+      await run.query.stop();
+      expect(warnings.messages.filter((m) => m.includes('no watermark'))).toEqual([]);
+    } finally {
+      warnings.restore();
+    }
   });
 
   it('takes the condition as a Column, with between and an interval', async () => {

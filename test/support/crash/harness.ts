@@ -34,7 +34,7 @@ export interface CrashReport {
 function packageRoot(): string {
   for (let dir = process.cwd(); ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'spate') return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'spate-streaming') return dir;
     if (dirname(dir) === dir) throw new Error(`run the crash harness from inside the spate package (cwd ${process.cwd()})`);
   }
 }

@@ -1,0 +1,278 @@
+// One `spate run` process: loads the application's module into a session it made, watches every
+// query the module starts (metrics, live page, health), and decides how the process ends:
+// 0 every query stopped cleanly (drained on SIGTERM, or finished), 1 a query failed or did not
+// drain within the grace period, 3 a query stalled past the grace period. Usage problems (2)
+// are found before any of this starts.
+import { basename } from 'node:path';
+import type { Logger } from 'pino';
+import { Session } from '../api/session.js';
+import { errorMessage } from '../errors.js';
+import type { QueryRestartedEvent, StreamingQueryListener } from '../query/manager.js';
+import type { StreamingQueryProgress } from '../query/progress.js';
+import type { StreamingQuery } from '../query/streaming-query.js';
+import type { HealthSettings, QueryHealth } from './health.js';
+import { HealthMonitor } from './health.js';
+import { LiveFeed } from './live-feed.js';
+import { loadModule } from './load-module.js';
+import { DaemonMetrics } from './metrics.js';
+import type { DaemonContext } from './module-contract.js';
+import { LagClock, partitionLags } from './partition-lag.js';
+import type { ListeningServer } from './server.js';
+import { startServer } from './server.js';
+import { UsageError } from './settings.js';
+
+export interface DaemonOptions extends HealthSettings {
+  readonly module: string;
+  readonly settings: ReadonlyMap<string, string>;
+  readonly host: string;
+  readonly port: number;
+  readonly gracePeriodMs: number;
+  readonly progressIntervalMs: number;
+}
+
+export const EXIT = { stopped: 0, failed: 1, usage: 2, stalled: 3 } as const;
+
+export class Daemon {
+  private readonly spark: Session;
+  private readonly lagClock = new LagClock(Date.now());
+  private readonly metrics = new DaemonMetrics(this.lagClock);
+  private readonly feed = new LiveFeed();
+  private readonly health: HealthMonitor;
+  private readonly queries = new Map<string, StreamingQuery>();
+  private lastHealth: QueryHealth[] = [];
+  private moduleLoaded = false;
+  private draining: Promise<{ drained: boolean }> | null = null;
+  private signals = 0;
+  private failed = false;
+  private stalled = false;
+  private finish!: (code: number) => void;
+  private readonly finished = new Promise<number>((resolve) => { this.finish = resolve; });
+  private timers: NodeJS.Timeout[] = [];
+  private server: ListeningServer | null = null;
+  private readonly progressSinceLog = new Map<string, number>();
+
+  constructor(private readonly options: DaemonOptions, private readonly log: Logger) {
+    this.health = new HealthMonitor(options);
+    const session = Session.builder().appName(basename(options.module)).logger(log);
+    for (const [k, v] of options.settings) if (k.startsWith('spate.')) session.config(k, v);
+    this.spark = session.create();
+  }
+
+  /** Runs until the queries end or the process must exit; resolves to the exit code. */
+  async run(): Promise<number> {
+    const { log } = this;
+    this.spark.streams.addListener(this.listener);
+    this.server = await startServer({
+      metrics: () => this.metrics.scrape(),
+      readiness: () => this.readiness(),
+      queries: () => this.feed.snapshot(),
+      subscribe: (res) => this.feed.subscribe(res),
+      drain: () => this.drain('drain request'),
+    }, this.options.host, this.options.port);
+    log.info({ url: this.server.url, module: this.options.module }, `spate run: live page, /metrics, /healthz and /readyz at ${this.server.url}`);
+    const onSignal = (signal: NodeJS.Signals): void => this.onSignal(signal);
+    process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
+    this.every(Math.min(1000, Math.max(50, this.options.stallTimeoutMs / 4)), () => this.checkHealth());
+    if (this.options.progressIntervalMs > 0) this.every(this.options.progressIntervalMs, () => this.logProgress());
+    try {
+      await this.loadAndStart();
+      return await this.finished;
+    } finally {
+      for (const t of this.timers) clearInterval(t);
+      process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+      this.spark.streams.removeListener(this.listener);
+      this.feed.close();
+      await this.server.close();
+    }
+  }
+
+  private async loadAndStart(): Promise<void> {
+    const exports = await loadModule(this.options.module);
+    const main = exports['default'];
+    if (typeof main === 'function') {
+      const ctx: DaemonContext = {
+        spark: this.spark,
+        settings: Object.fromEntries([...this.options.settings].filter(([k]) => !k.startsWith('spate.'))),
+        logger: this.log,
+      };
+      try {
+        await (main as (c: DaemonContext) => unknown)(ctx);
+      } catch (e) {
+        throw new UsageError(`module ${this.options.module} threw from its default export: ${errorMessage(e)}`, { cause: e });
+      }
+    }
+    this.moduleLoaded = true;
+    for (const q of this.spark.streams.active) this.watch(q);
+    if (this.queries.size === 0 && this.active().length === 0) {
+      throw new UsageError(
+        `module ${this.options.module} started no queries: export default a function ({ spark }) that starts them, ` +
+        'or start them when the module loads on Session.builder().getOrCreate() (the same session)',
+      );
+    }
+    this.settleIfDone();
+  }
+
+  private readonly listener: StreamingQueryListener = {
+    onQueryStarted: (e) => {
+      const q = this.spark.streams.get(e.id);
+      if (q) this.watch(q);
+    },
+    onQueryProgress: ({ progress }) => this.onProgress(progress),
+    onQueryRestarted: (e) => this.onRestarted(e),
+    onQueryTerminated: (e) => {
+      const key = [...this.queries].find(([, q]) => q.id === e.id)?.[0] ?? e.id;
+      if (e.error) {
+        this.failed = true;
+        this.log.error({ query: key, id: e.id, err: e.error, cause: errorMessage(e.error.cause ?? e.error) }, `query ${key} failed: ${e.exception}`);
+        if (!this.draining) void this.drain(`query ${key} failed`);
+      } else {
+        this.log.info({ query: key, id: e.id }, `query ${key} stopped`);
+      }
+      this.health.forget(key);
+      this.metrics.setReady(key, false);
+      this.feed.status(key, e.error ? `Terminated with exception: ${e.exception}` : 'Stopped', false);
+      this.settleIfDone();
+    },
+  };
+
+  private watch(q: StreamingQuery): void {
+    const key = keyOf(q);
+    if (this.queries.has(key) || !q.id) return;
+    this.queries.set(key, q);
+    this.feed.added({ key, id: q.id, name: q.name, guarantee: q.guarantee, plan: q.explain() });
+  }
+
+  private onProgress(p: StreamingQueryProgress): void {
+    const key = p.name ?? p.id;
+    this.health.committed(key, Date.now());
+    this.metrics.progress(key, p);
+    this.feed.progress(key, p);
+    this.progressSinceLog.set(key, (this.progressSinceLog.get(key) ?? 0) + p.numInputRows);
+  }
+
+  private onRestarted(e: QueryRestartedEvent): void {
+    this.metrics.restarted(e.name ?? e.id);
+  }
+
+  private checkHealth(): void {
+    const now = Date.now();
+    const watched = [...this.queries].map(([key, q]) => ({
+      key, isActive: q.isActive, status: q.status, triggerIntervalMs: triggerIntervalMs(q),
+    }));
+    const before = new Map(this.lastHealth.map((h) => [h.key, h]));
+    this.lastHealth = this.health.check(watched, now);
+    for (const h of this.lastHealth) {
+      const q = this.queries.get(h.key)!;
+      this.metrics.setReady(h.key, h.healthy);
+      this.feed.status(h.key, q.status.message, h.healthy);
+      const was = before.get(h.key);
+      if (h.stalledSinceMs !== null && was?.stalledSinceMs === null) {
+        this.log.error(
+          { query: h.key, status: q.status.message, thresholdMs: h.thresholdMs, graceMs: this.options.stallGraceMs },
+          `query ${h.key} stalled: no commit and no idle trigger for ${Math.round(h.thresholdMs / 1000)} s; /readyz fails, ` +
+          `and the process exits with code 3 in ${Math.round(this.options.stallGraceMs / 1000)} s unless it recovers`,
+        );
+      } else if (h.stalledSinceMs === null && was?.stalledSinceMs !== null && was !== undefined) {
+        this.log.info({ query: h.key }, `query ${h.key} recovered from its stall`);
+      }
+    }
+    const expired = this.health.graceExpired(this.lastHealth, now);
+    if (expired && !this.draining) void this.exitStalled(expired);
+  }
+
+  private async exitStalled(h: QueryHealth): Promise<void> {
+    this.draining = Promise.resolve({ drained: false });
+    this.stalled = true;
+    this.log.fatal({ query: h.key }, `query ${h.key} is still stalled after the grace period: stopping at once and exiting with code ${EXIT.stalled}`);
+    await withTimeout(Promise.all(this.active().map((q) => q.stopNow())), 5000);
+    this.finish(EXIT.stalled);
+  }
+
+  private readiness(): { ready: boolean; queries: unknown } {
+    const queries = this.lastHealth.map((h) => ({
+      query: h.key, ready: h.healthy, stalled: h.stalledSinceMs !== null,
+      status: this.queries.get(h.key)?.status.message ?? null,
+      lastHealthy: h.lastHealthyMs === null ? null : new Date(h.lastHealthyMs).toISOString(),
+    }));
+    const ready = this.moduleLoaded && !this.draining && this.lastHealth.length > 0 && this.lastHealth.every((h) => h.healthy);
+    return { ready, queries };
+  }
+
+  private onSignal(signal: NodeJS.Signals): void {
+    if (++this.signals === 1) {
+      void this.drain(signal);
+    } else {
+      this.log.warn({ signal }, `${signal} again: stopping every query at once; their uncommitted batches re-run on the next start`);
+      for (const q of this.active()) void q.stopNow();
+    }
+  }
+
+  /** Stops every query gracefully within the grace period, then at once. */
+  private drain(why: string): Promise<{ drained: boolean }> {
+    this.draining ??= (async () => {
+      const queries = this.active();
+      this.log.info({ reason: why, queries: queries.map(keyOf), gracePeriodMs: this.options.gracePeriodMs },
+        `${why}: draining ${queries.length} quer${queries.length === 1 ? 'y' : 'ies'} (the batch in flight commits first)`);
+      const stopped = await withTimeout(Promise.allSettled(queries.map((q) => q.stop())), this.options.gracePeriodMs);
+      if (!stopped) {
+        this.failed = true;
+        this.log.error({ gracePeriodMs: this.options.gracePeriodMs }, 'the queries did not drain within --grace-period: stopping them at once (their uncommitted batches re-run on the next start)');
+        await Promise.all(this.active().map((q) => q.stopNow()));
+      }
+      this.settleIfDone();
+      return { drained: stopped };
+    })();
+    return this.draining;
+  }
+
+  private settleIfDone(): void {
+    if (this.moduleLoaded && this.active().length === 0) this.finish(this.stalled ? EXIT.stalled : this.failed ? EXIT.failed : EXIT.stopped);
+  }
+
+  private active(): StreamingQuery[] {
+    return this.spark.streams.active;
+  }
+
+  private logProgress(): void {
+    for (const [key, q] of this.queries) {
+      if (!q.isActive) continue;
+      const p = q.lastProgress;
+      const lag = p ? partitionLags(p.sources).reduce((a, l) => a + l.records, 0) : null;
+      this.log.info({
+        query: key, status: q.status.message, batchId: p?.batchId ?? null, rowsSinceLastLog: this.progressSinceLog.get(key) ?? 0,
+        inputRowsPerSecond: p?.inputRowsPerSecond ?? 0, processedRowsPerSecond: p?.processedRowsPerSecond ?? 0,
+        watermark: p?.eventTime.watermark ?? null, stateRows: p?.stateOperators.reduce((a, o) => a + o.numRowsTotal, 0) ?? 0,
+        lagRecords: lag, numRestarts: q.numRestarts,
+      }, `progress of ${key}`);
+      this.progressSinceLog.set(key, 0);
+    }
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+}
+
+function keyOf(q: StreamingQuery): string {
+  return q.name ?? q.id;
+}
+
+/** The interval of a ProcessingTime trigger; 0 for the default, Once and AvailableNow triggers. */
+function triggerIntervalMs(q: StreamingQuery): number {
+  // The engine is internal, but the daemon is part of the package.
+  const t = q.engine.effectiveTrigger;
+  return t.kind === 'processingTime' || t.kind === 'continuous' ? t.intervalMs : 0;
+}
+
+/** Whether `p` settled within `ms`. */
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  try {
+    return await Promise.race([p.then(() => true, () => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,77 @@
+// Liveness of each query for /readyz and the stall exit. A query is healthy at a moment when it
+// commits a batch (a progress report) or sits between triggers with nothing left to do (its
+// status says it is waiting). It is stalled once it has been neither for longer than its stall
+// threshold: max(--stall-timeout, --stall-triggers x its trigger interval). That covers a source
+// whose broker is gone (planning hangs or fails), a restart loop, and batches that never commit.
+// A stall that lasts --stall-grace ends the process with exit code 3, so that its supervisor
+// (Kubernetes) starts it afresh.
+
+export interface HealthSettings {
+  readonly stallTimeoutMs: number;
+  readonly stallTriggers: number;
+  readonly stallGraceMs: number;
+}
+
+/** What the monitor reads of a query. */
+export interface WatchedQuery {
+  readonly key: string;
+  readonly isActive: boolean;
+  /** The status message and whether a trigger is running (StreamingQuery.status). */
+  readonly status: { readonly message: string; readonly isTriggerActive: boolean };
+  /** The trigger's interval in ms (0 for the default trigger). */
+  readonly triggerIntervalMs: number;
+}
+
+export interface QueryHealth {
+  readonly key: string;
+  readonly healthy: boolean;
+  /** When it was last healthy (ms), or null if never. */
+  readonly lastHealthyMs: number | null;
+  /** When it became stalled (ms), or null. */
+  readonly stalledSinceMs: number | null;
+  readonly thresholdMs: number;
+}
+
+interface Track {
+  lastHealthyMs: number | null;
+  readonly sinceMs: number;
+  stalledSinceMs: number | null;
+}
+
+export class HealthMonitor {
+  private readonly tracks = new Map<string, Track>();
+
+  constructor(private readonly settings: HealthSettings) {}
+
+  /** The query committed a batch or epoch. */
+  committed(key: string, nowMs: number): void {
+    this.track(key, nowMs).lastHealthyMs = nowMs;
+  }
+
+  /** Looks at every query now; returns each one's health. */
+  check(queries: readonly WatchedQuery[], nowMs: number): QueryHealth[] {
+    return queries.filter((q) => q.isActive).map((q) => {
+      const t = this.track(q.key, nowMs);
+      if (!q.status.isTriggerActive && q.status.message.startsWith('Waiting')) t.lastHealthyMs = nowMs;
+      const thresholdMs = Math.max(this.settings.stallTimeoutMs, this.settings.stallTriggers * q.triggerIntervalMs);
+      const stalled = nowMs - (t.lastHealthyMs ?? t.sinceMs) > thresholdMs;
+      t.stalledSinceMs = stalled ? (t.stalledSinceMs ?? nowMs) : null;
+      return { key: q.key, healthy: t.lastHealthyMs !== null && !stalled, lastHealthyMs: t.lastHealthyMs, stalledSinceMs: t.stalledSinceMs, thresholdMs };
+    });
+  }
+
+  /** Whether a stall has lasted the grace period: the process should exit with code 3. */
+  graceExpired(health: readonly QueryHealth[], nowMs: number): QueryHealth | null {
+    return health.find((h) => h.stalledSinceMs !== null && nowMs - h.stalledSinceMs >= this.settings.stallGraceMs) ?? null;
+  }
+
+  forget(key: string): void {
+    this.tracks.delete(key);
+  }
+
+  private track(key: string, nowMs: number): Track {
+    let t = this.tracks.get(key);
+    if (!t) this.tracks.set(key, (t = { lastHealthyMs: null, sinceMs: nowMs, stalledSinceMs: null }));
+    return t;
+  }
+}

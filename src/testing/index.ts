@@ -1,0 +1,6 @@
+// spate/testing: a virtual-clock test kit for users' own tests of their queries.
+export { TestClock } from './test-clock.js';
+export { TestStream } from './test-stream.js';
+export type { AddOptions } from './test-stream.js';
+export { QueryTest, startTest } from './query-test.js';
+export type { Batch, QueryTestOptions } from './query-test.js';

@@ -1,0 +1,43 @@
+// TestStream: an input a test writes to step by step (as Beam's TestStream): rows, rows of one
+// partition (to test watermarks that follow partitions), and declarations that the stream's
+// event time has reached an instant, which move the watermark as a row of that time would,
+// without a row.
+import type { Row } from '../actors/messages.js';
+import { DataFrame } from '../api/dataframe.js';
+import type { SessionContext } from '../api/session-context.js';
+import type { StructType } from '../expr/types.js';
+import { toMs } from './test-clock.js';
+import { TestStreamData } from './test-stream-source.js';
+
+let counter = 0;
+
+export interface AddOptions {
+  /** The partition the rows arrive in (a Kafka partition, say): with withWatermark's perPartition, each is followed on its own. */
+  readonly partition?: string;
+}
+
+export class TestStream<R extends Row = Row> {
+  /** Shared with the queries reading this stream. */
+  readonly data: TestStreamData;
+
+  constructor(private readonly session: SessionContext, schema: StructType<R>, name = `test-${counter++}`) {
+    this.data = new TestStreamData(schema as StructType, name);
+  }
+
+  /** Appends rows (missing fields become null). */
+  addData(rows: R | readonly R[], options: AddOptions = {}): void {
+    this.data.addRows(Array.isArray(rows) ? (rows as readonly R[]) : [rows as R], options.partition ?? null);
+  }
+
+  /**
+   * Declares that the stream's event time has reached `time` (a Date, ms, or an ISO-8601 time
+   * with its zone): every withWatermark over it moves as if a row of that time had passed.
+   */
+  advanceEventTime(time: Date | number | string): void {
+    this.data.advanceEventTime(toMs(time, 'advanceEventTime time'));
+  }
+
+  toDF(): DataFrame<R> {
+    return new DataFrame<R>(this.session, { k: 'source', format: 'testStream', options: {}, instance: this.data, schema: this.data.schema });
+  }
+}
