@@ -331,7 +331,8 @@ export class AggTable implements ManagedStore {
   }
 
   metrics(): StoreMetrics {
-    return { numRowsTotal: this.count, numRowsUpdated: this.changed.length - this.changedThenRemoved, numRowsRemoved: this.removedKeys.length };
+    // Spark counts every put, also of a group evicted later in the epoch: each changed slot once.
+    return { numRowsTotal: this.count, numRowsUpdated: this.changed.length, numRowsRemoved: this.removedKeys.length };
   }
 
   takeDelta(): EpochDelta<unknown> {

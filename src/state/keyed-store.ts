@@ -84,6 +84,8 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   /** The slot of each changed key, side by side with `changed` (null for a delete). */
   private changedSlots: Array<Slot<V> | null> = [];
   private removedInEpoch = 0;
+  /** Puts that marked a key changed in this epoch: Spark counts every put, even of a key removed later in the epoch. */
+  private updatedInEpoch = 0;
   private epoch = 1;
   private lastKey: string | undefined;
   private lastSlot: Slot<V> | undefined;
@@ -121,6 +123,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
       this.map.set(key, fresh);
       this.changed.push(key);
       this.changedSlots.push(fresh);
+      this.updatedInEpoch++;
       this.lastKey = key;
       this.lastSlot = fresh;
       return;
@@ -130,6 +133,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
       slot.epoch = this.epoch;
       this.changed.push(key);
       this.changedSlots.push(slot);
+      this.updatedInEpoch++;
     }
   }
 
@@ -163,6 +167,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
     this.changedSlots = [];
     this.removedInEpoch = 0;
     this.deleted = new Set();
+    this.updatedInEpoch = 0;
     this.lastKey = undefined;
     this.lastSlot = undefined;
   }
@@ -256,6 +261,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
     this.changedSlots = [];
     this.removedInEpoch = 0;
     this.deleted = new Set();
+    this.updatedInEpoch = 0;
     this.epoch++;
     return delta;
   }
@@ -280,17 +286,13 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
     this.changedSlots = [];
     this.removedInEpoch = 0;
     this.deleted = new Set();
+    this.updatedInEpoch = 0;
     this.epoch++;
   }
 
   /** Counters for the epoch in progress (call before takeDelta). */
   metrics(): StoreMetrics {
-    const changed = this.uniqueChanged().length;
-    return {
-      numRowsTotal: this.map.size,
-      numRowsUpdated: Math.max(0, changed - this.removedInEpoch),
-      numRowsRemoved: this.removedInEpoch,
-    };
+    return { numRowsTotal: this.map.size, numRowsUpdated: this.updatedInEpoch, numRowsRemoved: this.removedInEpoch };
   }
 }
 
