@@ -7,7 +7,8 @@
 // The figures include the share of wall time spent in garbage-collection pauses.
 //
 // `windowedSumInput` is the input as batches of rows, deterministic, for any peer that runs W
-// over the same data (the Spark peer writes each batch as one JSON-lines file).
+// over the same data. With `--peer spark`, W without a checkpoint also runs in Spark local[1]
+// (peers/spark.ts: each batch one JSON-lines file, state checkpointed every batch).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import type { Scenario, ScenarioResult } from '../harness.js';
 import { consume, measure } from '../harness.js';
 import type { GcCounter } from '../gc-share.js';
 import { gcShare } from '../gc-share.js';
+import { runSparkPeer, sparkPeerRequested } from '../peers/spark.js';
 
 export const W_BASE_MS = Date.UTC(2024, 0, 1);
 export const W_WINDOW_MS = 10_000;
@@ -142,11 +144,18 @@ function windowedSumScenario(kind: Checkpointing): Scenario {
         const handRowsOut = hand.reduce((n, b) => n + b.length, 0);
         if (rowsOut !== handRowsOut) throw new Error(`spate emitted ${rowsOut} rows, the hand loop ${handRowsOut}`);
         for (const [k, v] of expected) if (got.get(k) !== v) throw new Error(`group ${k}: spate ${got.get(k)}, hand loop ${v}`);
+        const peers = kind === 'none' && sparkPeerRequested()
+          ? await runSparkPeer('windowed-sum', { batches: batches.map((b) => b.map((e) => JSON.stringify(e))) }, [1])
+          : [];
+        for (const p of peers) {
+          if (p.outputRows !== rowsOut) throw new Error(`Spark local[${p.cores}] emitted ${p.outputRows} rows, spate ${rowsOut}`);
+        }
         return {
           scenario: this.name,
           description: this.description,
           spate,
           handLoop: handMeasured,
+          peers: peers.map((p) => ({ name: `Spark local[${p.cores}]`, events: p.events, ms: p.ms, peakRssMiB: p.peakRssMiB })),
           figures: {
             'rows emitted (both)': rowsOut,
             'GC share of wall time, spate (target < 15%)': `${(100 * spateGcShare.share).toFixed(1)}% (${spateGcShare.count} pauses, ${spateGcShare.ms.toFixed(0)} ms)`,

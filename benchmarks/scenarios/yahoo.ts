@@ -5,13 +5,15 @@
 // looks the campaign up in a Map, and counts in nested Maps, emitting each batch's changed groups.
 //
 // `yahooInput` and `yahooAds` are the input and the static table, deterministic, for any peer
-// that runs the benchmark over the same data (the Spark peer writes each batch as one JSON-lines file).
+// that runs the benchmark over the same data. With `--peer spark` it also runs in Spark local[1]
+// (peers/spark.ts: each batch one file of the JSON texts, state checkpointed every batch).
 import type { Row } from '../../src/index.js';
 import { MemoryStream, Session, col, expr, fromJson, window, types as T } from '../../src/index.js';
 import type { Scenario, ScenarioResult } from '../harness.js';
 import { consume, measure } from '../harness.js';
 import type { GcCounter } from '../gc-share.js';
 import { gcShare } from '../gc-share.js';
+import { runSparkPeer, sparkPeerRequested } from '../peers/spark.js';
 
 export const YAHOO_BASE_MS = Date.UTC(2024, 0, 1);
 export const YAHOO_WINDOW_MS = 10_000;
@@ -146,11 +148,18 @@ export const yahoo: Scenario = {
     const handRowsOut = hand.reduce((n, b) => n + b.length, 0);
     if (rowsOut !== handRowsOut) throw new Error(`spate emitted ${rowsOut} rows, the hand loop ${handRowsOut}`);
     for (const [k, v] of expected) if (got.get(k) !== v) throw new Error(`group ${k}: spate ${got.get(k)}, hand loop ${v}`);
+    const peers = sparkPeerRequested()
+      ? await runSparkPeer('yahoo', { batches: batches.map((b) => b.map((e) => e.value)), staticLines: yahooAds().map((a) => JSON.stringify(a)) }, [1])
+      : [];
+    for (const p of peers) {
+      if (p.outputRows !== rowsOut) throw new Error(`Spark local[${p.cores}] emitted ${p.outputRows} rows, spate ${rowsOut}`);
+    }
     return {
       scenario: this.name,
       description: this.description,
       spate,
       handLoop: handMeasured,
+      peers: peers.map((p) => ({ name: `Spark local[${p.cores}]`, events: p.events, ms: p.ms, peakRssMiB: p.peakRssMiB })),
       figures: {
         'rows emitted (both)': rowsOut,
         'GC share of wall time, spate': `${(100 * spateGc.share).toFixed(1)}%`,
