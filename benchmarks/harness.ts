@@ -89,6 +89,29 @@ export function perSecond(m: Measurement): number {
   return m.events / (m.ms / 1000);
 }
 
+/**
+ * Checks a windowed aggregation's output, batch by batch, against the hand loop's: as many rows,
+ * and the same last value of every (window, key) group. Returns the number of rows.
+ */
+export function sameWindowedOutput(spate: readonly (readonly Record<string, unknown>[])[], hand: readonly (readonly object[])[], key: string, value: string): number {
+  const last = (batches: readonly (readonly object[])[]): Map<string, unknown> => {
+    const m = new Map<string, unknown>();
+    for (const rows of batches) {
+      for (const row of rows) {
+        const r = row as Record<string, unknown>;
+        m.set(`${(r['window'] as { start: Date }).start.getTime()}|${String(r[key])}`, r[value]);
+      }
+    }
+    return m;
+  };
+  const rowsOut = spate.reduce((n, b) => n + b.length, 0);
+  const handRowsOut = hand.reduce((n, b) => n + b.length, 0);
+  if (rowsOut !== handRowsOut) throw new Error(`spate emitted ${rowsOut} rows, the hand loop ${handRowsOut}`);
+  const got = last(spate);
+  for (const [k, v] of last(hand)) if (got.get(k) !== v) throw new Error(`group ${k}: spate ${String(got.get(k))}, hand loop ${String(v)}`);
+  return rowsOut;
+}
+
 /** Keeps a value alive so the optimiser cannot drop the work that produced it. */
 export let sink: unknown = null;
 export function consume(v: unknown): void {

@@ -16,10 +16,10 @@ import type { Row } from '../../src/index.js';
 import { MemoryStream, Session, col, sum, window, types as T } from '../../src/index.js';
 import { RedisServer } from '../../test/support/redis-server.js';
 import type { Scenario, ScenarioResult } from '../harness.js';
-import { consume, measure } from '../harness.js';
+import { consume, measure, sameWindowedOutput } from '../harness.js';
 import type { GcCounter } from '../gc-share.js';
 import { gcShare } from '../gc-share.js';
-import { runSparkPeer, sparkPeerRequested } from '../peers/spark.js';
+import { sparkPeers } from '../peers/spark.js';
 
 export const W_BASE_MS = Date.UTC(2024, 0, 1);
 export const W_WINDOW_MS = 10_000;
@@ -84,13 +84,6 @@ async function checkpointPlace(kind: Checkpointing): Promise<{ location: string 
   return { location: `${server.url}/0/bench-w`, close: () => server.stop() };
 }
 
-/** The final sum of every (window, key) over a run's batches of output. */
-function finalSums(batches: readonly (readonly Row[])[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const rows of batches) for (const r of rows) m.set(`${(r['window'] as { start: Date }).start.getTime()}|${String(r['key'])}`, r['total'] as number);
-  return m;
-}
-
 function windowedSumScenario(kind: Checkpointing): Scenario {
   const where = kind === 'none' ? '' : kind === 'local' ? ', local checkpoint every batch' : ', Redis checkpoint every batch';
   return {
@@ -138,24 +131,14 @@ function windowedSumScenario(kind: Checkpointing): Scenario {
         const spateGcShare = await gc!.stop(spate.ms);
         await spark.stop();
 
-        const expected = finalSums(hand as unknown as Row[][]);
-        const got = finalSums(seen);
-        const rowsOut = seen.reduce((n, b) => n + b.length, 0);
-        const handRowsOut = hand.reduce((n, b) => n + b.length, 0);
-        if (rowsOut !== handRowsOut) throw new Error(`spate emitted ${rowsOut} rows, the hand loop ${handRowsOut}`);
-        for (const [k, v] of expected) if (got.get(k) !== v) throw new Error(`group ${k}: spate ${got.get(k)}, hand loop ${v}`);
-        const peers = kind === 'none' && sparkPeerRequested()
-          ? await runSparkPeer('windowed-sum', { batches: batches.map((b) => b.map((e) => JSON.stringify(e))) }, [1])
-          : [];
-        for (const p of peers) {
-          if (p.outputRows !== rowsOut) throw new Error(`Spark local[${p.cores}] emitted ${p.outputRows} rows, spate ${rowsOut}`);
-        }
+        const rowsOut = sameWindowedOutput(seen, hand, 'key', 'total');
+        const peers = kind === 'none' ? await sparkPeers('windowed-sum', () => ({ batches: batches.map((b) => b.map((e) => JSON.stringify(e))) }), rowsOut, [1]) : [];
         return {
           scenario: this.name,
           description: this.description,
           spate,
           handLoop: handMeasured,
-          peers: peers.map((p) => ({ name: `Spark local[${p.cores}]`, events: p.events, ms: p.ms, peakRssMiB: p.peakRssMiB })),
+          peers,
           figures: {
             'rows emitted (both)': rowsOut,
             'GC share of wall time, spate (target < 15%)': `${(100 * spateGcShare.share).toFixed(1)}% (${spateGcShare.count} pauses, ${spateGcShare.ms.toFixed(0)} ms)`,

@@ -10,10 +10,10 @@
 import type { Row } from '../../src/index.js';
 import { MemoryStream, Session, col, expr, fromJson, window, types as T } from '../../src/index.js';
 import type { Scenario, ScenarioResult } from '../harness.js';
-import { consume, measure } from '../harness.js';
+import { consume, measure, sameWindowedOutput } from '../harness.js';
 import type { GcCounter } from '../gc-share.js';
 import { gcShare } from '../gc-share.js';
-import { runSparkPeer, sparkPeerRequested } from '../peers/spark.js';
+import { sparkPeers } from '../peers/spark.js';
 
 export const YAHOO_BASE_MS = Date.UTC(2024, 0, 1);
 export const YAHOO_WINDOW_MS = 10_000;
@@ -96,12 +96,6 @@ function handLoop(batches: readonly { value: string }[][]): YahooOutput[][] {
   return out;
 }
 
-function finalCounts(batches: readonly (readonly Row[])[]): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const rows of batches) for (const r of rows) m.set(`${(r['window'] as { start: Date }).start.getTime()}|${String(r['campaign_id'])}`, r['count'] as number);
-  return m;
-}
-
 export const yahoo: Scenario = {
   name: 'yahoo',
   description: 'Yahoo benchmark with JSON: 1M events, fromJson, filter views, join 1,000 ads, count per campaign per 10 s window, update mode',
@@ -142,24 +136,14 @@ export const yahoo: Scenario = {
     const spateGc = await gc!.stop(spate.ms);
     await spark.stop();
 
-    const expected = finalCounts(hand as unknown as Row[][]);
-    const got = finalCounts(seen);
-    const rowsOut = seen.reduce((n, b) => n + b.length, 0);
-    const handRowsOut = hand.reduce((n, b) => n + b.length, 0);
-    if (rowsOut !== handRowsOut) throw new Error(`spate emitted ${rowsOut} rows, the hand loop ${handRowsOut}`);
-    for (const [k, v] of expected) if (got.get(k) !== v) throw new Error(`group ${k}: spate ${got.get(k)}, hand loop ${v}`);
-    const peers = sparkPeerRequested()
-      ? await runSparkPeer('yahoo', { batches: batches.map((b) => b.map((e) => e.value)), staticLines: yahooAds().map((a) => JSON.stringify(a)) }, [1])
-      : [];
-    for (const p of peers) {
-      if (p.outputRows !== rowsOut) throw new Error(`Spark local[${p.cores}] emitted ${p.outputRows} rows, spate ${rowsOut}`);
-    }
+    const rowsOut = sameWindowedOutput(seen, hand, 'campaign_id', 'count');
+    const peers = await sparkPeers('yahoo', () => ({ batches: batches.map((b) => b.map((e) => e.value)), staticLines: yahooAds().map((a) => JSON.stringify(a)) }), rowsOut, [1]);
     return {
       scenario: this.name,
       description: this.description,
       spate,
       handLoop: handMeasured,
-      peers: peers.map((p) => ({ name: `Spark local[${p.cores}]`, events: p.events, ms: p.ms, peakRssMiB: p.peakRssMiB })),
+      peers,
       figures: {
         'rows emitted (both)': rowsOut,
         'GC share of wall time, spate': `${(100 * spateGc.share).toFixed(1)}%`,

@@ -196,8 +196,8 @@ class Encoder implements RecordOut {
     return node ? node.id : this.emptyShape;
   }
 
-  /** Registers and writes a new shape (NewShape, its names); returns its id. */
-  private newShape(names: readonly string[]): number {
+  /** The trie node of a shape's names, made as needed (undefined for no names: the empty shape). */
+  private shapeNode(names: readonly string[]): ShapeNode | undefined {
     let node: ShapeNode | undefined;
     let level = this.shapes;
     for (const n of names) {
@@ -205,6 +205,12 @@ class Encoder implements RecordOut {
       if (!node) level.set(n, (node = { id: -1, next: new Map() }));
       level = node.next;
     }
+    return node;
+  }
+
+  /** Registers and writes a new shape (NewShape, its names); returns its id. */
+  private newShape(names: readonly string[]): number {
+    const node = this.shapeNode(names);
     const fresh = this.shapeCount++;
     if (node) node.id = fresh;
     else this.emptyShape = fresh;
@@ -224,13 +230,7 @@ class Encoder implements RecordOut {
       return;
     }
     const names = Object.keys(o);
-    let node: ShapeNode | undefined;
-    let level = this.shapes;
-    for (const n of names) {
-      node = level.get(n);
-      if (!node) level.set(n, (node = { id: -1, next: new Map() }));
-      level = node.next;
-    }
+    const node = this.shapeNode(names);
     const out = this.out;
     const id = node ? node.id : this.emptyShape;
     if (id >= 0) {

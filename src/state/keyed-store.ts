@@ -162,12 +162,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   /** Empties the store before a restore; nothing is marked changed. */
   clear(): void {
     this.map.clear();
-    this.changed = [];
-    this.unique = null;
-    this.changedSlots = [];
-    this.removedInEpoch = 0;
-    this.deleted = new Set();
-    this.updatedInEpoch = 0;
+    this.forgetChanges();
     this.lastKey = undefined;
     this.lastSlot = undefined;
   }
@@ -256,13 +251,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
     }
     const delta: EpochDelta<V> = new Map();
     byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
-    this.changed = [];
-    this.unique = null;
-    this.changedSlots = [];
-    this.removedInEpoch = 0;
-    this.deleted = new Set();
-    this.updatedInEpoch = 0;
-    this.epoch++;
+    this.dropDelta();
     return delta;
   }
 
@@ -281,13 +270,18 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   }
 
   dropDelta(): void {
+    this.forgetChanges();
+    this.epoch++;
+  }
+
+  /** Forgets what the epoch changed (a delta taken or dropped, a restore). */
+  private forgetChanges(): void {
     this.changed = [];
     this.unique = null;
     this.changedSlots = [];
     this.removedInEpoch = 0;
-    this.deleted = new Set();
     this.updatedInEpoch = 0;
-    this.epoch++;
+    this.deleted = new Set();
   }
 
   /** Counters for the epoch in progress (call before takeDelta). */
