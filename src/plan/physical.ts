@@ -238,7 +238,9 @@ export class GraphBuilder {
   /** The watermark a node's output carries for query watermark `wm` (operators may lower it). */
   outputWatermarkOf(node: LogicalPlan, wm: number): number {
     const input = this.inputWatermarkOf(node, wm);
-    return (isStateful(node, this.opts.outputMode) || node.k === 'union' || node.k === 'join') && isStreaming(node) ? this.logicOf(node).outputWatermark?.(input) ?? input : input;
+    // Operators of their own may lower it; a stream-static join is a step of its stream's stage.
+    const operator = isStateful(node, this.opts.outputMode) || node.k === 'union' || (node.k === 'join' && isStreaming(node.left) && isStreaming(node.right));
+    return operator && isStreaming(node) ? this.logicOf(node).outputWatermark?.(input) ?? input : input;
   }
 
   inputWatermarkOf(node: LogicalPlan, wm: number): number {
