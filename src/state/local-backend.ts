@@ -1,7 +1,6 @@
 // The embedded default: a checkpoint in a local directory, laid out as Spark's
-// (metadata, offsets/N, commits/N, sources/, state/). A blob is written to a temporary file and
-// renamed into place, so a crash never leaves a half-written file under its real name; only the
-// files of an epoch not yet committed are written in place (see writeAll).
+// (metadata, offsets/N, commits/N, sources/, state/). Each blob is written to a temporary file
+// and renamed into place, so a crash never leaves a half-written file under its real name.
 //
 // The live-run lock is a file holding the run id, host and process id, written whole to a
 // temporary file and hard-linked into place, so a reader never sees it half-written. Lock files
@@ -38,12 +37,6 @@ function parseLock(text: string | null): LockHolder | null {
   }
 }
 
-/** Node names no path for some failures (ENOSPC during a write): the message does. */
-function writeError(target: string, e: unknown): unknown {
-  const code = (e as NodeJS.ErrnoException).code;
-  return code ? new ConnectorError(`cannot write checkpoint file ${target}: ${errorMessage(e)}`, { cause: e, retriable: code === 'ENOSPC' || code === 'EDQUOT' }) : e;
-}
-
 export class LocalDirBackend implements CheckpointBackend {
   private readonly root: string;
   private readonly knownDirs = new Set<string>();
@@ -72,27 +65,17 @@ export class LocalDirBackend implements CheckpointBackend {
       await rename(tmp, target);
     } catch (e) {
       await rm(tmp, { force: true }).catch(() => undefined);
-      throw writeError(target, e);
+      const code = (e as NodeJS.ErrnoException).code;
+      // Node names no path for some failures (ENOSPC during a write): the message does.
+      throw code ? new ConnectorError(`cannot write checkpoint file ${target}: ${errorMessage(e)}`, { cause: e, retriable: code === 'ENOSPC' || code === 'EDQUOT' }) : e;
     }
   }
 
   async writeAll(writes: readonly BlobWrite[]): Promise<void> {
     // All but the last in parallel; the last (the commit marker) only once they are in place,
-    // and atomically, and only while this run still holds the checkpoint. The others are written
-    // in place, without a temporary file and a rename (two file operations fewer each): until the
-    // marker is written they belong to a version no reader uses, and the restore of an
-    // uncommitted run deletes every file above the committed version before it reads, so a file
-    // torn by a crash is never read.
+    // and only while this run still holds the checkpoint.
     const last = writes[writes.length - 1];
-    await Promise.all(writes.slice(0, -1).map(async (w) => {
-      const target = join(this.root, w.path);
-      try {
-        await this.ensureDir(dirname(target));
-        await writeFile(target, w.data);
-      } catch (e) {
-        throw writeError(target, e);
-      }
-    }));
+    await Promise.all(writes.slice(0, -1).map((w) => this.write(w.path, w.data)));
     if (last) {
       await this.checkFence();
       await this.write(last.path, last.data);
