@@ -1,6 +1,6 @@
 // DataFrame: an immutable logical-plan builder with Spark's methods. Streaming frames run
 // through writeStream; static frames run with collect() / show().
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import { explainQuery } from '../cluster/explain.js';
 import { AnalysisError } from '../errors.js';
 import { showString } from '../connectors/console/format-table.js';

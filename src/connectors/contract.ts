@@ -1,7 +1,7 @@
 // What a connector implements. A source exposes offsets and reads the rows between two of them
 // (Spark's DSv2 micro-batch stream); a sink writes each epoch and commits it idempotently.
 // Providers are looked up by format name.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { EpochSink } from '../actors/sink-actor.js';
 import { AnalysisError } from '../errors.js';
 import type { StructType } from '../expr/types.js';
