@@ -19,7 +19,8 @@ import type { BoundAggregate } from '../expr/functions/registry.js';
 import type { AggregateNode, OutputMode } from '../plan/logical.js';
 import { compileAggregateOutput } from './aggregate-output.js';
 import { AggTable, keyNormalizer } from './agg-table.js';
-import type { StageState } from './aggregate-stage.js';
+import type { CompiledStage, StageState } from './aggregate-stage.js';
+import type { SplitEventTime } from './event-time-stats.js';
 import { LateGroups, compileAggregateStage } from './aggregate-stage.js';
 import type { StatelessStep } from './chain-code.js';
 import type { ChainCounters } from './stateless-chain.js';
@@ -72,20 +73,8 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
   // A global aggregation (no grouping keys, no window) has one group.
   const global = node.keys.length === 0 && !window;
   const runChunk = (rows: Row[], ctx: OperatorContext): void => {
-    const eventTime = eventTimeOf(ctx.split);
-    try {
-      st.ctx = ctx;
-      if (partials) mergePartials(rows as unknown as PartialRow[], table, fns);
-      else stage.run(rows, table, st, fused.counters, eventTime);
-    } catch (e) {
-      // Name the failing record by running the fused chain alone (the aggregation is not re-run;
-      // the query fails, so event times counted twice do not matter).
-      if (!fused.steps.length) throw e;
-      const chain = compileChain(fused.steps);
-      throw locateFailure(e, rows, (one) => chain(one, [], { malformedDropped: 0 }, eventTime));
-    } finally {
-      st.ctx = null;
-    }
+    if (partials) mergePartials(rows as unknown as PartialRow[], table, fns);
+    else runStage(stage, fused, rows, table, st, ctx, eventTimeOf(ctx.split));
   };
 
   return {
@@ -150,6 +139,24 @@ function expiredGroups(node: AggregateNode): (table: AggTable, wm: number) => nu
     }
     return out;
   };
+}
+
+/** Runs the generated stage over a chunk; a failure names the record that caused it. */
+export function runStage(
+  stage: CompiledStage, fused: FusedInput, rows: Row[], table: AggTable, st: StageState, ctx: OperatorContext, eventTime: readonly SplitEventTime[],
+): void {
+  try {
+    st.ctx = ctx;
+    stage.run(rows, table, st, fused.counters, eventTime);
+  } catch (e) {
+    // Name the failing record by running the fused chain alone (the aggregation is not re-run;
+    // the query fails, so event times counted twice do not matter).
+    if (!fused.steps.length) throw e;
+    const chain = compileChain(fused.steps);
+    throw locateFailure(e, rows, (one) => chain(one, [], { malformedDropped: 0 }, eventTime));
+  } finally {
+    st.ctx = null;
+  }
 }
 
 /** Folds partial groups into the table: one lookup per group, each marked changed. */

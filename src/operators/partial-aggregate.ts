@@ -12,10 +12,11 @@ import type { Row } from '../data/row.js';
 import type { AggregateNode, OutputMode } from '../plan/logical.js';
 import { AggTable, keyNormalizer } from './agg-table.js';
 import type { FusedInput } from './aggregate.js';
+import { runStage } from './aggregate.js';
 import type { StageState } from './aggregate-stage.js';
 import { LateGroups, compileAggregateStage } from './aggregate-stage.js';
 import { prepareLookups } from './join/lookup-join.js';
-import { compileChain, eventTimeBySplit, locateFailure, lookupJoinsOf } from './stateless-chain.js';
+import { eventTimeBySplit, lookupJoinsOf } from './stateless-chain.js';
 
 /** Groups held before an early flush: bounds the map side's memory within a large epoch. */
 export const PARTIAL_FLUSH_GROUPS = 65_536;
@@ -60,18 +61,7 @@ export function partialAggregate(
     ctx.emit(out);
   };
   const runChunk = (rows: Row[], ctx: OperatorContext): void => {
-    st.ctx = ctx;
-    const eventTime = eventTimeOf(ctx.split);
-    try {
-      stage.run(rows, table, st, input.counters, eventTime);
-    } catch (e) {
-      // Name the failing record by running the fused chain alone (as the aggregation's stage does).
-      if (!input.steps.length) throw e;
-      const chain = compileChain(input.steps);
-      throw locateFailure(e, rows, (one) => chain(one, [], { malformedDropped: 0 }, eventTime));
-    } finally {
-      st.ctx = null;
-    }
+    runStage(stage, input, rows, table, st, ctx, eventTimeOf(ctx.split));
     if (table.size >= flushGroups) flush(ctx);
   };
 
