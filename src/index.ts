@@ -2,6 +2,7 @@
 // The public API; this file only re-exports.
 export { Session, SessionBuilder, RuntimeConfig } from './api/session.js';
 export { DataFrame } from './api/dataframe.js';
+export type { ExplainMode } from './api/dataframe.js';
 export type { WatermarkOptions } from './api/watermark-options.js';
 export type { LateRowsSink } from './api/late-rows.js';
 export { GroupedData } from './api/grouped-data.js';
@@ -19,7 +20,7 @@ export type { ClusterWorker, ClusterWorkerOptions } from './api/start-worker.js'
 export { MemoryStream } from './api/memory-stream.js';
 export * from './api/functions.js';
 export * as types from './api/types.js';
-export type { Row } from './actors/messages.js';
+export type { Row } from './data/row.js';
 export type { ForeachWriter } from './connectors/foreach/foreach-sink.js';
 export type { RestartPolicy } from './actors/restart-policy.js';
 export { Trigger } from './query/trigger.js';

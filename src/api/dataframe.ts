@@ -1,6 +1,6 @@
 // DataFrame: an immutable logical-plan builder with Spark's methods. Streaming frames run
 // through writeStream; static frames run with collect() / show().
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import { explainQuery } from '../cluster/explain.js';
 import { AnalysisError } from '../errors.js';
 import { showString } from '../connectors/console/format-table.js';
@@ -9,8 +9,9 @@ import { parseDuration } from '../expr/interval.js';
 import type { Expr } from '../expr/tree.js';
 import type { StructType } from '../expr/types.js';
 import { treeString } from '../expr/types.js';
+import { explainCodegen } from '../plan/explain-codegen.js';
 import { planString } from '../plan/explain.js';
-import type { LogicalPlan } from '../plan/logical.js';
+import type { LogicalPlan, OutputMode } from '../plan/logical.js';
 import { isStreaming } from '../plan/logical.js';
 import type { JoinOn } from '../plan/join.js';
 import { joinNode } from '../plan/join.js';
@@ -30,6 +31,10 @@ import { watermarkTracking } from './watermark-options.js';
 import { KeyValueGroupedDataFrame } from './key-value-grouped.js';
 import type { SessionContext } from './session-context.js';
 import { DataStreamWriter } from './writer.js';
+
+/** What explain() prints: the logical plan, or the generated code of a streaming query's stages. */
+export type ExplainMode = 'simple' | 'physical' | 'logical' | 'codegen';
+const EXPLAIN_MODES: readonly ExplainMode[] = ['simple', 'physical', 'logical', 'codegen'];
 
 export class DataFrame<R extends Row = Row> {
   constructor(
@@ -299,13 +304,27 @@ export class DataFrame<R extends Row = Row> {
   }
 
   /**
-   * The plan as text. 'physical' (the default): the operators as a query would run them under
-   * the session's master, with its exchanges and what runs on the driver thread and why;
-   * 'logical': the analysed logical plan as JSON, for debugging.
+   * The plan, for debugging (Spark's explain). `simple` (the default) or `physical`: for a
+   * streaming DataFrame, the operators as a query would run them under the session's master,
+   * with its exchanges and what runs on the driver thread and why (a static DataFrame gives its
+   * logical plan); `logical`: the analysed logical plan as JSON; `codegen`: the functions a
+   * streaming query generates for its stages, as they would run (Spark's debugCodegen). The
+   * output mode, `update` unless given, decides whether an aggregation drops late rows.
    */
-  explain(mode: 'physical' | 'logical' = 'physical', outputMode: 'append' | 'update' | 'complete' = 'append'): string {
-    if (mode === 'logical') return planString(this.plan);
-    return explainQuery(this.plan, new QueryConf(this.session.confValues), outputMode);
+  explain(mode: ExplainMode | { readonly mode?: ExplainMode; readonly outputMode?: OutputMode } = 'simple'): string {
+    const opts = typeof mode === 'string' ? { mode } : mode;
+    const chosen = opts.mode ?? 'simple';
+    const outputMode = opts.outputMode ?? 'update';
+    if (!EXPLAIN_MODES.includes(chosen)) {
+      throw new AnalysisError(`explain() mode must be 'simple', 'physical', 'logical' or 'codegen', not '${String(chosen)}'`);
+    }
+    if (chosen === 'logical' || (chosen !== 'codegen' && !this.isStreaming)) return planString(this.plan);
+    const conf = new QueryConf(this.session.confValues);
+    if (chosen !== 'codegen') return explainQuery(this.plan, conf, outputMode);
+    if (!this.isStreaming) {
+      throw new AnalysisError("explain('codegen') shows the stages a streaming query generates; this DataFrame is static (collect() runs it directly)");
+    }
+    return explainCodegen(this.plan, { outputMode, shufflePartitions: conf.shufflePartitions });
   }
 
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {

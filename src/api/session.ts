@@ -1,7 +1,7 @@
 // Session: the entry point, as SparkSession. Holds the configuration, the query manager
 // (`streams`), memory-sink tables, and makes readers and static DataFrames.
 import { isDate } from 'node:util/types';
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { MemoryTable } from '../connectors/contract.js';
 import { parseMaster } from '../cluster/master.js';
 import '../connectors/index.js';

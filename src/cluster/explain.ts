@@ -57,7 +57,7 @@ export function explainPhysical(plan: LogicalPlan, placement: Placement, opts: E
         return;
       }
       if (placement.regionOf.has(n) && isKeyed(n)) {
-        const ex = exchangeInput(n, i, opts.outputMode);
+        const ex = exchangeInput(n, i, opts.outputMode, opts.shufflePartitions);
         emit(`Exchange ${ex.description}, ${opts.shufflePartitions} key groups`, d++);
         if (combinesPartially(n)) emit(`*(${threads} threads) PartialAggregate (map-side combine)`, d++);
       }

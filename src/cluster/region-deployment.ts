@@ -109,6 +109,7 @@ export class RegionDeployment {
     const spec = (thread: number): RegionSpec => ({
       id: this.id, name, thread, threads: n, keyGroups, owners, chunkRows, linkCapacity, outputMode: ctx.outputMode,
       checkpointLocation: ctx.backend.location,
+      recordsDeltas: ctx.repo.recordsDeltas,
       plan: encodePlan(region.nodes, ctx.nodeIds),
       operatorIds,
       inputs: region.inputs.map((node) => ({

@@ -39,6 +39,8 @@ export interface RegionSpec {
   readonly outputMode: OutputMode;
   /** The checkpoint's location as the user wrote it (for messages; reads go through the driver). */
   readonly checkpointLocation: string;
+  /** Whether state deltas are encoded at all (not for a run without a checkpoint that never restarts). */
+  readonly recordsDeltas: boolean;
   readonly plan: EncodedPlan;
   /** Stateful operator ids by node id. */
   readonly operatorIds: readonly (readonly [number, string])[];

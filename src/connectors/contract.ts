@@ -1,7 +1,7 @@
 // What a connector implements. A source exposes offsets and reads the rows between two of them
 // (Spark's DSv2 micro-batch stream); a sink writes each epoch and commits it idempotently.
 // Providers are looked up by format name.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { EpochSink } from '../actors/sink-actor.js';
 import { AnalysisError } from '../errors.js';
 import type { StructType } from '../expr/types.js';
@@ -94,6 +94,13 @@ export interface StreamSource {
   availableNowProgress?(): { done: number; total: number; unit: string } | null;
   /** Whether this source can run under Trigger.Continuous. */
   readonly supportsContinuous?: boolean;
+  /**
+   * Optional: the rows are handed over as the application gave them (MemoryStream), so a row may
+   * lack a field (read as null), carry others, or list its fields in another order. The query
+   * then reads the schema's columns by name, and builds a row of the schema's shape wherever a
+   * whole row is needed; the source never copies rows itself.
+   */
+  readonly rowsAsGiven?: boolean;
   /**
    * Optional, for Trigger.Continuous: the rows after `start` as they arrive, until `signal`
    * aborts (then the iteration ends). A source that supports continuous mode without it is

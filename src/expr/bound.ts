@@ -22,6 +22,12 @@ export interface BoundFunction {
   readonly nondeterministic?: boolean;
   /** How the registry bound it, so that another thread can bind it again; absent for a udf (a user closure). */
   readonly origin?: BindOrigin;
+  /**
+   * For a function returning a struct: the same function returning only the struct's `fields`
+   * (the query reads no others), with identical nulls, malformed-record handling and errors.
+   * Code generation uses it to push a projection into decoding (from_json).
+   */
+  project?(fields: readonly string[]): BoundFunction;
 }
 
 /**

@@ -1,6 +1,8 @@
 // Physical planning: the logical tree becomes a graph of actors. Runs of stateless operators
 // fuse into one chain actor; each stateful operator is an actor with its own stores; every
-// source is an actor the driver feeds epoch by epoch; one sink actor ends the graph.
+// source is an actor the driver feeds epoch by epoch; one sink actor ends the graph. An
+// aggregation runs the stateless operators in front of it in its own generated stage
+// (whole-stage code generation); a stream-static join is a step of its stream's stage.
 //
 // The same builder makes the graph of one thread (master 'local', today's engine) and, under
 // master('local[N]'), both halves of a parallel one: the driver's graph, where a region of
@@ -16,8 +18,11 @@ import { SinkActor } from '../actors/sink-actor.js';
 import { SourceActor } from '../actors/source-actor.js';
 import type { Supervisor } from '../actors/supervisor.js';
 import type { Offset, StreamSink, StreamSource } from '../connectors/contract.js';
+import { sourceProvider } from '../connectors/contract.js';
 import type { Row } from '../data/row.js';
+import type { FusedInput } from '../operators/aggregate.js';
 import { EventTimeStats } from '../operators/event-time-stats.js';
+import { LookupJoin } from '../operators/join/lookup-join.js';
 import type { ChainCounters, StatelessStep } from '../operators/stateless-chain.js';
 import { statelessChain } from '../operators/stateless-chain.js';
 import type { StoreMetrics } from '../state/keyed-store.js';
@@ -27,6 +32,7 @@ import type { StateRepository } from '../state/state-repository.js';
 import type { LogicalPlan, OutputMode, SourceNode } from './logical.js';
 import { children, isStateful, isStreaming, nodes, topDown } from './logical.js';
 import type { StatefulOperatorFactory } from './stateful-operators.js';
+import { fusesInput } from './stateful-operators.js';
 
 export interface PlannedSource {
   readonly index: number;
@@ -65,7 +71,15 @@ export interface PlannedOperator {
   figures(): OperatorFigures;
 }
 
+/** A generated function of the graph: the operator that runs it and its text (explain('codegen')). */
+export interface GeneratedStage {
+  readonly operator: string;
+  readonly code: string;
+}
+
 export interface ExecutionGraph {
+  /** Every operator's generated function, sources first, in the order rows flow through them. */
+  readonly generated: readonly GeneratedStage[];
   readonly sources: readonly PlannedSource[];
   /**
    * The operators that keep state, in the order Spark's progress lists them: the one nearest the
@@ -91,6 +105,8 @@ export interface PhysicalPlanInput {
   /** Creates the live source for a source node (called once per distinct node). */
   readonly createSource: (node: SourceNode) => StreamSource;
   readonly statefulOperator: StatefulOperatorFactory;
+  /** Evaluates a static plan (the static side of a stream-static join), afresh on every call. */
+  readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
   readonly firstEpoch: number;
   readonly onCommitted: (c: EpochCommitted) => void;
   readonly hooks?: BuildHooks;
@@ -102,15 +118,35 @@ export interface PhysicalPlanInput {
 export interface BuildHooks {
   /** An actor built elsewhere that stands for `node` (a region's gather, a worker's inlet); undefined to build it here. */
   external?(node: LogicalPlan, builder: GraphBuilder): Actor | undefined;
-  /** Routes input `input` of keyed node `node` (its producer `upstream`) to the actor the node reads it from. */
-  exchange?(node: LogicalPlan, input: number, upstream: Actor): Actor;
+  /**
+   * Routes input `input` of keyed node `node` to the actor the node reads it from; `upstream` is
+   * what produces it, with the stateless steps not yet given an actor (a partial aggregation
+   * before the exchange runs them in its own stage).
+   */
+  exchange?(node: LogicalPlan, input: number, upstream: Pipe): Actor;
   /** A source's epoch input and row count when worker threads read it (default: the driver reads its rows). */
   source?(node: SourceNode, source: StreamSource): Pick<PlannedSource, 'read' | 'rowsRead'> | undefined;
 }
 
-interface Pipe {
+/** What a plan node's rows come from: an actor, and the stateless steps that still follow it. */
+export interface Pipe {
   readonly producer: Actor;
   readonly steps: StatelessStep[];
+}
+
+/** The live source of a source node, from its format's provider. */
+export function createSourceFor(node: SourceNode): StreamSource {
+  return sourceProvider(node.format).create({
+    format: node.format, options: node.options,
+    ...(node.path !== undefined ? { path: node.path } : {}),
+    ...(node.userSchema ? { userSchema: node.userSchema } : {}),
+    ...(node.instance !== undefined ? { instance: node.instance } : {}),
+  });
+}
+
+/** What a source's rows go through first: rows handed over as given are read by the schema's names (a whole row is rebuilt only where one is needed). */
+function sourceSteps(node: SourceNode, source: StreamSource): StatelessStep[] {
+  return source.rowsAsGiven ? [{ k: 'columns', names: node.schema.fields.map((f) => f.name) }] : [];
 }
 
 /** Stable ids for stateful operators: the user's name, else kind and position. */
@@ -147,6 +183,8 @@ export interface GraphBuilderOptions {
   readonly shufflePartitions: number;
   readonly state: StateRepository;
   readonly statefulOperator: StatefulOperatorFactory;
+  /** Evaluates a static plan (the static side of a stream-static join, a lookup step), afresh on every call. */
+  readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
   /** Ids of stateful operators (statefulOperatorIds of the whole plan). */
   readonly ids: ReadonlyMap<LogicalPlan, string>;
   readonly hooks?: BuildHooks;
@@ -164,6 +202,8 @@ export class GraphBuilder {
   readonly stateful = new Map<LogicalPlan, PlannedOperator>();
   readonly eventTime = new Map<LogicalPlan, EventTimeStats>();
   readonly counters: ChainCounters = { malformedDropped: 0 };
+  /** Generated functions, in the order their actors were built. */
+  readonly generated: GeneratedStage[] = [];
   /** Operators built here, by node (the worker reports their figures). */
   readonly operators = new Map<LogicalPlan, { actor: OperatorActor; logic: OperatorLogic; state: OperatorState | null }>();
   private readonly built = new Map<LogicalPlan, Actor>();
@@ -176,11 +216,14 @@ export class GraphBuilder {
     this.sourceIndex = new Map(streamingOrder(opts.plan).sources.map((s, i) => [s, i]));
   }
 
-  /** Logic for a stateful node, created once and shared by its actor and the driver's questions. */
-  logicOf(node: LogicalPlan): OperatorLogic {
+  /**
+   * Logic for a stateful node, created once (with the stateless steps fused into its stage, when
+   * the first call gives them) and shared by its actor and the driver's questions.
+   */
+  logicOf(node: LogicalPlan, input?: FusedInput): OperatorLogic {
     let logic = this.logics.get(node);
     if (!logic) {
-      logic = this.opts.statefulOperator(node, { outputMode: this.opts.outputMode, operatorId: this.idOf(node) });
+      logic = this.opts.statefulOperator(node, { outputMode: this.opts.outputMode, operatorId: this.idOf(node), ...(input ? { input } : {}) });
       this.logics.set(node, logic);
     }
     return logic;
@@ -195,7 +238,9 @@ export class GraphBuilder {
   /** The watermark a node's output carries for query watermark `wm` (operators may lower it). */
   outputWatermarkOf(node: LogicalPlan, wm: number): number {
     const input = this.inputWatermarkOf(node, wm);
-    return (isStateful(node, this.opts.outputMode) || node.k === 'union' || node.k === 'join') && isStreaming(node) ? this.logicOf(node).outputWatermark?.(input) ?? input : input;
+    // Operators of their own may lower it; a stream-static join is a step of its stream's stage.
+    const operator = isStateful(node, this.opts.outputMode) || node.k === 'union' || (node.k === 'join' && isStreaming(node.left) && isStreaming(node.right));
+    return operator && isStreaming(node) ? this.logicOf(node).outputWatermark?.(input) ?? input : input;
   }
 
   inputWatermarkOf(node: LogicalPlan, wm: number): number {
@@ -211,7 +256,9 @@ export class GraphBuilder {
   materialize(p: Pipe): Actor {
     if (p.steps.length === 0) return p.producer;
     const { supervisor, chunkRows } = this.opts;
-    const chain = supervisor.add(new OperatorActor(`chain-${this.chains++}`, supervisor, chunkRows, statelessChain(p.steps, this.counters), null));
+    const logic = statelessChain(p.steps, this.counters);
+    const chain = supervisor.add(new OperatorActor(`chain-${this.chains++}`, supervisor, chunkRows, logic, null));
+    this.generated.push({ operator: chain.name, code: logic.generatedCode });
     supervisor.connect(p.producer, chain);
     return chain;
   }
@@ -221,9 +268,10 @@ export class GraphBuilder {
     const { supervisor, chunkRows } = this.opts;
     const id = this.idOf(node);
     const state = logic.stores.length
-      ? new OperatorState(id, logic.stores, this.opts.shufflePartitions, this.opts.state, logic.partitionKey, this.opts.ownedPartitions)
+      ? new OperatorState(id, logic.stores, this.opts.shufflePartitions, this.opts.state, logic.createStore?.bind(logic), logic.partitionKey, this.opts.ownedPartitions)
       : null;
     const actor = supervisor.add(new OperatorActor(id, supervisor, chunkRows, logic, state));
+    if (logic.generatedCode !== undefined) this.generated.push({ operator: id, code: logic.generatedCode });
     actor.deadLetters = this.opts.deadLetters ?? null;
     actor.inputWatermarkOf = (wm) => this.inputWatermarkOf(node, wm);
     for (const u of upstream) supervisor.connect(u, actor);
@@ -234,7 +282,7 @@ export class GraphBuilder {
 
   build(node: LogicalPlan): Pipe {
     const done = this.built.get(node);
-    if (done) return { producer: done, steps: [] };
+    if (done) return { producer: done, steps: node.k === 'source' && this.sources.has(node) ? sourceSteps(node, this.sources.get(node)!.source) : [] };
     const external = this.opts.hooks?.external?.(node, this);
     if (external) {
       this.built.set(node, external);
@@ -255,7 +303,7 @@ export class GraphBuilder {
           rowsRead: split?.rowsRead ?? ((sent) => sent),
         });
         this.built.set(node, actor);
-        return { producer: actor, steps: [] };
+        return { producer: actor, steps: sourceSteps(node, source) };
       }
       case 'static':
         throw new Error('internal: a static relation reached the streaming planner outside a stream-static join');
@@ -284,15 +332,38 @@ export class GraphBuilder {
           : { k: 'map', fn: fn as (r: Record<string, unknown>) => Record<string, unknown> });
         return p;
       }
+      case 'join': {
+        // A stream-static join is a step of the streaming side's stage (a broadcast hash join).
+        const streams = [isStreaming(node.left), isStreaming(node.right)];
+        if (streams[0] === streams[1]) return this.buildOperator(node);
+        const side = streams[0] ? 'left' : 'right';
+        const p = this.build(side === 'left' ? node.left : node.right);
+        p.steps.push({ k: 'lookupJoin', join: new LookupJoin(node, side, this.opts.loadStatic) });
+        return p;
+      }
+      default:
+        return this.buildOperator(node);
+    }
+  }
+
+  /** A stateful operator (or a union): an actor of its own, its inputs built before it. */
+  private buildOperator(node: LogicalPlan): Pipe {
+    switch (node.k) {
+      case 'source': case 'static': case 'project': case 'filter': case 'watermark': case 'map':
+        throw new Error(`internal: ${node.k} is not an operator of its own`);
       default: {
         const inputs = (node.k === 'join' ? [node.left, node.right] : node.k === 'union' ? [...node.children] : [node.child])
           .filter(isStreaming);
         const exchange = this.opts.hooks?.exchange;
-        const upstream = inputs.map((c, i) => {
-          const u = this.actorFor(c);
-          return exchange && isStateful(node, this.opts.outputMode) ? exchange(node, i, u) : u;
-        });
-        const actor = this.statefulActor(node, this.logicOf(node), upstream);
+        const keyed = exchange !== undefined && isStateful(node, this.opts.outputMode);
+        // Whole-stage code generation: an aggregation runs the stateless operators in front of it
+        // (behind an exchange, the partial aggregation before it does). Not when rows dropped as
+        // late go to a dead-letter sink: they are written whole, and the fused stage computes
+        // only the columns the aggregation reads.
+        const fused = !keyed && fusesInput(node) && inputs.length === 1 && !this.opts.deadLetters ? this.build(inputs[0]!) : null;
+        const upstream = fused ? [fused.producer] : inputs.map((c, i) => (keyed ? exchange(node, i, this.build(c)) : this.actorFor(c)));
+        const logic = this.logicOf(node, fused ? { steps: fused.steps, counters: this.counters } : undefined);
+        const actor = this.statefulActor(node, logic, upstream);
         this.built.set(node, actor);
         return { producer: actor, steps: [] };
       }
@@ -351,6 +422,7 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
     shufflePartitions: input.shufflePartitions,
     state: input.state,
     statefulOperator: input.statefulOperator,
+    loadStatic: input.loadStatic,
     ids: statefulOperatorIds(input.plan, input.outputMode),
     createSource: input.createSource,
     ...(input.hooks ? { hooks: input.hooks } : {}),
@@ -360,5 +432,5 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const { supervisor, chunkRows } = input;
   const sink = supervisor.add(new SinkActor('sink', supervisor, chunkRows, input.sink, input.firstEpoch, input.onCommitted));
   supervisor.connect(last, sink);
-  return { ...builder.ordered(), sink, counters: builder.counters, deadLetters: input.deadLetters ?? null };
+  return { ...builder.ordered(), generated: builder.generated, sink, counters: builder.counters, deadLetters: input.deadLetters ?? null };
 }

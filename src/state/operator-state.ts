@@ -1,6 +1,6 @@
 // The stores of one stateful operator, owned by the runtime: created from the names the
 // operator declares, restored to the version a run starts from, and snapshotted at each barrier.
-import type { StoreMetrics } from './keyed-store.js';
+import type { ManagedStore, StoreMetrics } from './keyed-store.js';
 import { InMemoryKeyedStore, partitionOf } from './keyed-store.js';
 import { estimateEntriesBytes } from './memory-estimate.js';
 import type { StateRepository } from './state-repository.js';
@@ -10,8 +10,11 @@ export interface OperatorStateMetrics extends StoreMetrics {
   readonly commitTimeMs: number;
 }
 
+/** Makes the store of a declared name: an operator's own, or the default in-memory one. */
+export type StoreFactory = (name: string, partitions: number) => ManagedStore;
+
 export class OperatorState {
-  readonly stores = new Map<string, InMemoryKeyedStore<unknown>>();
+  readonly stores = new Map<string, ManagedStore>();
   private lastCommitMs = 0;
   private last: StoreMetrics = { numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0 };
   private memoryUsedBytes = 0;
@@ -21,11 +24,14 @@ export class OperatorState {
     storeNames: readonly string[],
     readonly partitions: number,
     private readonly repository: StateRepository,
+    /** Makes the operator's own stores; default InMemoryKeyedStores (keyed by `partitionKey`). */
+    createStore?: StoreFactory,
     private readonly partitionKey?: (storeKey: string) => string,
     /** The key groups this instance owns (a worker thread's); all when absent. */
     private readonly owned?: readonly number[],
   ) {
-    for (const name of storeNames) this.stores.set(name, new InMemoryKeyedStore(name, partitions, partitionKey));
+    const make = createStore ?? ((name: string, p: number) => new InMemoryKeyedStore(name, p, undefined, partitionKey));
+    for (const name of storeNames) this.stores.set(name, make(name, partitions));
   }
 
   /** Whether this instance owns the key group of a store key (a worker thread owns some). */
@@ -38,8 +44,10 @@ export class OperatorState {
     for (const store of this.stores.values()) store.clear();
     if (version === 0) return;
     // Partitions are applied as their files arrive: no intermediate copy of the state.
-    await Promise.all([...this.stores].map(([name, store]) =>
-      this.repository.restore(this.operatorId, name, version, (keys, values) => store.load(keys, values), this.owned ? { partitions: this.owned } : {})));
+    await Promise.all([...this.stores].map(async ([name, store]) => {
+      await this.repository.restore(this.operatorId, name, version, (keys, values) => store.load(keys, values), this.owned ? { partitions: this.owned } : {});
+      store.finishRestore?.();
+    }));
   }
 
   /** Stages every store's changes of `epoch` as version epoch + 1. */
@@ -48,12 +56,13 @@ export class OperatorState {
     const totals = { numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0 };
     let bytes = 0;
     for (const [name, store] of this.stores) {
-      bytes += estimateEntriesBytes(store.size, memorySample(store));
+      bytes += estimateEntriesBytes(store.size, store.sample(SAMPLE));
       const m = store.metrics();
       totals.numRowsTotal += m.numRowsTotal;
       totals.numRowsUpdated += m.numRowsUpdated;
       totals.numRowsRemoved += m.numRowsRemoved;
-      this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta());
+      if (this.repository.recordsDeltas) this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta(), store.recordLayout);
+      else store.dropDelta();
     }
     this.last = totals;
     this.memoryUsedBytes = bytes;
@@ -68,19 +77,5 @@ export class OperatorState {
   }
 }
 
+/** Entries measured per store for memoryUsedBytes: some written this epoch, some of the oldest. */
 const SAMPLE = 16;
-
-/** Entries to measure: some written this epoch (the current shape of values) and some of the oldest. */
-function* memorySample(store: InMemoryKeyedStore<unknown>): Iterable<[string, unknown]> {
-  let n = 0;
-  for (const key of store.changedKeys()) {
-    const v = store.get(key);
-    if (v === undefined) continue;
-    yield [key, v];
-    if (++n === SAMPLE) break;
-  }
-  for (const entry of store.entries()) {
-    yield entry;
-    if (++n === 2 * SAMPLE) return;
-  }
-}

@@ -39,7 +39,7 @@ describe("master('local[N]')", () => {
     const spark = session('local[2]');
     const input = new MemoryStream(spark, trades);
     const windows = input.toDF().withWatermark('ts', '10 minutes').groupBy(window(col('ts'), '5 minutes'), col('broker')).agg(sum('amount').alias('total'));
-    expect(windows.explain('physical', 'append')).toBe([
+    expect(windows.explain({ mode: 'physical', outputMode: 'append' })).toBe([
       '== Physical Plan (master local[2]: 2 worker threads, 8 key groups) ==',
       'Gather [region 0: 2 threads → driver]',
       '+- *(2 threads) StateStoreSave [window, broker], aggregates [sum]',

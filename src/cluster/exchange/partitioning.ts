@@ -6,23 +6,23 @@
 // join routes each side by its join key; dropDuplicates by its columns; session windows by the
 // grouping key their sessions are stored under.
 import type { OperatorLogic } from '../../actors/operator.js';
+import type { FusedInput } from '../../operators/aggregate.js';
 import type { ColumnSpec } from '../../data/chunk-codec.js';
 import { columnsOf } from '../../data/chunk-codec.js';
 import type { Row } from '../../data/row.js';
 import { compileValue } from '../../expr/codegen.js';
 import type { LogicalPlan, OutputMode } from '../../plan/logical.js';
 import { isStreaming } from '../../plan/logical.js';
-import type { PartialRow } from '../../operators/aggregate.js';
-import { PARTIAL_COLUMNS } from '../../operators/aggregate.js';
 import { dedupKey } from '../../operators/dedup.js';
 import { compileJoinFunctions } from '../../operators/join/join-functions.js';
-import { partialAggregate } from '../../operators/partial-aggregate.js';
+import type { PartialRow } from '../../operators/partial-aggregate.js';
+import { PARTIAL_COLUMNS, partialAggregate } from '../../operators/partial-aggregate.js';
 import { sessionGroupKey } from '../../operators/session-window-aggregate.js';
 
 /** One input of a keyed operator, as the exchange in front of it sees it. */
 export interface ExchangeInput {
-  /** Runs on the sending thread before the exchange (partial aggregation), or null. */
-  readonly combine: OperatorLogic | null;
+  /** Runs on the sending thread before the exchange (partial aggregation, with the stateless steps in front), or null. */
+  readonly combine: ((input: FusedInput) => OperatorLogic) | null;
   /** The columns rows cross the exchange in. */
   readonly columns: readonly ColumnSpec[];
   /** The key whose key group owns a row; undefined for a row no key owns (it touches no state). */
@@ -46,7 +46,7 @@ export function combinesPartially(node: LogicalPlan): boolean {
   return node.k === 'aggregate' && node.window?.kind !== 'session';
 }
 
-export function exchangeInput(node: LogicalPlan, input: number, mode: OutputMode): ExchangeInput {
+export function exchangeInput(node: LogicalPlan, input: number, mode: OutputMode, keyGroups: number): ExchangeInput {
   switch (node.k) {
     case 'aggregate': {
       const keys = node.keys.map((k) => k.name).join(', ');
@@ -61,7 +61,7 @@ export function exchangeInput(node: LogicalPlan, input: number, mode: OutputMode
         };
       }
       return {
-        combine: partialAggregate(node, mode),
+        combine: (fused) => partialAggregate(node, mode, keyGroups, fused),
         columns: PARTIAL_COLUMNS,
         routingKey: (row) => (row as unknown as PartialRow).key,
         description: `hashpartitioning(${[...(node.window ? [node.window.name] : []), keys].filter((x) => x).join(', ') || 'single group'})`,

@@ -5,6 +5,7 @@
 // going back to the driver with a report at each barrier. The thread owns the key groups the
 // assignment gives it, restores their state, and stages their deltas for the driver to write.
 import { performance } from 'node:perf_hooks';
+import type { Actor } from '../../actors/actor.js';
 import { OperatorActor } from '../../actors/operator-actor.js';
 import { Supervisor } from '../../actors/supervisor.js';
 import { NEVER } from '../../actors/restart-policy.js';
@@ -21,6 +22,7 @@ import type { Row } from '../../data/row.js';
 import { streamingAggregate } from '../../operators/aggregate.js';
 import { unionOperator } from '../../operators/union.js';
 import type { LogicalPlan, SourceNode, StaticNode } from '../../plan/logical.js';
+import type { Pipe } from '../../plan/physical.js';
 import { GraphBuilder } from '../../plan/physical.js';
 import type { StatefulOperatorFactory } from '../../plan/stateful-operators.js';
 import { statefulOperatorFactory } from '../../plan/stateful-operators.js';
@@ -71,6 +73,7 @@ export class RegionTask {
     this.supervisor = supervisor;
     supervisor.onFailure((error, actor) => services.failed(error, `${spec.name}, worker thread ${spec.thread}, ${actor}`));
     this.repo = new StateRepository(new RemoteBackend(spec.checkpointLocation, services.backend));
+    this.repo.recordsDeltas = spec.recordsDeltas;
     this.deadLetters = spec.deadLetters ? new DeadLetterBuffer() : null;
 
     // The region's nodes; those outside it are stood in for by inputs and broadcast static sides.
@@ -127,6 +130,7 @@ export class RegionTask {
       shufflePartitions: spec.keyGroups,
       state: this.repo,
       statefulOperator: ownerFactory(),
+      loadStatic: executeBatch,
       ids,
       ownedPartitions: owned,
       deadLetters: this.deadLetters,
@@ -181,18 +185,25 @@ export class RegionTask {
     for (const r of this.receivers) r.close();
   }
 
-  private exchange(node: LogicalPlan, input: number, upstream: OperatorActor | ReturnType<GraphBuilder['actorFor']>, ports: RegionPorts['exchanges'][number], owned: readonly number[]): OperatorActor {
+  private exchange(node: LogicalPlan, input: number, upstream: Pipe, ports: RegionPorts['exchanges'][number], owned: readonly number[]): OperatorActor {
     const { spec, supervisor } = this;
-    const ex = exchangeInput(node, input, spec.outputMode);
-    let from = upstream;
+    const ex = exchangeInput(node, input, spec.outputMode, spec.keyGroups);
+    let from: Actor;
     if (ex.combine) {
+      // The partial aggregation runs the stateless steps in front in its own generated stage
+      // (not when late rows go to a dead-letter sink, which takes them whole: see GraphBuilder).
+      const fuse = !this.deadLetters;
+      const logic = ex.combine(fuse ? { steps: upstream.steps, counters: this.builder.counters } : { steps: [], counters: this.builder.counters });
+      from = fuse ? upstream.producer : this.builder.materialize(upstream);
       // Named as its operator: the late rows it drops are that operator's (dead letters name it).
-      const combine = supervisor.add(new OperatorActor(this.builder.idOf(node), supervisor, spec.chunkRows, ex.combine, null));
+      const combine = supervisor.add(new OperatorActor(this.builder.idOf(node), supervisor, spec.chunkRows, logic, null));
       combine.inputWatermarkOf = (wm) => wm;
       combine.deadLetters = this.deadLetters;
       supervisor.connect(from, combine);
       this.combines.set(node, combine);
       from = combine;
+    } else {
+      from = this.builder.materialize(upstream);
     }
     const codec = chunkCodec(ex.columns);
     const senders = ports.send.map((p) => new ChannelSender(p, spec.linkCapacity));
@@ -285,7 +296,7 @@ export class RegionTask {
 
 /** Operators as the owner of key groups runs them: an aggregation merges partial aggregates. */
 function ownerFactory(): StatefulOperatorFactory {
-  const base = statefulOperatorFactory({ loadStatic: executeBatch });
+  const base = statefulOperatorFactory();
   return (node, opts) => (combinesPartially(node) && node.k === 'aggregate' ? streamingAggregate(node, opts.outputMode, 'partials') : base(node, opts));
 }
 

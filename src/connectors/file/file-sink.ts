@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import type { EpochWriter } from '../../actors/sink-actor.js';
 import { AnalysisError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';

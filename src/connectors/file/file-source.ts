@@ -3,7 +3,7 @@
 // maxBytesPerTrigger, and logs them as the next batch in the checkpoint before the batch's
 // offsets are written. The offset is the batch number in that log, so a replay reads exactly
 // the logged files. Committed batches are cleaned up by cleanSource.
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { stat } from 'node:fs/promises';
 import type { StructType } from '../../expr/types.js';
 import type { Offset, SourceBacklog, SourceContext, StreamSource } from '../contract.js';

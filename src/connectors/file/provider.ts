@@ -1,6 +1,6 @@
 // Registers the text, json and csv formats as streaming sources, static readers
 // (spark.read...load(dir), honouring a file sink's manifest) and sinks.
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { AnalysisError } from '../../errors.js';
 import type { SinkOptions, SourceOptions, StreamSink, TaskSinkOptions } from '../contract.js';
 import { numberOption, registerSink, registerSource, stringOption } from '../contract.js';

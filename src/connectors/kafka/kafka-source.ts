@@ -4,7 +4,7 @@
 // that appear later start at their earliest offset, recorded in the checkpoint before the batch
 // that first reads them, so a replay reads the same range. Nothing is committed to Kafka.
 import { Kafka } from 'kafkajs';
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { ConnectorError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
 import type { Offset, SourceBacklog, SourceContext, StreamSource } from '../contract.js';

@@ -1,7 +1,7 @@
 // Registers `kafka` as a streaming source, a static reader (spark.read, from startingOffsets to
 // endingOffsets) and a sink.
 import { Kafka } from 'kafkajs';
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { AnalysisError, ConnectorError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
 import { BINARY, INTEGER, LONG, STRING, TIMESTAMP, arrayOf, fieldOf, structOf } from '../../expr/types.js';

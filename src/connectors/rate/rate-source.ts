@@ -4,7 +4,7 @@
 // seconds in micro-batches, milliseconds under Trigger.Continuous, where a timer-driven reader
 // emits each row as it falls due. Row x's timestamp is when it falls due, rows spread evenly
 // over each second, so any split into batches or epochs gives the same rows.
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { AnalysisError } from '../../errors.js';
 import { parseDuration } from '../../expr/interval.js';
 import { LONG, TIMESTAMP, fieldOf, structOf } from '../../expr/types.js';

@@ -44,6 +44,18 @@ export interface BoundAggregate<A = unknown> {
   updateCode?(acc: string, values: readonly string[]): string;
   /** How the registry bound it, so that another thread can bind it again. */
   readonly origin?: BindOrigin;
+  /**
+   * Optional: the accumulator is one number, which a columnar aggregation keeps in a typed array
+   * (no object per group, no boxed number per update). `nullable`: the accumulator is null until
+   * a first value counts (sum), else it starts at init() (count). `bufferCode(acc, values, seen)`
+   * is the JS statement updating the number `acc` (an assignable expression) from the argument
+   * values, setting `seen` to 1 when a value counted (nullable only). Equivalent to `update`;
+   * written by the function's definition, never from user text.
+   */
+  readonly numericBuffer?: {
+    readonly nullable: boolean;
+    bufferCode(acc: string, values: readonly string[], seen: string): string;
+  };
 }
 
 export interface AggregateFunctionDef {
