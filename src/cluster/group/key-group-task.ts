@@ -11,8 +11,9 @@ import type { Row } from '../../data/row.js';
 import type { ChunkFunction } from '../../operators/stateless-chain.js';
 import { streamingAggregate } from '../../operators/aggregate.js';
 import type { AggregateNode, OutputMode } from '../../plan/logical.js';
-import type { KeyValueStore } from '../../state/keyed-store.js';
-import { InMemoryKeyedStore } from '../../state/keyed-store.js';
+import type { KeyValueStore, ManagedStore } from '../../state/keyed-store.js';
+import { InMemoryKeyedStore, partitionOf } from '../../state/keyed-store.js';
+import { AggTable } from '../../operators/agg-table.js';
 import type { CommitOutcome, Fencing } from './fencing.js';
 
 /** An epoch's watermarks (Spark's): late rows are judged by the previous epoch's, state evicted by this one's. */
@@ -24,13 +25,14 @@ export interface EpochWatermarks {
 export class KeyGroupTask {
   /** The last epoch committed for this key group (-1: none). */
   epoch = -1;
-  private readonly store: InMemoryKeyedStore<unknown>;
+  /** The aggregation's own table of groups (it keeps its store itself), or a plain store. */
+  private readonly store: ManagedStore;
   private readonly logic: OperatorLogic | null;
 
   private constructor(readonly group: number, readonly token: string, aggregate: AggregateNode | null, mode: OutputMode,
-    keyGroups: number, private readonly after: ChunkFunction | null) {
-    this.store = new InMemoryKeyedStore('default', keyGroups);
+    private readonly keyGroups: number, private readonly after: ChunkFunction | null) {
     this.logic = aggregate ? streamingAggregate(aggregate, mode, 'partials') : null;
+    this.store = this.logic?.createStore?.('default', keyGroups) ?? new InMemoryKeyedStore('default', keyGroups);
   }
 
   /**
@@ -44,13 +46,14 @@ export class KeyGroupTask {
     const [entries, epoch] = await Promise.all([redis.hgetallBuffer(fencing.keys.state(group)), redis.get(fencing.keys.groupEpoch(group))]);
     const keys = Object.keys(entries);
     task.store.load(keys, keys.map((k) => deserialize(entries[k]!)));
+    task.store.finishRestore?.();
     task.epoch = epoch === null ? -1 : Number(epoch);
     return task;
   }
 
   /** Runs `epoch` over the partial aggregates (or rows) that reached the key group; the outcome of its commit. */
   async run(epoch: number, batchTimestampMs: number, watermarks: EpochWatermarks, input: Row[], fencing: Fencing, beforeCommit?: () => Promise<void>): Promise<CommitOutcome> {
-    const ctx = new TaskContext(this.store, watermarks);
+    const ctx = new TaskContext(watermarks, (key) => partitionOf(key, this.keyGroups) === this.group);
     let out: Row[];
     if (this.logic) {
       if (input.length) await this.logic.process(input, 0, ctx);
@@ -66,11 +69,13 @@ export class KeyGroupTask {
     }
     const puts: [string, Buffer][] = [];
     const deletes: string[] = [];
+    // The table's delta names its slots: the group entries are read from them right away.
+    const entryOf = this.store instanceof AggTable ? (slot: unknown) => (this.store as AggTable).entryOf(slot as number) : (v: unknown) => v;
     for (const [, part] of this.store.takeDelta()) {
       part.keys.forEach((k, i) => {
         const v = part.values[i];
         if (v === undefined) deletes.push(k);
-        else puts.push([k, serialize(v)]);
+        else puts.push([k, serialize(entryOf(v))]);
       });
     }
     await beforeCommit?.();
@@ -94,7 +99,7 @@ class TaskContext implements OperatorContext {
   readonly evictionWatermarkMs: number;
   readonly split = null;
 
-  constructor(private readonly store_: KeyValueStore<unknown>, w: EpochWatermarks) {
+  constructor(w: EpochWatermarks, readonly ownsKey: (storeKey: string) => boolean) {
     this.lateWatermarkMs = w.lateWatermarkMs;
     this.evictionWatermarkMs = w.watermarkMs;
   }
@@ -107,6 +112,6 @@ class TaskContext implements OperatorContext {
   dropLate(): void {}
 
   store<V>(): KeyValueStore<V> {
-    return this.store_ as KeyValueStore<V>;
+    throw new Error('internal: the aggregation keeps its own table in cluster mode');
   }
 }

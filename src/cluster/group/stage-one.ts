@@ -14,7 +14,7 @@ import type { KafkaCluster } from '../../connectors/kafka/cluster.js';
 import { readRanges } from '../../connectors/kafka/range-reader.js';
 import type { ReadSettings } from '../../connectors/kafka/range-reader.js';
 import type { Row } from '../../data/row.js';
-import type { PartialRow } from '../../operators/aggregate.js';
+import type { PartialRow } from '../../operators/partial-aggregate.js';
 import { partialAggregate } from '../../operators/partial-aggregate.js';
 import type { SplitEventTime } from '../../operators/event-time-stats.js';
 import type { ChunkFunction, StatelessStep } from '../../operators/stateless-chain.js';
@@ -72,9 +72,9 @@ export async function runStageOne(s: StageOneSpec, chain: ReturnType<typeof stag
   };
   if (s.aggregate) {
     const ctx = new CombineContext(lateWatermarkMs);
-    const combine = partialAggregate(s.aggregate, s.mode, Number.MAX_SAFE_INTEGER);
-    if (rows.length) combine.process(rows, 0, ctx);
-    combine.onEpochEnd?.(barrier(epoch, 0), ctx);
+    const combine = partialAggregate(s.aggregate, s.mode, s.keyGroups, undefined, Number.MAX_SAFE_INTEGER);
+    if (rows.length) await combine.process(rows, 0, ctx);
+    await combine.onEpochEnd?.(barrier(epoch, 0), ctx);
     for (const r of ctx.output) add(partitionOf((r as unknown as PartialRow).key, s.keyGroups), r);
   } else if (rows.length) {
     // Nothing is keyed: the rows go to one key group, chosen by the source partition.
