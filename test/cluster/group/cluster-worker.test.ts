@@ -74,14 +74,25 @@ async function newRun(lineCount: number, seed: number, producedNow = lineCount, 
   store: Run['store'] = { url: redisUrl(), client: redis }): Promise<Run> {
   const input = uniqueTopic('cluster-in');
   const output = uniqueTopic('cluster-out');
-  await createTopic(input, 4);
-  await createTopic(output, 1);
+  await createTopicRetrying(input, 4);
+  await createTopicRetrying(output, 1);
   const lines = query === 'words' ? linesOf(lineCount, seed) : tradesOf(lineCount, seed);
   await produceLines(input, lines, 0, producedNow);
   const prefix = `cluster-test-${randomUUID().slice(0, 8)}`;
   const run: Run = { query, input, output, prefix, location: `${store.url}/0/${prefix}`, lines, lives: [], store };
   runs.push(run);
   return run;
+}
+
+/** createTopic, again when the broker answers a retriable error (a metadata request racing the creation, seen on a loaded machine). */
+async function createTopicRetrying(topic: string, partitions: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createTopic(topic, partitions);
+    } catch (e) {
+      if ((e as { retriable?: boolean }).retriable !== true || attempt === 5) throw e;
+    }
+  }
 }
 
 async function produceLines(topic: string, lines: readonly string[], from: number, until: number): Promise<void> {
