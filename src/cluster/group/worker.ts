@@ -45,7 +45,7 @@ export interface ClusterWorkerOptions {
 
 export interface ClusterWorker {
   readonly workerId: string;
-  /** Settles when the worker stopped; rejects with the error that stopped it. */
+  /** Settles when stop() stopped the worker. A failing step (Kafka or Redis away) is reported as a RETRY event and tried again. */
   readonly done: Promise<void>;
   /** Leaves the group and stops (its units move to the others). */
   stop(): Promise<void>;
