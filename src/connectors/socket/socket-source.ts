@@ -171,7 +171,7 @@ function settings(opts: SourceOptions): SocketSettings {
 }
 
 registerSource('socket', {
-  options: ['host', 'port', 'includeTimestamp'],
+  options: ['host', 'port', 'includeTimestamp', 'maxLineBytes', 'mode'],
   schema: (opts) => schemaOf(settings(opts).includeTimestamp),
   create: (opts) => {
     const s = settings(opts);

@@ -41,7 +41,7 @@ describe('malformed input in files', () => {
     expect((await spark.table('permissive').collect()).length).toBe(2); // the bad record has no time, so no window
 
     const failfast = run('FAILFAST', 'failfast');
-    await expect(failfast.awaitTermination()).rejects.toThrow(`malformed record in file ${file}, line 2: from_json() met a malformed record (a timestamp expected, got the number 99999999999999, which is out of range`);
+    await expect(failfast.awaitTermination()).rejects.toThrow(`malformed record in file ${file}, line 2: from_json() met a malformed record (field ts: a timestamp expected, got the number 99999999999999, which is out of range`);
   });
 
   /** Runs a streaming read of folder `in` to a memory table; the rows, the query and its progress. */

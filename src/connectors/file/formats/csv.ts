@@ -71,7 +71,7 @@ function converter(type: DataType, options: FormatOptions): Convert {
 export const csvFormat: FileFormat = {
   name: 'csv',
   extension: 'csv',
-  readOptions: ['sep', 'delimiter', 'quote', 'escape', 'comment', 'header', 'nullValue', 'timestampFormat'],
+  readOptions: ['sep', 'delimiter', 'quote', 'escape', 'comment', 'header', 'nullValue', 'timestampFormat', 'multiLine', 'maxRecordBytes'],
   writeOptions: ['sep', 'delimiter', 'quote', 'escape', 'header', 'nullValue', 'timestampFormat'],
   schema(userSchema) {
     if (!userSchema) throw schemaRequired('csv');

@@ -17,7 +17,7 @@ import { readLines } from './lines.js';
 export const jsonFormat: FileFormat = {
   name: 'json',
   extension: 'json',
-  readOptions: ['multiLine', 'lineSep', 'timestampFormat'],
+  readOptions: ['multiLine', 'lineSep', 'timestampFormat', 'maxLineBytes', 'maxRecordBytes'],
   writeOptions: ['timestampFormat', 'ignoreNullFields'],
   schema(userSchema) {
     if (!userSchema) throw schemaRequired('json');

@@ -18,7 +18,7 @@ const TEXT_SCHEMA = structOf([fieldOf('value', STRING)]);
 export const textFormat: FileFormat = {
   name: 'text',
   extension: 'txt',
-  readOptions: ['wholetext', 'lineSep'],
+  readOptions: ['wholetext', 'lineSep', 'maxLineBytes'],
   writeOptions: [],
   schema(userSchema) {
     if (userSchema && (userSchema.fields.length !== 1 || userSchema.fields[0]!.type.kind !== 'string')) {
