@@ -38,6 +38,7 @@ need() { command -v "$1" >/dev/null || apt_install "$2" "$1"; }
 python=${PYTHON:-python3}
 command -v "$python" >/dev/null || { echo "setup-spark: $python is not installed (Python 3.11 is needed)" >&2; exit 1; }
 need java openjdk-17-jre-headless  # Spark 4 runs on Java 17
+need mvn maven  # fetches Spark's Kafka source here, and the Kafka case's broker jars (test/support/kafka-broker.ts)
 
 if [ ! -f "$venv/.ready" ]; then
   mkdir -p "$wheels"
@@ -59,7 +60,6 @@ if [ ! -f "$venv/.ready" ]; then
 fi
 
 if [ ! -f "$jars/.ready" ]; then
-  need mvn maven
   log "fetching spark-sql-kafka-0-10_2.13 $PYSPARK_VERSION and its dependencies into $jars"
   pom=$(mktemp -d)/pom.xml
   cat > "$pom" <<POM
