@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Measurement } from '../harness.js';
+import type { Measurement, PeerMeasurement } from '../harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SETUP = join(here, '..', '..', 'test', 'conformance', 'support', 'setup-spark.sh');
@@ -46,6 +46,11 @@ export async function runSparkPeer(workload: SparkWorkload, input: SparkPeerInpu
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The results as a scenario reports its peers: `Spark local[1]`, `Spark local[2]`. */
+export function asPeers(results: readonly SparkPeerResult[]): PeerMeasurement[] {
+  return results.map((p) => ({ name: `Spark local[${p.cores}]`, events: p.events, ms: p.ms, peakRssMiB: p.peakRssMiB }));
 }
 
 function sparkPython(): string {

@@ -10,7 +10,7 @@ import { Session, col, expr, registerSource, sum, window, types as T } from '../
 import type { Scenario } from '../harness.js';
 import { consume, measure } from '../harness.js';
 import { counted } from '../noop-sink.js';
-import { runSparkPeer, sparkPeerRequested } from '../peers/spark.js';
+import { asPeers, runSparkPeer, sparkPeerRequested } from '../peers/spark.js';
 
 const BASE_MS = Date.parse('2019-02-05T10:00:00Z');
 /** Event time advances 10 ms per trade: 10M trades span about 28 hours. */
@@ -195,7 +195,7 @@ export const tradesWindow: Scenario = {
       description: this.description,
       spate,
       handLoop: handMeasured,
-      peers: peers.map((p) => ({ name: `Spark local[${p.cores}]`, events: p.events, ms: p.ms, peakRssMiB: p.peakRssMiB })),
+      peers: asPeers(peers),
       figures: {
         'windows emitted (both)': counted.rows,
         'late groups dropped (both; Spark counts a batch\'s late rows once per group)': late,
