@@ -8,11 +8,11 @@
 // state as Spark 4.2 is observed to (its state store, read batch by batch; the conformance case
 // stream_left_semi): the epoch's right rows go first, a left row they match is emitted and
 // leaves the state, and a left row that matches a buffered right row is emitted and never
-// buffered, so only left rows still waiting for their first match are kept. At the end of an epoch the
-// watermark evicts rows that can never match again (state-watermark.ts); in an outer join an
-// evicted row that never matched is emitted null-padded then. Rows at or below the previous
-// epoch's watermark are dropped as late. The state is checkpointed by the runtime, so a restart
-// resumes with the same buffers and matched flags.
+// buffered, so only left rows still waiting for their first match are kept. At the end of an
+// epoch the watermark evicts rows that can never match again (state-watermark.ts); in an outer
+// join an evicted row that never matched is emitted null-padded then. Rows at or below the
+// previous epoch's watermark are dropped as late. The state is checkpointed by the runtime, so a
+// restart resumes with the same buffers and matched flags.
 import type { Row } from '../../actors/messages.js';
 import type { OperatorContext, OperatorLogic } from '../../actors/operator.js';
 import type { JoinNode } from '../../plan/logical.js';
