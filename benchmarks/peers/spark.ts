@@ -34,6 +34,19 @@ export function sparkPeerRequested(): boolean {
   return (process.env['SPATE_BENCH_PEER'] ?? '').split(',').includes('spark');
 }
 
+/**
+ * The Spark peers of a scenario when `--peer spark` asked for them (none otherwise), each checked
+ * to have emitted as many output rows as spate did.
+ */
+export async function sparkPeers(workload: SparkWorkload, input: () => SparkPeerInput, spateOutputRows: number, cores: readonly number[] = [1, 2]): Promise<PeerMeasurement[]> {
+  if (!sparkPeerRequested()) return [];
+  const results = await runSparkPeer(workload, input(), cores);
+  for (const p of results) {
+    if (p.outputRows !== spateOutputRows) throw new Error(`Spark local[${p.cores}] emitted ${p.outputRows} rows, spate ${spateOutputRows}`);
+  }
+  return results.map((p) => ({ name: `Spark local[${p.cores}]`, events: p.events, ms: p.ms, peakRssMiB: p.peakRssMiB }));
+}
+
 /** Writes the input once and runs the workload in Spark for each core count, one after the other. */
 export async function runSparkPeer(workload: SparkWorkload, input: SparkPeerInput, cores: readonly number[] = [1, 2]): Promise<SparkPeerResult[]> {
   const python = sparkPython();
@@ -46,11 +59,6 @@ export async function runSparkPeer(workload: SparkWorkload, input: SparkPeerInpu
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** The results as a scenario reports its peers: `Spark local[1]`, `Spark local[2]`. */
-export function asPeers(results: readonly SparkPeerResult[]): PeerMeasurement[] {
-  return results.map((p) => ({ name: `Spark local[${p.cores}]`, events: p.events, ms: p.ms, peakRssMiB: p.peakRssMiB }));
 }
 
 function sparkPython(): string {
