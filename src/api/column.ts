@@ -28,7 +28,7 @@ export class Column<V = unknown, N extends string = string> {
     /** The type of the column's values (`V`). */
     readonly value: V;
     /** The column's name (`N`), when the compiler knows it. */
-    readonly name: N
+    readonly name: N;
   };
 
   /**

@@ -54,7 +54,7 @@ export class GroupedData<R extends Row = Row, K extends Row = Row> {
   /** A `count` column with the number of rows of each group. */
   count(): DataFrame<AsRow<Simplify<K & {
     /** The number of rows in the group (a `long`). */
-    count: number
+    count: number;
   }>>> {
     return new DataFrame(this.session, aggregate(this.plan, this.keys, [
       { k: 'alias', child: call('count', [{ k: 'lit', value: 1, type: INTEGER }]), name: 'count' },

@@ -28,7 +28,7 @@ export type LateRowsSink =
     /** The output folder of a file sink. */
     readonly path?: string;
     /** The sink's options, as `writeStream.options()` takes them (e.g. `{ topic: 'late' }`). */
-    readonly options?: Readonly<Record<string, string | number | boolean>>
+    readonly options?: Readonly<Record<string, string | number | boolean>>;
   }
   | ForeachBatchFunction;
 

@@ -83,7 +83,7 @@ export interface Field<N extends string = string, T extends DataType = DataType,
 export type ValueOf<T extends DataType> =
   DataType extends T ? unknown : T extends {
     /** The phantom row type every DataType carries. */
-    readonly __row?: infer V
+    readonly __row?: infer V;
   } ? V : unknown;
 
 /** The JavaScript value a nullable column of type T holds in a row: its value or SQL's null. */
