@@ -6,7 +6,18 @@ export interface SpateErrorOptions {
   readonly retriable?: boolean;
 }
 
+/**
+ * The base class of every error spate throws, so `e instanceof SpateError` tells them from a
+ * bug's TypeError. The message names what is wrong and what to do; `cause` carries the original
+ * error when there is one.
+ */
 export class SpateError extends Error {
+  /**
+   * Whether trying again can help (a connection refused, a Kafka partition without a leader):
+   * false unless the thrower says so. Retry loops retry only retriable errors, and a query that
+   * failed with a CheckpointError that is not retriable (corrupt, incompatible, in use) is never
+   * restarted by its restart policy.
+   */
   readonly retriable: boolean;
   constructor(message: string, options: SpateErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -21,7 +32,9 @@ export class AnalysisError extends SpateError {}
 /** A SQL expression string could not be parsed; carries the position of the problem. */
 export class ParseError extends AnalysisError {
   constructor(
+    /** What is wrong, without the position (e.g. `unclosed string literal`). */
     readonly reason: string,
+    /** The expression that was parsed, as given. */
     readonly sql: string,
     /** 0-based offset into `sql`. */
     readonly position: number,
@@ -46,7 +59,9 @@ export class TimeoutError extends SpateError {}
 export class StreamingQueryError extends SpateError {
   constructor(
     message: string,
+    /** The id of the query that failed ({@link StreamingQuery.id}). */
     readonly queryId: string,
+    /** The id of the run that failed ({@link StreamingQuery.runId}). */
     readonly runId: string,
     cause: unknown,
   ) {
