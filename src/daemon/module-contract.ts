@@ -10,7 +10,7 @@ import type { QueryLogger } from '../query/log.js';
  * the live page, `/metrics`, `/healthz` and `/readyz` for those queries, and drains them on
  * SIGTERM or SIGINT.
  *
- * @example `spate run app.ts --set app.rate=50`
+ * @example A module, run with spate run app.ts --set app.rate=50
  * ```ts
  * export default function main({ spark, settings, logger }: DaemonContext): void {
  *   logger.info({ rate: settings['app.rate'] }, 'starting');
