@@ -33,7 +33,7 @@ export class Column<V = unknown, N extends string = string> {
 
   /**
    * @param expr The expression tree this column stands for. Columns are made by {@link col},
-   * {@link lit}, {@link expr} and the other functions, not with `new`.
+   * {@link lit}, `expr()` and the other functions, not with `new`.
    */
   constructor(readonly expr: Expr) {}
 
