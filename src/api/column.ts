@@ -258,6 +258,12 @@ export function toExpr(v: unknown): Expr {
   return literalExpr(v);
 }
 
+/**
+ * A JavaScript value as a literal expression (what {@link lit} builds): null and undefined as
+ * NULL, strings, booleans, numbers (integer when whole and within 32 bits, long when whole, else
+ * double), bigints as long, Dates as timestamp, Buffers as binary, arrays of those as an array.
+ * Throws an AnalysisError for any other value.
+ */
 export function literalExpr(v: unknown): Expr {
   if (v === null || v === undefined) return literal(null, NULL);
   if (typeof v === 'string') return literal(v, STRING);

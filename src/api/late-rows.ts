@@ -40,6 +40,10 @@ export function batchFunction<R extends Row>(session: SessionContext, fn: Foreac
   };
 }
 
+/**
+ * What `onLateRows(sink)` names, as the dead-letter sink's format, lowercased options and path (a
+ * function becomes a foreachBatch sink). Throws an AnalysisError when `sink` is neither.
+ */
 export function lateRowsSpec(session: SessionContext, sink: LateRowsSink): LateRowsSpec {
   if (typeof sink === 'function') return { format: 'foreachBatch', options: {}, instance: batchFunction(session, sink) };
   if (sink === null || typeof sink !== 'object' || typeof sink.format !== 'string') {

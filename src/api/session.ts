@@ -19,6 +19,7 @@ import { DataFrameReader, DataStreamReader } from './reader.js';
 import { argumentError, requireOptionValue, requireString } from './arguments.js';
 import type { SessionContext } from './session-context.js';
 
+/** A configuration value as `conf.set()` and `builder().config()` take it; stored as a string. */
 export type ConfValue = string | number | boolean;
 
 /**
