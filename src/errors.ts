@@ -1,8 +1,11 @@
 // One error hierarchy. Every error names what is wrong and what to do; `retriable` tells the
 // supervisor and the retry helpers whether trying again can help.
 
+/** What a {@link SpateError} is made with besides its message. */
 export interface SpateErrorOptions {
+  /** The error that caused this one, kept as `error.cause`. */
   readonly cause?: unknown;
+  /** Whether trying again can help; false by default. */
   readonly retriable?: boolean;
 }
 
@@ -74,6 +77,10 @@ export function isProgrammerError(e: unknown): boolean {
   return e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError || e instanceof SyntaxError;
 }
 
+/**
+ * Whether trying again can help: a SpateError's `retriable`; never for a bug (TypeError and the
+ * like); for other errors, a Node network error code (ECONNREFUSED, ECONNRESET, ETIMEDOUT…).
+ */
 export function isRetriable(e: unknown): boolean {
   if (e instanceof SpateError) return e.retriable;
   if (isProgrammerError(e)) return false;
@@ -81,6 +88,7 @@ export function isRetriable(e: unknown): boolean {
   return typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN)$/.test(code);
 }
 
+/** The message of an Error, or anything else thrown as a string. */
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
