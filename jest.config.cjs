@@ -5,6 +5,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The conformance suite needs Apache Spark: it runs with its own config (`npm run test:spark`).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/conformance/'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', {
       jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },

@@ -17,6 +17,13 @@ export interface ScenarioResult {
   readonly handLoop?: Measurement;
   /** Extra figures: p50/p99 latencies, state rows, commit times. */
   readonly figures?: Readonly<Record<string, number | string>>;
+  /** Other engines on the same input (`--peer spark`): Spark local[1], local[2]. */
+  readonly peers?: readonly PeerMeasurement[];
+}
+
+export interface PeerMeasurement extends Measurement {
+  /** e.g. `Spark local[1]`. */
+  readonly name: string;
 }
 
 export interface Scenario {

@@ -2,6 +2,7 @@
 // prints, per scenario, spate's events/s beside a hand-written loop doing the same work in the
 // same run, their ratio, and peak RSS. Results also go to benchmarks/results/latest.json.
 //   npm run bench -- --only word-count,stateless-chain   --scale 0.2
+//   npm run bench -- --peer spark     (also runs the scenarios that have a Spark peer in Spark local[1] and local[2])
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -18,6 +19,8 @@ const arg = (name: string): string | undefined => {
 };
 const only = arg('only')?.split(',');
 const scale = Number(arg('scale') ?? process.env.SPATE_BENCH_SCALE ?? '1');
+const peer = arg('peer');
+if (peer) process.env['SPATE_BENCH_PEER'] = peer;
 
 const results: ScenarioResult[] = [];
 for (const s of scenarios) {
@@ -48,6 +51,9 @@ function printResult(r: ScenarioResult): void {
   if (r.handLoop) {
     const hl = perSecond(r.handLoop);
     line += `\n    hand loop ${fmt(hl)} events/s (peak RSS ${r.handLoop.peakRssMiB.toFixed(0)} MiB)  ratio spate/hand = ${(sp / hl).toFixed(2)}`;
+  }
+  for (const p of r.peers ?? []) {
+    line += `\n    ${p.name} ${fmt(perSecond(p))} events/s (peak RSS ${p.peakRssMiB.toFixed(0)} MiB)  ratio spate/${p.name} = ${(sp / perSecond(p)).toFixed(2)}`;
   }
   for (const [k, v] of Object.entries(r.figures ?? {})) line += `\n    ${k}: ${typeof v === 'number' ? (Number.isInteger(v) ? fmt(v) : v.toFixed(2)) : v}`;
   process.stdout.write(`${line}\n`);

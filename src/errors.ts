@@ -7,6 +7,8 @@ export interface SpateErrorOptions {
   readonly cause?: unknown;
   /** Whether trying again can help; false by default. */
   readonly retriable?: boolean;
+  /** The source position of the record that caused the error, e.g. `file /in/a.json, line 7`. */
+  readonly recordPosition?: string;
 }
 
 /**
@@ -22,12 +24,22 @@ export class SpateError extends Error {
    * restarted by its restart policy.
    */
   readonly retriable: boolean;
+  /**
+   * The source position of the record that caused the error (`file /in/a.json, line 7`, a Kafka
+   * topic, partition and offset), when one did; a restart policy gives up once the same record
+   * keeps failing (recordRetries).
+   */
+  readonly recordPosition?: string;
   constructor(message: string, options: SpateErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.retriable = options.retriable ?? false;
+    if (options.recordPosition !== undefined) this.recordPosition = options.recordPosition;
   }
 }
+
+/** Processing one record failed (a user function threw on it, or bad data met a function). */
+export class RecordError extends SpateError {}
 
 /** The query is invalid (Spark's AnalysisException): thrown by start() or a DataFrame method. */
 export class AnalysisError extends SpateError {}
@@ -42,8 +54,21 @@ export class ParseError extends AnalysisError {
     /** 0-based offset into `sql`. */
     readonly position: number,
   ) {
-    super(`${reason} at position ${position + 1} of the expression:\n  ${sql}\n  ${' '.repeat(position)}^`);
+    const { text, caret } = excerpt(sql, position);
+    super(`${reason} at position ${position + 1} of the expression:\n  ${text}\n  ${' '.repeat(caret)}^`);
   }
+}
+
+/** At most this many characters of an expression on either side of an error's position. */
+const EXCERPT_CHARS = 60;
+
+/** The part of `sql` around `position` shown in a message (the whole of it when short), and the caret's column. */
+function excerpt(sql: string, position: number): { text: string; caret: number } {
+  const from = Math.max(0, position - EXCERPT_CHARS);
+  const to = Math.min(sql.length, position + EXCERPT_CHARS);
+  const head = from > 0 ? '…' : '';
+  const text = `${head}${sql.slice(from, to)}${to < sql.length ? '…' : ''}`.replace(/[\r\n\t]/g, ' ');
+  return { text, caret: head.length + position - from };
 }
 
 /** A checkpoint cannot be used: written by an incompatible query, corrupt, or in use. */
@@ -72,6 +97,25 @@ export class StreamingQueryError extends SpateError {
   }
 }
 
+/**
+ * The error `error` raised while processing the record at `position`, with the position in its
+ * message: a FAILFAST error stays a MalformedRecordError; anything else becomes a RecordError.
+ */
+export function atRecord(error: unknown, position: string): SpateError {
+  if (error instanceof SpateError && error.recordPosition !== undefined) return error;
+  const message = `${errorMessage(error)} (record at ${position})`;
+  if (error instanceof MalformedRecordError) return new MalformedRecordError(message, { cause: error, recordPosition: position });
+  return new RecordError(message, { cause: error, recordPosition: position });
+}
+
+/** The source position of the record an error names, looking through its causes. */
+export function recordPositionOf(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (e instanceof SpateError && e.recordPosition !== undefined) return e.recordPosition;
+  }
+  return undefined;
+}
+
 /** Errors a bug raises; never retried (as kafkajs does). */
 export function isProgrammerError(e: unknown): boolean {
   return e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError || e instanceof SyntaxError;
@@ -90,7 +134,9 @@ export function isRetriable(e: unknown): boolean {
 
 /** The message of an Error, or anything else thrown as a string. */
 export function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  // Not `instanceof Error`: errors from another realm (Node's own, seen from a vm context) count too.
+  const message = (e as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(e);
 }
 
 /**

@@ -4,11 +4,13 @@
 // batches of 100,000 offsets), so memory holds the state, not the input. A hand-written loop
 // keeps the same windows with the same watermark, late-row and eviction rules, per batch.
 // The memory check samples state rows and RSS as the 10M events go by: both stay flat.
+// With `--peer spark` the same trades, as JSON-lines files, run in Spark local[1] and local[2].
 import type { Row, StreamSource, StreamingQueryProgress } from '../../src/index.js';
 import { Session, col, expr, registerSource, sum, window, types as T } from '../../src/index.js';
 import type { Scenario } from '../harness.js';
 import { consume, measure } from '../harness.js';
 import { counted } from '../noop-sink.js';
+import { runSparkPeer, sparkPeerRequested } from '../peers/spark.js';
 
 const BASE_MS = Date.parse('2019-02-05T10:00:00Z');
 /** Event time advances 10 ms per trade: 10M trades span about 28 hours. */
@@ -118,6 +120,16 @@ function handLoop(total: number, keys: number): { emitted: number; late: number;
   return { emitted, late, maxState };
 }
 
+/** The same trades as JSON lines, batch by batch as the source reads them, for the Spark peer. */
+function* tradeLines(total: number, keys: number): Iterable<string[]> {
+  const trade = tradeGenerator(keys);
+  for (let from = 0; from < total; from += BATCH) {
+    const lines: string[] = [];
+    for (let i = from; i < Math.min(total, from + BATCH); i++) lines.push(JSON.stringify(trade(i)));
+    yield lines;
+  }
+}
+
 export const tradesWindow: Scenario = {
   name: 'trades-window',
   description: "the notes' trades windowed aggregation with a watermark: 10M events, 1,000 brokers, append mode",
@@ -165,6 +177,11 @@ export const tradesWindow: Scenario = {
     if (counted.rows !== hand.emitted) throw new Error(`spate emitted ${counted.rows} windows, the hand loop ${hand.emitted}`);
     if (late !== hand.late) throw new Error(`spate dropped ${late} late rows, the hand loop ${hand.late}`);
 
+    const peers = sparkPeerRequested() ? await runSparkPeer('trades-window', { batches: tradeLines(total, keys) }) : [];
+    for (const p of peers) {
+      if (p.outputRows !== counted.rows) throw new Error(`Spark local[${p.cores}] emitted ${p.outputRows} windows, spate ${counted.rows}`);
+    }
+
     const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
     const rows = samples.map((s) => s.stateRows);
     const rss = samples.map((s) => s.rssMiB);
@@ -175,6 +192,7 @@ export const tradesWindow: Scenario = {
       description: this.description,
       spate,
       handLoop: handMeasured,
+      peers: peers.map((p) => ({ name: `Spark local[${p.cores}]`, events: p.events, ms: p.ms, peakRssMiB: p.peakRssMiB })),
       figures: {
         'windows emitted (both)': counted.rows,
         'late rows dropped (both)': late,

@@ -5,7 +5,7 @@
 // never back into the producer.
 import type { Subscription } from 'rxjs';
 import type { Link } from './link.js';
-import type { Message, Row } from './messages.js';
+import type { Message, Row, RowOrigin } from './messages.js';
 import { chunk } from './messages.js';
 
 export type ActorStatus = 'active' | 'stopped' | 'failed';
@@ -86,11 +86,17 @@ export abstract class Actor {
     }
   }
 
-  /** Sends rows as chunks of at most `chunkRows`, each tagged with the source split they came from, if known. */
-  protected async sendRows(rows: Row[], split?: string): Promise<void> {
+  /**
+   * Sends rows as chunks of at most `chunkRows`, each tagged with the source split they came
+   * from, if known, and with their origin (shifted to each chunk).
+   */
+  protected async sendRows(rows: Row[], split?: string, origin?: RowOrigin): Promise<void> {
     if (rows.length === 0) return;
-    if (rows.length <= this.chunkRows) return this.send(chunk(rows, split));
-    for (let i = 0; i < rows.length; i += this.chunkRows) await this.send(chunk(rows.slice(i, i + this.chunkRows), split));
+    if (rows.length <= this.chunkRows) return this.send(chunk(rows, split, origin));
+    for (let i = 0; i < rows.length; i += this.chunkRows) {
+      const from = i;
+      await this.send(chunk(rows.slice(i, i + this.chunkRows), split, origin && ((index) => origin(from + index))));
+    }
   }
 
   /** Stops the actor: unsubscribes, closes its outputs, rejects pending requests. */

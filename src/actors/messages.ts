@@ -8,6 +8,9 @@
  */
 export type Row = Record<string, unknown>;
 
+/** Where the row at `index` of a chunk came from, for messages: `file /in/a.json, line 7`. */
+export type RowOrigin = (index: number) => string;
+
 /** Up to `spate.link.chunkRows` rows. */
 export interface Chunk {
   readonly type: 'chunk';
@@ -17,6 +20,8 @@ export interface Chunk {
    * that event time is tracked per Kafka partition; absent when unknown.
    */
   readonly split?: string;
+  /** Set on the chunks a source sends when the source can name its records' positions. */
+  readonly origin?: RowOrigin;
 }
 
 /** The event-time watermark in force from here on (sent by sources at the start of an epoch). */
@@ -40,7 +45,25 @@ export interface End {
 
 export type Message = Chunk | Watermark | Barrier | End;
 
-export const chunk = (rows: Row[], split?: string): Chunk => (split === undefined ? { type: 'chunk', rows } : { type: 'chunk', rows, split });
+export const chunk = (rows: Row[], split?: string, origin?: RowOrigin): Chunk => {
+  if (split === undefined && origin === undefined) return { type: 'chunk', rows };
+  return { type: 'chunk', rows, ...(split !== undefined ? { split } : {}), ...(origin ? { origin } : {}) };
+};
+
+const ORIGIN = Symbol('spate.rowOrigin');
+
+/**
+ * Marks rows a source yields with the positions of their records, so that a failure on one of
+ * them names it (the source actor carries the origin along with the rows' chunks).
+ */
+export function withOrigin(rows: Row[], origin: RowOrigin): Row[] {
+  Object.defineProperty(rows, ORIGIN, { value: origin, enumerable: false });
+  return rows;
+}
+
+export function originOf(rows: Row[]): RowOrigin | undefined {
+  return (rows as Row[] & { [ORIGIN]?: RowOrigin })[ORIGIN];
+}
 export const watermark = (ms: number): Watermark => ({ type: 'watermark', ms });
 export const barrier = (epoch: number, batchTimestampMs: number): Barrier => ({ type: 'barrier', epoch, batchTimestampMs });
 export const END: End = { type: 'end' };

@@ -10,6 +10,8 @@ import { Actor } from './actor.js';
 import type { Barrier, Message, Row } from './messages.js';
 import { END, watermark } from './messages.js';
 import type { OperatorContext, OperatorLogic } from './operator.js';
+import { RowFailure } from './operator.js';
+import { atRecord } from '../errors.js';
 
 export class OperatorActor extends Actor implements OperatorContext {
   lateWatermarkMs = 0;
@@ -77,7 +79,12 @@ export class OperatorActor extends Actor implements OperatorContext {
       case 'chunk': {
         const t0 = performance.now();
         this.split = msg.split ?? null;
-        await this.logic.process(msg.rows, input, this);
+        try {
+          await this.logic.process(msg.rows, input, this);
+        } catch (e) {
+          if (!(e instanceof RowFailure)) throw e;
+          throw msg.origin ? atRecord(e.error, msg.origin(e.rowIndex)) : e.error;
+        }
         this.timings.updatesMs += performance.now() - t0;
         // What the chunk's processing emitted keeps its split (a chain's output rows).
         const split = this.split ?? undefined;

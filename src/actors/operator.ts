@@ -34,6 +34,16 @@ export interface NoDataBatchContext {
   readonly batchTimestampMs: number;
 }
 
+/**
+ * Thrown by an operator that knows which row of the chunk it was given made it fail: the
+ * runtime names that row's source position (when the chunk carries one) in the error.
+ */
+export class RowFailure extends Error {
+  constructor(readonly error: unknown, readonly rowIndex: number) {
+    super(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}
+
 export interface OperatorLogic {
   /** Spark's operator name in progress, e.g. `stateStoreSave`, `dedupe`, `symmetricHashJoin`. */
   readonly name: string;

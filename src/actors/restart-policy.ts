@@ -18,10 +18,15 @@ export type RestartPolicy =
     readonly type: 'never';
   }
   | {
-    /** The query restarts after every failure, however many. */
+    /** The query restarts after every failure, however many (unless one record keeps failing: recordRetries). */
     readonly type: 'always';
     /** Delay before each restart, in ms; 1000 by default. */
     readonly intervalMs?: number;
+    /**
+     * How many restarts in a row may fail on the same record (the error names its source
+     * position) before the query gives up with that error; 3 by default.
+     */
+    readonly recordRetries?: number;
   }
   | {
     /** The query restarts after up to `retries` failures in a row, then fails. */
@@ -32,7 +37,35 @@ export type RestartPolicy =
     readonly intervalMs?: number;
     /** Multiplier applied to the delay after each restart (1 = constant). */
     readonly backoff?: number;
+    /**
+     * How many restarts in a row may fail on the same record (the error names its source
+     * position) before the query gives up with that error; 3 by default.
+     */
+    readonly recordRetries?: number;
   };
+
+/**
+ * How many times a query restarts after failing on the same record (the error names its source
+ * position) before it gives up with that error: a record that fails once fails on every replay.
+ */
+export const DEFAULT_RECORD_RETRIES = 3;
+
+/** The failures in a row that named one record. */
+export interface RecordFailures {
+  readonly position: string;
+  readonly count: number;
+}
+
+/**
+ * Counts a failure naming `position` (or none) after `previous`; the decision gives up once the
+ * same record failed more than the policy's recordRetries times in a row.
+ */
+export function decideRecordRestart(policy: RestartPolicy, previous: RecordFailures | null, position: string | undefined): { failures: RecordFailures | null; giveUp: boolean } {
+  if (position === undefined) return { failures: null, giveUp: false };
+  const count = previous?.position === position ? previous.count + 1 : 1;
+  const allowed = policy.type === 'never' ? 0 : policy.recordRetries ?? DEFAULT_RECORD_RETRIES;
+  return { failures: { position, count }, giveUp: count > allowed };
+}
 
 export const NEVER: RestartPolicy = { type: 'never' };
 
@@ -61,10 +94,11 @@ export function parseRestartPolicy(value: unknown): RestartPolicy {
   if (value === 'onFailure') return { type: 'onFailure', retries: 3 };
   if (typeof value === 'object' && value !== null && 'type' in value) {
     const p = value as RestartPolicy;
-    if (p.type === 'never' || p.type === 'always') return p;
-    if (p.type === 'onFailure' && Number.isInteger(p.retries) && p.retries >= 0) return p;
+    const recordRetriesOk = p.type === 'never' || p.recordRetries === undefined || (Number.isInteger(p.recordRetries) && p.recordRetries >= 0);
+    if ((p.type === 'never' || p.type === 'always') && recordRetriesOk) return p;
+    if (p.type === 'onFailure' && Number.isInteger(p.retries) && p.retries >= 0 && recordRetriesOk) return p;
   }
   throw new RangeError(
-    `unknown restart policy ${JSON.stringify(value)}: use 'never', 'always' or { type: 'onFailure', retries, intervalMs, backoff }`,
+    `unknown restart policy ${JSON.stringify(value)}: use 'never', 'always' or { type: 'onFailure', retries, intervalMs, backoff, recordRetries }`,
   );
 }

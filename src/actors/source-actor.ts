@@ -3,7 +3,7 @@
 import type { ActorParent } from './actor.js';
 import { Actor } from './actor.js';
 import type { Message, Row } from './messages.js';
-import { barrier, splitOf, watermark } from './messages.js';
+import { barrier, originOf, splitOf, watermark } from './messages.js';
 
 export interface EpochInput {
   readonly epoch: number;
@@ -34,7 +34,7 @@ export class SourceActor extends Actor {
         if (this.status !== 'active') throw new Error(`source actor ${this.name} stopped during epoch ${input.epoch}`);
         count += rows.length;
         const split = splitOf(rows);
-        await this.sendRows(rows, split === undefined ? `${this.index}` : `${this.index}/${split}`);
+        await this.sendRows(rows, split === undefined ? `${this.index}` : `${this.index}/${split}`, originOf(rows));
       }
       await this.send(barrier(input.epoch, input.batchTimestampMs));
       return count;

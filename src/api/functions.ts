@@ -652,6 +652,8 @@ export function udf<A extends unknown[], R>(f: (...args: A) => R, returnType: Da
 export interface AvroOptions {
   /** FAILFAST (default, as in Spark: a malformed record fails the query), PERMISSIVE (null) or DROPMALFORMED (dropped and counted). */
   readonly mode?: ParseMode;
+  /** The most array and map items one value may hold (default 10,000,000); beyond, the record is malformed. */
+  readonly maxItems?: number;
 }
 
 /**

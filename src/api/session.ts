@@ -6,6 +6,7 @@ import type { MemoryTable } from '../connectors/contract.js';
 import '../connectors/index.js';
 import '../expr/functions/index.js';
 import { AnalysisError } from '../errors.js';
+import { own, put } from '../expr/own-properties.js';
 import type { DataType, Field, StructType } from '../expr/types.js';
 import { BINARY, BOOLEAN, DOUBLE, LONG, NULL, STRING, TIMESTAMP, arrayOf, fieldOf, structOf } from '../expr/types.js';
 import type { QueryClock } from '../query/clock.js';
@@ -312,7 +313,7 @@ function inferType(v: unknown): DataType {
 function normalise(rows: readonly Row[], names: readonly string[]): Row[] {
   return rows.map((r) => {
     const out: Row = {};
-    for (const n of names) out[n] = r[n] ?? null;
+    for (const n of names) put(out, n, own(r, n));
     return out;
   });
 }

@@ -159,6 +159,11 @@ export interface StreamSource {
   reportLatestOffset?(): Offset;
   /** Whether a replay reads the same rows (socket: no). */
   readonly replayable?: boolean;
+  /**
+   * Optional: the source's own figures for the last batch it read (Spark's ReportsSourceMetrics),
+   * shown as sources[].metrics in progress, e.g. numInvalidUtf8Records, numFilesVanished.
+   */
+  metrics?(): Record<string, string>;
   /** Optional: what is left to read after a batch that ended at `end` (as far as the source knows now). */
   backlog?(end: Offset): SourceBacklog | null;
   /**

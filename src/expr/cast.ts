@@ -1,6 +1,9 @@
 // CAST semantics (Spark's non-ANSI mode): a value that cannot be converted becomes null.
 import { isDate } from 'node:util/types';
 import { AnalysisError } from '../errors.js';
+import { utcMillis } from './functions/date-pattern.js';
+import { own, put } from './own-properties.js';
+import { inTimestampRange, isValidTimestamp, timestampOrNull } from './time-range.js';
 import type { DataType } from './types.js';
 import { typeToString } from './types.js';
 
@@ -33,8 +36,8 @@ export function castFunction(from: DataType, to: DataType): CastFn | undefined {
         return ((v: Record<string, unknown>) => {
           const out: Record<string, unknown> = {};
           to.fields.forEach((f, i) => {
-            const x = v[names[i]!];
-            out[f.name] = x == null ? null : casts[i] ? casts[i]!(x as never) : x;
+            const x = own(v, names[i]!);
+            put(out, f.name, x == null ? null : casts[i] ? casts[i]!(x as never) : x);
           });
           return out;
         }) as CastFn;
@@ -48,7 +51,7 @@ export function castFunction(from: DataType, to: DataType): CastFn | undefined {
 function toStringFn(from: DataType): CastFn {
   switch (from.kind) {
     case 'binary': return ((v: Buffer) => v.toString('utf8')) as CastFn;
-    case 'timestamp': return ((v: Date) => formatTimestamp(v)) as CastFn;
+    case 'timestamp': return ((v: Date) => (isValidTimestamp(v) ? formatTimestamp(v) : null)) as CastFn;
     case 'double': return ((v: number) => formatDouble(v)) as CastFn;
     case 'array': case 'map': case 'struct': return ((v: unknown) => typedValueToString(v, from)) as CastFn;
     default: return ((v: unknown) => valueToString(v)) as CastFn;
@@ -64,7 +67,7 @@ function toIntegral(from: DataType, bound: number): CastFn {
       return n >= -bound && n < bound ? n : null;
     }) as CastFn;
     case 'boolean': return ((v: boolean) => (v ? 1 : 0)) as CastFn;
-    case 'timestamp': return ((v: Date) => Math.floor(v.getTime() / 1000)) as CastFn;
+    case 'timestamp': return ((v: Date) => (isValidTimestamp(v) ? Math.floor(v.getTime() / 1000) : null)) as CastFn;
     case 'integer': case 'long': case 'double':
       return ((v: number) => (Number.isFinite(v) ? Math.trunc(v) : null)) as CastFn;
     default: throw new AnalysisError(`cannot cast ${typeToString(from)} to an integral type`);
@@ -80,7 +83,7 @@ function toDouble(from: DataType): CastFn {
       return Number.isNaN(n) && !/^nan$/i.test(s) ? null : n;
     }) as CastFn;
     case 'boolean': return ((v: boolean) => (v ? 1 : 0)) as CastFn;
-    case 'timestamp': return ((v: Date) => v.getTime() / 1000) as CastFn;
+    case 'timestamp': return ((v: Date) => (isValidTimestamp(v) ? v.getTime() / 1000 : null)) as CastFn;
     case 'integer': case 'long': return ((v: number) => v) as CastFn;
     default: throw new AnalysisError(`cannot cast ${typeToString(from)} to double`);
   }
@@ -101,18 +104,15 @@ function toBoolean(from: DataType): CastFn {
 
 function toTimestamp(from: DataType): CastFn {
   switch (from.kind) {
-    case 'string': return ((v: string) => {
-      const ms = parseTimestampMs(v);
-      return ms === null ? null : new Date(ms);
-    }) as CastFn;
-    case 'integer': case 'long': case 'double': return ((v: number) => new Date(v * 1000)) as CastFn;
+    case 'string': return ((v: string) => timestampOrNull(parseTimestampMs(v))) as CastFn;
+    case 'integer': case 'long': case 'double': return ((v: number) => timestampOrNull(Math.round(v * 1000))) as CastFn;
     default: throw new AnalysisError(`cannot cast ${typeToString(from)} to timestamp`);
   }
 }
 
 const TS_RE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/;
 
-/** Parses Spark's default timestamp forms (`2019-02-05 10:05:00`, ISO-8601, a date) as UTC. */
+/** Parses Spark's default timestamp forms (`2019-02-05 10:05:00`, ISO-8601, a date) as UTC; null when invalid or out of range. */
 export function parseTimestampMs(text: string): number | null {
   const m = TS_RE.exec(text.trim());
   if (!m) return null;
@@ -122,15 +122,15 @@ export function parseTimestampMs(text: string): number | null {
   const hour = h ? Number(h) : 0;
   const minute = mi ? Number(mi) : 0;
   const second = s ? Number(s) : 0;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
-  let ms = Date.UTC(Number(y), month - 1, day, hour, minute, second, frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0);
-  if (new Date(ms).getUTCDate() !== day) return null;
+  // utcMillis, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
+  let ms = utcMillis(Number(y), month, day, hour, minute, second, frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0);
+  if (ms === null) return null;
   if (zone && zone !== 'Z') {
     const sign = zone[0] === '-' ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
     ms -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
   }
-  return ms;
+  return inTimestampRange(ms) ? ms : null;
 }
 
 /** `2019-02-05 10:05:00` (UTC), with milliseconds only when non-zero, as Spark prints them. */
@@ -181,7 +181,7 @@ export function typedValueToString(v: unknown, t: DataType): string {
 export function valueToString(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'string') return v;
-  if (isDate(v)) return formatTimestamp(v);
+  if (isDate(v)) return isValidTimestamp(v) ? formatTimestamp(v) : 'null';
   if (Buffer.isBuffer(v)) return `[${[...v].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(' ')}]`;
   if (Array.isArray(v)) return `[${v.map(valueToString).join(', ')}]`;
   if (v instanceof Map) return `{${[...v].map(([k, x]) => `${valueToString(k)} -> ${valueToString(x)}`).join(', ')}}`;

@@ -5,10 +5,21 @@ import { isDate } from 'node:util/types';
 import type { BoundExpr } from './bound.js';
 import { MALFORMED } from './bound.js';
 import { castFunction } from './cast.js';
+import { own } from './own-properties.js';
+import { timestampOrNull } from './time-range.js';
 import type { DataType } from './types.js';
 
 /** Escapes a name or string into a JavaScript string literal. */
 export const quote = (s: string): string => JSON.stringify(s);
+
+/**
+ * A name as a key of a generated object literal: `{ "__proto__": v }` would set the object's
+ * prototype instead of a field, so that one name is written as a computed key.
+ */
+export const propertyKey = (name: string): string => (name === '__proto__' ? `[${quote(name)}]` : quote(name));
+
+/** Names a plain object inherits (`constructor`, `toString`, `__proto__`...): reading one needs an own-property check. */
+const isInheritedName = (name: string): boolean => name in Object.prototype;
 
 /** The helpers generated code may call; passed in as constants. */
 const RUNTIME = {
@@ -18,6 +29,8 @@ const RUNTIME = {
   addMonths,
   deepEqual,
   compareValues,
+  timestampOrNull,
+  own,
 };
 
 export class Codegen {
@@ -83,16 +96,19 @@ export class Codegen {
   /** Emits the statements computing `e` over row variable `row`; returns the JS expression holding it. */
   value(e: BoundExpr, row: string): string {
     switch (e.k) {
-      case 'ref': return this.assign(`${row}[${quote(e.name)}]`);
+      case 'ref':
+        return this.assign(isInheritedName(e.name) ? `c0.own(${row}, ${quote(e.name)})` : `${row}[${quote(e.name)}]`);
       case 'lit': return this.literal(e.value);
       case 'field': {
         const c = this.value(e.child, row);
-        return this.assign(`${c} == null ? null : (${c}[${quote(e.name)}] ?? null)`);
+        return this.assign(isInheritedName(e.name) ? `${c} == null ? null : c0.own(${c}, ${quote(e.name)})` : `${c} == null ? null : (${c}[${quote(e.name)}] ?? null)`);
       }
       case 'item': {
         const c = this.value(e.child, row);
         const i = this.value(e.index, row);
-        return this.assign(`${c} == null || ${i} == null ? null : (${c}[${i}] ?? null)`);
+        // A map key comes from the data: only the map's own entries count.
+        const lookup = e.child.type.kind === 'map' ? `c0.own(${c}, ${i})` : `(${c}[${i}] ?? null)`;
+        return this.assign(`${c} == null || ${i} == null ? null : ${lookup}`);
       }
       case 'arith': return this.arith(e, row);
       case 'cmp': return this.compare(e, row);
@@ -124,7 +140,8 @@ export class Codegen {
       case 'tsAdd': {
         const c = this.value(e.child, row);
         const shifted = e.months ? `c0.addMonths(${c}, ${e.months})` : c;
-        return this.assign(`${c} == null ? null : new Date(${shifted}.getTime() + ${num(e.ms)})`);
+        // Past the timestamp range the result is null, never an Invalid Date.
+        return this.assign(`${c} == null ? null : c0.timestampOrNull(${shifted}.getTime() + ${num(e.ms)})`);
       }
       case 'call': {
         const args = e.args.map((a) => this.value(a, row));
@@ -138,7 +155,7 @@ export class Codegen {
       }
       case 'struct': {
         const vals = e.args.map((a) => this.value(a, row));
-        return this.assign(`{ ${e.names.map((n, i) => `${quote(n)}: ${vals[i]}`).join(', ')} }`);
+        return this.assign(`{ ${e.names.map((n, i) => `${propertyKey(n)}: ${vals[i]}`).join(', ')} }`);
       }
     }
   }

@@ -113,15 +113,19 @@ class Parser {
   // ---- boolean and predicate levels ---------------------------------------------------------
 
   private or(): Expr {
-    let left = this.and();
-    while (this.acceptWord('OR')) left = binary('or', left, this.and());
-    return left;
+    return this.chain(() => {
+      let left = this.and();
+      while (this.acceptWord('OR')) left = this.link('or', left, () => this.and());
+      return left;
+    });
   }
 
   private and(): Expr {
-    let left = this.not();
-    while (this.acceptWord('AND')) left = binary('and', left, this.not());
-    return left;
+    return this.chain(() => {
+      let left = this.not();
+      while (this.acceptWord('AND')) left = this.link('and', left, () => this.not());
+      return left;
+    });
   }
 
   private not(): Expr {
@@ -131,19 +135,22 @@ class Parser {
 
   /** Comparisons and predicates, left to right: `a = b IS NULL` is `(a = b) IS NULL`. */
   private comparison(): Expr {
-    let left = this.arithmetic(1);
-    for (;;) {
-      const t = this.peek();
-      const op = t.kind === 'op' ? COMPARISONS[t.value] : undefined;
-      if (op !== undefined) {
-        this.next();
-        left = binary(op, left, this.arithmetic(1));
-        continue;
+    return this.chain(() => {
+      let left = this.arithmetic(1);
+      for (;;) {
+        const t = this.peek();
+        const op = t.kind === 'op' ? COMPARISONS[t.value] : undefined;
+        if (op !== undefined) {
+          this.next();
+          left = this.link(op, left, () => this.arithmetic(1));
+          continue;
+        }
+        this.deeper();
+        const predicate = this.predicate(left);
+        if (predicate === undefined) return left;
+        left = predicate;
       }
-      const predicate = this.predicate(left);
-      if (predicate === undefined) return left;
-      left = predicate;
-    }
+    });
   }
 
   private predicate(child: Expr): Expr | undefined {
@@ -200,14 +207,16 @@ class Parser {
 
   /** Binary operators that bind at least as tightly as `minPower`, left-associative. */
   private arithmetic(minPower: number): Expr {
-    let left = this.unary();
-    for (;;) {
-      const t = this.peek();
-      const entry = t.kind === 'op' ? ARITHMETIC[t.value] : this.isWord(t, 'DIV') ? ARITHMETIC['DIV'] : undefined;
-      if (entry === undefined || entry.power < minPower) return left;
-      this.next();
-      left = binary(entry.op, left, this.arithmetic(entry.power + 1));
-    }
+    return this.chain(() => {
+      let left = this.unary();
+      for (;;) {
+        const t = this.peek();
+        const entry = t.kind === 'op' ? ARITHMETIC[t.value] : this.isWord(t, 'DIV') ? ARITHMETIC['DIV'] : undefined;
+        if (entry === undefined || entry.power < minPower) return left;
+        this.next();
+        left = this.link(entry.op, left, () => this.arithmetic(entry.power + 1));
+      }
+    });
   }
 
   private unary(): Expr {
@@ -360,7 +369,12 @@ class Parser {
     const [, digits, suffix] = /^(.*?)(bd|[lsydf])?$/i.exec(t.value)!;
     const text = (negative ? '-' : '') + digits!;
     const s = suffix?.toLowerCase();
-    if (s === 'd' || s === 'f' || s === 'bd' || !/^-?\d+$/.test(text)) return literal(Number(text), DOUBLE);
+    if (s === 'd' || s === 'f' || s === 'bd' || !/^-?\d+$/.test(text)) {
+      const x = Number(text);
+      // As Spark: a literal beyond a double's range is refused, never silently Infinity.
+      if (!Number.isFinite(x)) this.fail(`numeric literal ${negative ? '-' : ''}${t.text} is out of range for DOUBLE (at most ±1.7976931348623157E308)`, t);
+      return literal(x, DOUBLE);
+    }
     const n = BigInt(text);
     if (s !== undefined) {
       const range = INT_RANGES[s]!;
@@ -546,12 +560,37 @@ class Parser {
 
   /** Runs a recursive step, refusing input nested deeply enough to overflow the stack. */
   private nested<T>(parse: () => T): T {
-    if (++this.depth > MAX_DEPTH) this.fail(`${this.subject} nested too deeply (more than ${MAX_DEPTH} levels)`, this.peek());
+    this.deeper();
     try {
       return parse();
     } finally {
       this.depth--;
     }
+  }
+
+  /** One more level of the tree being built (the caller gives it back). */
+  private deeper(): void {
+    if (++this.depth > MAX_DEPTH) this.fail(`${this.subject} nested too deeply (more than ${MAX_DEPTH} levels)`, this.peek());
+  }
+
+  /**
+   * Parses a chain of left-associative operators. Each operator adds a level to the tree as
+   * nesting does (a + b + c is ((a + b) + c)), and later stages walk it recursively: a chain
+   * counts against the same depth limit, so 4,000 ORs are a ParseError, not a stack overflow.
+   */
+  private chain(parse: () => Expr): Expr {
+    const depth = this.depth;
+    try {
+      return parse();
+    } finally {
+      this.depth = depth;
+    }
+  }
+
+  /** `left op right` in a chain: one level deeper. */
+  private link(op: Parameters<typeof binary>[0], left: Expr, right: () => Expr): Expr {
+    this.deeper();
+    return binary(op, left, right());
   }
 
   // ---- token helpers ------------------------------------------------------------------------

@@ -26,6 +26,8 @@ export interface GroupEntry {
 
 const STORE = 'default';
 const WINDOW_KEY_SEPARATOR = '\u0003';
+/** The store key of the one group of an aggregation without grouping keys. */
+const GLOBAL_KEY = '';
 
 /**
  * numRowsDroppedByWatermark as Spark counts it: its late filter (StateStoreSaveExec) runs after
@@ -86,6 +88,7 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode): Opera
   const output = compileAggregateOutput<GroupEntry>(node, window ? `{ start: new Date(e.w), end: new Date(e.w + ${window.windowMs}) }` : null);
   const st: RunState = { lateWatermarkMs: 0, late: new LateGroups(), ctx: null, epoch: 0, windows: new Map() };
   const eventTimeOf = evicts ? eventTimeReader(node) : () => null;
+  const global = node.keys.length === 0 && !window;
 
   return {
     name: 'stateStoreSave',
@@ -98,6 +101,10 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode): Opera
     onEpochEnd(_b, ctx) {
       const store = ctx.store<GroupEntry>(STORE);
       const wm = ctx.evictionWatermarkMs;
+      // A global aggregation (no grouping keys) has one group that every batch updates, an
+      // empty one too: Spark aggregates empty input to one row (count 0), saves it and, in
+      // update mode, emits it.
+      if (global) store.put(GLOBAL_KEY, store.get(GLOBAL_KEY) ?? { k: [], w: null, a: node.aggregates.map((a) => a.fn.init()) });
       const out = rowsByMode(mode, store, output);
       if (evicts) {
         const expired: string[] = [];
@@ -164,7 +171,7 @@ function compileUpdate(node: AggregateNode, w: TimeWindowSpec | null, dropLate: 
   const fns = node.aggregates.map((a) => g.constant(a.fn));
   const encodeSingle = g.constant(singleKey);
   const encodeMany = g.constant(compositeKey);
-  const keysOnly = keyVals.length === 0 ? '""' : keyVals.length === 1 ? `${encodeSingle}(${keyVals[0]})` : `${encodeMany}([${keyVals.join(', ')}])`;
+  const keysOnly = keyVals.length === 0 ? quote(GLOBAL_KEY) : keyVals.length === 1 ? `${encodeSingle}(${keyVals[0]})` : `${encodeMany}([${keyVals.join(', ')}])`;
   // A window start is a decimal integer, so the first separator after it ends it: the key of
   // (window, keys) is the start, the separator, then the keys' own key.
   const windowKey = (windowVar: string, groupKeyVar: string): string => `${windowVar} + ${quote(WINDOW_KEY_SEPARATOR)} + ${groupKeyVar}`;
@@ -199,7 +206,7 @@ function compileUpdate(node: AggregateNode, w: TimeWindowSpec | null, dropLate: 
     const t = g.value(w.timeColumn, 'r0');
     body.push(...g.takeLines());
     // Rows without an event time belong to no window (Spark drops them).
-    body.push(`if (${t} == null) continue L0;`, `const ms = ${t}.getTime();`);
+    body.push(`if (${t} == null) continue L0;`, `const ms = ${t}.getTime();`, 'if (ms !== ms) continue L0; // an Invalid Date has no window');
     const loop = timeWindowLoopCode(w, 'ms', 'ws', 'L1');
     body.push(...loop.open);
     if (dropLate && node.eventTime?.isWindow) {

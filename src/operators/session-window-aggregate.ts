@@ -38,6 +38,9 @@ export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): O
   /** Each key's sessions, sorted by start and pairwise apart; the entries are the stored values. */
   const index = new Map<string, SessionEntry[]>();
   let dropped = 0;
+  /** Keys with rows in this epoch; Spark rewrites every session of such a key (putRows). */
+  const touched = new Set<string>();
+  let sessionsWritten = 0;
 
   const absorb = (into: SessionEntry, from: SessionEntry): void => {
     into.a = into.a.map((acc, j) => fns[j]!.merge(acc, from.a[j]));
@@ -52,6 +55,7 @@ export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): O
       return;
     }
     const gk = groupKey(keys);
+    touched.add(gk);
     let sessions = index.get(gk);
     if (!sessions) index.set(gk, (sessions = []));
     const cover = coverSession<SessionEntry>(sessions, bounds, (b) => ({ k: keys, start: b.start, end: b.end, a: fns.map((f) => f.init()) }), absorb);
@@ -82,6 +86,9 @@ export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): O
     onEpochEnd(_b, ctx) {
       const store = ctx.store<SessionEntry>(STORE);
       const wm = ctx.evictionWatermarkMs;
+      sessionsWritten = 0;
+      for (const gk of touched) sessionsWritten += index.get(gk)?.length ?? 0;
+      touched.clear();
       const out = rowsByMode(mode, store, output);
       if (evicts) {
         for (const [gk, sessions] of index) {
@@ -103,6 +110,9 @@ export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): O
     wantsNoDataBatch(nextWatermarkMs: number, at?: NoDataBatchContext) {
       return mode !== 'complete' && nextWatermarkMs > (at?.lastEvictionWatermarkMs ?? 0);
     },
+    // Spark's session state manager puts all the sessions of each key the batch touched, changed
+    // or not, and counts each put as an updated row (StreamingSessionWindowStateManager.putRows).
+    stateMetrics: () => ({ numRowsUpdated: sessionsWritten }),
   };
 }
 

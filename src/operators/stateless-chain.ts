@@ -2,11 +2,11 @@
 // generated function: nested loops for generators, `continue` for filters, one object literal
 // per projection. Built from typed trees by Codegen, never from user text.
 import type { Row } from '../actors/messages.js';
-import { MalformedRecordError } from '../errors.js';
 import type { OperatorLogic } from '../actors/operator.js';
+import { RowFailure } from '../actors/operator.js';
 import type { NamedExpr } from '../expr/analyze.js';
 import type { BoundExpr } from '../expr/bound.js';
-import { Codegen, quote } from '../expr/codegen.js';
+import { Codegen, propertyKey, quote } from '../expr/codegen.js';
 import type { GeneratorSpec } from '../plan/logical.js';
 import type { EventTimeStats, SplitEventTime } from './event-time-stats.js';
 
@@ -79,7 +79,7 @@ export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
         body.push(...g.takeLines());
         const next = g.fresh('r');
         if (!step.generator) {
-          body.push(`const ${next} = { ${step.items.map((it, i) => `${quote(it.name)}: ${values[i]}`).join(', ')} };`);
+          body.push(`const ${next} = { ${step.items.map((it, i) => `${propertyKey(it.name)}: ${values[i]}`).join(', ')} };`);
         } else {
           const gen = step.generator;
           const input = g.value(gen.input, row);
@@ -104,7 +104,7 @@ export function compileChain(steps: readonly StatelessStep[]): ChunkFunction {
           let gi = 0;
           step.items.forEach((it, i) => {
             const isGen = i >= gen.position && i < gen.position + gen.names.length;
-            fields.push(`${quote(it.name)}: ${isGen ? genValues[gi++] : values[i]}`);
+            fields.push(`${propertyKey(it.name)}: ${isGen ? genValues[gi++] : values[i]}`);
           });
           body.push(`const ${next} = { ${fields.join(', ')} };`);
         }
@@ -131,8 +131,8 @@ export function statelessChain(steps: readonly StatelessStep[], counters: ChainC
       try {
         run(rows, out, counters, eventTime);
       } catch (e) {
-        // FAILFAST fails the query, so the re-run's event times counted twice do not matter.
-        throw e instanceof MalformedRecordError ? locateMalformed(e, rows, (one) => run(one, [], { malformedDropped: 0 }, eventTime)) : e;
+        // The query fails, so the re-run's event times counted twice do not matter.
+        throw locateFailure(e, rows, (one) => run(one, [], { malformedDropped: 0 }, eventTime));
       }
       ctx.emit(out);
     },
@@ -151,21 +151,16 @@ export function eventTimeBySplit(steps: readonly StatelessStep[]): (split: strin
 }
 
 /**
- * A FAILFAST error names the record's source coordinates when the chain's input rows carry them
- * (Kafka rows: topic, partition, offset). The failing row is found by re-running the chunk row
- * by row, on the failure path only, so the per-row code stays untouched.
+ * Which input row made the chunk fail, so the runtime can name the record's source position
+ * (RowFailure). Found by re-running the chunk row by row, on the failure path only, so the
+ * per-row code stays untouched.
  */
-function locateMalformed(error: MalformedRecordError, rows: readonly Row[], runOne: (rows: Row[]) => void): MalformedRecordError {
-  if (rows.length === 0 || !('topic' in rows[0]! && 'partition' in rows[0]! && 'offset' in rows[0]!)) return error;
-  for (const row of rows) {
+function locateFailure(error: unknown, rows: readonly Row[], runOne: (rows: Row[]) => void): unknown {
+  for (let i = 0; i < rows.length; i++) {
     try {
-      runOne([row]);
+      runOne([rows[i]!]);
     } catch (e) {
-      if (!(e instanceof MalformedRecordError)) break;
-      return new MalformedRecordError(
-        `${e.message} (record at topic ${String(row['topic'])}, partition ${String(row['partition'])}, offset ${String(row['offset'])})`,
-        { cause: e },
-      );
+      return new RowFailure(e, i);
     }
   }
   return error;

@@ -64,7 +64,7 @@ export interface SessionBounds {
 
 /** The session one event opens, or null when its time or gap is missing or the gap is not positive. */
 export function eventSession(ms: number | null, gapMs: number | null): SessionBounds | null {
-  if (ms === null || gapMs === null || !(gapMs > 0)) return null;
+  if (ms === null || Number.isNaN(ms) || gapMs === null || !(gapMs > 0)) return null;
   return { start: ms, end: ms + gapMs };
 }
 

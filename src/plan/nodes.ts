@@ -6,7 +6,7 @@ import type { NamedExpr } from '../expr/analyze.js';
 import { bind, bindProjection, findField, projectionSchema } from '../expr/analyze.js';
 import { GENERATOR_NAMES } from '../expr/functions/registry.js';
 import type { Expr } from '../expr/tree.js';
-import { sqlText } from '../expr/tree.js';
+import { colRef, sqlText, walk } from '../expr/tree.js';
 import type { DataType, Field, StructType } from '../expr/types.js';
 import { INTEGER, NULL, fieldOf, structOf, typeToString } from '../expr/types.js';
 import type {
@@ -77,12 +77,38 @@ function bindGenerator(e: Expr, schema: StructType, position: number): { generat
   return { generator: { position, input, outer, names, withPosition }, fields };
 }
 
-export function filter(child: LogicalPlan, condition: Expr): FilterNode {
+export function filter(child: LogicalPlan, condition: Expr): FilterNode | ProjectNode {
+  if (child.k === 'project' && !child.generator) {
+    const missing = columnsDroppedBy(child, condition);
+    if (missing.length > 0) return filterOnDroppedColumns(child, condition, missing);
+  }
   const c = bind(condition, child.schema);
   if (c.type.kind !== 'boolean' && c.type.kind !== 'null') {
     throw new AnalysisError(`filter needs a boolean condition, but ${sqlText(condition)} is ${typeToString(c.type)}`);
   }
   return { k: 'filter', child, condition: c, schema: child.schema };
+}
+
+/** The columns `condition` names that `select` dropped but its input has. */
+function columnsDroppedBy(select: ProjectNode, condition: Expr): string[] {
+  const missing = new Set<string>();
+  walk(condition, (n) => {
+    if (n.k !== 'col' || findField(select.schema, n.path[0]!)) return;
+    const below = findField(select.child.schema, n.path[0]!);
+    if (below) missing.add(below.name);
+  });
+  return [...missing];
+}
+
+/**
+ * A filter on columns the select below it dropped: Spark resolves them from the select's input
+ * (its ResolveMissingReferences rule), so `select('id').where('qty > 0')` works. The select is
+ * widened with those columns, filtered, and narrowed back to its own columns.
+ */
+function filterOnDroppedColumns(select: ProjectNode, condition: Expr, missing: readonly string[]): ProjectNode {
+  const widenedItems = [...select.items, ...bindProjection(missing.map((name) => colRef([name])), select.child.schema)];
+  const widened: ProjectNode = { ...select, items: widenedItems, schema: projectionSchema(widenedItems) };
+  return project(filter(widened, condition), select.schema.fields.map((f) => colRef([f.name])));
 }
 
 export function withWatermark(child: LogicalPlan, column: string, delayMs: number, tracking?: WatermarkTracking): WatermarkNode {

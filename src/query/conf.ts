@@ -15,6 +15,7 @@ export const CONF_DEFAULTS: Readonly<Record<string, string>> = {
   'spate.sql.streaming.asyncCheckpoint.enabled': 'false',
   'spate.checkpoint.redis.retryTimeout': '10000',
   'spate.checkpoint.redis.lockTimeout': '30000',
+  'spate.checkpoint.redis.allowEviction': 'false',
   'spate.sql.streaming.multipleWatermarkPolicy': 'min',
   'spate.sql.streaming.pollingDelay': '10',
   'spate.sql.streaming.numRecentProgressUpdates': '100',
@@ -111,6 +112,8 @@ export class QueryConf {
   get redisRetryTimeoutMs(): number { return this.int('spate.checkpoint.redis.retryTimeout', 0); }
   /** How long the live-run lock of a Redis checkpoint lives without renewal, in ms. */
   get redisLockTimeoutMs(): number { return this.int('spate.checkpoint.redis.lockTimeout', 1000); }
+  /** Whether a Redis checkpoint on a server that may evict keys only warns instead of failing. */
+  get redisAllowEviction(): boolean { return this.bool('spate.checkpoint.redis.allowEviction'); }
 
   get watermarkPolicy(): 'min' | 'max' {
     const p = this.get('spate.sql.streaming.multipleWatermarkPolicy').toLowerCase();

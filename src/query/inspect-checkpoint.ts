@@ -18,7 +18,7 @@ import { openBackend } from './open-backend.js';
  * ```
  */
 export async function inspectCheckpoint(location: string): Promise<CheckpointInspection> {
-  const backend = openBackend(location, { redisRetryTimeoutMs: 3000, redisLockTimeoutMs: 30_000 });
+  const backend = openBackend(location, { redisRetryTimeoutMs: 3000, redisLockTimeoutMs: 30_000, redisAllowEviction: true });
   try {
     return await inspectBackend(backend);
   } finally {

@@ -57,7 +57,7 @@ export interface OperatorStateRows {
  * ```
  */
 export async function inspectOperatorState(location: string, request: OperatorStateRequest): Promise<OperatorStateRows> {
-  const backend = openBackend(location, { redisRetryTimeoutMs: 3000, redisLockTimeoutMs: 30_000 });
+  const backend = openBackend(location, { redisRetryTimeoutMs: 3000, redisLockTimeoutMs: 30_000, redisAllowEviction: true });
   try {
     return await readOperatorRows(backend, request);
   } finally {

@@ -147,6 +147,7 @@ export class MicroBatchExecution {
       this.conf = this.cfg.conf.withPersisted(meta.conf);
       checkCompatibility(meta, { operators: ops, sources }, this.backend.location);
     } else {
+      await this.checkpoint.assertEmptyWithoutMetadata();
       this.id = randomUUID();
       await this.log.writeMetadata({ id: this.id, conf: this.conf.persisted(), operators: ops, sources });
     }

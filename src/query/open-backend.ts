@@ -10,12 +10,14 @@ import type { QueryConf } from './conf.js';
 export interface BackendSettings {
   readonly redisRetryTimeoutMs: number;
   readonly redisLockTimeoutMs: number;
+  /** Run on a Redis that may evict keys, with a warning (default: refused). */
+  readonly redisAllowEviction?: boolean;
 }
 
-export const DEFAULT_BACKEND_SETTINGS: BackendSettings = { redisRetryTimeoutMs: 10_000, redisLockTimeoutMs: 30_000 };
+export const DEFAULT_BACKEND_SETTINGS: BackendSettings = { redisRetryTimeoutMs: 10_000, redisLockTimeoutMs: 30_000, redisAllowEviction: false };
 
 export function backendSettings(conf: QueryConf): BackendSettings {
-  return { redisRetryTimeoutMs: conf.redisRetryTimeoutMs, redisLockTimeoutMs: conf.redisLockTimeoutMs };
+  return { redisRetryTimeoutMs: conf.redisRetryTimeoutMs, redisLockTimeoutMs: conf.redisLockTimeoutMs, redisAllowEviction: conf.redisAllowEviction };
 }
 
 export function openBackend(location: string | null, settings: BackendSettings = DEFAULT_BACKEND_SETTINGS): CheckpointBackend {
@@ -24,6 +26,7 @@ export function openBackend(location: string | null, settings: BackendSettings =
     return new RedisBackend(parseRedisLocation(location), {
       retryTimeoutMs: settings.redisRetryTimeoutMs,
       lockTimeoutMs: settings.redisLockTimeoutMs,
+      allowEviction: settings.redisAllowEviction ?? false,
     });
   }
   return new LocalDirBackend(location);

@@ -113,6 +113,7 @@ export function batchProgress(ctx: ReportContext, b: BatchRun): StreamingQueryPr
     sources: graph.sources.map((s, i) => ({
       ...sourceProgress(s.source.description, b.start[i], b.end[i], b.latest[i] ?? b.end[i], b.rows[i] ?? 0, b.sinceLastTriggerMs, triggerMs),
       ...backlogOf(s.source, b.end[i]),
+      metrics: s.source.metrics?.() ?? {},
     })),
     sink: { description: ctx.sinkDescription, numOutputRows: ctx.sinkReportsOutputRows ? b.outputRows : -1 },
     observedMetrics: {},

@@ -4,7 +4,10 @@
 // as an unhandled rejection.
 import type { Actor } from 'xstate';
 import { createActor, fromPromise } from 'xstate';
-import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, describeValue, errorMessage } from '../errors.js';
+import type { RecordFailures } from '../actors/restart-policy.js';
+import { decideRecordRestart } from '../actors/restart-policy.js';
+import { AnalysisError, CheckpointError, StreamingQueryError, TimeoutError, describeValue, errorMessage, recordPositionOf } from '../errors.js';
+import { redactText, scrubError } from '../secrets.js';
 import type { QueryClock } from './clock.js';
 import type { EndToEndGuarantee } from './guarantee.js';
 import type { LifecycleMachine, PlanOutcome } from './lifecycle-machine.js';
@@ -81,6 +84,8 @@ export class StreamingQuery {
   private readonly actor: Actor<LifecycleMachine>;
   private readonly progressLog: StreamingQueryProgress[] = [];
   private failure: StreamingQueryError | null = null;
+  /** Consecutive failures that named one record (reset by a committed batch). */
+  private recordFailures: RecordFailures | null = null;
   private terminated = false;
   private readonly termination: Promise<void>;
   private resolveTermination!: () => void;
@@ -127,7 +132,11 @@ export class StreamingQuery {
           // A checkpoint that is corrupt, incompatible or taken by another run stays so: restarting cannot help.
           if (input.error instanceof CheckpointError && !input.error.retriable) return { restart: false, delayMs: 0 };
           const s = exec.activeSupervisor;
-          return s ? s.decide(input.attempt) : { restart: false, delayMs: 0 };
+          if (!s) return { restart: false, delayMs: 0 };
+          // A record that made the run fail fails every replay: give up after recordRetries.
+          const records = decideRecordRestart(s.policy, this.recordFailures, recordPositionOf(input.error));
+          this.recordFailures = records.failures;
+          return records.giveUp ? { restart: false, delayMs: 0 } : s.decide(input.attempt);
         }),
       },
       actions: {
@@ -198,7 +207,7 @@ export class StreamingQuery {
       writingOffsets: exec.writingOffsets,
       sourceNames: exec.sourceNames,
       isDataAvailable: exec.isDataAvailable,
-    }, errorMessage);
+    }, (e) => redactText(errorMessage(e)));
   }
 
   /** The newest progress, or null before the first. */
@@ -318,6 +327,7 @@ export class StreamingQuery {
   }
 
   private onProgress(p: StreamingQueryProgress): void {
+    this.recordFailures = null;
     this.lastProgressMs = this.clock.now();
     this.record(p);
     this.events.progress(this, p);
@@ -379,8 +389,9 @@ export class StreamingQuery {
     this.terminated = true;
     this.options.shutdownSignals?.unregister(this);
     if (error !== null && error !== undefined) {
+      scrubError(error);
       this.failure = error instanceof StreamingQueryError ? error : new StreamingQueryError(
-        `Query ${this.name ?? ''}${this.name ? ' ' : ''}[id = ${this.id}, runId = ${this.runId}] terminated with exception: ${errorMessage(error)}`,
+        `Query ${this.name ?? ''}${this.name ? ' ' : ''}[id = ${this.id}, runId = ${this.runId}] terminated with exception: ${redactText(errorMessage(error))}`,
         this.id, this.runId, error,
       );
     }

@@ -28,11 +28,24 @@ export interface CheckpointBackend {
    */
   acquire(runId: string): Promise<void>;
   release(runId: string): Promise<void>;
+  /**
+   * Throws CheckpointError unless the run that acquired the checkpoint through this backend
+   * still holds it. A sink calls it right before making an epoch visible (a file sink's manifest
+   * entry, a foreachBatch call), so that a run that lost the checkpoint (it froze past the lock
+   * timeout and another run took over) publishes nothing. Does nothing before `acquire`.
+   */
+  checkFence(): Promise<void>;
   close(): Promise<void>;
   /** Sizes in bytes of the blobs directly under `dir` (inspection); sub-directories are left out. */
   sizes?(dir: string): Promise<Map<string, number>>;
   /** The live run holding the checkpoint, if any (inspection). */
   lockHolder?(): Promise<LockHolder | null>;
+  /**
+   * For stores whose lock can vanish (it expires, or the store lost its data): `check` runs
+   * before the run takes a vanished lock again, and throws when the checkpoint no longer holds
+   * what this run wrote.
+   */
+  setLockVanishedCheck?(check: () => Promise<void>): void;
 }
 
 /** Who holds a checkpoint's live-run lock. */

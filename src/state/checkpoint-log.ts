@@ -70,7 +70,15 @@ export interface OffsetLogEntry {
 export interface CommitLogEntry {
   readonly epoch: number;
   readonly nextBatchWatermarkMs: number;
+  /**
+   * The state as committed: for each operator, store and shuffle partition, the newest version
+   * written. A restore knows from it which state files must exist (absent in older checkpoints).
+   */
+  readonly state?: StateIndex;
 }
+
+/** Operator id → store name → shuffle partition → the newest version written. */
+export type StateIndex = Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, number>>>>>>;
 
 const VERSION = 'v1';
 
@@ -108,7 +116,8 @@ export class CheckpointLog {
 
   /** The commit marker as a blob, so it can be written last in one `writeAll` with state deltas. */
   commitBlob(entry: CommitLogEntry): BlobWrite {
-    return { path: `commits/${entry.epoch}`, data: `${VERSION}\n${JSON.stringify({ nextBatchWatermarkMs: entry.nextBatchWatermarkMs })}` };
+    const body = entry.state ? { nextBatchWatermarkMs: entry.nextBatchWatermarkMs, state: entry.state } : { nextBatchWatermarkMs: entry.nextBatchWatermarkMs };
+    return { path: `commits/${entry.epoch}`, data: `${VERSION}\n${JSON.stringify(body)}` };
   }
 
   async readCommit(epoch: number): Promise<CommitLogEntry | null> {
@@ -117,9 +126,9 @@ export class CheckpointLog {
     if (!raw) return null;
     const lines = raw.toString('utf8').split('\n');
     this.checkVersion(path, lines[0]);
-    const body = this.parseJson<{ nextBatchWatermarkMs: number }>(path, lines[1] ?? '', (v) =>
+    const body = this.parseJson<{ nextBatchWatermarkMs: number; state?: StateIndex }>(path, lines[1] ?? '', (v) =>
       typeof v === 'object' && v !== null && typeof (v as { nextBatchWatermarkMs?: unknown }).nextBatchWatermarkMs === 'number');
-    return { epoch, nextBatchWatermarkMs: body.nextBatchWatermarkMs };
+    return { epoch, nextBatchWatermarkMs: body.nextBatchWatermarkMs, ...(body.state ? { state: body.state } : {}) };
   }
 
   async latestOffsetsEpoch(): Promise<number | null> {

@@ -19,6 +19,7 @@
 // the epoch's commit marker is durable, so the data of both epochs is still there to re-read.
 // A sink that is not idempotent by epoch id (at-least-once) may repeat up to two epochs after a
 // crash instead of one.
+import { CheckpointError } from '../errors.js';
 import type { CheckpointBackend } from './backend.js';
 import { CheckpointLog } from './checkpoint-log.js';
 import type { SourceOffset } from './checkpoint-log.js';
@@ -49,16 +50,67 @@ export class Checkpoint {
   private inflight: Promise<void> | null = null;
   private failure: unknown = null;
   private lastWriteMs = 0;
+  /** The newest epoch whose commit marker this run knows durable (found at recovery or written). */
+  private lastCommitted: number | null = null;
+  /** The epoch whose commit marker this run is writing, if any. */
+  private committing: number | null = null;
 
   constructor(readonly backend: CheckpointBackend, readonly settings: CheckpointSettings) {
     this.log = new CheckpointLog(backend);
     this.state = new StateRepository(backend);
     this.maintenance = new StateMaintenance(this.log, this.state, settings);
+    backend.setLockVanishedCheck?.(() => this.checkIntact());
   }
 
-  /** Where the next run starts (see recovery.ts). */
-  recoveryPoint(initialOffsets: () => Promise<SourceOffset[]>): Promise<RecoveryPoint> {
-    return recoveryPoint(this.log, initialOffsets);
+  /**
+   * Throws unless the store still holds the metadata and the newest commit this run knows of,
+   * and no other run committed since (it took the lock while this one was frozen, then let go).
+   */
+  private async checkIntact(): Promise<void> {
+    if (!(await this.backend.read('metadata'))) throw new CheckpointError('its metadata is gone');
+    const epoch = this.lastCommitted;
+    if (epoch !== null && !(await this.backend.read(`commits/${epoch}`))) throw new CheckpointError(`commits/${epoch}, which this run wrote, is gone`);
+    const newest = await this.log.latestCommitEpoch();
+    const ours = Math.max(epoch ?? -1, this.committing ?? -1);
+    if (newest !== null && newest > ours) throw new CheckpointError(`another run committed epochs up to ${newest} meanwhile`);
+  }
+
+  /**
+   * Where the next run starts (see recovery.ts), with the state repository told which state
+   * files the restore must find (the commit log's record of what each epoch wrote).
+   */
+  async recoveryPoint(initialOffsets: () => Promise<SourceOffset[]>): Promise<RecoveryPoint> {
+    const point = await recoveryPoint(this.log, initialOffsets, async () => (await this.state.operators()).length > 0);
+    await this.expectState(point.stateVersion);
+    this.lastCommitted = point.stateVersion > 0 ? point.stateVersion - 1 : null;
+    return point;
+  }
+
+  /**
+   * A checkpoint without metadata must hold nothing else: offsets, commits or state without it
+   * mean the metadata was lost (a Redis that restarted without persistence keeps what a
+   * running query wrote afterwards), and the query id and operator fingerprints with it.
+   */
+  async assertEmptyWithoutMetadata(): Promise<void> {
+    const found = [];
+    for (const dir of ['offsets', 'commits', 'state']) if ((await this.backend.list(dir)).length > 0) found.push(`${dir}/`);
+    if (found.length === 0) return;
+    throw new CheckpointError(
+      `checkpoint ${this.backend.location} has ${found.join(', ')} but no metadata: it is incomplete (a Redis restarted without ` +
+      'persistence, or files deleted by hand), and resuming from it would give wrong results. Restore it from a backup, ' +
+      'or start the query with a new checkpointLocation',
+    );
+  }
+
+  private async expectState(version: number): Promise<void> {
+    if (version === 0) {
+      this.state.expect(undefined, []);
+      return;
+    }
+    const commits = (await this.log.epochs('commits')).filter((e) => e < version);
+    const entries = await Promise.all(commits.map((e) => this.log.readCommit(e)));
+    const retained = entries.flatMap((c) => (c?.state ? [c.state] : []));
+    this.state.expect(entries[entries.length - 1]?.state, retained);
   }
 
   /**
@@ -68,10 +120,12 @@ export class Checkpoint {
    * and this one's has started.
    */
   async commitEpoch(epoch: number, nextBatchWatermarkMs: number, afterDurable: () => Promise<unknown>): Promise<CommitTiming> {
-    const blobs = [...this.state.takeStaged(), this.log.commitBlob({ epoch, nextBatchWatermarkMs })];
+    const blobs = [...this.state.takeStaged(), this.log.commitBlob({ epoch, nextBatchWatermarkMs, state: this.state.index() })];
     const started = performance.now();
     if (!this.settings.asyncCommit) {
+      this.committing = epoch;
       await this.backend.writeAll(blobs);
+      this.lastCommitted = epoch;
       this.lastWriteMs = performance.now() - started;
       await afterDurable();
       this.maintenance.afterCommit(epoch);
@@ -80,7 +134,9 @@ export class Checkpoint {
     await this.flush();
     const waitedMs = performance.now() - started;
     const writeStarted = performance.now();
+    this.committing = epoch;
     const run = this.backend.writeAll(blobs).then(async () => {
+      this.lastCommitted = epoch;
       this.lastWriteMs = performance.now() - writeStarted;
       await afterDurable();
       this.maintenance.afterCommit(epoch);

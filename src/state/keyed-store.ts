@@ -56,6 +56,8 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   /** The slot of each changed key, side by side with `changed` (null for a delete). */
   private changedSlots: Array<Slot<V> | null> = [];
   private removedInEpoch = 0;
+  /** Puts that marked a key changed in this epoch: Spark counts every put, even of a key removed later in the epoch. */
+  private updatedInEpoch = 0;
   private epoch = 1;
   private lastKey: string | undefined;
   private lastSlot: Slot<V> | undefined;
@@ -88,6 +90,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
       this.map.set(key, fresh);
       this.changed.push(key);
       this.changedSlots.push(fresh);
+      this.updatedInEpoch++;
       this.lastKey = key;
       this.lastSlot = fresh;
       return;
@@ -97,6 +100,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
       slot.epoch = this.epoch;
       this.changed.push(key);
       this.changedSlots.push(slot);
+      this.updatedInEpoch++;
     }
   }
 
@@ -127,6 +131,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
     this.changed = [];
     this.changedSlots = [];
     this.removedInEpoch = 0;
+    this.updatedInEpoch = 0;
     this.lastKey = undefined;
     this.lastSlot = undefined;
   }
@@ -183,18 +188,14 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
     this.changed = [];
     this.changedSlots = [];
     this.removedInEpoch = 0;
+    this.updatedInEpoch = 0;
     this.epoch++;
     return delta;
   }
 
   /** Counters for the epoch in progress (call before takeDelta). */
   metrics(): StoreMetrics {
-    const changed = this.uniqueChanged().length;
-    return {
-      numRowsTotal: this.map.size,
-      numRowsUpdated: Math.max(0, changed - this.removedInEpoch),
-      numRowsRemoved: this.removedInEpoch,
-    };
+    return { numRowsTotal: this.map.size, numRowsUpdated: this.updatedInEpoch, numRowsRemoved: this.removedInEpoch };
   }
 }
 

@@ -45,6 +45,9 @@ export class MemoryBackend implements CheckpointBackend {
     if (this.owner === runId) this.owner = null;
   }
 
+  /** One process holds an in-memory checkpoint: nothing can take it over. */
+  async checkFence(): Promise<void> {}
+
   async close(): Promise<void> {}
 
   async sizes(dir: string): Promise<Map<string, number>> {

@@ -30,13 +30,22 @@ export interface RecoveryPoint {
   readonly lateWatermarkMs: number;
 }
 
-export async function recoveryPoint(log: CheckpointLog, initialOffsets: () => Promise<Offset[]>): Promise<RecoveryPoint> {
+export async function recoveryPoint(log: CheckpointLog, initialOffsets: () => Promise<Offset[]>, hasState: () => Promise<boolean>): Promise<RecoveryPoint> {
   const location = log.backend.location;
   const latest = await log.latestOffsetsEpoch();
+  const committed = await log.latestCommitEpoch();
   if (latest === null) {
+    // Commits and state are written after offsets: without offsets they mean the log was lost,
+    // and starting again from epoch 0 would replace the state and re-emit everything.
+    const left = committed !== null ? `commits up to commits/${committed}` : (await hasState()) ? 'state files' : null;
+    if (left !== null) {
+      throw new CheckpointError(
+        `checkpoint ${location} is corrupt: it has ${left} but no offset log (offsets/ is missing or empty), ` +
+        'so where the query stopped is unknown. Restore offsets/ from a backup, or start the query with a new checkpointLocation',
+      );
+    }
     return { nextEpoch: 0, committedOffsets: await initialOffsets(), watermarkMs: 0, replay: [], stateVersion: 0, lateWatermarkMs: 0 };
   }
-  const committed = await log.latestCommitEpoch();
   if (committed !== null && committed > latest) {
     throw new CheckpointError(
       `checkpoint ${location} has commits/${committed} but its newest offsets entry is offsets/${latest}: the offset log was truncated; ` +

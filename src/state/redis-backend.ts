@@ -25,6 +25,7 @@ import type { ChainableCommander } from 'ioredis';
 import { Cluster, Redis } from 'ioredis';
 import { CheckpointError, ConnectorError, errorMessage, isRetriable } from '../errors.js';
 import type { BlobWrite, CheckpointBackend, LockHolder } from './backend.js';
+import { scrubError } from '../secrets.js';
 import { processAlive } from './process-alive.js';
 import { RedisLayout, splitPath } from './redis-layout.js';
 import type { SlotGroup } from './redis-layout.js';
@@ -36,6 +37,8 @@ export interface RedisBackendOptions {
   readonly retryTimeoutMs: number;
   /** How long the live-run lock lives without renewal (renewed every third of it). */
   readonly lockTimeoutMs: number;
+  /** Run on a server whose maxmemory-policy may evict keys, with a warning instead of an error. */
+  readonly allowEviction?: boolean;
 }
 
 type Client = Redis | Cluster;
@@ -71,6 +74,7 @@ export class RedisBackend implements CheckpointBackend {
   private renewTimer: NodeJS.Timeout | null = null;
   /** Set when another run took the lock: every later write fails with this. */
   private lost: CheckpointError | null = null;
+  private vanishedCheck: (() => Promise<void>) | null = null;
   private lastConnectionError: unknown = null;
   private closed = false;
 
@@ -147,6 +151,21 @@ export class RedisBackend implements CheckpointBackend {
     await this.retrying('releasing the live-run lock', (c) => c.eval(RELEASE_SCRIPT, 1, this.layout.lockKey, token));
   }
 
+  /** The lock must still hold this run's token; a lock that merely expired is taken again (after checkAfterVanish). */
+  async checkFence(): Promise<void> {
+    if (this.lost) throw this.lost;
+    const token = this.token;
+    if (!token) return;
+    await this.retrying('checking the live-run lock', async (c) => {
+      const holder = await c.get(this.layout.lockKey);
+      if (holder !== token) await this.reclaimLock(c, holder);
+    });
+  }
+
+  setLockVanishedCheck(check: () => Promise<void>): void {
+    this.vanishedCheck = check;
+  }
+
   async lockHolder(): Promise<LockHolder | null> {
     const raw = await this.retrying('reading the live-run lock', (c) => c.get(this.layout.lockKey));
     return raw ? parseHolder(raw) : null;
@@ -190,16 +209,57 @@ export class RedisBackend implements CheckpointBackend {
       }
       const tx = c.multi();
       for (const cmd of g.commands) addCommand(tx, cmd);
-      const results = await tx.exec();
+      let results: Awaited<ReturnType<typeof tx.exec>>;
+      try {
+        results = await tx.exec();
+      } catch (e) {
+        throw await this.explainWriteError(c, e);
+      }
       if (results === null) {
         // The lock key changed between WATCH and EXEC (expired, or taken): look again.
         if (attempt > 20) throw new ConnectorError(`the live-run lock of ${this.location} keeps changing during a commit`, { retriable: true });
         continue;
       }
       const failed = results.find(([err]) => err);
-      if (failed) throw failed[0]!;
+      if (failed) throw await this.explainWriteError(c, failed[0]!);
       for (const d of g.registers) this.knownDirs.add(d);
       return;
+    }
+  }
+
+  /** A refused write in plain words: Redis's OOM shows as EXECABORT otherwise. */
+  private async explainWriteError(c: Client, e: unknown): Promise<unknown> {
+    const previous = (e as { previousErrors?: unknown[] }).previousErrors ?? [];
+    if (![e, ...previous].some((x) => /^OOM\b|\bOOM command not allowed/.test(errorMessage(x)))) return e;
+    const info = await (c as Redis).info('memory').catch(() => '');
+    const max = /maxmemory_human:(\S+)/.exec(info)?.[1] ?? /maxmemory:(\d+)/.exec(info)?.[1] ?? 'unknown';
+    const used = /used_memory_human:(\S+)/.exec(info)?.[1];
+    return new ConnectorError(
+      `Redis at ${this.location} is out of memory (maxmemory ${max}${used ? `, ${used} used` : ''}) and refused the checkpoint write: ` +
+      'raise maxmemory, free memory on that server, or move the checkpoint; the query resumes from its last commit once it can write',
+      { cause: e },
+    );
+  }
+
+  /**
+   * Refuses a server that may evict keys under memory pressure: an evicted state or offsets key
+   * is silently lost state or replayed batches. allowEviction turns the refusal into a warning.
+   */
+  private async checkEvictionPolicy(c: Client): Promise<void> {
+    const nodes = c instanceof Cluster ? c.nodes('master') : [c];
+    for (const node of nodes) {
+      const policy = await evictionPolicyOf(node);
+      if (policy === null || policy === 'noeviction') continue;
+      const what = `Redis at ${this.location}${c instanceof Cluster ? ` (node ${node.options.host}:${node.options.port})` : ''} has maxmemory-policy ${policy}`;
+      const why = 'it may evict checkpoint keys under memory pressure, which silently loses state or offsets';
+      if (this.options.allowEviction) {
+        process.emitWarning(`${what}: ${why}. Running anyway because spate.checkpoint.redis.allowEviction is true`, 'SpateCheckpointWarning');
+        continue;
+      }
+      throw new CheckpointError(
+        `${what}: ${why}. Set maxmemory-policy noeviction on that server (CONFIG SET maxmemory-policy noeviction, and in redis.conf), ` +
+        'or set spate.checkpoint.redis.allowEviction=true to run with a warning',
+      );
     }
   }
 
@@ -230,9 +290,15 @@ export class RedisBackend implements CheckpointBackend {
     throw new ConnectorError(`could not take the live-run lock of ${this.location}: it kept changing hands`, { retriable: true });
   }
 
-  /** The lock is not ours any more: take it again if it simply expired, else stop writing for good. */
+  /**
+   * The lock is not ours any more: take it again if it simply expired and the checkpoint still
+   * holds what this run wrote, else stop writing for good.
+   */
   private async reclaimLock(c: Client, holder: string | null): Promise<void> {
-    if (holder === null && this.token && (await c.set(this.layout.lockKey, this.token, 'PX', this.options.lockTimeoutMs, 'NX')) === 'OK') return;
+    if (holder === null && this.token) {
+      await this.checkAfterVanish();
+      if ((await c.set(this.layout.lockKey, this.token, 'PX', this.options.lockTimeoutMs, 'NX')) === 'OK') return;
+    }
     const now = holder ?? (await c.get(this.layout.lockKey));
     if (now === this.token) return;
     const other = now ? parseHolder(now) : null;
@@ -243,6 +309,24 @@ export class RedisBackend implements CheckpointBackend {
     );
     this.stopRenewal();
     throw this.lost;
+  }
+
+  /** A vanished lock may mean Redis lost its data (restarted without persistence): verify first. */
+  private async checkAfterVanish(): Promise<void> {
+    if (!this.vanishedCheck) return;
+    try {
+      await this.vanishedCheck();
+    } catch (e) {
+      if (isTransientRedisError(e)) throw e;
+      this.lost = new CheckpointError(
+        `run ${this.runId} stops writing checkpoint ${this.location}: its live-run lock vanished and ${errorMessage(e)}. ` +
+        'Redis lost data this run wrote (a restart without persistence, a FLUSHALL, or eviction); writing on would leave a ' +
+        'partial checkpoint. Restore the data from a backup, or start the query with a new checkpointLocation',
+        { cause: e },
+      );
+      this.stopRenewal();
+      throw this.lost;
+    }
   }
 
   private async renew(): Promise<void> {
@@ -342,6 +426,7 @@ export class RedisBackend implements CheckpointBackend {
         const reason = this.lastConnectionError;
         const cause = isTransientRedisError(e) && reason && !isTransientRedisError(reason) ? reason : e;
         if (isTransientRedisError(cause)) throw e;
+        scrubError(cause);
         throw new ConnectorError(
           `cannot connect to Redis at ${this.location}: ${errorMessage(cause)}` +
           (w.tls ? ' (with rediss://, the server certificate must be trusted by Node.js: for a private CA, set NODE_EXTRA_CA_CERTS)' : ''),
@@ -363,6 +448,12 @@ export class RedisBackend implements CheckpointBackend {
       throw e;
     }
     if (!/cluster_enabled:1/.test(info)) {
+      try {
+        await this.checkEvictionPolicy(standalone);
+      } catch (e) {
+        standalone.disconnect();
+        throw e;
+      }
       this.makeClient = () => open(standalone.duplicate());
       this.conn = standalone;
       return standalone;
@@ -378,11 +469,29 @@ export class RedisBackend implements CheckpointBackend {
       clusterRetryStrategy: (times: number) => Math.min(2000, 50 * 2 ** Math.min(times, 6)),
     });
     const cluster = await open(newCluster());
+    try {
+      await this.checkEvictionPolicy(cluster);
+    } catch (e) {
+      cluster.disconnect();
+      throw e;
+    }
     this.makeClient = () => open(newCluster());
     this.conn = cluster;
     return cluster;
   }
 
+}
+
+/** A server's maxmemory-policy (CONFIG GET, or INFO where CONFIG is disabled), or null if it cannot tell. */
+async function evictionPolicyOf(node: Redis): Promise<string | null> {
+  try {
+    const reply = await node.config('GET', 'maxmemory-policy') as string[];
+    if (reply[1]) return reply[1];
+  } catch {
+    // CONFIG is often renamed or disabled on managed Redis: INFO has it too.
+  }
+  const info = await node.info('memory').catch(() => '');
+  return /maxmemory_policy:(\S+)/.exec(info)?.[1] ?? null;
 }
 
 function addCommand(tx: ChainableCommander, cmd: SlotGroup['commands'][number]): void {

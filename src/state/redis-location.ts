@@ -2,6 +2,7 @@
 // for TLS. The prefix names the checkpoint inside the database and may contain slashes. The
 // location shown in messages never contains the password.
 import { AnalysisError } from '../errors.js';
+import { redactUrl, registerSecret } from '../secrets.js';
 
 export interface RedisLocation {
   readonly tls: boolean;
@@ -17,6 +18,12 @@ export interface RedisLocation {
 
 const FORM = 'redis://[user:password@]host:port/db/prefix (or rediss:// for TLS), e.g. redis://127.0.0.1:6379/0/checkpoints/word-count';
 const PREFIX = /^[A-Za-z0-9_.:/-]+$/;
+
+/** A password, remembered so that it is masked wherever it would be printed. */
+function secret(password: string): string {
+  registerSecret(password);
+  return password;
+}
 
 export function isRedisLocation(location: string): boolean {
   return /^rediss?:\/\//i.test(location);
@@ -53,14 +60,14 @@ export function parseRedisLocation(location: string): RedisLocation {
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port,
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(url.password ? { password: secret(decodeURIComponent(url.password)) } : {}),
     db: Number(dbText),
     prefix,
     display,
   };
 }
 
-/** The location with any password replaced by `***`. */
+/** The location with any password replaced by `***` (also one holding `@` or `/`). */
 export function redact(location: string): string {
-  return location.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/i, '$1***@');
+  return redactUrl(location);
 }

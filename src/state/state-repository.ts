@@ -3,8 +3,12 @@
 // the state after epoch v-1. Deltas are staged at the barrier and written with the epoch's
 // commit marker; snapshots are written in the background (StateMaintenance). Restore reads the
 // newest snapshot at or below the version, then the deltas after it, every partition at once.
+// Every commit records which version each partition last wrote (its StateIndex); a restore
+// requires the files the retained commits name, so a missing file is an error naming it,
+// never a silently smaller state.
 import { CheckpointError } from '../errors.js';
 import type { BlobWrite, CheckpointBackend } from './backend.js';
+import type { StateIndex } from './checkpoint-log.js';
 import { decodeEntryBlob, encodeEntryBlob } from './entry-codec.js';
 import type { EpochDelta, KeyedEntries } from './keyed-store.js';
 
@@ -20,6 +24,8 @@ export type EntryLoader = (keys: readonly string[], values: readonly unknown[]) 
 export interface RestoreOptions {
   /** Inspection reads without deleting the files an uncommitted run left above the version. */
   readonly readOnly?: boolean;
+  /** Versions the commit log says this partition wrote: each above the base snapshot must be there. */
+  readonly required?: ReadonlySet<number>;
 }
 
 export interface RestoreStats {
@@ -30,6 +36,10 @@ export interface RestoreStats {
 
 export class StateRepository {
   private staged: BlobWrite[] = [];
+  /** Operator → store → partition → the newest version written (committed with every epoch). */
+  private written = new Map<string, Map<string, Map<number, number>>>();
+  /** `${operator}/${store}` → partition → versions the next restore must find. */
+  private required = new Map<string, Map<number, Set<number>>>();
 
   constructor(readonly backend: CheckpointBackend) {}
 
@@ -40,8 +50,55 @@ export class StateRepository {
       const data = encodeEntries(entries);
       bytes += data.length;
       this.staged.push({ path: `${storeDir(operatorId, partition, store)}/${version}.delta`, data });
+      this.versionsOf(operatorId, store).set(partition, version);
     }
     return bytes;
+  }
+
+  /** The state as of the deltas staged so far: what the next commit records. */
+  index(): StateIndex {
+    const out: Record<string, Record<string, Record<string, number>>> = {};
+    for (const [op, stores] of this.written) {
+      const o: Record<string, Record<string, number>> = (out[op] = {});
+      for (const [store, partitions] of stores) o[store] = Object.fromEntries(partitions);
+    }
+    return out;
+  }
+
+  /**
+   * Prepares a restore to the version committed with `committed`: its index becomes this run's,
+   * and every version it and the other retained commits (`retained`) record as written must be
+   * found, unless a snapshot above it makes it unnecessary.
+   */
+  expect(committed: StateIndex | undefined, retained: readonly StateIndex[]): void {
+    this.written = new Map();
+    this.required = new Map();
+    for (const [op, stores] of Object.entries(committed ?? {})) {
+      for (const [store, partitions] of Object.entries(stores)) {
+        for (const [p, v] of Object.entries(partitions)) this.versionsOf(op, store).set(Number(p), v);
+      }
+    }
+    for (const index of [...retained, committed ?? {}]) {
+      for (const [op, stores] of Object.entries(index)) {
+        for (const [store, partitions] of Object.entries(stores)) {
+          let byPartition = this.required.get(`${op}/${store}`);
+          if (!byPartition) this.required.set(`${op}/${store}`, (byPartition = new Map()));
+          for (const [p, v] of Object.entries(partitions)) {
+            let versions = byPartition.get(Number(p));
+            if (!versions) byPartition.set(Number(p), (versions = new Set()));
+            versions.add(v);
+          }
+        }
+      }
+    }
+  }
+
+  private versionsOf(operatorId: string, store: string): Map<number, number> {
+    let stores = this.written.get(operatorId);
+    if (!stores) this.written.set(operatorId, (stores = new Map()));
+    let partitions = stores.get(store);
+    if (!partitions) stores.set(store, (partitions = new Map()));
+    return partitions;
   }
 
   /** The blobs staged since the last call, for the commit's `writeAll`. */
@@ -88,8 +145,13 @@ export class StateRepository {
    * deleted, so a re-run writes them afresh.
    */
   async restore(operatorId: string, store: string, version: number, load: EntryLoader, options: RestoreOptions = {}): Promise<RestoreStats> {
-    const partitions = await this.partitions(operatorId);
-    const stats = await Promise.all(partitions.map((p) => this.restorePartition(operatorId, p, store, version, load, options)));
+    const required = this.required.get(`${operatorId}/${store}`);
+    // A partition the commit log knows must be restored even if its folder is gone (then it fails).
+    const partitions = [...new Set([...await this.partitions(operatorId), ...(required?.keys() ?? [])])];
+    const stats = await Promise.all(partitions.map((p) => {
+      const versions = required?.get(p);
+      return this.restorePartition(operatorId, p, store, version, load, versions ? { ...options, required: versions } : options);
+    }));
     return stats.reduce((a, b) => ({ bytes: a.bytes + b.bytes, files: a.files + b.files }), { bytes: 0, files: 0 });
   }
 
@@ -103,6 +165,7 @@ export class StateRepository {
       if (stale.length) await this.backend.delete(stale.map((f) => `${dir}/${f.name}`));
     }
     const needed = filesForVersion(files, version);
+    if (options.required) this.checkRequired(operatorId, partition, dir, files, version, options.required);
     // Read every file at once; apply them in version order.
     const blobs = await Promise.all(needed.map((f) => this.readRaw(`${dir}/${f.name}`)));
     let bytes = 0;
@@ -113,6 +176,23 @@ export class StateRepository {
       load(e.keys, e.values);
     });
     return { bytes, files: needed.length };
+  }
+
+  /** Fails naming the first state file the commit log says was written but that is gone. */
+  private checkRequired(
+    operatorId: string, partition: number, dir: string, files: readonly StateFile[], version: number, required: ReadonlySet<number>,
+  ): void {
+    let base = 0;
+    for (const f of files) if (f.kind === 'snapshot' && f.version <= version && f.version > base) base = f.version;
+    const present = new Set(files.map((f) => f.version));
+    const missing = [...required].filter((v) => v > base && v <= version && !present.has(v)).sort((a, b) => a - b);
+    if (missing.length === 0) return;
+    throw new CheckpointError(
+      `checkpoint ${this.backend.location} is missing state file ${dir}/${missing[0]}.delta ` +
+      `(operator ${operatorId}, shuffle partition ${partition}${missing.length > 1 ? `, and ${missing.length - 1} more version(s) of it` : ''}): ` +
+      `commits/${missing[0]! - 1} records that epoch ${missing[0]! - 1} wrote it, and without it the state would be silently wrong. ` +
+      'Restore the file from a backup, or start the query with a new checkpointLocation',
+    );
   }
 
   /** The entries of one state file. */

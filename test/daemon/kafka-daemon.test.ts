@@ -41,7 +41,7 @@ describe('spate run over Kafka and Redis', () => {
   afterAll(async () => { await broker?.stop(); });
 
   async function produce(trades: readonly Trade[]): Promise<void> {
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: trades.map((t, i): Message => ({ key: String(i), value: JSON.stringify(t) })) });
     await producer.disconnect();

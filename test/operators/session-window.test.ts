@@ -36,6 +36,18 @@ describe('session windows', () => {
     ]);
   });
 
+  it('counts as updated every session of each key with rows in the batch, as Spark rewrites them all', async () => {
+    const { input, out } = sessions('5 minutes', null);
+    const run = record(out, 'complete');
+    input.addData([ev('a', '10:00'), ev('a', '10:20'), ev('b', '10:01'), ev('c', '11:00')]);
+    await run.query.processAllAvailable();
+    input.addData([ev('a', '10:40'), ev('b', '10:02')]);
+    await run.query.processAllAvailable();
+    await run.query.stop();
+    // a: three sessions (two unchanged), b: one (merged); c has no rows in the batch.
+    expect(run.query.recentProgress.map((p) => p.stateOperators[0]!.numRowsUpdated)).toEqual([4, 4]);
+  });
+
   it('merges an event exactly one gap after the last one (the bounds touch)', async () => {
     const { input, out } = sessions('5 minutes', null);
     const run = record(out, 'complete');

@@ -38,6 +38,15 @@ describe('stateless operators in one fused chain', () => {
     expect(out).toEqual([{ name: 'ann', doubled: 62 }]);
   });
 
+  it('a filter may name a column the select before it dropped, as in Spark, and mix it with the select\'s aliases', async () => {
+    const out = await runAppend((df) => df.selectExpr('upper(name) AS who').where('age > 20 AND who LIKE \'%N%\''), rows, 'chain7');
+    expect(out).toEqual([{ who: 'ANN' }]);
+    const spark = testSession();
+    const df = new MemoryStream<Row>(spark, people).toDF();
+    expect(df.select('name').where('age > 20').schema.fields.map((f) => f.name)).toEqual(['name']);
+    expect(() => df.select('name').where('agee > 20')).toThrow(/cannot resolve column `agee`/);
+  });
+
   it('explode_outer keeps a row with null for a null or empty array; posexplode adds the position', async () => {
     const outer = await runAppend((df) => df.select(col('name'), explodeOuter(split(col('tags'), ',')).alias('tag')), rows, 'chain3');
     expect(outer).toEqual([

@@ -40,6 +40,16 @@ describe('the in-memory keyed store', () => {
     expect(s.metrics()).toEqual({ numRowsTotal: 1, numRowsUpdated: 1, numRowsRemoved: 1 });
   });
 
+  it('counts a key put and then removed in one epoch as updated and removed, as Spark counts its puts', () => {
+    const s = new InMemoryKeyedStore<number>('default', 2);
+    s.put('x', 1);
+    s.put('x', 2);
+    s.delete('x');
+    expect(s.metrics()).toEqual({ numRowsTotal: 0, numRowsUpdated: 1, numRowsRemoved: 1 });
+    s.takeDelta();
+    expect(s.metrics()).toEqual({ numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0 });
+  });
+
   it('lists a key deleted and put again in one epoch once, with its last value', () => {
     const s = new InMemoryKeyedStore<number>('default', 2);
     s.put('a', 1);

@@ -25,9 +25,15 @@ export interface TestMessage {
   readonly headers?: IHeaders;
 }
 
-/** Produces messages to an existing topic and waits for their acknowledgement by every replica. */
+/**
+ * Produces messages to an existing topic and waits for their acknowledgement by every replica.
+ * The producer is idempotent: on a loaded machine a send can time out and be retried, and a plain
+ * producer's retry appends the same records twice (seen as duplicated rows in a test).
+ */
 export async function produce(topic: string, messages: readonly TestMessage[]): Promise<void> {
-  const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = kafka().producer({
+    createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1,
+  });
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += 1000) {

@@ -2,9 +2,11 @@
 // files (under `col=value/` folders with partitionBy), then appends the list of those files to
 // the manifest log in the output folder. An epoch already in the manifest is skipped on replay,
 // and readers that honour the manifest never see the files of an epoch that did not commit.
+// The entry is written only while the run holds the checkpoint (its fence), and never over an
+// entry another run wrote: a run that froze past its lock timeout publishes nothing.
 import { randomUUID } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Row } from '../../actors/messages.js';
 import type { EpochWriter } from '../../actors/sink-actor.js';
@@ -12,12 +14,14 @@ import { AnalysisError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
 import { structOf } from '../../expr/types.js';
 import type { OutputMode } from '../../plan/logical.js';
+import type { CheckpointBackend } from '../../state/backend.js';
 import type { SinkContext, StreamSink } from '../contract.js';
 import type { FileFormat, FileWriter, FormatOptions } from './formats/format.js';
-import { escapePathName } from './listing.js';
+import { escapePathName, pathError } from './listing.js';
 import type { ManifestEntry } from './manifest.js';
 import { ManifestLog } from './manifest.js';
 import { DEFAULT_PARTITION } from './read-file.js';
+import { put } from '../../expr/own-properties.js';
 
 export interface FileSinkSettings {
   readonly path: string;
@@ -38,6 +42,7 @@ export class FileSink implements StreamSink {
   readonly guaranteeReason = 'file sink: exactly-once; an epoch\'s files count once listed in the manifest log, and a replayed epoch already listed is skipped';
   readonly needsCheckpointLocation = true;
   private manifest: ManifestLog | null = null;
+  private checkpoint: CheckpointBackend | null = null;
   private lastCommitted = -1;
   private writer: FileWriter | null = null;
   private dataColumns: string[] = [];
@@ -65,6 +70,7 @@ export class FileSink implements StreamSink {
     this.writer = writer;
     this.dataColumns = dataColumns;
     await mkdir(this.settings.path, { recursive: true });
+    this.checkpoint = ctx.checkpoint;
     this.manifest = new ManifestLog(this.settings.path);
     this.lastCommitted = await this.manifest.latestBatchId();
   }
@@ -78,9 +84,14 @@ export class FileSink implements StreamSink {
     const id = randomUUID();
     let fileCount = 0;
 
+    const fullPath = (relative: string): string => join(this.settings.path, ...relative.split('/'));
     const finish = async (f: OpenFile): Promise<void> => {
-      await f.handle.datasync();
-      await f.handle.close();
+      try {
+        await f.handle.datasync();
+        await f.handle.close();
+      } catch (e) {
+        throw pathError('file sink cannot write', fullPath(f.relative), e);
+      }
       done.push({ path: f.relative, size: f.bytes, batchId: epoch });
     };
     const fileFor = async (dir: string): Promise<OpenFile> => {
@@ -92,8 +103,9 @@ export class FileSink implements StreamSink {
       if (!f) {
         const name = `part-${String(epoch).padStart(5, '0')}-${id}-c${String(fileCount++).padStart(3, '0')}.${this.format.extension}`;
         const relative = dir === '' ? name : `${dir}/${name}`;
-        await mkdir(join(this.settings.path, dir), { recursive: true });
-        const handle = await open(join(this.settings.path, ...relative.split('/')), 'w');
+        const handle = await mkdir(join(this.settings.path, dir), { recursive: true })
+          .then(() => open(fullPath(relative), 'w'))
+          .catch((e: unknown) => { throw pathError('file sink cannot create', fullPath(relative), e); });
         f = { relative, handle, records: 0, bytes: 0 };
         files.set(dir, f);
         if (writer.header !== null) await append(f, `${writer.header}\n`);
@@ -101,13 +113,17 @@ export class FileSink implements StreamSink {
       return f;
     };
     const append = async (f: OpenFile, text: string): Promise<void> => {
-      await f.handle.write(text);
+      try {
+        await f.handle.write(text);
+      } catch (e) {
+        throw pathError('file sink cannot write', fullPath(f.relative), e);
+      }
       f.bytes += Buffer.byteLength(text);
     };
     const dataRow = (r: Row): Row => {
       if (partitionBy.length === 0) return r;
       const out: Row = {};
-      for (const c of this.dataColumns) out[c] = r[c];
+      for (const c of this.dataColumns) put(out, c, r[c]);
       return out;
     };
 
@@ -135,7 +151,11 @@ export class FileSink implements StreamSink {
       commit: async () => {
         for (const f of files.values()) await finish(f);
         files.clear();
-        await this.manifest!.commit(epoch, done);
+        await this.checkpoint!.checkFence();
+        if (!(await this.manifest!.commit(epoch, done))) {
+          // Another run committed this epoch meanwhile: its files count, these never will.
+          await Promise.all(done.map((f) => rm(join(this.settings.path, ...f.path.split('/')), { force: true })));
+        }
         this.lastCommitted = epoch;
       },
     };

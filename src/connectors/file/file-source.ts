@@ -4,11 +4,11 @@
 // offsets are written. The offset is the batch number in that log, so a replay reads exactly
 // the logged files. Committed batches are cleaned up by cleanSource.
 import type { Row } from '../../actors/messages.js';
-import { ConnectorError } from '../../errors.js';
+import { stat } from 'node:fs/promises';
 import type { StructType } from '../../expr/types.js';
 import type { Offset, SourceBacklog, SourceContext, StreamSource } from '../contract.js';
 import { cleanFiles } from './clean-source.js';
-import type { FileFormat, FormatOptions, ParseMode } from './formats/format.js';
+import type { FileFormat, FormatOptions, ParseMode, ReadOptions } from './formats/format.js';
 import type { FileStatus } from './listing.js';
 import { listFiles, seenKey } from './listing.js';
 import type { FileSourceSettings } from './options.js';
@@ -22,6 +22,13 @@ export interface FileOffset {
 
 const logOffsetOf = (o: Offset): number => (o as FileOffset | null)?.logOffset ?? -1;
 
+/** The source metric counting files removed between listing and reading. */
+const VANISHED_METRIC = 'numFilesVanished';
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
 export class FileStreamSource implements StreamSource {
   readonly replayable = true;
   private ctx: SourceContext | null = null;
@@ -32,6 +39,8 @@ export class FileStreamSource implements StreamSource {
   private latestMtime = -Infinity;
   private readonly batches = new Map<number, FileStatus[]>();
   private cleanedThrough: number | null = null;
+  /** Figures of the last batch read (files vanished, records kept though not valid UTF-8). */
+  private lastMetrics = new Map<string, number>();
   /** startingBatchLimit: the files of the backlog found when this run first planned, not taken yet. */
   private catchUp: Set<string> | null = null;
   /** Files the last planning left for later batches. */
@@ -95,22 +104,32 @@ export class FileStreamSource implements StreamSource {
 
   async *read(start: Offset, end: Offset): AsyncIterable<Row[]> {
     const ctx = this.ctx!;
-    const readOptions = { mode: this.mode, corruptColumn: this.corruptColumn, dropped: (n: number) => ctx.countMalformed(n) };
+    const counts = new Map<string, number>();
+    this.lastMetrics = counts;
+    const readOptions: ReadOptions = {
+      mode: this.mode, corruptColumn: this.corruptColumn, dropped: (n: number) => ctx.countMalformed(n),
+      countMetric: (name, n) => counts.set(name, (counts.get(name) ?? 0) + n),
+    };
     for (let b = logOffsetOf(start) + 1; b <= logOffsetOf(end); b++) {
       for (const file of await this.filesOf(b)) {
         try {
           yield* readFileRows(file.path, this.settings.path.base, this.schema, this.format, this.formatOptions, readOptions);
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-            throw new ConnectorError(
-              `file ${file.path} of batch ${b} is gone: it was logged in the checkpoint but removed before it was read; ` +
-              'restore it, or start the query with a new checkpointLocation', { cause: e },
-            );
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' && !(await exists(file.path))) {
+            // Gone between listing and reading (a replay finds it gone too): skipped, said and counted.
+            counts.set(VANISHED_METRIC, (counts.get(VANISHED_METRIC) ?? 0) + 1);
+            process.emitWarning(`file source ${this.settings.path.given}: file ${file.path} of batch ${b} was removed before it was read; it is skipped`, 'SpateFileSourceWarning');
+            continue;
           }
           throw e;
         }
       }
     }
+  }
+
+  metrics(): Record<string, string> {
+    return Object.fromEntries([...this.lastMetrics].map(([k, v]) => [k, String(v)]));
   }
 
   async commit(end: Offset): Promise<void> {

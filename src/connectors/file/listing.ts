@@ -6,6 +6,7 @@ import type { Dirent } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { ConnectorError, errorMessage } from '../../errors.js';
 import { readManifestFiles, hasManifest } from './manifest.js';
 
 export interface FileStatus {
@@ -82,8 +83,11 @@ export async function listFiles(sp: SourcePath): Promise<FileStatus[]> {
       if (isHidden(e.name) || !pattern.test(e.name)) continue;
       const full = join(dir, e.name);
       if (level === sp.segments.length - 1) {
-        if (e.isFile()) out.push(await status(full));
-        else if (e.isDirectory()) out.push(...(await listTree(full)));
+        if (e.isFile()) {
+          // Removed since the folder was listed: it is simply not there.
+          const s = await statOrNull(full);
+          if (s) out.push({ path: full, mtimeMs: s.mtimeMs, size: s.size });
+        } else if (e.isDirectory()) out.push(...(await listTree(full)));
       } else if (e.isDirectory()) {
         await walk(full, level + 1);
       }
@@ -156,13 +160,8 @@ async function entries(dir: string): Promise<Dirent[]> {
     return await readdir(dir, { withFileTypes: true });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
-    throw e;
+    throw pathError('cannot list folder', dir, e);
   }
-}
-
-async function status(path: string): Promise<FileStatus> {
-  const s = await stat(path);
-  return { path, mtimeMs: s.mtimeMs, size: s.size };
 }
 
 async function statOrNull(path: string): Promise<Stats | null> {
@@ -170,6 +169,14 @@ async function statOrNull(path: string): Promise<Stats | null> {
     return await stat(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    throw pathError('cannot read the status of', path, e);
   }
+}
+
+/** A file-system error with the path it concerns in its message (Node's omits it for some calls). */
+export function pathError(what: string, path: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (!code) return e;
+  const message = errorMessage(e);
+  return new ConnectorError(`${what} ${path}: ${message.includes(path) ? message : `${message} (${path})`}`, { cause: e });
 }

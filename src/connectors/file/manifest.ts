@@ -1,11 +1,13 @@
 // The file sink's manifest log, `<output>/_spate_metadata/<batchId>` (Spark's _spark_metadata):
 // one entry per committed epoch listing the files it wrote, written atomically after the files.
 // Readers that honour it see only committed files; a replayed epoch whose entry exists is skipped.
-import { stat } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from '../../errors.js';
 import { LocalDirBackend } from '../../state/local-backend.js';
 import type { FileStatus } from './listing.js';
+import { pathError } from './listing.js';
 
 export const MANIFEST_DIR = '_spate_metadata';
 const VERSION = 'v1';
@@ -50,9 +52,25 @@ export class ManifestLog {
     return out;
   }
 
-  /** Records the batch's files; the rename makes the entry appear whole or not at all. */
-  async commit(batchId: number, files: readonly ManifestEntry[]): Promise<void> {
-    await this.store.write(String(batchId), [VERSION, ...files.map((f) => JSON.stringify(f))].join('\n'));
+  /**
+   * Records the batch's files, appearing whole or not at all; returns false, writing nothing,
+   * when the batch already has an entry (written by another run): an entry is never replaced.
+   */
+  async commit(batchId: number, files: readonly ManifestEntry[]): Promise<boolean> {
+    const dir = join(this.outputDir, MANIFEST_DIR);
+    const target = join(dir, String(batchId));
+    const tmp = join(dir, `.${batchId}.${process.pid}-${randomUUID().slice(0, 8)}.tmp`);
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeFile(tmp, [VERSION, ...files.map((f) => JSON.stringify(f))].join('\n'));
+      await link(tmp, target);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw pathError('file sink cannot write its manifest entry', target, e);
+    } finally {
+      await rm(tmp, { force: true });
+    }
   }
 }
 

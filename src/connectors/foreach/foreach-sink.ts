@@ -1,10 +1,12 @@
 // foreach: Spark's ForeachWriter per epoch: open(partitionId, epochId) → process(row) for
-// each row if open returned true → close(error), called whenever open returned normally.
+// each row if open returned true → close(error), called whenever open returned normally. An
+// epoch is opened only while the run holds the checkpoint (its fence).
 import type { Row } from '../../actors/messages.js';
 import type { EpochWriter } from '../../actors/sink-actor.js';
 import { AnalysisError } from '../../errors.js';
 import type { OutputMode } from '../../plan/logical.js';
-import type { SinkOptions, StreamSink } from '../contract.js';
+import type { CheckpointBackend } from '../../state/backend.js';
+import type { SinkContext, SinkOptions, StreamSink } from '../contract.js';
 import { registerSink } from '../contract.js';
 
 /**
@@ -46,11 +48,16 @@ class ForeachSink implements StreamSink {
   readonly needsCheckpointLocation = false;
   readonly supportsContinuous = true;
 
+  private checkpoint: CheckpointBackend | null = null;
+
   constructor(private readonly writer: ForeachWriter) {}
 
-  async open(): Promise<void> {}
+  async open(ctx: SinkContext): Promise<void> {
+    this.checkpoint = ctx.checkpoint;
+  }
 
   async beginEpoch(epoch: number): Promise<EpochWriter> {
+    await this.checkpoint?.checkFence();
     const w = this.writer;
     const accepted = w.open ? await w.open(0, epoch) : true;
     return {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import { AnalysisError } from '../../errors.js';
+import { registerSecret } from '../../secrets.js';
 import { stringOption } from '../contract.js';
 
 type Options = Readonly<Record<string, string>>;
@@ -86,6 +87,7 @@ function sasl(o: Options): SASLOptions | undefined {
   const mechanism = (o['kafka.sasl.mechanism'] ?? 'PLAIN').toUpperCase();
   const creds = o['kafka.sasl.jaas.config'] ? jaasCredentials(o['kafka.sasl.jaas.config']) :
     o['kafka.sasl.username'] !== undefined ? { username: o['kafka.sasl.username'], password: o['kafka.sasl.password'] ?? '' } : null;
+  registerSecret(creds?.password);
   if (!creds) {
     throw new AnalysisError(`security.protocol ${protocol} needs credentials: set kafka.sasl.jaas.config (username="…" password="…") or kafka.sasl.username and kafka.sasl.password`);
   }

@@ -4,6 +4,7 @@
 // take offsets but give no rows). Offsets that are gone are data loss: an error, or skipped when
 // failOnDataLoss is false.
 import type { Row } from '../../actors/messages.js';
+import { withOrigin } from '../../actors/messages.js';
 import { splitChunk } from '../contract.js';
 import { ConnectorError } from '../../errors.js';
 import type { FetchedPartition, KafkaCluster, KafkaMessage } from './cluster.js';
@@ -102,7 +103,7 @@ export async function* readRanges(cluster: KafkaCluster, ranges: readonly Partit
       const before = p.next;
       const rows: Row[] = [];
       p.next = collect(p, fetched, rows, cluster.isolationLevel === READ_COMMITTED, settings.includeHeaders);
-      if (rows.length) chunks.push(splitChunk(`${p.topic}-${p.partition}`, rows));
+      if (rows.length) chunks.push(withOrigin(splitChunk(`${p.topic}-${p.partition}`, rows), (i) => `topic ${p.topic}, partition ${p.partition}, offset ${String(rows[i]!['offset'])}`));
       if (p.next >= p.until) {
         pending.delete(partitionKey(p.topic, p.partition));
       } else if (p.next === before) {

@@ -2,7 +2,9 @@
 // are row counts, and any range can be read again (replayable). Like Spark's MemoryStream it
 // keeps every row it was given, so several queries may read it; it is meant for tests.
 import type { Row } from '../../actors/messages.js';
+import { withOrigin } from '../../actors/messages.js';
 import { AnalysisError } from '../../errors.js';
+import { own, put } from '../../expr/own-properties.js';
 import type { StructType } from '../../expr/types.js';
 import type { Offset, SourceBacklog, SourceContext, SourceOptions, SourceProvider, StreamSource } from '../contract.js';
 import { registerSource } from '../contract.js';
@@ -23,7 +25,7 @@ export class MemoryStreamData {
     for (const r of rows) {
       // Every row gets the schema's fields in the schema's order: missing fields are null.
       const normalised: Row = {};
-      for (const n of names) normalised[n] = r[n] ?? null;
+      for (const n of names) put(normalised, n, own(r, n));
       this.rows.push(normalised);
     }
     for (const l of this.listeners) l();
@@ -93,7 +95,8 @@ class MemorySource implements StreamSource {
   }
 
   *read(start: Offset, end: Offset): Iterable<Row[]> {
-    yield this.data.slice(start as number, end as number);
+    const from = start as number;
+    yield withOrigin(this.data.slice(from, end as number), (i) => `${this.description}, offset ${from + i}`);
   }
 
   async commit(): Promise<void> {}

@@ -4,35 +4,42 @@
 // types timestamp-millis, timestamp-micros and date are timestamps, decimal is a double.
 import avro from 'avsc';
 import { AnalysisError } from '../../errors.js';
+import { inTimestampRange } from '../time-range.js';
 import type { DataType, Field } from '../types.js';
 import {
   BINARY, BOOLEAN, DOUBLE, INTEGER, LONG, NULL, STRING, TIMESTAMP, arrayOf, fieldOf, mapOf, structOf, typeToString,
 } from '../types.js';
-import { put } from './values.js';
+import { own, put } from '../own-properties.js';
 
 const DAY_MS = 86_400_000;
 
+/** A decoded time as a Date; out of range, the value is malformed (avsc's decode fails, from_avro follows the parse mode). */
+function dateOf(ms: number): Date {
+  if (!inTimestampRange(ms)) throw new RangeError(`timestamp ${ms} ms is out of range (years 0001 to 9999)`);
+  return new Date(ms);
+}
+
 class TimestampMillis extends avro.types.LogicalType {
-  protected override _fromValue(v: number): Date { return new Date(v); }
+  protected override _fromValue(v: number): Date { return dateOf(v); }
   protected override _toValue(d: unknown): number | undefined { return d instanceof Date ? d.getTime() : undefined; }
   protected override _resolve(type: avro.Type): ((v: number) => Date) | undefined {
-    return avro.Type.isType(type, 'long', 'int', 'logical:timestamp-millis') ? (v) => new Date(v) : undefined;
+    return avro.Type.isType(type, 'long', 'int', 'logical:timestamp-millis') ? (v) => dateOf(v) : undefined;
   }
 }
 
 class TimestampMicros extends avro.types.LogicalType {
-  protected override _fromValue(v: number): Date { return new Date(Math.floor(v / 1000)); }
+  protected override _fromValue(v: number): Date { return dateOf(Math.floor(v / 1000)); }
   protected override _toValue(d: unknown): number | undefined { return d instanceof Date ? d.getTime() * 1000 : undefined; }
   protected override _resolve(type: avro.Type): ((v: number) => Date) | undefined {
-    return avro.Type.isType(type, 'long', 'logical:timestamp-micros') ? (v) => new Date(Math.floor(v / 1000)) : undefined;
+    return avro.Type.isType(type, 'long', 'logical:timestamp-micros') ? (v) => dateOf(Math.floor(v / 1000)) : undefined;
   }
 }
 
 class DateDays extends avro.types.LogicalType {
-  protected override _fromValue(v: number): Date { return new Date(v * DAY_MS); }
+  protected override _fromValue(v: number): Date { return dateOf(v * DAY_MS); }
   protected override _toValue(d: unknown): number | undefined { return d instanceof Date ? Math.floor(d.getTime() / DAY_MS) : undefined; }
   protected override _resolve(type: avro.Type): ((v: number) => Date) | undefined {
-    return avro.Type.isType(type, 'int', 'logical:date') ? (v) => new Date(v * DAY_MS) : undefined;
+    return avro.Type.isType(type, 'int', 'logical:date') ? (v) => dateOf(v * DAY_MS) : undefined;
   }
 }
 
@@ -69,6 +76,33 @@ const LOGICAL_TYPES = {
   'timestamp-millis': TimestampMillis, 'timestamp-micros': TimestampMicros, date: DateDays, decimal: Decimal,
 };
 
+/**
+ * avsc decodes maps and records into plain objects with `o[name] = value`, so a map key or a
+ * field named `__proto__` is lost. Both are read through stand-ins with the same bytes: a map is
+ * an array of {key, value} records (Avro encodes both as blocks of key then value), and a field
+ * named `__proto__` is renamed (names are not in the bytes). avroMapping turns them back.
+ */
+const PROTO_FIELD = '__spate_proto_field__';
+const mapEntryArrays = new WeakSet<avro.Type>();
+let entryRecords = 0;
+
+function typeHook(schema: avro.Schema, opts: avro.ForSchemaOptions): avro.Type | undefined {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return undefined;
+  const s = schema as { type?: unknown; values?: avro.Schema; fields?: { name: string }[] };
+  if (s.type === 'map' && s.values !== undefined) {
+    const entries = avro.Type.forSchema({
+      type: 'array',
+      items: { type: 'record', name: `spate_map_entry_${entryRecords++}`, fields: [{ name: 'key', type: 'string' }, { name: 'value', type: s.values }] },
+    } as avro.Schema, opts);
+    mapEntryArrays.add(entries);
+    return entries;
+  }
+  if ((s.type === 'record' || s.type === 'error') && s.fields?.some((f) => f.name === '__proto__')) {
+    return avro.Type.forSchema({ ...s, fields: s.fields.map((f) => (f.name === '__proto__' ? { ...f, name: PROTO_FIELD } : f)) } as avro.Schema, opts);
+  }
+  return undefined;
+}
+
 /** Parses .avsc JSON text into an avsc type; a bad schema is an analysis error. */
 export function parseAvroSchema(fn: string, text: string): avro.Type {
   let schema: avro.Schema;
@@ -78,7 +112,7 @@ export function parseAvroSchema(fn: string, text: string): avro.Type {
     throw new AnalysisError(`${fn}() schema is not valid JSON (${(e as Error).message}): pass the text of an .avsc file`);
   }
   try {
-    return avro.Type.forSchema(schema, { wrapUnions: true, logicalTypes: LOGICAL_TYPES });
+    return avro.Type.forSchema(schema, { wrapUnions: true, logicalTypes: LOGICAL_TYPES, typeHook });
   } catch (e) {
     throw new AnalysisError(`${fn}() schema is not a valid Avro schema: ${(e as Error).message}`);
   }
@@ -111,6 +145,7 @@ export function avroMapping(t: avro.Type): AvroMapping {
     case 'logical:timestamp-millis': case 'logical:timestamp-micros': case 'logical:date': return atomic(TIMESTAMP);
     case 'logical:decimal': return atomic(DOUBLE);
     case 'array': {
+      if (mapEntryArrays.has(t)) return mapEntriesMapping((t as avro.types.ArrayType).itemsType as avro.types.RecordType);
       const items = avroMapping((t as avro.types.ArrayType).itemsType);
       return {
         type: arrayOf(items.type),
@@ -118,24 +153,17 @@ export function avroMapping(t: avro.Type): AvroMapping {
         toAvro: (v) => (v as unknown[]).map((x) => (x == null ? null : items.toAvro(x))),
       };
     }
-    case 'map': {
-      const values = avroMapping((t as avro.types.MapType).valuesType as avro.Type);
-      const convert = (f: (x: unknown) => unknown) => (v: unknown): unknown => {
-        const out: Record<string, unknown> = {};
-        for (const [k, x] of Object.entries(v as Record<string, unknown>)) put(out, k, x == null ? null : f(x));
-        return out;
-      };
-      return { type: mapOf(STRING, values.type), fromAvro: convert(values.fromAvro), toAvro: convert(values.toAvro) };
-    }
     case 'record': case 'error': {
-      const fields = (t as avro.types.RecordType).fields.map((f) => ({ name: f.name, mapping: avroMapping(f.type), nullable: isNullable(f.type) }));
+      const fields = (t as avro.types.RecordType).fields.map((f) => ({
+        name: f.name === PROTO_FIELD ? '__proto__' : f.name, avroName: f.name, mapping: avroMapping(f.type), nullable: isNullable(f.type),
+      }));
       return {
         type: structOf(fields.map((f): Field => fieldOf(f.name, f.mapping.type, f.nullable))),
         fromAvro: (v) => {
           const rec = v as Record<string, unknown>;
           const out: Record<string, unknown> = {};
           for (const f of fields) {
-            const x = rec[f.name];
+            const x = rec[f.avroName];
             put(out, f.name, x == null ? null : f.mapping.fromAvro(x));
           }
           return out;
@@ -144,8 +172,8 @@ export function avroMapping(t: avro.Type): AvroMapping {
           const row = v as Record<string, unknown>;
           const out: Record<string, unknown> = {};
           for (const f of fields) {
-            const x = row[f.name];
-            put(out, f.name, x == null ? null : f.mapping.toAvro(x));
+            const x = own(row, f.name);
+            out[f.avroName] = x == null ? null : f.mapping.toAvro(x);
           }
           return out;
         },
@@ -155,6 +183,20 @@ export function avroMapping(t: avro.Type): AvroMapping {
     default:
       throw new AnalysisError(`Avro type ${name} is not supported`);
   }
+}
+
+/** A map read as its {key, value} entries (see typeHook): a spate map with string keys. */
+function mapEntriesMapping(entry: avro.types.RecordType): AvroMapping {
+  const values = avroMapping(entry.fields[1]!.type);
+  return {
+    type: mapOf(STRING, values.type),
+    fromAvro: (v) => {
+      const out: Record<string, unknown> = {};
+      for (const e of v as { key: string; value: unknown }[]) put(out, e.key, e.value == null ? null : values.fromAvro(e.value));
+      return out;
+    },
+    toAvro: (v) => Object.entries(v as Record<string, unknown>).map(([key, x]) => ({ key, value: x == null ? null : values.toAvro(x) })),
+  };
 }
 
 function isNullable(t: avro.Type): boolean {

@@ -3,6 +3,7 @@
 // As in Spark, parsing is case-insensitive, must consume the whole text, and fills missing
 // fields with 1970-01-01 00:00:00; fractions of a second take 1 up to as many digits as S letters.
 import { AnalysisError } from '../../errors.js';
+import { inTimestampRange } from '../time-range.js';
 
 export interface DatePattern {
   readonly pattern: string;
@@ -227,7 +228,9 @@ function resolve(f: Fields): number | null {
   const hour = resolveHour(f);
   if (hour === null) return null;
   const ms = utcMillis(year, month, day, hour, f.minute ?? 0, f.second ?? 0, f.millis ?? 0);
-  return ms === null ? null : ms - (f.offsetMinutes ?? 0) * 60_000;
+  if (ms === null) return null;
+  const utc = ms - (f.offsetMinutes ?? 0) * 60_000;
+  return inTimestampRange(utc) ? utc : null;
 }
 
 /** The hour of day from H, or from h / K with the am-pm marker, or from k. */

@@ -4,6 +4,7 @@ import { AnalysisError } from '../../errors.js';
 import type { BoundExpr } from '../bound.js';
 import { parseTimestampMs } from '../cast.js';
 import { addMonths } from '../codegen.js';
+import { inTimestampRange, isValidTimestamp, timestampOrNull } from '../time-range.js';
 import { INTEGER, LONG, STRING, TIMESTAMP, isNumeric, typeToString } from '../types.js';
 import { coerce, defineEach, defineFixed, literalOf, strictFn, type Coerce } from './define.js';
 import { compileDatePattern, dayOfYear, utcMillis, type DatePattern } from './date-pattern.js';
@@ -17,6 +18,10 @@ const DEFAULT_PATTERN = 'yyyy-MM-dd HH:mm:ss';
 const DAY_NAMES = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
 const startOfDay = (ms: number): Date => new Date(Math.floor(ms / DAY_MS) * DAY_MS);
+/** The day of `ms` at 00:00 UTC, or null out of range (date_add(d, 10^9) has no date). */
+const dayOrNull = (ms: number): Date | null => timestampOrNull(Math.floor(ms / DAY_MS) * DAY_MS);
+/** A computed timestamp, or null when it left the range. */
+const inRangeOrNull = (d: Date | null): Date | null => (d !== null && isValidTimestamp(d) ? d : null);
 
 /** A literal pattern compiled now (bad ones are AnalysisErrors), else compiled per row. */
 function patternOf(fn: string, arg: BoundExpr | undefined, fallback?: string): (p: string | undefined) => DatePattern | undefined {
@@ -48,7 +53,7 @@ function timestampReader(fn: string, args: readonly BoundExpr[], fallback?: stri
   const coercers = [undefined, args[1] ? coerce(fn, args[1], 1, 'string') : undefined];
   const read = (x: unknown, p?: string): number | null => {
     if (x instanceof Date) return x.getTime();
-    if (typeof x === 'number') return Number.isFinite(x) ? Math.round(x * 1000) : null;
+    if (typeof x === 'number') return inTimestampRange(x * 1000) ? Math.round(x * 1000) : null;
     const compiled = pattern(p);
     return compiled ? compiled.parse(x as string) : parseTimestampMs(x as string);
   };
@@ -59,10 +64,7 @@ registerScalar({
   name: 'to_timestamp', minArgs: 1, maxArgs: 2,
   bind(args) {
     const { coercers, read } = timestampReader('to_timestamp', args);
-    return strictFn('to_timestamp', TIMESTAMP, coercers, (x: unknown, p?: string) => {
-      const ms = read(x, p);
-      return ms === null ? null : new Date(ms);
-    });
+    return strictFn('to_timestamp', TIMESTAMP, coercers, (x: unknown, p?: string) => timestampOrNull(read(x, p)));
   },
 });
 
@@ -72,7 +74,7 @@ registerScalar({
     const { coercers, read } = timestampReader('to_date', args);
     return strictFn('to_date', TIMESTAMP, coercers, (x: unknown, p?: string) => {
       const ms = read(x, p);
-      return ms === null ? null : startOfDay(ms);
+      return ms === null ? null : dayOrNull(ms);
     });
   },
 });
@@ -97,7 +99,7 @@ registerScalar({
   bind(args) {
     const pattern = patternOf('date_format', args[1]);
     const coercers = [coerce('date_format', args[0]!, 0, 'timestamp'), coerce('date_format', args[1]!, 1, 'string')];
-    return strictFn('date_format', STRING, coercers, (d: Date, p: string) => pattern(p)!.format(d));
+    return strictFn('date_format', STRING, coercers, (d: Date, p: string) => (isValidTimestamp(d) ? pattern(p)!.format(d) : null));
   },
 });
 
@@ -106,19 +108,27 @@ registerScalar({
   bind(args) {
     const pattern = patternOf('from_unixtime', args[1], DEFAULT_PATTERN);
     const coercers = [coerce('from_unixtime', args[0]!, 0, 'long'), args[1] ? coerce('from_unixtime', args[1], 1, 'string') : undefined];
-    return strictFn('from_unixtime', STRING, coercers, (secs: number, p?: string) => pattern(p)!.format(new Date(secs * 1000)));
+    return strictFn('from_unixtime', STRING, coercers, (secs: number, p?: string) => {
+      const d = timestampOrNull(secs * 1000);
+      return d === null ? null : pattern(p)!.format(d);
+    });
   },
 });
 
-defineFixed({ name: 'timestamp_seconds', params: ['double'], type: TIMESTAMP, impl: (s: number) => (Number.isFinite(s) ? new Date(Math.round(s * 1000)) : null) });
-defineFixed({ name: 'timestamp_millis', params: ['long'], type: TIMESTAMP, impl: (ms: number) => new Date(ms) });
-defineFixed({ name: 'timestamp_micros', params: ['long'], type: TIMESTAMP, impl: (us: number) => new Date(Math.floor(us / 1000)) });
+defineFixed({ name: 'timestamp_seconds', params: ['double'], type: TIMESTAMP, impl: (s: number) => timestampOrNull(Math.round(s * 1000)) });
+defineFixed({ name: 'timestamp_millis', params: ['long'], type: TIMESTAMP, impl: (ms: number) => timestampOrNull(ms) });
+defineFixed({ name: 'timestamp_micros', params: ['long'], type: TIMESTAMP, impl: (us: number) => timestampOrNull(Math.floor(us / 1000)) });
 
-defineEach(['timestamp'], LONG, {
+/** A function of a timestamp that gives null, never NaN, for an Invalid Date (one a user's code made). */
+function ofValidTimestamps<R>(impls: Readonly<Record<string, (d: Date) => R>>): Record<string, (d: Date) => R | null> {
+  return Object.fromEntries(Object.entries(impls).map(([name, f]) => [name, (d: Date) => (isValidTimestamp(d) ? f(d) : null)]));
+}
+
+defineEach(['timestamp'], LONG, ofValidTimestamps({
   unix_seconds: (d: Date) => Math.floor(d.getTime() / 1000),
   unix_millis: (d: Date) => d.getTime(),
   unix_micros: (d: Date) => d.getTime() * 1000,
-});
+}));
 
 // ---- the current time ------------------------------------------------------------------------
 
@@ -143,7 +153,7 @@ function isoWeek(d: Date): number {
   return Math.floor((t.getTime() - utcMillis(t.getUTCFullYear(), 1, 1)!) / DAY_MS / 7) + 1;
 }
 
-defineEach(['timestamp'], INTEGER, {
+defineEach(['timestamp'], INTEGER, ofValidTimestamps({
   year: (d: Date) => d.getUTCFullYear(),
   quarter: (d: Date) => Math.floor(d.getUTCMonth() / 3) + 1,
   month: (d: Date) => d.getUTCMonth() + 1,
@@ -155,17 +165,17 @@ defineEach(['timestamp'], INTEGER, {
   minute: (d: Date) => d.getUTCMinutes(),
   second: (d: Date) => d.getUTCSeconds(),
   weekofyear: isoWeek,
-}, { dayofmonth: ['day'] });
+}), { dayofmonth: ['day'] });
 
 // ---- date arithmetic -------------------------------------------------------------------------
 
 defineFixed({
   name: 'date_add', params: ['timestamp', 'int'], type: TIMESTAMP,
-  impl: (d: Date, n: number) => startOfDay(d.getTime() + n * DAY_MS),
+  impl: (d: Date, n: number) => dayOrNull(d.getTime() + n * DAY_MS),
 });
 defineFixed({
   name: 'date_sub', params: ['timestamp', 'int'], type: TIMESTAMP,
-  impl: (d: Date, n: number) => startOfDay(d.getTime() - n * DAY_MS),
+  impl: (d: Date, n: number) => dayOrNull(d.getTime() - n * DAY_MS),
 });
 defineFixed({
   name: 'datediff', params: ['timestamp', 'timestamp'], type: INTEGER,
@@ -173,7 +183,7 @@ defineFixed({
 });
 defineFixed({
   name: 'add_months', params: ['timestamp', 'int'], type: TIMESTAMP,
-  impl: (d: Date, n: number) => addMonths(startOfDay(d.getTime()), n),
+  impl: (d: Date, n: number) => inRangeOrNull(addMonths(startOfDay(d.getTime()), n)),
 });
 defineFixed({
   name: 'last_day', params: ['timestamp'], type: TIMESTAMP,
@@ -186,8 +196,7 @@ defineFixed({
 defineFixed({
   name: 'make_date', params: ['int', 'int', 'int'], type: TIMESTAMP,
   impl: (y: number, m: number, d: number) => {
-    const ms = utcMillis(y, m, d);
-    return ms === null ? null : new Date(ms);
+    return timestampOrNull(utcMillis(y, m, d));
   },
 });
 
@@ -199,7 +208,7 @@ defineFixed({
     const want = DAY_NAMES.findIndex((full) => name === full || name === full.slice(0, 3) || name === full.slice(0, 2));
     if (want < 0) return null;
     const ahead = ((want - d.getUTCDay() + 6) % 7) + 1;
-    return startOfDay(d.getTime() + ahead * DAY_MS);
+    return dayOrNull(d.getTime() + ahead * DAY_MS);
   },
 });
 
@@ -230,5 +239,5 @@ function truncate(d: Date, unit: string, datesOnly: boolean): Date | null {
   }
 }
 
-defineFixed({ name: 'date_trunc', params: ['string', 'timestamp'], type: TIMESTAMP, impl: (unit: string, d: Date) => truncate(d, unit, false) });
-defineFixed({ name: 'trunc', params: ['timestamp', 'string'], type: TIMESTAMP, impl: (d: Date, unit: string) => truncate(d, unit, true) });
+defineFixed({ name: 'date_trunc', params: ['string', 'timestamp'], type: TIMESTAMP, impl: (unit: string, d: Date) => inRangeOrNull(truncate(d, unit, false)) });
+defineFixed({ name: 'trunc', params: ['timestamp', 'string'], type: TIMESTAMP, impl: (d: Date, unit: string) => inRangeOrNull(truncate(d, unit, true)) });

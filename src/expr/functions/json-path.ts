@@ -2,7 +2,7 @@
 // lossless reader, so numbers come back as written. Anything unreadable gives null.
 import { STRING } from '../types.js';
 import { coerce, literalOf, strictFn } from './define.js';
-import { parseJson, writeJson, type JsonValue } from './json-value.js';
+import { parseFirstJsonValue, writeJson, type JsonValue } from './json-value.js';
 import { registerScalar } from './registry.js';
 
 type Step = { readonly k: 'key'; readonly name: string } | { readonly k: 'index'; readonly i: number } | { readonly k: 'all' };
@@ -56,7 +56,7 @@ registerScalar({
       if (!steps) return null;
       let root: JsonValue;
       try {
-        root = parseJson(json);
+        root = parseFirstJsonValue(json);
       } catch {
         return null;
       }

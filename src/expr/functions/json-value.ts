@@ -27,6 +27,14 @@ export function parseJson(text: string): JsonValue {
   return v;
 }
 
+/**
+ * Parses the JSON value at the start of the text and ignores what follows it, as Spark's
+ * from_json and JSON reader do (Jackson reads one value): `{"a":1} x` is `{"a":1}`.
+ */
+export function parseFirstJsonValue(text: string): JsonValue {
+  return new Reader(text).value(0);
+}
+
 class Reader {
   pos = 0;
   constructor(private readonly text: string) {}

@@ -5,13 +5,14 @@ import type { BoundExpr, BoundFunction } from '../bound.js';
 import { MALFORMED } from '../bound.js';
 import { parseTimestampMs } from '../cast.js';
 import { parseSchemaDDL } from '../parser.js';
+import { inTimestampRange } from '../time-range.js';
 import type { DataType, Field, StructType } from '../types.js';
 import {
   BOOLEAN, DOUBLE, LONG, NULL, STRING, arrayOf, fieldOf, isNumeric, structOf, typeToString,
 } from '../types.js';
 import { coerce, literalOf, strictFn } from './define.js';
 import { compileDatePattern } from './date-pattern.js';
-import { JsonNumber, jsonKind, parseJson, writeJson, type JsonValue } from './json-value.js';
+import { JsonNumber, jsonKind, parseFirstJsonValue, parseJson, writeJson, type JsonValue } from './json-value.js';
 import { registerScalar } from './registry.js';
 import { put } from './values.js';
 
@@ -60,15 +61,29 @@ function schemaOf(given: unknown): DataType {
 
 // ---- from_json -------------------------------------------------------------------------------
 
-/** A value that does not fit the schema: the whole record is malformed. */
+/** A value that does not fit its type. */
 class Mismatch extends Error {}
 
 type Convert = (v: JsonValue) => unknown;
+
+/**
+ * Spark 4's partial results (`spark.sql.json.enablePartialResults`, on by default): a struct
+ * field whose value does not fit becomes null and the rest of the struct is kept, at any depth;
+ * the record then counts as malformed (the corrupt-record column gets its text, DROPMALFORMED
+ * drops it, FAILFAST fails). An array or map with an element that does not fit is null as a
+ * whole, as in Spark; a partial struct inside one is kept.
+ */
+interface Conversion {
+  /** The first field that did not fit in the record being converted, if any. */
+  firstMismatch: Mismatch | null;
+}
 
 const SPECIAL_DOUBLES: ReadonlyMap<string, number> = new Map([
   ['NaN', NaN], ['Infinity', Infinity], ['+Infinity', Infinity], ['-Infinity', -Infinity],
   ['INF', Infinity], ['+INF', Infinity], ['-INF', -Infinity],
 ]);
+
+const NON_NUMERIC_TEXT = /^[+-]?(NaN|Infinity)$/;
 
 function integral(v: JsonValue, bits: bigint, name: string): number {
   if (v instanceof JsonNumber && /^-?\d+$/.test(v.text)) {
@@ -80,14 +95,19 @@ function integral(v: JsonValue, bits: bigint, name: string): number {
 }
 
 /** The conversion of a parsed JSON value into a value of `type`; throws Mismatch. */
-function converter(type: DataType, timestamp: (s: string) => number | null): Convert {
+function converter(type: DataType, timestamp: (s: string) => number | null, conversion: Conversion): Convert {
   const orNull = (c: Convert): Convert => (v) => (v === null ? null : c(v));
   switch (type.kind) {
     case 'string': return orNull((v) => (typeof v === 'string' ? v : writeJson(v)));
     case 'integer': return orNull((v) => integral(v, 32n, 'an int'));
     case 'long': return orNull((v) => integral(v, 64n, 'a bigint'));
     case 'double': return orNull((v) => {
-      if (v instanceof JsonNumber) return Number(v.text);
+      if (v instanceof JsonNumber) {
+        const n = Number(v.text);
+        // 1e400 does not fit a double: out of range, not Infinity (NaN and Infinity are written as such).
+        if (!Number.isFinite(n) && !NON_NUMERIC_TEXT.test(v.text)) throw new Mismatch(`a double expected, got ${v.text}, which is out of range`);
+        return n;
+      }
       if (typeof v === 'string' && SPECIAL_DOUBLES.has(v)) return SPECIAL_DOUBLES.get(v);
       throw new Mismatch(`a double expected, got ${jsonKind(v)}`);
     });
@@ -99,6 +119,7 @@ function converter(type: DataType, timestamp: (s: string) => number | null): Con
       const ms = typeof v === 'string' ? timestamp(v)
         : v instanceof JsonNumber && /^-?\d+$/.test(v.text) ? Number(v.text) * 1000 : null;
       if (ms === null) throw new Mismatch(`a timestamp expected, got ${jsonKind(v)}`);
+      if (!inTimestampRange(ms)) throw new Mismatch(`a timestamp expected, got ${jsonKind(v)}, which is out of range (years 0001 to 9999)`);
       return new Date(ms);
     });
     case 'binary': return orNull((v) => {
@@ -107,14 +128,14 @@ function converter(type: DataType, timestamp: (s: string) => number | null): Con
     });
     case 'null': return () => null;
     case 'array': {
-      const elem = converter(type.element, timestamp);
+      const elem = converter(type.element, timestamp, conversion);
       return orNull((v) => {
         if (!Array.isArray(v)) throw new Mismatch(`an array expected, got ${jsonKind(v)}`);
         return v.map(elem);
       });
     }
     case 'map': {
-      const value = converter(type.value, timestamp);
+      const value = converter(type.value, timestamp, conversion);
       return orNull((v) => {
         if (!(v instanceof Map)) throw new Mismatch(`an object expected, got ${jsonKind(v)}`);
         const out: Record<string, unknown> = {};
@@ -122,28 +143,37 @@ function converter(type: DataType, timestamp: (s: string) => number | null): Con
         return out;
       });
     }
-    case 'struct': return orNull(structConverter(type.fields, timestamp));
+    case 'struct': return orNull(structConverter(type.fields, timestamp, conversion));
   }
 }
 
-function structConverter(fields: readonly Field[], timestamp: (s: string) => number | null): Convert {
-  const convs = fields.map((f) => converter(f.type, timestamp));
+function structConverter(fields: readonly Field[], timestamp: (s: string) => number | null, conversion: Conversion): Convert {
+  const convs = fields.map((f) => converter(f.type, timestamp, conversion));
   return (v) => {
     if (!(v instanceof Map)) throw new Mismatch(`an object expected, got ${jsonKind(v)}`);
     const out: Record<string, unknown> = {};
     fields.forEach((f, i) => {
       const x = v.get(f.name);
-      put(out, f.name, x === undefined ? null : convs[i]!(x));
+      let value: unknown = null;
+      if (x !== undefined) {
+        try {
+          value = convs[i]!(x);
+        } catch (e) {
+          if (!(e instanceof Mismatch)) throw e;
+          conversion.firstMismatch ??= new Mismatch(`field ${f.name}: ${e.message}`);
+        }
+      }
+      put(out, f.name, value);
     });
     return out;
   };
 }
 
 /** The top-level conversion: an object alone is accepted for an array-of-structs schema. */
-function rootConverter(schema: DataType, timestamp: (s: string) => number | null): Convert {
-  const conv = converter(schema, timestamp);
+function rootConverter(schema: DataType, timestamp: (s: string) => number | null, conversion: Conversion): Convert {
+  const conv = converter(schema, timestamp, conversion);
   if (schema.kind === 'array' && schema.element.kind === 'struct') {
-    const one = converter(schema.element, timestamp);
+    const one = converter(schema.element, timestamp, conversion);
     return (v) => (v instanceof Map ? [one(v)] : conv(v));
   }
   return conv;
@@ -198,7 +228,8 @@ function fromJson(schema: DataType, mode: Mode, opts: Map<string, unknown>, toTe
     throw new AnalysisError(`from_json() corrupt record column '${corruptName}' must be a string, not ${typeToString(corrupt.type)}`);
   }
   const parseSchema = corrupt && schema.kind === 'struct' ? structOf(schema.fields.filter((f) => f !== corrupt)) : schema;
-  const convert = rootConverter(parseSchema, timestampParser(opts));
+  const conversion: Conversion = { firstMismatch: null };
+  const convert = rootConverter(parseSchema, timestampParser(opts), conversion);
   /** The record in schema order with the corrupt-record column set; `parsed` null means all nulls. */
   const record = (parsed: Record<string, unknown> | null, raw: string | null): unknown => {
     if (schema.kind !== 'struct') return null;
@@ -219,18 +250,23 @@ function fromJson(schema: DataType, mode: Mode, opts: Map<string, unknown>, toTe
     if (text.trim() === '') return null;
     let parsed: JsonValue;
     try {
-      parsed = parseJson(text);
+      parsed = parseFirstJsonValue(text);
     } catch (e) {
       return malformed(text, `not valid JSON: ${(e as Error).message}`);
     }
     if (parsed === null) return null;
+    conversion.firstMismatch = null;
+    let v: unknown;
     try {
-      const v = convert(parsed);
-      return corrupt ? record(v as Record<string, unknown>, null) : v;
+      v = convert(parsed);
     } catch (e) {
       if (e instanceof Mismatch) return malformed(text, e.message);
       throw e;
     }
+    // Set by the struct converters while convert() ran (TypeScript cannot see that).
+    const partial = conversion.firstMismatch as Mismatch | null;
+    if (partial && mode !== 'PERMISSIVE') return malformed(text, partial.message);
+    return corrupt ? record(v as Record<string, unknown>, partial ? text : null) : v;
   };
   const fn = strictFn('from_json', schema, [toText], impl);
   return mode === 'DROPMALFORMED' ? { ...fn, mayDropRow: true } : fn;

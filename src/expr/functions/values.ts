@@ -39,11 +39,7 @@ export function canonicalKey(v: unknown): string {
   return `?${String(v)}`;
 }
 
-/** Stores `v` under `key` of a map or struct object, even when the key is `__proto__`. */
-export function put(o: Record<string, unknown>, key: string, v: unknown): void {
-  if (key === '__proto__') Object.defineProperty(o, key, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[key] = v;
-}
+export { put } from '../own-properties.js';
 
 /** Bad data met while evaluating (an array index of 0, a null map key): Spark's runtime errors. */
 export class DataError extends SpateError {}

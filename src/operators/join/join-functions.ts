@@ -4,7 +4,7 @@
 import { isDate } from 'node:util/types';
 import type { Row } from '../../actors/messages.js';
 import type { BoundExpr } from '../../expr/bound.js';
-import { Codegen, quote } from '../../expr/codegen.js';
+import { Codegen, propertyKey, quote } from '../../expr/codegen.js';
 import type { JoinNode } from '../../plan/logical.js';
 import { compositeKey, singleKey } from '../group-key.js';
 import type { JoinSide } from './pair.js';
@@ -130,5 +130,5 @@ function compileOutput(node: JoinNode): (l: Row | null, r: Row | null) => Row {
     if (fromLeft && fromRight) return `(${fromLeft} ?? ${fromRight})`;
     return fromLeft ?? fromRight!;
   };
-  return g.compile(['l', 'r'], [`return { ${node.outputs.map((o) => `${quote(o.name)}: ${value(o)}`).join(', ')} };`]);
+  return g.compile(['l', 'r'], [`return { ${node.outputs.map((o) => `${propertyKey(o.name)}: ${value(o)}`).join(', ')} };`]);
 }

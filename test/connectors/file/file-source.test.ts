@@ -103,7 +103,7 @@ describe('the file source', () => {
     expect((await spark.table('aged').collect()).map((r) => r['name']).sort()).toEqual(['new', 'newer', 'old']);
   });
 
-  it('drops malformed JSON lines and counts them with DROPMALFORMED, keeps them in the corrupt column with PERMISSIVE', async () => {
+  it('drops malformed JSON lines and counts them with DROPMALFORMED, keeps them (and the fields that fit) with PERMISSIVE', async () => {
     await dir.file('in/a.json', '{"name":"ok","amount":1}\nnot json\n{"name":"bad","amount":"x"}\n', 1);
     const spark = testSession();
     const dropped = spark.readStream.format('json').schema(schema).option('mode', 'DROPMALFORMED').load(dir.path('in'))
@@ -120,7 +120,7 @@ describe('the file source', () => {
     expect(await spark.table('permissive').collect()).toEqual([
       { name: 'ok', amount: 1, _corrupt_record: null },
       { name: null, amount: null, _corrupt_record: 'not json' },
-      { name: null, amount: null, _corrupt_record: '{"name":"bad","amount":"x"}' },
+      { name: 'bad', amount: null, _corrupt_record: '{"name":"bad","amount":"x"}' },
     ]);
   });
 
@@ -132,10 +132,10 @@ describe('the file source', () => {
     await expect(q.awaitTermination()).rejects.toThrow(`malformed record in file ${bad}, line 2: 'two' is not a valid int for column amount`);
   });
 
-  it('reads quoted CSV fields with separators, quotes and line breaks, skipping a header', async () => {
+  it('reads quoted CSV fields with separators, quotes and, with multiLine, line breaks, skipping a header', async () => {
     await dir.file('in/a.csv', 'name,amount\n"x, ""quoted""\nline",5\n"",\n', 1);
     const spark = testSession();
-    const q = spark.readStream.format('csv').schema(schema).option('header', true).load(dir.path('in'))
+    const q = spark.readStream.format('csv').schema(schema).option('header', true).option('multiLine', true).load(dir.path('in'))
       .writeStream.format('memory').queryName('quoted').option('checkpointLocation', dir.path('cp')).start();
     await q.processAllAvailable();
     await q.stop();

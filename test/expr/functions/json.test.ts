@@ -121,10 +121,33 @@ describe('from_json on malformed records', () => {
     expect(fromJson('[', named, { columnNameOfCorruptRecord: 'bad' })).toEqual({ a: null, bad: '[' });
   });
 
-  it('treats a value that does not fit its field as a malformed record', () => {
-    expect(fromJson('{"a": "one", "b": "x"}', schema)).toEqual({ a: null, b: null });
+  it('keeps the rest of a record whose field does not fit, as Spark 4 does (partial results)', () => {
+    expect(fromJson('{"a": "one", "b": "x"}', schema)).toEqual({ a: null, b: 'x' });
     expect(fromJson('{"a": 1.5}', schema)).toEqual({ a: null, b: null });
-    expect(fromJson('{"a": 3000000000}', schema)).toEqual({ a: null, b: null });
+    expect(fromJson('{"a": 3000000000, "b": "y"}', schema)).toEqual({ a: null, b: 'y' });
+    expect(fromJson('{"a": "x", "b": "y"}', withCorrupt)).toEqual({ a: null, _corrupt_record: '{"a": "x", "b": "y"}', b: 'y' });
+  });
+
+  it('keeps partial structs at any depth, and nulls an array or map with an element that does not fit', () => {
+    expect(evaluate(`from_json('{"s": {"a": "x", "b": {"c": "y", "d": 1}}, "t": 1}', 's STRUCT<a: INT, b: STRUCT<c: INT, d: INT>>, t INT')`))
+      .toEqual({ s: { a: null, b: { c: null, d: 1 } }, t: 1 });
+    expect(evaluate(`from_json('{"a": "x", "b": [1, "y", 3]}', 'a INT, b ARRAY<INT>')`)).toEqual({ a: null, b: null });
+    expect(evaluate(`from_json('{"m": {"k": "v", "j": 1}, "a": 2}', 'm MAP<STRING, INT>, a INT')`)).toEqual({ m: null, a: 2 });
+    expect(evaluate(`from_json('{"s": [{"a": 1}, {"a": "x"}], "t": 1}', 's ARRAY<STRUCT<a: INT>>, t INT')`))
+      .toEqual({ s: [{ a: 1 }, { a: null }], t: 1 });
+    expect(evaluate(`from_json('[{"a": 1}, {"a": "x", "b": 2}]', 'array<struct<a: int, b: int>>')`)).toEqual([{ a: 1, b: null }, { a: null, b: 2 }]);
+  });
+
+  it('counts a partial record as malformed under DROPMALFORMED and FAILFAST', () => {
+    const e = call('from_json', [colRef(['value'])], { schema, mode: 'DROPMALFORMED' });
+    expect(evaluateTree(e, { value: '{"a": "one", "b": "x"}' }, 'value STRING')).toBe(MALFORMED);
+    expect(() => fromJson('{"a": "one", "b": "x"}', schema, { mode: 'FAILFAST' })).toThrow(/field a: an int expected/);
+  });
+
+  it('reads the first JSON value of the text and ignores what follows, as Jackson does in Spark', () => {
+    expect(fromJson('{"a": 1, "b": "x"} trailing', schema)).toEqual({ a: 1, b: 'x' });
+    expect(fromJson('{"a": 1}{"a": 2}', schema)).toEqual({ a: 1, b: null });
+    expect(fromJson('{"a": 1', schema)).toEqual({ a: null, b: null });
   });
 
   it('treats a top-level value that is not an object as malformed for a struct schema', () => {
@@ -235,6 +258,10 @@ describe('schema_of_json and get_json_object', () => {
     expect(evaluate(`get_json_object('{"a": 1', '$.a')`)).toBeNull();
     expect(evaluate(`get_json_object('{"a": 1}', 'a')`)).toBeNull();
     expect(evaluate(`get_json_object('{"a": null}', '$.a')`)).toBeNull();
+  });
+
+  it('get_json_object reads the first JSON value and ignores text after it, as Spark does', () => {
+    expect(evaluate(`get_json_object('{"a": 1} trailing', '$.a')`)).toBe('1');
   });
 });
 

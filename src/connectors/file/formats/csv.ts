@@ -1,18 +1,23 @@
 // The CSV format: fields map to the schema's columns by position (a header line, with
-// header=true, is skipped), text is converted with Spark's casts; a value that does not convert
-// makes the record malformed (PERMISSIVE: that field null and the line in the corrupt-record
-// column; DROPMALFORMED: dropped and counted; FAILFAST: an error naming file and line).
-import { createReadStream } from 'node:fs';
+// header=true, is skipped), text is converted with Spark's casts. A record is malformed when a
+// value does not convert, when it has more or fewer fields than the schema, when its quoting is
+// broken (a quote not closed, text after a closing quote), when it is longer than
+// maxRecordBytes, or when it is not valid UTF-8 (PERMISSIVE keeps that one, decoded with U+FFFD,
+// and counts it). Malformed: PERMISSIVE gives nulls where values are missing and the record's
+// text in the corrupt-record column; DROPMALFORMED drops and counts it; FAILFAST fails naming
+// file and line. A quoted field spans lines only with multiLine (default false, as Spark).
 import type { Row } from '../../../actors/messages.js';
-import { AnalysisError, MalformedRecordError } from '../../../errors.js';
+import { AnalysisError } from '../../../errors.js';
 import { castFunction, parseTimestampMs } from '../../../expr/cast.js';
 import { compileDatePattern } from '../../../expr/functions/date-pattern.js';
 import type { DataType, StructType } from '../../../expr/types.js';
 import { STRING, typeToString } from '../../../expr/types.js';
-import type { CsvSyntax } from './csv-parser.js';
+import { put } from '../../../expr/own-properties.js';
+import type { CsvRecord, CsvSyntax } from './csv-parser.js';
 import { CsvTokenizer } from './csv-parser.js';
 import type { FileFormat, FormatOptions } from './format.js';
-import { CHUNK_ROWS, quoteRecord, schemaRequired } from './format.js';
+import { readTextPieces } from './file-text.js';
+import { FileRows, INVALID_UTF8_METRIC, malformedRecord, quoteRecord, recordLimit, schemaRequired } from './format.js';
 
 function syntaxOf(options: FormatOptions): CsvSyntax {
   const sep = options['sep'] ?? options['delimiter'] ?? ',';
@@ -25,6 +30,8 @@ function syntaxOf(options: FormatOptions): CsvSyntax {
     quote: one('quote', options['quote'] ?? '"'),
     escape: one('escape', options['escape'] ?? '\\'),
     comment: options['comment'] ?? '',
+    multiLine: /^true$/i.test(options['multiline'] ?? ''),
+    maxRecordBytes: recordLimit(options, 'maxRecordBytes'),
   };
 }
 
@@ -52,15 +59,19 @@ function converter(type: DataType, options: FormatOptions): Convert {
   const cast = castFunction(STRING, type) as ((v: string) => unknown) | undefined;
   if (!cast) return (t) => t;
   return (t) => {
-    const v = cast(t.trim());
-    return v === null || v === undefined ? undefined : v;
+    const text = t.trim();
+    const v = cast(text);
+    if (v === null || v === undefined) return undefined;
+    // 1e400 does not fit a double: out of range, not Infinity (NaN and Infinity are written as such).
+    if (typeof v === 'number' && !Number.isFinite(v) && !/^[+-]?(NaN|Inf|Infinity)$/i.test(text)) return undefined;
+    return v;
   };
 }
 
 export const csvFormat: FileFormat = {
   name: 'csv',
   extension: 'csv',
-  readOptions: ['sep', 'delimiter', 'quote', 'escape', 'comment', 'header', 'nullValue', 'timestampFormat'],
+  readOptions: ['sep', 'delimiter', 'quote', 'escape', 'comment', 'header', 'nullValue', 'timestampFormat', 'multiLine', 'maxRecordBytes'],
   writeOptions: ['sep', 'delimiter', 'quote', 'escape', 'header', 'nullValue', 'timestampFormat'],
   schema(userSchema) {
     if (!userSchema) throw schemaRequired('csv');
@@ -76,43 +87,49 @@ export const csvFormat: FileFormat = {
     const converts = data.map((f) => converter(f.type, options));
     const tokenizer = new CsvTokenizer(syntax);
     let first = header;
-    let rows: Row[] = [];
+    const rows = new FileRows(file);
     let dropped = 0;
-    const take = (records: ReturnType<CsvTokenizer['push']>): void => {
+    const take = (records: readonly CsvRecord[]): void => {
       for (const rec of records) {
         if (first) { first = false; continue; }
+        // Malformed as a whole: broken quoting, too long, or a wrong number of fields (as Spark).
+        let bad = rec.problem === 'it is not valid UTF-8' && read.mode === 'PERMISSIVE' ? null : rec.problem;
+        if (bad === null && rec.fields.length !== data.length) {
+          bad = `it has ${rec.fields.length} field${rec.fields.length === 1 ? '' : 's'} but the schema has ${data.length}`;
+        }
+        if (bad !== null && malformedRecord(read, file, rec.line, bad) === 'drop') { dropped++; continue; }
+        if (rec.problem === 'it is not valid UTF-8' && read.mode === 'PERMISSIVE') read.countMetric?.(INVALID_UTF8_METRIC, 1);
         const row: Row = {};
-        let bad: string | null = null;
         data.forEach((f, i) => {
           const text = rec.fields[i];
           // An unquoted empty field is already null; a quoted one ("") is an empty string.
-          if (text === undefined || text === null || (nullValue !== '' && text === nullValue)) { row[f.name] = null; return; }
+          if (text === undefined || text === null || (nullValue !== '' && text === nullValue)) { put(row, f.name, null); return; }
           const v = converts[i]!(text);
           if (v === undefined) {
             bad ??= `'${quoteRecord(text)}' is not a valid ${typeToString(f.type)} for column ${f.name}`;
-            row[f.name] = null;
-          } else row[f.name] = v;
+            put(row, f.name, null);
+          } else put(row, f.name, v);
         });
-        if (bad !== null) {
-          if (read.mode === 'FAILFAST') {
-            throw new MalformedRecordError(`malformed record in file ${file}, line ${rec.line}: ${bad}; use mode PERMISSIVE or DROPMALFORMED to keep going`);
-          }
-          if (read.mode === 'DROPMALFORMED') { dropped++; continue; }
+        if (bad !== null && rec.problem === null && rec.fields.length === data.length) {
+          // A value that does not convert: the record is malformed under the parse mode.
+          if (malformedRecord(read, file, rec.line, bad) === 'drop') { dropped++; continue; }
         }
         if (corrupt) {
           const ordered: Row = {};
-          for (const f of schema.fields) ordered[f.name] = f === corrupt ? (bad === null ? null : rec.raw) : row[f.name];
-          rows.push(ordered);
-        } else rows.push(row);
+          for (const f of schema.fields) put(ordered, f.name, f === corrupt ? (bad === null ? null : rec.raw) : row[f.name]);
+          rows.add(ordered, rec.line);
+        } else rows.add(row, rec.line);
       }
     };
-    for await (const text of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 }) as AsyncIterable<string>) {
-      take(tokenizer.push(text));
-      if (rows.length >= CHUNK_ROWS) { yield rows; rows = []; }
+    for await (const piece of readTextPieces(file)) {
+      take(tokenizer.push(piece.text, piece.invalid));
+      const full = rows.take();
+      if (full) yield full;
     }
     take(tokenizer.end());
     if (dropped) read.dropped(dropped);
-    if (rows.length) yield rows;
+    const rest = rows.take(true);
+    if (rest) yield rest;
   },
   writer(schema, options) {
     checkAtomic(schema);

@@ -1,26 +1,27 @@
-// Reads a text file as lines without loading it whole: chunks of lines with the number of the
-// first, split on `\n` (a `\r` before it is dropped) or on a custom separator.
-import { createReadStream } from 'node:fs';
+// Reads a text file as lines without loading it whole, in time linear in its size: chunks of
+// lines with the number of the first, split on `\n` (a `\r` before it dropped) or on a custom
+// separator. A line longer than maxLineBytes, or not valid UTF-8, comes out marked (see
+// LineSplitter) for the format to treat as malformed.
+import type { Line } from '../../line-splitter.js';
+import { LineSplitter } from '../../line-splitter.js';
+import { readTextPieces } from './file-text.js';
 
 export interface LineChunk {
-  readonly lines: string[];
+  readonly lines: Line[];
   /** 1-based number of lines[0] in the file. */
   readonly firstLine: number;
 }
 
-export async function* readLines(file: string, lineSep?: string): AsyncIterable<LineChunk> {
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  let partial = '';
+export async function* readLines(file: string, lineSep: string | undefined, maxLineBytes: number): AsyncIterable<LineChunk> {
+  const splitter = new LineSplitter({ ...(lineSep ? { separator: lineSep } : {}), maxLineBytes });
   let lineNo = 1;
-  const sepText = lineSep ?? '\n';
-  for await (const text of stream as AsyncIterable<string>) {
-    const parts = (partial + text).split(sepText);
-    partial = parts.pop()!;
-    if (!lineSep) for (let i = 0; i < parts.length; i++) if (parts[i]!.endsWith('\r')) parts[i] = parts[i]!.slice(0, -1);
-    if (parts.length) {
-      yield { lines: parts, firstLine: lineNo };
-      lineNo += parts.length;
+  for await (const piece of readTextPieces(file)) {
+    const lines = splitter.push(piece.text, piece.invalid);
+    if (lines.length) {
+      yield { lines, firstLine: lineNo };
+      lineNo += lines.length;
     }
   }
-  if (partial !== '') yield { lines: [lineSep ? partial : partial.replace(/\r$/, '')], firstLine: lineNo };
+  const last = splitter.end();
+  if (last.length) yield { lines: last, firstLine: lineNo };
 }
