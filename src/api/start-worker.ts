@@ -8,6 +8,19 @@ import type { DataStreamWriter } from './writer.js';
 
 export type { ClusterWorker, ClusterWorkerOptions };
 
+/**
+ * Runs this process as one worker of the query `writer` describes (cluster mode): the writer
+ * needs a Kafka sink and a checkpointLocation in Redis; resolves once the worker joined the
+ * query's consumer group. Call it in every process of the query; stop() leaves the group.
+ *
+ * @example
+ * ```ts
+ * const worker = await startWorker(counts.writeStream.format('kafka')
+ *   .option('kafka.bootstrap.servers', 'localhost:9092').option('topic', 'word-counts')
+ *   .option('checkpointLocation', 'redis://localhost:6379/0/word-count').outputMode('update'));
+ * process.on('SIGTERM', () => void worker.stop());
+ * ```
+ */
 export function startWorker(writer: DataStreamWriter, options: ClusterWorkerOptions = {}): Promise<ClusterWorker> {
   return runClusterWorker(writer.clusterQuery(), options);
 }

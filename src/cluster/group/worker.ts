@@ -28,6 +28,7 @@ import { openRedis } from './redis-client.js';
 import type { StageOneRecord, StageOneSpec } from './stage-one.js';
 import { runStageOne, stageOneChain } from './stage-one.js';
 
+/** How one worker of a cluster query runs (startWorker's second argument); every field has a default. */
 export interface ClusterWorkerOptions {
   /** This worker's name (default: a random one); workers of a query are ordered by it. */
   readonly workerId?: string;
@@ -43,7 +44,9 @@ export interface ClusterWorkerOptions {
   readonly beforeCommit?: (group: number, epoch: number) => Promise<void>;
 }
 
+/** One running worker of a cluster query, as startWorker() returns it. */
 export interface ClusterWorker {
+  /** Its name among the query's workers. */
   readonly workerId: string;
   /** Settles when stop() stopped the worker. A failing step (Kafka or Redis away) is reported as a RETRY event and tried again. */
   readonly done: Promise<void>;
@@ -51,7 +54,9 @@ export interface ClusterWorker {
   stop(): Promise<void>;
   /** Commits this worker's tasks had refused (it had lost the unit): a frozen worker's late writes. */
   readonly refusedCommits: number;
+  /** Its coordinator half (active while it holds the lease): the last epoch's coordination figures. */
   readonly coordinator: Coordinator;
+  /** Its place in the consumer group: what it owns, rebalances seen. */
   readonly membership: Membership;
 }
 
