@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { PinoPretty } from 'pino-pretty';
+import { redactText } from '../secrets.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -14,6 +15,8 @@ export function daemonLogger(level: LogLevel, pretty = process.stdout.isTTY === 
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
+    // Every line, whatever it logs (an error's stack and causes included), has its credentials masked.
+    hooks: { streamWrite: redactText },
   };
   if (pretty) {
     return pino(options, PinoPretty({
