@@ -2,6 +2,7 @@
 // prints, per scenario, spate's events/s beside a hand-written loop doing the same work in the
 // same run, their ratio, and peak RSS. Results also go to benchmarks/results/latest.json.
 //   npm run bench -- --only word-count,stateless-chain   --scale 0.2
+//   npm run bench -- --only windowed-sum --profile DIR    (CPU profiles of each measured run and a GC trace per scenario in DIR)
 //   npm run bench -- --peer spark     (also runs the scenarios that have a Spark peer in Spark local[1] and local[2])
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ const arg = (name: string): string | undefined => {
 };
 const only = arg('only')?.split(',');
 const scale = Number(arg('scale') ?? process.env.SPATE_BENCH_SCALE ?? '1');
+const profileDir = arg('profile');
 const peer = arg('peer');
 if (peer) process.env['SPATE_BENCH_PEER'] = peer;
 
@@ -26,9 +28,12 @@ const results: ScenarioResult[] = [];
 for (const s of scenarios) {
   if (only && !only.includes(s.name)) continue;
   process.stdout.write(`running ${s.name} (${s.description}) ...\n`);
-  const child = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', join(here, 'scenario-runner.ts'), s.name, String(scale)], {
-    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env, maxBuffer: 64 * 2 ** 20,
+  const profiling = profileDir ? ['--trace-gc'] : [];
+  const child = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', ...profiling, '--import', 'tsx', join(here, 'scenario-runner.ts'), s.name, String(scale)], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 2 ** 20,
+    env: profileDir ? { ...process.env, SPATE_BENCH_PROFILE_DIR: profileDir, SPATE_BENCH_SCENARIO: s.name } : process.env,
   });
+  if (profileDir) writeFileSync(join(profileDir, `${s.name}.gc.txt`), child.stdout.split('\n').filter((l) => !l.startsWith('RESULT ')).join('\n'));
   const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (child.status !== 0 || !line) {
     process.stdout.write(`  ${s.name} failed (exit ${child.status}):\n${child.stdout}\n`);
@@ -51,6 +56,7 @@ function printResult(r: ScenarioResult): void {
   if (r.handLoop) {
     const hl = perSecond(r.handLoop);
     line += `\n    hand loop ${fmt(hl)} events/s (peak RSS ${r.handLoop.peakRssMiB.toFixed(0)} MiB)  ratio spate/hand = ${(sp / hl).toFixed(2)}`;
+    if (r.spate.cpuMs && r.handLoop.cpuMs) line += ` (by CPU time ${((r.spate.events / r.spate.cpuMs) / (r.handLoop.events / r.handLoop.cpuMs)).toFixed(2)})`;
   }
   for (const p of r.peers ?? []) {
     line += `\n    ${p.name} ${fmt(perSecond(p))} events/s (peak RSS ${p.peakRssMiB.toFixed(0)} MiB)  ratio spate/${p.name} = ${(sp / perSecond(p)).toFixed(2)}`;

@@ -2,6 +2,7 @@
 // The public API; this file only re-exports.
 export { Session, SessionBuilder, RuntimeConfig } from './api/session.js';
 export { DataFrame } from './api/dataframe.js';
+export type { ExplainMode } from './api/dataframe.js';
 export type { WatermarkOptions } from './api/watermark-options.js';
 export type { LateRowsSink } from './api/late-rows.js';
 export { GroupedData } from './api/grouped-data.js';

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Measurement } from '../harness.js';
+import type { Measurement, PeerMeasurement } from '../harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SETUP = join(here, '..', '..', 'test', 'conformance', 'support', 'setup-spark.sh');
@@ -32,6 +32,19 @@ export interface SparkPeerResult extends Measurement {
 /** `SPATE_BENCH_PEER=spark` (set by `npm run bench -- --peer spark`) asks scenarios to run the peer. */
 export function sparkPeerRequested(): boolean {
   return (process.env['SPATE_BENCH_PEER'] ?? '').split(',').includes('spark');
+}
+
+/**
+ * The Spark peers of a scenario when `--peer spark` asked for them (none otherwise), each checked
+ * to have emitted as many output rows as spate did.
+ */
+export async function sparkPeers(workload: SparkWorkload, input: () => SparkPeerInput, spateOutputRows: number, cores: readonly number[] = [1, 2]): Promise<PeerMeasurement[]> {
+  if (!sparkPeerRequested()) return [];
+  const results = await runSparkPeer(workload, input(), cores);
+  for (const p of results) {
+    if (p.outputRows !== spateOutputRows) throw new Error(`Spark local[${p.cores}] emitted ${p.outputRows} rows, spate ${spateOutputRows}`);
+  }
+  return results.map((p) => ({ name: `Spark local[${p.cores}]`, events: p.events, ms: p.ms, peakRssMiB: p.peakRssMiB }));
 }
 
 /** Writes the input once and runs the workload in Spark for each core count, one after the other. */

@@ -175,6 +175,8 @@ function checkpointScenario(kind: StoreKind, label: string, asyncCommit = false)
           const writer = spark.readStream.format('epoch-keys').load().groupBy('key').agg(sum('value').alias('total'))
             .writeStream.format('noop').outputMode('update');
           if (where.location) writer.option('checkpointLocation', where.location);
+          // In memory, state is checkpointed only for a query that may restart (and read it back).
+          else writer.restartPolicy({ type: 'onFailure', retries: 1 });
           const q = writer.start();
           await q.processAllAvailable();
           await q.stop();

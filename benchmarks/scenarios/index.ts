@@ -6,9 +6,11 @@ import { continuousLatency } from './continuous-latency.js';
 import { statelessChain } from './stateless-chain.js';
 import { streamJoin } from './stream-join.js';
 import { tradesWindow } from './trades-window.js';
+import { windowedSum, windowedSumLocal, windowedSumRedis } from './windowed-sum.js';
 import { wordCount } from './word-count.js';
+import { yahoo } from './yahoo.js';
 
 export const scenarios: readonly Scenario[] = [
-  wordCount, statelessChain, tradesWindow, streamJoin, kafkaPipeline,
+  wordCount, statelessChain, windowedSum, windowedSumLocal, windowedSumRedis, yahoo, tradesWindow, streamJoin, kafkaPipeline,
   checkpointMemory, checkpointLocal, checkpointRedis, checkpointRedisAsync, continuousLatency,
 ];

@@ -10,7 +10,7 @@ import { Session, col, expr, registerSource, sum, window, types as T } from '../
 import type { Scenario } from '../harness.js';
 import { consume, measure } from '../harness.js';
 import { counted } from '../noop-sink.js';
-import { runSparkPeer, sparkPeerRequested } from '../peers/spark.js';
+import { sparkPeers } from '../peers/spark.js';
 
 const BASE_MS = Date.parse('2019-02-05T10:00:00Z');
 /** Event time advances 10 ms per trade: 10M trades span about 28 hours. */
@@ -177,10 +177,7 @@ export const tradesWindow: Scenario = {
     if (counted.rows !== hand.emitted) throw new Error(`spate emitted ${counted.rows} windows, the hand loop ${hand.emitted}`);
     if (late !== hand.late) throw new Error(`spate dropped ${late} late rows, the hand loop ${hand.late}`);
 
-    const peers = sparkPeerRequested() ? await runSparkPeer('trades-window', { batches: tradeLines(total, keys) }) : [];
-    for (const p of peers) {
-      if (p.outputRows !== counted.rows) throw new Error(`Spark local[${p.cores}] emitted ${p.outputRows} windows, spate ${counted.rows}`);
-    }
+    const peers = await sparkPeers('trades-window', () => ({ batches: tradeLines(total, keys) }), counted.rows);
 
     const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
     const rows = samples.map((s) => s.stateRows);
@@ -192,7 +189,7 @@ export const tradesWindow: Scenario = {
       description: this.description,
       spate,
       handLoop: handMeasured,
-      peers: peers.map((p) => ({ name: `Spark local[${p.cores}]`, events: p.events, ms: p.ms, peakRssMiB: p.peakRssMiB })),
+      peers,
       figures: {
         'windows emitted (both)': counted.rows,
         'late rows dropped (both)': late,

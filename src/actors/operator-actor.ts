@@ -4,6 +4,7 @@
 import { BarrierAligner } from '../state/barrier-aligner.js';
 import type { DeadLetterBuffer } from './dead-letters.js';
 import type { KeyValueStore } from '../state/keyed-store.js';
+import { InMemoryKeyedStore } from '../state/keyed-store.js';
 import type { OperatorState } from '../state/operator-state.js';
 import type { ActorParent } from './actor.js';
 import { Actor } from './actor.js';
@@ -64,6 +65,9 @@ export class OperatorActor extends Actor implements OperatorContext {
     const s = this.state?.stores.get(name);
     if (!s) {
       throw new Error(`operator ${this.logic.name} asked for store '${name}' but declared only [${this.logic.stores.join(', ')}]`);
+    }
+    if (!(s instanceof InMemoryKeyedStore)) {
+      throw new Error(`internal: operator ${this.logic.name} keeps store '${name}' itself (createStore), so it has no key-value view`);
     }
     return s as KeyValueStore<V>;
   }

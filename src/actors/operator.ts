@@ -2,7 +2,7 @@
 // stores it declares, and `process`; hooks for watermarks, the end of an epoch and close
 // default to nothing. Operators never align barriers, persist state or close stores: the
 // runtime (OperatorActor) does, after `onEpochEnd` returns.
-import type { KeyValueStore, StoreMetrics } from '../state/keyed-store.js';
+import type { KeyValueStore, ManagedStore, StoreMetrics } from '../state/keyed-store.js';
 import type { Barrier, Row } from './messages.js';
 
 export interface OperatorContext {
@@ -50,6 +50,12 @@ export interface OperatorLogic {
   /** Names of the keyed stores this operator uses; the runtime creates, restores and snapshots them. */
   readonly stores: readonly string[];
   /**
+   * Optional: makes the store of a declared name itself, kept in a form suited to the operator
+   * (the aggregation's table of groups); the runtime still restores and snapshots it. Without
+   * it, stores are InMemoryKeyedStores, reached through `ctx.store(name)`.
+   */
+  createStore?(name: string, partitions: number): ManagedStore;
+  /**
    * The runtime restored the declared stores (at every start, also when they are empty), before
    * any epoch runs: rebuild what the operator derives from them (indexes, the next timeout).
    */
@@ -80,6 +86,8 @@ export interface OperatorLogic {
    * state watermarks, so it lowers it (Spark's watermark propagation between stateful operators).
    */
   outputWatermark?(inputWatermarkMs: number): number;
+  /** The text of the function the operator generated for its per-row work, if any (explain('codegen')). */
+  readonly generatedCode?: string;
   /** State figures for progress that the operator counts itself (a join buffers many rows per store key). */
   stateMetrics?(): Partial<StoreMetrics>;
   close?(): void | Promise<void>;

@@ -8,13 +8,15 @@ import { parseDuration } from '../expr/interval.js';
 import type { Expr } from '../expr/tree.js';
 import type { StructType } from '../expr/types.js';
 import { treeString } from '../expr/types.js';
+import { explainCodegen } from '../plan/explain-codegen.js';
 import { planString } from '../plan/explain.js';
-import type { LogicalPlan } from '../plan/logical.js';
+import type { LogicalPlan, OutputMode } from '../plan/logical.js';
 import { isStreaming } from '../plan/logical.js';
 import type { JoinOn } from '../plan/join.js';
 import { joinNode } from '../plan/join.js';
 import { dedup, filter, limit, mapRows, project, sort, union, withWatermark } from '../plan/nodes.js';
 import { executeBatch } from '../query/batch-execution.js';
+import { QueryConf } from '../query/conf.js';
 import type { ColumnLike } from './column.js';
 import { Column, toColumnExpr } from './column.js';
 import { argumentError, requireBoolean, requireFunction, requireInterval, requireString, requireWholeNumber } from './arguments.js';
@@ -28,6 +30,9 @@ import { watermarkTracking } from './watermark-options.js';
 import { KeyValueGroupedDataFrame } from './key-value-grouped.js';
 import type { SessionContext } from './session-context.js';
 import { DataStreamWriter } from './writer.js';
+
+/** What explain() prints: the logical plan, or the generated code of a streaming query's stages. */
+export type ExplainMode = 'simple' | 'codegen';
 
 export class DataFrame<R extends Row = Row> {
   constructor(
@@ -296,9 +301,23 @@ export class DataFrame<R extends Row = Row> {
     process.stdout.write(`${showString(this.schema, rows, n, truncate ? 20 : 0)}\n`);
   }
 
-  /** The logical plan, for debugging. */
-  explain(): string {
-    return planString(this.plan);
+  /**
+   * The plan, for debugging (Spark's explain): `simple` (the default) gives the logical plan;
+   * `codegen` gives the functions a streaming query generates for its stages, as they would run
+   * (Spark's debugCodegen). The output mode, `update` unless given, decides whether an
+   * aggregation's stage drops late rows.
+   */
+  explain(mode: ExplainMode | { readonly mode?: ExplainMode; readonly outputMode?: OutputMode } = 'simple'): string {
+    const opts = typeof mode === 'string' ? { mode } : mode;
+    if ((opts.mode ?? 'simple') === 'simple') {
+      return planString(this.plan);
+    }
+    if (opts.mode !== 'codegen') throw new AnalysisError(`explain() mode must be 'simple' or 'codegen', not '${String(opts.mode)}'`);
+    if (!this.isStreaming) {
+      throw new AnalysisError("explain('codegen') shows the stages a streaming query generates; this DataFrame is static (collect() runs it directly)");
+    }
+    const conf = new QueryConf(this.session.confValues);
+    return explainCodegen(this.plan, { outputMode: opts.outputMode ?? 'update', shufflePartitions: conf.shufflePartitions });
   }
 
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {

@@ -95,6 +95,13 @@ export interface StreamSource {
   /** Whether this source can run under Trigger.Continuous. */
   readonly supportsContinuous?: boolean;
   /**
+   * Optional: the rows are handed over as the application gave them (MemoryStream), so a row may
+   * lack a field (read as null), carry others, or list its fields in another order. The query
+   * then reads the schema's columns by name, and builds a row of the schema's shape wherever a
+   * whole row is needed; the source never copies rows itself.
+   */
+  readonly rowsAsGiven?: boolean;
+  /**
    * Optional, for Trigger.Continuous: the rows after `start` as they arrive, until `signal`
    * aborts (then the iteration ends). A source that supports continuous mode without it is
    * polled through latestOffset/read, woken by SourceContext.wake.

@@ -20,6 +20,12 @@ export interface BoundFunction {
   readonly mayDropRow?: boolean;
   /** The value differs between calls with equal arguments (rand, current_timestamp); never folded. */
   readonly nondeterministic?: boolean;
+  /**
+   * For a function returning a struct: the same function returning only the struct's `fields`
+   * (the query reads no others), with identical nulls, malformed-record handling and errors.
+   * Code generation uses it to push a projection into decoding (from_json).
+   */
+  project?(fields: readonly string[]): BoundFunction;
 }
 
 /** Returned by a function in DROPMALFORMED mode to drop the row being evaluated. */

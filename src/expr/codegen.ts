@@ -21,6 +21,23 @@ export const propertyKey = (name: string): string => (name === '__proto__' ? `[$
 /** Names a plain object inherits (`constructor`, `toString`, `__proto__`...): reading one needs an own-property check. */
 const isInheritedName = (name: string): boolean => name in Object.prototype;
 
+/** Reads column `name` of the row object in variable `v`: an inherited name only as the row's own field. */
+const ownField = (v: string, name: string): string => (isInheritedName(name) ? `c0.own(${v}, ${quote(name)})` : `${v}[${quote(name)}]`);
+
+/**
+ * Where generated code finds the columns of the row it works on: a row object held in variable
+ * `v`, or each column in its own variable (a fused stage never builds the intermediate rows of
+ * its projections). A column may itself be a row known column by column: a join's `left` and
+ * `right` sides.
+ */
+export type RowBinding =
+  | { readonly kind: 'object'; readonly v: string }
+  | { readonly kind: 'columns'; readonly cols: ReadonlyMap<string, ColumnBinding> };
+/** A JavaScript expression (a variable, a literal) holding a column's value, or a nested row. */
+export type ColumnBinding = string | RowBinding;
+
+export const objectRow = (v: string): RowBinding => ({ kind: 'object', v });
+
 /** The helpers generated code may call; passed in as constants. */
 const RUNTIME = {
   MALFORMED,
@@ -40,20 +57,25 @@ export class Codegen {
   private out: string[] = [];
   /** The statement that drops the current row (set by whoever owns the row loop). */
   skipRow = 'return';
+  /** The last compiled function's text, indented (constants appear as c0, c1, ...), for explain('codegen'). */
+  source = '';
 
   constructor() {
     this.constant(RUNTIME); // c0
   }
 
-  /** A name under which `value` is visible in the generated code. */
-  constant(value: unknown): string {
+  /** A name under which `value` is visible in the generated code; `label` says what it is in printed code. */
+  constant(value: unknown, label?: string): string {
     const known = this.constIds.get(value);
     if (known) return known;
     const id = `c${this.consts.length}`;
     this.consts.push(value);
+    this.labels.push(label ?? describe(value));
     this.constIds.set(value, id);
     return id;
   }
+
+  private readonly labels: string[] = [];
 
   fresh(prefix = 'v'): string {
     return `${prefix}${this.next++}`;
@@ -88,18 +110,28 @@ export class Codegen {
   compile<F>(params: readonly string[], body: readonly string[]): F {
     const header = this.consts.map((_, i) => `const c${i} = k[${i}];`).join('\n');
     const src = `'use strict';\n${header}\nreturn function compiled(${params.join(', ')}) {\n${body.join('\n')}\n};`;
+    const legend = this.labels.map((l, i) => `// c${i}: ${l}`).slice(1);
+    this.source = [...legend, `function compiled(${params.join(', ')}) {`, ...indent(body), '}'].join('\n');
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- source built from the tree only (see header)
     const factory = new Function('k', src) as (k: unknown[]) => F;
     return factory(this.consts);
   }
 
-  /** Emits the statements computing `e` over row variable `row`; returns the JS expression holding it. */
-  value(e: BoundExpr, row: string): string {
+  /**
+   * Emits the statements computing `e` over a row (a row object's variable, or a binding);
+   * returns the JS expression holding the value.
+   */
+  value(e: BoundExpr, row: string | RowBinding): string {
     switch (e.k) {
       case 'ref':
-        return this.assign(isInheritedName(e.name) ? `c0.own(${row}, ${quote(e.name)})` : `${row}[${quote(e.name)}]`);
+        return typeof row === 'string' ? this.assign(ownField(row, e.name)) : this.column(row, e.name);
       case 'lit': return this.literal(e.value);
       case 'field': {
+        // A field of a row known column by column is that column's binding: nothing to read.
+        if (e.child.k === 'ref' && typeof row !== 'string' && row.kind === 'columns') {
+          const nested = row.cols.get(e.child.name);
+          if (nested !== undefined && typeof nested !== 'string') return this.column(nested, e.name);
+        }
         const c = this.value(e.child, row);
         return this.assign(isInheritedName(e.name) ? `${c} == null ? null : c0.own(${c}, ${quote(e.name)})` : `${c} == null ? null : (${c}[${quote(e.name)}] ?? null)`);
       }
@@ -145,7 +177,7 @@ export class Codegen {
       }
       case 'call': {
         const args = e.args.map((a) => this.value(a, row));
-        const f = this.constant(e.fn.impl);
+        const f = this.constant(e.fn.impl, e.type.kind === 'struct' ? `${e.fn.name} → struct<${e.type.fields.map((x) => x.name).join(', ')}>` : e.fn.name);
         const invoke = `${f}(${args.join(', ')})`;
         const v = this.assign(e.fn.nullIntolerant && args.length > 0
           ? `${args.map((a) => `${a} == null`).join(' || ')} ? null : ${invoke}`
@@ -158,6 +190,21 @@ export class Codegen {
         return this.assign(`{ ${e.names.map((n, i) => `${propertyKey(n)}: ${vals[i]}`).join(', ')} }`);
       }
     }
+  }
+
+  /** A column of a bound row as a JS expression; a nested row becomes an object here. */
+  column(row: RowBinding, name: string): string {
+    if (row.kind === 'object') return this.assign(ownField(row.v, name));
+    const c = row.cols.get(name);
+    if (c === undefined) throw new Error(`internal: generated code reads column '${name}', which its row binding lacks`);
+    return typeof c === 'string' ? c : this.rowObject(c);
+  }
+
+  /** A bound row as an object (the columns in the binding's order). */
+  rowObject(row: RowBinding): string {
+    if (row.kind === 'object') return row.v;
+    const fields = [...row.cols.keys()].map((name) => `${propertyKey(name)}: ${this.column(row, name)}`);
+    return this.assign(`{ ${fields.join(', ')} }`);
   }
 
   /** Emits `const vN = <code>;` and returns vN. */
@@ -177,10 +224,10 @@ export class Codegen {
 
   private castConst(from: DataType, to: DataType): string | undefined {
     const f = castFunction(from, to);
-    return f ? this.constant(f) : undefined;
+    return f ? this.constant(f, `cast ${from.kind} to ${to.kind}`) : undefined;
   }
 
-  private arith(e: Extract<BoundExpr, { k: 'arith' }>, row: string): string {
+  private arith(e: Extract<BoundExpr, { k: 'arith' }>, row: string | RowBinding): string {
     const l = this.value(e.left, row);
     const r = this.value(e.right, row);
     const nullCheck = `${l} == null || ${r} == null`;
@@ -196,7 +243,7 @@ export class Codegen {
     }
   }
 
-  private compare(e: Extract<BoundExpr, { k: 'cmp' }>, row: string): string {
+  private compare(e: Extract<BoundExpr, { k: 'cmp' }>, row: string | RowBinding): string {
     const l = this.value(e.left, row);
     const r = this.value(e.right, row);
     const kind = e.left.type.kind;
@@ -219,7 +266,7 @@ export class Codegen {
     return this.assign(`${l} == null || ${r} == null ? null : ${test}`);
   }
 
-  private logic(e: Extract<BoundExpr, { k: 'and' | 'or' }>, row: string): string {
+  private logic(e: Extract<BoundExpr, { k: 'and' | 'or' }>, row: string | RowBinding): string {
     // Three-valued logic with short-circuit: the right side is evaluated only when needed.
     const decisive = e.k === 'and' ? 'false' : 'true';
     const v = this.fresh();
@@ -232,7 +279,7 @@ export class Codegen {
     return v;
   }
 
-  private inList(e: Extract<BoundExpr, { k: 'in' }>, row: string): string {
+  private inList(e: Extract<BoundExpr, { k: 'in' }>, row: string | RowBinding): string {
     const c = this.value(e.child, row);
     const key = (x: string): string => (e.child.type.kind === 'timestamp' ? `${x}.getTime()` : x);
     const allLiteral = e.list.every((x) => x.k === 'lit');
@@ -253,7 +300,7 @@ export class Codegen {
     return e.negated ? this.assign(`${v} == null ? null : !${v}`) : v;
   }
 
-  private like(e: Extract<BoundExpr, { k: 'like' }>, row: string): string {
+  private like(e: Extract<BoundExpr, { k: 'like' }>, row: string | RowBinding): string {
     const c = this.value(e.child, row);
     let re: string;
     if (e.pattern.k === 'lit') {
@@ -268,7 +315,7 @@ export class Codegen {
     return this.assign(`${c} == null || ${re} == null ? null : ${e.negated ? '!' : ''}${test}`);
   }
 
-  private caseWhen(e: Extract<BoundExpr, { k: 'case' }>, row: string): string {
+  private caseWhen(e: Extract<BoundExpr, { k: 'case' }>, row: string | RowBinding): string {
     const v = this.fresh();
     this.line(`let ${v} = null;`);
     let depth = 0;
@@ -287,6 +334,29 @@ export class Codegen {
     for (let i = 0; i < depth; i++) this.line('}');
     return v;
   }
+}
+
+/** What a constant of generated code is, for printed code. */
+function describe(v: unknown): string {
+  if (typeof v === 'function') return v.name ? `function ${v.name}` : 'function';
+  if (v instanceof RegExp) return String(v);
+  if (v instanceof Set) return `set of ${v.size} values`;
+  if (isDate(v)) return v.toISOString();
+  if (v !== null && typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  return typeof v;
+}
+
+/** Indents generated lines by their braces, so printed code reads as written. */
+function indent(lines: readonly string[]): string[] {
+  let depth = 1;
+  return lines.map((l) => {
+    const t = l.trim();
+    if (t.startsWith('}')) depth = Math.max(1, depth - 1);
+    const out = `${'  '.repeat(depth)}${t}`;
+    const opens = (t.match(/{/g) ?? []).length - (t.match(/}/g) ?? []).length + (t.startsWith('}') ? 1 : 0);
+    depth = Math.max(1, depth + opens);
+    return out;
+  });
 }
 
 function num(n: number): string {

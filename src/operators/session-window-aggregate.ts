@@ -32,7 +32,9 @@ export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): O
   if (spec?.kind !== 'session') throw new Error('internal: sessionWindowAggregate needs a session_window grouping column');
   const evicts = node.eventTime?.isWindow === true && mode !== 'complete';
   const read = compileReader(node, spec);
-  const output = compileAggregateOutput<SessionEntry>(node, '{ start: new Date(e.start), end: new Date(e.end) }');
+  const output = compileAggregateOutput<(e: SessionEntry) => Row>(node, {
+    params: ['e'], key: (i) => `e.k[${i}]`, accumulator: (j) => `e.a[${j}]`, window: { start: 'e.start', end: 'e.end' },
+  });
   const fns = node.aggregates.map((a) => a.fn);
   const groupKey = node.keys.length === 1 ? (k: unknown[]) => singleKey(k[0]) : (k: unknown[]) => compositeKey(k);
   /** Each key's sessions, sorted by start and pairwise apart; the entries are the stored values. */

@@ -10,6 +10,7 @@ import { SinkActor } from '../actors/sink-actor.js';
 import { SourceActor } from '../actors/source-actor.js';
 import type { Supervisor } from '../actors/supervisor.js';
 import type { StreamSink, StreamSource } from '../connectors/contract.js';
+import { sourceProvider } from '../connectors/contract.js';
 import type { ChainCounters, StatelessStep } from '../operators/stateless-chain.js';
 import { EventTimeStats } from '../operators/event-time-stats.js';
 import { statelessChain } from '../operators/stateless-chain.js';
@@ -17,7 +18,10 @@ import { OperatorState } from '../state/operator-state.js';
 import type { StateRepository } from '../state/state-repository.js';
 import type { LogicalPlan, OutputMode, SourceNode } from './logical.js';
 import { children, isStateful, isStreaming, nodes, topDown } from './logical.js';
+import type { Row } from '../actors/messages.js';
+import { LookupJoin } from '../operators/join/lookup-join.js';
 import type { StatefulOperatorFactory } from './stateful-operators.js';
+import { fusesInput } from './stateful-operators.js';
 
 export interface PlannedSource {
   readonly index: number;
@@ -34,8 +38,16 @@ export interface PlannedOperator {
   readonly state: OperatorState;
 }
 
+/** A generated function of the graph: the operator that runs it and its text (explain('codegen')). */
+export interface GeneratedStage {
+  readonly operator: string;
+  readonly code: string;
+}
+
 export interface ExecutionGraph {
   readonly sources: readonly PlannedSource[];
+  /** Every operator's generated function, sources first, in the order rows flow through them. */
+  readonly generated: readonly GeneratedStage[];
   /**
    * The operators that keep state, in the order Spark's progress lists them: the one nearest the
    * sink first, then down the plan, left input before right (ProgressReporter collects the
@@ -60,6 +72,8 @@ export interface PhysicalPlanInput {
   /** Creates the live source for a source node (called once per distinct node). */
   readonly createSource: (node: SourceNode) => StreamSource;
   readonly statefulOperator: StatefulOperatorFactory;
+  /** Evaluates a static plan (the static side of a stream-static join), afresh on every call. */
+  readonly loadStatic: (plan: LogicalPlan) => Promise<Row[]>;
   readonly firstEpoch: number;
   readonly onCommitted: (c: EpochCommitted) => void;
   /** Where operators put the rows they drop as late (null: they are only counted). */
@@ -84,6 +98,21 @@ export function statefulOperatorIds(plan: LogicalPlan, mode: OutputMode): Map<Lo
   return ids;
 }
 
+/** The live source of a source node, from its format's provider. */
+export function createSourceFor(node: SourceNode): StreamSource {
+  return sourceProvider(node.format).create({
+    format: node.format, options: node.options,
+    ...(node.path !== undefined ? { path: node.path } : {}),
+    ...(node.userSchema ? { userSchema: node.userSchema } : {}),
+    ...(node.instance !== undefined ? { instance: node.instance } : {}),
+  });
+}
+
+/** What a source's rows go through first: rows handed over as given are read by the schema's names (a whole row is rebuilt only where one is needed). */
+function sourceSteps(node: SourceNode, source: StreamSource): StatelessStep[] {
+  return source.rowsAsGiven ? [{ k: 'columns', names: node.schema.fields.map((f) => f.name) }] : [];
+}
+
 export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const { supervisor, chunkRows } = input;
   const sources: PlannedSource[] = [];
@@ -91,6 +120,7 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   const nodeOf = new Map<PlannedOperator, LogicalPlan>();
   const eventTime: EventTimeStats[] = [];
   const counters: ChainCounters = { malformedDropped: 0 };
+  const generated: GeneratedStage[] = [];
   const ids = statefulOperatorIds(input.plan, input.outputMode);
   const built = new Map<LogicalPlan, Actor>();
   const logics = new Map<LogicalPlan, OperatorLogic>();
@@ -109,21 +139,24 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
 
   const materialize = (p: Pipe): Actor => {
     if (p.steps.length === 0) return p.producer;
-    const chain = supervisor.add(new OperatorActor(`chain-${chains++}`, supervisor, chunkRows, statelessChain(p.steps, counters), null));
+    const logic = statelessChain(p.steps, counters);
+    const chain = supervisor.add(new OperatorActor(`chain-${chains++}`, supervisor, chunkRows, logic, null));
+    generated.push({ operator: chain.name, code: logic.generatedCode });
     supervisor.connect(p.producer, chain);
     return chain;
   };
 
   const build = (node: LogicalPlan): Pipe => {
     const done = built.get(node);
-    if (done) return { producer: done, steps: [] };
+    if (done) return { producer: done, steps: node.k === 'source' ? sourceSteps(node, sources.find((s) => s.node === node)!.source) : [] };
     switch (node.k) {
       case 'source': {
         const actor = supervisor.add(new SourceActor(`source-${sources.length}`, supervisor, chunkRows, sources.length));
+        const source = input.createSource(node);
         sourceIndex.set(node, sources.length);
-        sources.push({ index: sources.length, node, source: input.createSource(node), actor });
+        sources.push({ index: sources.length, node, source, actor });
         built.set(node, actor);
-        return { producer: actor, steps: [] };
+        return { producer: actor, steps: sourceSteps(node, source) };
       }
       case 'static':
         throw new Error('internal: a static relation reached the streaming planner outside a stream-static join');
@@ -147,6 +180,15 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
         p.steps.push({ k: 'watermark', stats });
         return p;
       }
+      case 'join': {
+        // A stream-static join is a step of the streaming side's stage (a broadcast hash join).
+        const streams = [isStreaming(node.left), isStreaming(node.right)];
+        if (streams[0] === streams[1]) return buildOperator(node);
+        const side = streams[0] ? 'left' : 'right';
+        const p = build(side === 'left' ? node.left : node.right);
+        p.steps.push({ k: 'lookupJoin', join: new LookupJoin(node, side, input.loadStatic) });
+        return p;
+      }
       case 'map': {
         const p = build(node.child);
         const fn = node.fn;
@@ -155,16 +197,33 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
           : { k: 'map', fn: fn as (r: Record<string, unknown>) => Record<string, unknown> });
         return p;
       }
+      default:
+        return buildOperator(node);
+    }
+  };
+
+  /** A stateful operator (or a union): an actor of its own, its inputs built before it. */
+  const buildOperator = (node: LogicalPlan): Pipe => {
+    switch (node.k) {
+      case 'source': case 'static': case 'project': case 'filter': case 'watermark': case 'map':
+        throw new Error(`internal: ${node.k} is not an operator of its own`);
       default: {
         const inputs = (node.k === 'join' ? [node.left, node.right] : node.k === 'union' ? [...node.children] : [node.child])
           .filter(isStreaming);
-        const upstream = inputs.map((c) => materialize(build(c)));
         const id = ids.get(node) ?? `${node.k}-${chains++}`;
-        const logic = input.statefulOperator(node, { outputMode: input.outputMode, operatorId: id });
-        const state = new OperatorState(id, logic.stores, input.shufflePartitions, input.state);
+        // Whole-stage code generation: an aggregation runs the stateless operators in front of it.
+        // Not when rows dropped as late go to a dead-letter sink: they are written whole, and the
+        // fused stage computes only the columns the aggregation reads.
+        const fused = fusesInput(node) && inputs.length === 1 && !input.deadLetters ? build(inputs[0]!) : null;
+        const upstream = fused ? [fused.producer] : inputs.map((c) => materialize(build(c)));
+        const logic = input.statefulOperator(node, {
+          outputMode: input.outputMode, operatorId: id, ...(fused ? { input: { steps: fused.steps, counters } } : {}),
+        });
+        const state = new OperatorState(id, logic.stores, input.shufflePartitions, input.state, logic.createStore?.bind(logic));
         const actor = supervisor.add(new OperatorActor(id, supervisor, chunkRows, logic, logic.stores.length ? state : null));
         actor.deadLetters = input.deadLetters ?? null;
         logics.set(node, logic);
+        if (logic.generatedCode !== undefined) generated.push({ operator: id, code: logic.generatedCode });
         actor.inputWatermarkOf = (wm) => inputWatermarkOf(node, wm);
         for (const u of upstream) supervisor.connect(u, actor);
         if (logic.stores.length) {
@@ -183,5 +242,5 @@ export function buildGraph(input: PhysicalPlanInput): ExecutionGraph {
   supervisor.connect(last, sink);
   const sparkOrder = topDown(input.plan);
   stateful.sort((a, b) => sparkOrder.indexOf(nodeOf.get(a)!) - sparkOrder.indexOf(nodeOf.get(b)!));
-  return { sources, stateful, eventTime, sink, counters, deadLetters: input.deadLetters ?? null };
+  return { sources, generated, stateful, eventTime, sink, counters, deadLetters: input.deadLetters ?? null };
 }

@@ -40,7 +40,7 @@ export async function executeBatch(plan: LogicalPlan): Promise<Row[]> {
     default: {
       const inputs = plan.k === 'join' ? [plan.left, plan.right] : [plan.child];
       const rows = await Promise.all(inputs.map(executeBatch));
-      const logic = statefulOperatorFactory({ loadStatic: executeBatch })(plan, { outputMode: 'complete', operatorId: 'batch' });
+      const logic = statefulOperatorFactory()(plan, { outputMode: 'complete', operatorId: 'batch' });
       const ctx = new BatchContext(logic.stores);
       await logic.open?.(ctx);
       for (let i = 0; i < rows.length; i++) await logic.process(rows[i]!, i, ctx);

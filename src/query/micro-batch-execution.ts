@@ -10,11 +10,11 @@ import type { Row } from '../actors/messages.js';
 import type { EpochCommitted } from '../actors/sink-actor.js';
 import { Supervisor } from '../actors/supervisor.js';
 import type { RestartPolicy } from '../actors/restart-policy.js';
-import type { Offset, SinkOptions, SourceContext, StreamSink, StreamSource } from '../connectors/contract.js';
-import { sinkProvider, sourceProvider } from '../connectors/contract.js';
-import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
+import type { Offset, SinkOptions, SourceContext, StreamSink } from '../connectors/contract.js';
+import { sinkProvider } from '../connectors/contract.js';
+import type { LogicalPlan, OutputMode } from '../plan/logical.js';
 import type { ExecutionGraph } from '../plan/physical.js';
-import { buildGraph } from '../plan/physical.js';
+import { buildGraph, createSourceFor } from '../plan/physical.js';
 import type { OperatorServices } from '../plan/stateful-operators.js';
 import { statefulOperatorFactory } from '../plan/stateful-operators.js';
 import type { CheckpointBackend } from '../state/backend.js';
@@ -138,6 +138,9 @@ export class MicroBatchExecution {
     });
     this.log = this.checkpoint.log;
     this.repo = this.checkpoint.state;
+    // Without a checkpointLocation and with no restart, state deltas could never be read back
+    // (the in-memory checkpoint dies with the run): the stores keep state, nothing is encoded.
+    this.repo.recordsDeltas = this.cfg.checkpointLocation !== null || this.cfg.restartPolicy.type !== 'never';
     await this.backend.acquire(this.runId);
     const meta = await this.log.readMetadata();
     const ops = fingerprints(this.cfg.plan, this.cfg.outputMode);
@@ -184,8 +187,9 @@ export class MicroBatchExecution {
       chunkRows: this.conf.chunkRows,
       shufflePartitions: this.conf.shufflePartitions,
       state: this.repo,
-      createSource: (node) => this.createSource(node),
-      statefulOperator: statefulOperatorFactory(this.cfg.services),
+      createSource: createSourceFor,
+      statefulOperator: statefulOperatorFactory(),
+      loadStatic: this.cfg.services.loadStatic,
       firstEpoch: 0,
       onCommitted: (c) => this.onSinkCommitted(c),
       deadLetters: lateRows ? new DeadLetterBuffer() : null,
@@ -495,15 +499,6 @@ export class MicroBatchExecution {
       );
     }
     return { kind: 'once' };
-  }
-
-  private createSource(node: SourceNode): StreamSource {
-    return sourceProvider(node.format).create({
-      format: node.format, options: node.options,
-      ...(node.path !== undefined ? { path: node.path } : {}),
-      ...(node.userSchema ? { userSchema: node.userSchema } : {}),
-      ...(node.instance !== undefined ? { instance: node.instance } : {}),
-    });
   }
 
   private sourceContext(index: number): SourceContext {

@@ -54,7 +54,27 @@ class Growable {
 /** The columns of the encoder, reused by every blob (encoding is synchronous) so they grow once. */
 const scratch = new Growable();
 
-class Encoder {
+/** What a RecordLayout writes with, in order: values, arrays and objects of known fields. */
+export interface RecordOut {
+  /** A value (any value tree). */
+  field(v: unknown): void;
+  /** An array of `length` values, which the next `length` writes give. */
+  array(length: number): void;
+  /** A plain object of `fields` (always the same array for one shape), whose values the next `fields.length` writes give. */
+  struct(fields: readonly string[]): void;
+}
+
+/**
+ * How a store's values are written when their shape is known (a slot of a columnar store, a
+ * list of buffered rows of a known schema): `write` gives the plain objects and arrays the
+ * value stands for, field by field. The bytes are those of encoding such objects, so a reader
+ * sees plain objects, and no shape is looked up per object.
+ */
+export interface RecordLayout {
+  write(value: unknown, out: RecordOut): void;
+}
+
+class Encoder implements RecordOut {
   readonly out: Growable;
   readonly text: string[] = [];
   readonly binary: Buffer[] = [];
@@ -125,6 +145,81 @@ class Encoder {
     this.binaryBytes += b.length;
   }
 
+  /**
+   * A value written by a layout exactly as the plain objects and arrays it stands for would be,
+   * without those objects being made or their keys looked at.
+   */
+  record(v: unknown, layout: RecordLayout, key: string): void {
+    this.recordKey = key;
+    layout.write(v, this);
+  }
+
+  private recordKey = '';
+  /** Shapes the layouts used in this blob, by their field list. */
+  private readonly layoutShapes = new Map<readonly string[], number>();
+
+  /** RecordOut: a value (any value tree). */
+  field(v: unknown): void {
+    this.value(v, this.recordKey);
+  }
+
+  /** RecordOut: an array of `length` values, which the next `length` writes give. */
+  array(length: number): void {
+    this.out.tag(Tag.Array);
+    this.out.int(length);
+  }
+
+  /** RecordOut: a plain object of `fields`, whose values the next `fields.length` writes give. */
+  struct(fields: readonly string[]): void {
+    let id = this.layoutShapes.get(fields);
+    if (id === undefined) {
+      id = this.shapeId(fields);
+      if (id < 0) {
+        this.layoutShapes.set(fields, this.newShape(fields));
+        return;
+      }
+      this.layoutShapes.set(fields, id);
+    }
+    this.out.tag(Tag.Object);
+    this.out.int(id);
+  }
+
+  /** The id of a shape already written, or -1. */
+  private shapeId(names: readonly string[]): number {
+    let node: ShapeNode | undefined;
+    let level = this.shapes;
+    for (const n of names) {
+      node = level.get(n);
+      if (!node) return -1;
+      level = node.next;
+    }
+    return node ? node.id : this.emptyShape;
+  }
+
+  /** The trie node of a shape's names, made as needed (undefined for no names: the empty shape). */
+  private shapeNode(names: readonly string[]): ShapeNode | undefined {
+    let node: ShapeNode | undefined;
+    let level = this.shapes;
+    for (const n of names) {
+      node = level.get(n);
+      if (!node) level.set(n, (node = { id: -1, next: new Map() }));
+      level = node.next;
+    }
+    return node;
+  }
+
+  /** Registers and writes a new shape (NewShape, its names); returns its id. */
+  private newShape(names: readonly string[]): number {
+    const node = this.shapeNode(names);
+    const fresh = this.shapeCount++;
+    if (node) node.id = fresh;
+    else this.emptyShape = fresh;
+    this.out.tag(Tag.NewShape);
+    this.out.int(names.length);
+    for (const n of names) this.string(n);
+    return fresh;
+  }
+
   private object(o: Record<string, unknown>, key: string): void {
     // State values of one operator mostly share one shape: check the last one without allocating.
     const last = this.lastNames;
@@ -135,13 +230,7 @@ class Encoder {
       return;
     }
     const names = Object.keys(o);
-    let node: ShapeNode | undefined;
-    let level = this.shapes;
-    for (const n of names) {
-      node = level.get(n);
-      if (!node) level.set(n, (node = { id: -1, next: new Map() }));
-      level = node.next;
-    }
+    const node = this.shapeNode(names);
     const out = this.out;
     const id = node ? node.id : this.emptyShape;
     if (id >= 0) {
@@ -186,14 +275,19 @@ function isPlainObject(v: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
-/** Encodes entries into one blob. */
-export function encodeEntryBlob(entries: KeyedEntries<unknown>): Buffer {
+/**
+ * Encodes entries into one blob. With a `layout`, every value that is not undefined is a record
+ * the layout writes (the same bytes as the plain object it stands for).
+ */
+export function encodeEntryBlob(entries: KeyedEntries<unknown>, layout?: RecordLayout): Buffer {
   const e = new Encoder(scratch);
   const { keys, values } = entries;
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
+    const v = values[i];
     e.string(key);
-    e.value(values[i], key);
+    if (layout && v !== undefined) e.record(v, layout, key);
+    else e.value(v, key);
   }
   const out = e.out;
   const joined = e.text.join('');

@@ -1,6 +1,7 @@
 // Keyed state as an operator sees it: a narrow key-value interface. The store itself records
 // which keys changed in the current epoch, so operators never track what to persist; the
 // runtime takes the epoch's delta at the barrier.
+import type { RecordLayout } from './entry-codec.js';
 
 /** Read operations, split from writes as Kafka Streams does. */
 export interface ReadOnlyKeyValueStore<V> {
@@ -37,6 +38,33 @@ export interface StoreMetrics {
   numRowsRemoved: number;
 }
 
+/**
+ * A store as the runtime manages it (restore, the epoch's delta at each barrier, metrics):
+ * InMemoryKeyedStore for every operator that uses the KeyValueStore interface, or a store an
+ * operator keeps itself in a form suited to it (the aggregation's AggTable), with the same
+ * checkpoint format.
+ */
+export interface ManagedStore {
+  readonly name: string;
+  readonly size: number;
+  /** Empties the store before a restore; nothing is marked changed. */
+  clear(): void;
+  /** Applies restored entries (a snapshot, then each delta in version order); `undefined` deletes. */
+  load(keys: readonly string[], values: readonly unknown[]): void;
+  /** Every load of a restore has been applied. */
+  finishRestore?(): void;
+  /** Counters for the epoch in progress (call before takeDelta). */
+  metrics(): StoreMetrics;
+  /** The epoch's changes, grouped by partition; starts a new epoch. */
+  takeDelta(): EpochDelta<unknown>;
+  /** Forgets the epoch's changes (no checkpoint will read them); starts a new epoch. */
+  dropDelta(): void;
+  /** How the delta's values are written when they are not the stored objects themselves (a columnar store's slots). */
+  readonly recordLayout?: RecordLayout;
+  /** Up to `n` entries as stored values (some changed this epoch, some old), to estimate memory. */
+  sample(n: number): Iterable<[string, unknown]>;
+}
+
 /** A stored value with the number of the epoch that last changed it. */
 interface Slot<V> {
   value: V;
@@ -49,7 +77,7 @@ interface Slot<V> {
  * a put right after a get of the same key reuses the slot the get found. The partition of a key
  * is `hash(key) mod partitions`, fixed for the life of a checkpoint.
  */
-export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
+export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   private readonly map = new Map<string, Slot<V>>();
   /** Keys changed in the current epoch (a key may repeat after a delete and a new put). */
   private changed: string[] = [];
@@ -62,7 +90,12 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   private lastKey: string | undefined;
   private lastSlot: Slot<V> | undefined;
 
-  constructor(readonly name: string, readonly partitions: number) {
+  constructor(
+    readonly name: string,
+    readonly partitions: number,
+    /** How the operator's values are written, when it knows their shape (see RecordLayout). */
+    readonly recordLayout?: RecordLayout,
+  ) {
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new RangeError(`spate.sql.shuffle.partitions must be a positive integer, got ${partitions}`);
     }
@@ -109,6 +142,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
       this.changed.push(key);
       this.changedSlots.push(null);
       this.removedInEpoch++;
+      this.deleted.add(key);
       if (key === this.lastKey) this.lastSlot = undefined;
     }
   }
@@ -128,10 +162,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
   /** Empties the store before a restore; nothing is marked changed. */
   clear(): void {
     this.map.clear();
-    this.changed = [];
-    this.changedSlots = [];
-    this.removedInEpoch = 0;
-    this.updatedInEpoch = 0;
+    this.forgetChanges();
     this.lastKey = undefined;
     this.lastSlot = undefined;
   }
@@ -162,8 +193,31 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
    * put of it met in one epoch, so without deletes the list is used as it is.
    */
   private uniqueChanged(): readonly string[] {
-    return this.removedInEpoch === 0 ? this.changed : [...new Set(this.changed)];
+    if (this.removedInEpoch === 0) return this.changed;
+    // Worked out once per epoch state (metrics, the memory sample and the delta all ask). Only a
+    // key deleted this epoch can repeat, so only those are checked for repeats.
+    if (this.unique === null || this.uniqueOf !== this.changed.length) {
+      const out: string[] = [];
+      const repeated = new Set<string>();
+      for (const key of this.changed) {
+        if (!this.deleted.has(key)) out.push(key);
+        else if (!repeated.has(key)) {
+          repeated.add(key);
+          out.push(key);
+        }
+      }
+      this.unique = out;
+      this.uniqueOf = this.changed.length;
+    }
+    return this.unique;
   }
+
+  /** Keys deleted in this epoch: the only ones the changed list may hold more than once. */
+  private deleted = new Set<string>();
+
+  private unique: string[] | null = null;
+  /** The length of `changed` when `unique` was worked out. */
+  private uniqueOf = -1;
 
   /** The epoch's changes, grouped by partition; starts a new epoch. */
   takeDelta(): EpochDelta<V> {
@@ -181,16 +235,53 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V> {
       const slots = this.changedSlots;
       for (let i = 0; i < keys.length; i++) add(keys[i]!, slots[i]!.value);
     } else {
-      for (const key of this.uniqueChanged()) add(key, this.map.get(key)?.value);
+      // A key not deleted this epoch is listed once, with its slot; a deleted one (maybe put
+      // again) once, as it stands now.
+      const keys = this.changed;
+      const slots = this.changedSlots;
+      const seen = new Set<string>();
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        if (!this.deleted.has(key)) add(key, slots[i]!.value);
+        else if (!seen.has(key)) {
+          seen.add(key);
+          add(key, this.map.get(key)?.value);
+        }
+      }
     }
     const delta: EpochDelta<V> = new Map();
     byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
+    this.dropDelta();
+    return delta;
+  }
+
+  *sample(n: number): Iterable<[string, unknown]> {
+    let taken = 0;
+    for (const key of this.changedKeys()) {
+      const v = this.get(key);
+      if (v === undefined) continue;
+      yield [key, v];
+      if (++taken === n) break;
+    }
+    for (const entry of this.entries()) {
+      yield entry;
+      if (++taken === 2 * n) return;
+    }
+  }
+
+  dropDelta(): void {
+    this.forgetChanges();
+    this.epoch++;
+  }
+
+  /** Forgets what the epoch changed (a delta taken or dropped, a restore). */
+  private forgetChanges(): void {
     this.changed = [];
+    this.unique = null;
     this.changedSlots = [];
     this.removedInEpoch = 0;
     this.updatedInEpoch = 0;
-    this.epoch++;
-    return delta;
+    this.deleted = new Set();
   }
 
   /** Counters for the epoch in progress (call before takeDelta). */

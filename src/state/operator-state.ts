@@ -1,6 +1,6 @@
 // The stores of one stateful operator, owned by the runtime: created from the names the
 // operator declares, restored to the version a run starts from, and snapshotted at each barrier.
-import type { StoreMetrics } from './keyed-store.js';
+import type { ManagedStore, StoreMetrics } from './keyed-store.js';
 import { InMemoryKeyedStore } from './keyed-store.js';
 import { estimateEntriesBytes } from './memory-estimate.js';
 import type { StateRepository } from './state-repository.js';
@@ -10,8 +10,13 @@ export interface OperatorStateMetrics extends StoreMetrics {
   readonly commitTimeMs: number;
 }
 
+/** Makes the store of a declared name: an operator's own, or the default in-memory one. */
+export type StoreFactory = (name: string, partitions: number) => ManagedStore;
+
+const inMemoryStore: StoreFactory = (name, partitions) => new InMemoryKeyedStore(name, partitions);
+
 export class OperatorState {
-  readonly stores = new Map<string, InMemoryKeyedStore<unknown>>();
+  readonly stores = new Map<string, ManagedStore>();
   private lastCommitMs = 0;
   private last: StoreMetrics = { numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0 };
   private memoryUsedBytes = 0;
@@ -21,8 +26,9 @@ export class OperatorState {
     storeNames: readonly string[],
     readonly partitions: number,
     private readonly repository: StateRepository,
+    createStore: StoreFactory = inMemoryStore,
   ) {
-    for (const name of storeNames) this.stores.set(name, new InMemoryKeyedStore(name, partitions));
+    for (const name of storeNames) this.stores.set(name, createStore(name, partitions));
   }
 
   /** Loads every store as of `version` (the number of epochs committed before the run). */
@@ -30,8 +36,10 @@ export class OperatorState {
     for (const store of this.stores.values()) store.clear();
     if (version === 0) return;
     // Partitions are applied as their files arrive: no intermediate copy of the state.
-    await Promise.all([...this.stores].map(([name, store]) =>
-      this.repository.restore(this.operatorId, name, version, (keys, values) => store.load(keys, values))));
+    await Promise.all([...this.stores].map(async ([name, store]) => {
+      await this.repository.restore(this.operatorId, name, version, (keys, values) => store.load(keys, values));
+      store.finishRestore?.();
+    }));
   }
 
   /** Stages every store's changes of `epoch` as version epoch + 1. */
@@ -40,12 +48,13 @@ export class OperatorState {
     const totals = { numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0 };
     let bytes = 0;
     for (const [name, store] of this.stores) {
-      bytes += estimateEntriesBytes(store.size, memorySample(store));
+      bytes += estimateEntriesBytes(store.size, store.sample(SAMPLE));
       const m = store.metrics();
       totals.numRowsTotal += m.numRowsTotal;
       totals.numRowsUpdated += m.numRowsUpdated;
       totals.numRowsRemoved += m.numRowsRemoved;
-      this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta());
+      if (this.repository.recordsDeltas) this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta(), store.recordLayout);
+      else store.dropDelta();
     }
     this.last = totals;
     this.memoryUsedBytes = bytes;
@@ -60,19 +69,5 @@ export class OperatorState {
   }
 }
 
+/** Entries measured per store for memoryUsedBytes: some written this epoch, some of the oldest. */
 const SAMPLE = 16;
-
-/** Entries to measure: some written this epoch (the current shape of values) and some of the oldest. */
-function* memorySample(store: InMemoryKeyedStore<unknown>): Iterable<[string, unknown]> {
-  let n = 0;
-  for (const key of store.changedKeys()) {
-    const v = store.get(key);
-    if (v === undefined) continue;
-    yield [key, v];
-    if (++n === SAMPLE) break;
-  }
-  for (const entry of store.entries()) {
-    yield entry;
-    if (++n === 2 * SAMPLE) return;
-  }
-}

@@ -8,6 +8,7 @@
 // never a silently smaller state.
 import { CheckpointError } from '../errors.js';
 import type { BlobWrite, CheckpointBackend } from './backend.js';
+import type { RecordLayout } from './entry-codec.js';
 import type { StateIndex } from './checkpoint-log.js';
 import { decodeEntryBlob, encodeEntryBlob } from './entry-codec.js';
 import type { EpochDelta, KeyedEntries } from './keyed-store.js';
@@ -36,6 +37,11 @@ export interface RestoreStats {
 
 export class StateRepository {
   private staged: BlobWrite[] = [];
+  /**
+   * Whether epochs' state deltas are written. A run whose checkpoint can never be read back (in
+   * memory, no restart) turns it off: operators keep their state, nothing is encoded.
+   */
+  recordsDeltas = true;
   /** Operator → store → partition → the newest version written (committed with every epoch). */
   private written = new Map<string, Map<string, Map<number, number>>>();
   /** `${operator}/${store}` → partition → versions the next restore must find. */
@@ -43,11 +49,14 @@ export class StateRepository {
 
   constructor(readonly backend: CheckpointBackend) {}
 
-  /** Serialises one store's epoch delta as version `version`, to be written at commit; returns its bytes. */
-  stageDelta(operatorId: string, store: string, version: number, delta: EpochDelta<unknown>): number {
+  /**
+   * Serialises one store's epoch delta as version `version`, to be written at commit; returns its
+   * bytes. With a `layout`, the values are records it writes (see RecordLayout).
+   */
+  stageDelta(operatorId: string, store: string, version: number, delta: EpochDelta<unknown>, layout?: RecordLayout): number {
     let bytes = 0;
     for (const [partition, entries] of delta) {
-      const data = encodeEntries(entries);
+      const data = encodeEntryBlob(entries, layout);
       bytes += data.length;
       this.staged.push({ path: `${storeDir(operatorId, partition, store)}/${version}.delta`, data });
       this.versionsOf(operatorId, store).set(partition, version);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { RecordLayout } from '../../src/state/entry-codec.js';
 import { decodeEntryBlob, encodeEntryBlob } from '../../src/state/entry-codec.js';
 
 class Custom {
@@ -26,6 +27,30 @@ describe('the state entry codec', () => {
       const decoded = decodeEntryBlob(encodeEntryBlob({ keys, values }));
       expect(decoded.keys).toEqual(keys);
       expect(decoded.values).toEqual(values);
+    }), { numRuns: 300 });
+  });
+
+  it('writes a record through its layout as the very bytes of the plain object it stands for (property)', () => {
+    // A columnar store hands the codec slots; the layout writes each as { k, w, a }.
+    const fields = ['k', 'w', 'a'];
+    const layout: RecordLayout = {
+      write: (v, out) => {
+        const e = v as { k: unknown[]; w: unknown; a: unknown[] };
+        out.struct(fields);
+        out.array(e.k.length);
+        for (const x of e.k) out.field(x);
+        out.field(e.w);
+        out.array(e.a.length);
+        for (const x of e.a) out.field(x);
+      },
+    };
+    const entry = fc.record({ k: fc.array(value, { maxLength: 3 }), w: fc.oneof(fc.constant(null), fc.double()), a: fc.array(value, { maxLength: 3 }) });
+    fc.assert(fc.property(fc.array(fc.tuple(fc.string(), fc.option(entry, { nil: undefined })), { maxLength: 20 }), (entries) => {
+      const keys = entries.map(([k]) => k);
+      const values = entries.map(([, v]) => v);
+      const viaLayout = encodeEntryBlob({ keys, values }, layout);
+      expect(viaLayout.equals(encodeEntryBlob({ keys, values }))).toBe(true);
+      expect(decodeEntryBlob(viaLayout).values).toEqual(values);
     }), { numRuns: 300 });
   });
 

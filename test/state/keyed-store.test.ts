@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { EpochDelta } from '../../src/state/keyed-store.js';
 import { InMemoryKeyedStore, partitionOf } from '../../src/state/keyed-store.js';
 
@@ -77,5 +78,41 @@ describe('the in-memory keyed store', () => {
     for (const k of ['a', 'b', 'c', 'd', 'e', 'f']) s.put(k, k);
     const all = [0, 1, 2].flatMap((p) => [...s.partitionEntries(p)].map(([k]) => k));
     expect(all.sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('lists every key an epoch touched exactly once, with its value at the end of the epoch, whatever mix of puts, gets and deletes', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('put' as const), key: fc.integer({ min: 0, max: 6 }), value: fc.integer() }),
+      fc.record({ kind: fc.constant('delete' as const), key: fc.integer({ min: 0, max: 6 }) }),
+      fc.record({ kind: fc.constant('get' as const), key: fc.integer({ min: 0, max: 6 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.array(op, { maxLength: 30 }), { minLength: 1, maxLength: 4 }), (epochs) => {
+        const s = new InMemoryKeyedStore<number>('default', 3);
+        const model = new Map<string, number>();
+        for (const ops of epochs) {
+          const touched = new Set<string>();
+          for (const o of ops) {
+            const key = `k${o.key}`;
+            if (o.kind === 'put') {
+              s.put(key, o.value);
+              model.set(key, o.value);
+              touched.add(key);
+            } else if (o.kind === 'delete') {
+              if (model.delete(key)) touched.add(key);
+              s.delete(key);
+            } else {
+              expect(s.get(key)).toBe(model.get(key));
+            }
+          }
+          const changed = [...s.changedKeys()];
+          expect(new Set(changed).size).toBe(changed.length);
+          expect(changed.sort()).toEqual([...touched].sort());
+          expect(s.metrics().numRowsTotal).toBe(model.size);
+          const expected = [...touched].sort().map((k): [string, number | undefined] => [k, model.get(k)]);
+          expect(pairs(s.takeDelta()).sort((a, b) => (a[0] < b[0] ? -1 : 1))).toEqual(expected);
+        }
+      }),
+    );
   });
 });

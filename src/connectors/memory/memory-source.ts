@@ -1,39 +1,66 @@
 // The memory source behind MemoryStream: rows appended by the test or application, offsets
 // are row counts, and any range can be read again (replayable). Like Spark's MemoryStream it
-// keeps every row it was given, so several queries may read it; it is meant for tests.
+// keeps every row it was given (the objects themselves: rows are handed to queries without
+// copying, and a query reads them by the schema's column names), so several queries may read
+// it; it is meant for tests.
 import type { Row } from '../../actors/messages.js';
 import { withOrigin } from '../../actors/messages.js';
 import { AnalysisError } from '../../errors.js';
-import { own, put } from '../../expr/own-properties.js';
 import type { StructType } from '../../expr/types.js';
 import type { Offset, SourceBacklog, SourceContext, SourceOptions, SourceProvider, StreamSource } from '../contract.js';
 import { registerSource } from '../contract.js';
 
+/** Rows per chunk a read hands over: the link's default chunk size, so the source actor passes them on whole. */
+const READ_CHUNK_ROWS = 4096;
+
 /** The rows of one MemoryStream, shared by every query reading it. */
 export class MemoryStreamData {
-  private readonly rows: Row[] = [];
+  /** The rows as added, one array per addData; `starts[i]` is the offset of `added[i][0]`. */
+  private readonly added: Row[][] = [];
+  private readonly starts: number[] = [];
+  private total = 0;
   private readonly listeners = new Set<() => void>();
 
   constructor(readonly schema: StructType, readonly name: string) {}
 
   get latestOffset(): number {
-    return this.rows.length;
+    return this.total;
   }
 
+  /**
+   * Keeps the rows as given, never copied (the source is `rowsAsGiven`: the query reads them by
+   * the schema's names); only the array is copied, so the caller may reuse it.
+   */
   append(rows: readonly Row[]): number {
-    const names = this.schema.fields.map((f) => f.name);
-    for (const r of rows) {
-      // Every row gets the schema's fields in the schema's order: missing fields are null.
-      const normalised: Row = {};
-      for (const n of names) put(normalised, n, own(r, n));
-      this.rows.push(normalised);
+    if (rows.length > 0) {
+      this.starts.push(this.total);
+      this.added.push(rows.slice());
+      this.total += rows.length;
     }
     for (const l of this.listeners) l();
     return this.latestOffset;
   }
 
-  slice(start: number, end: number): Row[] {
-    return this.rows.slice(start, end);
+  /** The rows from `start` to `end` (exclusive), in arrays of at most `chunkRows`, each a fresh array. */
+  *slices(start: number, end: number, chunkRows = READ_CHUNK_ROWS): Iterable<Row[]> {
+    // The last addition starting at or before `start`.
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.starts[mid]! <= start) lo = mid;
+      else hi = mid - 1;
+    }
+    for (let i = lo, at = start; i < this.added.length && at < end; i++) {
+      const rows = this.added[i]!;
+      const base = this.starts[i]!;
+      const stop = Math.min(end, base + rows.length);
+      while (at < stop) {
+        const to = Math.min(stop, at + chunkRows);
+        yield rows.slice(at - base, to - base);
+        at = to;
+      }
+    }
   }
 
   onData(listener: () => void): () => void {
@@ -44,6 +71,7 @@ export class MemoryStreamData {
 
 class MemorySource implements StreamSource {
   readonly replayable = true;
+  readonly rowsAsGiven = true;
   readonly supportsContinuous = true;
   private unsubscribe: (() => void) | null = null;
   /** Trigger.AvailableNow: the end fixed at start, where this run began, how far it has planned. */
@@ -95,8 +123,12 @@ class MemorySource implements StreamSource {
   }
 
   *read(start: Offset, end: Offset): Iterable<Row[]> {
-    const from = start as number;
-    yield withOrigin(this.data.slice(from, end as number), (i) => `${this.description}, offset ${from + i}`);
+    let at = start as number;
+    for (const rows of this.data.slices(at, end as number)) {
+      const from = at;
+      yield withOrigin(rows, (i) => `${this.description}, offset ${from + i}`);
+      at += rows.length;
+    }
   }
 
   async commit(): Promise<void> {}

@@ -93,11 +93,15 @@ defineAggregate({
   // count(*) arrives with no arguments, count(1) with a literal: both count rows.
   bind: (args) => {
     // count(1) / count('x'): a non-null literal counts every row, like count(*).
-    if (args.every((a) => a.k === 'lit' && a.value !== null)) return { ...countRows, updateCode: (acc: string) => `${acc} + 1` };
+    if (args.every((a) => a.k === 'lit' && a.value !== null)) {
+      return { ...countRows, updateCode: (acc: string) => `${acc} + 1`, numericBuffer: { nullable: false, bufferCode: (acc: string) => `${acc} += 1;` } };
+    }
+    const anyNull = (values: readonly string[]): string => values.map((v) => `${v} == null`).join(' || ');
     return {
       ...countRows,
       update: (acc: number, ...values: unknown[]) => (values.some((v) => v == null) ? acc : acc + 1),
-      updateCode: (acc: string, values: readonly string[]) => `${values.map((v) => `${v} == null`).join(' || ')} ? ${acc} : ${acc} + 1`,
+      updateCode: (acc: string, values: readonly string[]) => `${anyNull(values)} ? ${acc} : ${acc} + 1`,
+      numericBuffer: { nullable: false, bufferCode: (acc: string, values: readonly string[]) => `if (!(${anyNull(values)})) ${acc} += 1;` },
     };
   },
   bindDistinct: (): BoundAggregate<Set<string>> => ({
@@ -167,7 +171,10 @@ defineAggregate({
       },
       merge: (a, b) => (a === null ? b : b === null ? a : a + b),
       result: (acc) => acc,
-      ...(c === undefined ? { updateCode: (acc: string, [v]: readonly string[]) => `${v} == null ? ${acc} : (${acc} ?? 0) + ${v}` } : {}),
+      ...(c === undefined ? {
+        updateCode: (acc: string, [v]: readonly string[]) => `${v} == null ? ${acc} : (${acc} ?? 0) + ${v}`,
+        numericBuffer: { nullable: true, bufferCode: (acc: string, [v]: readonly string[], seen: string) => `if (${v} != null) { ${acc} += ${v}; ${seen} = 1; }` },
+      } : {}),
     };
   },
 });

@@ -35,9 +35,16 @@ export function parseFirstJsonValue(text: string): JsonValue {
   return new Reader(text).value(0);
 }
 
-class Reader {
+/** Reads JSON values from a text, from `pos` on (exported for the projected decoder, json-projection.ts). */
+export class Reader {
   pos = 0;
-  constructor(private readonly text: string) {}
+  constructor(private text: string) {}
+
+  /** Reads another text from its start (one reader serves many records). */
+  reset(text: string, pos: number): void {
+    this.text = text;
+    this.pos = pos;
+  }
 
   fail(why: string): never {
     throw new JsonSyntaxError(`${why} at character ${this.pos + 1}`);
@@ -86,7 +93,7 @@ class Reader {
     return this.fail(`unexpected '${this.text[this.pos]}'`);
   }
 
-  private string(quote: string): string {
+  string(quote: string): string {
     const t = this.text;
     let out = '';
     let start = ++this.pos;

@@ -13,6 +13,8 @@ import {
 import { coerce, literalOf, strictFn } from './define.js';
 import { compileDatePattern } from './date-pattern.js';
 import { JsonNumber, jsonKind, parseFirstJsonValue, parseJson, writeJson, type JsonValue } from './json-value.js';
+import type { ProjectedField } from './json-projection.js';
+import { NOT_SIMPLE, projectedRecordReader } from './json-projection.js';
 import { registerScalar } from './registry.js';
 import { put } from './values.js';
 
@@ -268,8 +270,38 @@ function fromJson(schema: DataType, mode: Mode, opts: Map<string, unknown>, toTe
     if (partial && mode !== 'PERMISSIVE') return malformed(text, partial.message);
     return corrupt ? record(v as Record<string, unknown>, partial ? text : null) : v;
   };
-  const fn = strictFn('from_json', schema, [toText], impl);
-  return mode === 'DROPMALFORMED' ? { ...fn, mayDropRow: true } : fn;
+  const extra = mode === 'DROPMALFORMED' ? { mayDropRow: true } : {};
+  const fn = strictFn('from_json', schema, [toText], impl, extra);
+  if (schema.kind !== 'struct' || corrupt) return fn;
+  const timestamp = timestampParser(opts);
+  // A value the projected reader converts must fit whole: a nested field that does not (a
+  // partial result) makes it throw, and the record is decoded fully.
+  const projecting: Conversion = { firstMismatch: null };
+  const strict = (c: Convert): Convert => (v) => {
+    projecting.firstMismatch = null;
+    const out = c(v);
+    const partial = projecting.firstMismatch as Mismatch | null;
+    if (partial) throw partial;
+    return out;
+  };
+  const fields: ProjectedField[] = schema.fields.map((f) => ({ name: f.name, isString: f.type.kind === 'string', convert: strict(converter(f.type, timestamp, projecting)) }));
+  /** from_json reading only `wanted`: the projected reader, or full decoding (then the wanted fields) for any other record. */
+  const project = (wanted: readonly string[]): BoundFunction => {
+    const read = projectedRecordReader(fields, wanted);
+    const projected = (text: string): unknown => {
+      if (text.trim() === '') return null;
+      const r = read(text);
+      if (r !== NOT_SIMPLE) return r;
+      const full = impl(text);
+      if (full === null || full === MALFORMED) return full;
+      const out: Record<string, unknown> = {};
+      for (const f of schema.fields) if (wanted.includes(f.name)) put(out, f.name, (full as Record<string, unknown>)[f.name]);
+      return out;
+    };
+    const type = structOf(schema.fields.filter((f) => wanted.includes(f.name)));
+    return strictFn('from_json', type, [toText], projected, extra);
+  };
+  return { ...fn, project };
 }
 
 // ---- to_json ---------------------------------------------------------------------------------

@@ -42,6 +42,18 @@ export interface BoundAggregate<A = unknown> {
    * per-row path. Written by the function's definition, never from user text.
    */
   updateCode?(acc: string, values: readonly string[]): string;
+  /**
+   * Optional: the accumulator is one number, which a columnar aggregation keeps in a typed array
+   * (no object per group, no boxed number per update). `nullable`: the accumulator is null until
+   * a first value counts (sum), else it starts at init() (count). `bufferCode(acc, values, seen)`
+   * is the JS statement updating the number `acc` (an assignable expression) from the argument
+   * values, setting `seen` to 1 when a value counted (nullable only). Equivalent to `update`;
+   * written by the function's definition, never from user text.
+   */
+  readonly numericBuffer?: {
+    readonly nullable: boolean;
+    bufferCode(acc: string, values: readonly string[], seen: string): string;
+  };
 }
 
 export interface AggregateFunctionDef {

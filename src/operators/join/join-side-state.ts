@@ -4,6 +4,7 @@
 // restores them); an in-memory index of keys by eviction time, rebuilt from the store when the
 // operator opens, finds what a watermark evicts without scanning the whole state.
 import type { Row } from '../../actors/messages.js';
+import type { RecordLayout } from '../../state/entry-codec.js';
 import type { KeyValueStore } from '../../state/keyed-store.js';
 
 export interface BufferedRow {
@@ -13,6 +14,33 @@ export interface BufferedRow {
   m: boolean;
   /** The time it is evicted by (ms), or null when it is never evicted. */
   readonly t: number | null;
+}
+
+const BUFFERED_ROW_FIELDS = ['r', 'm', 't'] as const;
+
+/**
+ * How a side's buffered rows are written in the checkpoint: the list of `{ r, m, t }`, each row
+ * as an object of the side's columns (what the join reads of it), so the codec looks up no
+ * object's keys. A row read back has exactly those columns, in schema order.
+ */
+export function bufferedRowsLayout(columns: readonly string[]): RecordLayout {
+  const cols = [...columns];
+  const read = cols.map((c) => (c === '__proto__'
+    ? (r: Row) => (Object.prototype.hasOwnProperty.call(r, c) ? r[c] : undefined)
+    : (r: Row) => r[c]));
+  return {
+    write(value, out) {
+      const list = value as BufferedRow[];
+      out.array(list.length);
+      for (const e of list) {
+        out.struct(BUFFERED_ROW_FIELDS);
+        out.struct(cols);
+        for (let i = 0; i < read.length; i++) out.field(read[i]!(e.r));
+        out.field(e.m);
+        out.field(e.t);
+      }
+    },
+  };
 }
 
 /** Width of the eviction index's time buckets. */

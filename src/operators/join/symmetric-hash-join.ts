@@ -13,9 +13,10 @@ import type { Row } from '../../actors/messages.js';
 import type { OperatorContext, OperatorLogic } from '../../actors/operator.js';
 import type { JoinNode } from '../../plan/logical.js';
 import type { StoreMetrics } from '../../state/keyed-store.js';
+import { InMemoryKeyedStore } from '../../state/keyed-store.js';
 import { compileJoinFunctions, evictionTimeOf } from './join-functions.js';
 import type { BufferedRow } from './join-side-state.js';
-import { JoinSideState } from './join-side-state.js';
+import { JoinSideState, bufferedRowsLayout } from './join-side-state.js';
 import type { JoinSide } from './pair.js';
 import { JOIN_SIDES, otherSide } from './pair.js';
 import { joinStateWatermarks, stateWatermarkMs } from './state-watermark.js';
@@ -108,6 +109,10 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
   return {
     name: 'symmetricHashJoin',
     stores: [JOIN_STORES.left, JOIN_STORES.right],
+    createStore(name, partitions) {
+      const side = name === JOIN_STORES.left ? node.left : node.right;
+      return new InMemoryKeyedStore(name, partitions, bufferedRowsLayout(side.schema.fields.map((c) => c.name)));
+    },
     open(ctx) {
       for (const side of JOIN_SIDES) {
         state[side] = new JoinSideState(ctx.store<BufferedRow[]>(JOIN_STORES[side]), eviction[side] !== null);

@@ -1,0 +1,40 @@
+// The time a run spends in garbage-collection pauses, from perf_hooks GC entries.
+import { PerformanceObserver } from 'node:perf_hooks';
+
+export interface GcShare {
+  /** Pause time / wall time of the run. */
+  readonly share: number;
+  readonly ms: number;
+  readonly count: number;
+}
+
+export interface GcCounter {
+  /** Stops counting and reports the pauses against the run's wall time. */
+  stop(wallMs: number): Promise<GcShare>;
+}
+
+/** Starts counting GC pauses. */
+export function gcShare(): GcCounter {
+  let ms = 0;
+  let count = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      ms += e.duration;
+      count++;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    async stop(wallMs) {
+      // Entries are queued after each pause and delivered from the event loop: after a run that
+      // never yielded (a hand loop) they arrive only now. Let them, then take what is buffered.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      for (const e of observer.takeRecords()) {
+        ms += e.duration;
+        count++;
+      }
+      observer.disconnect();
+      return { share: wallMs > 0 ? ms / wallMs : 0, ms, count };
+    },
+  };
+}

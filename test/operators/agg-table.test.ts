@@ -1,0 +1,112 @@
+// The aggregation's columnar state and its generated stage, without the actors: the same rows
+// give the same groups however they are split into chunks or into partial tables merged after
+// (the map-side combine of a many-core run); an epoch's delta, encoded from the columns,
+// restores the same groups; evicted groups leave deletions in the delta and their slots are
+// reused without mixing groups up.
+import fc from 'fast-check';
+import { MemoryStream, avg, col, count, lit, max, sum, window, types as T } from 'spate';
+import type { Row } from 'spate';
+import type { AggregateNode } from '../../src/plan/logical.js';
+import { AggTable, keyNormalizer } from '../../src/operators/agg-table.js';
+import { LateGroups, compileAggregateStage } from '../../src/operators/aggregate-stage.js';
+import { decodeEntryBlob, encodeEntryBlob } from '../../src/state/entry-codec.js';
+import { testSession } from '../support/helpers.js';
+
+const schema = T.struct([T.field('ts', T.timestamp()), T.field('user', T.string()), T.field('n', T.integer())]);
+const T0 = Date.UTC(2024, 0, 1);
+
+function aggregateNode(): AggregateNode {
+  const input = new MemoryStream(testSession(), schema);
+  const df = input.toDF().groupBy(window(col('ts'), '10 seconds'), col('user'))
+    .agg(sum('n').alias('total'), count(lit(1)).alias('rows'), avg('n').alias('mean'), max('user').alias('top'));
+  const node = df.plan;
+  if (node.k !== 'aggregate') throw new Error(`expected an aggregate, got ${node.k}`);
+  return node;
+}
+
+const node = aggregateNode();
+const stage = compileAggregateStage(node, [], false);
+const newTable = (partitions = 4): AggTable =>
+  new AggTable('default', partitions, true, node.keys.map((k) => keyNormalizer(k.expr.type)), node.aggregates.map((a) => a.fn));
+
+/** Every group as an entry, keyed by its store key (an order-free picture of the table). */
+function picture(t: AggTable): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const slot of t.slots()) out[t.storeKey(slot)] = t.entryOf(slot);
+  return out;
+}
+
+function aggregate(t: AggTable, rows: Row[]): void {
+  stage.run(rows, t, { lateWatermarkMs: 0, late: new LateGroups(), ctx: null }, { malformedDropped: 0 }, []);
+}
+
+const event = fc.record({
+  ts: fc.integer({ min: 0, max: 60_000 }).map((ms) => new Date(T0 + ms)),
+  user: fc.oneof(fc.constantFrom('a', 'b', 'c'), fc.constant(null)),
+  n: fc.oneof(fc.integer({ min: -100, max: 100 }), fc.constant(null)),
+});
+
+describe('the aggregation table', () => {
+  it('gives the same groups for rows in one chunk, in many chunks, or in partial tables merged after (property)', () => {
+    fc.assert(fc.property(fc.array(event, { maxLength: 200 }), fc.array(fc.nat(), { maxLength: 5 }), (rows, cuts) => {
+      const whole = newTable();
+      aggregate(whole, rows);
+      const points = [...new Set(cuts.map((c) => c % (rows.length + 1)))].sort((a, b) => a - b);
+      const pieces = [0, ...points, rows.length].slice(1).map((end, i, all) => rows.slice(i === 0 ? 0 : all[i - 1], end));
+      const chunked = newTable();
+      for (const piece of pieces) aggregate(chunked, piece);
+      const merged = newTable();
+      for (const piece of pieces) {
+        const partial = newTable();
+        aggregate(partial, piece);
+        merged.mergeFrom(partial);
+      }
+      expect(picture(chunked)).toEqual(picture(whole));
+      expect(picture(merged)).toEqual(picture(whole));
+    }), { numRuns: 200 });
+  });
+
+  it('restores from its encoded deltas the groups it had, evictions included (property)', () => {
+    fc.assert(fc.property(fc.array(fc.array(event, { maxLength: 60 }), { maxLength: 5 }), fc.array(fc.integer({ min: 0, max: 70_000 }), { maxLength: 5 }), (epochs, evictAt) => {
+      const live = newTable();
+      const restored = newTable();
+      epochs.forEach((rows, e) => {
+        aggregate(live, rows);
+        // Evict the windows that ended by this epoch's watermark.
+        const wm = T0 + (evictAt[e] ?? 0);
+        for (const slot of live.slotsOfWindowsEndingBy(wm, 10_000)) live.remove(slot);
+        for (const [, part] of live.takeDelta()) {
+          const decoded = decodeEntryBlob(encodeEntryBlob(part, live.recordLayout));
+          restored.load(decoded.keys, decoded.values);
+        }
+      });
+      restored.finishRestore();
+      expect(picture(restored)).toEqual(picture(live));
+      expect(restored.size).toBe(live.size);
+    }), { numRuns: 200 });
+  });
+
+  it('reuses an evicted group\'s slot only after the delta that records the eviction', () => {
+    const t = newTable(1);
+    aggregate(t, [{ ts: new Date(T0 + 1000), user: 'a', n: 1 }]);
+    t.takeDelta();
+    const [slot] = [...t.slots()];
+    aggregate(t, [{ ts: new Date(T0 + 1000), user: 'a', n: 2 }]);
+    t.remove(slot!);
+    aggregate(t, [{ ts: new Date(T0 + 30_000), user: 'b', n: 5 }]);
+    // As Spark counts its puts: a updated then evicted in the epoch counts as updated and removed.
+    expect(t.metrics()).toEqual({ numRowsTotal: 1, numRowsUpdated: 2, numRowsRemoved: 1 });
+    const delta = t.takeDelta().get(0)!;
+    // Each key once: the deletion of a, the new group b.
+    expect(delta.keys).toHaveLength(2);
+    const decoded = decodeEntryBlob(encodeEntryBlob(delta, t.recordLayout));
+    const byKey = Object.fromEntries(decoded.keys.map((k, i) => [k, decoded.values[i]]));
+    expect(byKey[`${T0}\u0003a`]).toBeUndefined();
+    expect(Object.keys(byKey)).toContain(`${T0}\u0003a`);
+    expect(byKey[`${T0 + 30_000}\u0003b`]).toEqual({ k: ['b'], w: T0 + 30_000, a: [5, 1, { n: 1, sum: 5 }, 'b'] });
+    // The freed slot is reused now, for a new group, and the old group is gone.
+    aggregate(t, [{ ts: new Date(T0 + 50_000), user: 'c', n: 7 }]);
+    expect(t.size).toBe(2);
+    expect(Object.values(picture(t))).toEqual(expect.arrayContaining([{ k: ['c'], w: T0 + 50_000, a: [7, 1, { n: 1, sum: 7 }, 'c'] }]));
+  });
+});
