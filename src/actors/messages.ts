@@ -1,6 +1,11 @@
 // The data-plane protocol. A link carries chunks of rows (never one message per row: RxJS
 // costs per emission), watermarks, barriers that close an epoch, and End.
 
+/**
+ * A row as it flows through a query and reaches sinks and callbacks: a plain object from column
+ * name to value, with SQL's null as `null` (timestamps are Dates, longs are numbers, binary is a
+ * Buffer). DataFrame methods carry a more precise row type where the schema is known.
+ */
 export type Row = Record<string, unknown>;
 
 /** Where the row at `index` of a chunk came from, for messages: `file /in/a.json, line 7`. */

@@ -5,7 +5,9 @@ import { pino } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 import { redactText } from '../secrets.js';
 
+/** The levels --log-level accepts (pino's), most severe first; `info` by default. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+/** One of {@link LOG_LEVELS}. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Lines go to stdout (fd 1) unless a test gives a `destination` stream. */
