@@ -1,4 +1,4 @@
-// CI check for the API reference: every export of src/index.ts should carry a doc comment
+// CI check for the API reference: every export of the entry points (src/index.ts, src/testing/index.ts) should carry a doc comment
 // (TypeDoc's `notDocumented` validation, typedoc.json). Exports still without one are listed in
 // docs/undocumented-exports.txt; the check fails when an export is missing a comment and is not
 // listed there (a new export must be documented), and says when listed ones have been documented

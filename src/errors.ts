@@ -1,15 +1,34 @@
 // One error hierarchy. Every error names what is wrong and what to do; `retriable` tells the
 // supervisor and the retry helpers whether trying again can help.
 
+/** What a {@link SpateError} is made with besides its message. */
 export interface SpateErrorOptions {
+  /** The error that caused this one, kept as `error.cause`. */
   readonly cause?: unknown;
+  /** Whether trying again can help; false by default. */
   readonly retriable?: boolean;
   /** The source position of the record that caused the error, e.g. `file /in/a.json, line 7`. */
   readonly recordPosition?: string;
 }
 
+/**
+ * The base class of every error spate throws, so `e instanceof SpateError` tells them from a
+ * bug's TypeError. The message names what is wrong and what to do; `cause` carries the original
+ * error when there is one.
+ */
 export class SpateError extends Error {
+  /**
+   * Whether trying again can help (a connection refused, a Kafka partition without a leader):
+   * false unless the thrower says so. Retry loops retry only retriable errors, and a query that
+   * failed with a CheckpointError that is not retriable (corrupt, incompatible, in use) is never
+   * restarted by its restart policy.
+   */
   readonly retriable: boolean;
+  /**
+   * The source position of the record that caused the error (`file /in/a.json, line 7`, a Kafka
+   * topic, partition and offset), when one did; a restart policy gives up once the same record
+   * keeps failing (recordRetries).
+   */
   readonly recordPosition?: string;
   constructor(message: string, options: SpateErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -28,7 +47,9 @@ export class AnalysisError extends SpateError {}
 /** A SQL expression string could not be parsed; carries the position of the problem. */
 export class ParseError extends AnalysisError {
   constructor(
+    /** What is wrong, without the position (e.g. `unclosed string literal`). */
     readonly reason: string,
+    /** The expression that was parsed, as given. */
     readonly sql: string,
     /** 0-based offset into `sql`. */
     readonly position: number,
@@ -66,7 +87,9 @@ export class TimeoutError extends SpateError {}
 export class StreamingQueryError extends SpateError {
   constructor(
     message: string,
+    /** The id of the query that failed ({@link StreamingQuery.id}). */
     readonly queryId: string,
+    /** The id of the run that failed ({@link StreamingQuery.runId}). */
     readonly runId: string,
     cause: unknown,
   ) {
@@ -98,6 +121,10 @@ export function isProgrammerError(e: unknown): boolean {
   return e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError || e instanceof SyntaxError;
 }
 
+/**
+ * Whether trying again can help: a SpateError's `retriable`; never for a bug (TypeError and the
+ * like); for other errors, a Node network error code (ECONNREFUSED, ECONNRESET, ETIMEDOUT…).
+ */
 export function isRetriable(e: unknown): boolean {
   if (e instanceof SpateError) return e.retriable;
   if (isProgrammerError(e)) return false;
@@ -105,6 +132,7 @@ export function isRetriable(e: unknown): boolean {
   return typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN)$/.test(code);
 }
 
+/** The message of an Error, or anything else thrown as a string. */
 export function errorMessage(e: unknown): string {
   // Not `instanceof Error`: errors from another realm (Node's own, seen from a vm context) count too.
   const message = (e as { message?: unknown } | null)?.message;

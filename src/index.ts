@@ -1,5 +1,9 @@
 // spate: Spark Structured Streaming's semantics for TypeScript and Node.js.
 // The public API; this file only re-exports.
+/**
+ * The `spate` package: sessions, DataFrames, streaming readers and writers, queries, connectors.
+ * @module spate
+ */
 export { Session, SessionBuilder, RuntimeConfig } from './api/session.js';
 export { DataFrame } from './api/dataframe.js';
 export type { ExplainMode } from './api/dataframe.js';

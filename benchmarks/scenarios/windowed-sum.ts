@@ -132,7 +132,7 @@ function windowedSumScenario(kind: Checkpointing): Scenario {
         await spark.stop();
 
         const rowsOut = sameWindowedOutput(seen, hand, 'key', 'total');
-        const peers = kind === 'none' ? await sparkPeers('windowed-sum', () => ({ batches: batches.map((b) => b.map((e) => JSON.stringify(e))) }), rowsOut, [1]) : [];
+        const peers = kind === 'none' ? await sparkPeers('windowed-sum', () => ({ batches: batches.map((b) => b.map((e) => JSON.stringify(e))) }), rowsOut) : [];
         return {
           scenario: this.name,
           description: this.description,

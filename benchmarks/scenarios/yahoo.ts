@@ -137,7 +137,7 @@ export const yahoo: Scenario = {
     await spark.stop();
 
     const rowsOut = sameWindowedOutput(seen, hand, 'campaign_id', 'count');
-    const peers = await sparkPeers('yahoo', () => ({ batches: batches.map((b) => b.map((e) => e.value)), staticLines: yahooAds().map((a) => JSON.stringify(a)) }), rowsOut, [1]);
+    const peers = await sparkPeers('yahoo', () => ({ batches: batches.map((b) => b.map((e) => e.value)), staticLines: yahooAds().map((a) => JSON.stringify(a)) }), rowsOut);
     return {
       scenario: this.name,
       description: this.description,

@@ -1,15 +1,46 @@
 // Restart policies, as the Spark operator's SparkApplication spells them.
 
+/**
+ * Whether a failed query restarts in-process from its checkpoint, and when, for
+ * {@link DataStreamWriter.restartPolicy} (as the Spark operator's SparkApplication `restartPolicy`
+ * spells it; Spark itself never restarts a query). `never` by default. Failures are counted in a
+ * row: a committed batch resets the count. A query restarts with the same id and runId, and
+ * listeners get onQueryRestarted. A CheckpointError that is not retriable never restarts.
+ *
+ * @example
+ * ```ts
+ * df.writeStream.restartPolicy({ type: 'onFailure', retries: 5, intervalMs: 1000, backoff: 2 })
+ * ```
+ */
 export type RestartPolicy =
-  | { readonly type: 'never' }
-  | { readonly type: 'always'; readonly intervalMs?: number; readonly recordRetries?: number }
   | {
+    /** The query fails at its first failure (the default). */
+    readonly type: 'never';
+  }
+  | {
+    /** The query restarts after every failure, however many (unless one record keeps failing: recordRetries). */
+    readonly type: 'always';
+    /** Delay before each restart, in ms; 1000 by default. */
+    readonly intervalMs?: number;
+    /**
+     * How many restarts in a row may fail on the same record (the error names its source
+     * position) before the query gives up with that error; 3 by default.
+     */
+    readonly recordRetries?: number;
+  }
+  | {
+    /** The query restarts after up to `retries` failures in a row, then fails. */
     readonly type: 'onFailure';
+    /** How many failures in a row are restarted (a non-negative integer; 3 for the string `'onFailure'`). */
     readonly retries: number;
-    /** Delay before the first restart, in ms. */
+    /** Delay before the first restart, in ms; 1000 by default. */
     readonly intervalMs?: number;
     /** Multiplier applied to the delay after each restart (1 = constant). */
     readonly backoff?: number;
+    /**
+     * How many restarts in a row may fail on the same record (the error names its source
+     * position) before the query gives up with that error; 3 by default.
+     */
     readonly recordRetries?: number;
   };
 

@@ -8,6 +8,7 @@ export function argumentError(method: string, arg: string, accepted: string, got
   return new AnalysisError(`${method}: ${arg} must be ${accepted}, got ${describeValue(got)}${hint ? `; ${hint}` : ''}`);
 }
 
+/** `v` if it is a string; else an AnalysisError naming `method`, `arg` and an `example` of a valid value. */
 export function requireString(v: unknown, method: string, arg: string, example: string): string {
   if (typeof v !== 'string') throw argumentError(method, arg, `a string such as ${example}`, v);
   return v;
@@ -28,16 +29,19 @@ export function requireDuration(v: unknown, method: string, arg: string): string
   throw argumentError(method, arg, "an interval string such as '1 minute', or a number of milliseconds", v);
 }
 
+/** `v` if it is a function; else an AnalysisError naming `method`, `arg` and an `example` of one. */
 export function requireFunction<F>(v: unknown, method: string, arg: string, example: string): F {
   if (typeof v !== 'function') throw argumentError(method, arg, `a function such as ${example}`, v);
   return v as F;
 }
 
+/** `v` if it is a safe integer of at least `min` (0 by default); else an AnalysisError naming `method` and `arg`. */
 export function requireWholeNumber(v: unknown, method: string, arg: string, min = 0): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw argumentError(method, arg, `a whole number >= ${min}`, v);
   return v;
 }
 
+/** `v` if it is true or false; else an AnalysisError naming `method` and `arg`. */
 export function requireBoolean(v: unknown, method: string, arg: string): boolean {
   if (typeof v !== 'boolean') throw argumentError(method, arg, 'true or false', v);
   return v;

@@ -36,18 +36,47 @@ import { DataStreamWriter } from './writer.js';
 export type ExplainMode = 'simple' | 'physical' | 'logical' | 'codegen';
 const EXPLAIN_MODES: readonly ExplainMode[] = ['simple', 'physical', 'logical', 'codegen'];
 
+/**
+ * A distributed-collection-shaped query, as Spark's DataFrame: an immutable description of where rows
+ * come from and what is done to them. Every method returns a new DataFrame; nothing runs until a
+ * streaming frame is started with {@link DataFrame.writeStream} (`.start()`), or a static frame is
+ * read with {@link DataFrame.collect}, {@link DataFrame.count}, {@link DataFrame.first} or
+ * {@link DataFrame.show}. Frames come from {@link Session.readStream}, {@link Session.read},
+ * {@link Session.createDataFrame}, {@link Session.table} and {@link MemoryStream.toDF}.
+ *
+ * `R` is the row type as far as TypeScript can follow it (a `Row` where it cannot); rows are plain
+ * objects keyed by column name, timestamps are `Date`s and SQL's null is `null`.
+ *
+ * @example
+ * ```ts
+ * const words = spark.readStream.format('socket').option('host', 'localhost').option('port', 9999).load()
+ *   .select(explode(split(col('value'), ' ')).alias('word'));
+ * const query = words.groupBy('word').count()
+ *   .writeStream.format('console').outputMode('complete').start();
+ * await query.awaitTermination();
+ * ```
+ */
 export class DataFrame<R extends Row = Row> {
+  /**
+   * Frames are made by the session, readers and other frames' methods, not with `new`.
+   *
+   * @param session The session the frame belongs to.
+   * @param qualifier The name `alias()` gave this frame.
+   */
   constructor(
     readonly session: SessionContext,
+    /** The logical plan the frame describes, as the planner reads it; `explain()` prints it. @internal */
     readonly plan: LogicalPlan,
     /** The name `alias()` gave this frame: it qualifies its columns in a join condition (`i.adId`). */
     readonly qualifier: string | null = null,
   ) {}
 
+  /** The frame's schema: its columns in order, with their types and nullability (Spark's `schema`). */
   get schema(): StructType {
     return this.plan.schema;
   }
 
+  /** The column names, in order (Spark's `columns`). */
   get columns(): string[] {
     return this.plan.schema.fields.map((f) => f.name);
   }
@@ -120,6 +149,7 @@ export class DataFrame<R extends Row = Row> {
     return this.with(filter(this.plan, typeof condition === 'string' ? parseExpression(condition) : condition.expr));
   }
 
+  /** The same as {@link DataFrame.filter} (Spark's `where`). */
   where(condition: Column | string): DataFrame<R> {
     return this.filter(condition);
   }
@@ -156,9 +186,26 @@ export class DataFrame<R extends Row = Row> {
   }
 
   /**
-   * Declares `column` as the event time, with rows up to `delay` late still accepted. Beyond
-   * Spark, `options` can keep an idle stream or partition from stalling the watermark
-   * (idleTimeout, perPartition) and a bogus future timestamp from leaping it (maxFutureSkew).
+   * Declares `column` (a timestamp) as the event time, accepting rows up to `delay` late (Spark's
+   * `withWatermark`). After each batch the watermark becomes the greatest event time seen minus
+   * `delay` (it never moves back) and applies from the next batch: windows and groups that end at or
+   * before it are final, state for them is dropped, and rows arriving for them are dropped as late and
+   * counted (progress `stateOperators[].numRowsDroppedByWatermark`). With several watermarked streams
+   * the query takes the least (`spate.sql.streaming.multipleWatermarkPolicy`, default `min`).
+   *
+   * Beyond Spark, `options` can keep an idle stream or partition from stalling the watermark
+   * (`idleTimeout`, `perPartition`), a bogus future timestamp from leaping it (`maxFutureSkew`), and
+   * send late rows to a dead-letter sink (`lateRows`).
+   *
+   * @param delay An interval string such as `'10 minutes'`.
+   * @throws {@link AnalysisError} when `column` is not a timestamp column of the frame, `delay` is not
+   * an interval string, or an option is unknown or invalid.
+   * @example
+   * ```ts
+   * trades.withWatermark('CreatedTime', '30 minutes')
+   *   .groupBy(window(col('CreatedTime'), '15 minutes'))
+   *   .agg(sum('Amount').alias('total'));
+   * ```
    */
   withWatermark(column: string, delay: string, options?: WatermarkOptions): DataFrame<R> {
     requireString(column, 'withWatermark()', 'the event-time column', "'eventTime'");
@@ -217,11 +264,20 @@ export class DataFrame<R extends Row = Row> {
     return this.with(limit(this.plan, n));
   }
 
+  /**
+   * The rows of this frame and of `other`, duplicates kept (Spark's `union`, i.e. SQL's UNION ALL).
+   * Both need the same number of columns; spate passes each row as it is, so give both frames the
+   * same column names (Spark matches columns by position). A union of a stream with a static frame is
+   * refused at `start()`, as in Spark.
+   *
+   * @throws {@link AnalysisError} when the frames have different numbers of columns.
+   */
   union(other: DataFrame<R>): DataFrame<R> {
     requireDataFrame(other, 'union()');
     return this.with(union([this.plan, other.plan]));
   }
 
+  /** The same as {@link DataFrame.union} (Spark's `unionAll`). */
   unionAll(other: DataFrame<R>): DataFrame<R> {
     return this.union(other);
   }
@@ -259,6 +315,7 @@ export class DataFrame<R extends Row = Row> {
     return new DataFrame<R>(this.session, this.plan, name);
   }
 
+  /** The same as {@link DataFrame.alias} (Spark's `as`). */
   as(name: string): DataFrame<R> {
     return this.alias(name);
   }
@@ -275,6 +332,17 @@ export class DataFrame<R extends Row = Row> {
     return this.with({ ...p, operatorName: name } as LogicalPlan);
   }
 
+  /**
+   * The writer that starts this streaming frame as a query (Spark's `writeStream`): choose a sink,
+   * output mode, trigger and options, then `start()`.
+   *
+   * @throws {@link AnalysisError} when the frame is static (it reads no stream): use
+   * {@link DataFrame.collect} instead.
+   * @example
+   * ```ts
+   * df.writeStream.format('json').option('checkpointLocation', 'cp/').trigger(Trigger.ProcessingTime('1 minute')).start('out/');
+   * ```
+   */
   get writeStream(): DataStreamWriter<R> {
     if (!this.isStreaming) {
       throw new AnalysisError("'writeStream' can be called only on streaming Dataset/DataFrame: read with spark.readStream");
@@ -287,10 +355,20 @@ export class DataFrame<R extends Row = Row> {
     return (await executeBatch(this.plan)) as R[];
   }
 
+  /**
+   * The number of rows of a static frame (Spark's `count`).
+   *
+   * @throws {@link AnalysisError} when the frame reads a stream.
+   */
   async count(): Promise<number> {
     return (await executeBatch(this.plan)).length;
   }
 
+  /**
+   * The first row of a static frame, or null when it has none (Spark's `first`, which throws instead).
+   *
+   * @throws {@link AnalysisError} when the frame reads a stream.
+   */
   async first(): Promise<R | null> {
     return ((await executeBatch(this.plan))[0] as R | undefined) ?? null;
   }
@@ -327,6 +405,7 @@ export class DataFrame<R extends Row = Row> {
     return explainCodegen(this.plan, { outputMode, shufflePartitions: conf.shufflePartitions });
   }
 
+  /** A frame over `plan` that keeps this frame's session and alias. */
   protected with<T extends Row = R>(plan: LogicalPlan): DataFrame<T> {
     return new DataFrame<T>(this.session, plan, this.qualifier);
   }

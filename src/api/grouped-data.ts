@@ -15,7 +15,25 @@ import type { SessionContext } from './session-context.js';
 /** The result of a shorthand aggregation (`sum('amount')`): one `fn(column)` column per name. */
 type NamedAggregates<K, Fn extends string, Ns extends readonly string[], V> = AsRow<Simplify<K & { [N in Ns[number] as `${Fn}(${N})`]: V }>>;
 
+/**
+ * The rows of a frame grouped by columns, from {@link DataFrame.groupBy} (Spark's
+ * `RelationalGroupedDataset`): aggregate it with {@link GroupedData.agg} or a shorthand
+ * (`count()`, `sum(...)`, `avg(...)`, `min(...)`, `max(...)`). On a stream, the aggregation keeps
+ * its groups in state. With a watermark on an event-time grouping column (a `window(...)` or the
+ * watermarked column itself), a group whose window ends at or before the watermark is final:
+ * append mode emits it then, append and update mode drop it from state, and rows arriving for it
+ * later are dropped as late (progress `numRowsDroppedByWatermark`). Complete mode keeps every
+ * group.
+ *
+ * @example
+ * ```ts
+ * trades.withWatermark('ts', '30 minutes')
+ *   .groupBy(window(col('ts'), '15 minutes'), 'BrokerCode')
+ *   .agg(sum('Amount').alias('total'), count('*').alias('n'));
+ * ```
+ */
 export class GroupedData<R extends Row = Row, K extends Row = Row> {
+  /** Made by {@link DataFrame.groupBy}, not with `new`. */
   constructor(
     private readonly session: SessionContext,
     private readonly plan: LogicalPlan,
@@ -34,7 +52,10 @@ export class GroupedData<R extends Row = Row, K extends Row = Row> {
   }
 
   /** A `count` column with the number of rows of each group. */
-  count(): DataFrame<AsRow<Simplify<K & { count: number }>>> {
+  count(): DataFrame<AsRow<Simplify<K & {
+    /** The number of rows in the group (a `long`). */
+    count: number;
+  }>>> {
     return new DataFrame(this.session, aggregate(this.plan, this.keys, [
       { k: 'alias', child: call('count', [{ k: 'lit', value: 1, type: INTEGER }]), name: 'count' },
     ]));

@@ -10,6 +10,7 @@ import { watermarkedColumn } from '../plan/nodes.js';
 import { DataFrame } from './dataframe.js';
 import type { SessionContext } from './session-context.js';
 
+/** Options of {@link KeyValueGroupedDataFrame.mapGroupsWithState}. */
 export interface MapGroupsWithStateOptions<U extends Row> {
   /** The schema of the rows the function returns. */
   readonly outputSchema: StructType<U>;
@@ -19,6 +20,7 @@ export interface MapGroupsWithStateOptions<U extends Row> {
   readonly stateSchema?: StructType;
 }
 
+/** Options of {@link KeyValueGroupedDataFrame.flatMapGroupsWithState}. */
 export interface FlatMapGroupsWithStateOptions<U extends Row> extends MapGroupsWithStateOptions<U> {
   /** The operator's output mode: 'append' (rows are final) or 'update' (rows may be revised). */
   readonly outputMode: 'append' | 'update';
@@ -27,10 +29,30 @@ export interface FlatMapGroupsWithStateOptions<U extends Row> extends MapGroupsW
 /** Called once per key with rows in the batch, and once per key that timed out (no rows, `state.hasTimedOut`). */
 export type GroupsWithStateFunction<K, R extends Row, S, Out> = (key: K, rows: R[], state: GroupState<S>) => Out;
 
+/**
+ * The rows of a frame grouped by a key computed from each row, from {@link DataFrame.groupByKey}
+ * (Spark's `KeyValueGroupedDataset`), for arbitrary stateful processing: a function called per key
+ * with the key's rows in the batch and a {@link GroupState} it keeps across batches, with optional
+ * timeouts ({@link GroupStateTimeout}).
+ *
+ * @example
+ * ```ts
+ * const sessions = events.groupByKey((e) => e.userId).mapGroupsWithState(
+ *   { outputSchema: T.struct([T.field('userId', T.string()), T.field('clicks', T.long())]),
+ *     timeout: GroupStateTimeout.ProcessingTimeTimeout },
+ *   (userId, rows, state: GroupState<number>) => {
+ *     if (state.hasTimedOut) { const n = state.get(); state.remove(); return { userId, clicks: n }; }
+ *     state.update((state.getOption() ?? 0) + rows.length);
+ *     state.setTimeoutDuration('30 minutes');
+ *     return { userId, clicks: state.get() };
+ *   });
+ * ```
+ */
 export class KeyValueGroupedDataFrame<K, R extends Row = Row> {
   // Kept untyped so the class stays covariant in R, as DataFrame is.
   private readonly keyFn: (row: Row) => unknown;
 
+  /** Made by {@link DataFrame.groupByKey}, not with `new`. */
   constructor(private readonly session: SessionContext, private readonly plan: LogicalPlan, keyFn: (row: R) => K) {
     this.keyFn = keyFn as (row: Row) => unknown;
   }

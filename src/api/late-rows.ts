@@ -12,7 +12,6 @@ import type { SessionContext } from './session-context.js';
 import type { Row } from '../data/row.js';
 import type { StructType } from '../expr/types.js';
 
-/** A foreachBatch function: each batch as a static DataFrame, with its id. */
 /** What foreachBatch runs on each micro-batch: the batch as a static DataFrame of the query's rows, and its id. */
 export type ForeachBatchFunction<R extends Row = Row> = (batch: DataFrame<R>, batchId: number) => void | Promise<void>;
 
@@ -23,7 +22,14 @@ export type ForeachBatchFunction<R extends Row = Row> = (batch: DataFrame<R>, ba
  * dropped row as JSON in `value`.
  */
 export type LateRowsSink =
-  | { readonly format: string; readonly path?: string; readonly options?: Readonly<Record<string, string | number | boolean>> }
+  | {
+    /** The sink's format: `json`, `csv`, `text`, `kafka`, `memory`, `console`. */
+    readonly format: string;
+    /** The output folder of a file sink. */
+    readonly path?: string;
+    /** The sink's options, as `writeStream.options()` takes them (e.g. `{ topic: 'late' }`). */
+    readonly options?: Readonly<Record<string, string | number | boolean>>;
+  }
   | ForeachBatchFunction;
 
 /** The sink function foreachBatch runs: the epoch's rows as a static DataFrame. */
@@ -34,6 +40,10 @@ export function batchFunction<R extends Row>(session: SessionContext, fn: Foreac
   };
 }
 
+/**
+ * What `onLateRows(sink)` names, as the dead-letter sink's format, lowercased options and path (a
+ * function becomes a foreachBatch sink). Throws an AnalysisError when `sink` is neither.
+ */
 export function lateRowsSpec(session: SessionContext, sink: LateRowsSink): LateRowsSpec {
   if (typeof sink === 'function') return { format: 'foreachBatch', options: {}, instance: batchFunction(session, sink) };
   if (sink === null || typeof sink !== 'object' || typeof sink.format !== 'string') {

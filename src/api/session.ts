@@ -21,10 +21,17 @@ import { DataFrameReader, DataStreamReader } from './reader.js';
 import { argumentError, requireOptionValue, requireString } from './arguments.js';
 import type { SessionContext } from './session-context.js';
 
+/** A configuration value as `conf.set()` and `builder().config()` take it; stored as a string. */
 export type ConfValue = string | number | boolean;
 
-/** session.conf: get and set settings at run time. */
+/**
+ * The session's settings at run time (Spark's `RuntimeConfig`, `spark.conf`). Values are kept as
+ * text. Keys are `spate.*` (see the README for each); a `spark.*` key with a `spate.*` counterpart
+ * is read and written as that key, with a note, so settings pasted from Spark code work. Settings
+ * are read when a query starts: changing one affects queries started afterwards.
+ */
 export class RuntimeConfig {
+  /** @param values The session's settings, by key. */
   constructor(private readonly values: Map<string, string>) {}
 
   /** A setting's value; a `spark.*` key reads its `spate.*` counterpart. */
@@ -43,21 +50,39 @@ export class RuntimeConfig {
     applyConf(this.values, [[key, String(value)]]);
   }
 
+  /**
+   * Removes a setting, so its default applies again (Spark's `unset`); a `spark.*` key removes its
+   * `spate.*` counterpart.
+   */
   unset(key: string): void {
     this.values.delete(checkConfKey(key).key);
   }
 
+  /**
+   * Every setting that was set, by key, as text (Spark's `getAll`); defaults that were not set are
+   * not listed.
+   */
   getAll(): Record<string, string> {
     return Object.fromEntries(this.values);
   }
 }
 
+/**
+ * Configures and makes a {@link Session} (Spark's `SparkSession.Builder`), from
+ * {@link Session.builder}.
+ */
 export class SessionBuilder {
   private name = 'spate';
   private readonly settings = new Map<string, string>();
   private clockValue: QueryClock | null = null;
   private loggerValue: QueryLogger | null = null;
 
+  /**
+   * The application's name (Spark's `appName`), kept as {@link Session.appName}; `'spate'` when not
+   * given (`spate run` names it after the module it runs).
+   *
+   * @throws {@link AnalysisError} when `name` is not a string.
+   */
   appName(name: string): this {
     this.name = requireString(name, 'appName()', 'the name', "'Getting Started'");
     return this;
@@ -72,6 +97,14 @@ export class SessionBuilder {
     return this.config('spate.master', url);
   }
 
+  /**
+   * Sets a setting of the session to build (Spark's `config`), e.g.
+   * `config('spate.sql.shuffle.partitions', 3)`. A `spark.*` key with a `spate.*` counterpart is
+   * stored as that key, with a note; an unknown key is a warning naming the closest known one, or an
+   * error under `spate.conf.strict=true`, when the session is made.
+   *
+   * @throws {@link AnalysisError} when `key` is not a string or `value` not a string, number or boolean.
+   */
   config(key: string, value: ConfValue): this {
     requireString(key, 'config()', 'the key', "'spate.sql.shuffle.partitions'");
     this.settings.set(key, String(requireOptionValue(value, 'config()', key)));
@@ -113,30 +146,71 @@ export class SessionBuilder {
   }
 }
 
+/**
+ * The entry point to spate, as Spark's `SparkSession`: it holds the settings ({@link Session.conf}),
+ * the running queries ({@link Session.streams}) and the memory-sink tables, and makes streaming
+ * frames ({@link Session.readStream}), static frames ({@link Session.read},
+ * {@link Session.createDataFrame}, {@link Session.table}). One process usually has one session,
+ * the active one, which {@link SessionBuilder.getOrCreate} returns.
+ *
+ * @example
+ * ```ts
+ * const spark = Session.builder()
+ *   .appName('Getting Started')
+ *   .config('spate.streaming.stopGracefullyOnShutdown', true)
+ *   .config('spate.sql.shuffle.partitions', 3)
+ *   .getOrCreate();
+ * const lines = spark.readStream.format('socket').option('host', 'localhost').option('port', 9999).load();
+ * ```
+ */
 export class Session implements SessionContext {
   private static active: Session | null = null;
+  /**
+   * The queries started in this session, their listeners and `awaitAnyTermination` (Spark's
+   * `spark.streams`).
+   */
   readonly streams: StreamingQueryManager;
+  /**
+   * The tables the `memory` sink writes, by query name; read them with {@link Session.table}.
+   *
+   * @internal
+   */
   readonly tables = new Map<string, MemoryTable>();
+  /** The session's settings, read and changed at run time (Spark's `spark.conf`). */
   readonly conf: RuntimeConfig;
 
+  /** Sessions are made by {@link Session.builder}, not with `new`. */
   constructor(
+    /** The application's name, from {@link SessionBuilder.appName} (default `'spate'`). */
     readonly appName: string,
+    /** The settings as stored, by `spate.*` key; read and change them through {@link Session.conf}. @internal */
     readonly confValues: Map<string, string>,
+    /** The clock queries run on: the system clock, unless {@link SessionBuilder.clock} gave another. */
     readonly clock: QueryClock,
+    /** Where queries log their start, guarantee and restarts (see {@link SessionBuilder.logger}). */
     readonly logger: QueryLogger = defaultLogger,
   ) {
     this.conf = new RuntimeConfig(confValues);
     this.streams = new StreamingQueryManager(clock);
   }
 
+  /** A builder for a session (Spark's `SparkSession.builder()`). */
   static builder(): SessionBuilder {
     return new SessionBuilder();
   }
 
+  /**
+   * The active session (the one last made, or set with {@link Session.setActive}), or null when there
+   * is none or it was stopped (Spark's `getActiveSession`).
+   */
   static getActiveSession(): Session | null {
     return Session.active;
   }
 
+  /**
+   * Makes `s` the active session (null: none), as {@link Session.getActiveSession} and
+   * {@link SessionBuilder.getOrCreate} return it.
+   */
   static setActive(s: Session | null): void {
     Session.active = s;
   }

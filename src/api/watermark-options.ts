@@ -5,6 +5,15 @@ import { parseDuration } from '../expr/interval.js';
 import type { WatermarkTracking } from '../plan/logical.js';
 import type { LateRowsSink } from './late-rows.js';
 
+/**
+ * The third argument of {@link DataFrame.withWatermark}: what spate adds to Spark's watermark. Each
+ * is optional; an unknown or misspelled option is an {@link AnalysisError}, never ignored.
+ *
+ * @example
+ * ```ts
+ * clicks.withWatermark('ts', '10 minutes', { idleTimeout: '1 minute', perPartition: true, maxFutureSkew: '5 minutes' });
+ * ```
+ */
 export interface WatermarkOptions {
   /**
    * Processing time without rows (e.g. '1 minute') after which this stream, or one of its

@@ -34,6 +34,28 @@ const MODE_NAME: Record<OutputMode, string> = { append: 'Append', update: 'Updat
 
 export type { ForeachBatchFunction } from './late-rows.js';
 
+/**
+ * Starts a streaming frame as a query (Spark's `DataStreamWriter`), from
+ * {@link DataFrame.writeStream}: choose a sink, an output mode, a trigger and options, then
+ * {@link DataStreamWriter.start}.
+ *
+ * Sinks: `console` (`numRows`, default 20; `truncate`, default true), `memory` (a table named by
+ * `queryName`, read with `spark.table(name)`), the file formats `json`, `csv`, `text` (append
+ * mode, exactly-once; `partitionBy`, `maxRecordsPerFile`), `kafka` (`kafka.bootstrap.servers`,
+ * `topic`, `transactional`), {@link DataStreamWriter.foreachBatch} and
+ * {@link DataStreamWriter.foreach}. Each sink states its end-to-end guarantee when the query starts
+ * ({@link StreamingQuery.guarantee}).
+ *
+ * @example
+ * ```ts
+ * const query = counts.writeStream
+ *   .format('console')
+ *   .outputMode('complete')
+ *   .option('checkpointLocation', 'checkpoints/word-count')
+ *   .trigger(Trigger.ProcessingTime('10 seconds'))
+ *   .start();
+ * ```
+ */
 export class DataStreamWriter<R extends Row = Row> {
   private sinkFormat: string | null = null;
   private readonly opts: Record<string, string> = {};
@@ -46,6 +68,7 @@ export class DataStreamWriter<R extends Row = Row> {
   private policy: RestartPolicy = NEVER;
   private clockOverride: QueryClock | null = null;
 
+  /** Writers are made by {@link DataFrame.writeStream}, not with `new`. */
   constructor(private readonly session: SessionContext, private readonly plan: LogicalPlan) {}
 
   /** console, memory, json, csv, text, kafka, foreachBatch, foreach. */
@@ -54,6 +77,20 @@ export class DataStreamWriter<R extends Row = Row> {
     return this;
   }
 
+  /**
+   * Sets one option of the sink or the query (Spark's `option`), e.g. `checkpointLocation`,
+   * `queryName`, `path`, or a sink's own (`numRows`, `topic`...). Names are case-insensitive; values
+   * are kept as text. At `start()`, an option the sink does not declare is a warning naming the
+   * closest one, or the reader it belongs to (`maxFilesPerTrigger` is a reader option), or an error
+   * under `spate.conf.strict=true`.
+   *
+   * `checkpointLocation` is a folder path (the local-directory store) or `redis://host:port/db/prefix`
+   * (the Redis store); without it the query checkpoints under `spate.sql.streaming.checkpointLocation`
+   * when that is set, else in memory (no recovery after the process ends; file and Kafka sinks
+   * refuse to start).
+   *
+   * @throws {@link AnalysisError} when `key` is not a string or `value` not a string, number or boolean.
+   */
   option(key: string, value: string | number | boolean): this {
     requireString(key, 'writeStream.option()', 'the key', "'checkpointLocation'");
     requireOptionValue(value, 'writeStream.option()', key);
@@ -62,18 +99,38 @@ export class DataStreamWriter<R extends Row = Row> {
     return this;
   }
 
+  /**
+   * Sets several options at once (Spark's `options`), each as {@link DataStreamWriter.option} takes it.
+   *
+   * @throws {@link AnalysisError} when `options` is not an object.
+   */
   options(options: Readonly<Record<string, string | number | boolean>>): this {
     if (options === null || typeof options !== 'object') throw argumentError('writeStream.options()', 'the options', "an object such as { checkpointLocation: '/cp' }", options);
     for (const [k, v] of Object.entries(options)) this.option(k, v);
     return this;
   }
 
+  /**
+   * What each trigger writes (Spark's `outputMode`; case-insensitive): `'append'` (the default: only
+   * rows that are final, which an aggregation can give only with a watermark), `'update'` (the rows
+   * that changed in this trigger) or `'complete'` (the whole result every trigger; aggregations only).
+   * `start()` checks the mode against the query and the sink with Spark's rules.
+   *
+   * @throws {@link AnalysisError} for any other mode: "Unknown output mode ...".
+   */
   outputMode(mode: OutputMode | string): this {
     requireString(mode, 'outputMode()', 'the mode', "'append', 'update' or 'complete'");
     this.mode = assertOutputModeName(mode);
     return this;
   }
 
+  /**
+   * Names the query (Spark's `queryName`): shown in progress and logs, the table name of the `memory`
+   * sink, and the checkpoint folder under `spate.sql.streaming.checkpointLocation`. Two active
+   * queries of a session cannot share a name: `start()` refuses the second.
+   *
+   * @throws {@link AnalysisError} when `name` is not a string.
+   */
   queryName(name: string): this {
     this.name = requireString(name, 'queryName()', 'the name', "'counts'");
     return this;
@@ -93,7 +150,21 @@ export class DataStreamWriter<R extends Row = Row> {
     return this;
   }
 
-  /** Runs `fn` on every micro-batch as a static DataFrame; a replayed batch gets the same id. */
+  /**
+   * Runs `fn` on every micro-batch (Spark's `foreachBatch`) with the batch's rows as a static
+   * {@link DataFrame} and the batch id; the batch commits when the returned promise resolves, and a
+   * rejection fails the query. A batch replayed after a failure gets the same id, so writing keyed by
+   * it makes the output exactly-once. Not available under `Trigger.Continuous`; progress reports the
+   * sink's `numOutputRows` as -1, as Spark does.
+   *
+   * @throws {@link AnalysisError} when `fn` is not a function.
+   * @example
+   * ```ts
+   * counts.writeStream.outputMode('update').foreachBatch(async (batch, batchId) => {
+   *   await db.upsert(await batch.collect(), { batchId });
+   * }).start();
+   * ```
+   */
   foreachBatch(fn: ForeachBatchFunction<R>): this {
     requireFunction(fn, 'foreachBatch()', 'the function', 'async (batch, batchId) => { ... }');
     this.sinkFormat = 'foreachBatch';
@@ -101,7 +172,14 @@ export class DataStreamWriter<R extends Row = Row> {
     return this;
   }
 
-  /** open / process / close per epoch (Spark's ForeachWriter). */
+  /**
+   * Writes each row with a {@link ForeachWriter} (Spark's `foreach`): per epoch, `open(partitionId,
+   * epochId)`, then `process(row)` for every row if `open` returned true, then `close(error)`. A plain
+   * function `(row) => ...` is a writer with `process` only. At-least-once: a replayed epoch calls
+   * `open` again with the same epoch id, so a writer that skips epochs it has seen is exactly-once.
+   *
+   * @throws {@link AnalysisError} when `writer` is neither a function nor an object with `process`.
+   */
   foreach(writer: ForeachWriter | ((row: R) => void | Promise<void>)): this {
     if (typeof writer !== 'function' && (writer === null || typeof writer !== 'object' || typeof writer.process !== 'function')) {
       throw argumentError('foreach()', 'the writer', 'a function (row) => ..., or an object with process(row) and optional open(partitionId, epochId) and close(error)', writer);
@@ -123,7 +201,19 @@ export class DataStreamWriter<R extends Row = Row> {
     return this;
   }
 
-  /** Starts the query; analysis errors throw here, runtime errors become query.exception(). */
+  /**
+   * Starts the query (Spark's `start`) and returns its {@link StreamingQuery} at once; awaiting the
+   * result is harmless. `path` is the output folder of a file sink (the same as option `path`).
+   *
+   * Everything that can be checked before running is checked here, with Spark's rules: the sink and
+   * its options, the output mode against the query (append on an aggregation without watermark,
+   * complete without aggregation, sorting and limits, the supported joins), the trigger, the
+   * session's settings. Errors found while recovering (an incompatible checkpoint, an unreachable
+   * Redis) and while running become {@link StreamingQuery.exception} and reject
+   * `processAllAvailable()` and `awaitTermination()`.
+   *
+   * @throws {@link AnalysisError} when the query, its sink, mode, options or settings are invalid.
+   */
   start(path?: string): StreamingQuery {
     if (path !== undefined) requireString(path, 'start()', 'the output path', "'/data/out'");
     if (!this.sinkFormat) {

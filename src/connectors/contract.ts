@@ -24,7 +24,9 @@ export interface Clock {
  * source to be.
  */
 export interface ContinuousSegment {
+  /** The segment's rows, in chunks (arrays of rows), as read() yields them. */
   readonly rows: AsyncIterable<Row[]> | Iterable<Row[]>;
+  /** The source's offset just after the last of `rows`: where a restart from this point reads on. */
   readonly end: Offset;
   /**
    * The reader had nothing more available when it produced this segment (it may be empty);
@@ -51,12 +53,15 @@ export interface SourceBacklog {
 
 /** What a source may use while the query runs. */
 export interface SourceContext {
+  /** The query's id, stable across restarts from the same checkpoint (e.g. for a Kafka client id). */
   readonly queryId: string;
+  /** The id of this run, new for every start(). */
   readonly runId: string;
   /** The checkpoint; this source's private metadata goes under `metadataPath`. */
   readonly checkpoint: CheckpointBackend;
   /** `sources/<index>`; the engine itself keeps `${metadataPath}/initial` there. */
   readonly metadataPath: string;
+  /** The query's clock: use it rather than Date.now() so tests on a simulated clock see the source's time too. */
   readonly clock: Clock;
   /** Tells the trigger loop that data arrived, so an idle query plans a batch without waiting. */
   wake(): void;
@@ -64,10 +69,49 @@ export interface SourceContext {
   countMalformed(n: number): void;
 }
 
+/**
+ * A streaming source, as a connector implements it (Spark's DSv2 `MicroBatchStream`): it exposes
+ * offsets, JSON-serialisable positions stored in the checkpoint's offset log, and reads the rows
+ * between two of them. Each batch reads from the last committed offset up to the one
+ * latestOffset() gives; after a crash the same range is read again, so a replayable source gives
+ * the same rows and the query's output stays exactly-once. Made by a {@link SourceProvider}'s
+ * create() at start(); the engine calls open(), then initialOffset() once for a new checkpoint,
+ * then latestOffset(), read() and commit() per batch, and close() when the query ends (a
+ * failure in close() is ignored). An error thrown by any other method fails the query, or
+ * restarts it under its restart policy: throw a {@link ConnectorError} naming the system and what
+ * to check, with `retriable: true` when trying again can help.
+ *
+ * @example The numbers 1 to 100, ten per batch: the offset is the last number read.
+ * ```ts
+ * const schema = types.struct([types.field('n', types.long(), false)]);
+ * registerSource('counter', {
+ *   options: [],
+ *   schema: () => schema,
+ *   create: (): StreamSource => ({
+ *     schema,
+ *     description: 'Counter',
+ *     replayable: true,
+ *     async open() {},
+ *     async initialOffset() { return 0; },
+ *     async latestOffset(start) { return Math.min((start as number) + 10, 100); },
+ *     *read(start, end) {
+ *       const rows: { n: number }[] = [];
+ *       for (let n = (start as number) + 1; n <= (end as number); n++) rows.push({ n });
+ *       yield rows;
+ *     },
+ *     async commit() {},
+ *     async close() {},
+ *   }),
+ * });
+ * spark.readStream.format('counter').load();
+ * ```
+ */
 export interface StreamSource {
+  /** The schema of the rows read() yields; the same as the provider's schema() gave at load(). */
   readonly schema: StructType;
   /** How progress and messages name this source, e.g. `KafkaV2[Subscribe[invoices]]`. */
   readonly description: string;
+  /** Connects (a consumer, a file watcher) before the first batch, with what the query gives a source. */
   open(ctx: SourceContext): Promise<void>;
   /** The position before the first row a brand-new query reads. */
   initialOffset(): Promise<Offset>;
@@ -87,11 +131,19 @@ export interface StreamSource {
    * for positions before it. Called in the background, after the epoch's commit.
    */
   purgeMetadata?(oldestRetainedStart: Offset): Promise<void>;
+  /** Releases what open() took (connections, timers) when the query stops or fails; errors are ignored. */
   close(): Promise<void>;
   /** AvailableNow: fix the end this run will read up to. */
   prepareForAvailableNow?(): Promise<void>;
   /** Work recorded at prepareForAvailableNow and done so far (files, offsets), for a progress bar. */
-  availableNowProgress?(): { done: number; total: number; unit: string } | null;
+  availableNowProgress?(): {
+    /** The units read so far. */
+    done: number;
+    /** The units this AvailableNow run reads in all. */
+    total: number;
+    /** What is counted, e.g. `files` or `offsets`. */
+    unit: string;
+  } | null;
   /** Whether this source can run under Trigger.Continuous. */
   readonly supportsContinuous?: boolean;
   /**
@@ -147,14 +199,25 @@ export interface SplitReader {
   close(): Promise<void>;
 }
 
+/** What a sink may use while the query runs, given to {@link StreamSink.open}. */
 export interface SinkContext {
+  /** The query's id, stable across restarts from the same checkpoint (e.g. for a Kafka transactional id). */
   readonly queryId: string;
+  /** The query's name ({@link DataStreamWriter.queryName}), or null. */
   readonly queryName: string | null;
+  /** The query's output mode: `append`, `update` or `complete` (one of the sink's supportedModes). */
   readonly outputMode: OutputMode;
+  /** The schema of the rows the sink is given. */
   readonly schema: StructType;
+  /** The query's checkpoint, where a sink may keep what it needs to skip epochs it has committed. */
   readonly checkpoint: CheckpointBackend;
 }
 
+/**
+ * What a failure and a restart can do to the output: `exactly-once` (every row once, even after
+ * a replay), `at-least-once` (a replayed epoch may be written twice), `none` (rows may be lost,
+ * e.g. a socket source or a temporary checkpoint). See {@link StreamingQuery.guarantee}.
+ */
 export type DeliveryGuarantee = 'exactly-once' | 'at-least-once' | 'none';
 
 /**
@@ -183,7 +246,37 @@ export interface TaskSinkResult {
   readonly detail?: unknown;
 }
 
+/**
+ * A streaming sink, as a connector implements it: it writes each epoch (a batch, or a
+ * continuous epoch) and commits it. beginEpoch(epoch) returns a writer for the epoch's rows whose
+ * commit() makes them visible, or null when the epoch was already committed (a replay after a
+ * crash), so its rows are skipped; a sink that can tell is exactly-once. Made by a
+ * {@link SinkProvider}'s create() at start(); open() is called before the first epoch and close()
+ * when the query ends (a failure in close() is ignored). An error thrown by the writer fails the
+ * query (or restarts it, under a restart policy).
+ *
+ * @example A sink that logs each epoch's row count.
+ * ```ts
+ * registerSink('count-log', {
+ *   options: [],
+ *   create: (): StreamSink => ({
+ *     description: 'CountLog',
+ *     supportedModes: ['append', 'update', 'complete'],
+ *     guarantee: 'at-least-once',
+ *     needsCheckpointLocation: false,
+ *     async open() {},
+ *     beginEpoch(epoch) {
+ *       let rows = 0;
+ *       return { write: (chunk) => { rows += chunk.length; }, commit: () => console.log(epoch, rows) };
+ *     },
+ *     async close() {},
+ *   }),
+ * });
+ * df.writeStream.format('count-log').start();
+ * ```
+ */
 export interface StreamSink extends EpochSink {
+  /** How progress (`sink.description`) and messages name this sink, e.g. `FileSink[out/]`. */
   readonly description: string;
   /** The output modes this sink accepts; start() refuses others. */
   readonly supportedModes: readonly OutputMode[];
@@ -200,7 +293,9 @@ export interface StreamSink extends EpochSink {
    * what it writes): progress shows sink.numOutputRows -1, as Spark does for such sinks (SPARK-24933).
    */
   readonly reportsOutputRows?: boolean;
+  /** Connects (a producer, a folder) before the first epoch, with what the query gives a sink. */
   open(ctx: SinkContext): Promise<void>;
+  /** Releases what open() took when the query stops or fails; errors are ignored. */
   close(): Promise<void>;
   /**
    * Optional, for master('local[N]'): the worker threads write the epoch's rows (the provider's
@@ -224,6 +319,10 @@ export interface SourceOptions {
   readonly streaming?: boolean;
 }
 
+/**
+ * A source format, registered with {@link registerSource}: the options it reads, its schema
+ * (known at `load()`), and how to make a {@link StreamSource} for a query.
+ */
 export interface SourceProvider {
   /**
    * Every option this source reads, spelled as documented (matched case-insensitively; `path`
@@ -233,6 +332,10 @@ export interface SourceProvider {
   readonly options: readonly string[];
   /** The source's schema, known at load() so the DataFrame can be analysed. */
   schema(opts: SourceOptions): StructType;
+  /**
+   * A new source for a query, called at start() and again whenever the query recovers.
+   * Throws an {@link AnalysisError} for a missing or bad option, naming it.
+   */
   create(opts: SourceOptions): StreamSource;
   /** A static read of the same data (spark.read), evaluated afresh on every call. */
   readStatic?(opts: SourceOptions): Promise<Row[]>;
@@ -275,6 +378,10 @@ export interface SinkOptions {
   readonly schema?: StructType;
 }
 
+/**
+ * A sink format, registered with {@link registerSink}: the options it reads and how to make a
+ * {@link StreamSink} for a query.
+ */
 export interface SinkProvider {
   /**
    * Every option this sink reads, spelled as documented (matched case-insensitively;
@@ -283,6 +390,11 @@ export interface SinkProvider {
    * spate.conf.strict=true), naming the closest declared one or the reader that takes it.
    */
   readonly options: readonly string[];
+  /**
+   * A new sink for a query, called at start() (once to check it, once to run) and again whenever
+   * the query recovers. Throws an {@link AnalysisError} for a missing or
+   * bad option, or rows it cannot write (e.g. a Kafka sink without a `value` column), naming it.
+   */
   create(opts: SinkOptions): StreamSink;
   /** A worker thread's writer for a sink whose driver instance writesFromTasks (options without instance or services). */
   taskSink?(opts: TaskSinkOptions): TaskSink;
@@ -307,9 +419,21 @@ export function taskSinkFormats(): string[] {
 const sourceProviders = new Map<string, SourceProvider>();
 const sinkProviders = new Map<string, SinkProvider>();
 
+/**
+ * Makes a source format available to `readStream.format(format)` (and to `read.format(format)`
+ * when the provider has readStatic) in every session of the process. The name is case-insensitive; registering a name again replaces
+ * the provider (a built-in one too). An unregistered format fails at `load()` with an
+ * {@link AnalysisError} listing the formats there are. See {@link StreamSource} for an example.
+ */
 export function registerSource(format: string, p: SourceProvider): void {
   sourceProviders.set(format.toLowerCase(), p);
 }
+/**
+ * Makes a sink format available to `writeStream.format(format)` in every session of the
+ * process. The name is case-insensitive; registering a name again replaces the provider (a
+ * built-in one too). An unregistered format fails at `start()` with an {@link AnalysisError}
+ * listing the formats there are. See {@link StreamSink} for an example.
+ */
 export function registerSink(format: string, p: SinkProvider): void {
   sinkProviders.set(format.toLowerCase(), p);
 }

@@ -21,17 +21,39 @@ import type { ListeningServer } from './server.js';
 import { startServer } from './server.js';
 import { UsageError } from './settings.js';
 
+/** How `spate run` runs a module: its command-line flags (cli.ts), parsed. */
 export interface DaemonOptions extends HealthSettings {
+  /** The module to run: a path to a JavaScript (or, with tsx, TypeScript) file (`<module>`). */
   readonly module: string;
+  /** --config and --set merged: `spate.*` keys configure the session, the rest reach the module. */
   readonly settings: ReadonlyMap<string, string>;
+  /** The address the HTTP server binds (--host): 127.0.0.1 unless told. */
   readonly host: string;
+  /** The HTTP port (--port): 4040 by default; 0 picks a free one. */
   readonly port: number;
+  /** How long SIGTERM waits for the batches in flight to commit (--grace-period), in ms: 30 s by default. */
   readonly gracePeriodMs: number;
+  /** How often each query's progress is logged (--progress-interval), in ms: 30 s by default; 0 never. */
   readonly progressIntervalMs: number;
 }
 
-export const EXIT = { stopped: 0, failed: 1, usage: 2, stalled: 3 } as const;
+/** The exit codes of `spate run` (and the other commands, for usage errors). */
+export const EXIT = {
+  /** Every query stopped cleanly: drained on SIGTERM or SIGINT, or finished. */
+  stopped: 0,
+  /** A query failed, or the queries did not drain within the grace period. */
+  failed: 1,
+  /** A usage or configuration error: unknown setting, bad value, module not found or throwing, port in use. */
+  usage: 2,
+  /** A query stalled past the stall grace period. */
+  stalled: 3,
+} as const;
 
+/**
+ * `spate run`: loads the module, gives it a session ({@link DaemonContext}), serves the live page,
+ * `/metrics`, `/healthz` and `/readyz` for the queries it starts, logs their progress, drains them
+ * on SIGTERM or SIGINT and decides the exit code ({@link EXIT}).
+ */
 export class Daemon {
   private readonly spark: Session;
   private readonly lagClock = new LagClock(Date.now());

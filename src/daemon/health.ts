@@ -6,15 +6,21 @@
 // A stall that lasts --stall-grace ends the process with exit code 3, so that its supervisor
 // (Kubernetes) starts it afresh.
 
+/** When a query counts as stalled (the --stall-* flags of `spate run`). */
 export interface HealthSettings {
+  /** A query with no commit and no idle trigger for this long is stalled (--stall-timeout), in ms: 5 min by default. */
   readonly stallTimeoutMs: number;
+  /** ... or for this many trigger intervals, if longer (--stall-triggers): 3 by default. */
   readonly stallTriggers: number;
+  /** How long a stall lasts before the process exits with code 3 (--stall-grace), in ms: 1 min by default. */
   readonly stallGraceMs: number;
 }
 
 /** What the monitor reads of a query. */
 export interface WatchedQuery {
+  /** The query's key in the daemon: its name, else its id. */
   readonly key: string;
+  /** Whether the query runs; only running queries are checked. */
   readonly isActive: boolean;
   /** The status message and whether a trigger is running (StreamingQuery.status). */
   readonly status: { readonly message: string; readonly isTriggerActive: boolean };
@@ -22,13 +28,17 @@ export interface WatchedQuery {
   readonly triggerIntervalMs: number;
 }
 
+/** One query's health, as `/readyz` reports it (not ready while a query is unhealthy). */
 export interface QueryHealth {
+  /** The query's key in the daemon: its name, else its id. */
   readonly key: string;
+  /** Whether it has been healthy once and is not stalled now. */
   readonly healthy: boolean;
   /** When it was last healthy (ms), or null if never. */
   readonly lastHealthyMs: number | null;
   /** When it became stalled (ms), or null. */
   readonly stalledSinceMs: number | null;
+  /** How long without a commit or an idle trigger counts as stalled for this query, in ms. */
   readonly thresholdMs: number;
 }
 
@@ -38,6 +48,10 @@ interface Track {
   stalledSinceMs: number | null;
 }
 
+/**
+ * Tells stalled queries from healthy ones: a query is healthy when it commits a batch or epoch, or
+ * waits for data or the next trigger; stalled when neither happened for its threshold.
+ */
 export class HealthMonitor {
   private readonly tracks = new Map<string, Track>();
 
@@ -65,6 +79,7 @@ export class HealthMonitor {
     return health.find((h) => h.stalledSinceMs !== null && nowMs - h.stalledSinceMs >= this.settings.stallGraceMs) ?? null;
   }
 
+  /** Stops tracking a query that terminated. */
   forget(key: string): void {
     this.tracks.delete(key);
   }

@@ -4,6 +4,21 @@
 import type { Session } from '../api/session.js';
 import type { QueryLogger } from '../query/log.js';
 
+/**
+ * What `spate run <module>` gives the module's default export ({@link DaemonMain}): the session
+ * to start queries on, the application's settings and the daemon's logger. The daemon then serves
+ * the live page, `/metrics`, `/healthz` and `/readyz` for those queries, and drains them on
+ * SIGTERM or SIGINT.
+ *
+ * @example A module, run with spate run app.ts --set app.rate=50
+ * ```ts
+ * export default function main({ spark, settings, logger }: DaemonContext): void {
+ *   logger.info({ rate: settings['app.rate'] }, 'starting');
+ *   spark.readStream.format('rate').option('rowsPerSecond', settings['app.rate'] ?? '10').load()
+ *     .writeStream.queryName('rate').format('console').start();
+ * }
+ * ```
+ */
 export interface DaemonContext {
   /** The session `spate run` made, with the spate.* settings of --config and --set. */
   readonly spark: Session;

@@ -10,6 +10,7 @@ import { CONF_DEFAULTS, QueryConf } from '../query/conf.js';
 /** Keys a session reads besides those with defaults. */
 const OTHER_KNOWN_KEYS = ['spate.sql.streaming.checkpointLocation'];
 
+/** A bad command line or configuration: reported without a stack, exit code 2. */
 export class UsageError extends Error {}
 
 /** A --config file as flat string settings; nested JSON objects become dotted keys. */

@@ -3,6 +3,11 @@
 // a chunk is a batch of rows that travels as one message. Rows cross a thread or process
 // boundary only encoded (chunk-codec.ts), never as cloned objects.
 
+/**
+ * A row as it flows through a query and reaches sinks and callbacks: a plain object from column
+ * name to value, with SQL's null as `null` (timestamps are Dates, longs are numbers, binary is a
+ * Buffer). DataFrame methods carry a more precise row type where the schema is known.
+ */
 export type Row = Record<string, unknown>;
 
 /** Where the row at `index` of a chunk came from, for messages: `file /in/a.json, line 7`. */

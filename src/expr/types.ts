@@ -1,6 +1,15 @@
 // Schema types. A DataType is plain data (serialisable into checkpoint metadata); the phantom
 // parameter lets `types.struct([...])` carry the TypeScript shape of its rows.
 
+/**
+ * A column's type (Spark's `DataType`), as plain data: `{ kind: 'string' }`, `{ kind: 'array',
+ * element }`, `{ kind: 'struct', fields }`... Build them with `types` (`T.string()`,
+ * `T.struct([...])`) or from DDL text (`T.fromDDL('a INT, b ARRAY<STRING>')`). Values in rows:
+ * `string` and `integer`, `long`, `double` as JavaScript strings and numbers (a `long` is exact up
+ * to 2^53), `boolean`, `timestamp` as a `Date` (millisecond precision; spate has no separate date
+ * type), `binary` as a `Buffer`, arrays as arrays, maps as plain objects keyed by the key's text,
+ * structs as plain objects; SQL's null is `null`.
+ */
 export type DataType =
   | StringType | IntegerType | LongType | DoubleType | BooleanType | TimestampType | BinaryType
   | NullType | ArrayType | MapType | StructType;
@@ -13,15 +22,41 @@ export interface BooleanType { readonly kind: 'boolean'; readonly __row?: boolea
 export interface TimestampType { readonly kind: 'timestamp'; readonly __row?: Date }
 export interface BinaryType { readonly kind: 'binary'; readonly __row?: Buffer }
 export interface NullType { readonly kind: 'null'; readonly __row?: null }
+/** An array of values of one type (Spark's `ArrayType`); elements may be null. */
 export interface ArrayType<E extends DataType = DataType> {
-  readonly kind: 'array'; readonly element: E; readonly __row?: Array<RowValue<E>>;
+  /** Always `'array'`. */
+  readonly kind: 'array';
+  /** The elements' type. */
+  readonly element: E;
+  /** The row value's TypeScript type, for the compiler only: never set. */
+  readonly __row?: Array<RowValue<E>>;
 }
+/**
+ * A map (Spark's `MapType`): in a row, a plain object whose keys are the map keys' text (a number
+ * key 1 is stored as `'1'`); values may be null, keys may not.
+ */
 export interface MapType<K extends DataType = DataType, V extends DataType = DataType> {
-  readonly kind: 'map'; readonly key: K; readonly value: V;
+  /** Always `'map'`. */
+  readonly kind: 'map';
+  /** The keys' type. */
+  readonly key: K;
+  /** The values' type. */
+  readonly value: V;
+  /** The row value's TypeScript type, for the compiler only: never set. */
   readonly __row?: Record<string, RowValue<V>>;
 }
+/**
+ * A struct (Spark's `StructType`): named fields in order. A frame's schema is a struct; in a row a
+ * struct value is a plain object keyed by field name. `R` is the TypeScript shape of its rows,
+ * inferred by `types.struct([...])`.
+ */
 export interface StructType<R = Record<string, unknown>> {
-  readonly kind: 'struct'; readonly fields: readonly Field[]; readonly __row?: R;
+  /** Always `'struct'`. */
+  readonly kind: 'struct';
+  /** The fields, in order; their names are unique. */
+  readonly fields: readonly Field[];
+  /** The row's TypeScript type, for the compiler only: never set. */
+  readonly __row?: R;
 }
 
 export interface FieldMetadata {
@@ -29,16 +64,27 @@ export interface FieldMetadata {
   readonly watermarkDelayMs?: number;
 }
 
+/** A field of a struct, i.e. a column of a schema (Spark's `StructField`); made with `types.field`. */
 export interface Field<N extends string = string, T extends DataType = DataType, Nullable extends boolean = boolean> {
+  /** The column's name (case-sensitive). */
   readonly name: N;
+  /** The column's type. */
   readonly type: T;
+  /**
+   * Whether the value may be null. A non-nullable field's row value is typed without `| null`;
+   * spate does not check rows against it.
+   */
   readonly nullable: Nullable;
+  /** What spate records about the column (the watermark delay `withWatermark` set on it). */
   readonly metadata?: FieldMetadata;
 }
 
 /** The JavaScript value a column of type T holds in a row, not null. */
 export type ValueOf<T extends DataType> =
-  DataType extends T ? unknown : T extends { readonly __row?: infer V } ? V : unknown;
+  DataType extends T ? unknown : T extends {
+    /** The phantom row type every DataType carries. */
+    readonly __row?: infer V;
+  } ? V : unknown;
 
 /** The JavaScript value a nullable column of type T holds in a row: its value or SQL's null. */
 export type RowValue<T extends DataType> = DataType extends T ? unknown : ValueOf<T> | null;

@@ -7,6 +7,13 @@ import type { BoundAggregate } from '../expr/functions/registry.js';
 import type { StructType } from '../expr/types.js';
 import type { GroupState } from '../operators/group-state.js';
 
+/**
+ * What a streaming query writes to its sink each trigger (Spark's `OutputMode`), set with
+ * {@link DataStreamWriter.outputMode}; `append` by default. `append`: only rows that will never
+ * change (for a watermarked aggregation, a window once the watermark has passed its end);
+ * `update`: the rows that changed in this trigger; `complete`: the whole result every trigger
+ * (aggregations only). start() refuses a mode the query or the sink does not support, as Spark does.
+ */
 export type OutputMode = 'append' | 'update' | 'complete';
 
 export type LogicalPlan =
@@ -160,6 +167,11 @@ export interface DedupNode extends Base {
   readonly operatorName?: string;
 }
 
+/**
+ * A join's type once its spelling ({@link JoinHow}: `left`, `left_outer`, `full`…) is
+ * normalised; what a checkpoint records as an operator's `join type`. A cross join is an
+ * `inner` join without a condition.
+ */
 export type JoinType = 'inner' | 'leftOuter' | 'rightOuter' | 'fullOuter' | 'leftSemi' | 'leftAnti';
 
 /** One output column of a join: a column of one side, or (full outer USING) the first non-null of both. */
@@ -193,8 +205,19 @@ export interface JoinNode extends Base {
 
 /** How keys of (flat)mapGroupsWithState time out (Spark's GroupStateTimeout). */
 export const GroupStateTimeout = {
+  /** Keys never time out (the default): state stays until the function removes it. */
   NoTimeout: 'NoTimeout',
+  /**
+   * A key times out once a trigger's processing time passes the deadline it set with
+   * `state.setTimeoutDuration()` (counted from the batch that set it); the function is then
+   * called for it with no rows and `state.hasTimedOut` true.
+   */
   ProcessingTimeTimeout: 'ProcessingTimeTimeout',
+  /**
+   * A key times out once the watermark passes the time it set with `state.setTimeoutTimestamp()`
+   * (the input needs a withWatermark); the function is then called with no rows and
+   * `state.hasTimedOut` true.
+   */
   EventTimeTimeout: 'EventTimeTimeout',
 } as const;
 export type GroupStateTimeout = (typeof GroupStateTimeout)[keyof typeof GroupStateTimeout];

@@ -4,7 +4,14 @@
 // sink does with an epoch written twice.
 import type { DeliveryGuarantee } from '../connectors/contract.js';
 
+/**
+ * What a failure and a restart can do to a query's output ({@link StreamingQuery.guarantee}),
+ * decided at start() from its sources (can each re-read an epoch?), its checkpoint (does it outlive
+ * the process?) and its sink (what does it do with an epoch written twice?); logged when the query
+ * starts.
+ */
 export interface EndToEndGuarantee {
+  /** `exactly-once`, `at-least-once` or `none`. */
   readonly level: DeliveryGuarantee;
   /** Why, as "<cause>: <level>; <consequence>". */
   readonly reason: string;

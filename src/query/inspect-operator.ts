@@ -15,6 +15,7 @@ import { StateRepository } from '../state/state-repository.js';
 import { fingerprintItems, itemName } from './compatibility.js';
 import { openBackend } from './open-backend.js';
 
+/** Which state {@link inspectOperatorState} reads. */
 export interface OperatorStateRequest {
   /** The operator's id: its `.named()` name, or the positional id `spate checkpoint inspect` lists. */
   readonly operator: string;
@@ -24,16 +25,37 @@ export interface OperatorStateRequest {
   readonly batch?: number;
 }
 
+/** One operator's state as rows, from {@link inspectOperatorState}. */
 export interface OperatorStateRows {
+  /** The checkpoint read. */
   readonly location: string;
+  /** The operator's id, as requested. */
   readonly operator: string;
   /** What the operator is (aggregate, dropDuplicates, join, flatMapGroupsWithState…), if recorded. */
   readonly kind: string | null;
   /** The state is as it was after this committed batch. */
   readonly batch: number;
+  /**
+   * One row per state entry: an aggregation's grouping columns, window and each aggregate's
+   * accumulator; a deduplication's columns and `expiresAt`; a join's `side`, `key`, buffered `row`
+   * and `matched`; a GroupState's `key`, `state` and `timeoutTimestamp`.
+   */
   readonly rows: Row[];
 }
 
+/**
+ * The state of one stateful operator of the checkpoint at `location`, as rows, as of a committed
+ * batch (what `spate state inspect` prints). Reads only, without taking the lock, so a running
+ * query is not disturbed.
+ *
+ * @throws {@link CheckpointError} when there is no checkpoint at `location`, it has no operator of
+ * that id (the message lists those it has), has no committed batch yet, or the batch is not
+ * committed or no longer retained.
+ * @example
+ * ```ts
+ * const { rows } = await inspectOperatorState('checkpoints/trades', { operator: 'trades-by-window' });
+ * ```
+ */
 export async function inspectOperatorState(location: string, request: OperatorStateRequest): Promise<OperatorStateRows> {
   const backend = openBackend(location, { redisRetryTimeoutMs: 3000, redisLockTimeoutMs: 30_000, redisAllowEviction: true });
   try {

@@ -9,7 +9,9 @@ export type LogFields = Readonly<Record<string, unknown>>;
 
 /** pino's (and bunyan's) call shape: fields first, then the message. */
 export interface QueryLogger {
+  /** An informational line, e.g. a query started, with its id and guarantee in `fields`. */
   info(fields: LogFields, message: string): void;
+  /** A warning, e.g. a query restarting after a failure, with the attempt and the cause in `fields`. */
   warn(fields: LogFields, message: string): void;
 }
 

@@ -7,16 +7,52 @@ import { systemClock } from './clock.js';
 import type { StreamingQueryProgress } from './progress.js';
 import type { QueryEvents, QueryRestart, StreamingQuery } from './streaming-query.js';
 
-export interface QueryStartedEvent { readonly id: string; readonly runId: string; readonly name: string | null; readonly timestamp: string }
+/** A query started (Spark's `QueryStartedEvent`); sent during `start()`, before its first batch. */
+export interface QueryStartedEvent {
+  /** The query's id, stable across restarts from the same checkpoint. */
+  readonly id: string;
+  /** The id of this run, new for every start(). */
+  readonly runId: string;
+  /** The query's name, or null. */
+  readonly name: string | null;
+  /** When it started, ISO-8601 UTC. */
+  readonly timestamp: string;
+}
 /** The query failed and its restart policy restarts it (not in Spark: its queries do not restart in-process). */
-export interface QueryRestartedEvent extends QueryRestart { readonly id: string; readonly runId: string; readonly name: string | null }
+export interface QueryRestartedEvent extends QueryRestart {
+  /** The query's id. */
+  readonly id: string;
+  /** The id of the run, which the in-process restart keeps. */
+  readonly runId: string;
+  /** The query's name, or null. */
+  readonly name: string | null;
+}
 /** The progress is the very object lastProgress and recentProgress hold. */
-export interface QueryProgressEvent { readonly progress: StreamingQueryProgress }
-export interface QueryIdleEvent { readonly id: string; readonly runId: string; readonly timestamp: string }
+export interface QueryProgressEvent {
+  /** The trigger's progress report. */
+  readonly progress: StreamingQueryProgress;
+}
+/**
+ * The query has had no data for `spate.sql.streaming.noDataProgressEventInterval` (Spark's
+ * `QueryIdleEvent`, Spark 3.5+); sent with the idle trigger's progress, at most once per interval.
+ */
+export interface QueryIdleEvent {
+  /** The query's id. */
+  readonly id: string;
+  /** The id of this run. */
+  readonly runId: string;
+  /** The idle trigger's start, ISO-8601 UTC. */
+  readonly timestamp: string;
+}
+/** The query stopped or failed (Spark's `QueryTerminatedEvent`); the last event of a run. */
 export interface QueryTerminatedEvent {
-  readonly id: string; readonly runId: string;
+  /** The query's id. */
+  readonly id: string;
+  /** The id of the run that ended. */
+  readonly runId: string;
   /** The failure's message when the query failed, else null. */
   readonly exception: string | null;
+  /** The failure, as {@link StreamingQuery.exception} gives it, or null when the query was stopped. */
   readonly error: StreamingQueryError | null;
 }
 
@@ -26,13 +62,31 @@ export interface QueryTerminatedEvent {
  * synchronously by the query, so a listener should return quickly.
  */
 export interface StreamingQueryListener {
+  /** Called during `start()`, before the query's first batch. */
   onQueryStarted?(event: QueryStartedEvent): void;
+  /** Called after each committed batch (or continuous epoch); an idle trigger calls onQueryIdle instead. */
   onQueryProgress?(event: QueryProgressEvent): void;
+  /** Called when the query has been idle for `spate.sql.streaming.noDataProgressEventInterval`. */
   onQueryIdle?(event: QueryIdleEvent): void;
+  /** Called when the restart policy restarts the failed query in-process (not in Spark). */
   onQueryRestarted?(event: QueryRestartedEvent): void;
+  /** Called once the query has stopped or failed. */
   onQueryTerminated?(event: QueryTerminatedEvent): void;
 }
 
+/**
+ * The queries of a session (Spark's `StreamingQueryManager`), as `spark.streams`: the active ones,
+ * listeners, and waiting for any of them to end.
+ *
+ * @example
+ * ```ts
+ * spark.streams.addListener({
+ *   onQueryProgress: ({ progress }) => console.log(progress.name, progress.batchId, progress.numInputRows),
+ *   onQueryTerminated: ({ id, exception }) => { if (exception) console.error(id, exception); },
+ * });
+ * await spark.streams.awaitAnyTermination();
+ * ```
+ */
 export class StreamingQueryManager implements QueryEvents {
   private readonly activeQueries = new Set<StreamingQuery>();
   private readonly listeners: StreamingQueryListener[] = [];
@@ -43,6 +97,7 @@ export class StreamingQueryManager implements QueryEvents {
   private lastTermination: { readonly error: StreamingQueryError | null } | null = null;
   private terminationWaiters: Array<() => void> = [];
 
+  /** Made by the session (`spark.streams`), not with `new`. @param clock The clock timeouts run on. */
   constructor(private readonly clock: QueryClock = systemClock) {}
 
   /** The queries started in this session that have not terminated. */
@@ -55,15 +110,18 @@ export class StreamingQueryManager implements QueryEvents {
     return this.active.find((q) => q.id === id) ?? null;
   }
 
+  /** Adds a listener to every query of the session, from its next event on (Spark's `addListener`). */
   addListener(listener: StreamingQueryListener): void {
     this.listeners.push(listener);
   }
 
+  /** Removes a listener added with {@link StreamingQueryManager.addListener}; an unknown one is ignored. */
   removeListener(listener: StreamingQueryListener): void {
     const i = this.listeners.indexOf(listener);
     if (i >= 0) this.listeners.splice(i, 1);
   }
 
+  /** The listeners added, in order (Spark's `listListeners`). */
   listListeners(): StreamingQueryListener[] {
     return [...this.listeners];
   }
@@ -106,25 +164,33 @@ export class StreamingQueryManager implements QueryEvents {
     this.activeQueries.add(q);
   }
 
+  /** Tells the listeners that `q` started; called by the query. */
   started(q: StreamingQuery, timestamp: string): void {
     const event = { id: q.id, runId: q.runId, name: q.name, timestamp };
     this.notify((l) => l.onQueryStarted?.(event));
   }
 
+  /** Tells the listeners that `q` made progress; called by the query. */
   progress(_q: StreamingQuery, progress: StreamingQueryProgress): void {
     this.notify((l) => l.onQueryProgress?.({ progress }));
   }
 
+  /** Tells the listeners that `q` is restarting after a failure; called by the query. */
   restarted(q: StreamingQuery, restart: QueryRestart): void {
     const event = { id: q.id, runId: q.runId, name: q.name, ...restart };
     this.notify((l) => l.onQueryRestarted?.(event));
   }
 
+  /** Tells the listeners that `q` is idle; called by the query. */
   idle(q: StreamingQuery, timestamp: string): void {
     const event = { id: q.id, runId: q.runId, timestamp };
     this.notify((l) => l.onQueryIdle?.(event));
   }
 
+  /**
+   * Records that `q` ended (with `error` if it failed) for awaitAnyTermination, and tells the
+   * listeners; called by the query.
+   */
   terminated(q: StreamingQuery, error: StreamingQueryError | null): void {
     this.activeQueries.delete(q);
     // A failure is never hidden by a later clean stop (Spark's notifyQueryTermination).

@@ -37,9 +37,11 @@ export interface QueryRestart {
   readonly attempt: number;
   /** The failure's message. */
   readonly cause: string;
+  /** The failure itself (an Error, or whatever was thrown). */
   readonly error: unknown;
   /** How long the query waits before it recovers from its checkpoint. */
   readonly delayMs: number;
+  /** When the restart was decided, ISO-8601 UTC. */
   readonly timestamp: string;
 }
 
@@ -61,6 +63,23 @@ export interface QueryOptions {
 
 type Waiter = { readonly afterPlan: number; resolve(): void; reject(e: unknown): void };
 
+/**
+ * A running query (Spark's `StreamingQuery`), returned at once by {@link DataStreamWriter.start}:
+ * its ids and name, what it is doing ({@link StreamingQuery.status}), its progress
+ * ({@link StreamingQuery.lastProgress}, {@link StreamingQuery.recentProgress}), its failure
+ * ({@link StreamingQuery.exception}), and control: {@link StreamingQuery.processAllAvailable},
+ * {@link StreamingQuery.awaitTermination}, {@link StreamingQuery.stop}. A failure never escapes as
+ * an unhandled rejection: it becomes `exception()` and rejects the waits.
+ *
+ * @example
+ * ```ts
+ * const query = counts.writeStream.format('console').outputMode('complete').start();
+ * console.log(query.id, query.status.message);
+ * await query.processAllAvailable();          // everything added so far is processed and committed
+ * console.log(query.lastProgress?.numInputRows);
+ * await query.stop();                         // the batch in flight commits first
+ * ```
+ */
 export class StreamingQuery {
   private readonly execution: MicroBatchExecution;
   private readonly actor: Actor<LifecycleMachine>;
@@ -80,6 +99,7 @@ export class StreamingQuery {
   private lastProgressMs: number;
   private warnedFallingBehind = false;
 
+  /** Queries are made by {@link DataStreamWriter.start}, not with `new`. */
   constructor(
     private readonly cfg: ExecutionConfig & { readonly wakeRef: { wake: () => void } },
     private readonly events: QueryEvents,
@@ -136,27 +156,29 @@ export class StreamingQuery {
     });
   }
 
-  /** Starts the machine; called once by DataStreamWriter.start(). */
+  /** Starts the machine; called once by DataStreamWriter.start(). @internal */
   run(): this {
     this.options.shutdownSignals?.register(this);
     this.actor.start();
     return this;
   }
 
-  /** Stable across restarts from the same checkpoint; known once the query has started. */
+  /** The query's id (Spark's `id`): stable across restarts from the same checkpoint; known once the query has started. */
   get id(): string {
     return this.execution.id;
   }
 
-  /** New for every start(). */
+  /** The id of this run (Spark's `runId`): new for every start(), kept by in-process restarts. */
   get runId(): string {
     return this.execution.runId;
   }
 
+  /** The name given with {@link DataStreamWriter.queryName} (or option `queryName`), or null. */
   get name(): string | null {
     return this.cfg.queryName;
   }
 
+  /** Whether the query is running: true from start() until it has stopped or failed (Spark's `isActive`). */
   get isActive(): boolean {
     return !this.terminated;
   }
@@ -205,6 +227,10 @@ export class StreamingQuery {
     return [...this.progressLog];
   }
 
+  /**
+   * The failure that terminated the query, or null while it runs or when it was stopped (Spark's
+   * `exception`). Its `cause` is the original error; `queryId` and `runId` say which run failed.
+   */
   exception(): StreamingQueryError | null {
     return this.failure;
   }
@@ -272,7 +298,7 @@ export class StreamingQuery {
     await this.termination;
   }
 
-  /** The execution engine, for tests of internals. */
+  /** The execution engine, for tests of internals. @internal */
   get engine(): MicroBatchExecution {
     return this.execution;
   }

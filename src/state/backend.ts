@@ -50,8 +50,11 @@ export interface CheckpointBackend {
 
 /** Who holds a checkpoint's live-run lock. */
 export interface LockHolder {
+  /** The run id of the query holding the lock ({@link StreamingQuery.runId}). */
   readonly runId: string;
+  /** The host name of the holder's machine, if known. */
   readonly host?: string;
+  /** The holder's process id, if known. */
   readonly pid?: number;
   /** When the run took the lock (ms since the epoch), if known. */
   readonly sinceMs?: number;

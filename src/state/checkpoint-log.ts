@@ -23,6 +23,7 @@ export interface CheckpointMetadata {
 
 /** One rewrite of an operator's state by `spate state migrate`. */
 export interface MigrationRecord {
+  /** The id of the operator whose state was rewritten. */
   readonly operator: string;
   /** The last committed batch: the state as of it was rewritten. */
   readonly batch: number;
@@ -32,6 +33,7 @@ export interface MigrationRecord {
   readonly changes: readonly string[];
   /** The operator's fingerprint before and after. */
   readonly from: OperatorFingerprint;
+  /** The operator's fingerprint after the rewrite, as the new query records it. */
   readonly to: OperatorFingerprint;
 }
 

@@ -7,7 +7,13 @@ import { CheckpointLog } from './checkpoint-log.js';
 import type { OperatorFingerprint, SourceOffset } from './checkpoint-log.js';
 import { StateRepository, filesForVersion, storeDir } from './state-repository.js';
 
+/**
+ * What a checkpoint holds, from {@link inspectCheckpoint} (and `spate checkpoint inspect`): the
+ * query id, persisted settings, the run holding it, its epochs, each source's offsets, the
+ * watermark and every stateful operator, as of the last commit.
+ */
 export interface CheckpointInspection {
+  /** The checkpoint inspected, as given (a folder or a `redis://` URL). */
   readonly location: string;
   /** The query id, or null when the checkpoint has no metadata yet. */
   readonly queryId: string | null;
@@ -15,20 +21,25 @@ export interface CheckpointInspection {
   readonly conf: Readonly<Record<string, string>>;
   /** The live run holding the checkpoint, if the store can tell. */
   readonly activeRun: LockHolder | null;
+  /** The epochs (batch ids) in the offset and commit logs. */
   readonly epochs: EpochsInspection;
+  /** Each source of the query, in plan order, with its offsets. */
   readonly sources: readonly SourceInspection[];
   /** The watermark the next epoch runs with (ms since the epoch), null before the first commit. */
   readonly watermarkMs: number | null;
   /** The same as an ISO-8601 UTC time. */
   readonly watermark: string | null;
+  /** Every stateful operator with state in the checkpoint, with its rows and bytes. */
   readonly stateOperators: readonly StateOperatorInspection[];
 }
 
+/** The epochs (batch ids) of a checkpoint's offset and commit logs ({@link CheckpointInspection.epochs}). */
 export interface EpochsInspection {
   /** Epochs with an offset log entry (the retained ones), ascending. */
   readonly offsets: readonly number[];
   /** Epochs with a commit log entry, ascending. */
   readonly commits: readonly number[];
+  /** The last committed epoch: the batch a restart goes on from (after it); null before the first commit. */
   readonly lastCommitted: number | null;
   /** Planned but uncommitted epochs: the next start re-runs them with their recorded offsets. */
   readonly uncommitted: readonly number[];
@@ -36,7 +47,9 @@ export interface EpochsInspection {
   readonly lastBatchTimestampMs: number | null;
 }
 
+/** One source of a checkpointed query ({@link CheckpointInspection.sources}). */
 export interface SourceInspection {
+  /** The source's position in the query's plan, 0-based (its folder `sources/<index>` in the checkpoint). */
   readonly index: number;
   /** The source's format, when the checkpoint records it. */
   readonly format: string | null;
@@ -46,27 +59,44 @@ export interface SourceInspection {
   readonly plannedOffset?: SourceOffset;
 }
 
+/** One stateful operator of a checkpoint ({@link CheckpointInspection.stateOperators}). */
 export interface StateOperatorInspection {
+  /** The operator's id: its `.named()` name, or a positional id; what {@link inspectOperatorState} takes. */
   readonly id: string;
   /** What the operator is (aggregate, dropDuplicates, join …) and its fingerprint, if recorded. */
   readonly kind: string | null;
+  /**
+   * What must match when the query restarts, as recorded: e.g. an aggregation's `grouping keys`,
+   * `window` and `aggregates`; a join's `join type` and `join keys`; a GroupState's `timeout`.
+   */
   readonly properties: Readonly<Record<string, string>>;
   /** The state version of the last commit (the number of committed epochs). */
   readonly version: number;
+  /** The shuffle partitions the operator's state is split into. */
   readonly partitions: number;
+  /** The rows (keys) of state as of the last commit, over all partitions and stores. */
   readonly rows: number;
   /** Bytes of all the operator's state files in the store (every retained version). */
   readonly bytes: number;
+  /** The state files kept for the operator (snapshots and deltas of every retained version). */
   readonly files: number;
+  /** The operator's state stores (`default`; a stream-stream join has one per side). */
   readonly stores: readonly StoreInspection[];
 }
 
+/** One state store of an operator, over all its partitions ({@link StateOperatorInspection.stores}). */
 export interface StoreInspection {
+  /** The store's name: `default`, or a join side's (`left-keyToRows`, `right-keyToRows`). */
   readonly name: string;
+  /** The keys in the store as of the last commit. */
   readonly rows: number;
+  /** Bytes of the store's files (every retained version). */
   readonly bytes: number;
+  /** The store's files: snapshots plus deltas. */
   readonly files: number;
+  /** Files that hold a whole version of the state. */
   readonly snapshots: number;
+  /** Files that hold one version's changes over the previous one. */
   readonly deltas: number;
 }
 

@@ -14,10 +14,13 @@ import { TestClock } from './test-clock.js';
 
 /** What one micro-batch wrote: its id and its rows, in a stable order (sorted by their JSON form). */
 export interface Batch {
+  /** The batch's id, from 0; a batch with no output (the watermark moved, a timeout ran) is listed too. */
   readonly batchId: number;
+  /** The rows the batch wrote to the sink, as the output mode gives them. */
   readonly rows: Row[];
 }
 
+/** How {@link startTest} runs the query; every field is optional. */
 export interface QueryTestOptions {
   /** 'append' (default), 'update' or 'complete'. */
   readonly outputMode?: OutputMode;
@@ -29,12 +32,37 @@ export interface QueryTestOptions {
   readonly configure?: (writer: DataStreamWriter) => void;
 }
 
+/**
+ * A streaming query driven step by step in a test (as Kafka Streams' TopologyTestDriver), made
+ * with {@link startTest}: each step (addData, advanceEventTime, advanceProcessingTime, run) runs
+ * every batch it makes due and resolves with those batches' output, so a test asserts batch by
+ * batch. The query runs on a {@link TestClock} with the default trigger, so nothing waits on the
+ * wall clock. A step rejects with the query's `StreamingQueryError` if the query fails.
+ *
+ * @example
+ * ```ts
+ * import { TestStream, startTest } from 'spate/testing';
+ *
+ * const words = new TestStream(spark, types.struct([types.field('word', types.string())]));
+ * const t = startTest(words.toDF().groupBy('word').count(), { outputMode: 'update' });
+ * expect(await t.addData(words, [{ word: 'a' }, { word: 'a' }]))
+ *   .toEqual([{ batchId: 0, rows: [{ word: 'a', count: 2 }] }]);
+ * await t.stop();
+ * ```
+ */
 export class QueryTest {
   /** Every batch so far, in order. */
   readonly batches: Batch[] = [];
+  /** The running query, for its status, progress and exception. */
   readonly query: StreamingQuery;
+  /** The query's processing time: `options.clock`, or a new TestClock at 1970-01-01. */
   readonly clock: TestClock;
 
+  /**
+   * Starts `df` writing to a sink that records each batch; prefer {@link startTest}.
+   *
+   * @throws `AnalysisError` when the query cannot start (e.g. an output mode it does not support).
+   */
   constructor(df: DataFrame, options: QueryTestOptions = {}) {
     this.clock = options.clock ?? new TestClock();
     const writer = df.writeStream.outputMode(options.outputMode ?? 'append').clock(this.clock)
@@ -69,6 +97,7 @@ export class QueryTest {
     return this.query.recentProgress;
   }
 
+  /** Stops the query ({@link StreamingQuery.stop}); call it at the end of every test. */
   stop(): Promise<void> {
     return this.query.stop();
   }
@@ -81,7 +110,12 @@ export class QueryTest {
   }
 }
 
-/** Starts `df` as a QueryTest. */
+/**
+ * Starts `df` as a {@link QueryTest}: on a TestClock, with the default trigger, writing each
+ * batch's rows into `batches`. See QueryTest for an example.
+ *
+ * @throws `AnalysisError` when the query cannot start (e.g. an output mode it does not support).
+ */
 export function startTest(df: DataFrame, options?: QueryTestOptions): QueryTest {
   return new QueryTest(df, options);
 }

@@ -11,26 +11,45 @@ interface Timer {
   readonly fn: () => void;
 }
 
+/**
+ * Virtual processing time for tests, a {@link QueryClock}: a query started on it (by
+ * {@link startTest}, or `writeStream.clock(clock)`) waits only for it, and it moves only when the
+ * test advances it, firing each timer at its own instant, in order.
+ *
+ * @example
+ * ```ts
+ * const clock = new TestClock('2024-01-01T12:00:00Z');
+ * const t = startTest(df, { clock });
+ * await t.advanceProcessingTime('10 seconds');   // or clock.advance('10 seconds'), then t.run()
+ * ```
+ */
 export class TestClock implements QueryClock {
   private nowMs: number;
   private timers: Timer[] = [];
   private nextId = 1;
 
-  /** Starts at `start`: a Date, ms since the epoch, or an ISO-8601 time with its zone ('2019-02-05T10:00:00Z'). */
+  /**
+   * Starts at `start`: a Date, ms since the epoch, or an ISO-8601 time with its zone ('2019-02-05T10:00:00Z').
+   *
+   * @throws RangeError when `start` is none of these.
+   */
   constructor(start: Date | number | string = 0) {
     this.nowMs = toMs(start, 'TestClock start');
   }
 
+  /** The current virtual time, in ms since the epoch. */
   now(): number {
     return this.nowMs;
   }
 
+  /** Calls `fn` when the clock is advanced `ms` (at least 0) past now; returns the timer's id. */
   setTimeout(fn: () => void, ms: number): unknown {
     const timer = { id: this.nextId++, at: this.nowMs + Math.max(0, ms), fn };
     this.timers.push(timer);
     return timer.id;
   }
 
+  /** Cancels a timer set with setTimeout; an unknown id is ignored. */
   clearTimeout(id: unknown): void {
     this.timers = this.timers.filter((t) => t.id !== id);
   }

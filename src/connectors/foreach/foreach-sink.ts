@@ -9,9 +9,34 @@ import type { CheckpointBackend } from '../../state/backend.js';
 import type { SinkContext, SinkOptions, StreamSink } from '../contract.js';
 import { registerSink } from '../contract.js';
 
+/**
+ * Writes a query's rows one at a time, for {@link DataStreamWriter.foreach} (Spark's
+ * `ForeachWriter`). Per epoch: `open(partitionId, epochId)`, then `process(row)` for each of its
+ * rows if open returned true (or there is no open), then `close(error)`. At-least-once: after a
+ * failure the epoch is replayed and open is called again with the same epoch id, so a writer that
+ * returns false for epochs it has already written is exactly-once. Works under Trigger.Continuous.
+ *
+ * @example
+ * ```ts
+ * events.writeStream.foreach({
+ *   open: (partitionId, epochId) => !written.has(epochId),
+ *   process: async (row) => { await db.insert(row); },
+ *   close: (error) => { if (error) console.error(error); },
+ * }).start();
+ * ```
+ */
 export interface ForeachWriter<R extends Row = Row> {
+  /**
+   * Called when an epoch starts: `partitionId` is always 0 (spate runs one partition per sink),
+   * `epochId` is the batch id. Return false to skip the epoch's rows (already written). Optional.
+   */
   open?(partitionId: number, epochId: number): boolean | Promise<boolean>;
+  /** Called for each row of the epoch, in order; the next row waits for a returned promise. A throw fails the query. */
   process(row: R): void | Promise<void>;
+  /**
+   * Called when the epoch ends: with null once all its rows were processed (or skipped), or with
+   * the error process() threw, which then fails the query. Optional.
+   */
   close?(error: unknown): void | Promise<void>;
 }
 

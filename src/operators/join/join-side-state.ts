@@ -83,6 +83,22 @@ export class JoinSideState {
     this.store.put(key, list);
   }
 
+  /**
+   * Removes the rows of `key` marked matched, counting them as removed: a left semi join has
+   * emitted them and never needs them again.
+   */
+  removeMatched(key: string): void {
+    const list = this.store.get(key);
+    if (!list) return;
+    const kept = list.filter((e) => !e.m);
+    const gone = list.length - kept.length;
+    if (gone === 0) return;
+    this.count -= gone;
+    this.removed += gone;
+    if (kept.length === 0) this.store.delete(key);
+    else this.store.put(key, kept);
+  }
+
   append(key: string, row: Row, matched: boolean, t: number | null): void {
     const entry: BufferedRow = { r: row, m: matched, t };
     const list = this.store.get(key);

@@ -4,11 +4,15 @@
 // Spark, an epoch's left rows are processed first (as they arrive) and its right rows after all
 // of them (held until the epoch's end), so a right row has met every left row of its epoch and
 // is only buffered when a future left row could still match it (OneSideHashJoiner's
-// add-to-state rule): numRowsUpdated and numRowsTotal are Spark's. At the end of an epoch the
-// watermark evicts rows that can never match again (state-watermark.ts); in an outer join an
-// evicted row that never matched is emitted null-padded then. Rows at or below the previous
-// epoch's watermark are dropped as late. The state is checkpointed by the runtime, so a restart
-// resumes with the same buffers and matched flags.
+// add-to-state rule): numRowsUpdated and numRowsTotal are Spark's. A left semi join keeps its
+// state as Spark 4.2 is observed to (its state store, read batch by batch; the conformance case
+// stream_left_semi): the epoch's right rows go first, a left row they match is emitted and
+// leaves the state, and a left row that matches a buffered right row is emitted and never
+// buffered, so only left rows still waiting for their first match are kept. At the end of an
+// epoch the watermark evicts rows that can never match again (state-watermark.ts); in an outer
+// join an evicted row that never matched is emitted null-padded then. Rows at or below the
+// previous epoch's watermark are dropped as late. The state is checkpointed by the runtime, so a
+// restart resumes with the same buffers and matched flags.
 import type { Row } from '../../actors/messages.js';
 import type { OperatorContext, OperatorLogic } from '../../actors/operator.js';
 import type { JoinNode } from '../../plan/logical.js';
@@ -32,13 +36,16 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
   if (type === 'leftAnti') throw new Error('internal: a stream-stream left anti join reached the operator (start() refuses it)');
   const semi = type === 'leftSemi';
   const keepsUnmatched = { left: type === 'leftOuter' || type === 'fullOuter', right: type === 'rightOuter' || type === 'fullOuter' };
-  // Whether a side's matched flags are ever read (outer emission, semi's once-only); flipping
-  // one re-writes its key's rows into the epoch's checkpoint delta, so inner joins never do.
+  // Whether a side's matched flags are ever read (outer emission; a semi join's matched left
+  // rows, removed at once); flipping one re-writes its key's rows into the epoch's checkpoint
+  // delta, so inner joins never do.
   const tracksMatches = { left: keepsUnmatched.left || semi, right: keepsUnmatched.right };
   const nullPadded = (side: JoinSide, row: Row): Row => (side === 'left' ? f.output(row, null) : f.output(null, row));
   const state = {} as Record<JoinSide, JoinSideState>;
   /** The epoch's right rows, processed once every left row of the epoch has been. */
   let pendingRight: Row[][] = [];
+  /** A left semi join's left rows of the epoch, processed after its right rows. */
+  let pendingLeft: Row[][] = [];
   let dropped = 0;
   let lastEvictionWatermark = 0;
   let metrics: StoreMetrics = { numRowsTotal: 0, numRowsUpdated: 0, numRowsRemoved: 0 };
@@ -93,7 +100,9 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
             flipped = true;
           }
         }
-        if (flipped) other.changed(key, candidates);
+        // Left semi: an emitted left row is of no further use, so it leaves the state.
+        if (semi && side === 'right' && matched) other.removeMatched(key);
+        else if (flipped) other.changed(key, candidates);
       }
       if (semi && side === 'left' && matched) {
         out.push(row);
@@ -119,14 +128,17 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
       }
     },
     process(rows, input, ctx) {
-      if (input === 0) processSide('left', rows, ctx);
-      else pendingRight.push(rows);
+      if (input !== 0) pendingRight.push(rows);
+      else if (semi) pendingLeft.push(rows);
+      else processSide('left', rows, ctx);
     },
     onEpochEnd(_barrier, ctx) {
       const watermark = ctx.evictionWatermarkMs;
       const rightEviction = eviction.right === null ? null : stateWatermarkMs(eviction.right, watermark);
       for (const rows of pendingRight) processSide('right', rows, ctx, rightEviction);
       pendingRight = [];
+      for (const rows of pendingLeft) processSide('left', rows, ctx);
+      pendingLeft = [];
       const out: Row[] = [];
       for (const side of JOIN_SIDES) {
         const e = eviction[side];

@@ -2,7 +2,9 @@
 # Installs, once, what the conformance suite needs to run real Apache Spark, into a cache that
 # CI re-runs reuse: a pyspark wheel built from PyPI's source package (it bundles Spark's jars),
 # a venv with pyspark, pandas and pyarrow (applyInPandasWithState needs both), and Spark's Kafka
-# source with its dependencies fetched from Maven Central (pyspark does not bundle it).
+# source with its dependencies fetched from Maven Central (pyspark does not bundle it). Java 17
+# and Maven (and Debian's python3-venv) are installed with apt-get when missing, as the main
+# suite installs what it needs, so `npm run test:spark` runs on a fresh machine by itself.
 # Prints the venv's python and the Kafka jar folder as `KEY=value` lines; does nothing but print
 # when everything is already there.
 set -euo pipefail
@@ -18,11 +20,25 @@ home=$cache/spark-$PYSPARK_VERSION
 venv=$home/venv
 jars=$home/kafka-jars
 
+log() { echo "setup-spark: $*" >&2; }
+
+# Installs a Debian package (as the main suite's test/support/services.ts does), as root only.
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup-spark: $2 is not installed: run \`sudo apt-get install -y $1\` and the suite again" >&2
+    exit 1
+  fi
+  log "installing $1 (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y --no-install-recommends "$1" >/dev/null 2>&1 \
+    || { apt-get update >/dev/null 2>&1 && apt-get install -y --no-install-recommends "$1" >/dev/null; }
+}
+need() { command -v "$1" >/dev/null || apt_install "$2" "$1"; }
+
 python=${PYTHON:-python3}
 command -v "$python" >/dev/null || { echo "setup-spark: $python is not installed (Python 3.11 is needed)" >&2; exit 1; }
-command -v java >/dev/null || { echo "setup-spark: java is not installed (Spark 4 needs Java 17: apt-get install -y openjdk-17-jre-headless)" >&2; exit 1; }
-
-log() { echo "setup-spark: $*" >&2; }
+need java openjdk-17-jre-headless  # Spark 4 runs on Java 17
+need mvn maven  # fetches Spark's Kafka source here, and the Kafka case's broker jars (test/support/kafka-broker.ts)
 
 if [ ! -f "$venv/.ready" ]; then
   mkdir -p "$wheels"
@@ -34,6 +50,8 @@ if [ ! -f "$venv/.ready" ]; then
   "$python" -m pip wheel --quiet --find-links "$wheels" -w "$wheels" \
     "pyspark==$PYSPARK_VERSION" "pandas==$PANDAS_VERSION" "pyarrow==$PYARROW_VERSION" >&2
   rm -rf "$venv"
+  # Debian's own Python keeps venv's pip bootstrap in a package of its own.
+  "$python" -c 'import ensurepip' 2>/dev/null || apt_install "python3-venv" "Python's venv module"
   "$python" -m venv "$venv"
   log "installing into $venv"
   "$venv/bin/python" -m pip install --quiet --no-index --find-links "$wheels" \
@@ -42,7 +60,6 @@ if [ ! -f "$venv/.ready" ]; then
 fi
 
 if [ ! -f "$jars/.ready" ]; then
-  command -v mvn >/dev/null || { echo "setup-spark: mvn is not installed (apt-get install -y maven)" >&2; exit 1; }
   log "fetching spark-sql-kafka-0-10_2.13 $PYSPARK_VERSION and its dependencies into $jars"
   pom=$(mktemp -d)/pom.xml
   cat > "$pom" <<POM

@@ -91,6 +91,24 @@ describe('stream-stream joins', () => {
     await run.query.stop();
   });
 
+  it('a left semi join drops an impression from its state once it is emitted, keeping only impressions still waiting for a click', async () => {
+    // As Spark 4.2's state store shows batch by batch (conformance case stream_left_semi).
+    const spark = testSession();
+    const s = watermarked(spark);
+    const run = record(s.impDF.join(s.clickDF, expr(WITHIN_AN_HOUR), 'left_semi'));
+    await steps(run, [[s.impressions, [imp('A', '10:00'), imp('B', '10:05')]]]);
+    expect(joinState(run.query)).toMatchObject({ numRowsTotal: 2, customMetrics: expect.objectContaining({ leftRows: 2, rightRows: 0 }) });
+    await steps(run, [[s.clicks, [click('A', '10:20'), click('A', '10:25')]]]);
+    expect(run.all()).toEqual([imp('A', '10:00')]);
+    // A left with its first click; both clicks stay buffered for impressions still to come.
+    expect(joinState(run.query)).toMatchObject({ numRowsTotal: 3, customMetrics: expect.objectContaining({ leftRows: 1, rightRows: 2 }) });
+    expect(run.query.recentProgress.map((p) => p.stateOperators[0]!.numRowsRemoved)).toContain(1);
+    await steps(run, [[s.impressions, [imp('A', '10:15')]]]); // meets the buffered click at 10:20: emitted, never buffered
+    expect(run.all()).toEqual(sortRows([imp('A', '10:00'), imp('A', '10:15')]));
+    expect(joinState(run.query).customMetrics).toMatchObject({ leftRows: 1, rightRows: 2 });
+    await run.query.stop();
+  });
+
   it('a left outer join with the watermark on the right only runs as Spark runs it, and start() warns that the left state is unbounded', async () => {
     // Spark accepts it (the range condition bounds impressions by the clicks' watermark), but it
     // evicts only a side that has a watermark itself: impressions stay buffered forever and an
