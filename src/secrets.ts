@@ -68,8 +68,9 @@ export function redactText(text: string): string {
 }
 
 /**
- * Masks the credentials an error object carries where printing it shows them (ioredis keeps the
- * arguments of a failed AUTH in `command.args`), in it and its causes; returns it.
+ * Masks the credentials an error object carries where printing it shows them (its message and
+ * stack; ioredis keeps the arguments of a failed AUTH in `command.args`), in it and its causes;
+ * returns it.
  */
 export function scrubError<E>(error: E): E {
   for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
@@ -77,15 +78,18 @@ export function scrubError<E>(error: E): E {
     if (command && typeof command.name === 'string' && /^(auth|hello)$/i.test(command.name) && Array.isArray(command.args)) {
       command.args = command.args.map(() => MASK);
     }
-    const m = (e as { message?: unknown }).message;
-    if (typeof m === 'string') {
-      const clean = redactText(m);
-      if (clean !== m) {
-        try {
-          (e as { message: string }).message = clean;
-        } catch {
-          // a frozen error keeps its message
-        }
+    // The stack was captured with the message as it was: printing the error (console.error,
+    // util.inspect, a logger's serializer) shows the stack, so it is cleaned too.
+    const texts = e as { message?: unknown; stack?: unknown };
+    for (const key of ['message', 'stack'] as const) {
+      const text = texts[key];
+      if (typeof text !== 'string') continue;
+      const clean = redactText(text);
+      if (clean === text) continue;
+      try {
+        texts[key] = clean;
+      } catch {
+        // a frozen error keeps its text
       }
     }
   }

@@ -1,6 +1,8 @@
 // Credentials never appear in anything a run prints: errors (with their causes), warnings,
 // progress, status, explain(), or the inspection of its checkpoint.
 import { spawnSync } from 'node:child_process';
+import { inspect } from 'node:util';
+import { scrubError } from '../src/secrets.js';
 import { RedisServer } from './support/redis-server.js';
 
 const SECRETS = {
@@ -40,5 +42,16 @@ describe('credentials', () => {
         expect({ form, found: output.includes(form) }).toEqual({ form, found: false });
       }
     }
+  });
+
+  it('are masked in the stacks of an error and its causes, which printing an error shows', () => {
+    const location = 'redis://app:Stack-Sekr3t-73@127.0.0.1:6379/0/q';
+    const cause = new Error(`connecting to ${location} failed`);
+    const error = new Error(`cannot open ${location}`, { cause });
+    // V8 formats a stack when it is first read: read now, each holds the message as it was.
+    expect([error.stack, cause.stack].every((stack) => stack!.includes('Stack-Sekr3t-73'))).toBe(true);
+    const printed = inspect(scrubError(error));
+    expect(printed).toContain('redis://app:***@127.0.0.1:6379/0/q');
+    expect(printed).not.toContain('Stack-Sekr3t-73');
   });
 });

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { PinoPretty } from 'pino-pretty';
+import { redactText } from '../secrets.js';
 
 /** The levels --log-level accepts (pino's), most severe first; `info` by default. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -16,6 +17,8 @@ export function daemonLogger(level: LogLevel, pretty = process.stdout.isTTY === 
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
+    // Every line, whatever it logs (an error's stack and causes included), has its credentials masked.
+    hooks: { streamWrite: redactText },
   };
   if (pretty) {
     return pino(options, PinoPretty({

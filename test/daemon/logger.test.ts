@@ -27,4 +27,16 @@ describe("the daemon's logger", () => {
     expect(text).toMatch(/query: "q"/);
     expect(() => JSON.parse(text)).toThrow();
   });
+
+  it('masks credentials in every line, also inside an error\'s stack and causes, in both forms', () => {
+    const location = 'redis://app:Log-Sekr3t-51@127.0.0.1:6379/0/q';
+    for (const pretty of [false, true]) {
+      const out = capture();
+      const err = new Error(`cannot open ${location}`, { cause: new Error(`connecting to ${location} failed`) });
+      daemonLogger('info', pretty, out).error({ query: 'q', err, location }, `query q failed: ${location}`);
+      const text = out.lines.join('');
+      expect(text).toContain('redis://app:***@127.0.0.1:6379/0/q');
+      expect({ pretty, leaked: text.includes('Log-Sekr3t-51') }).toEqual({ pretty, leaked: false });
+    }
+  });
 });

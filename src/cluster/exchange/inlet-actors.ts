@@ -5,7 +5,7 @@ import type { ActorParent } from '../../actors/actor.js';
 import { Actor } from '../../actors/actor.js';
 import type { Message } from '../../actors/messages.js';
 import type { SplitReader } from '../../connectors/contract.js';
-import { splitOf } from '../../actors/messages.js';
+import { originOf, splitOf } from '../../actors/messages.js';
 import { splitOfRow } from './messages.js';
 
 export class InletActor extends Actor {
@@ -36,7 +36,8 @@ export class SplitReaderActor extends Actor {
         if (this.status !== 'active') return;
         this.rows += chunk.length;
         const partition = splitOf(chunk);
-        await this.sendRows(chunk, partition === undefined ? source : `${source ?? ''}/${partition}`);
+        // The records' positions travel with the chunk, so that a failure names the record.
+        await this.sendRows(chunk, partition === undefined ? source : `${source ?? ''}/${partition}`, originOf(chunk));
       }
     }
   }

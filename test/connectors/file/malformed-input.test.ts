@@ -163,6 +163,28 @@ describe('malformed input in files', () => {
     expect(warnings).toEqual([expect.stringContaining(`file ${gone} of batch 0 was removed before it was read; it is skipped`)]);
   });
 
+  it('leave out a file removed while its glob is listed, instead of failing on its ENOENT', async () => {
+    await dir.file('in/a.json', '{"v":"a"}\n', 1);
+    const gone = await dir.file('in/b.json', '{"v":"b"}\n', 2);
+    const spark = testSession();
+    // The folder was read with b.json in it; b.json goes before its status is asked.
+    const real = fsPromises.stat;
+    const stat = jest.spyOn(fsPromises, 'stat').mockImplementation((async (p: string, o?: never) => {
+      if (p === gone) fs.rmSync(gone, { force: true });
+      return real(p, o);
+    }) as typeof fsPromises.stat);
+    try {
+      const q = spark.readStream.format('json').schema('v STRING').load(dir.path('in', '*.json'))
+        .writeStream.format('memory').queryName('listed_vanished').option('checkpointLocation', dir.path('cp-listed')).start();
+      await q.processAllAvailable();
+      await q.stop();
+      expect(q.exception()).toBeNull();
+    } finally {
+      stat.mockRestore();
+    }
+    expect(await spark.table('listed_vanished').collect()).toEqual([{ v: 'a' }]);
+  });
+
   it('name the path of any other file-system error', async () => {
     const file = await dir.file('in/a.json', '{"v":"a"}\n', 1);
     const spark = testSession();
