@@ -51,12 +51,27 @@ export async function newTopic(prefix = 't', partitions = 4): Promise<string> {
   return topic;
 }
 
-/** Creates a topic with `partitions` partitions and waits for its leaders. */
+/**
+ * Creates a topic with `partitions` partitions and waits for its leaders. kafkajs' own wait
+ * (waitForLeaders) gives up when the broker's metadata does not know the new topic yet, which
+ * happens on a loaded machine; this waits until every partition has a leader instead.
+ */
 export async function createTopic(topic: string, partitions = 4): Promise<void> {
   const admin = kafka().admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: false });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        const known = topics[0]?.partitions ?? [];
+        if (known.length === partitions && known.every((p) => p.leader >= 0)) return;
+      } catch (error) {
+        if (attempt >= 100 || !/does not host this topic-partition|leader/i.test(String(error))) throw error;
+      }
+      if (attempt >= 100) throw new Error(`topic ${topic} has no leader for all of its ${partitions} partitions after ${attempt} attempts`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   } finally {
     await admin.disconnect();
   }
