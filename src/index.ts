@@ -22,7 +22,7 @@ export type { ForeachBatchFunction } from './api/writer.js';
 export { MemoryStream } from './api/memory-stream.js';
 export * from './api/functions.js';
 export * as types from './api/types.js';
-export type { Row } from './actors/messages.js';
+export type { Row } from './data/row.js';
 export type { ForeachWriter } from './connectors/foreach/foreach-sink.js';
 export type { RestartPolicy } from './actors/restart-policy.js';
 export { Trigger } from './query/trigger.js';

@@ -1,6 +1,7 @@
 // Every benchmark scenario, in the order `npm run bench` runs them.
 import type { Scenario } from '../harness.js';
 import { kafkaPipeline } from './kafka-pipeline.js';
+import { coresW, coresWMemory, coresYahoo, coresYahooMemory } from './many-cores.js';
 import { checkpointLocal, checkpointMemory, checkpointRedis, checkpointRedisAsync } from './checkpoint.js';
 import { continuousLatency } from './continuous-latency.js';
 import { statelessChain } from './stateless-chain.js';
@@ -13,4 +14,5 @@ import { yahoo } from './yahoo.js';
 export const scenarios: readonly Scenario[] = [
   wordCount, statelessChain, windowedSum, windowedSumLocal, windowedSumRedis, yahoo, tradesWindow, streamJoin, kafkaPipeline,
   checkpointMemory, checkpointLocal, checkpointRedis, checkpointRedisAsync, continuousLatency,
+  coresW, coresYahoo, coresWMemory, coresYahooMemory,
 ];

@@ -1,28 +1,10 @@
 // The data-plane protocol. A link carries chunks of rows (never one message per row: RxJS
-// costs per emission), watermarks, barriers that close an epoch, and End.
+// costs per emission), watermarks, barriers that close an epoch, and End. Rows and chunks are
+// the data model's (src/data/row.ts).
+import type { Chunk, Row } from '../data/row.js';
 
-/**
- * A row as it flows through a query and reaches sinks and callbacks: a plain object from column
- * name to value, with SQL's null as `null` (timestamps are Dates, longs are numbers, binary is a
- * Buffer). DataFrame methods carry a more precise row type where the schema is known.
- */
-export type Row = Record<string, unknown>;
-
-/** Where the row at `index` of a chunk came from, for messages: `file /in/a.json, line 7`. */
-export type RowOrigin = (index: number) => string;
-
-/** Up to `spate.link.chunkRows` rows. */
-export interface Chunk {
-  readonly type: 'chunk';
-  readonly rows: Row[];
-  /**
-   * The source split the rows came from (`<source index>` or `<source index>/<partition>`), so
-   * that event time is tracked per Kafka partition; absent when unknown.
-   */
-  readonly split?: string;
-  /** Set on the chunks a source sends when the source can name its records' positions. */
-  readonly origin?: RowOrigin;
-}
+export type { Chunk, Row, RowOrigin } from '../data/row.js';
+export { chunk, originOf, withOrigin } from '../data/row.js';
 
 /** The event-time watermark in force from here on (sent by sources at the start of an epoch). */
 export interface Watermark {
@@ -45,25 +27,6 @@ export interface End {
 
 export type Message = Chunk | Watermark | Barrier | End;
 
-export const chunk = (rows: Row[], split?: string, origin?: RowOrigin): Chunk => {
-  if (split === undefined && origin === undefined) return { type: 'chunk', rows };
-  return { type: 'chunk', rows, ...(split !== undefined ? { split } : {}), ...(origin ? { origin } : {}) };
-};
-
-const ORIGIN = Symbol('spate.rowOrigin');
-
-/**
- * Marks rows a source yields with the positions of their records, so that a failure on one of
- * them names it (the source actor carries the origin along with the rows' chunks).
- */
-export function withOrigin(rows: Row[], origin: RowOrigin): Row[] {
-  Object.defineProperty(rows, ORIGIN, { value: origin, enumerable: false });
-  return rows;
-}
-
-export function originOf(rows: Row[]): RowOrigin | undefined {
-  return (rows as Row[] & { [ORIGIN]?: RowOrigin })[ORIGIN];
-}
 export const watermark = (ms: number): Watermark => ({ type: 'watermark', ms });
 export const barrier = (epoch: number, batchTimestampMs: number): Barrier => ({ type: 'barrier', epoch, batchTimestampMs });
 export const END: End = { type: 'end' };

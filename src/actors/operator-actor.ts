@@ -61,6 +61,10 @@ export class OperatorActor extends Actor implements OperatorContext {
     this.deadLetters?.add({ operator: this.name, reason: 'late', watermarkMs: this.lateWatermarkMs, row });
   }
 
+  ownsKey(storeKey: string): boolean {
+    return this.state?.owns(storeKey) ?? true;
+  }
+
   store<V>(name: string): KeyValueStore<V> {
     const s = this.state?.stores.get(name);
     if (!s) {

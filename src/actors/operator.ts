@@ -24,6 +24,11 @@ export interface OperatorContext {
    * counts it itself (numRowsDroppedByWatermark).
    */
   dropLate(row: Row): void;
+  /**
+   * Whether this instance owns the key group of a state key: false only on a worker thread
+   * (master('local[N]')) for a key another thread owns. Absent: it owns every key.
+   */
+  ownsKey?(storeKey: string): boolean;
 }
 
 /** What an operator knows when asked whether a batch without new data should run. */
@@ -49,6 +54,12 @@ export interface OperatorLogic {
   readonly name: string;
   /** Names of the keyed stores this operator uses; the runtime creates, restores and snapshots them. */
   readonly stores: readonly string[];
+  /**
+   * The part of a store key that chooses its key group (default: the whole key). Keys that
+   * must meet in one operator instance (a group's sessions) share it, so that the instance
+   * owning the key group holds them all.
+   */
+  readonly partitionKey?: (storeKey: string) => string;
   /**
    * Optional: makes the store of a declared name itself, kept in a form suited to the operator
    * (the aggregation's table of groups); the runtime still restores and snapshots it. Without

@@ -9,6 +9,8 @@ export interface EpochWriter {
   write(rows: Row[]): void | Promise<void>;
   /** Makes the epoch's rows visible; must be idempotent for a given epoch. */
   commit(): void | Promise<void>;
+  /** Rows the epoch wrote, read after commit, when the writer did not get them all itself (worker threads wrote some). */
+  readonly outputRows?: number;
 }
 
 export interface EpochSink {
@@ -59,7 +61,7 @@ export class SinkActor extends Actor {
           throw new Error(`sink ${this.name} expected the barrier of epoch ${this.nextEpoch} but got epoch ${msg.epoch}`);
         }
         if (writer) await writer.commit();
-        const committed = { epoch: msg.epoch, numOutputRows: writer ? this.rows : 0 };
+        const committed = { epoch: msg.epoch, numOutputRows: writer ? writer.outputRows ?? this.rows : 0 };
         this.writer = undefined;
         this.rows = 0;
         this.nextEpoch = msg.epoch + 1;

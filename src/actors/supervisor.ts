@@ -9,6 +9,8 @@ import { decideRestart } from './restart-policy.js';
 export class Supervisor implements ActorParent {
   private readonly actors: Actor[] = [];
   private readonly links: Link[] = [];
+  /** What else the run holds that stops with the graph (tasks on worker threads). */
+  private readonly resources: Array<{ stop(): Promise<void> }> = [];
   private failure: { actor: string; error: unknown } | null = null;
   private readonly failureListeners: Array<(error: unknown, actor: string) => void> = [];
 
@@ -17,6 +19,12 @@ export class Supervisor implements ActorParent {
   add<A extends Actor>(actor: A): A {
     this.actors.push(actor);
     return actor;
+  }
+
+  /** Stops `resource` with the graph (after the actors). */
+  own<R extends { stop(): Promise<void> }>(resource: R): R {
+    this.resources.push(resource);
+    return resource;
   }
 
   /** Links `from` to `to` with a new backpressured link. */
@@ -65,5 +73,6 @@ export class Supervisor implements ActorParent {
 
   async stopAll(): Promise<void> {
     await Promise.all(this.actors.map((a) => a.stop()));
+    await Promise.all(this.resources.map((r) => r.stop()));
   }
 }

@@ -1,6 +1,7 @@
 // DataFrame: an immutable logical-plan builder with Spark's methods. Streaming frames run
 // through writeStream; static frames run with collect() / show().
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
+import { explainQuery } from '../cluster/explain.js';
 import { AnalysisError } from '../errors.js';
 import { showString } from '../connectors/console/format-table.js';
 import { parseExpression, parseSelectItem } from '../expr/parser.js';
@@ -32,7 +33,8 @@ import type { SessionContext } from './session-context.js';
 import { DataStreamWriter } from './writer.js';
 
 /** What explain() prints: the logical plan, or the generated code of a streaming query's stages. */
-export type ExplainMode = 'simple' | 'codegen';
+export type ExplainMode = 'simple' | 'physical' | 'logical' | 'codegen';
+const EXPLAIN_MODES: readonly ExplainMode[] = ['simple', 'physical', 'logical', 'codegen'];
 
 /**
  * A distributed-collection-shaped query, as Spark's DataFrame: an immutable description of where rows
@@ -380,22 +382,27 @@ export class DataFrame<R extends Row = Row> {
   }
 
   /**
-   * The plan, for debugging (Spark's explain): `simple` (the default) gives the logical plan;
-   * `codegen` gives the functions a streaming query generates for its stages, as they would run
-   * (Spark's debugCodegen). The output mode, `update` unless given, decides whether an
-   * aggregation's stage drops late rows.
+   * The plan, for debugging (Spark's explain). `simple` (the default) or `physical`: for a
+   * streaming DataFrame, the operators as a query would run them under the session's master,
+   * with its exchanges and what runs on the driver thread and why (a static DataFrame gives its
+   * logical plan); `logical`: the analysed logical plan as JSON; `codegen`: the functions a
+   * streaming query generates for its stages, as they would run (Spark's debugCodegen). The
+   * output mode, `update` unless given, decides whether an aggregation drops late rows.
    */
   explain(mode: ExplainMode | { readonly mode?: ExplainMode; readonly outputMode?: OutputMode } = 'simple'): string {
     const opts = typeof mode === 'string' ? { mode } : mode;
-    if ((opts.mode ?? 'simple') === 'simple') {
-      return planString(this.plan);
+    const chosen = opts.mode ?? 'simple';
+    const outputMode = opts.outputMode ?? 'update';
+    if (!EXPLAIN_MODES.includes(chosen)) {
+      throw new AnalysisError(`explain() mode must be 'simple', 'physical', 'logical' or 'codegen', not '${String(chosen)}'`);
     }
-    if (opts.mode !== 'codegen') throw new AnalysisError(`explain() mode must be 'simple' or 'codegen', not '${String(opts.mode)}'`);
+    if (chosen === 'logical' || (chosen !== 'codegen' && !this.isStreaming)) return planString(this.plan);
+    const conf = new QueryConf(this.session.confValues);
+    if (chosen !== 'codegen') return explainQuery(this.plan, conf, outputMode);
     if (!this.isStreaming) {
       throw new AnalysisError("explain('codegen') shows the stages a streaming query generates; this DataFrame is static (collect() runs it directly)");
     }
-    const conf = new QueryConf(this.session.confValues);
-    return explainCodegen(this.plan, { outputMode: opts.outputMode ?? 'update', shufflePartitions: conf.shufflePartitions });
+    return explainCodegen(this.plan, { outputMode, shufflePartitions: conf.shufflePartitions });
   }
 
   /** A frame over `plan` that keeps this frame's session and alias. */

@@ -4,6 +4,7 @@ import { AnalysisError } from '../errors.js';
 import { parseSelectItem } from '../expr/parser.js';
 import type { Expr } from '../expr/tree.js';
 import { call, literal } from '../expr/tree.js';
+import { registerScalar } from '../expr/functions/registry.js';
 import type { DataType } from '../expr/types.js';
 import { STRING } from '../expr/types.js';
 import type { ColumnLike } from './column.js';
@@ -644,6 +645,21 @@ export function udf<A extends unknown[], R>(f: (...args: A) => R, returnType: Da
   if (typeof f !== 'function') throw new AnalysisError('udf() needs a function');
   return (...cols: ColumnLike[]): Column =>
     new Column({ k: 'udf', name, fn: f as unknown as (...args: never[]) => unknown, args: cols.map(c), returnType });
+}
+
+/**
+ * Registers a scalar function under `name`, for callFunction(name, ...) and SQL strings
+ * (Spark's spark.udf.register). Unlike udf(), whose closure lives on the thread that made it,
+ * a registered function also runs on worker threads under master('local[N]') when the module
+ * that registers it is listed in spate.worker.imports: each thread registers it the same way.
+ */
+export function registerFunction(name: string, fn: (...args: never[]) => unknown, returnType: DataType): void {
+  if (typeof fn !== 'function') throw new AnalysisError('registerFunction() needs a function');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new AnalysisError(`registerFunction: '${name}' is not a function name (letters, digits and _)`);
+  registerScalar({
+    name, minArgs: 0, maxArgs: Infinity,
+    bind: () => ({ name, type: returnType, impl: fn, nullIntolerant: false }),
+  });
 }
 
 // ---- Avro ----

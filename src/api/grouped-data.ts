@@ -1,6 +1,6 @@
 // The result of groupBy(...): aggregations over the groups. R is the input's row type, K the
 // grouping columns' part of the result (src/api/row-types.ts).
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { Expr } from '../expr/tree.js';
 import { call } from '../expr/tree.js';
 import { INTEGER } from '../expr/types.js';

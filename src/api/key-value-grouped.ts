@@ -1,6 +1,6 @@
 // The result of groupByKey(fn): arbitrary stateful processing per key with a user function and
 // a GroupState (Spark's KeyValueGroupedDataset.mapGroupsWithState / flatMapGroupsWithState).
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import { AnalysisError } from '../errors.js';
 import type { StructType } from '../expr/types.js';
 import type { GroupState } from '../operators/group-state.js';

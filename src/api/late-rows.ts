@@ -9,7 +9,7 @@ import { nodes } from '../plan/logical.js';
 import { DEAD_LETTER_SCHEMA } from '../query/dead-letter-sink.js';
 import { DataFrame } from './dataframe.js';
 import type { SessionContext } from './session-context.js';
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { StructType } from '../expr/types.js';
 
 /** What foreachBatch runs on each micro-batch: the batch as a static DataFrame of the query's rows, and its id. */

@@ -1,5 +1,5 @@
 // MemoryStream: a replayable in-memory stream for tests and demos, as Spark's.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import { MemoryStreamData } from '../connectors/memory/memory-source.js';
 import type { StructType } from '../expr/types.js';
 import { DataFrame } from './dataframe.js';

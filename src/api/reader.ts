@@ -1,6 +1,6 @@
 // spark.readStream (DataStreamReader) and spark.read (DataFrameReader): a format, options and
 // an optional schema, then load().
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { SourceOptions } from '../connectors/contract.js';
 import { sourceProvider } from '../connectors/contract.js';
 import { AnalysisError } from '../errors.js';

@@ -2,7 +2,7 @@
 // (`'a'`, `'s.*'`, `'s.f'`) read the input row's types, a Column named with alias() (or by its
 // function, as col('a') and window()) adds its name with its value type, and anything TypeScript
 // cannot name falls back to Row (an object of unknown values) for that part of the row.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { JoinHow } from '../plan/join.js';
 import type { Column } from './column.js';
 

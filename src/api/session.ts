@@ -1,8 +1,9 @@
 // Session: the entry point, as SparkSession. Holds the configuration, the query manager
 // (`streams`), memory-sink tables, and makes readers and static DataFrames.
 import { isDate } from 'node:util/types';
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { MemoryTable } from '../connectors/contract.js';
+import { parseMaster } from '../cluster/master.js';
 import '../connectors/index.js';
 import '../expr/functions/index.js';
 import { AnalysisError } from '../errors.js';
@@ -87,9 +88,13 @@ export class SessionBuilder {
     return this;
   }
 
-  /** Accepted for Spark compatibility; spate runs in this process. */
-  master(_url: string): this {
-    return this;
+  /**
+   * `local` (one thread), `local[N]` (one query's stages on N worker threads, with an exchange
+   * between them) or `local[*]` (a thread per core), as Spark's; the same as config('spate.master', url).
+   */
+  master(url: string): this {
+    parseMaster(url);
+    return this.config('spate.master', url);
   }
 
   /**

@@ -2,7 +2,7 @@
 // Spark's analyzer does, and starts it. start() returns the StreamingQuery at once.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { RestartPolicy } from '../actors/restart-policy.js';
 import { NEVER, parseRestartPolicy } from '../actors/restart-policy.js';
 import type { SinkOptions } from '../connectors/contract.js';

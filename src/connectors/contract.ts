@@ -1,7 +1,7 @@
 // What a connector implements. A source exposes offsets and reads the rows between two of them
 // (Spark's DSv2 micro-batch stream); a sink writes each epoch and commits it idempotently.
 // Providers are looked up by format name.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { EpochSink } from '../actors/sink-actor.js';
 import { AnalysisError } from '../errors.js';
 import type { StructType } from '../expr/types.js';
@@ -179,6 +179,24 @@ export interface StreamSource {
    * withWatermark above it as if such a row had passed.
    */
   eventTimeReached?(end: Offset): number | null;
+  /**
+   * Optional, for master('local[N]'): cuts the range after `start` up to `end` into at most
+   * `maxSplits` splits that, read by the provider's splitReader on any thread, give together
+   * exactly the rows read(start, end) gives. A split is plain data (it is sent to its reader).
+   */
+  planSplits?(start: Offset, end: Offset, maxSplits: number): unknown[] | Promise<unknown[]>;
+}
+
+/** What a split reader may use. */
+export interface SplitContext {
+  /** Counts records dropped as malformed (DROPMALFORMED); reported in progress. */
+  countMalformed(n: number): void;
+}
+
+/** Reads splits of one source on a worker thread; one per thread and run of a query. */
+export interface SplitReader {
+  read(split: unknown, ctx: SplitContext): AsyncIterable<Row[]> | Iterable<Row[]>;
+  close(): Promise<void>;
 }
 
 /** What a sink may use while the query runs, given to {@link StreamSink.open}. */
@@ -201,6 +219,32 @@ export interface SinkContext {
  * e.g. a socket source or a temporary checkpoint). See {@link StreamingQuery.guarantee}.
  */
 export type DeliveryGuarantee = 'exactly-once' | 'at-least-once' | 'none';
+
+/**
+ * One worker thread's share of a sink (master('local[N]')): the rows of the epoch that the
+ * thread's tasks produced, written from that thread (a file sink's part files). Built by the
+ * sink's provider on the thread from the sink's plain options.
+ */
+export interface TaskSink {
+  /** A writer for the thread's share of the next epoch (its number is known at its end). */
+  writer(): TaskEpochWriter;
+  close(): Promise<void>;
+}
+
+export interface TaskEpochWriter {
+  write(rows: Row[]): void | Promise<void>;
+  /**
+   * Makes the share of `epoch` durable; what it returns goes to the driver's sink
+   * (commitTasks). An epoch the sink already committed (a replay) is dropped instead.
+   */
+  finish(epoch: number): Promise<TaskSinkResult>;
+}
+
+/** What a thread wrote of an epoch: its rows, and whatever its sink's commit needs (the files). */
+export interface TaskSinkResult {
+  readonly rows: number;
+  readonly detail?: unknown;
+}
 
 /**
  * A streaming sink, as a connector implements it: it writes each epoch (a batch, or a
@@ -253,6 +297,14 @@ export interface StreamSink extends EpochSink {
   open(ctx: SinkContext): Promise<void>;
   /** Releases what open() took when the query stops or fails; errors are ignored. */
   close(): Promise<void>;
+  /**
+   * Optional, for master('local[N]'): the worker threads write the epoch's rows (the provider's
+   * taskSink on each thread), and this sink, on the driver, commits the epoch once it has
+   * every thread's result (a file sink: one manifest entry listing every thread's files).
+   */
+  readonly writesFromTasks?: boolean;
+  /** The threads' results for `epoch`, given before the epoch's commit. */
+  commitTasks?(epoch: number, results: readonly TaskSinkResult[]): void;
 }
 
 /** What `readStream.format(f)...load(path)` collected. */
@@ -287,6 +339,16 @@ export interface SourceProvider {
   create(opts: SourceOptions): StreamSource;
   /** A static read of the same data (spark.read), evaluated afresh on every call. */
   readStatic?(opts: SourceOptions): Promise<Row[]>;
+  /**
+   * Reads the splits its sources' planSplits cut (master('local[N]')): worker threads read a
+   * source's splits when its provider has this, registered on every thread.
+   */
+  splitReader?(opts: SourceOptions): SplitReader;
+}
+
+/** Source formats whose provider reads splits. */
+export function splitFormats(): string[] {
+  return [...sourceProviders].filter(([, p]) => p.splitReader !== undefined).map(([f]) => f);
 }
 
 /** Tables written by the memory sink, read with spark.table(name). */
@@ -334,6 +396,24 @@ export interface SinkProvider {
    * bad option, or rows it cannot write (e.g. a Kafka sink without a `value` column), naming it.
    */
   create(opts: SinkOptions): StreamSink;
+  /** A worker thread's writer for a sink whose driver instance writesFromTasks (options without instance or services). */
+  taskSink?(opts: TaskSinkOptions): TaskSink;
+}
+
+/** What a worker thread knows of a sink: its plain options and the schema of its rows. */
+export interface TaskSinkOptions {
+  readonly format: string;
+  readonly options: Readonly<Record<string, string>>;
+  readonly path?: string;
+  readonly queryName: string | null;
+  readonly queryId: string;
+  readonly schema: StructType;
+  readonly thread: number;
+}
+
+/** Sink formats whose provider writes from worker threads. */
+export function taskSinkFormats(): string[] {
+  return [...sinkProviders].filter(([, p]) => p.taskSink !== undefined).map(([f]) => f);
 }
 
 const sourceProviders = new Map<string, SourceProvider>();

@@ -244,7 +244,8 @@ class Binder {
     }
     checkArity(name, def.minArgs, def.maxArgs, e.args.length);
     const args = e.args.map((a) => (a.k === 'star' ? ({ k: 'lit', value: 1, type: LONG } as BoundExpr) : this.bind(a)));
-    const fn = def.bind(args, e.options, this.ctx);
+    const bound = def.bind(args, e.options, this.ctx);
+    const fn = { ...bound, origin: { name, timeZone: this.ctx.timeZone, ...(e.options ? { options: e.options } : {}) } };
     return { k: 'call', fn, args, type: fn.type };
   }
 

@@ -20,12 +20,26 @@ export interface BoundFunction {
   readonly mayDropRow?: boolean;
   /** The value differs between calls with equal arguments (rand, current_timestamp); never folded. */
   readonly nondeterministic?: boolean;
+  /** How the registry bound it, so that another thread can bind it again; absent for a udf (a user closure). */
+  readonly origin?: BindOrigin;
   /**
    * For a function returning a struct: the same function returning only the struct's `fields`
    * (the query reads no others), with identical nulls, malformed-record handling and errors.
    * Code generation uses it to push a projection into decoding (from_json).
    */
   project?(fields: readonly string[]): BoundFunction;
+}
+
+/**
+ * A registry function's name and the non-expression inputs it was bound with. Expression trees
+ * are plain data except the implementations they bind to: this is what lets a tree travel to
+ * another thread (or process) and be bound there to the same functions.
+ */
+export interface BindOrigin {
+  readonly name: string;
+  readonly options?: Readonly<Record<string, unknown>>;
+  readonly timeZone?: string;
+  readonly distinct?: boolean;
 }
 
 /** Returned by a function in DROPMALFORMED mode to drop the row being evaluated. */

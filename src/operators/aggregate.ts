@@ -9,18 +9,25 @@
 // one generated function per chunk (aggregate-stage.ts),
 // which also runs the stateless operators fused in front; the groups live in an AggTable, which
 // is the operator's state store (agg-table.ts).
+//
+// Under master('local[N]'), the rows reach the owner of their key group already aggregated per
+// group where they were read (partial-aggregate.ts): the owner merges those partial groups.
 import { isDate } from 'node:util/types';
 import type { Row } from '../actors/messages.js';
 import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../actors/operator.js';
+import type { BoundAggregate } from '../expr/functions/registry.js';
 import type { AggregateNode, OutputMode } from '../plan/logical.js';
 import { compileAggregateOutput } from './aggregate-output.js';
 import { AggTable, keyNormalizer } from './agg-table.js';
-import type { StageState } from './aggregate-stage.js';
+import type { CompiledStage, StageState } from './aggregate-stage.js';
+import type { SplitEventTime } from './event-time-stats.js';
 import { LateGroups, compileAggregateStage } from './aggregate-stage.js';
 import type { StatelessStep } from './chain-code.js';
 import type { ChainCounters } from './stateless-chain.js';
 import { prepareLookups } from './join/lookup-join.js';
 import { compileChain, eventTimeBySplit, locateFailure, lookupJoinsOf } from './stateless-chain.js';
+import { groupKey } from './group-key.js';
+import type { PartialRow } from './partial-aggregate.js';
 
 const STORE = 'default';
 
@@ -30,14 +37,22 @@ export interface FusedInput {
   readonly counters: ChainCounters;
 }
 
-export function streamingAggregate(node: AggregateNode, mode: OutputMode, input: FusedInput = { steps: [], counters: { malformedDropped: 0 } }): OperatorLogic & { readonly generatedCode: string } {
+const NO_INPUT: FusedInput = { steps: [], counters: { malformedDropped: 0 } };
+
+/**
+ * `input`: the stateless operators fused in front, or 'partials': the rows are partial groups
+ * (PartialRow) from the threads that read them, merged into the state instead of aggregated.
+ */
+export function streamingAggregate(node: AggregateNode, mode: OutputMode, input: FusedInput | 'partials' = NO_INPUT): OperatorLogic & { readonly generatedCode: string } {
+  const partials = input === 'partials';
+  const fused = partials ? NO_INPUT : input;
   const window = node.window;
   if (window?.kind === 'session') {
     throw new Error('internal: session windows are planned by sessionWindowAggregate, not streamingAggregate');
   }
   // Complete mode keeps every group forever, so nothing is late and nothing is evicted.
   const evicts = node.eventTime !== null && mode !== 'complete';
-  const stage = compileAggregateStage(node, input.steps, evicts);
+  const stage = compileAggregateStage(node, fused.steps, evicts);
   const output = compileAggregateOutput<(t: AggTable, s: number) => Row>(node, {
     params: ['t', 's'],
     key: (i) => `t.keys[${i}][s]`,
@@ -53,24 +68,13 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
   let table = newTable(1);
   const st: StageState = { lateWatermarkMs: 0, late: new LateGroups(), ctx: null };
   const expired = evicts ? expiredGroups(node) : () => [];
-  const joins = lookupJoinsOf(input.steps);
-  const eventTimeOf = eventTimeBySplit(input.steps);
+  const joins = lookupJoinsOf(fused.steps);
+  const eventTimeOf = eventTimeBySplit(fused.steps);
   // A global aggregation (no grouping keys, no window) has one group.
   const global = node.keys.length === 0 && !window;
   const runChunk = (rows: Row[], ctx: OperatorContext): void => {
-    const eventTime = eventTimeOf(ctx.split);
-    try {
-      st.ctx = ctx;
-      stage.run(rows, table, st, input.counters, eventTime);
-    } catch (e) {
-      // Name the failing record by running the fused chain alone (the aggregation is not re-run;
-      // the query fails, so event times counted twice do not matter).
-      if (!input.steps.length) throw e;
-      const chain = compileChain(input.steps);
-      throw locateFailure(e, rows, (one) => chain(one, [], { malformedDropped: 0 }, eventTime));
-    } finally {
-      st.ctx = null;
-    }
+    if (partials) mergePartials(rows as unknown as PartialRow[], table, fns);
+    else runStage(stage, fused, rows, table, st, ctx, eventTimeOf(ctx.split));
   };
 
   return {
@@ -92,7 +96,8 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
       const wm = ctx.evictionWatermarkMs;
       // Every batch updates the one group of a global aggregation, an empty one too: Spark
       // aggregates empty input to one row (count 0), saves it and, in update mode, emits it.
-      if (global) table.touch(table.findOrAdd([], null));
+      // Under master('local[N]'), the thread that owns its key group does.
+      if (global && ctx.ownsKey?.(groupKey([])) !== false) table.touch(table.findOrAdd([], null));
       // Output rows are built only now, from the groups: the ones the epoch changed, or all.
       const out: Row[] = [];
       if (mode === 'update') for (const slot of table.changedSlots()) out.push(output(table, slot));
@@ -134,4 +139,31 @@ function expiredGroups(node: AggregateNode): (table: AggTable, wm: number) => nu
     }
     return out;
   };
+}
+
+/** Runs the generated stage over a chunk; a failure names the record that caused it. */
+export function runStage(
+  stage: CompiledStage, fused: FusedInput, rows: Row[], table: AggTable, st: StageState, ctx: OperatorContext, eventTime: readonly SplitEventTime[],
+): void {
+  try {
+    st.ctx = ctx;
+    stage.run(rows, table, st, fused.counters, eventTime);
+  } catch (e) {
+    // Name the failing record by running the fused chain alone (the aggregation is not re-run;
+    // the query fails, so event times counted twice do not matter).
+    if (!fused.steps.length) throw e;
+    const chain = compileChain(fused.steps);
+    throw locateFailure(e, rows, (one) => chain(one, [], { malformedDropped: 0 }, eventTime));
+  } finally {
+    st.ctx = null;
+  }
+}
+
+/** Folds partial groups into the table: one lookup per group, each marked changed. */
+function mergePartials(rows: readonly PartialRow[], table: AggTable, fns: readonly BoundAggregate[]): void {
+  for (const p of rows) {
+    const slot = table.findOrAdd(p.k, p.w);
+    for (let j = 0; j < fns.length; j++) table.setAccumulator(slot, j, fns[j]!.merge(table.accumulator(slot, j), p.a[j]));
+    table.touch(slot);
+  }
 }

@@ -21,7 +21,7 @@ export function deduplicate(node: DedupNode): OperatorLogic {
     : node.withinWatermark ? (row) => (timeOf(row[et.column]) ?? 0) + et.delayMs
     : columns.includes(et.column) ? (row) => timeOf(row[et.column])
     : null;
-  const keyOf = columns.length === 1 ? (r: Row) => singleKey(r[columns[0]!]) : (r: Row) => compositeKey(columns.map((c) => r[c]));
+  const keyOf = dedupKey(node);
   let dropped = 0;
   let duplicates = 0;
 
@@ -69,6 +69,12 @@ export function deduplicate(node: DedupNode): OperatorLogic {
       return nextWatermarkMs > (at?.lastEvictionWatermarkMs ?? 0);
     },
   };
+}
+
+/** A row's state key: its values of the dedup columns. */
+export function dedupKey(node: DedupNode): (row: Row) => string {
+  const columns = node.columns;
+  return columns.length === 1 ? (r) => singleKey(r[columns[0]!]) : (r) => compositeKey(columns.map((c) => r[c]));
 }
 
 function timeOf(v: unknown): number | null {

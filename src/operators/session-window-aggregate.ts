@@ -36,7 +36,7 @@ export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): O
     params: ['e'], key: (i) => `e.k[${i}]`, accumulator: (j) => `e.a[${j}]`, window: { start: 'e.start', end: 'e.end' },
   });
   const fns = node.aggregates.map((a) => a.fn);
-  const groupKey = node.keys.length === 1 ? (k: unknown[]) => singleKey(k[0]) : (k: unknown[]) => compositeKey(k);
+  const groupKey = sessionGroupKey(node);
   /** Each key's sessions, sorted by start and pairwise apart; the entries are the stored values. */
   const index = new Map<string, SessionEntry[]>();
   let dropped = 0;
@@ -71,6 +71,8 @@ export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): O
   return {
     name: 'sessionWindowStateStoreSaveExec',
     stores: [STORE],
+    // All sessions of a key live in its key group, so one owner can merge them.
+    partitionKey: sessionPartitionKey,
     restored(ctx: OperatorContext) {
       index.clear();
       for (const [, e] of ctx.store<SessionEntry>(STORE).entries()) {
@@ -118,12 +120,24 @@ export function sessionWindowAggregate(node: AggregateNode, mode: OutputMode): O
   };
 }
 
+/** The key of a group's values (its sessions' store keys start with it). */
+export function sessionGroupKey(node: AggregateNode): (keys: unknown[]) => string {
+  return node.keys.length === 1 ? (k) => singleKey(k[0]) : (k) => compositeKey(k);
+}
+
+/** The part of a session's store key that chooses its key group: its group's key. */
+export function sessionPartitionKey(storeKey: string): string {
+  return storeKey.slice(0, storeKey.lastIndexOf(SESSION_SEPARATOR));
+}
+
+const SESSION_SEPARATOR = '\u0002';
+
 /**
  * A session's store key: its group's key, a separator, its start. Start is a plain number, so
  * the text after the last separator is the start and two sessions never share a key.
  */
 function sessionKey(groupKey: string, start: number): string {
-  return `${groupKey}\u0002${start}`;
+  return `${groupKey}${SESSION_SEPARATOR}${start}`;
 }
 
 const parsedGaps = new Map<string, number | null>();

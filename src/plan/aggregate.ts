@@ -77,7 +77,8 @@ function extractAggregates(e: Expr, input: StructType, calls: AggregateCall[]): 
     const args = node.args.filter((a) => a.k !== 'star');
     checkArity(node.name, def.minArgs, def.maxArgs, args.length);
     const bound: BoundExpr[] = args.map((a) => bind(a, input));
-    const fn = def.bind(bound, node.distinct ?? false, node.options);
+    const distinct = node.distinct ?? false;
+    const fn = { ...def.bind(bound, distinct, node.options), origin: { name: node.name, distinct, ...(node.options ? { options: node.options } : {}) } };
     const slot = `__agg${calls.length}`;
     calls.push({ fn, args: bound, slot, distinct: node.distinct ?? false });
     return { k: 'col', path: [slot] };

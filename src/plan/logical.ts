@@ -1,6 +1,6 @@
 // The logical plan: an immutable tree a DataFrame holds. Nodes are analysed as they are built
 // (names resolved, types known), so a bad column name fails at the DataFrame call, as in Spark.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { NamedExpr } from '../expr/analyze.js';
 import type { BoundExpr } from '../expr/bound.js';
 import type { BoundAggregate } from '../expr/functions/registry.js';

@@ -1,6 +1,6 @@
 // Builders for the simple plan nodes. Each analyses its input at once and throws an
 // AnalysisError naming the problem, as a Spark Dataset method does.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import { AnalysisError } from '../errors.js';
 import type { NamedExpr } from '../expr/analyze.js';
 import { bind, bindProjection, findField, projectionSchema } from '../expr/analyze.js';

@@ -1,6 +1,6 @@
 // Which operator runs each non-fused plan node. The query layer passes this to the physical
 // planner, with what the planner needs from it (loading the static side of a stream-static join).
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { OperatorLogic } from '../actors/operator.js';
 import type { FusedInput } from '../operators/aggregate.js';
 import { streamingAggregate } from '../operators/aggregate.js';

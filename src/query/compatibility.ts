@@ -30,6 +30,8 @@ function fingerprint(node: LogicalPlan): OperatorFingerprint {
             : w.kind === 'window' ? `window(${exprText(w.timeColumn)}, ${w.windowMs} ms, slide ${w.slideMs} ms, start ${w.startMs} ms)`
             : `session_window(${exprText(w.timeColumn)}, gap ${w.gapMs ?? exprText(w.gapExpr!)})`,
           aggregates: node.aggregates.map((a) => `${a.fn.name}(${a.args.map(exprText).join(', ')}): ${typeToString(a.fn.type)}`).join(', '),
+          // Sessions are kept in the key group of their grouping key (so one thread merges them).
+          ...(w?.kind === 'session' ? { 'state partitioning': 'by grouping key' } : {}),
         },
         names: {
           aggregates: node.aggregates.map((a) => node.outputs.find((o) => o.expr.k === 'ref' && o.expr.name === a.slot)?.name

@@ -3,6 +3,7 @@
 // Every key the library reads is declared here (CONF_DEFAULTS, or KEYS_WITHOUT_DEFAULT), or by
 // the module that reads it with declareConfKeys(): the session warns about any other `spate.*`
 // or `spark.*` key (an error under spate.conf.strict=true), so a misspelling is never silent.
+import { parseMaster } from '../cluster/master.js';
 import { AnalysisError, closestNames } from '../errors.js';
 
 export const CONF_DEFAULTS: Readonly<Record<string, string>> = {
@@ -26,6 +27,9 @@ export const CONF_DEFAULTS: Readonly<Record<string, string>> = {
   'spate.sql.session.timeZone': 'UTC',
   'spate.ui.showConsoleProgress': 'true',
   'spate.conf.strict': 'false',
+  'spate.master': 'local',
+  'spate.worker.imports': '',
+  'spate.cluster.keyGroupShuffleSeed': '',
 };
 
 /** Keys read without a default. */
@@ -115,6 +119,22 @@ export class QueryConf {
   /** Whether a Redis checkpoint on a server that may evict keys only warns instead of failing. */
   get redisAllowEviction(): boolean { return this.bool('spate.checkpoint.redis.allowEviction'); }
 
+  /** master('local[N]'): `spate.master`, else the SPATE_MASTER environment variable, else `local`. */
+  get master(): string {
+    return this.has('spate.master') ? this.get('spate.master') : process.env['SPATE_MASTER'] ?? 'local';
+  }
+
+  /** Modules worker threads import before running a query's tasks (they may register sources and functions). */
+  get workerImports(): string[] {
+    return this.get('spate.worker.imports').split(',').map((m) => m.trim()).filter((m) => m !== '');
+  }
+
+  /** A seed to shuffle which thread owns which key group (testing: any assignment gives the same results); null: ranges. */
+  get keyGroupShuffleSeed(): number | null {
+    const raw = this.get('spate.cluster.keyGroupShuffleSeed');
+    return raw === '' ? null : this.int('spate.cluster.keyGroupShuffleSeed', 0);
+  }
+
   get watermarkPolicy(): 'min' | 'max' {
     const p = this.get('spate.sql.streaming.multipleWatermarkPolicy').toLowerCase();
     if (p !== 'min' && p !== 'max') {
@@ -128,7 +148,7 @@ export class QueryConf {
     void [this.shufflePartitions, this.linkCapacity, this.chunkRows, this.minBatchesToRetain, this.pollingDelayMs,
       this.numRecentProgressUpdates, this.stopTimeoutMs, this.watermarkPolicy, this.noDataMicroBatches,
       this.minDeltasForSnapshot, this.maintenanceIntervalMs, this.asyncCheckpoint, this.redisRetryTimeoutMs, this.redisLockTimeoutMs,
-      this.stopGracefullyOnShutdown, this.noDataProgressEventIntervalMs, this.showConsoleProgress];
+      this.stopGracefullyOnShutdown, this.noDataProgressEventIntervalMs, this.showConsoleProgress, parseMaster(this.master), this.keyGroupShuffleSeed];
   }
 
   /** The settings to persist in the checkpoint's metadata and offset log. */

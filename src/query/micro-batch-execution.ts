@@ -11,12 +11,17 @@ import type { EpochCommitted } from '../actors/sink-actor.js';
 import { Supervisor } from '../actors/supervisor.js';
 import type { RestartPolicy } from '../actors/restart-policy.js';
 import type { Offset, SinkOptions, SourceContext, StreamSink } from '../connectors/contract.js';
-import { sinkProvider } from '../connectors/contract.js';
-import type { LogicalPlan, OutputMode } from '../plan/logical.js';
+import { sinkProvider, splitFormats } from '../connectors/contract.js';
+import type { LogicalPlan, OutputMode, SourceNode } from '../plan/logical.js';
 import type { ExecutionGraph } from '../plan/physical.js';
 import { buildGraph, createSourceFor } from '../plan/physical.js';
 import type { OperatorServices } from '../plan/stateful-operators.js';
 import { statefulOperatorFactory } from '../plan/stateful-operators.js';
+import { parseMaster } from '../cluster/master.js';
+import { ParallelPlan } from '../cluster/parallel-plan.js';
+import type { Placement } from '../cluster/placement.js';
+import { placeQuery } from '../cluster/placement.js';
+import { WorkerPool } from '../cluster/worker-pool.js';
 import type { CheckpointBackend } from '../state/backend.js';
 import { Checkpoint } from '../state/checkpoint.js';
 import type { CheckpointLog } from '../state/checkpoint-log.js';
@@ -29,7 +34,7 @@ import { ContinuousRun } from './continuous-run.js';
 import { sameOffset } from './continuous-reader.js';
 import type { PlanOutcome } from './lifecycle-machine.js';
 import { backendSettings, openBackend } from './open-backend.js';
-import type { StreamingQueryProgress } from './progress.js';
+import type { ParallelismProgress, StreamingQueryProgress } from './progress.js';
 import type { ReportContext } from './progress-report.js';
 import { batchProgress, epochProgress, idleProgress } from './progress-report.js';
 import type { TriggerMode } from './trigger.js';
@@ -105,6 +110,9 @@ export class MicroBatchExecution {
   /** A plan or commit step in flight: a stop at once lets it finish before closing the checkpoint. */
   private stepInFlight: Promise<unknown> | null = null;
   private continuous: ContinuousRun | null = null;
+  /** Under master('local[N]'): the regions on worker threads, and where every node runs. */
+  private parallel: ParallelPlan | null = null;
+  private placement: Placement | null = null;
   /** In-process restarts by the restart policy (progress numRestarts). */
   restarts = 0;
 
@@ -179,6 +187,8 @@ export class MicroBatchExecution {
     this.sink = sink;
     const lateRows = this.cfg.deadLetterSink ?? null;
     this.deadLetterSink = lateRows ? sinkProvider(lateRows.format).create(lateRows) : null;
+    const deadLetters = lateRows ? new DeadLetterBuffer() : null;
+    this.parallel = await this.parallelPlan(supervisor, sink, deadLetters);
     const graph = buildGraph({
       plan: this.cfg.plan,
       outputMode: this.cfg.outputMode,
@@ -192,7 +202,8 @@ export class MicroBatchExecution {
       loadStatic: this.cfg.services.loadStatic,
       firstEpoch: 0,
       onCommitted: (c) => this.onSinkCommitted(c),
-      deadLetters: lateRows ? new DeadLetterBuffer() : null,
+      ...(this.parallel ? { hooks: this.parallel } : {}),
+      deadLetters,
     });
     this.graph = graph;
     this.tracker = new WatermarkTracker(graph.eventTime, this.conf.watermarkPolicy, this.cfg.clock.now());
@@ -219,10 +230,42 @@ export class MicroBatchExecution {
     this.watermarkMs = from.watermarkMs;
     this.replay = from.replay.map((r) => ({ ...r, hasData: r.end.some((o, i) => !sameOffset(o, r.start[i])) }));
     graph.sink.expectEpoch(this.nextEpoch);
-    await Promise.all(graph.stateful.map(async (op) => {
-      await op.state.restore(from.stateVersion);
-      op.actor.startAt(from.lateWatermarkMs);
-    }));
+    await Promise.all(graph.stateful.map((op) => op.restore(from.stateVersion, from.lateWatermarkMs)));
+  }
+
+  /**
+   * Under master('local[N]'): where each part of the plan runs (cluster/placement.ts), and the
+   * hooks that deploy its regions on the worker threads; null when everything runs here.
+   */
+  private async parallelPlan(supervisor: Supervisor, sink: StreamSink, deadLetters: DeadLetterBuffer | null): Promise<ParallelPlan | null> {
+    const threads = parseMaster(this.conf.master);
+    if (threads <= 1) return null;
+    const place = (splittable: (n: SourceNode) => boolean): Placement =>
+      (this.placement = placeQuery(this.cfg.plan, { threads, splittable, continuous: this.cfg.trigger.kind === 'continuous' }));
+    // No region of the plan can leave the driver (user closures only, a continuous trigger): no threads.
+    const local = new Set(splitFormats());
+    if (place((n) => local.has(n.format.toLowerCase())).regions.length === 0) return null;
+    const pool = WorkerPool.shared();
+    // The threads hold the process open while this run uses them (also while they start).
+    pool.retain();
+    supervisor.own({ stop: once(async () => pool.release()) });
+    const prepared = await pool.prepare(threads, this.conf.workerImports);
+    // Placed again with what the threads can read (the modules they imported register sources too).
+    const placement = place((n) => prepared.splitFormats.has(n.format.toLowerCase()));
+    // A sink that can write from the threads (part files per thread) does, when the plan ends on them.
+    const so = this.cfg.sinkOptions;
+    const fromTasks = sink.writesFromTasks === true && so.instance === undefined && prepared.taskSinkFormats.has(so.format.toLowerCase())
+      && placement.regionOf.get(this.cfg.plan)?.output === this.cfg.plan;
+    return new ParallelPlan({
+      sink: fromTasks ? {
+        driver: sink,
+        options: { format: so.format, options: so.options, ...(so.path !== undefined ? { path: so.path } : {}), queryName: so.queryName, queryId: this.id, schema: this.cfg.plan.schema },
+      } : null,
+      plan: this.cfg.plan, placement, threads: prepared.threads, name: this.cfg.queryName ?? this.id, runId: this.runId, supervisor,
+      chunkRows: this.conf.chunkRows, linkCapacity: this.conf.linkCapacity, shufflePartitions: this.conf.shufflePartitions,
+      outputMode: this.cfg.outputMode, backend: this.backend, repo: this.repo, loadStatic: this.cfg.services.loadStatic,
+      keyGroupShuffleSeed: this.conf.keyGroupShuffleSeed, deadLetters,
+    });
   }
 
   /** Decides what the next trigger does, and writes the offset log entry when it runs a batch. */
@@ -267,8 +310,8 @@ export class MicroBatchExecution {
     const hasData = ends.some((o, i) => !sameOffset(o, this.committedOffsets[i]));
     this.dataAvailable = hasData;
     if (!hasData) {
-      const at = (op: ExecutionGraph['stateful'][number]) => ({ lastEvictionWatermarkMs: op.actor.evictionWatermarkMs, batchTimestampMs: triggerStart });
-      const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(op.actor.inputWatermarkOf(this.watermarkMs), at(op)) ?? false);
+      const at = (op: ExecutionGraph['stateful'][number]) => ({ lastEvictionWatermarkMs: op.evictionWatermarkMs, batchTimestampMs: triggerStart });
+      const noDataBatch = this.conf.noDataMicroBatches && graph.stateful.some((op) => op.logic.wantsNoDataBatch?.(op.inputWatermarkOf(this.watermarkMs), at(op)) ?? false);
       // Spark asks the last batch's plan, so only after this run has run one; AvailableNow ends
       // once caught up (Spark's would run such batches forever: docs/differences-from-spark.md).
       this.caughtUp = !noDataBatch && this.conf.noDataMicroBatches && trigger.kind === 'processingTime' && this.batchesRun > 0
@@ -305,14 +348,12 @@ export class MicroBatchExecution {
     graph.counters.malformedDropped = 0;
     graph.deadLetters?.beginEpoch(p.watermarkMs);
     this.malformedInBatch = 0;
-    for (const op of graph.stateful) {
-      for (const k of Object.keys(op.actor.counters)) op.actor.counters[k] = 0;
-      op.actor.timings.updatesMs = 0;
-      op.actor.timings.removalsMs = 0;
-    }
+    for (const op of graph.stateful) op.resetFigures();
+    // The worker threads start the epoch too (its trigger time bounds maxFutureSkew there).
+    this.parallel?.beginEpoch(p.epoch, p.batchTimestampMs, p.watermarkMs);
     const committed = new Promise<EpochCommitted>((resolve, reject) => this.commitWaiters.set(p.epoch, { resolve, reject }));
     committed.catch(() => undefined); // observed below; never an unhandled rejection
-    const reads = graph.sources.map((s, i) => (sameOffset(p.start[i], p.end[i]) ? [] : s.source.read(p.start[i], p.end[i])));
+    const reads = graph.sources.map((s, i) => (sameOffset(p.start[i], p.end[i]) ? [] : s.read(p.start[i], p.end[i])));
     const t1 = performance.now();
     this.progressTimes.queryPlanning = t1 - t0;
     let firstRows = 0;
@@ -329,7 +370,7 @@ export class MicroBatchExecution {
       const info = await committed;
       // The late rows of the epoch, before its commit marker: a re-run epoch writes (or skips) the same.
       const deadLetters = this.deadLetterSink ? await writeDeadLetters(this.deadLetterSink, p.epoch, graph.deadLetters?.take() ?? []) : 0;
-      this.lastRun = { numInputRows: counts, committed: info, deadLetters };
+      this.lastRun = { numInputRows: counts.map((n, i) => graph.sources[i]!.rowsRead(n)), committed: info, deadLetters };
     } catch (e) {
       throw this.supervisor?.failed?.error ?? e;
     } finally {
@@ -417,6 +458,11 @@ export class MicroBatchExecution {
     await this.teardownGraph();
     if (run) await run.settled();
     if (this.checkpoint) await this.checkpoint.close(this.runId);
+  }
+
+  /** Where each part of the plan runs under master('local[N]'); null with one thread. */
+  get queryPlacement(): Placement | null {
+    return this.placement;
   }
 
   /** Whether the sources had data beyond what was committed when last asked (status.isDataAvailable). */
@@ -556,8 +602,20 @@ export class MicroBatchExecution {
       graph: this.graph, sinkDescription: this.sink?.description ?? '', sinkReportsOutputRows: this.sink?.reportsOutputRows !== false,
       deadLetterSinkDescription: this.deadLetterSink?.description ?? null,
       watermarks: this.tracker.streamsAt(this.cfg.clock.now()),
+      parallelism: this.parallelism,
     };
   }
+
+  /** Under master('local[N]'): how the last batch ran on the worker threads. */
+  get parallelism(): ParallelismProgress | null {
+    return this.parallel?.progress(this.conf.master) ?? null;
+  }
+}
+
+/** `fn`, run at most once however often it is called. */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let run: Promise<void> | null = null;
+  return () => (run ??= fn());
 }
 
 /** Calls `first` once, when `rows` yields its first chunk or ends without one. */

@@ -6,7 +6,7 @@ import type { Offset, SourceBacklog, StreamSource } from '../connectors/contract
 import type { ExecutionGraph } from '../plan/physical.js';
 import type { ContinuousEpoch } from './continuous-run.js';
 import type {
-  DurationMs, EventTimeProgress, SourceProgress, StateOperatorProgress, StreamingQueryProgress, WatermarkProgress,
+  DurationMs, EventTimeProgress, ParallelismProgress, SourceProgress, StateOperatorProgress, StreamingQueryProgress, WatermarkProgress,
 } from './progress.js';
 import { isoTime, jsonSafe, perSecond } from './progress.js';
 import type { StreamWatermark } from './watermark-tracker.js';
@@ -28,6 +28,8 @@ export interface ReportContext {
   readonly watermarks: readonly StreamWatermark[];
   /** In-process restarts so far. */
   readonly restarts: number;
+  /** Under master('local[N]'): the last batch's shares of the worker threads. */
+  readonly parallelism?: ParallelismProgress | null;
 }
 
 /** A committed micro-batch. */
@@ -71,21 +73,21 @@ export function batchProgress(ctx: ReportContext, b: BatchRun): StreamingQueryPr
   }
   if (graph.eventTime.length) eventTime.watermark = isoTime(b.watermarkMs);
   const stateOperators: StateOperatorProgress[] = graph.stateful.map((op) => {
-    const m = { ...op.state.metrics(), ...op.logic.stateMetrics?.() };
-    const { numRowsDroppedByWatermark = 0, ...custom } = op.actor.counters;
+    const { metrics: m, counters, timings } = op.figures();
+    const { numRowsDroppedByWatermark = 0, ...custom } = counters;
     return {
       operatorName: op.logic.name,
       numRowsTotal: m.numRowsTotal,
       numRowsUpdated: m.numRowsUpdated,
       numRowsRemoved: m.numRowsRemoved,
       numRowsDroppedByWatermark,
-      allUpdatesTimeMs: Math.round(op.actor.timings.updatesMs),
-      allRemovalsTimeMs: Math.round(op.actor.timings.removalsMs),
+      allUpdatesTimeMs: Math.round(timings.updatesMs),
+      allRemovalsTimeMs: Math.round(timings.removalsMs),
       // Serialising this operator's changes at the barrier, plus the store write they went out in.
       commitTimeMs: Math.round(m.commitTimeMs + b.stateWriteMs),
       memoryUsedBytes: m.memoryUsedBytes,
-      numShufflePartitions: op.state.partitions,
-      numStateStoreInstances: op.state.partitions,
+      numShufflePartitions: op.partitions,
+      numStateStoreInstances: op.partitions,
       customMetrics: custom,
     };
   });
@@ -119,6 +121,7 @@ export function batchProgress(ctx: ReportContext, b: BatchRun): StreamingQueryPr
     observedMetrics: {},
     ...watermarksOf(ctx, true),
     ...(ctx.deadLetterSinkDescription !== null ? { deadLetterSink: { description: ctx.deadLetterSinkDescription, numOutputRows: b.deadLetterRows } } : {}),
+    ...(ctx.parallelism ? { parallelism: ctx.parallelism } : {}),
   });
 }
 
@@ -148,12 +151,12 @@ export function idleProgress(ctx: ReportContext, t: IdleTrigger): StreamingQuery
     durationMs: { latestOffset: Math.round(t.latestOffsetMs), triggerExecution: triggerMs },
     eventTime: graph?.eventTime.length ? { watermark: isoTime(t.watermarkMs) } : {},
     stateOperators: (graph?.stateful ?? []).map((op) => {
-      const m = op.state.metrics();
+      const m = op.figures().metrics;
       return {
         operatorName: op.logic.name, numRowsTotal: m.numRowsTotal, numRowsUpdated: 0, numRowsRemoved: 0,
         numRowsDroppedByWatermark: 0, allUpdatesTimeMs: 0, allRemovalsTimeMs: 0, commitTimeMs: 0,
-        memoryUsedBytes: m.memoryUsedBytes, numShufflePartitions: op.state.partitions,
-        numStateStoreInstances: op.state.partitions, customMetrics: {},
+        memoryUsedBytes: m.memoryUsedBytes, numShufflePartitions: op.partitions,
+        numStateStoreInstances: op.partitions, customMetrics: {},
       };
     }),
     sources: (graph?.sources ?? []).map((s, i) => ({

@@ -125,6 +125,29 @@ export interface PartitionWatermarkProgress {
   idle: boolean;
 }
 
+/** One worker thread's share of one region of the plan in a batch (master('local[N]')). */
+export interface TaskProgress {
+  region: number;
+  thread: number;
+  rowsIn: number;
+  rowsOut: number;
+  /** Time the thread was busy with the batch. */
+  busyMs: number;
+  /** State rows it holds (its key groups). */
+  stateRows: number;
+}
+
+/** How a batch ran under master('local[N]'); absent with one thread. */
+export interface ParallelismProgress {
+  master: string;
+  threads: number;
+  tasks: TaskProgress[];
+  /** What crossed between threads (scatter, exchanges, gather), encoded: chunks, rows, bytes, and the time encoding and decoding took. */
+  exchange: { chunks: number; rows: number; bytes: number; ms: number; bytesPerRow: number };
+  /** Operators on the driver thread, and why. */
+  onDriver: string[];
+}
+
 /**
  * What a query did in one trigger (Spark's `StreamingQueryProgress`): one per committed batch
  * (under Trigger.Continuous, one per committed epoch), and one for an idle trigger at most every
@@ -180,6 +203,8 @@ export interface StreamingQueryProgress {
   watermarks?: WatermarkProgress[];
   /** Beyond Spark: the rows dropped by the watermark that this batch wrote to the dead-letter sink (onLateRows). */
   deadLetterSink?: SinkProgress;
+  /** Under master('local[N]'): the worker threads' shares and the exchange. */
+  parallelism?: ParallelismProgress;
 }
 
 /** What a query is doing now (Spark's `StreamingQueryStatus`), from {@link StreamingQuery.status}. */
@@ -195,6 +220,8 @@ export interface StreamingQueryStatus {
   isDataAvailable: boolean;
   /** Whether a trigger is running (from asking for offsets to the end of its commit), not waiting for the next. */
   isTriggerActive: boolean;
+  /** Under master('local[N]'): the worker threads' shares of the last batch. */
+  parallelism?: ParallelismProgress;
 }
 
 /** Rows per second over `ms` milliseconds; 0 (not NaN or Infinity) when undefined, as Spark omits those. */

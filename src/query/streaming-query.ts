@@ -18,6 +18,7 @@ import { MicroBatchExecution } from './micro-batch-execution.js';
 import type { ProgressBar } from './progress-bar.js';
 import type { StreamingQueryProgress, StreamingQueryStatus } from './progress.js';
 import { isoTime } from './progress.js';
+import { explainQuery } from '../cluster/explain.js';
 import { planString } from '../plan/explain.js';
 import type { ShutdownSignals } from './shutdown-signals.js';
 
@@ -195,19 +196,25 @@ export class StreamingQuery {
     return this.execution.restarts;
   }
 
-  /** The query's logical plan, as text. */
-  explain(): string {
-    return planString(this.cfg.plan);
+  /**
+   * The query's plan as text: 'physical' (the default), as this run places it under the
+   * session's master (the exchanges, what runs on the driver thread and why); 'logical': JSON.
+   */
+  explain(mode: 'physical' | 'logical' = 'physical'): string {
+    if (mode === 'logical') return planString(this.cfg.plan);
+    return explainQuery(this.cfg.plan, this.cfg.conf, this.cfg.outputMode, this.execution.queryPlacement ?? undefined);
   }
 
   /** What the query is doing now, from its lifecycle machine's state. */
   get status(): StreamingQueryStatus {
     const exec = this.execution;
-    return statusOf(this.actor.getSnapshot(), {
+    const status = statusOf(this.actor.getSnapshot(), {
       writingOffsets: exec.writingOffsets,
       sourceNames: exec.sourceNames,
       isDataAvailable: exec.isDataAvailable,
     }, (e) => redactText(errorMessage(e)));
+    const parallelism = exec.parallelism;
+    return parallelism ? { ...status, parallelism } : status;
   }
 
   /** The newest progress, or null before the first. */

@@ -95,6 +95,8 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
     readonly partitions: number,
     /** How the operator's values are written, when it knows their shape (see RecordLayout). */
     readonly recordLayout?: RecordLayout,
+    /** The part of a key that chooses its key group (default: the whole key; see OperatorLogic.partitionKey). */
+    private readonly partitionKey?: (key: string) => string,
   ) {
     if (!Number.isInteger(partitions) || partitions < 1) {
       throw new RangeError(`spate.sql.shuffle.partitions must be a positive integer, got ${partitions}`);
@@ -156,7 +158,12 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   }
 
   *partitionEntries(partition: number): IterableIterator<[string, V]> {
-    for (const [k, slot] of this.map) if (partitionOf(k, this.partitions) === partition) yield [k, slot.value];
+    for (const [k, slot] of this.map) if (this.partitionOfKey(k) === partition) yield [k, slot.value];
+  }
+
+  /** The key group (shuffle partition) a key belongs to. */
+  partitionOfKey(key: string): number {
+    return partitionOf(this.partitionKey ? this.partitionKey(key) : key, this.partitions);
   }
 
   /** Empties the store before a restore; nothing is marked changed. */
@@ -223,7 +230,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   takeDelta(): EpochDelta<V> {
     const byPartition = new Array<KeyedEntries<V> | undefined>(this.partitions);
     const add = (key: string, value: V | undefined): void => {
-      const p = partitionOf(key, this.partitions);
+      const p = this.partitionOfKey(key);
       let part = byPartition[p];
       if (!part) byPartition[p] = part = { keys: [], values: [] };
       part.keys.push(key);

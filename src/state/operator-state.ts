@@ -1,7 +1,7 @@
 // The stores of one stateful operator, owned by the runtime: created from the names the
 // operator declares, restored to the version a run starts from, and snapshotted at each barrier.
 import type { ManagedStore, StoreMetrics } from './keyed-store.js';
-import { InMemoryKeyedStore } from './keyed-store.js';
+import { InMemoryKeyedStore, partitionOf } from './keyed-store.js';
 import { estimateEntriesBytes } from './memory-estimate.js';
 import type { StateRepository } from './state-repository.js';
 
@@ -12,8 +12,6 @@ export interface OperatorStateMetrics extends StoreMetrics {
 
 /** Makes the store of a declared name: an operator's own, or the default in-memory one. */
 export type StoreFactory = (name: string, partitions: number) => ManagedStore;
-
-const inMemoryStore: StoreFactory = (name, partitions) => new InMemoryKeyedStore(name, partitions);
 
 export class OperatorState {
   readonly stores = new Map<string, ManagedStore>();
@@ -26,9 +24,19 @@ export class OperatorState {
     storeNames: readonly string[],
     readonly partitions: number,
     private readonly repository: StateRepository,
-    createStore: StoreFactory = inMemoryStore,
+    /** Makes the operator's own stores; default InMemoryKeyedStores (keyed by `partitionKey`). */
+    createStore?: StoreFactory,
+    private readonly partitionKey?: (storeKey: string) => string,
+    /** The key groups this instance owns (a worker thread's); all when absent. */
+    private readonly owned?: readonly number[],
   ) {
-    for (const name of storeNames) this.stores.set(name, createStore(name, partitions));
+    const make = createStore ?? ((name: string, p: number) => new InMemoryKeyedStore(name, p, undefined, partitionKey));
+    for (const name of storeNames) this.stores.set(name, make(name, partitions));
+  }
+
+  /** Whether this instance owns the key group of a store key (a worker thread owns some). */
+  owns(storeKey: string): boolean {
+    return !this.owned || this.owned.includes(partitionOf(this.partitionKey ? this.partitionKey(storeKey) : storeKey, this.partitions));
   }
 
   /** Loads every store as of `version` (the number of epochs committed before the run). */
@@ -37,7 +45,7 @@ export class OperatorState {
     if (version === 0) return;
     // Partitions are applied as their files arrive: no intermediate copy of the state.
     await Promise.all([...this.stores].map(async ([name, store]) => {
-      await this.repository.restore(this.operatorId, name, version, (keys, values) => store.load(keys, values));
+      await this.repository.restore(this.operatorId, name, version, (keys, values) => store.load(keys, values), this.owned ? { partitions: this.owned } : {});
       store.finishRestore?.();
     }));
   }

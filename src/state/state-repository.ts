@@ -25,6 +25,8 @@ export type EntryLoader = (keys: readonly string[], values: readonly unknown[]) 
 export interface RestoreOptions {
   /** Inspection reads without deleting the files an uncommitted run left above the version. */
   readonly readOnly?: boolean;
+  /** Only these key groups (a worker thread restores those it owns); all when absent. */
+  readonly partitions?: readonly number[];
   /** Versions the commit log says this partition wrote: each above the base snapshot must be there. */
   readonly required?: ReadonlySet<number>;
 }
@@ -33,6 +35,15 @@ export interface RestoreStats {
   /** Bytes read: the snapshot and deltas needed for the version. */
   readonly bytes: number;
   readonly files: number;
+}
+
+/** A store partition's delta staged as a version: operator, store, partition, version. */
+export type WrittenVersion = readonly [string, string, number, number];
+
+/** The commit a restore goes back to and the commits retained before it (their state indexes). */
+export interface StateExpectation {
+  readonly committed: StateIndex | undefined;
+  readonly retained: readonly StateIndex[];
 }
 
 export class StateRepository {
@@ -46,6 +57,10 @@ export class StateRepository {
   private written = new Map<string, Map<string, Map<number, number>>>();
   /** `${operator}/${store}` → partition → versions the next restore must find. */
   private required = new Map<string, Map<number, Set<number>>>();
+  /** Versions staged since the last takeWritten (a worker thread's, for the driver's index). */
+  private fresh: WrittenVersion[] = [];
+  /** What the last expect() was given (the driver hands it to the worker threads that restore). */
+  private expected: StateExpectation = { committed: undefined, retained: [] };
 
   constructor(readonly backend: CheckpointBackend) {}
 
@@ -60,8 +75,30 @@ export class StateRepository {
       bytes += data.length;
       this.staged.push({ path: `${storeDir(operatorId, partition, store)}/${version}.delta`, data });
       this.versionsOf(operatorId, store).set(partition, version);
+      this.fresh.push([operatorId, store, partition, version]);
     }
     return bytes;
+  }
+
+  /**
+   * Stages blobs serialised elsewhere (a worker thread's deltas), to be written with the next
+   * commit, with the versions they write (that thread's takeWritten()), which the commit records.
+   */
+  stageBlobs(blobs: readonly BlobWrite[], written: readonly WrittenVersion[]): void {
+    for (const b of blobs) this.staged.push(b);
+    for (const [op, store, partition, version] of written) this.versionsOf(op, store).set(partition, version);
+  }
+
+  /** The versions staged since the last call. */
+  takeWritten(): WrittenVersion[] {
+    const w = this.fresh;
+    this.fresh = [];
+    return w;
+  }
+
+  /** What the last expect() was given. */
+  get expectation(): StateExpectation {
+    return this.expected;
   }
 
   /** The state as of the deltas staged so far: what the next commit records. */
@@ -80,6 +117,7 @@ export class StateRepository {
    * found, unless a snapshot above it makes it unnecessary.
    */
   expect(committed: StateIndex | undefined, retained: readonly StateIndex[]): void {
+    this.expected = { committed, retained };
     this.written = new Map();
     this.required = new Map();
     for (const [op, stores] of Object.entries(committed ?? {})) {
@@ -156,7 +194,9 @@ export class StateRepository {
   async restore(operatorId: string, store: string, version: number, load: EntryLoader, options: RestoreOptions = {}): Promise<RestoreStats> {
     const required = this.required.get(`${operatorId}/${store}`);
     // A partition the commit log knows must be restored even if its folder is gone (then it fails).
-    const partitions = [...new Set([...await this.partitions(operatorId), ...(required?.keys() ?? [])])];
+    const known = [...new Set([...await this.partitions(operatorId), ...(required?.keys() ?? [])])];
+    // A worker thread restores only the key groups it owns.
+    const partitions = options.partitions ? known.filter((p) => options.partitions!.includes(p)) : known;
     const stats = await Promise.all(partitions.map((p) => {
       const versions = required?.get(p);
       return this.restorePartition(operatorId, p, store, version, load, versions ? { ...options, required: versions } : options);

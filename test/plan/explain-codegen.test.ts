@@ -51,7 +51,7 @@ describe("explain('codegen')", () => {
     const spark = testSession();
     const df = spark.createDataFrame([{ a: 1 }], T.struct([T.field('a', T.integer())]));
     expect(() => df.explain('codegen')).toThrow(/streaming query/);
-    expect(() => df.explain({ mode: 'cost' as 'simple' })).toThrow(/'simple' or 'codegen'/);
+    expect(() => df.explain({ mode: 'cost' as 'simple' })).toThrow(/'logical' or 'codegen'/);
     expect(JSON.parse(df.explain())).toMatchObject({ k: 'static' });
   });
 });

@@ -24,6 +24,7 @@ async function runCounts(location: string, name: string): Promise<void> {
   const input = new MemoryStream(spark, schema);
   const df = input.toDF().groupBy('word').count();
   show('explain', df.explain());
+  show('explain logical', df.explain('logical'));
   const q = df.writeStream.format('memory').queryName(name).outputMode('complete').option('checkpointLocation', location).start();
   input.addData([{ word: 'a' }, { word: 'b' }, { word: 'a' }]);
   try {
@@ -59,6 +60,7 @@ for (const [key, value] of [
     .option('kafka.sasl.username', 'user').option(key, value).option('kafka.request.timeout.ms', 300)
     .option('kafka.socket.connection.setup.timeout.ms', 300).load();
   show('explain', df.explain());
+  show('explain logical', df.explain('logical'));
   const q = df.writeStream.format('memory').queryName(`kafka_${key.length}`).start();
   await q.awaitTermination().catch((e: unknown) => show('kafka error', e));
   show('status', q.status);

@@ -1,5 +1,5 @@
 // The console sink: Spark's `Batch: N` banner and table for every epoch (numRows, truncate).
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import type { EpochWriter } from '../../actors/sink-actor.js';
 import type { StructType } from '../../expr/types.js';
 import { structOf } from '../../expr/types.js';

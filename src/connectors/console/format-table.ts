@@ -1,6 +1,6 @@
 // Spark's ASCII table (Dataset.show): `+---+` borders, right-aligned cells, long values cut,
 // each value written as Spark casts it to a string (doubles as `1560.0`, arrays as `[a, b]`).
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { typedValueToString } from '../../expr/cast.js';
 import type { StructType } from '../../expr/types.js';
 

@@ -3,7 +3,7 @@
 // maxBytesPerTrigger, and logs them as the next batch in the checkpoint before the batch's
 // offsets are written. The offset is the batch number in that log, so a replay reads exactly
 // the logged files. Committed batches are cleaned up by cleanSource.
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { stat } from 'node:fs/promises';
 import type { StructType } from '../../expr/types.js';
 import type { Offset, SourceBacklog, SourceContext, StreamSource } from '../contract.js';
@@ -27,6 +27,28 @@ const VANISHED_METRIC = 'numFilesVanished';
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
+}
+
+/** A file of a logged batch. */
+export interface FileSplit {
+  readonly path: string;
+  readonly batch: number;
+}
+
+/**
+ * The rows of a file the source log took. One removed between listing and reading (a replay
+ * finds it gone too) is skipped, said (naming the source `given`) and counted.
+ */
+export async function* readLoggedFile(
+  split: FileSplit, given: string, base: string, schema: StructType, format: FileFormat, formatOptions: FormatOptions, readOptions: ReadOptions,
+): AsyncIterable<Row[]> {
+  try {
+    yield* readFileRows(split.path, base, schema, format, formatOptions, readOptions);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || await exists(split.path)) throw e;
+    readOptions.countMetric?.(VANISHED_METRIC, 1);
+    process.emitWarning(`file source ${given}: file ${split.path} of batch ${split.batch} was removed before it was read; it is skipped`, 'SpateFileSourceWarning');
+  }
 }
 
 export class FileStreamSource implements StreamSource {
@@ -110,22 +132,16 @@ export class FileStreamSource implements StreamSource {
       mode: this.mode, corruptColumn: this.corruptColumn, dropped: (n: number) => ctx.countMalformed(n),
       countMetric: (name, n) => counts.set(name, (counts.get(name) ?? 0) + n),
     };
-    for (let b = logOffsetOf(start) + 1; b <= logOffsetOf(end); b++) {
-      for (const file of await this.filesOf(b)) {
-        try {
-          yield* readFileRows(file.path, this.settings.path.base, this.schema, this.format, this.formatOptions, readOptions);
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT' && !(await exists(file.path))) {
-            // Gone between listing and reading (a replay finds it gone too): skipped, said and counted.
-            counts.set(VANISHED_METRIC, (counts.get(VANISHED_METRIC) ?? 0) + 1);
-            process.emitWarning(`file source ${this.settings.path.given}: file ${file.path} of batch ${b} was removed before it was read; it is skipped`, 'SpateFileSourceWarning');
-            continue;
-          }
-          throw e;
-        }
-      }
+    for (const split of await this.planSplits(start, end)) {
+      yield* readLoggedFile(split, this.settings.path.given, this.settings.path.base, this.schema, this.format, this.formatOptions, readOptions);
     }
+  }
+
+  /** One split per logged file (master('local[N]'): each thread reads the files dealt to it). */
+  async planSplits(start: Offset, end: Offset): Promise<FileSplit[]> {
+    const splits: FileSplit[] = [];
+    for (let b = logOffsetOf(start) + 1; b <= logOffsetOf(end); b++) for (const f of await this.filesOf(b)) splits.push({ path: f.path, batch: b });
+    return splits;
   }
 
   metrics(): Record<string, string> {

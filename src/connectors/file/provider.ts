@@ -1,11 +1,13 @@
 // Registers the text, json and csv formats as streaming sources, static readers
 // (spark.read...load(dir), honouring a file sink's manifest) and sinks.
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { AnalysisError } from '../../errors.js';
-import type { SinkOptions, SourceOptions, StreamSink } from '../contract.js';
+import type { SinkOptions, SourceOptions, StreamSink, TaskSinkOptions } from '../contract.js';
 import { numberOption, registerSink, registerSource, stringOption } from '../contract.js';
-import { FileSink } from './file-sink.js';
-import { FileStreamSource } from './file-source.js';
+import type { FileSinkSettings } from './file-sink.js';
+import { FileSink, FileTaskSink } from './file-sink.js';
+import type { FileSplit } from './file-source.js';
+import { FileStreamSource, readLoggedFile } from './file-source.js';
 import { csvFormat } from './formats/csv.js';
 import type { FileFormat } from './formats/format.js';
 import { parseModeOf } from './formats/format.js';
@@ -34,7 +36,7 @@ async function readStatic(format: FileFormat, opts: SourceOptions): Promise<Row[
   return rows;
 }
 
-function partitionColumns(opts: SinkOptions): string[] {
+function partitionColumns(opts: SinkOptions | TaskSinkOptions): string[] {
   const raw = stringOption(opts.options, 'partitionBy');
   if (raw === undefined) return [];
   let cols: unknown;
@@ -49,6 +51,15 @@ function partitionColumns(opts: SinkOptions): string[] {
   return cols as string[];
 }
 
+function fileSinkSettings(opts: SinkOptions | TaskSinkOptions): FileSinkSettings {
+  if (!opts.path) throw new AnalysisError(`'path' is not specified: writeStream.format('${opts.format}').start('/output/folder')`);
+  return {
+    path: opts.path,
+    partitionBy: partitionColumns(opts),
+    maxRecordsPerFile: numberOption(opts.options, 'maxRecordsPerFile', 0, (n) => Number.isInteger(n) && n >= 0),
+  };
+}
+
 function register(format: FileFormat): void {
   registerSource(format.name, {
     options: [...FILE_SOURCE_OPTIONS, ...format.readOptions],
@@ -60,6 +71,16 @@ function register(format: FileFormat): void {
       format.schema(opts.userSchema), fileSourceSettings(opts), format, opts.options, parseModeOf(opts.options), corruptColumn(opts),
     ),
     readStatic: (opts) => readStatic(format, opts),
+    splitReader: (opts) => {
+      const schema = format.schema(opts.userSchema);
+      const { given, base } = fileSourceSettings(opts).path;
+      const mode = parseModeOf(opts.options);
+      const corrupt = corruptColumn(opts);
+      return {
+        read: (split, ctx) => readLoggedFile(split as FileSplit, given, base, schema, format, opts.options, { mode, corruptColumn: corrupt, dropped: (n) => ctx.countMalformed(n) }),
+        close: async () => undefined,
+      };
+    },
   });
   registerSink(format.name, {
     options: [...FILE_SINK_OPTIONS, ...format.writeOptions],
@@ -67,12 +88,9 @@ function register(format: FileFormat): void {
       if (!opts.path) throw new AnalysisError(`'path' is not specified: writeStream.format('${format.name}').start('/output/folder')`);
       const partitionBy = partitionColumns(opts);
       if (opts.schema) FileSink.prepare(format, opts.schema, partitionBy, opts.options);
-      return new FileSink(format, {
-        path: opts.path,
-        partitionBy,
-        maxRecordsPerFile: numberOption(opts.options, 'maxRecordsPerFile', 0, (n) => Number.isInteger(n) && n >= 0),
-      }, opts.options);
+      return new FileSink(format, fileSinkSettings(opts), opts.options);
     },
+    taskSink: (opts) => new FileTaskSink(format, fileSinkSettings(opts), opts.options, opts.schema, opts.thread),
   });
 }
 

@@ -1,7 +1,7 @@
 // Reads one file of a (possibly partitioned) folder: the format parses the data columns, and
 // columns named by `k=v` folders between the source folder and the file are filled from the path.
-import type { Row } from '../../actors/messages.js';
-import { originOf, withOrigin } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
+import { originOf, withOrigin } from '../../data/row.js';
 import { castFunction } from '../../expr/cast.js';
 import { put } from '../../expr/own-properties.js';
 import type { StructType } from '../../expr/types.js';

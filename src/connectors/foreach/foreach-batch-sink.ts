@@ -3,7 +3,7 @@
 // it throws fails the query, with that error as the cause. The function is called only while
 // the run still holds the checkpoint (its fence), so a run that froze past its lock timeout
 // while another run took over never delivers an epoch again.
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import type { EpochWriter } from '../../actors/sink-actor.js';
 import { AnalysisError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';

@@ -1,7 +1,7 @@
 // foreach: Spark's ForeachWriter per epoch: open(partitionId, epochId) → process(row) for
 // each row if open returned true → close(error), called whenever open returned normally. An
 // epoch is opened only while the run holds the checkpoint (its fence).
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import type { EpochWriter } from '../../actors/sink-actor.js';
 import { AnalysisError } from '../../errors.js';
 import type { OutputMode } from '../../plan/logical.js';

@@ -13,7 +13,9 @@ import type { EpochWriter } from '../../actors/sink-actor.js';
 import type { CheckpointBackend } from '../../state/backend.js';
 import { CheckpointError, ConnectorError } from '../../errors.js';
 import type { OutputMode } from '../../plan/logical.js';
-import type { SinkContext, StreamSink } from '../contract.js';
+import type { Row } from '../../data/row.js';
+import type { StructType } from '../../expr/types.js';
+import type { SinkContext, StreamSink, TaskEpochWriter, TaskSink, TaskSinkResult } from '../contract.js';
 import { kafkaConfig } from './kafka-options.js';
 import type { ToMessage, TopicMessage } from './sink-schema.js';
 import { byTopic, messageWriter } from './sink-schema.js';
@@ -57,8 +59,18 @@ export class KafkaSink implements StreamSink {
   committedEpoch = -1;
   transactionalId: string | null = null;
   marker: EpochMarker | null = null;
+  private readonly taskRows = new Map<number, number>();
 
   constructor(private readonly settings: KafkaSinkSettings, private readonly options: Readonly<Record<string, string>>) {}
+
+  /**
+   * At-least-once, every worker thread produces its share with its own producer. The
+   * transactional sink produces from the driver: one transaction per epoch, whose epoch marker
+   * must describe the whole epoch for a replay to be skipped exactly, whatever the thread count.
+   */
+  get writesFromTasks(): boolean {
+    return !this.settings.transactional;
+  }
 
   get guarantee(): 'exactly-once' | 'at-least-once' {
     return this.settings.transactional ? 'exactly-once' : 'at-least-once';
@@ -99,7 +111,7 @@ export class KafkaSink implements StreamSink {
   }
 
   beginEpoch(epoch: number): EpochWriter | null {
-    return this.settings.transactional ? this.transactionalWriter(epoch) : this.plainWriter();
+    return this.settings.transactional ? this.transactionalWriter(epoch) : this.plainWriter(epoch);
   }
 
   async close(): Promise<void> {
@@ -110,37 +122,25 @@ export class KafkaSink implements StreamSink {
     await this.admin?.disconnect().catch(() => undefined);
   }
 
-  private plainWriter(): EpochWriter {
-    const inflight = new Set<Promise<unknown>>();
-    let failure: unknown = null;
-    let pending: TopicMessage[] = [];
-    const { acks, compression, maxInFlight, batchMessages } = this.settings;
-    // Rows go out in produce requests of batchMessages, many in flight, all awaited at the epoch's
-    // commit. Requests stay modest: kafkajs groups a request's messages by partition in time
-    // quadratic in their number.
-    const send = (): void => {
-      const items = pending;
-      pending = [];
-      const p = this.producer!.sendBatch({ topicMessages: byTopic(items), acks, compression: codec(compression) })
-        .catch((e: unknown) => { failure ??= sendError(e); });
-      inflight.add(p);
-      void p.finally(() => inflight.delete(p));
-    };
+  private plainWriter(epoch: number): EpochWriter {
+    const w = plainWriter(this.producer!, this.toMessage!, this.settings);
+    let fromTasks = 0;
     return {
-      write: async (rows) => {
-        if (failure) throw failure;
-        for (const r of rows) pending.push(this.toMessage!(r));
-        if (pending.length < batchMessages) return;
-        send();
-        while (inflight.size >= maxInFlight) await Promise.race(inflight);
-        if (failure) throw failure;
-      },
+      write: w.write,
       commit: async () => {
-        if (pending.length) send();
-        await Promise.all(inflight);
-        if (failure) throw failure;
+        await w.commit();
+        fromTasks = this.taskRows.get(epoch) ?? 0;
+        for (const e of this.taskRows.keys()) if (e <= epoch) this.taskRows.delete(e);
+      },
+      get outputRows(): number {
+        return w.rows + fromTasks;
       },
     };
+  }
+
+  /** Rows each epoch's worker threads produced (master('local[N]'), at-least-once mode). */
+  commitTasks(epoch: number, results: readonly TaskSinkResult[]): void {
+    this.taskRows.set(epoch, results.reduce((n, r) => n + r.rows, 0));
   }
 
   private transactionalWriter(epoch: number): EpochWriter | null {
@@ -249,4 +249,82 @@ function isFenced(e: unknown): boolean {
 
 function sendError(e: unknown): ConnectorError {
   return new ConnectorError(`producing to Kafka failed: ${(e as Error).message}`, { cause: e, retriable: true });
+}
+
+/**
+ * At-least-once writing: rows go out in produce requests of batchMessages, many in flight, all
+ * awaited at the epoch's commit. Requests stay modest: kafkajs groups a request's messages by
+ * partition in time quadratic in their number.
+ */
+function plainWriter(producer: Producer, toMessage: ToMessage, settings: KafkaSinkSettings): { write(rows: Row[]): Promise<void>; commit(): Promise<void>; readonly rows: number } {
+  const inflight = new Set<Promise<unknown>>();
+  let failure: unknown = null;
+  let pending: TopicMessage[] = [];
+  let rows = 0;
+  const { acks, compression, maxInFlight, batchMessages } = settings;
+  const send = (): void => {
+    const items = pending;
+    pending = [];
+    const p = producer.sendBatch({ topicMessages: byTopic(items), acks, compression: codec(compression) })
+      .catch((e: unknown) => { failure ??= sendError(e); });
+    inflight.add(p);
+    void p.finally(() => inflight.delete(p));
+  };
+  return {
+    async write(chunk) {
+      if (failure) throw failure;
+      rows += chunk.length;
+      for (const r of chunk) pending.push(toMessage(r));
+      if (pending.length < batchMessages) return;
+      send();
+      while (inflight.size >= maxInFlight) await Promise.race(inflight);
+      if (failure) throw failure;
+    },
+    async commit() {
+      if (pending.length) send();
+      await Promise.all(inflight);
+      if (failure) throw failure;
+    },
+    get rows() {
+      return rows;
+    },
+  };
+}
+
+/** A worker thread's producer for an at-least-once Kafka sink (master('local[N]')). */
+export class KafkaTaskSink implements TaskSink {
+  private producer: Promise<Producer> | null = null;
+  private readonly toMessage: ToMessage;
+
+  constructor(private readonly settings: KafkaSinkSettings, private readonly options: Readonly<Record<string, string>>, schema: StructType, private readonly queryId: string) {
+    this.toMessage = messageWriter(schema, settings.topic);
+  }
+
+  writer(): TaskEpochWriter {
+    let w: ReturnType<typeof plainWriter> | null = null;
+    const open = async (): Promise<ReturnType<typeof plainWriter>> => {
+      this.producer ??= (async () => {
+        const p = new Kafka(kafkaConfig(this.options, `spate-sink-${this.queryId.slice(0, 8)}`)).producer({ createPartitioner: Partitioners.DefaultPartitioner });
+        try {
+          await p.connect();
+        } catch (e) {
+          throw new ConnectorError(`cannot connect to Kafka at ${this.options['kafka.bootstrap.servers']}: ${(e as Error).message}; check kafka.bootstrap.servers`, { cause: e, retriable: true });
+        }
+        return p;
+      })();
+      return (w ??= plainWriter(await this.producer, this.toMessage, this.settings));
+    };
+    return {
+      write: async (rows) => (await open()).write(rows),
+      finish: async () => {
+        if (!w) return { rows: 0 };
+        await w.commit();
+        return { rows: w.rows };
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.producer) await (await this.producer.catch(() => null))?.disconnect().catch(() => undefined);
+  }
 }

@@ -4,7 +4,7 @@
 // that appear later start at their earliest offset, recorded in the checkpoint before the batch
 // that first reads them, so a replay reads the same range. Nothing is committed to Kafka.
 import { Kafka } from 'kafkajs';
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { ConnectorError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
 import type { Offset, SourceBacklog, SourceContext, StreamSource } from '../contract.js';
@@ -13,9 +13,15 @@ import { kafkaConfig } from './kafka-options.js';
 import type { KafkaOffsets, PartitionRange } from './offsets.js';
 import { entriesOf, limitOffsets, offsetOf, offsetsFrom } from './offsets.js';
 import { discoverPartitions, resolveOffsets } from './partitions.js';
+import type { ReadSettings } from './range-reader.js';
 import { dataLossMessage, readRanges } from './range-reader.js';
 import type { KafkaSourceSettings } from './source-options.js';
 import { describeStrategy } from './source-options.js';
+
+/** How ranges are read, from the source's options. */
+export function readSettings(s: KafkaSourceSettings): ReadSettings {
+  return { includeHeaders: s.includeHeaders, failOnDataLoss: s.failOnDataLoss, maxBytesPerPartition: s.maxBytesPerPartition, onDataLoss: (m) => process.emitWarning(m, 'DataLossWarning') };
+}
 
 export class KafkaSource implements StreamSource {
   readonly replayable = true;
@@ -141,17 +147,20 @@ export class KafkaSource implements StreamSource {
   }
 
   read(start: Offset, end: Offset): AsyncIterable<Row[]> {
+    return this.noteTimestamps(readRanges(this.cluster!, this.ranges(start, end), readSettings(this.settings)));
+  }
+
+  /** One split per partition with offsets to read (master('local[N]'): a thread reads each range). */
+  planSplits(start: Offset, end: Offset): PartitionRange[] {
+    return this.ranges(start, end).filter((r) => r.until > r.from);
+  }
+
+  private ranges(start: Offset, end: Offset): PartitionRange[] {
     const from = new Map(entriesOf(start as KafkaOffsets).map(([t, p, o]) => [partitionKey(t, p), o]));
-    const ranges: PartitionRange[] = entriesOf(end as KafkaOffsets).map(([topic, partition, until]) => {
+    return entriesOf(end as KafkaOffsets).map(([topic, partition, until]) => {
       const k = partitionKey(topic, partition);
       return { topic, partition, from: from.get(k) ?? this.firstOffsets.get(k) ?? until, until };
     });
-    return this.noteTimestamps(readRanges(this.cluster!, ranges, {
-      includeHeaders: this.settings.includeHeaders,
-      failOnDataLoss: this.settings.failOnDataLoss,
-      maxBytesPerPartition: this.settings.maxBytesPerPartition,
-      onDataLoss: (m) => process.emitWarning(m, 'DataLossWarning'),
-    }));
   }
 
   /** Records still to read after `end`, and how far behind the clock the newest record read is. */

@@ -3,8 +3,8 @@
 // read until its end offset whatever the records in it (transaction markers and aborted records
 // take offsets but give no rows). Offsets that are gone are data loss: an error, or skipped when
 // failOnDataLoss is false.
-import type { Row } from '../../actors/messages.js';
-import { withOrigin } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
+import { withOrigin } from '../../data/row.js';
 import { splitChunk } from '../contract.js';
 import { ConnectorError } from '../../errors.js';
 import type { FetchedPartition, KafkaCluster, KafkaMessage } from './cluster.js';

@@ -1,7 +1,7 @@
 // What the Kafka sink writes from a row: the columns key, value, topic, partition and headers,
 // checked at start() with Spark's messages, compiled into a row → message function.
 import type { Message } from 'kafkajs';
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { AnalysisError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
 import { typeToString } from '../../expr/types.js';

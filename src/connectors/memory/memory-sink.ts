@@ -1,6 +1,6 @@
 // The memory sink: a session table named by queryName, read with spark.table(name). A replayed
 // epoch is skipped; complete mode replaces the table each epoch, the other modes append.
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import type { EpochWriter } from '../../actors/sink-actor.js';
 import { AnalysisError } from '../../errors.js';
 import type { OutputMode } from '../../plan/logical.js';

@@ -3,8 +3,8 @@
 // keeps every row it was given (the objects themselves: rows are handed to queries without
 // copying, and a query reads them by the schema's column names), so several queries may read
 // it; it is meant for tests.
-import type { Row } from '../../actors/messages.js';
-import { withOrigin } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
+import { withOrigin } from '../../data/row.js';
 import { AnalysisError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
 import type { Offset, SourceBacklog, SourceContext, SourceOptions, SourceProvider, StreamSource } from '../contract.js';

@@ -4,7 +4,7 @@
 // rowsPerBatch stamped `startTimestamp + advanceMillisPerBatch`, and so on. The offset is the
 // next value with the timestamp of the next batch, as Spark's `{"offset":…,"timestamp":…}`.
 // Micro-batch only; under AvailableNow (and Once) it reads exactly one more batch.
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { AnalysisError } from '../../errors.js';
 import { LONG, TIMESTAMP, fieldOf, structOf } from '../../expr/types.js';
 import type { Offset, SourceOptions, StreamSource } from '../contract.js';

@@ -4,7 +4,7 @@
 // seconds in micro-batches, milliseconds under Trigger.Continuous, where a timer-driven reader
 // emits each row as it falls due. Row x's timestamp is when it falls due, rows spread evenly
 // over each second, so any split into batches or epochs gives the same rows.
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { AnalysisError } from '../../errors.js';
 import { parseDuration } from '../../expr/interval.js';
 import { LONG, TIMESTAMP, fieldOf, structOf } from '../../expr/types.js';
@@ -135,18 +135,38 @@ class RateSource implements StreamSource {
     return valueAtMs(Math.round(((o as number | null) ?? 0) * 1000), this.rowsPerSecond, this.rampUpSeconds);
   }
 
-  private *rowsBetween(first: number, last: number): Iterable<Row[]> {
-    for (let v = first; v < last; v += CHUNK) {
-      const rows: Row[] = [];
-      for (let x = v; x < Math.min(last, v + CHUNK); x++) {
-        rows.push({ timestamp: new Date(this.startMs + dueMs(x, this.rowsPerSecond, this.rampUpSeconds)), value: x });
-      }
-      yield rows;
-    }
+  /** Contiguous value ranges, each read on its own (master('local[N]')). */
+  planSplits(start: Offset, end: Offset, maxSplits: number): RateSplit[] {
+    const first = this.valueAt(start);
+    const last = this.valueAt(end);
+    const n = Math.max(1, Math.min(maxSplits, Math.ceil((last - first) / CHUNK)));
+    const size = Math.ceil((last - first) / n);
+    const splits: RateSplit[] = [];
+    for (let v = first; v < last; v += size) splits.push({ startMs: this.startMs, first: v, last: Math.min(last, v + size) });
+    return splits;
+  }
+
+  private rowsBetween(first: number, last: number): Iterable<Row[]> {
+    return rateRows(this.startMs, first, last, this.rowsPerSecond, this.rampUpSeconds);
   }
 
   async commit(): Promise<void> {}
   async close(): Promise<void> {}
+}
+
+/** Values first (inclusive) to last (exclusive) of a run that started at startMs. */
+interface RateSplit {
+  readonly startMs: number;
+  readonly first: number;
+  readonly last: number;
+}
+
+function* rateRows(startMs: number, first: number, last: number, rowsPerSecond: number, rampUpSeconds: number): Iterable<Row[]> {
+  for (let v = first; v < last; v += CHUNK) {
+    const rows: Row[] = [];
+    for (let x = v; x < Math.min(last, v + CHUNK); x++) rows.push({ timestamp: new Date(startMs + dueMs(x, rowsPerSecond, rampUpSeconds)), value: x });
+    yield rows;
+  }
 }
 
 function settings(opts: SourceOptions): { rowsPerSecond: number; rampUpSeconds: number } {
@@ -165,5 +185,15 @@ registerSource('rate', {
   create: (opts) => {
     const s = settings(opts);
     return new RateSource(s.rowsPerSecond, s.rampUpSeconds);
+  },
+  splitReader: (opts) => {
+    const s = settings(opts);
+    return {
+      read: (split) => {
+        const r = split as RateSplit;
+        return rateRows(r.startMs, r.first, r.last, s.rowsPerSecond, s.rampUpSeconds);
+      },
+      close: async () => undefined,
+    };
   },
 });

@@ -5,7 +5,7 @@
 // line longer than maxLineBytes is malformed under the parse mode (PERMISSIVE: value null).
 import { createConnection } from 'node:net';
 import type { Socket } from 'node:net';
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import { AnalysisError, ConnectorError, MalformedRecordError } from '../../errors.js';
 import type { StructType } from '../../expr/types.js';
 import { STRING, TIMESTAMP, fieldOf, structOf } from '../../expr/types.js';

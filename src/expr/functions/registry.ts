@@ -2,7 +2,7 @@
 // the SQL parser and the Column API. A definition binds to typed arguments and returns the
 // result type plus an implementation; code generation calls the implementation.
 import { AnalysisError } from '../../errors.js';
-import type { BoundExpr, BoundFunction } from '../bound.js';
+import type { BindOrigin, BoundExpr, BoundFunction } from '../bound.js';
 import type { DataType } from '../types.js';
 
 export interface BindContext {
@@ -42,6 +42,8 @@ export interface BoundAggregate<A = unknown> {
    * per-row path. Written by the function's definition, never from user text.
    */
   updateCode?(acc: string, values: readonly string[]): string;
+  /** How the registry bound it, so that another thread can bind it again. */
+  readonly origin?: BindOrigin;
   /**
    * Optional: the accumulator is one number, which a columnar aggregation keeps in a typed array
    * (no object per group, no boxed number per update). `nullable`: the accumulator is null until

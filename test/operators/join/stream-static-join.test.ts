@@ -4,7 +4,7 @@
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryStream, Session, col, count, types as T } from 'spate';
+import { MemoryStream, Session, col, count, types as T, window } from 'spate';
 import { sortRows, testSession } from '../../support/helpers.js';
 import { at, clickSchema, record } from './support.js';
 
@@ -175,6 +175,21 @@ describe('stream-static joins', () => {
     await run.query.processAllAvailable();
     await run.query.stop();
     expect(run.all()).toEqual([{ clickAdId: 'A', clicks: 2, adId: 'A', campaign: 'spring' }]);
+  });
+
+  it('a stream-static join may feed a watermarked windowed aggregation (the join is a step of its stage)', async () => {
+    const spark = testSession();
+    const clicks = clicksOf(spark);
+    const ads = spark.createDataFrame([{ adId: 'A', campaign: 'spring' }, { adId: 'B', campaign: 'spring' }], adSchema);
+    const perCampaign = clicks.df.withWatermark('clickTime', '10 minutes').join(ads, col('clickAdId').eq(col('adId')))
+      .groupBy(window(col('clickTime'), '10 minutes'), col('campaign')).agg(count('*').alias('clicks'));
+    const run = record(perCampaign, 'append');
+    clicks.input.addData([{ clickAdId: 'A', clickTime: at('10:00') }, { clickAdId: 'B', clickTime: at('10:05') }, { clickAdId: 'C', clickTime: at('10:06') }]);
+    await run.query.processAllAvailable();
+    clicks.input.addData([{ clickAdId: 'A', clickTime: at('10:30') }]);
+    await run.query.processAllAvailable();
+    await run.query.stop();
+    expect(run.all()).toEqual([{ window: { start: at('10:00'), end: at('10:10') }, campaign: 'spring', clicks: 2 }]);
   });
 
   it('a static loader that fails fails the query with its error as the cause', async () => {

@@ -15,8 +15,8 @@ export interface CrashScenario extends CrashQueryConfig {
   readonly kills: number;
   /** A kill lands uniformly at random this long after the child reported READY. */
   readonly maxKillDelayMs: number;
-  /** Extra environment for the children (e.g. REDIS_URL). */
-  readonly env?: NodeJS.ProcessEnv;
+  /** Extra environment for the children (e.g. REDIS_URL), or for child number n (from 1). */
+  readonly env?: NodeJS.ProcessEnv | ((child: number) => NodeJS.ProcessEnv);
   readonly log?: (line: string) => void;
 }
 
@@ -49,7 +49,7 @@ export async function runWithCrashes(s: CrashScenario): Promise<CrashReport> {
   let children = 0;
   while (kills < s.kills) {
     children++;
-    const life = startChild(cfg, s.env);
+    const life = startChild(cfg, typeof s.env === 'function' ? s.env(children) : s.env);
     await life.ready;
     const delay = Math.random() * s.maxKillDelayMs;
     const outcome = await Promise.race([life.exited.then(() => 'exited' as const), sleep(delay).then(() => 'kill' as const)]);
@@ -70,7 +70,7 @@ export async function runWithCrashes(s: CrashScenario): Promise<CrashReport> {
   }
   children++;
   // The pace only spreads epochs out for the kills; the last child runs the rest at full speed.
-  const last = startChild({ ...cfg, paceMs: 0 }, s.env);
+  const last = startChild({ ...cfg, paceMs: 0 }, typeof s.env === 'function' ? s.env(children) : s.env);
   const { code, output } = await last.exited;
   if (code !== 0 || !output.includes('DONE')) throw new Error(`the last crash child failed (exit ${code}):\n${output.slice(-2000)}`);
   return { kills, killsAfterACommit, epochsCommittedBeforeKills, children };
@@ -93,6 +93,25 @@ export function readOutput(dir: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const name of readdirSync(dir).sort()) if (!name.endsWith('.tmp')) out.set(name, readFileSync(join(dir, name), 'utf8'));
   return out;
+}
+
+/**
+ * How an output directory differs from the reference (a run without crashes): epochs missing,
+ * extra or different (a MISMATCH file is extra), or a final table that did not count `rows`.
+ * Empty when they are the same.
+ */
+export function differencesFrom(reference: Map<string, string>, outDir: string, rows: number): string[] {
+  const output = readOutput(outDir);
+  const problems: string[] = [];
+  for (const name of reference.keys()) if (!output.has(name)) problems.push(`${name} missing`);
+  for (const [name, text] of output) {
+    if (!reference.has(name)) problems.push(`${name} extra`);
+    else if (reference.get(name) !== text) problems.push(`${name} differs`);
+  }
+  let counted = 0;
+  for (const { n } of finalTable(output).values()) counted += n;
+  if (counted !== rows) problems.push(`the final table counts ${counted} rows, not ${rows}`);
+  return problems;
 }
 
 /** The final table of an update-mode output: the last row of each key over all epochs. */

@@ -6,7 +6,7 @@
 // and counts it). Malformed: PERMISSIVE gives nulls where values are missing and the record's
 // text in the corrupt-record column; DROPMALFORMED drops and counts it; FAILFAST fails naming
 // file and line. A quoted field spans lines only with multiLine (default false, as Spark).
-import type { Row } from '../../../actors/messages.js';
+import type { Row } from '../../../data/row.js';
 import { AnalysisError } from '../../../errors.js';
 import { castFunction, parseTimestampMs } from '../../../expr/cast.js';
 import { compileDatePattern } from '../../../expr/functions/date-pattern.js';

@@ -1,8 +1,8 @@
 // What a file format provides to the file source, the static reader and the file sink: the
 // schema of its rows, a reader turning one file into rows (following the parse mode), and a
 // writer turning rows into the lines of an output file.
-import type { Row } from '../../../actors/messages.js';
-import { withOrigin } from '../../../actors/messages.js';
+import type { Row } from '../../../data/row.js';
+import { withOrigin } from '../../../data/row.js';
 import { AnalysisError, MalformedRecordError } from '../../../errors.js';
 import type { StructType } from '../../../expr/types.js';
 

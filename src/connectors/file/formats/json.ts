@@ -3,7 +3,7 @@
 // FAILFAST error names the file and line. A line longer than maxLineBytes (a document longer
 // than maxRecordBytes) or not valid UTF-8 is a malformed record too; a UTF-8 BOM is dropped.
 import { readFile, stat } from 'node:fs/promises';
-import type { Row } from '../../../actors/messages.js';
+import type { Row } from '../../../data/row.js';
 import { MALFORMED } from '../../../expr/bound.js';
 import { MalformedRecordError } from '../../../errors.js';
 import { jsonRecordParser, jsonRowWriter } from '../../../expr/functions/json.js';

@@ -4,7 +4,7 @@
 // source's numInvalidUtf8Records; a too long one becomes null). Writing takes exactly one
 // string column.
 import { readFile, stat } from 'node:fs/promises';
-import type { Row } from '../../../actors/messages.js';
+import type { Row } from '../../../data/row.js';
 import { AnalysisError } from '../../../errors.js';
 import type { StructType } from '../../../expr/types.js';
 import { STRING, fieldOf, structOf, typeToString } from '../../../expr/types.js';

@@ -1,0 +1,206 @@
+// Many cores (issue 12): the windowed sum (W) and the Yahoo benchmark with JSON, each run under
+// master 'local[1]' and 'local[2]' on the same input, beside a hand loop doing the same work on
+// one core. Two inputs each: a generated source whose epochs split, so that every worker thread
+// reads its own ranges (benchmarks/sources/generated-events.ts, imported by the threads), and a
+// MemoryStream, which the driver thread reads and deals out encoded (the serial part of a
+// local[N] query fed by one thread). Figures: events/s at each N and their ratio, the exchange's
+// share of the CPU time and its bytes per row, and the driver thread's time per epoch: what a
+// 16-core machine would do follows from those (README, "Many cores").
+import { join } from 'node:path';
+import type { DataFrame, Row, StreamingQueryProgress } from '../../src/index.js';
+import type { StructType } from '../../src/expr/types.js';
+import { MemoryStream, Session, col, expr, fromJson, sum, window, types as T } from '../../src/index.js';
+import type { Measurement, Scenario, ScenarioResult } from '../harness.js';
+import { consume, measure, perSecond } from '../harness.js';
+import { counted } from '../noop-sink.js';
+import type { Kind } from '../sources/generated-events.js';
+import { ADS, adId, campaignOf, wEvent, wSchema, yahooEvent, yahooSchema } from '../sources/generated-events.js';
+
+const BATCH = 100_000;
+const WINDOW_MS = 10_000;
+const SOURCES_MODULE = join(import.meta.dirname, '..', 'sources', 'generated-events.ts');
+
+const yahooEventSchema = T.struct([
+  T.field('user_id', T.string()), T.field('page_id', T.string()), T.field('ad_id', T.string()), T.field('ad_type', T.string()),
+  T.field('event_type', T.string()), T.field('event_time', T.string()), T.field('ip_address', T.string()),
+]);
+
+interface Workload {
+  readonly kind: Kind;
+  readonly name: string;
+  /** The query over the input frame. */
+  query(spark: Session, input: DataFrame): DataFrame;
+  /** The same work by hand, on one core: the number of groups emitted over all batches. */
+  hand(events: number): number;
+}
+
+const wWorkload: Workload = {
+  kind: 'w',
+  name: 'W (sum per key per 10 s window)',
+  query: (_spark, input) => input.groupBy(window(col('eventTime'), '10 seconds'), col('key')).agg(sum('amount').alias('total')),
+  hand(events) {
+    const windows = new Map<number, Map<string, { sum: number; batch: number }>>();
+    let emitted = 0;
+    for (let from = 0, b = 0; from < events; from += BATCH, b++) {
+      for (let i = from; i < Math.min(events, from + BATCH); i++) {
+        const e = wEvent(i);
+        const ms = e.eventTime.getTime();
+        const start = ms - (((ms % WINDOW_MS) + WINDOW_MS) % WINDOW_MS);
+        let groups = windows.get(start);
+        if (!groups) windows.set(start, (groups = new Map()));
+        let g = groups.get(e.key);
+        if (!g) groups.set(e.key, (g = { sum: 0, batch: -1 }));
+        g.sum += e.amount;
+        if (g.batch !== b) { g.batch = b; emitted++; }
+      }
+    }
+    consume(windows);
+    return emitted;
+  },
+};
+
+const yahooWorkload: Workload = {
+  kind: 'yahoo',
+  name: 'Yahoo with JSON (fromJson, filter views, join 1,000 ads, count per campaign per 10 s window)',
+  query(spark, input) {
+    const ads = spark.createDataFrame(Array.from({ length: ADS }, (_, n) => ({ ad_id: adId(n), campaign_id: campaignOf(n) })),
+      T.struct([T.field('ad_id', T.string()), T.field('campaign_id', T.string())]));
+    return input.select(fromJson(col('value'), yahooEventSchema).alias('e')).select('e.*')
+      .filter(col('event_type').equalTo('view'))
+      .join(ads, 'ad_id')
+      .groupBy(window(expr('timestamp_millis(cast(event_time as long))'), '10 seconds'), col('campaign_id'))
+      .count();
+  },
+  hand(events) {
+    const windows = new Map<number, Map<string, { count: number; batch: number }>>();
+    let emitted = 0;
+    for (let from = 0, b = 0; from < events; from += BATCH, b++) {
+      for (let i = from; i < Math.min(events, from + BATCH); i++) {
+        const e = JSON.parse(yahooEvent(i).value) as Record<string, string>;
+        if (e['event_type'] !== 'view') continue;
+        const ad = Number(e['ad_id']!.slice(3));
+        if (!(ad >= 0 && ad < ADS)) continue;
+        const campaign = campaignOf(ad);
+        const ms = Number(e['event_time']);
+        const start = ms - (((ms % WINDOW_MS) + WINDOW_MS) % WINDOW_MS);
+        let groups = windows.get(start);
+        if (!groups) windows.set(start, (groups = new Map()));
+        let g = groups.get(campaign);
+        if (!g) groups.set(campaign, (g = { count: 0, batch: -1 }));
+        g.count++;
+        if (g.batch !== b) { g.batch = b; emitted++; }
+      }
+    }
+    consume(windows);
+    return emitted;
+  },
+};
+
+interface Run {
+  readonly measured: Measurement;
+  readonly rowsOut: number;
+  readonly cpuMs: number;
+  readonly exchangeMs: number;
+  /** Time the threads and the driver were busy (event-loop utilisation), summed. */
+  readonly busyMs: number;
+  readonly exchangeBytes: number;
+  readonly exchangeRows: number;
+  readonly driverMsPerEpoch: number;
+  readonly epochs: number;
+}
+
+/** One run of a workload under `master`, its input split by the threads or dealt out by the driver. */
+async function runOnce(w: Workload, master: string, input: 'splits' | 'driver', events: number, batches: Row[][] | null): Promise<Run> {
+  const spark = Session.builder().appName('bench-cores').master(master)
+    .config('spate.sql.shuffle.partitions', 64).config('spate.worker.imports', SOURCES_MODULE).create();
+  const progress: StreamingQueryProgress[] = [];
+  spark.streams.addListener({ onQueryProgress: ({ progress: p }: { progress: StreamingQueryProgress }) => { progress.push(p); } });
+  counted.rows = 0;
+  const schema: StructType = w.kind === 'w' ? wSchema : yahooSchema;
+  const memory = input === 'driver' ? new MemoryStream<Row>(spark, schema) : null;
+  const frame = memory ? memory.toDF()
+    : spark.readStream.format('generated-events').option('kind', w.kind).option('events', events).option('perBatch', BATCH).load();
+  let cpu = process.cpuUsage();
+  let elu = performance.eventLoopUtilization();
+  const measured = await measure(async () => {
+    cpu = process.cpuUsage();
+    elu = performance.eventLoopUtilization();
+    const q = w.query(spark, frame).writeStream.format('noop').outputMode('update').start();
+    if (memory) {
+      for (const b of batches!) {
+        memory.addData(b);
+        await q.processAllAvailable();
+      }
+    } else {
+      await q.processAllAvailable();
+    }
+    await q.stop();
+    if (q.exception()) throw q.exception();
+    return events;
+  });
+  const used = process.cpuUsage(cpu);
+  const driver = performance.eventLoopUtilization(elu);
+  await spark.stop();
+  const withData = progress.filter((p) => p.numInputRows > 0);
+  const ex = progress.map((p) => p.parallelism?.exchange).filter((x) => x !== undefined);
+  return {
+    measured,
+    rowsOut: counted.rows,
+    cpuMs: (used.user + used.system) / 1000,
+    exchangeMs: ex.reduce((n, x) => n + x.ms, 0),
+    busyMs: driver.active + progress.flatMap((p) => p.parallelism?.tasks ?? []).reduce((n, t) => n + t.busyMs, 0),
+    exchangeBytes: ex.reduce((n, x) => n + x.bytes, 0),
+    exchangeRows: ex.reduce((n, x) => n + x.rows, 0),
+    driverMsPerEpoch: driver.active / Math.max(1, withData.length),
+    epochs: withData.length,
+  };
+}
+
+function scenario(w: Workload, input: 'splits' | 'driver'): Scenario {
+  const name = `cores-${w.kind}${input === 'driver' ? '-memory' : ''}`;
+  const from = input === 'splits' ? 'a generated source whose splits each thread reads' : 'a MemoryStream the driver deals out';
+  return {
+    name,
+    description: `${w.name}, 1M events from ${from}, local[1] vs local[2]`,
+    async run(scale): Promise<ScenarioResult> {
+      const events = Math.round(1_000_000 * scale);
+      let emitted = 0;
+      const hand = await measure(() => {
+        emitted = w.hand(events);
+        return events;
+      });
+      const batches = input === 'driver' ? Array.from({ length: Math.ceil(events / BATCH) }, (_, b) =>
+        Array.from({ length: Math.min(BATCH, events - b * BATCH) }, (_, j) => (w.kind === 'w' ? wEvent(b * BATCH + j) : yahooEvent(b * BATCH + j)) as Row)) : null;
+      const one = await runOnce(w, 'local', input, events, batches);
+      // The threads start once per process (about a second each, loading spate and the source's
+      // module): started before the measured run, as a service's threads are.
+      await runOnce(w, 'local[2]', 'splits', BATCH, null);
+      const two = await runOnce(w, 'local[2]', input, events, batches);
+      for (const r of [one, two]) if (r.rowsOut !== emitted) throw new Error(`spate emitted ${r.rowsOut} rows, the hand loop ${emitted}`);
+      const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(1)}%`;
+      return {
+        scenario: name,
+        description: this.description,
+        spate: two.measured,
+        handLoop: hand,
+        figures: {
+          'local[1] events/s': perSecond(one.measured),
+          'local[2] events/s': perSecond(two.measured),
+          'speedup local[2] / local[1] (target >= 1.7)': perSecond(two.measured) / perSecond(one.measured),
+          'CPU time / wall time, local[1] and local[2]': `${(one.cpuMs / one.measured.ms).toFixed(2)} and ${(two.cpuMs / two.measured.ms).toFixed(2)}`,
+          'exchange: share of busy time under local[2] (encoding and decoding, all threads)': pct(two.exchangeMs, two.busyMs),
+          'exchange: bytes per row crossing, rows crossing per input row':
+            `${(two.exchangeBytes / Math.max(1, two.exchangeRows)).toFixed(1)} B, ${(two.exchangeRows / events).toFixed(3)}`,
+          'exchange: microseconds per row crossing (encode + decode)': (1000 * two.exchangeMs) / Math.max(1, two.exchangeRows),
+          'driver thread busy per epoch, local[1] and local[2] (ms)': `${one.driverMsPerEpoch.toFixed(0)} and ${two.driverMsPerEpoch.toFixed(0)} over ${two.epochs} epochs`,
+          'rows emitted (all three)': emitted,
+        },
+      };
+    },
+  };
+}
+
+export const coresW = scenario(wWorkload, 'splits');
+export const coresWMemory = scenario(wWorkload, 'driver');
+export const coresYahoo = scenario(yahooWorkload, 'splits');
+export const coresYahooMemory = scenario(yahooWorkload, 'driver');

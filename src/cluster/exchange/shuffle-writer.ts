@@ -1,0 +1,84 @@
+// The sending half of an exchange (Spark's ShuffleExchangeExec, map side): routes each row to
+// the key group of its routing key, buffers rows per destination thread and key group, and
+// sends a destination one frame of whole (epoch, key group) sections when it holds a chunk's
+// worth of rows, or at the epoch's barrier. Watermarks, barriers and End go to every
+// destination, after the rows before them: the receiving operator aligns them as it aligns any
+// inputs. Each frame waits for its channel's credit, so a slow owner slows its senders.
+import type { ActorParent } from '../../actors/actor.js';
+import { Actor } from '../../actors/actor.js';
+import type { Message } from '../../actors/messages.js';
+import { ByteWriter } from '../../data/bytes.js';
+import type { ChunkCodec } from '../../data/chunk-codec.js';
+import type { Row } from '../../data/row.js';
+import { partitionOf } from '../../state/keyed-store.js';
+import type { ChannelSender } from './channel.js';
+import { controlMessage } from './messages.js';
+
+export interface ShuffleRouting {
+  readonly codec: ChunkCodec;
+  readonly routingKey: (row: Row) => string | undefined;
+  /** spate.sql.shuffle.partitions: the number of key groups. */
+  readonly keyGroups: number;
+  /** The thread owning each key group. */
+  readonly owners: readonly number[];
+}
+
+export class ShuffleWriterActor extends Actor {
+  /** Per destination thread: rows buffered per key group, and how many in all. */
+  private readonly buffers: Map<number, Row[]>[];
+  private readonly buffered: number[];
+
+  constructor(
+    name: string,
+    parent: ActorParent,
+    chunkRows: number,
+    private readonly routing: ShuffleRouting,
+    /** One per thread, by thread index. */
+    private readonly senders: readonly ChannelSender[],
+  ) {
+    super(name, parent, chunkRows);
+    this.buffers = senders.map(() => new Map());
+    this.buffered = senders.map(() => 0);
+  }
+
+  protected async receive(msg: Message): Promise<void> {
+    if (msg.type === 'chunk') {
+      const { routingKey, keyGroups, owners } = this.routing;
+      const full: number[] = [];
+      for (const row of msg.rows) {
+        const key = routingKey(row);
+        // A row no key owns touches no state: the owner of key group 0 takes it.
+        const group = key === undefined ? 0 : partitionOf(key, keyGroups);
+        const dest = owners[group]!;
+        const byGroup = this.buffers[dest]!;
+        let rows = byGroup.get(group);
+        if (!rows) byGroup.set(group, (rows = []));
+        rows.push(row);
+        if (++this.buffered[dest]! === this.chunkRows) full.push(dest);
+      }
+      for (const dest of full) await this.flush(dest);
+      return;
+    }
+    for (let dest = 0; dest < this.senders.length; dest++) await this.flush(dest);
+    const control = controlMessage(msg);
+    for (const s of this.senders) await s.send(control);
+  }
+
+  private async flush(dest: number): Promise<void> {
+    const byGroup = this.buffers[dest]!;
+    if (byGroup.size === 0) return;
+    const t0 = performance.now();
+    const w = new ByteWriter(64 + this.buffered[dest]! * 16);
+    const groups: number[] = [];
+    const counts: number[] = [];
+    for (const [group, rows] of [...byGroup].sort((a, b) => a[0] - b[0])) {
+      this.routing.codec.write(w, rows);
+      groups.push(group);
+      counts.push(rows.length);
+    }
+    byGroup.clear();
+    this.buffered[dest] = 0;
+    this.senders[dest]!.stats.ms += performance.now() - t0;
+    await this.senders[dest]!.send({ t: 'frame', buf: w.buffer, len: w.length, groups, counts });
+  }
+}

@@ -1,0 +1,85 @@
+// The map side of a streaming aggregation (Spark's partial aggregate before a shuffle, the
+// map-side combine): where rows are read, before the exchange, the aggregation's generated
+// stage (aggregate-stage.ts, with the stateless operators fused in front) folds each group's
+// rows into a table of this task's own, so the exchange carries one row per group touched
+// instead of one per input row. At the end of the epoch, or when the table holds too many
+// groups, it emits the groups with their state keys; the owner of each key group merges them
+// (streamingAggregate with input 'partials'). Late rows are dropped and counted here, as
+// Spark's late filter runs after its partial aggregation. Nothing here is state: a restart
+// simply recomputes the partials.
+import type { OperatorContext, OperatorLogic } from '../actors/operator.js';
+import type { Row } from '../data/row.js';
+import type { AggregateNode, OutputMode } from '../plan/logical.js';
+import { AggTable, keyNormalizer } from './agg-table.js';
+import type { FusedInput } from './aggregate.js';
+import { runStage } from './aggregate.js';
+import type { StageState } from './aggregate-stage.js';
+import { LateGroups, compileAggregateStage } from './aggregate-stage.js';
+import { prepareLookups } from './join/lookup-join.js';
+import { eventTimeBySplit, lookupJoinsOf } from './stateless-chain.js';
+
+/** Groups held before an early flush: bounds the map side's memory within a large epoch. */
+export const PARTIAL_FLUSH_GROUPS = 65_536;
+
+/** A group's partial aggregate on its way to the group's owner: its state key, key values, window start and accumulators. */
+export interface PartialRow {
+  readonly key: string;
+  readonly k: unknown[];
+  readonly w: number | null;
+  readonly a: unknown[];
+}
+
+/** The columns a partial aggregate travels in (the exchange encodes them). */
+export const PARTIAL_COLUMNS = [
+  { name: 'key', type: { kind: 'string' } },
+  { name: 'k', type: null },
+  { name: 'w', type: { kind: 'long' } },
+  { name: 'a', type: null },
+] as const;
+
+export function partialAggregate(
+  node: AggregateNode, mode: OutputMode, keyGroups: number, input: FusedInput = { steps: [], counters: { malformedDropped: 0 } },
+  flushGroups = PARTIAL_FLUSH_GROUPS,
+): OperatorLogic & { readonly generatedCode: string } {
+  if (node.window?.kind === 'session') throw new Error('internal: session windows merge sessions at their owner, without a partial aggregate');
+  const evicts = node.eventTime !== null && mode !== 'complete';
+  const stage = compileAggregateStage(node, input.steps, evicts);
+  const fns = node.aggregates.map((a) => a.fn);
+  const newTable = (): AggTable => new AggTable('partial', keyGroups, node.window !== null, node.keys.map((k) => keyNormalizer(k.expr.type)), fns);
+  let table = newTable();
+  const st: StageState = { lateWatermarkMs: 0, late: new LateGroups(), ctx: null };
+  const joins = lookupJoinsOf(input.steps);
+  const eventTimeOf = eventTimeBySplit(input.steps);
+
+  const flush = (ctx: OperatorContext): void => {
+    if (table.size === 0) return;
+    const out: Row[] = [];
+    for (const slot of table.slots()) {
+      out.push({ key: table.storeKey(slot), k: table.keyValues(slot), w: table.windowOf(slot), a: fns.map((_, j) => table.accumulator(slot, j)) } satisfies PartialRow);
+    }
+    table = newTable();
+    ctx.emit(out);
+  };
+  const runChunk = (rows: Row[], ctx: OperatorContext): void => {
+    runStage(stage, input, rows, table, st, ctx, eventTimeOf(ctx.split));
+    if (table.size >= flushGroups) flush(ctx);
+  };
+
+  return {
+    name: 'partialAggregate',
+    stores: [],
+    generatedCode: stage.source,
+    process(rows, _input, ctx) {
+      st.lateWatermarkMs = ctx.lateWatermarkMs;
+      if (joins.length) return prepareLookups(joins).then(() => runChunk(rows, ctx));
+      runChunk(rows, ctx);
+    },
+    onEpochEnd(_b, ctx) {
+      for (const j of joins) j.reset();
+      flush(ctx);
+      // Late groups as Spark counts them after its partial aggregation: once per group per task and epoch.
+      const late = st.late.take();
+      if (late > 0) ctx.counters['numRowsDroppedByWatermark'] = (ctx.counters['numRowsDroppedByWatermark'] ?? 0) + late;
+    },
+  };
+}
