@@ -37,7 +37,11 @@ export class MemoryStream<R extends Row = Row> {
     this.data = new MemoryStreamData(schema as StructType, name);
   }
 
-  /** Appends rows; returns the offset after them. Missing fields become null. */
+  /**
+   * Appends rows; returns the offset after them. Missing fields become null. The row objects are
+   * kept as given, not copied (queries read them in place): do not change a row after adding it,
+   * or a batch read again after a failure would not see what it saw the first time.
+   */
   addData(rows: R | readonly R[]): number {
     const list: readonly unknown[] = Array.isArray(rows) ? rows : [rows];
     const bad = list.find((r) => r === null || typeof r !== 'object' || Array.isArray(r));

@@ -51,7 +51,9 @@ export function spawnSpate(args: readonly string[], env: Readonly<Record<string,
       for (const w of [...waiters]) if (w.match(line)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(line); }
     }
   });
-  const exit = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  // 'close', not 'exit': it comes after the last of the child's output was read, so every line the
+  // daemon wrote before it ended is in `lines` once `exit` resolves.
+  const exit = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   const waitFor = (match: (l: LogLine) => boolean, what: string, ms = 60_000): Promise<LogLine> => {
     const seen = lines.find(match);
     if (seen) return Promise.resolve(seen);

@@ -82,8 +82,8 @@ describe('spate run', () => {
     let out = '';
     const code = await main(['drain', '--port', new URL(url).port], { out: (t) => { out += t; }, err: (t) => { out += t; } });
     expect({ code, answer: JSON.parse(out) }).toEqual({ code: 0, answer: { drained: true } });
-    expect(d.lines.some((l) => l.msg === 'query rate_counts stopped')).toBe(true);
     expect(await d.exit).toBe(0);
+    expect(d.lines.some((l) => l.msg === 'query rate_counts stopped')).toBe(true);
   });
 
   it('a query that fails ends the process with code 1 and logs the failure with its cause', async () => {
