@@ -21,6 +21,6 @@ export type { ClusterWorker, ClusterWorkerOptions };
  * process.on('SIGTERM', () => void worker.stop());
  * ```
  */
-export function startWorker(writer: DataStreamWriter, options: ClusterWorkerOptions = {}): Promise<ClusterWorker> {
+export async function startWorker(writer: DataStreamWriter, options: ClusterWorkerOptions = {}): Promise<ClusterWorker> {
   return runClusterWorker(writer.clusterQuery(), options);
 }

@@ -238,11 +238,7 @@ export class DataStreamWriter<R extends Row = Row> {
     const provider = sinkProvider(this.sinkFormat);
     const probe = provider.create(sinkOptions);
     checkWriterOptions(this.session, this.sinkFormat, provider.options, this.spelled);
-    if (!probe.supportedModes.includes(this.mode)) {
-      throw new AnalysisError(
-        `Data source ${this.sinkFormat} does not support ${MODE_NAME[this.mode]} output mode: it accepts ${probe.supportedModes.map((m) => MODE_NAME[m]).join(', ')}`,
-      );
-    }
+    checkSinkMode(this.sinkFormat, this.mode, probe.supportedModes);
     if (this.triggerMode.kind === 'continuous') {
       checkContinuousQuery(this.plan, {
         sourceSupportsContinuous: (node) => probeSource(node).supportsContinuous === true,
@@ -296,16 +292,26 @@ export class DataStreamWriter<R extends Row = Row> {
    * it here. The checkpoint location is the option or the session's root plus the query name.
    */
   clusterQuery(): ClusterQuery {
-    if (!this.sinkFormat) throw new AnalysisError("writeStream needs a sink: call format('kafka') before startWorker()");
+    if (!this.sinkFormat) throw new AnalysisError("writeStream needs a sink: call format('kafka' | 'json' | 'csv' | 'text' | 'console'), or foreachBatch(fn), before startWorker()");
     checkStreamingQuery(this.plan, this.mode);
     const conf = new QueryConf(this.session.confValues);
     conf.validate();
     const name = this.name ?? this.opts['queryname'] ?? null;
     const given = this.opts['checkpointlocation'];
     const root = this.session.confValues.get('spate.sql.streaming.checkpointLocation');
+    // The sink is checked as start() checks it (its options, the output mode); the workers make their own.
+    const provider = sinkProvider(this.sinkFormat);
+    const path = this.opts['path'];
+    const probe = provider.create({
+      format: this.sinkFormat, options: { ...this.opts }, ...(path ? { path } : {}), queryName: name, instance: this.instance,
+      services: { tables: this.session.tables }, schema: this.plan.schema,
+    });
+    checkWriterOptions(this.session, this.sinkFormat, provider.options, this.spelled);
+    checkSinkMode(this.sinkFormat, this.mode, probe.supportedModes);
     return {
       plan: this.plan, outputMode: this.mode, sinkFormat: this.sinkFormat, sinkOptions: { ...this.opts },
       checkpointLocation: given ?? (root && name ? `${root}/${name}` : null), queryName: name, keyGroups: conf.shufflePartitions,
+      ...(path ? { path } : {}), ...(this.instance !== undefined ? { instance: this.instance } : {}),
     };
   }
 
@@ -315,6 +321,12 @@ export class DataStreamWriter<R extends Row = Row> {
     if (given) return given;
     const root = this.session.confValues.get('spate.sql.streaming.checkpointLocation');
     return root ? join(root, this.name ?? randomUUID()) : null;
+  }
+}
+
+function checkSinkMode(format: string, mode: OutputMode, supported: readonly OutputMode[]): void {
+  if (!supported.includes(mode)) {
+    throw new AnalysisError(`Data source ${format} does not support ${MODE_NAME[mode]} output mode: it accepts ${supported.map((m) => MODE_NAME[m]).join(', ')}`);
   }
 }
 

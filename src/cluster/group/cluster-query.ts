@@ -1,7 +1,7 @@
 // What a query must look like to run on many worker processes in this first cut: one Kafka
 // source (subscribe to one topic), a chain of stateless steps with at most one withWatermark
 // (without the beyond-Spark options), at most one aggregation (not a session window),
-// stateless steps after it, and a Kafka sink. The
+// stateless steps after it, and a sink of CLUSTER_SINKS (cluster-sink.ts says who writes it). The
 // plan is cut at the aggregation as Spark cuts it at its shuffle: stage one runs where the
 // source partition is owned (read, the chain, the partial aggregate), stage two where the key
 // group is owned (merge into the state, emit, the steps after). Anything else is refused at
@@ -20,6 +20,10 @@ export interface ClusterQuery {
   readonly checkpointLocation: string | null;
   readonly queryName: string | null;
   readonly keyGroups: number;
+  /** The file sink's output folder (option 'path'). */
+  readonly path?: string;
+  /** foreachBatch's function, as the writer keeps it. */
+  readonly instance?: unknown;
 }
 
 export interface ClusterStages {
@@ -35,13 +39,16 @@ export interface ClusterStages {
 }
 
 const STATELESS = new Set(['project', 'filter', 'map']);
+/** Sinks cluster mode writes: from every key group's task (kafka, files, foreachBatch) or gathered on the coordinator (complete mode, console). */
+export const CLUSTER_SINKS = ['kafka', 'json', 'csv', 'text', 'foreachbatch', 'console'];
 
 export function clusterStages(q: ClusterQuery): ClusterStages {
   const refuse = (what: string): never => {
     throw new AnalysisError(`cluster mode (startWorker) does not run ${what} yet: ` +
-      'it runs a Kafka source, stateless steps and one withWatermark, at most one groupBy aggregation, and a Kafka sink; run this query in one process instead');
+      'it runs a Kafka source, stateless steps and one withWatermark, at most one groupBy aggregation, and a Kafka, file (json, csv, text), foreachBatch or console sink; ' +
+      'run this query in one process instead');
   };
-  if (q.sinkFormat.toLowerCase() !== 'kafka') refuse(`a '${q.sinkFormat}' sink`);
+  if (!CLUSTER_SINKS.includes(q.sinkFormat.toLowerCase())) refuse(`a '${q.sinkFormat}' sink`);
   const after: LogicalPlan[] = [];
   const before: LogicalPlan[] = [];
   let aggregate: AggregateNode | null = null;

@@ -1,17 +1,15 @@
 // The coordinator of a cluster query: whichever worker holds the Redis lease (a fencing token
 // that grows with every new holder). It keeps Spark's epochs: plans the next epoch (each source
 // partition's end offset, under maxOffsetsPerTrigger) into the offset log, waits until every
-// key group committed it, writes the gathered output to the sink, then writes the commit log.
+// key group committed it and the epoch's output is in the sink (epoch-output.ts), then writes the commit log.
 // It keeps nothing in memory that the logs do not hold, so a worker that takes the lease over
 // resumes from the logs exactly as a restart does: an epoch planned and not committed is
 // finished (its key groups' commits are idempotent, the sink skips an epoch it already has).
 import type { RedisClient } from './redis-client.js';
 import type { KafkaCluster } from '../../connectors/kafka/cluster.js';
 import { limitOffsets } from '../../connectors/kafka/offsets.js';
-import type { Row } from '../../data/row.js';
+import type { EpochOutput } from './epoch-output.js';
 import type { Fencing } from './fencing.js';
-import type { KafkaOutput } from './kafka-output.js';
-import { committedOutput } from './key-group-task.js';
 import type { StageOneRecord } from './stage-one.js';
 
 /** One epoch of the offset log: the range of every source partition, and the batch time. */
@@ -47,7 +45,7 @@ export interface CoordinatorSpec {
   readonly watermarkDelayMs: number | null;
   /** Whether a moved watermark runs an epoch without new data (an aggregation that evicts: append and update mode). */
   readonly noDataEpochs: boolean;
-  readonly output: KafkaOutput;
+  readonly output: EpochOutput;
   readonly worker: string;
   readonly leaseMs: number;
   readonly onEvent: (event: string) => void;
@@ -102,16 +100,13 @@ export class Coordinator {
 
   private async finish(epoch: number): Promise<boolean> {
     const { s } = this;
-    const epochs = await Promise.all(Array.from({ length: s.keyGroups }, (_, g) => s.redis.get(s.fencing.keys.groupEpoch(g))));
-    if (epochs.some((e) => e === null || Number(e) < epoch)) return false;
     const t0 = Date.now();
-    const rows: Row[] = [];
-    for (let g = 0; g < s.keyGroups; g++) for (const r of await committedOutput(s.redis, s.fencing, g, epoch)) rows.push(r);
-    const wrote = await s.output.write(epoch, rows);
+    const done = await s.output.finish(epoch);
+    if (!done) return false;
     const records = Object.values(await s.redis.hgetall(s.fencing.keys.stageOne(epoch))).map((j) => JSON.parse(j) as StageOneRecord);
     const previous = epoch > 0 ? await readCommit(s.redis, s.fencing, epoch - 1) : null;
     const times = [previous?.maxEventTimeMs ?? null, ...records.map((r) => r.maxEventTimeMs)].filter((t): t is number => t !== null);
-    const entry: CommittedEpoch = { epoch, rows: rows.length, wroteSink: wrote, maxEventTimeMs: times.length ? Math.max(...times) : null };
+    const entry: CommittedEpoch = { epoch, rows: done.rows, wroteSink: done.wroteSink, maxEventTimeMs: times.length ? Math.max(...times) : null };
     const ok = await s.fencing.coordinatorWrite(this.lease!, 'commits', epoch, JSON.stringify(entry));
     if (!ok) {
       s.onEvent(`REFUSED-COORDINATOR ${epoch}`);
@@ -129,8 +124,9 @@ export class Coordinator {
     await Promise.all([
       s.redis.del(s.fencing.keys.stageOne(epoch)),
       ...Array.from({ length: s.keyGroups }, (_, g) => s.redis.del(s.fencing.keys.output(g, epoch))),
+      ...s.output.scratch(epoch).map((k) => s.redis.del(k)),
     ]);
-    s.onEvent(`COMMITTED ${epoch} ${rows.length} ${at === undefined ? '-' : this.lastEpochMs} ${this.lastCommitStepMs}`);
+    s.onEvent(`COMMITTED ${epoch} ${done.rows} ${at === undefined ? '-' : this.lastEpochMs} ${this.lastCommitStepMs}`);
     return true;
   }
 

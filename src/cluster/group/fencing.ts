@@ -31,6 +31,10 @@ export class ClusterKeys {
   state(group: number): string { return `${this.g(group)}:state`; }
   output(group: number, epoch: number): string { return `${this.g(group)}:out:${epoch}`; }
   refused(group: number): string { return `${this.g(group)}:refused`; }
+  /** The last epoch whose output the key group's task wrote to the sink (task-sink.ts). */
+  sunk(group: number): string { return `${this.g(group)}:sunk`; }
+  /** JSON of what the key group's task wrote to the sink for `epoch`: rows, and the sink's detail (files). */
+  sinkRecord(group: number, epoch: number): string { return `${this.g(group)}:sink:${epoch}`; }
 }
 
 /** Takes the lease if free (a new token) or renews it if held with `holder`; returns the lease value or null. */

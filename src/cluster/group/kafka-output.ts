@@ -1,40 +1,38 @@
-// The query's Kafka sink in cluster mode, written by the coordinator with each epoch's rows
-// gathered from the key groups (as Spark's driver gathers complete mode and console output):
-// one transaction per epoch from a producer with a stable transactional.id, so a coordinator
-// that takes over fences the one before it (InitProducerId aborts its open transaction). The
-// epoch is recorded inside the same transaction, as the committed offset of a marker consumer
-// group (TxnOffsetCommit), so an epoch replayed after a crash between the transaction and the
-// commit log is found written and skipped. Each message carries the epoch in a header.
+// One writer of a cluster query's Kafka output: one transaction per epoch from a producer with a
+// stable transactional.id, the epoch recorded inside the same transaction as the committed
+// offset (epoch + 1) of a marker partition for a consumer group nobody consumes with
+// (TxnOffsetCommit). Used per key group by the tasks (kafka-task-output.ts) and once by the
+// coordinator when it gathers the output (complete mode). Zombies are fenced the KIP-98 way:
+// before anything else the producer claims its transactional id (InitProducerId), which aborts
+// a transaction an older holder left open, completes one it was committing, and makes every
+// later write of that holder fail; only then it reads the marker, which is final by then, so
+// an epoch replayed after a crash between the transaction and its record in Redis is skipped.
+// Each message carries the epoch in a header.
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import type { Row } from '../../data/row.js';
-import type { StructType } from '../../expr/types.js';
-import { messageWriter } from '../../connectors/kafka/sink-schema.js';
 import type { ToMessage } from '../../connectors/kafka/sink-schema.js';
 
 export const EPOCH_HEADER = 'spate.epoch';
 
+/** Where a transactional id's epochs are recorded: group `group`'s committed offset of `topic`/`partition`. */
+export interface EpochMarker {
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number;
+}
+
 export class KafkaOutput {
   private producer: Producer | null = null;
-  private admin: Admin | null = null;
-  private readonly toMessage: ToMessage;
-  private readonly markerTopic: string;
+  /** The newest epoch Kafka has from this transactional id (read once the id is claimed). */
+  private written = -1;
 
-  constructor(private readonly kafka: Kafka, schema: StructType, topicOption: string | undefined,
-    private readonly transactionalId: string, private readonly markerGroup: string) {
-    this.toMessage = messageWriter(schema, topicOption);
-    if (topicOption === undefined) throw new Error("cluster mode writes to Kafka with option('topic', ...): a per-row 'topic' column is not supported yet");
-    this.markerTopic = topicOption;
-  }
+  constructor(private readonly kafka: Kafka, private readonly toMessage: ToMessage, readonly transactionalId: string,
+    private readonly marker: EpochMarker, private readonly admin: () => Promise<Admin>) {}
 
   /** Writes `epoch`'s rows unless the epoch is already in Kafka; true when this call wrote it. */
   async write(epoch: number, rows: readonly Row[]): Promise<boolean> {
-    // Connecting the producer first fences an older coordinator and ends its open transaction,
-    // so the marker read next is final.
-    const producer = await this.connect();
-    const admin = (this.admin ??= await (async () => { const a = this.kafka.admin(); await a.connect(); return a; })());
-    const marks = await admin.fetchOffsets({ groupId: this.markerGroup, topics: [this.markerTopic] });
-    const mark = Number(marks[0]?.partitions.find((p) => p.partition === 0)?.offset ?? -1);
-    if (mark >= epoch + 1) return false;
+    const producer = await this.claim();
+    if (this.written >= epoch) return false;
     const byTopic = new Map<string, Message[]>();
     for (const r of rows) {
       const { topic, message } = this.toMessage(r);
@@ -45,30 +43,65 @@ export class KafkaOutput {
     const tx = await producer.transaction();
     try {
       if (byTopic.size) await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      await tx.sendOffsets({ consumerGroupId: this.markerGroup, topics: [{ topic: this.markerTopic, partitions: [{ partition: 0, offset: String(epoch + 1) }] }] });
+      const { group, topic, partition } = this.marker;
+      await tx.sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions: [{ partition, offset: String(epoch + 1) }] }] });
       await tx.commit();
     } catch (e) {
       await tx.abort().catch(() => undefined);
-      await this.close();
+      await this.close(); // claimed again (and the marker read again) on the next try
       throw e;
     }
+    this.written = epoch;
     return true;
   }
 
-  private async connect(): Promise<Producer> {
+  /** The producer, holding the transactional id; the marker read after the claim. */
+  private async claim(): Promise<Producer> {
     if (this.producer) return this.producer;
     const p = this.kafka.producer({ transactionalId: this.transactionalId, idempotent: true, maxInFlightRequests: 1 });
     await p.connect();
+    try {
+      // kafkajs sends InitProducerId for the transactional id at the first transaction, not at connect().
+      await (await p.transaction()).abort();
+      const { group, topic, partition } = this.marker;
+      const marks = await (await this.admin()).fetchOffsets({ groupId: group, topics: [topic] });
+      this.written = Number(marks[0]?.partitions.find((x) => x.partition === partition)?.offset ?? -1) - 1;
+    } catch (e) {
+      await p.disconnect().catch(() => undefined);
+      throw e;
+    }
     this.producer = p;
     return p;
   }
 
   async close(): Promise<void> {
     const p = this.producer;
-    const a = this.admin;
     this.producer = null;
-    this.admin = null;
     await p?.disconnect().catch(() => undefined);
-    await a?.disconnect().catch(() => undefined);
+  }
+}
+
+/** One admin client connected at first use and shared (the markers' reads); connected again after a failed connect. */
+export class LazyAdmin {
+  private admin: Promise<Admin> | null = null;
+
+  constructor(private readonly kafka: Kafka) {}
+
+  get(): Promise<Admin> {
+    if (this.admin) return this.admin;
+    const p = (async () => {
+      const a = this.kafka.admin();
+      await a.connect();
+      return a;
+    })();
+    this.admin = p;
+    p.catch(() => { if (this.admin === p) this.admin = null; });
+    return p;
+  }
+
+  async close(): Promise<void> {
+    const p = this.admin;
+    this.admin = null;
+    if (p) await (await p.catch(() => null))?.disconnect().catch(() => undefined);
   }
 }

@@ -21,12 +21,13 @@ import type { ClusterQuery } from './cluster-query.js';
 import { chainSteps, clusterStages } from './cluster-query.js';
 import { Coordinator, logPointers, readEpoch } from './coordinator.js';
 import { ClusterKeys, Fencing } from './fencing.js';
-import { KafkaOutput } from './kafka-output.js';
+import { clusterSink } from './cluster-sink.js';
 import { KeyGroupTask } from './key-group-task.js';
 import { Membership } from './membership.js';
 import { openRedis } from './redis-client.js';
 import type { StageOneRecord, StageOneSpec } from './stage-one.js';
 import { runStageOne, stageOneChain } from './stage-one.js';
+import { TaskSinkStep } from './task-sink.js';
 
 /** How one worker of a cluster query runs (startWorker's second argument); every field has a default. */
 export interface ClusterWorkerOptions {
@@ -112,10 +113,11 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   await Promise.all([sourceCluster.connect(), exchangeCluster.connect()]);
   const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
-  const output = new KafkaOutput(sinkKafka, q.plan.schema, q.sinkOptions['topic'], `spate-cluster-${where.prefix}`, `spate-cluster-${where.prefix}-sink-epochs`);
+  const sink = clusterSink(q, { redis, fencing, kafka: sinkKafka, prefix: where.prefix, repartitionTopic });
+  const sinkStep = sink.taskOutput ? new TaskSinkStep(redis, fencing, sink.taskOutput, onEvent) : null;
   const coordinator = new Coordinator({
     redis, fencing, cluster: sourceCluster, topic: stages.topic, partitions: sourcePartitions, keyGroups,
-    starting: settings.starting, maxOffsetsPerTrigger: settings.maxOffsetsPerTrigger, output, worker: workerId, leaseMs, onEvent,
+    starting: settings.starting, maxOffsetsPerTrigger: settings.maxOffsetsPerTrigger, output: sink.epochOutput, worker: workerId, leaseMs, onEvent,
     trimExchange: async (below) => {
       await admin.deleteTopicRecords({ topic: repartitionTopic, partitions: [...below].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
     },
@@ -177,6 +179,14 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     return rows;
   };
 
+  /** A key group whose write the fence refused: another worker owns it now. */
+  const lose = (g: number): void => {
+    refusedCommits += 1;
+    tasks.delete(g);
+    tokens.delete(g);
+    lostIn.set(g, membership.ownership.generation);
+  };
+
   const taskStep = async (): Promise<boolean> => {
     await syncOwnership();
     const { planned, committed } = await logPointers(redis, fencing);
@@ -210,16 +220,15 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       did = true;
       if (outcome === 'committed') onEvent(`STAGE-TWO ${g} ${planned} ${input.length} ${Math.round(performance.now() - t0)}`);
       if (outcome === 'refused') {
-        refusedCommits += 1;
-        tasks.delete(g);
-        tokens.delete(g);
-        lostIn.set(g, membership.ownership.generation);
+        lose(g);
         onEvent(`REFUSED ${g} ${planned}`);
       } else if (outcome !== 'committed') {
         tasks.delete(g);
         onEvent(`${outcome.toUpperCase()} ${g} ${planned}`);
       }
     }
+    // Sinks written from every worker: each key group's committed output of the epoch (task-sink.ts).
+    if (sinkStep) for (const g of await sinkStep.run(tasks, planned)) lose(g);
     return did;
   };
 
@@ -250,7 +259,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       stopped = true;
       await done;
       await membership.leave();
-      await Promise.all([producer.disconnect().catch(() => undefined), output.close(), admin.disconnect().catch(() => undefined), sourceCluster.disconnect().catch(() => undefined), exchangeCluster.disconnect().catch(() => undefined)]);
+      await Promise.all([producer.disconnect().catch(() => undefined), sink.close(), admin.disconnect().catch(() => undefined), sourceCluster.disconnect().catch(() => undefined), exchangeCluster.disconnect().catch(() => undefined)]);
       redis.disconnect();
     },
   };

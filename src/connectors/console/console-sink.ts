@@ -10,6 +10,11 @@ import { booleanOption, numberOption, registerSink } from '../contract.js';
 
 const BANNER = '-------------------------------------------';
 
+/** An epoch as the console sink prints it: Spark's banner, then the first `numRows` rows as a table. */
+export function consoleBatch(epoch: number, schema: StructType, rows: readonly Row[], numRows: number, truncate: boolean): string {
+  return `${BANNER}\nBatch: ${epoch}\n${BANNER}\n${showString(schema, rows, numRows, truncate ? 20 : 0)}\n`;
+}
+
 class ConsoleSink implements StreamSink {
   readonly description = 'ConsoleSink';
   readonly supportedModes: readonly OutputMode[] = ['append', 'update', 'complete'];
@@ -30,7 +35,7 @@ class ConsoleSink implements StreamSink {
     return {
       write: (chunk) => { for (const r of chunk) if (rows.length <= this.numRows) rows.push(r); },
       commit: () => {
-        process.stdout.write(`${BANNER}\nBatch: ${epoch}\n${BANNER}\n${showString(this.schema, rows, this.numRows, this.truncate ? 20 : 0)}\n`);
+        process.stdout.write(consoleBatch(epoch, this.schema, rows, this.numRows, this.truncate));
       },
     };
   }

@@ -6,6 +6,7 @@
 // SIGTERM stops the worker (it leaves the group) and exits 0.
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DataStreamWriter, OutputMode } from '../../../src/index.js';
 import { Session, startWorker } from '../../../src/index.js';
 import type { QueryName } from './queries.js';
 import { OUTPUT_MODE, queryOf } from './queries.js';
@@ -22,6 +23,10 @@ export interface ClusterChildConfig {
   readonly sessionTimeoutMs: number;
   readonly leaseMs: number;
   readonly gate?: { readonly epoch: number; readonly file: string };
+  /** The sink (default kafka into `output`): json into the folder `output`, or foreachBatch printing BATCH <id> <rows as JSON>. */
+  readonly sink?: 'kafka' | 'json' | 'foreachBatch';
+  /** Another output mode than the query's own (complete for the word count). */
+  readonly outputMode?: OutputMode;
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as ClusterChildConfig;
@@ -29,9 +34,14 @@ const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 
 async function main(): Promise<void> {
   const spark = Session.builder().appName('cluster-child').config('spate.sql.shuffle.partitions', cfg.keyGroups).create();
-  const writer = queryOf(cfg.query, spark, cfg).writeStream.format('kafka')
-    .option('kafka.bootstrap.servers', cfg.brokers).option('topic', cfg.output)
-    .option('checkpointLocation', cfg.checkpointLocation).outputMode(OUTPUT_MODE[cfg.query]);
+  const stream = queryOf(cfg.query, spark, cfg).writeStream;
+  const sink: Record<NonNullable<ClusterChildConfig['sink']>, () => DataStreamWriter> = {
+    kafka: () => stream.format('kafka').option('kafka.bootstrap.servers', cfg.brokers).option('topic', cfg.output),
+    json: () => stream.format('json').option('path', cfg.output),
+    foreachBatch: () => stream.foreachBatch(async (batch, batchId) => say(`BATCH ${batchId} ${JSON.stringify(await batch.collect())}`)),
+  };
+  const writer = sink[cfg.sink ?? 'kafka']()
+    .option('checkpointLocation', cfg.checkpointLocation).outputMode(cfg.outputMode ?? OUTPUT_MODE[cfg.query]);
   let gated = false;
   const worker = await startWorker(writer, {
     workerId: cfg.workerId,

@@ -13,10 +13,12 @@ describe('startWorker refuses', () => {
     await expect(startWorker(w.option('checkpointLocation', '/tmp/cp'))).rejects.toThrow(/\(got \/tmp\/cp\)/);
   });
 
-  it('a sink other than Kafka, a source other than Kafka, a dropDuplicates', async () => {
+  it('a foreach sink, a file sink in update mode, a source other than Kafka, a dropDuplicates', async () => {
     const cp = 'redis://127.0.0.1:1/0/cp';
-    await expect(startWorker(kafkaLines().writeStream.format('console').option('checkpointLocation', cp)))
-      .rejects.toThrow(/does not run a 'console' sink yet/);
+    await expect(startWorker(kafkaLines().writeStream.foreach(() => undefined).option('checkpointLocation', cp)))
+      .rejects.toThrow(/does not run a 'foreach' sink yet/);
+    await expect(startWorker(kafkaLines().groupBy('value').count().writeStream.format('json').option('path', '/tmp/o').outputMode('update').option('checkpointLocation', cp)))
+      .rejects.toThrow(/Data source json does not support Update output mode/);
     const mem = new MemoryStream(spark, T.struct([T.field('value', T.string())]));
     await expect(startWorker(mem.toDF().writeStream.format('kafka').option('topic', 'o').option('checkpointLocation', cp)))
       .rejects.toThrow(/does not run a 'memory' source yet/);

@@ -1,16 +1,26 @@
 // The queries the cluster tests run on worker processes and in one process, from a Kafka topic:
 //   words:  the notes' word count (update mode): lines in, (word, count) out as key and value;
 //   trades: the notes' trades windows with a watermark (append mode): JSON trades in, each
-//           closed 15-minute window out once, keyed by its start, BUY and SELL sums as JSON.
+//           closed 15-minute window out once, keyed by its start, BUY and SELL sums as JSON;
+//   lines:  stateless (append mode): each non-empty line upper-cased, with its source partition and offset.
 import type { DataFrame, OutputMode, Session } from '../../../src/index.js';
 import { col, expr, explode, fromJson, split, struct, sum, toJson, toTimestamp, types as T, window } from '../../../src/index.js';
 
-export type QueryName = 'words' | 'trades';
+export type QueryName = 'words' | 'trades' | 'lines';
 
-export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append' };
+export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', lines: 'append' };
 
 export function queryOf(name: QueryName, spark: Session, c: WordCountSource): DataFrame {
-  return name === 'words' ? wordCount(spark, c) : tradesWindows(spark, c);
+  return name === 'words' ? wordCount(spark, c) : name === 'trades' ? tradesWindows(spark, c) : upperLines(spark, c);
+}
+
+export function upperLines(spark: Session, c: WordCountSource): DataFrame {
+  return spark.readStream.format('kafka')
+    .option('kafka.bootstrap.servers', c.brokers).option('subscribe', c.input)
+    .option('startingOffsets', 'earliest').option('maxOffsetsPerTrigger', c.maxOffsetsPerTrigger).load()
+    .selectExpr('partition', 'offset', 'CAST(value AS STRING) AS line')
+    .filter("line != ''")
+    .selectExpr('partition', 'offset', 'upper(line) AS line');
 }
 
 export interface WordCountSource {

@@ -1,0 +1,107 @@
+// Sinks written from every worker: after a key group's task committed epoch e (its state and
+// its output, in one fenced script: key-group-task.ts), the key group's owner writes that
+// committed output to the sink, then records in Redis, under the same owner token, that the
+// key group's part of e is in the sink (with what the coordinator needs of it: a file list).
+// The coordinator writes the commit log of e only once every key group has that record
+// (task-epoch-output.ts). The order makes a crash at any point safe:
+//   - after the state commit, before the sink write: the output is kept in Redis, and whoever
+//     owns the key group next (the restarted worker, or another) writes exactly that output;
+//   - after the sink write, before its record: the sink itself knows the epoch is written (a
+//     Kafka transaction carries the epoch; a file's part files are listed nowhere yet and are
+//     written again, the first ones never being read), so the replay skips or supersedes it;
+//   - a worker frozen past its key group's hand-over: its record is refused by the token (and
+//     counted), and the sink fences it by its own means (Kafka: the transactional id).
+import type { Row } from '../../data/row.js';
+import type { RedisClient } from './redis-client.js';
+import type { Fencing } from './fencing.js';
+import type { KeyGroupTask } from './key-group-task.js';
+import { committedOutput } from './key-group-task.js';
+
+/** One worker's writer of its key groups' outputs to the query's sink. */
+export interface TaskOutput {
+  /**
+   * Writes key group `group`'s committed rows of `epoch`, unless the sink already has them;
+   * resolves to what the coordinator needs to finish the epoch (JSON-serialisable), if anything.
+   */
+  write(group: number, epoch: number, rows: readonly Row[]): Promise<unknown>;
+  /** Lets go of what it holds for key groups this worker no longer owns (a producer). */
+  retain(groups: ReadonlySet<number>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a key group's task recorded of an epoch's sink write. */
+export interface SinkRecord {
+  readonly rows: number;
+  readonly detail?: unknown;
+}
+
+/**
+ * Records key group `group`'s sink write of epoch e, only under the owner token, once, and only
+ * after the key group's state commit of e. KEYS: owner, epoch, sunk, record, refused.
+ */
+const RECORD = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then redis.call('INCR', KEYS[5]); return -1 end
+local e = tonumber(ARGV[2])
+if tonumber(redis.call('GET', KEYS[2]) or '-1') < e then return -2 end
+if tonumber(redis.call('GET', KEYS[3]) or '-1') >= e then return 0 end
+redis.call('SET', KEYS[4], ARGV[3])
+redis.call('SET', KEYS[3], e)
+return 1`;
+
+export type RecordOutcome = 'recorded' | 'already' | 'refused' | 'not-committed';
+
+export async function recordSink(redis: RedisClient, fencing: Fencing, group: number, token: string, epoch: number, record: SinkRecord): Promise<RecordOutcome> {
+  const k = fencing.keys;
+  const r = await redis.eval(RECORD, 5, k.owner(group), k.groupEpoch(group), k.sunk(group), k.sinkRecord(group, epoch), k.refused(group),
+    token, epoch, JSON.stringify(record));
+  return r === 1 ? 'recorded' : r === 0 ? 'already' : r === -1 ? 'refused' : 'not-committed';
+}
+
+/** The sink records of `epoch` of every key group, or null while one is missing. */
+export async function sinkRecords(redis: RedisClient, fencing: Fencing, keyGroups: number, epoch: number): Promise<SinkRecord[] | null> {
+  const all = await Promise.all(Array.from({ length: keyGroups }, (_, g) => redis.get(fencing.keys.sinkRecord(g, epoch))));
+  if (all.some((r) => r === null)) return null;
+  return all.map((r) => JSON.parse(r!) as SinkRecord);
+}
+
+/**
+ * The sink half of a worker's task loop: for every key group it owns whose state commit of
+ * `epoch` is done and whose sink write is not, writes and records it. Returns the key groups
+ * whose record was refused (the worker lost them: it drops them as after a refused commit).
+ */
+export class TaskSinkStep {
+  /** The last epoch each task (as restored) knows to be in the sink; read from Redis once per restore. */
+  private readonly sunk = new WeakMap<KeyGroupTask, number>();
+
+  constructor(private readonly redis: RedisClient, private readonly fencing: Fencing, private readonly output: TaskOutput,
+    private readonly onEvent: (event: string) => void) {}
+
+  async run(tasks: ReadonlyMap<number, KeyGroupTask>, epoch: number): Promise<number[]> {
+    await this.output.retain(new Set(tasks.keys()));
+    const refused: number[] = [];
+    for (const [g, task] of tasks) {
+      if (task.epoch < epoch) continue;
+      let sunk = this.sunk.get(task);
+      if (sunk === undefined) {
+        const v = await this.redis.get(this.fencing.keys.sunk(g));
+        sunk = v === null ? -1 : Number(v);
+      }
+      if (sunk >= epoch) {
+        this.sunk.set(task, sunk);
+        continue;
+      }
+      const rows = await committedOutput(this.redis, this.fencing, g, epoch);
+      const detail = await this.output.write(g, epoch, rows);
+      const outcome = await recordSink(this.redis, this.fencing, g, task.token, epoch, { rows: rows.length, ...(detail !== undefined ? { detail } : {}) });
+      if (outcome === 'refused') {
+        refused.push(g);
+        this.onEvent(`REFUSED-SINK ${g} ${epoch}`);
+        continue;
+      }
+      if (outcome === 'not-committed') throw new Error(`internal: key group ${g} wrote epoch ${epoch} to the sink before committing it`);
+      this.sunk.set(task, epoch);
+      this.onEvent(`SINK ${g} ${epoch} ${rows.length}`);
+    }
+    return refused;
+  }
+}
