@@ -10,8 +10,13 @@ export type { ClusterWorker, ClusterWorkerOptions };
 
 /**
  * Runs this process as one worker of the query `writer` describes (cluster mode): the writer
- * needs a Kafka sink and a checkpointLocation in Redis; resolves once the worker joined the
- * query's consumer group. Call it in every process of the query; stop() leaves the group.
+ * needs a checkpointLocation in Redis and a Kafka, file (json, csv, text: a folder every worker
+ * reaches), foreachBatch or console sink; resolves once the worker joined the query's consumer
+ * group. Every worker writes its key groups' rows to the sink (Kafka: a transaction per key
+ * group and epoch; files: part files listed in the epoch's manifest by the coordinator;
+ * foreachBatch: one call per key-group task with its rows and the batch id, see
+ * {@link DataStreamWriter.foreachBatch}); complete mode and console are written by the
+ * coordinator. Call it in every process of the query; stop() leaves the group.
  *
  * @example
  * ```ts

@@ -158,6 +158,13 @@ export class DataStreamWriter<R extends Row = Row> {
    * it makes the output exactly-once. Not available under `Trigger.Continuous`; progress reports the
    * sink's `numOutputRows` as -1, as Spark does.
    *
+   * In cluster mode ({@link startWorker}, append and update mode) `fn` runs on the worker owning
+   * each key group, once per batch for every key-group task that has rows, with that task's rows
+   * and the batch id: one batch id arrives in several calls, on several workers, each key in one
+   * of them, and a call is repeated (same id, same rows) when its key group moves before the call
+   * is recorded, so write keyed by the rows' keys and the batch id. In complete mode the
+   * coordinator calls `fn` once per batch with every row.
+   *
    * @throws {@link AnalysisError} when `fn` is not a function.
    * @example
    * ```ts

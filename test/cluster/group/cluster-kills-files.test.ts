@@ -11,6 +11,8 @@ import { join, relative } from 'node:path';
 import { Redis } from 'ioredis';
 import { ManifestLog } from '../../../src/connectors/file/manifest.js';
 import { Session } from '../../../src/index.js';
+// The input is a Kafka topic: jest's global setup starts the broker for tests that import this.
+import '../../support/kafka.js';
 import type { SinkRun } from './sink-runs.js';
 import {
   endRun, epochInput, inputRecords, killRounds, linesOf, newSinkRun, nonEmpty, printed, redisUrl, stopWorkers, untilInputCommitted,

@@ -20,10 +20,10 @@ describe('startWorker refuses', () => {
     await expect(startWorker(kafkaLines().groupBy('value').count().writeStream.format('json').option('path', '/tmp/o').outputMode('update').option('checkpointLocation', cp)))
       .rejects.toThrow(/Data source json does not support Update output mode/);
     const mem = new MemoryStream(spark, T.struct([T.field('value', T.string())]));
-    await expect(startWorker(mem.toDF().writeStream.format('kafka').option('topic', 'o').option('checkpointLocation', cp)))
+    await expect(startWorker(mem.toDF().writeStream.format('kafka').option('kafka.bootstrap.servers', '127.0.0.1:1').option('topic', 'o').option('checkpointLocation', cp)))
       .rejects.toThrow(/does not run a 'memory' source yet/);
     const dedup = kafkaLines().dropDuplicates(['value']);
-    await expect(startWorker(dedup.writeStream.format('kafka').option('topic', 'o').option('checkpointLocation', cp)))
+    await expect(startWorker(dedup.writeStream.format('kafka').option('kafka.bootstrap.servers', '127.0.0.1:1').option('topic', 'o').option('checkpointLocation', cp)))
       .rejects.toThrow(/does not run a 'dedup' step yet/);
   });
 });
