@@ -3,8 +3,10 @@
 // worker did (JOINED, LEASE, PLANNED, COMMITTED <epoch> <rows>, CLAIMED <group>, REFUSED ...).
 // With a gate, the first key-group commit of an epoch >= gate.epoch prints GATED <group>
 // <epoch> and waits for gate.file: a test freezes the process exactly there, without racing it.
+// With a plan gate (a file holding a number), the coordinator plans epochs up to that number
+// only (none while the file is missing): a test produces an epoch's input first, then opens it.
 // SIGTERM stops the worker (it leaves the group) and exits 0.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DataStreamWriter, OutputMode } from '../../../src/index.js';
 import { Session, startWorker } from '../../../src/index.js';
@@ -27,6 +29,7 @@ export interface ClusterChildConfig {
   readonly sink?: 'kafka' | 'json' | 'foreachBatch';
   /** Another output mode than the query's own (complete for the word count). */
   readonly outputMode?: OutputMode;
+  readonly planGate?: string;
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as ClusterChildConfig;
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
     sessionTimeoutMs: cfg.sessionTimeoutMs,
     leaseMs: cfg.leaseMs,
     onEvent: say,
+    ...(cfg.planGate ? { holdPlanning: (epoch: number) => !existsSync(cfg.planGate!) || !(epoch <= Number(readFileSync(cfg.planGate!, 'utf8'))) } : {}),
     ...(cfg.gate ? {
       beforeCommit: async (group: number, epoch: number) => {
         if (gated || epoch < cfg.gate!.epoch) return;
