@@ -66,8 +66,9 @@ export async function sinkRecords(redis: RedisClient, fencing: Fencing, keyGroup
 
 /**
  * The sink half of a worker's task loop: for every key group it owns whose state commit of
- * `epoch` is done and whose sink write is not, writes and records it. Returns the key groups
- * whose record was refused (the worker lost them: it drops them as after a refused commit).
+ * `epoch` is done and whose sink write is not, writes and records it. Returns how many it
+ * wrote, and the key groups whose record was refused (the worker lost them: it drops them as
+ * after a refused commit).
  */
 export class TaskSinkStep {
   /** The last epoch each task (as restored) knows to be in the sink; read from Redis once per restore. */
@@ -76,9 +77,10 @@ export class TaskSinkStep {
   constructor(private readonly redis: RedisClient, private readonly fencing: Fencing, private readonly output: TaskOutput,
     private readonly onEvent: (event: string) => void) {}
 
-  async run(tasks: ReadonlyMap<number, KeyGroupTask>, epoch: number): Promise<number[]> {
+  async run(tasks: ReadonlyMap<number, KeyGroupTask>, epoch: number): Promise<{ wrote: number; refused: number[] }> {
     await this.output.retain(new Set(tasks.keys()));
     const refused: number[] = [];
+    let wrote = 0;
     for (const [g, task] of tasks) {
       if (task.epoch < epoch) continue;
       let sunk = this.sunk.get(task);
@@ -92,6 +94,7 @@ export class TaskSinkStep {
       }
       const rows = await committedOutput(this.redis, this.fencing, g, epoch);
       const detail = await this.output.write(g, epoch, rows);
+      wrote += 1;
       const outcome = await recordSink(this.redis, this.fencing, g, task.token, epoch, { rows: rows.length, ...(detail !== undefined ? { detail } : {}) });
       if (outcome === 'refused') {
         refused.push(g);
@@ -102,6 +105,6 @@ export class TaskSinkStep {
       this.sunk.set(task, epoch);
       this.onEvent(`SINK ${g} ${epoch} ${rows.length}`);
     }
-    return refused;
+    return { wrote, refused };
   }
 }

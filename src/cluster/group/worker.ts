@@ -235,7 +235,11 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       }
     }
     // Sinks written from every worker: each key group's committed output of the epoch (task-sink.ts).
-    if (sinkStep) for (const g of await sinkStep.run(tasks, planned)) lose(g);
+    if (sinkStep) {
+      const { wrote, refused } = await sinkStep.run(tasks, planned);
+      for (const g of refused) lose(g);
+      did ||= wrote > 0;
+    }
     return did;
   };
 
