@@ -11,34 +11,28 @@ import { sinkProvider } from '../../connectors/contract.js';
 import type { ManifestEntry } from '../../connectors/file/manifest.js';
 import { ManifestLog } from '../../connectors/file/manifest.js';
 import type { TaskOutput } from './task-sink.js';
+import { PerKeyGroup } from './task-sink.js';
 
 export class FileTaskOutput implements TaskOutput {
-  private readonly sinks = new Map<number, TaskSink>();
+  private readonly sinks: PerKeyGroup<TaskSink>;
 
   /** `opts`: the sink's options as a worker thread gets them; `thread` is replaced by the key group. */
-  constructor(private readonly opts: TaskSinkOptions) {}
+  constructor(opts: TaskSinkOptions) {
+    this.sinks = new PerKeyGroup((group) => sinkProvider(opts.format).taskSink!({ ...opts, thread: group }));
+  }
 
   async write(group: number, epoch: number, rows: readonly Row[]): Promise<ManifestEntry[]> {
-    let sink = this.sinks.get(group);
-    if (!sink) {
-      sink = sinkProvider(this.opts.format).taskSink!({ ...this.opts, thread: group });
-      this.sinks.set(group, sink);
-    }
-    const w = sink.writer();
+    const w = this.sinks.of(group).writer();
     if (rows.length) await w.write([...rows]);
     return ((await w.finish(epoch)).detail as ManifestEntry[] | undefined) ?? [];
   }
 
-  async retain(groups: ReadonlySet<number>): Promise<void> {
-    for (const [g, sink] of [...this.sinks]) {
-      if (groups.has(g)) continue;
-      this.sinks.delete(g);
-      await sink.close();
-    }
+  retain(groups: ReadonlySet<number>): Promise<void> {
+    return this.sinks.retain(groups);
   }
 
-  async close(): Promise<void> {
-    await this.retain(new Set());
+  close(): Promise<void> {
+    return this.sinks.retain(new Set());
   }
 }
 

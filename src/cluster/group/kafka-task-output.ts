@@ -11,33 +11,27 @@ import type { ToMessage } from '../../connectors/kafka/sink-schema.js';
 import type { LazyAdmin } from './kafka-output.js';
 import { KafkaOutput } from './kafka-output.js';
 import type { TaskOutput } from './task-sink.js';
+import { PerKeyGroup } from './task-sink.js';
 
 export class KafkaTaskOutput implements TaskOutput {
-  private readonly outputs = new Map<number, KafkaOutput>();
+  private readonly outputs: PerKeyGroup<KafkaOutput>;
 
   /** `admin`: the worker's, for reading the markers (closed by its owner). */
-  constructor(private readonly kafka: Kafka, private readonly toMessage: ToMessage, private readonly idPrefix: string,
-    private readonly markerGroup: string, private readonly markerTopic: string, private readonly admin: LazyAdmin) {}
+  constructor(kafka: Kafka, toMessage: ToMessage, idPrefix: string, markerGroup: string, markerTopic: string, admin: LazyAdmin) {
+    this.outputs = new PerKeyGroup((group) => new KafkaOutput(kafka, toMessage, `${idPrefix}-kg${group}`,
+      { group: markerGroup, topic: markerTopic, partition: group }, () => admin.get()));
+  }
 
   async write(group: number, epoch: number, rows: readonly Row[]): Promise<undefined> {
-    let out = this.outputs.get(group);
-    if (!out) {
-      out = new KafkaOutput(this.kafka, this.toMessage, `${this.idPrefix}-kg${group}`, { group: this.markerGroup, topic: this.markerTopic, partition: group }, () => this.admin.get());
-      this.outputs.set(group, out);
-    }
-    await out.write(epoch, rows);
+    await this.outputs.of(group).write(epoch, rows);
     return undefined;
   }
 
-  async retain(groups: ReadonlySet<number>): Promise<void> {
-    for (const [g, out] of [...this.outputs]) {
-      if (groups.has(g)) continue;
-      this.outputs.delete(g);
-      await out.close();
-    }
+  retain(groups: ReadonlySet<number>): Promise<void> {
+    return this.outputs.retain(groups);
   }
 
-  async close(): Promise<void> {
-    await this.retain(new Set());
+  close(): Promise<void> {
+    return this.outputs.retain(new Set());
   }
 }

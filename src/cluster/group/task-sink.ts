@@ -108,3 +108,24 @@ export class TaskSinkStep {
     return { wrote, refused };
   }
 }
+
+/** A sink's per-key-group writers (a producer, a part-file writer), made at first use and closed when the key group leaves. */
+export class PerKeyGroup<T extends { close(): Promise<void> }> {
+  private readonly items = new Map<number, T>();
+
+  constructor(private readonly make: (group: number) => T) {}
+
+  of(group: number): T {
+    let item = this.items.get(group);
+    if (!item) this.items.set(group, (item = this.make(group)));
+    return item;
+  }
+
+  async retain(groups: ReadonlySet<number>): Promise<void> {
+    for (const [g, item] of [...this.items]) {
+      if (groups.has(g)) continue;
+      this.items.delete(g);
+      await item.close();
+    }
+  }
+}

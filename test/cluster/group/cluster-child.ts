@@ -25,8 +25,8 @@ export interface ClusterChildConfig {
   readonly sessionTimeoutMs: number;
   readonly leaseMs: number;
   readonly gate?: { readonly epoch: number; readonly file: string };
-  /** The sink (default kafka into `output`): json into the folder `output`, or foreachBatch printing BATCH <id> <rows as JSON>. */
-  readonly sink?: 'kafka' | 'json' | 'foreachBatch';
+  /** The sink (default kafka into `output`): json into the folder `output`, foreachBatch printing BATCH <id> <rows as JSON>, or console. */
+  readonly sink?: 'kafka' | 'json' | 'foreachBatch' | 'console';
   /** Another output mode than the query's own (complete for the word count). */
   readonly outputMode?: OutputMode;
   readonly planGate?: string;
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     kafka: () => stream.format('kafka').option('kafka.bootstrap.servers', cfg.brokers).option('topic', cfg.output),
     json: () => stream.format('json').option('path', cfg.output),
     foreachBatch: () => stream.foreachBatch(async (batch, batchId) => say(`BATCH ${batchId} ${JSON.stringify(await batch.collect())}`)),
+    console: () => stream.format('console'),
   };
   const writer = sink[cfg.sink ?? 'kafka']()
     .option('checkpointLocation', cfg.checkpointLocation).outputMode(cfg.outputMode ?? OUTPUT_MODE[cfg.query]);

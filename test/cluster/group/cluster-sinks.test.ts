@@ -1,7 +1,8 @@
 // Cluster mode's other sinks (issue 13), on two worker processes against the test run's Kafka
 // and Redis: complete mode, whose every epoch is the whole result table, gathered from the key
 // groups by the coordinator and written as one transaction; foreachBatch, called on every
-// worker, per key-group task, with that task's rows and the batch id.
+// worker, per key-group task, with that task's rows and the batch id; the console, printed by
+// the coordinator.
 import { Redis } from 'ioredis';
 import { readAll } from '../../support/kafka.js';
 import { eventually } from '../../support/helpers.js';
@@ -70,5 +71,25 @@ it('foreachBatch runs per key-group task, on every worker, with the task\'s rows
   // Per task: more calls than batches, from both workers.
   expect(calls.size).toBeGreaterThan(byBatch.size);
   expect(lives.every((l) => l.lines('BATCH ').length > 0)).toBe(true);
+  expect((await stopWorkers(r)).every((code) => code === 0)).toBe(true);
+});
+
+it('console: the coordinator prints each epoch gathered from every key group', async () => {
+  const r = run = await newSinkRun('words', linesOf(300, 33), 50, { sink: 'console' });
+  const lives = await twoSettledWorkers(r);
+  await produceLines(r, 0, r.lines.length);
+  const epochs = await untilInputCommitted(r, redis);
+  const expected = wordCountEpochs(await inputRecords(r), epochs);
+  // Each process prints whole epochs while it coordinates (a replay prints one again: the console's guarantee is none).
+  const printedEpochs = new Map<number, string[]>();
+  for (const l of lives) {
+    for (const block of l.output.split('-------------------------------------------\nBatch: ').slice(1)) {
+      const [id, ...table] = block.split('\n');
+      // The table's lines after its header line: |word|count|.
+      const rows = table.filter((t) => t.startsWith('|')).slice(1).map((t) => t.split('|').map((c) => c.trim()).filter((c) => c !== '').join('='));
+      printedEpochs.set(Number(id), rows.sort());
+    }
+  }
+  expect(nonEmpty(printedEpochs)).toEqual(nonEmpty(expected));
   expect((await stopWorkers(r)).every((code) => code === 0)).toBe(true);
 });
