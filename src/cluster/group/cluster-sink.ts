@@ -15,7 +15,7 @@ import type { EpochOutput } from './epoch-output.js';
 import { GatheredOutput, TaskEpochOutput } from './epoch-output.js';
 import type { Fencing } from './fencing.js';
 import { FileTaskOutput, manifestCommit } from './file-task-output.js';
-import { KafkaOutput, LazyAdmin } from './kafka-output.js';
+import { KafkaOutput, MarkerReader, markerTopicName } from './kafka-output.js';
 import { KafkaTaskOutput } from './kafka-task-output.js';
 import type { RedisClient } from './redis-client.js';
 import type { TaskOutput } from './task-sink.js';
@@ -35,8 +35,6 @@ export interface ClusterSinkEnv {
   readonly kafka: Kafka;
   /** The checkpoint's Redis prefix: transactional ids and marker groups are named after it. */
   readonly prefix: string;
-  /** The repartition topic: one partition per key group, the per-task sink's markers. */
-  readonly repartitionTopic: string;
 }
 
 export function clusterSink(q: ClusterQuery, env: ClusterSinkEnv): ClusterSink {
@@ -52,13 +50,15 @@ export function clusterSink(q: ClusterQuery, env: ClusterSinkEnv): ClusterSink {
     const topic = q.sinkOptions['topic'];
     if (topic === undefined) throw new AnalysisError("cluster mode writes to Kafka with option('topic', ...): a per-row 'topic' column is not supported yet");
     const toMessage = messageWriter(schema, topic);
-    const admin = new LazyAdmin(env.kafka);
+    const gatheredMarker = markerTopicName(`spate-cluster-${env.prefix}-sink-epochs`);
+    const taskMarker = markerTopicName(`spate-cluster-${env.prefix}-task-sink-epochs`);
+    const markers = new MarkerReader(env.kafka, (t) => (t === taskMarker ? q.keyGroups : 1));
     if (q.outputMode === 'complete') {
-      const out = new KafkaOutput(env.kafka, toMessage, `spate-cluster-${env.prefix}`, { group: `spate-cluster-${env.prefix}-sink-epochs`, topic, partition: 0 }, () => admin.get());
-      return gathered((epoch, rows) => out.write(epoch, rows), async () => { await out.close(); await admin.close(); });
+      const out = new KafkaOutput(env.kafka, toMessage, `spate-cluster-${env.prefix}`, { topic: gatheredMarker, partition: 0 }, markers);
+      return gathered((epoch, rows) => out.write(epoch, rows), async () => { await out.close(); await markers.close(); });
     }
-    const tasks = new KafkaTaskOutput(env.kafka, toMessage, `spate-cluster-${env.prefix}`, `spate-cluster-${env.prefix}-task-sink-epochs`, env.repartitionTopic, admin);
-    return { ...fromTasks(tasks), close: async () => { await tasks.close(); await admin.close(); } };
+    const tasks = new KafkaTaskOutput(env.kafka, toMessage, `spate-cluster-${env.prefix}`, taskMarker, markers);
+    return { ...fromTasks(tasks), close: async () => { await tasks.close(); await markers.close(); } };
   }
   if (format === 'foreachbatch') {
     const fn = q.instance as BatchFunction;

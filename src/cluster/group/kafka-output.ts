@@ -1,24 +1,33 @@
 // One writer of a cluster query's Kafka output: one transaction per epoch from a producer with a
-// stable transactional.id, the epoch recorded inside the same transaction as the committed
-// offset (epoch + 1) of a marker partition for a consumer group nobody consumes with
-// (TxnOffsetCommit). Used per key group by the tasks (kafka-task-output.ts) and once by the
-// coordinator when it gathers the output (complete mode). Zombies are fenced the KIP-98 way:
-// before anything else the producer claims its transactional id (InitProducerId), which aborts
-// a transaction an older holder left open, completes one it was committing, and makes every
-// later write of that holder fail; only then it reads the marker, which is final by then, so
-// an epoch replayed after a crash between the transaction and its record in Redis is skipped.
-// Each message carries the epoch in a header.
+// stable transactional.id, the epoch recorded inside the same transaction as a record of a
+// marker topic's partition. Used per key group by the tasks (kafka-task-output.ts, partition =
+// key group) and once by the coordinator when it gathers the output (complete mode, a
+// one-partition marker topic). Zombies are fenced the KIP-98 way: before anything else the
+// producer claims its transactional id (InitProducerId: kafkajs sends it at the first
+// transaction, not at connect()), which aborts a transaction an older holder left open,
+// completes one it was committing, and makes every later write of that holder fail; only then
+// the marker is read, with read_committed once no transaction is open on it (last stable offset
+// = high watermark), so an epoch written by an older holder is always seen and skipped. (An
+// offset committed inside the transaction, TxnOffsetCommit, was read as not yet written right
+// after a takeover, and the epoch was written twice.) Each message carries the epoch in a header.
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
+import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from '../../connectors/kafka/cluster.js';
+import { readRanges } from '../../connectors/kafka/range-reader.js';
 import type { Row } from '../../data/row.js';
 import type { ToMessage } from '../../connectors/kafka/sink-schema.js';
 
 export const EPOCH_HEADER = 'spate.epoch';
 
-/** Where a transactional id's epochs are recorded: group `group`'s committed offset of `topic`/`partition`. */
+/** Where a transactional id's epochs are recorded: a record per epoch in `topic`/`partition`. */
 export interface EpochMarker {
-  readonly group: string;
   readonly topic: string;
   readonly partition: number;
+}
+
+/** A Kafka topic name made of the characters Kafka allows. */
+export function markerTopicName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '.');
 }
 
 export class KafkaOutput {
@@ -27,7 +36,7 @@ export class KafkaOutput {
   private written = -1;
 
   constructor(private readonly kafka: Kafka, private readonly toMessage: ToMessage, readonly transactionalId: string,
-    private readonly marker: EpochMarker, private readonly admin: () => Promise<Admin>) {}
+    private readonly marker: EpochMarker, private readonly markers: MarkerReader) {}
 
   /** Writes `epoch`'s rows unless the epoch is already in Kafka; true when this call wrote it. */
   async write(epoch: number, rows: readonly Row[]): Promise<boolean> {
@@ -40,11 +49,11 @@ export class KafkaOutput {
       if (!list) byTopic.set(topic, (list = []));
       list.push({ ...message, headers: { ...(message.headers ?? {}), [EPOCH_HEADER]: String(epoch) } });
     }
+    const { topic, partition } = this.marker;
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), { partition, value: String(epoch) }]);
     const tx = await producer.transaction();
     try {
-      if (byTopic.size) await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      const { group, topic, partition } = this.marker;
-      await tx.sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions: [{ partition, offset: String(epoch + 1) }] }] });
+      await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([t, messages]) => ({ topic: t, messages })) });
       await tx.commit();
     } catch (e) {
       await tx.abort().catch(() => undefined);
@@ -61,11 +70,8 @@ export class KafkaOutput {
     const p = this.kafka.producer({ transactionalId: this.transactionalId, idempotent: true, maxInFlightRequests: 1 });
     await p.connect();
     try {
-      // kafkajs sends InitProducerId for the transactional id at the first transaction, not at connect().
       await (await p.transaction()).abort();
-      const { group, topic, partition } = this.marker;
-      const marks = await (await this.admin()).fetchOffsets({ groupId: group, topics: [topic] });
-      this.written = Number(marks[0]?.partitions.find((x) => x.partition === partition)?.offset ?? -1) - 1;
+      this.written = await this.markers.lastEpoch(this.marker, this.transactionalId);
     } catch (e) {
       await p.disconnect().catch(() => undefined);
       throw e;
@@ -81,27 +87,61 @@ export class KafkaOutput {
   }
 }
 
-/** One admin client connected at first use and shared (the markers' reads); connected again after a failed connect. */
-export class LazyAdmin {
-  private admin: Promise<Admin> | null = null;
+/** Reads the epoch markers (one per worker, shared by its outputs); creates a marker topic at its first read. */
+export class MarkerReader {
+  private admin: Admin | null = null;
+  private readers: { committed: KafkaCluster; uncommitted: KafkaCluster } | null = null;
+  private readonly created = new Set<string>();
 
-  constructor(private readonly kafka: Kafka) {}
+  /** `partitions`: how many partitions a marker topic needs (one per writer). */
+  constructor(private readonly kafka: Kafka, private readonly partitions: (topic: string) => number) {}
 
-  get(): Promise<Admin> {
-    if (this.admin) return this.admin;
-    const p = (async () => {
-      const a = this.kafka.admin();
-      await a.connect();
-      return a;
-    })();
-    this.admin = p;
-    p.catch(() => { if (this.admin === p) this.admin = null; });
-    return p;
+  /** The newest epoch the marker partition holds as committed (-1: none), once no transaction on it is undecided. */
+  async lastEpoch({ topic, partition }: EpochMarker, transactionalId: string): Promise<number> {
+    if (!this.admin) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.admin = admin;
+    }
+    if (!this.created.has(topic)) {
+      await this.admin.createTopics({ topics: [{ topic, numPartitions: this.partitions(topic) }], waitForLeaders: true });
+      this.created.add(topic);
+    }
+    if (!this.readers) {
+      const readers = { committed: new KafkaCluster(this.kafka, READ_COMMITTED), uncommitted: new KafkaCluster(this.kafka, READ_UNCOMMITTED) };
+      await Promise.all([readers.committed.connect(), readers.uncommitted.connect()]);
+      this.readers = readers;
+    }
+    const { committed, uncommitted } = this.readers;
+    const parts = new Map([[topic, [partition]]]);
+    let stable = 0;
+    // The claim ended any transaction older holders left open; one that was committing has its
+    // markers on the way, and one of a holder that took over from us ends by itself (our own
+    // transaction then fails as fenced).
+    for (let waited = 0; ; waited += 20) {
+      const [lso, high] = await Promise.all([committed.offsets(parts, 'latest'), uncommitted.offsets(parts, 'latest')]);
+      stable = lso.get(topic)!.get(partition)!;
+      if (stable >= high.get(topic)!.get(partition)!) break;
+      if (waited > 120_000) throw new Error(`a transaction on ${topic}/${partition} stayed open for 2 minutes: is another process writing with ${transactionalId}?`);
+      await sleep(20);
+    }
+    // A transaction wrote one marker record and one commit or abort marker: look back until a committed record shows.
+    for (let back = 8; ; back *= 4) {
+      const from = Math.max(0, stable - back);
+      let last = -1;
+      for await (const chunk of readRanges(committed, [{ topic, partition, from, until: stable }], { includeHeaders: false, failOnDataLoss: true, maxBytesPerPartition: 1 << 20 })) {
+        for (const m of chunk) last = Math.max(last, Number(String(m['value'])));
+      }
+      if (last >= 0 || from === 0) return last;
+    }
   }
 
   async close(): Promise<void> {
-    const p = this.admin;
+    const a = this.admin;
+    const r = this.readers;
     this.admin = null;
-    if (p) await (await p.catch(() => null))?.disconnect().catch(() => undefined);
+    this.readers = null;
+    await a?.disconnect().catch(() => undefined);
+    await Promise.all([r?.committed.disconnect(), r?.uncommitted.disconnect()].map((x) => x?.catch(() => undefined)));
   }
 }
