@@ -3,11 +3,11 @@
 // committed output to the sink, then records in Redis, under the same owner token, that the
 // key group's part of e is in the sink (with what the coordinator needs of it: a file list).
 // The coordinator writes the commit log of e only once every key group has that record
-// (task-epoch-output.ts). The order makes a crash at any point safe:
+// (epoch-output.ts). The order makes a crash at any point safe:
 //   - after the state commit, before the sink write: the output is kept in Redis, and whoever
 //     owns the key group next (the restarted worker, or another) writes exactly that output;
 //   - after the sink write, before its record: the sink itself knows the epoch is written (a
-//     Kafka transaction carries the epoch; a file's part files are listed nowhere yet and are
+//     Kafka transaction carries the epoch in its marker record; part files are listed nowhere yet and are
 //     written again, the first ones never being read), so the replay skips or supersedes it;
 //   - a worker frozen past its key group's hand-over: its record is refused by the token (and
 //     counted), and the sink fences it by its own means (Kafka: the transactional id).
