@@ -5,16 +5,19 @@
 //   lines:  stateless (append mode): each non-empty line upper-cased, with its source partition and offset;
 //   ads:    the notes' stream-stream join (append mode): ad impressions (the input topic) left
 //           outer joined with clicks (the clicks topic) within an hour, 10-minute watermarks on
-//           both; each joined or null-padded row out once, keyed by the ad, the row as JSON.
+//           both; each joined or null-padded row out once, keyed by the ad, the row as JSON;
+//   events: dropDuplicates on (id, time) with a 10-minute watermark (append mode): JSON events
+//           in, each event out once, keyed by its id, its time as the value.
 import type { DataFrame, OutputMode, Session } from '../../../src/index.js';
 import { col, expr, explode, fromJson, split, struct, sum, toJson, toTimestamp, types as T, window } from '../../../src/index.js';
 
-export type QueryName = 'words' | 'trades' | 'ads' | 'lines';
+export type QueryName = 'words' | 'trades' | 'ads' | 'events' | 'lines';
 
-export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append', lines: 'append' };
+export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append', events: 'append', lines: 'append' };
 
 export function queryOf(name: QueryName, spark: Session, c: WordCountSource): DataFrame {
-  return name === 'words' ? wordCount(spark, c) : name === 'trades' ? tradesWindows(spark, c) : name === 'ads' ? adClicks(spark, c) : upperLines(spark, c);
+  return name === 'words' ? wordCount(spark, c) : name === 'trades' ? tradesWindows(spark, c) : name === 'ads' ? adClicks(spark, c)
+    : name === 'events' ? distinctEvents(spark, c) : upperLines(spark, c);
 }
 
 export function upperLines(spark: Session, c: WordCountSource): DataFrame {
@@ -84,4 +87,13 @@ export function adClicks(spark: Session, c: WordCountSource): DataFrame {
       expr('clickAdId = impressionAdId AND clickTime >= impressionTime AND clickTime <= impressionTime + interval 1 hour'), 'leftOuter')
     .select(col('impressionAdId').alias('key'),
       toJson(struct(col('impressionTime').cast('string').alias('impression'), col('clickTime').cast('string').alias('click'))).alias('value'));
+}
+
+export function distinctEvents(spark: Session, c: WordCountSource): DataFrame {
+  return kafkaValues(spark, c)
+    .select(fromJson(col('value'), AD_EVENT).alias('e'))
+    .select(col('e.adId').alias('id'), toTimestamp(col('e.time'), 'yyyy-MM-dd HH:mm:ss').alias('time'))
+    .withWatermark('time', '10 minutes')
+    .dropDuplicates(['id', 'time'])
+    .select(col('id').alias('key'), col('time').cast('string').alias('value'));
 }
