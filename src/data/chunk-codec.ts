@@ -165,7 +165,7 @@ function writeColumn(w: ByteWriter, plan: ColumnPlan, values: readonly unknown[]
         const v = values[i];
         const m: Mark = kind === Kind.Number
           ? (typeof v === 'number' ? Mark.Value : v === null ? Mark.Null : v === undefined ? Mark.Undefined : Mark.Other)
-          : (isDate(v) ? Mark.Value : v === null ? Mark.Null : v === undefined ? Mark.Undefined : Mark.Other);
+          : (v instanceof Date || isDate(v) ? Mark.Value : v === null ? Mark.Null : v === undefined ? Mark.Undefined : Mark.Other);
         marks[at + i] = m;
         if (m === Mark.Value) count++;
         else if (m === Mark.Other) others++;
@@ -221,7 +221,17 @@ function writeColumn(w: ByteWriter, plan: ColumnPlan, values: readonly unknown[]
       }
       w.varuint(dict.size);
       for (const s of dict.keys()) w.string(s);
-      for (let i = 0; i < n; i++) w.varuint(codes[i]!);
+      // The codes at one fixed width for the chunk (1, 2 or 4 bytes), read back without branching per byte.
+      const top = StrCode.First + dict.size;
+      const width = top <= 0xff ? 1 : top <= 0xffff ? 2 : 4;
+      w.u8(width);
+      w.ensure(width * n);
+      const bytes = w.bytes;
+      let p = w.length;
+      if (width === 1) for (let i = 0; i < n; i++) bytes[p++] = codes[i]!;
+      else if (width === 2) for (let i = 0; i < n; i++, p += 2) { const c = codes[i]!; bytes[p] = c & 0xff; bytes[p + 1] = c >>> 8; }
+      else for (let i = 0; i < n; i++, p += 4) w.view.setUint32(p, codes[i]!, true);
+      w.length = p;
       if (inline > 0) for (let i = 0; i < n; i++) if (codes[i] === StrCode.Inline) w.string(values[i] as string);
       if (others > 0) for (let i = 0; i < n; i++) if (codes[i] === StrCode.Other) writeValue(w, values[i]);
       return;
@@ -316,8 +326,14 @@ function readColumn(r: ByteReader, plan: ColumnPlan, n: number): unknown[] {
       for (let d = 0; d < size; d++) dict[d] = r.string();
       const others: number[] = [];
       const inline: number[] = [];
+      const width = r.u8();
+      if (width !== 1 && width !== 2 && width !== 4) throw new Error(`corrupt chunk: string codes of ${width} bytes`);
+      const bytes = r.bytes;
+      const at = r.offset;
+      r.offset += width * n;
+      if (r.offset > r.end) throw new Error('corrupt chunk: string codes run past its end');
       for (let i = 0; i < n; i++) {
-        const c = r.varuint();
+        const c = width === 1 ? bytes[at + i]! : width === 2 ? bytes[at + 2 * i]! | (bytes[at + 2 * i + 1]! << 8) : r.view.getUint32(at + 4 * i, true);
         if (c >= StrCode.First) out[i] = dict[c - StrCode.First];
         else if (c === StrCode.Null) out[i] = null;
         else if (c === StrCode.Undefined) out[i] = undefined;

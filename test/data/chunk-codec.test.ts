@@ -110,6 +110,14 @@ describe('chunk encoding', () => {
     expect(codec.decode(e)).toEqual(many);
   });
 
+  it('reads back dictionaries of every code width (under 252, under 65,532 and more distinct strings)', () => {
+    const codec = schemaCodec(T.struct([T.field('s', T.string()), T.field('n', T.long())]));
+    for (const distinct of [10, 300, 70_000]) {
+      const rows = Array.from({ length: distinct + 5 }, (_, i) => ({ s: i < 5 ? null : `s${i % distinct}`, n: i }));
+      expect(codec.decode(codec.encode(rows))).toEqual(rows);
+    }
+  });
+
   it('refuses a buffer written for other columns', () => {
     const a = schemaCodec(T.struct([T.field('x', T.long())]));
     const b = schemaCodec(T.struct([T.field('x', T.long()), T.field('y', T.long())]));
