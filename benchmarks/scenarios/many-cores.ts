@@ -188,6 +188,10 @@ function scenario(w: Workload, input: 'splits' | 'driver'): Scenario {
           'local[2] events/s': perSecond(two.measured),
           'speedup local[2] / local[1] (target >= 1.7)': perSecond(two.measured) / perSecond(one.measured),
           'CPU time / wall time, local[1] and local[2]': `${(one.cpuMs / one.measured.ms).toFixed(2)} and ${(two.cpuMs / two.measured.ms).toFixed(2)}`,
+          // CPU time per event does not depend on what else the machine runs: with both cores
+          // free, local[2] could do at most 2 x (CPU per event at local[1]) / (CPU per event at local[2]).
+          'CPU microseconds per event (every thread), local[1] and local[2]': `${((1000 * one.cpuMs) / events).toFixed(3)} and ${((1000 * two.cpuMs) / events).toFixed(3)}`,
+          'speedup a quiet 2-core machine allows by CPU time (2 x cpu[1] / cpu[2])': (2 * one.cpuMs) / two.cpuMs,
           'exchange: share of busy time under local[2] (encoding and decoding, all threads)': pct(two.exchangeMs, two.busyMs),
           'exchange: bytes per row crossing, rows crossing per input row':
             `${(two.exchangeBytes / Math.max(1, two.exchangeRows)).toFixed(1)} B, ${(two.exchangeRows / events).toFixed(3)}`,

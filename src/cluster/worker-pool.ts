@@ -221,14 +221,24 @@ async function bundle(): Promise<string> {
   return out;
 }
 
+/**
+ * The young generation of each worker thread (V8's nursery, where a row's short-lived objects
+ * live and die). A worker's starts small and grows slowly; the threads allocate a row object or
+ * more per event, so a small nursery promotes garbage and scavenges often. Measured on the Yahoo
+ * benchmark under local[2]: the equivalent of 64 MiB semi-spaces cut CPU per event by a quarter
+ * (5.6-6.2 to 4.3-4.7 us), while the driver thread (local[1]) gained nothing from the same setting.
+ */
+const WORKER_YOUNG_GENERATION_MB = 192;
+
 function spawn(entry: WorkerEntry): Worker {
-  if (entry.kind !== 'tsx') return new Worker(new URL(entry.url));
+  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
+  if (entry.kind !== 'tsx') return new Worker(new URL(entry.url), { resourceLimits });
   const bootstrap = [
     "const { workerData } = require('node:worker_threads');",
     'import(workerData.tsx).then((m) => { m.register(); return import(workerData.entry); })',
     '  .catch((e) => { console.error(e); process.exit(1); });',
   ].join('\n');
-  return new Worker(bootstrap, { eval: true, workerData: { tsx: entry.tsx, entry: entry.url } });
+  return new Worker(bootstrap, { eval: true, workerData: { tsx: entry.tsx, entry: entry.url }, resourceLimits });
 }
 
 /** What every list has. */

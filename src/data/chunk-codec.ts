@@ -1,7 +1,8 @@
 // The compact encoding of a chunk of rows, given their columns: what the exchange between
 // threads (and, later, a Kafka repartition topic) carries. Columnar: numbers and timestamps as
 // one float64 run, strings through a per-chunk dictionary (a grouping key repeated
-// across a chunk is written and decoded once; long strings in place), booleans as one byte each, nested values and
+// across a chunk is written and decoded once; long strings in place), booleans as one byte each,
+// a struct (a window's start and end) as columns of its fields, other nested values and
 // aggregation buffers in the self-describing value encoding. A value that does not match its
 // column's type is written in that encoding too, so nothing is ever coerced. The result is one
 // ArrayBuffer, moved to another thread without a copy (a transferable), never a structured
@@ -37,9 +38,9 @@ export interface ChunkCodec {
   read(r: ByteReader): Row[];
 }
 
-const VERSION = 1;
+const VERSION = 2;
 
-const enum Kind { Number = 0, Timestamp = 1, Boolean = 2, String = 3, Generic = 4 }
+const enum Kind { Number = 0, Timestamp = 1, Boolean = 2, String = 3, Generic = 4, Struct = 5 }
 /** Per-row markers of number, timestamp and boolean columns. */
 const enum Mark { Value = 0, Null = 1, Undefined = 2, Other = 3, True = 4 }
 /** String column codes below the dictionary's first index. */
@@ -48,14 +49,31 @@ const enum StrCode { Null = 0, Undefined = 1, Other = 2, Inline = 3, First = 4 }
 /** Strings longer than this are written in place: a dictionary only pays for short, repeated ones. */
 const DICTIONARY_MAX = 32;
 
-function kindOf(t: DataType | null): Kind {
+/** How a column is written: its encoding and, for a struct, its fields' (with a builder of the struct objects). */
+interface ColumnPlan {
+  readonly kind: Kind;
+  readonly fields: readonly string[];
+  readonly fieldPlans: readonly ColumnPlan[];
+  readonly build: Build | null;
+}
+
+function planOf(t: DataType | null): ColumnPlan {
   switch (t?.kind) {
-    case 'integer': case 'long': case 'double': return Kind.Number;
-    case 'timestamp': return Kind.Timestamp;
-    case 'boolean': return Kind.Boolean;
-    case 'string': return Kind.String;
-    default: return Kind.Generic;
+    case 'integer': case 'long': case 'double': return leaf(Kind.Number);
+    case 'timestamp': return leaf(Kind.Timestamp);
+    case 'boolean': return leaf(Kind.Boolean);
+    case 'string': return leaf(Kind.String);
+    case 'struct': {
+      if (t.fields.length === 0) return leaf(Kind.Generic);
+      const columns = columnsOf(t);
+      return { kind: Kind.Struct, fields: columns.map((c) => c.name), fieldPlans: columns.map((c) => planOf(c.type)), build: compileBuild(columns) };
+    }
+    default: return leaf(Kind.Generic);
   }
+}
+
+function leaf(kind: Kind): ColumnPlan {
+  return { kind, fields: [], fieldPlans: [], build: null };
 }
 
 export function columnsOf(schema: StructType): ColumnSpec[] {
@@ -72,9 +90,21 @@ export function schemaCodec(schema: StructType): ChunkCodec {
 }
 
 export function chunkCodec(columns: readonly ColumnSpec[]): ChunkCodec {
-  const kinds = columns.map((c) => kindOf(c.type));
-  const extract = compileExtract(columns);
-  const build = compileBuild(columns);
+  return columnarCodec(columns, compileExtract(columns), compileBuild(columns));
+}
+
+/** Takes a chunk's rows apart into one array per column (`cols[j][i]`: column j of row i). */
+export type Extract = (rows: readonly Row[], cols: unknown[][]) => void;
+/** Builds `n` rows from their columns. */
+export type Build = (n: number, cols: unknown[][]) => Row[];
+
+/**
+ * The codec of rows whose columns are not simply their fields (a partial aggregate's key values
+ * and accumulators, each a column of its own): `extract` and `build` map rows to `columns`.
+ */
+export function columnarCodec(columns: readonly ColumnSpec[], extract: Extract, build: Build): ChunkCodec {
+  const plans = columns.map((c) => planOf(c.type));
+  const kinds = plans.map((p) => p.kind);
 
   const write = (w: ByteWriter, rows: readonly Row[]): void => {
     const n = rows.length;
@@ -85,7 +115,7 @@ export function chunkCodec(columns: readonly ColumnSpec[]): ChunkCodec {
     w.u32(columns.length);
     for (let j = 0; j < columns.length; j++) {
       w.u8(kinds[j]!);
-      writeColumn(w, kinds[j]!, cols[j]!);
+      writeColumn(w, plans[j]!, cols[j]!);
     }
   };
 
@@ -101,7 +131,7 @@ export function chunkCodec(columns: readonly ColumnSpec[]): ChunkCodec {
     for (let j = 0; j < count; j++) {
       const kind = r.u8() as Kind;
       if (kind !== kinds[j]) throw new Error(`corrupt chunk: column ${columns[j]!.name} has encoding ${kind}, expected ${kinds[j]}`);
-      cols.push(readColumn(r, kind, n));
+      cols.push(readColumn(r, plans[j]!, n));
     }
     return build(n, cols);
   };
@@ -121,8 +151,9 @@ export function chunkCodec(columns: readonly ColumnSpec[]): ChunkCodec {
   };
 }
 
-function writeColumn(w: ByteWriter, kind: Kind, values: readonly unknown[]): void {
+function writeColumn(w: ByteWriter, plan: ColumnPlan, values: readonly unknown[]): void {
   const n = values.length;
+  const kind = plan.kind;
   switch (kind) {
     case Kind.Number: case Kind.Timestamp: {
       w.ensure(n);
@@ -134,7 +165,7 @@ function writeColumn(w: ByteWriter, kind: Kind, values: readonly unknown[]): voi
         const v = values[i];
         const m: Mark = kind === Kind.Number
           ? (typeof v === 'number' ? Mark.Value : v === null ? Mark.Null : v === undefined ? Mark.Undefined : Mark.Other)
-          : (isDate(v) ? Mark.Value : v === null ? Mark.Null : v === undefined ? Mark.Undefined : Mark.Other);
+          : (v instanceof Date || isDate(v) ? Mark.Value : v === null ? Mark.Null : v === undefined ? Mark.Undefined : Mark.Other);
         marks[at + i] = m;
         if (m === Mark.Value) count++;
         else if (m === Mark.Other) others++;
@@ -190,9 +221,45 @@ function writeColumn(w: ByteWriter, kind: Kind, values: readonly unknown[]): voi
       }
       w.varuint(dict.size);
       for (const s of dict.keys()) w.string(s);
-      for (let i = 0; i < n; i++) w.varuint(codes[i]!);
+      // The codes at one fixed width for the chunk (1, 2 or 4 bytes), read back without branching per byte.
+      const top = StrCode.First + dict.size;
+      const width = top <= 0xff ? 1 : top <= 0xffff ? 2 : 4;
+      w.u8(width);
+      w.ensure(width * n);
+      const bytes = w.bytes;
+      let p = w.length;
+      if (width === 1) for (let i = 0; i < n; i++) bytes[p++] = codes[i]!;
+      else if (width === 2) for (let i = 0; i < n; i++, p += 2) { const c = codes[i]!; bytes[p] = c & 0xff; bytes[p + 1] = c >>> 8; }
+      else for (let i = 0; i < n; i++, p += 4) w.view.setUint32(p, codes[i]!, true);
+      w.length = p;
       if (inline > 0) for (let i = 0; i < n; i++) if (codes[i] === StrCode.Inline) w.string(values[i] as string);
       if (others > 0) for (let i = 0; i < n; i++) if (codes[i] === StrCode.Other) writeValue(w, values[i]);
+      return;
+    }
+    case Kind.Struct: {
+      // Marks, then each field as a column over the rows holding a struct of exactly these
+      // fields, then anything else (another shape, a class instance) in the value encoding.
+      w.ensure(n);
+      const at = w.length;
+      let count = 0;
+      let others = 0;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        const m = v === null ? Mark.Null : v === undefined ? Mark.Undefined : isStructOf(v, plan.fields) ? Mark.Value : Mark.Other;
+        w.bytes[at + i] = m;
+        if (m === Mark.Value) count++;
+        else if (m === Mark.Other) others++;
+      }
+      w.length += n;
+      const fields = plan.fields.map(() => new Array<unknown>(count));
+      for (let i = 0, c = 0; i < n; i++) {
+        if (w.bytes[at + i] !== Mark.Value) continue;
+        const v = values[i] as Record<string, unknown>;
+        for (let f = 0; f < fields.length; f++) fields[f]![c] = v[plan.fields[f]!];
+        c++;
+      }
+      for (let f = 0; f < fields.length; f++) writeColumn(w, plan.fieldPlans[f]!, fields[f]!);
+      if (others > 0) for (let i = 0; i < n; i++) if (w.bytes[at + i] === Mark.Other) writeValue(w, values[i]);
       return;
     }
     case Kind.Generic:
@@ -201,8 +268,20 @@ function writeColumn(w: ByteWriter, kind: Kind, values: readonly unknown[]): voi
   }
 }
 
-function readColumn(r: ByteReader, kind: Kind, n: number): unknown[] {
+/** Whether `v` is a plain object with exactly these own fields, in this order (so that it is rebuilt as it was). */
+function isStructOf(v: unknown, fields: readonly string[]): boolean {
+  if (typeof v !== 'object' || v === null || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  let i = 0;
+  for (const k in v) {
+    if (k !== fields[i] || !Object.hasOwn(v, k)) return false;
+    i++;
+  }
+  return i === fields.length;
+}
+
+function readColumn(r: ByteReader, plan: ColumnPlan, n: number): unknown[] {
   const out = new Array<unknown>(n);
+  const kind = plan.kind;
   switch (kind) {
     case Kind.Number: case Kind.Timestamp: {
       const at = r.offset;
@@ -247,8 +326,14 @@ function readColumn(r: ByteReader, kind: Kind, n: number): unknown[] {
       for (let d = 0; d < size; d++) dict[d] = r.string();
       const others: number[] = [];
       const inline: number[] = [];
+      const width = r.u8();
+      if (width !== 1 && width !== 2 && width !== 4) throw new Error(`corrupt chunk: string codes of ${width} bytes`);
+      const bytes = r.bytes;
+      const at = r.offset;
+      r.offset += width * n;
+      if (r.offset > r.end) throw new Error('corrupt chunk: string codes run past its end');
       for (let i = 0; i < n; i++) {
-        const c = r.varuint();
+        const c = width === 1 ? bytes[at + i]! : width === 2 ? bytes[at + 2 * i]! | (bytes[at + 2 * i + 1]! << 8) : r.view.getUint32(at + 4 * i, true);
         if (c >= StrCode.First) out[i] = dict[c - StrCode.First];
         else if (c === StrCode.Null) out[i] = null;
         else if (c === StrCode.Undefined) out[i] = undefined;
@@ -259,6 +344,25 @@ function readColumn(r: ByteReader, kind: Kind, n: number): unknown[] {
       for (const i of others) out[i] = readValue(r);
       return out;
     }
+    case Kind.Struct: {
+      const at = r.offset;
+      r.offset += n;
+      const marks = r.bytes;
+      let count = 0;
+      let others = false;
+      for (let i = 0; i < n; i++) {
+        const m = marks[at + i] as Mark;
+        if (m === Mark.Value) count++;
+        else if (m === Mark.Null) out[i] = null;
+        else if (m === Mark.Undefined) out[i] = undefined;
+        else others = true;
+      }
+      const fields = plan.fieldPlans.map((p) => readColumn(r, p, count));
+      const structs = plan.build!(count, fields);
+      for (let i = 0, c = 0; i < n; i++) if (marks[at + i] === Mark.Value) out[i] = structs[c++];
+      if (others) for (let i = 0; i < n; i++) if (marks[at + i] === Mark.Other) out[i] = readValue(r);
+      return out;
+    }
     case Kind.Generic:
       for (let i = 0; i < n; i++) out[i] = readValue(r);
       return out;
@@ -266,9 +370,6 @@ function readColumn(r: ByteReader, kind: Kind, n: number): unknown[] {
       throw new Error(`corrupt chunk: unknown column encoding ${String(kind)}`);
   }
 }
-
-type Extract = (rows: readonly Row[], cols: unknown[][]) => void;
-type Build = (n: number, cols: unknown[][]) => Row[];
 
 function compileExtract(columns: readonly ColumnSpec[]): Extract {
   const g = new Codegen();

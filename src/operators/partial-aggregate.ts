@@ -3,11 +3,15 @@
 // stage (aggregate-stage.ts, with the stateless operators fused in front) folds each group's
 // rows into a table of this task's own, so the exchange carries one row per group touched
 // instead of one per input row. At the end of the epoch, or when the table holds too many
-// groups, it emits the groups with their state keys; the owner of each key group merges them
-// (streamingAggregate with input 'partials'). Late rows are dropped and counted here, as
+// groups, it emits the groups with their key groups; the owner of each key group merges them
+// (streamingAggregate with input 'partials'). On the exchange a partial group is typed columns:
+// one per grouping value, the window start, one per accumulator (numbers for sums and counts);
+// its key group is the frame section it travels in, so no key string crosses. Late rows are dropped and counted here, as
 // Spark's late filter runs after its partial aggregation. Nothing here is state: a restart
 // simply recomputes the partials.
 import type { OperatorContext, OperatorLogic } from '../actors/operator.js';
+import type { ChunkCodec, ColumnSpec } from '../data/chunk-codec.js';
+import { columnarCodec } from '../data/chunk-codec.js';
 import type { Row } from '../data/row.js';
 import type { AggregateNode, OutputMode } from '../plan/logical.js';
 import { AggTable, keyNormalizer } from './agg-table.js';
@@ -21,21 +25,50 @@ import { eventTimeBySplit, lookupJoinsOf } from './stateless-chain.js';
 /** Groups held before an early flush: bounds the map side's memory within a large epoch. */
 export const PARTIAL_FLUSH_GROUPS = 65_536;
 
-/** A group's partial aggregate on its way to the group's owner: its state key, key values, window start and accumulators. */
+/** A group's partial aggregate on its way to the group's owner: its key values, window start and accumulators. */
 export interface PartialRow {
-  readonly key: string;
   readonly k: unknown[];
   readonly w: number | null;
   readonly a: unknown[];
+  /** The group's key group (hash of its state-store key), set where the partial was made: the exchange routes by it. */
+  readonly g?: number;
 }
 
-/** The columns a partial aggregate travels in (the exchange encodes them). */
-export const PARTIAL_COLUMNS = [
-  { name: 'key', type: { kind: 'string' } },
-  { name: 'k', type: null },
-  { name: 'w', type: { kind: 'long' } },
-  { name: 'a', type: null },
-] as const;
+/**
+ * How partial groups of this aggregation cross the exchange: a column per grouping value (typed
+ * as the key), the window start, a column per accumulator (numbers when the aggregate keeps a
+ * numeric buffer, else in the value encoding). The key group is not written: the frame's
+ * section says it.
+ */
+export function partialCodec(node: AggregateNode): ChunkCodec {
+  const keys = node.keys.length;
+  const windowed = node.window !== null;
+  const accs = node.aggregates.length;
+  const columns: ColumnSpec[] = [
+    ...node.keys.map((k, i) => ({ name: `k${i}`, type: k.expr.type })),
+    ...(windowed ? [{ name: 'w', type: { kind: 'long' } as const }] : []),
+    ...node.aggregates.map((a, j) => ({ name: `a${j}`, type: a.fn.numericBuffer ? { kind: 'double' } as const : null })),
+  ];
+  return columnarCodec(columns, (rows, cols) => {
+    for (let r = 0; r < rows.length; r++) {
+      const p = rows[r] as unknown as PartialRow;
+      for (let i = 0; i < keys; i++) cols[i]![r] = p.k[i];
+      if (windowed) cols[keys]![r] = p.w;
+      for (let j = 0, c = keys + (windowed ? 1 : 0); j < accs; j++) cols[c + j]![r] = p.a[j];
+    }
+  }, (n, cols) => {
+    const out = new Array<Row>(n);
+    const first = keys + (windowed ? 1 : 0);
+    for (let r = 0; r < n; r++) {
+      const k = new Array<unknown>(keys);
+      for (let i = 0; i < keys; i++) k[i] = cols[i]![r];
+      const a = new Array<unknown>(accs);
+      for (let j = 0; j < accs; j++) a[j] = cols[first + j]![r];
+      out[r] = { k, w: windowed ? (cols[keys]![r] as number) : null, a } satisfies PartialRow as unknown as Row;
+    }
+    return out;
+  });
+}
 
 export function partialAggregate(
   node: AggregateNode, mode: OutputMode, keyGroups: number, input: FusedInput = { steps: [], counters: { malformedDropped: 0 } },
@@ -55,7 +88,7 @@ export function partialAggregate(
     if (table.size === 0) return;
     const out: Row[] = [];
     for (const slot of table.slots()) {
-      out.push({ key: table.storeKey(slot), k: table.keyValues(slot), w: table.windowOf(slot), a: fns.map((_, j) => table.accumulator(slot, j)) } satisfies PartialRow);
+      out.push({ k: table.keyValues(slot), w: table.windowOf(slot), a: fns.map((_, j) => table.accumulator(slot, j)), g: table.keyGroupOf(slot) } satisfies PartialRow as unknown as Row);
     }
     table = newTable();
     ctx.emit(out);

@@ -83,6 +83,41 @@ describe('chunk encoding', () => {
     expect(codec.decode(e)).toEqual(rows);
   });
 
+  it('writes a struct column as columns of its fields, and any other shape in it as it is', () => {
+    const window = T.struct([T.field('start', T.timestamp()), T.field('end', T.timestamp())]);
+    const codec = schemaCodec(T.struct([T.field('window', window), T.field('n', T.long())]));
+    class Span { constructor(readonly start: Date, readonly end: Date) {} }
+    const bare = Object.assign(Object.create(null) as object, { start: new Date(1), end: new Date(2) });
+    const rows: Row[] = [
+      { window: { start: new Date(0), end: new Date(10_000) }, n: 1 },
+      { window: { end: new Date(10_000), start: new Date(0) }, n: 2 },
+      { window: { start: new Date(0), end: new Date(10_000), extra: 1 }, n: 3 },
+      { window: { start: 'soon', end: null }, n: 4 },
+      { window: new Span(new Date(5), new Date(6)), n: 5 },
+      { window: bare, n: 6 },
+      { window: null, n: 7 },
+      { window: undefined, n: 8 },
+    ];
+    const back = codec.decode(codec.encode(rows));
+    expect(back).toEqual(rows.map((r) => (r['window'] instanceof Span || r === rows[5] ? { ...r, window: { ...(r['window'] as object) } } : r)));
+    // Field order is kept as written (output and JSON show it).
+    expect(Object.keys(back[1]!['window'] as object)).toEqual(['end', 'start']);
+    expect(back[7]).toHaveProperty('window', undefined);
+    // 1,000 windows of two timestamps: 28 bytes a row in columns, 39 as a tagged object each.
+    const many = Array.from({ length: 1000 }, (_, i) => ({ window: { start: new Date(i * 10), end: new Date(i * 10 + 10) }, n: i }));
+    const e = codec.encode(many);
+    expect(e.byteLength / many.length).toBeLessThan(30);
+    expect(codec.decode(e)).toEqual(many);
+  });
+
+  it('reads back dictionaries of every code width (under 252, under 65,532 and more distinct strings)', () => {
+    const codec = schemaCodec(T.struct([T.field('s', T.string()), T.field('n', T.long())]));
+    for (const distinct of [10, 300, 70_000]) {
+      const rows = Array.from({ length: distinct + 5 }, (_, i) => ({ s: i < 5 ? null : `s${i % distinct}`, n: i }));
+      expect(codec.decode(codec.encode(rows))).toEqual(rows);
+    }
+  });
+
   it('refuses a buffer written for other columns', () => {
     const a = schemaCodec(T.struct([T.field('x', T.long())]));
     const b = schemaCodec(T.struct([T.field('x', T.long()), T.field('y', T.long())]));

@@ -7,8 +7,8 @@
 // grouping key their sessions are stored under.
 import type { OperatorLogic } from '../../actors/operator.js';
 import type { FusedInput } from '../../operators/aggregate.js';
-import type { ColumnSpec } from '../../data/chunk-codec.js';
-import { columnsOf } from '../../data/chunk-codec.js';
+import type { ChunkCodec } from '../../data/chunk-codec.js';
+import { schemaCodec } from '../../data/chunk-codec.js';
 import type { Row } from '../../data/row.js';
 import { compileValue } from '../../expr/codegen.js';
 import type { LogicalPlan, OutputMode } from '../../plan/logical.js';
@@ -16,17 +16,18 @@ import { isStreaming } from '../../plan/logical.js';
 import { dedupKey } from '../../operators/dedup.js';
 import { compileJoinFunctions } from '../../operators/join/join-functions.js';
 import type { PartialRow } from '../../operators/partial-aggregate.js';
-import { PARTIAL_COLUMNS, partialAggregate } from '../../operators/partial-aggregate.js';
+import { partialAggregate, partialCodec } from '../../operators/partial-aggregate.js';
 import { sessionGroupKey } from '../../operators/session-window-aggregate.js';
+import { partitionOf } from '../../state/keyed-store.js';
 
 /** One input of a keyed operator, as the exchange in front of it sees it. */
 export interface ExchangeInput {
   /** Runs on the sending thread before the exchange (partial aggregation, with the stateless steps in front), or null. */
   readonly combine: ((input: FusedInput) => OperatorLogic) | null;
-  /** The columns rows cross the exchange in. */
-  readonly columns: readonly ColumnSpec[];
-  /** The key whose key group owns a row; undefined for a row no key owns (it touches no state). */
-  readonly routingKey: (row: Row) => string | undefined;
+  /** How rows cross the exchange. */
+  readonly codec: ChunkCodec;
+  /** The key group that owns a row: hash of the key its state is stored under; 0 for a row no key owns (it touches no state). */
+  readonly keyGroup: (row: Row) => number;
   /** What the exchange is called in explain() and progress. */
   readonly description: string;
 }
@@ -55,30 +56,38 @@ export function exchangeInput(node: LogicalPlan, input: number, mode: OutputMode
         const key = sessionGroupKey(node);
         return {
           combine: null,
-          columns: columnsOf(node.child.schema),
-          routingKey: (row) => key(values.map((v) => v(row))),
+          codec: schemaCodec(node.child.schema),
+          keyGroup: byKey((row) => key(values.map((v) => v(row))), keyGroups),
           description: `hashpartitioning(${keys})`,
         };
       }
       return {
         combine: (fused) => partialAggregate(node, mode, keyGroups, fused),
-        columns: PARTIAL_COLUMNS,
-        routingKey: (row) => (row as unknown as PartialRow).key,
+        codec: partialCodec(node),
+        keyGroup: (row) => (row as unknown as PartialRow).g!,
         description: `hashpartitioning(${[...(node.window ? [node.window.name] : []), keys].filter((x) => x).join(', ') || 'single group'})`,
       };
     }
     case 'dedup':
-      return { combine: null, columns: columnsOf(node.child.schema), routingKey: dedupKey(node), description: `hashpartitioning(${node.columns.join(', ')})` };
+      return { combine: null, codec: schemaCodec(node.child.schema), keyGroup: byKey(dedupKey(node), keyGroups), description: `hashpartitioning(${node.columns.join(', ')})` };
     case 'join': {
       const side = compileJoinFunctions(node)[input === 0 ? 'left' : 'right'];
       return {
         combine: null,
-        columns: columnsOf((input === 0 ? node.left : node.right).schema),
-        routingKey: (row) => (side.filter(row) ? side.key(row) : undefined),
+        codec: schemaCodec((input === 0 ? node.left : node.right).schema),
+        keyGroup: byKey((row) => (side.filter(row) ? side.key(row) : undefined), keyGroups),
         description: `hashpartitioning(join key, ${input === 0 ? 'left' : 'right'})`,
       };
     }
     default:
       throw new Error(`internal: no exchange in front of a '${node.k}' node`);
   }
+}
+
+/** Routing by a key's hash, as the state store partitions it; a row without a key goes to key group 0. */
+function byKey(routingKey: (row: Row) => string | undefined, keyGroups: number): (row: Row) => number {
+  return (row) => {
+    const key = routingKey(row);
+    return key === undefined ? 0 : partitionOf(key, keyGroups);
+  };
 }

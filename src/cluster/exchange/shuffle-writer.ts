@@ -10,15 +10,13 @@ import type { Message } from '../../actors/messages.js';
 import { ByteWriter } from '../../data/bytes.js';
 import type { ChunkCodec } from '../../data/chunk-codec.js';
 import type { Row } from '../../data/row.js';
-import { partitionOf } from '../../state/keyed-store.js';
 import type { ChannelSender } from './channel.js';
 import { controlMessage } from './messages.js';
 
 export interface ShuffleRouting {
   readonly codec: ChunkCodec;
-  readonly routingKey: (row: Row) => string | undefined;
-  /** spate.sql.shuffle.partitions: the number of key groups. */
-  readonly keyGroups: number;
+  /** The key group owning a row (partitioning.ts). */
+  readonly keyGroup: (row: Row) => number;
   /** The thread owning each key group. */
   readonly owners: readonly number[];
 }
@@ -43,12 +41,10 @@ export class ShuffleWriterActor extends Actor {
 
   protected async receive(msg: Message): Promise<void> {
     if (msg.type === 'chunk') {
-      const { routingKey, keyGroups, owners } = this.routing;
+      const { keyGroup, owners } = this.routing;
       const full: number[] = [];
       for (const row of msg.rows) {
-        const key = routingKey(row);
-        // A row no key owns touches no state: the owner of key group 0 takes it.
-        const group = key === undefined ? 0 : partitionOf(key, keyGroups);
+        const group = keyGroup(row);
         const dest = owners[group]!;
         const byGroup = this.buffers[dest]!;
         let rows = byGroup.get(group);

@@ -17,7 +17,7 @@ import { DeadLetterBuffer } from '../../actors/dead-letters.js';
 import { ByteReader, ByteWriter } from '../../data/bytes.js';
 import { writeValue } from '../../data/value-codec.js';
 import type { ChunkCodec } from '../../data/chunk-codec.js';
-import { chunkCodec, schemaCodec } from '../../data/chunk-codec.js';
+import { schemaCodec } from '../../data/chunk-codec.js';
 import type { Row } from '../../data/row.js';
 import { streamingAggregate } from '../../operators/aggregate.js';
 import { unionOperator } from '../../operators/union.js';
@@ -205,11 +205,11 @@ export class RegionTask {
     } else {
       from = this.builder.materialize(upstream);
     }
-    const codec = chunkCodec(ex.columns);
+    const codec = ex.codec;
     const senders = ports.send.map((p) => new ChannelSender(p, spec.linkCapacity));
     this.senders.push(...senders);
     const writer = supervisor.add(new ShuffleWriterActor(`exchange-${this.builder.idOf(node)}-${input}`, supervisor, spec.chunkRows,
-      { codec, routingKey: ex.routingKey, keyGroups: spec.keyGroups, owners: spec.owners }, senders));
+      { codec, keyGroup: ex.keyGroup, owners: spec.owners }, senders));
     supervisor.connect(from, writer);
     const merge = supervisor.add(new OperatorActor(`exchange-read-${this.builder.idOf(node)}-${input}`, supervisor, spec.chunkRows, unionOperator(), null));
     const mine = new Set(owned);
@@ -304,12 +304,11 @@ function ownerFactory(): StatefulOperatorFactory {
 function decodeFrame(m: Extract<ChannelMessage, { t: 'rows' | 'frame' | 'split' }>, codec: ChunkCodec, owned: ReadonlySet<number>, thread: number): Message {
   if (m.t !== 'frame') throw new Error(`internal: a '${m.t}' message arrived on an exchange`);
   const r = new ByteReader(m.buf, 0, m.len);
-  let rows: Row[] = [];
+  const parts: Row[][] = [];
   for (const group of m.groups) {
     if (!owned.has(group)) throw new Error(`internal: key group ${group} arrived at thread ${thread}, which does not own it`);
-    const part = codec.read(r);
-    rows = rows.length === 0 ? part : rows.concat(part);
+    parts.push(codec.read(r));
   }
-  return chunk(rows);
+  return chunk(parts.length === 1 ? parts[0]! : parts.flat());
 }
 
