@@ -20,7 +20,6 @@ import type { SplitEventTime } from '../../operators/event-time-stats.js';
 import type { ChunkFunction, StatelessStep } from '../../operators/stateless-chain.js';
 import { compileChain, eventTimeBySplit } from '../../operators/stateless-chain.js';
 import type { AggregateNode, OutputMode } from '../../plan/logical.js';
-import { partitionOf } from '../../state/keyed-store.js';
 import type { KeyValueStore } from '../../state/keyed-store.js';
 
 export interface StageOneRecord {
@@ -42,7 +41,7 @@ export interface StageOneSpec {
   readonly steps: readonly StatelessStep[];
   readonly aggregate: AggregateNode | null;
   /** For an input of a stream-stream join or a dropDuplicates: the key a row is routed by (undefined: no key owns it). */
-  readonly routingKey: ((row: Row) => string | undefined) | null;
+  readonly keyGroup: ((row: Row) => number) | null;
   /** The input's index among the keyed step's inputs. */
   readonly input: number;
   readonly mode: OutputMode;
@@ -81,13 +80,10 @@ export async function runStageOne(s: StageOneSpec, chain: ReturnType<typeof stag
     const combine = partialAggregate(s.aggregate, s.mode, s.keyGroups, undefined, Number.MAX_SAFE_INTEGER);
     if (rows.length) await combine.process(rows, 0, ctx);
     await combine.onEpochEnd?.(barrier(epoch, 0), ctx);
-    for (const r of ctx.output) add(partitionOf((r as unknown as PartialRow).key, s.keyGroups), r);
-  } else if (s.routingKey) {
+    for (const r of ctx.output) add((r as unknown as PartialRow).g!, r);
+  } else if (s.keyGroup) {
     // A row no key owns (a null key, a failed one-side condition) touches no state: key group 0 takes it, as between threads.
-    for (const r of rows) {
-      const key = s.routingKey(r);
-      add(key === undefined ? 0 : partitionOf(key, s.keyGroups), r);
-    }
+    for (const r of rows) add(s.keyGroup(r), r);
   } else if (rows.length) {
     // Nothing is keyed: the rows go to one key group, chosen by the source partition.
     byGroup.set(partition % s.keyGroups, rows);

@@ -159,7 +159,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     const spec: StageOneSpec = {
       cluster: sourceCluster, read: { includeHeaders: set.includeHeaders, failOnDataLoss: set.failOnDataLoss, maxBytesPerPartition: set.maxBytesPerPartition },
       topic: input.topic, steps: chainSteps(input.before), aggregate: stages.aggregate, mode: q.outputMode, keyGroups, producer, repartitionTopic,
-      input: i, routingKey: stages.join ?? stages.dedup ? exchangeInput((stages.join ?? stages.dedup)!, i, q.outputMode, keyGroups).routingKey : null,
+      input: i, keyGroup: stages.join ?? stages.dedup ? exchangeInput((stages.join ?? stages.dedup)!, i, q.outputMode, keyGroups).keyGroup : null,
     };
     return { spec, chain: stageOneChain(spec.steps) };
   });
