@@ -8,6 +8,8 @@ export interface BenchCluster {
   readonly brokers: string;
   /** What the figures were measured against, for the results. */
   readonly description: string;
+  /** The broker's process id when it was started here (for its CPU time). */
+  readonly pid?: number;
   stop(): Promise<void>;
 }
 
@@ -18,6 +20,7 @@ export async function kafkaCluster(): Promise<BenchCluster> {
   return {
     brokers: broker.bootstrap,
     description: `Apache Kafka ${KAFKA_VERSION}, one local KRaft node`,
+    pid: broker.pid,
     stop: () => broker.stop(),
   };
 }
