@@ -21,7 +21,9 @@ export interface ClusterChildConfig {
   readonly maxOffsetsPerTrigger: number;
   readonly sessionTimeoutMs: number;
   readonly leaseMs: number;
-  readonly gate?: { readonly epoch: number; readonly file: string };
+  readonly taskMarkMs?: number;
+  /** Gate the first commit of an epoch >= `epoch` (of key group `group` only, when given). */
+  readonly gate?: { readonly epoch: number; readonly file: string; readonly group?: number };
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as ClusterChildConfig;
@@ -37,10 +39,11 @@ async function main(): Promise<void> {
     workerId: cfg.workerId,
     sessionTimeoutMs: cfg.sessionTimeoutMs,
     leaseMs: cfg.leaseMs,
+    ...(cfg.taskMarkMs ? { taskMarkMs: cfg.taskMarkMs } : {}),
     onEvent: say,
     ...(cfg.gate ? {
       beforeCommit: async (group: number, epoch: number) => {
-        if (gated || epoch < cfg.gate!.epoch) return;
+        if (gated || epoch < cfg.gate!.epoch || (cfg.gate!.group !== undefined && group !== cfg.gate!.group)) return;
         gated = true;
         say(`GATED ${group} ${epoch}`);
         while (!existsSync(cfg.gate!.file)) await sleep(10);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { eventually } from '../../support/helpers.js';
 import { brokers } from '../../support/kafka.js';
+import { assignUnits } from '../../../src/cluster/assignment.js';
 import { RedisCluster } from '../../support/redis-cluster.js';
 import { deleteRedisPrefix } from '../../support/redis-keys.js';
 import { KEY_GROUPS, WordRun, exactly, keyGroupsHeld, settled } from './cluster-run.js';
@@ -111,6 +112,33 @@ describe('cluster mode under faults', () => {
     expect(await run.counts()).toEqual(run.expected());
     await run.stopAll();
     for (const l of [a, c]) expect(l.child.exitCode).toBe(0);
+  });
+
+  it('a key group moved by a join while its task runs: the new owner waits for that commit, nothing is refused or run twice', async () => {
+    const run = await newRun(900, 808);
+    const gate = gateFile();
+    // Which key group a join moves from a to c: the sticky assigner's pure function says.
+    const moving = assignUnits(KEY_GROUPS, ['a', 'c'], () => 'a').indexOf('c');
+    const a = run.worker('a', { gate: { epoch: 1, file: gate.file, group: moving }, taskMarkMs: 120_000 });
+    await eventually(() => settled([a]), 'a holding every key group', 120_000);
+    await run.produce(0, 600);
+    await a.until((x) => x.lines('GATED ').length > 0, 'GATED');
+    const epoch = Number(a.lines('GATED ')[0]!.split(' ')[2]);
+    const c = run.worker('c');
+    // c is given the group, and waits: a's task of it is running (a is held before its commit).
+    await c.until((x) => x.lines(`WAITING ${moving}`).length > 0, `c waiting for key group ${moving}`);
+    expect(c.lines(`CLAIMED ${moving}`)).toEqual([]);
+    gate.open();
+    await c.until((x) => x.lines(`CLAIMED ${moving}`).length > 0, `c claiming key group ${moving}`);
+    await run.produce(600, 900);
+    await run.untilAllCommitted();
+    // a's commit of the epoch in flight was taken; no commit of any group was refused.
+    expect(exactly(a, `STAGE-TWO ${moving} ${epoch}`)).toBe(1);
+    expect(a.lines('REFUSED')).toEqual([]);
+    expect(await refusedOf(run)).toBe(0);
+    expect(keyGroupsHeld(c)).toContain(moving);
+    expect(await run.counts()).toEqual(run.expected());
+    await run.stopAll();
   });
 
   it("a SIGSTOPped worker's late writes are refused and counted; no duplicate; it rejoins after SIGCONT and works again", async () => {
