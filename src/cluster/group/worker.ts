@@ -47,6 +47,12 @@ export interface ClusterWorkerOptions {
   readonly onEvent?: (event: string) => void;
   /** Testing: runs right before a key group's commit (a test freezes the worker there). */
   readonly beforeCommit?: (group: number, epoch: number) => Promise<void>;
+  /**
+   * Testing: while it returns true for an epoch, the coordinator does not plan it. An epoch's
+   * ranges are whatever each source partition holds when it is planned, so a test that wants
+   * the same epochs on every run lines its input up first, then lets the epoch be planned.
+   */
+  readonly holdPlanning?: (epoch: number) => boolean;
 }
 
 /** One running worker of a cluster query, as startWorker() returns it. */
@@ -125,6 +131,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       await admin.deleteTopicRecords({ topic: repartitionTopic, partitions: [...below].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
     },
     watermarkDelayMs: stages.watermarkDelayMs, noDataEpochs: stages.aggregate?.eventTime != null && q.outputMode !== 'complete',
+    ...(opts.holdPlanning ? { holdPlanning: opts.holdPlanning } : {}),
   });
   const membership = new Membership(kafka, `spate-cluster-${where.prefix}`, workerId, [stages.topic, repartitionTopic],
     (t) => (t === repartitionTopic ? keyGroups : sourcePartitions.length), opts.sessionTimeoutMs ?? 6000, onEvent);

@@ -3,8 +3,10 @@
 // worker did (JOINED, LEASE, PLANNED, COMMITTED <epoch> <rows>, CLAIMED <group>, REFUSED ...).
 // With a gate, the first key-group commit of an epoch >= gate.epoch prints GATED <group>
 // <epoch> and waits for gate.file: a test freezes the process exactly there, without racing it.
+// With a plan gate (a file holding a number), the coordinator plans epochs up to that number
+// only (none while the file is missing): a test produces an epoch's input first, then opens it.
 // SIGTERM stops the worker (it leaves the group) and exits 0.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Session, startWorker } from '../../../src/index.js';
 import type { QueryName } from './queries.js';
@@ -24,6 +26,7 @@ export interface ClusterChildConfig {
   readonly taskMarkMs?: number;
   /** Gate the first commit of an epoch >= `epoch` (of key group `group` only, when given). */
   readonly gate?: { readonly epoch: number; readonly file: string; readonly group?: number };
+  readonly planGate?: string;
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as ClusterChildConfig;
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
     leaseMs: cfg.leaseMs,
     ...(cfg.taskMarkMs ? { taskMarkMs: cfg.taskMarkMs } : {}),
     onEvent: say,
+    ...(cfg.planGate ? { holdPlanning: (epoch: number) => !existsSync(cfg.planGate!) || !(epoch <= Number(readFileSync(cfg.planGate!, 'utf8'))) } : {}),
     ...(cfg.gate ? {
       beforeCommit: async (group: number, epoch: number) => {
         if (gated || epoch < cfg.gate!.epoch || (cfg.gate!.group !== undefined && group !== cfg.gate!.group)) return;

@@ -5,7 +5,7 @@
 // refused by the fencing script, and the output holds no duplicate. Every wait is for a
 // condition (a line a worker printed, a Redis value), never for a duration.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
@@ -37,6 +37,9 @@ interface Run {
   readonly lives: WorkerLife[];
   /** Where the run's checkpoint is (the test run's Redis, or a Redis Cluster). */
   readonly store: { readonly url: string; readonly client: Redis | Cluster };
+  /** The workers' plan gate (cluster-child.ts): the highest epoch they may plan; see openPlanning. */
+  readonly planGate: string;
+  readonly dir: string;
 }
 
 const redisUrl = (): string => process.env['REDIS_URL']!;
@@ -48,6 +51,7 @@ afterEach(async () => {
   for (const r of runs.splice(0)) {
     await Promise.all(r.lives.map((l) => l.kill('SIGKILL')));
     if (r.store.client === redis) await deleteRedisPrefix(redisUrl(), r.prefix);
+    rmSync(r.dir, { recursive: true, force: true });
   }
 });
 afterAll(() => redis.disconnect());
@@ -79,7 +83,8 @@ async function newRun(lineCount: number, seed: number, producedNow = lineCount, 
   const lines = query === 'words' ? linesOf(lineCount, seed) : tradesOf(lineCount, seed);
   await produceLines(input, lines, 0, producedNow);
   const prefix = `cluster-test-${randomUUID().slice(0, 8)}`;
-  const run: Run = { query, input, output, prefix, location: `${store.url}/0/${prefix}`, lines, lives: [], store };
+  const dir = mkdtempSync(join(tmpdir(), 'spate-cluster-run-'));
+  const run: Run = { query, input, output, prefix, location: `${store.url}/0/${prefix}`, lines, lives: [], store, planGate: join(dir, 'plan-through'), dir };
   runs.push(run);
   return run;
 }
@@ -97,6 +102,17 @@ async function createTopicRetrying(topic: string, partitions: number): Promise<v
 
 async function produceLines(topic: string, lines: readonly string[], from: number, until: number): Promise<void> {
   await produce(topic, lines.slice(from, until).map((value, i) => ({ value, partition: (from + i) % 4 })));
+}
+
+/**
+ * Lets the workers of a run started with `planGate` plan epochs up to `epoch`. An epoch's ranges
+ * are whatever the source partitions hold when the coordinator plans it, and with a watermark
+ * that decides which rows come late (as in Spark); a test that wants the same epochs every run
+ * produces the input first, then opens the gate. Written whole (rename), never seen half-written.
+ */
+function openPlanning(run: Run, epoch = Number.MAX_SAFE_INTEGER): void {
+  writeFileSync(`${run.planGate}.tmp`, String(epoch));
+  renameSync(`${run.planGate}.tmp`, run.planGate);
 }
 
 function worker(run: Run, workerId: string, extra: Partial<ClusterChildConfig> = {}): WorkerLife {
@@ -134,12 +150,17 @@ function plainCounts(lines: readonly string[]): Map<string, number> {
   return m;
 }
 
-/** The same query in one process (Trigger.AvailableNow): the last value written for each key. */
-async function singleProcessCounts(run: Run): Promise<Map<string, string>> {
+/**
+ * The same query in one process (Trigger.AvailableNow) over `input` (default the run's): the
+ * last value written for each key, added to `last`. With a checkpoint, a later call goes on
+ * where the earlier one stopped.
+ */
+async function singleProcessCounts(run: Run, input = run.input, checkpoint?: string, last = new Map<string, string>()): Promise<Map<string, string>> {
   const spark = Session.builder().appName('cluster-reference').config('spate.sql.shuffle.partitions', KEY_GROUPS).create();
-  const last = new Map<string, string>();
-  const q = queryOf(run.query, spark, { brokers: brokers(), input: run.input, maxOffsetsPerTrigger: PER_TRIGGER }).writeStream
-    .outputMode(OUTPUT_MODE[run.query]).trigger(Trigger.AvailableNow())
+  let writer = queryOf(run.query, spark, { brokers: brokers(), input, maxOffsetsPerTrigger: PER_TRIGGER }).writeStream
+    .outputMode(OUTPUT_MODE[run.query]).trigger(Trigger.AvailableNow());
+  if (checkpoint) writer = writer.option('checkpointLocation', checkpoint);
+  const q = writer
     .foreachBatch(async (batch) => {
       for (const r of (await batch.collect()) as Row[]) {
         const key = String(r['key']);
@@ -225,10 +246,12 @@ async function stopAll(run: Run): Promise<void> {
 describe('cluster mode: the word count over Kafka on worker processes', () => {
   it.each([1, 2, 3])('with %i worker(s) equals the single-process run', async (n) => {
     const run = await newRun(1200, 7 + n, 0);
-    const lives = Array.from({ length: n }, (_, i) => worker(run, `w${i}`));
-    // Input only once every worker holds key groups, so that all of them share the work.
+    const lives = Array.from({ length: n }, (_, i) => worker(run, `w${i}`, { planGate: run.planGate }));
+    // Input only once every worker holds key groups, so that all of them share the work; the
+    // epochs are planned once it is all there, so they are the same on every run.
     await eventually(() => settled(lives), `${n} workers holding key groups`, 120_000);
     await produceLines(run.input, run.lines, 0, run.lines.length);
+    openPlanning(run);
     await untilAllCommitted(run);
     const [cluster, single] = [await clusterCounts(run), await singleProcessCounts(run)];
     expect(sorted(cluster)).toEqual(sorted(single));
@@ -239,9 +262,14 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
 
   it.each([1, 2, 3])('the trades windows with a watermark (append mode) with %i worker(s) equal the single-process run', async (n) => {
     const run = await newRun(600, 11 + n, 0, 'trades');
-    const lives = Array.from({ length: n }, (_, i) => worker(run, `w${i}`));
+    const lives = Array.from({ length: n }, (_, i) => worker(run, `w${i}`, { planGate: run.planGate }));
     await eventually(() => settled(lives), `${n} workers holding key groups`, 120_000);
+    // Every partition's input is there before the first epoch is planned: an epoch planned while
+    // the producer's request was half-appended (one partition's records visible, the others' not
+    // yet) would read that partition to its end, move the watermark past the others' rows, and
+    // drop those as late, as Spark would with that arrival (see the next test).
     await produceLines(run.input, run.lines, 0, run.lines.length);
+    openPlanning(run);
     await untilAllCommitted(run);
     // The last epoch's watermark closes the windows: wait for the no-data epoch it runs.
     const keys = new ClusterKeys(run.prefix);
@@ -254,6 +282,46 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     expect(await redis.hlen(keys.commits)).toBeGreaterThan(0);
     await stopAll(run);
     for (const l of lives) expect(l.child.exitCode).toBe(0);
+  });
+
+  it("one partition's input ahead of the others: their rows come late and are dropped as in the single-process run fed the same way", async () => {
+    const run = await newRun(600, 29, 0, 'trades');
+    const lives = [worker(run, 'w0', { planGate: run.planGate }), worker(run, 'w1', { planGate: run.planGate })];
+    await eventually(() => settled(lives), '2 workers holding key groups', 120_000);
+    const byPartition = (first: boolean): { value: string; partition: number }[] =>
+      run.lines.map((value, i) => ({ value, partition: i % 4 })).filter((m) => (m.partition === 0) === first);
+    const keys = new ClusterKeys(run.prefix);
+    const committed = async (): Promise<number> => Number((await redis.get(keys.committed)) ?? -1);
+    // Epoch 0 reads partition 0 to its end (its last trade is at 16:10), so the watermark moves
+    // to 15:40; epoch 1 has no new data and closes the windows that ended by then.
+    await produce(run.input, byPartition(true));
+    openPlanning(run, 1);
+    await eventually(async () => (await committed()) >= 1, 'epochs 0 and 1 committed', 120_000);
+    // The other partitions' rows come now: the next epoch's are judged by 15:40 and dropped.
+    await produce(run.input, byPartition(false));
+    openPlanning(run);
+    await untilAllCommitted(run);
+    const [e0, e1] = [JSON.parse((await redis.hget(keys.offsets, '0'))!), JSON.parse((await redis.hget(keys.offsets, '1'))!)] as { end: Record<string, number> }[];
+    expect(e0!.end).toEqual({ 0: 150, 1: 0, 2: 0, 3: 0 });
+    expect(e1!.end).toEqual(e0!.end);
+
+    // One process over a topic fed the same way: one AvailableNow run after partition 0's input
+    // (an epoch and a no-data epoch), one after the rest, on the same checkpoint.
+    const input = uniqueTopic('cluster-in-single');
+    await createTopicRetrying(input, 4);
+    const checkpoint = join(run.dir, 'single');
+    const single = new Map<string, string>();
+    await produce(input, byPartition(true));
+    await singleProcessCounts(run, input, checkpoint, single);
+    await produce(input, byPartition(false));
+    await singleProcessCounts(run, input, checkpoint, single);
+
+    await eventually(async () => (await clusterCounts(run)).size >= single.size, 'the closed windows written', 120_000);
+    const cluster = await clusterCounts(run);
+    expect(sorted(cluster)).toEqual(sorted(single));
+    // Rows were dropped as late: the windows differ from those of all the rows.
+    expect(sorted(cluster)).not.toEqual(sorted(expected(run)));
+    await stopAll(run);
   });
 
   it('on a three-node Redis Cluster (logs on one slot, each key group on its own) equals the single-process run', async () => {
