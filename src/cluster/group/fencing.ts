@@ -109,7 +109,7 @@ export class Fencing {
     return r === 1;
   }
 
-  /** A new owner token, or null while another token's task of the group runs (try again later). */
+  /** A new owner token, or null while the current owner's task of the group runs (try again later). */
   async claim(worker: string, group: number): Promise<string | null> {
     const token = await this.redis.eval(CLAIM, 3, this.keys.owner(group), this.keys.ownerSeq(group), this.keys.running(group), worker);
     return typeof token === 'string' ? token : null;
