@@ -86,17 +86,6 @@ function plainLoop(values: readonly string[]): { perCpuSecond: number; windows: 
   return { perCpuSecond: values.length / ((c.user + c.system) / 1e6), windows: sums.size };
 }
 
-/** createTopics, again on a retriable answer (a loaded broker's metadata racing the creation). */
-async function createTopicsRetrying(brokers: string, topics: string[], partitions: number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await createTopics(brokers, topics, partitions);
-    } catch (e) {
-      if ((e as { retriable?: boolean }).retriable !== true || attempt === 5) throw e;
-    }
-  }
-}
-
 async function main(): Promise<void> {
   const records = Number(process.argv[2] ?? '200000');
   const cluster = await kafkaCluster();
@@ -116,7 +105,7 @@ async function main(): Promise<void> {
     // The input, produced once before the runs (on this loaded machine producing is slower than
     // the query): each run reads it from the start under its own checkpoint.
     const input = `bench-tp-in-${randomUUID().slice(0, 8)}`;
-    await createTopicsRetrying(cluster.brokers, [input], 4);
+    await createTopics(cluster.brokers, [input], 4);
     for (let i = 0; i < records; i += 10_000) {
       await producer.send({ topic: input, acks: 1, messages: values.slice(i, i + 10_000).map((value, k) => ({ value, partition: (i + k) % 4 })) });
     }
@@ -126,7 +115,7 @@ async function main(): Promise<void> {
     await admin.disconnect();
     for (const n of [1, 2]) {
       const output = `bench-tp-out-${randomUUID().slice(0, 8)}`;
-      await createTopicsRetrying(cluster.brokers, [output], 1);
+      await createTopics(cluster.brokers, [output], 1);
       const prefix = `bench-tp-${randomUUID().slice(0, 8)}`;
       const run = Array.from({ length: n }, (_, i) => startWorker({
         brokers: cluster.brokers, input, output, checkpointLocation: `${redisServer.url}/0/${prefix}`, workerId: `w${i}`, query: 'trades',

@@ -25,13 +25,18 @@ export async function kafkaCluster(): Promise<BenchCluster> {
   };
 }
 
-/** Creates topics with `partitions` partitions each. */
+/** Creates topics with `partitions` partitions each; again on a retriable answer (a loaded broker's metadata racing the creation). */
 export async function createTopics(brokers: string, topics: readonly string[], partitions: number): Promise<void> {
-  const admin = new Kafka({ brokers: brokers.split(','), clientId: 'bench-admin', logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
+  for (let attempt = 1; ; attempt++) {
+    const admin = new Kafka({ brokers: brokers.split(','), clientId: 'bench-admin', logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+      return;
+    } catch (e) {
+      if ((e as { retriable?: boolean }).retriable !== true || attempt === 5) throw e;
+    } finally {
+      await admin.disconnect();
+    }
   }
 }
