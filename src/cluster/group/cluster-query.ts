@@ -1,13 +1,15 @@
-// What a query must look like to run on many worker processes in this first cut: one Kafka
-// source (subscribe to one topic), a chain of stateless steps with at most one withWatermark
-// (without the beyond-Spark options), at most one aggregation (not a session window),
-// stateless steps after it, and a Kafka sink. The
-// plan is cut at the aggregation as Spark cuts it at its shuffle: stage one runs where the
-// source partition is owned (read, the chain, the partial aggregate), stage two where the key
-// group is owned (merge into the state, emit, the steps after). Anything else is refused at
-// start with what is missing, never run with other semantics.
+// What a query must look like to run on many worker processes in this first cut: Kafka sources
+// (subscribe to one topic each), each followed by a chain of stateless steps with at most one
+// withWatermark (without the beyond-Spark options), then at most one keyed step (a groupBy
+// aggregation other than a session window, or a stream-stream join of two such inputs),
+// stateless steps after it, and a Kafka sink. The plan is cut at the keyed step as Spark cuts it
+// at its shuffle: stage one runs where a source partition is owned (read, the chain, the partial
+// aggregate, the hash of the join key), stage two where the key group is owned (merge into the
+// state or join against it, emit, the steps after). Anything else is refused at start with what
+// is missing, never run with other semantics.
 import { AnalysisError } from '../../errors.js';
-import type { AggregateNode, LogicalPlan, OutputMode, SourceNode, WatermarkNode } from '../../plan/logical.js';
+import type { AggregateNode, JoinNode, LogicalPlan, OutputMode, SourceNode, WatermarkNode } from '../../plan/logical.js';
+import { isStreaming } from '../../plan/logical.js';
 import type { StatelessStep } from '../../operators/stateless-chain.js';
 import { stepOf } from '../../query/batch-execution.js';
 
@@ -22,49 +24,58 @@ export interface ClusterQuery {
   readonly keyGroups: number;
 }
 
-export interface ClusterStages {
+/** One input of the keyed step (the aggregation's one, a join's left and right): a Kafka source and its chain. */
+export interface ClusterInput {
   readonly source: SourceNode;
   readonly topic: string;
-  /** Steps from the source to the aggregation (or to the sink when there is none). */
+  /** Steps from the source to the keyed step (or to the sink when there is none). */
   readonly before: readonly LogicalPlan[];
+  /** The delay of this input's withWatermark, if any. */
+  readonly watermarkDelayMs: number | null;
+}
+
+export interface ClusterStages {
+  /** The keyed step's inputs in its input order (one, or a join's left and right). */
+  readonly inputs: readonly ClusterInput[];
   readonly aggregate: AggregateNode | null;
-  /** Steps after the aggregation. */
+  readonly join: JoinNode | null;
+  /** Steps after the keyed step. */
   readonly after: readonly LogicalPlan[];
-  /** The delay of the one withWatermark below the aggregation, if any. */
+  /** Input 0's source, topic, chain and watermark delay (the only input without a join). */
+  readonly source: SourceNode;
+  readonly topic: string;
+  readonly before: readonly LogicalPlan[];
   readonly watermarkDelayMs: number | null;
 }
 
 const STATELESS = new Set(['project', 'filter', 'map']);
 
-export function clusterStages(q: ClusterQuery): ClusterStages {
-  const refuse = (what: string): never => {
-    throw new AnalysisError(`cluster mode (startWorker) does not run ${what} yet: ` +
-      'it runs a Kafka source, stateless steps and one withWatermark, at most one groupBy aggregation, and a Kafka sink; run this query in one process instead');
-  };
-  if (q.sinkFormat.toLowerCase() !== 'kafka') refuse(`a '${q.sinkFormat}' sink`);
-  const after: LogicalPlan[] = [];
+function refuse(what: string): never {
+  throw new AnalysisError(`cluster mode (startWorker) does not run ${what} yet: ` +
+    'it runs Kafka sources, stateless steps and one withWatermark per source, at most one groupBy aggregation or stream-stream join, ' +
+    'and a Kafka sink; run this query in one process instead');
+}
+
+/** The chain from a Kafka source up to (not including) `top`'s first keyed or unsupported step. */
+function inputBelow(top: LogicalPlan, watermarkAllowed: boolean): ClusterInput {
   const before: LogicalPlan[] = [];
-  let aggregate: AggregateNode | null = null;
   let watermark: WatermarkNode | null = null;
-  let node = q.plan;
+  let node = top;
   for (;;) {
     if (STATELESS.has(node.k)) {
-      (aggregate ? before : after).unshift(node);
+      before.unshift(node);
       node = (node as { child: LogicalPlan }).child;
     } else if (node.k === 'watermark') {
-      if (!aggregate) refuse('a withWatermark above the aggregation or without one');
-      if (watermark) refuse('two withWatermark steps');
+      if (!watermarkAllowed) refuse('a withWatermark without an aggregation or a join above it');
+      if (watermark) refuse('two withWatermark steps on one input');
       if (node.tracking || node.lateRows) refuse('withWatermark options (idleTimeout, perPartition, maxFutureSkew, onLateRows)');
       watermark = node;
       before.unshift(node);
       node = node.child;
-    } else if (node.k === 'aggregate') {
-      if (aggregate) refuse('two aggregations');
-      if (node.window?.kind === 'session') refuse('session windows');
-      aggregate = node;
-      node = node.child;
     } else if (node.k === 'source') {
       break;
+    } else if (node.k === 'aggregate' || node.k === 'join') {
+      refuse('two stateful steps (an aggregation or join below another)');
     } else {
       refuse(`a '${node.k}' step`);
     }
@@ -73,9 +84,39 @@ export function clusterStages(q: ClusterQuery): ClusterStages {
   if (source.format.toLowerCase() !== 'kafka') refuse(`a '${source.format}' source`);
   const topics = (source.options['subscribe'] ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
   if (topics.length !== 1) refuse("a Kafka source other than option('subscribe', <one topic>)");
-  return aggregate
-    ? { source, topic: topics[0]!, before, aggregate, after, watermarkDelayMs: (watermark as WatermarkNode | null)?.delayMs ?? null }
-    : { source, topic: topics[0]!, before: after, aggregate: null, after: [], watermarkDelayMs: null };
+  return { source, topic: topics[0]!, before, watermarkDelayMs: watermark?.delayMs ?? null };
+}
+
+export function clusterStages(q: ClusterQuery): ClusterStages {
+  if (q.sinkFormat.toLowerCase() !== 'kafka') refuse(`a '${q.sinkFormat}' sink`);
+  const after: LogicalPlan[] = [];
+  let node = q.plan;
+  while (STATELESS.has(node.k)) {
+    after.unshift(node);
+    node = (node as { child: LogicalPlan }).child;
+  }
+  let inputs: ClusterInput[];
+  let aggregate: AggregateNode | null = null;
+  let join: JoinNode | null = null;
+  if (node.k === 'aggregate') {
+    if (node.window?.kind === 'session') refuse('session windows');
+    aggregate = node;
+    inputs = [inputBelow(node.child, true)];
+  } else if (node.k === 'join') {
+    if (!isStreaming(node.left) || !isStreaming(node.right)) refuse('a stream-static join');
+    if (node.leftKeys.length === 0) refuse('a join without an equality of keys');
+    if (node.joinType === 'leftAnti') refuse('a stream-stream left anti join');
+    join = node;
+    inputs = [inputBelow(node.left, true), inputBelow(node.right, true)];
+    if (inputs[0]!.topic === inputs[1]!.topic) refuse('a join of a topic with itself');
+  } else {
+    inputs = [inputBelow(node, false)];
+    // No keyed step: the whole plan is the chain.
+    inputs = [{ ...inputs[0]!, before: [...inputs[0]!.before, ...after] }];
+    after.length = 0;
+  }
+  const first = inputs[0]!;
+  return { inputs, aggregate, join, after, source: first.source, topic: first.topic, before: first.before, watermarkDelayMs: first.watermarkDelayMs };
 }
 
 /** The compiled steps of a chain of stateless nodes, in order. */

@@ -14,7 +14,25 @@ import type { KafkaOutput } from './kafka-output.js';
 import { committedOutput } from './key-group-task.js';
 import type { StageOneRecord } from './stage-one.js';
 
-/** One epoch of the offset log: the range of every source partition, and the batch time. */
+/**
+ * A source partition's name in the logs: its number for input 0 (the only one without a join),
+ * `<input>/<partition>` for a join's right input.
+ */
+export function unitKey(input: number, partition: number): string {
+  return input === 0 ? String(partition) : `${input}/${partition}`;
+}
+
+/** One input's source as the coordinator plans it. */
+export interface CoordinatedInput {
+  readonly topic: string;
+  readonly partitions: readonly number[];
+  readonly starting: 'earliest' | 'latest';
+  readonly maxOffsetsPerTrigger: number | null;
+  /** The input's withWatermark delay, or null. */
+  readonly watermarkDelayMs: number | null;
+}
+
+/** One epoch of the offset log: the range of every source partition (by unitKey), and the batch time. */
 export interface PlannedEpoch {
   readonly epoch: number;
   readonly start: Record<string, number>;
@@ -30,21 +48,16 @@ export interface CommittedEpoch {
   readonly epoch: number;
   readonly rows: number;
   readonly wroteSink: boolean;
-  /** The largest event time seen by the withWatermark through this epoch (null: none yet). */
-  readonly maxEventTimeMs: number | null;
+  /** Per input, the largest event time its withWatermark saw through this epoch (null: none yet, or no withWatermark). */
+  readonly maxEventTimesMs: readonly (number | null)[];
 }
 
 export interface CoordinatorSpec {
   readonly redis: RedisClient;
   readonly fencing: Fencing;
   readonly cluster: KafkaCluster;
-  readonly topic: string;
-  readonly partitions: readonly number[];
+  readonly inputs: readonly CoordinatedInput[];
   readonly keyGroups: number;
-  readonly starting: 'earliest' | 'latest';
-  readonly maxOffsetsPerTrigger: number | null;
-  /** The withWatermark's delay, or null. */
-  readonly watermarkDelayMs: number | null;
   /** Whether a moved watermark runs an epoch without new data (an aggregation that evicts: append and update mode). */
   readonly noDataEpochs: boolean;
   readonly output: KafkaOutput;
@@ -112,8 +125,11 @@ export class Coordinator {
     const wrote = await s.output.write(epoch, rows);
     const records = Object.values(await s.redis.hgetall(s.fencing.keys.stageOne(epoch))).map((j) => JSON.parse(j) as StageOneRecord);
     const previous = epoch > 0 ? await readCommit(s.redis, s.fencing, epoch - 1) : null;
-    const times = [previous?.maxEventTimeMs ?? null, ...records.map((r) => r.maxEventTimeMs)].filter((t): t is number => t !== null);
-    const entry: CommittedEpoch = { epoch, rows: rows.length, wroteSink: wrote, maxEventTimeMs: times.length ? Math.max(...times) : null };
+    const maxEventTimesMs = s.inputs.map((_, i) => {
+      const times = [previous?.maxEventTimesMs[i] ?? null, ...records.filter((r) => r.input === i).map((r) => r.maxEventTimeMs)].filter((t): t is number => t !== null);
+      return times.length ? Math.max(...times) : null;
+    });
+    const entry: CommittedEpoch = { epoch, rows: rows.length, wroteSink: wrote, maxEventTimesMs };
     const ok = await s.fencing.coordinatorWrite(this.lease!, 'commits', epoch, JSON.stringify(entry));
     if (!ok) {
       s.onEvent(`REFUSED-COORDINATOR ${epoch}`);
@@ -140,22 +156,28 @@ export class Coordinator {
     const { s } = this;
     if (s.holdPlanning?.(last + 1)) return false;
     const previous = last >= 0 ? await readEpoch(s.redis, s.fencing, last) : null;
-    const latest = (await s.cluster.offsets(new Map([[s.topic, [...s.partitions]]]), 'latest')).get(s.topic)!;
-    let start: Map<string, number>;
-    if (previous) {
-      start = new Map(Object.entries(previous.end));
-    } else {
-      const from = s.starting === 'earliest' ? (await s.cluster.offsets(new Map([[s.topic, [...s.partitions]]]), 'earliest')).get(s.topic)! : latest;
-      start = new Map(s.partitions.map((p) => [String(p), from.get(p) ?? 0]));
+    const start = new Map<string, number>();
+    const end = new Map<string, number>();
+    for (const [i, input] of s.inputs.entries()) {
+      const topics = new Map([[input.topic, [...input.partitions]]]);
+      const latest = (await s.cluster.offsets(topics, 'latest')).get(input.topic)!;
+      const first = previous ? null : input.starting === 'earliest' ? (await s.cluster.offsets(topics, 'earliest')).get(input.topic)! : latest;
+      const from = new Map(input.partitions.map((p) => [unitKey(i, p), previous ? previous.end[unitKey(i, p)] ?? 0 : first!.get(p) ?? 0]));
+      const available = new Map(input.partitions.map((p) => [unitKey(i, p), Math.max(latest.get(p) ?? 0, from.get(unitKey(i, p))!)]));
+      // Spark's maxOffsetsPerTrigger is each source's own.
+      const until = input.maxOffsetsPerTrigger === null ? available : limitOffsets(from, available, input.maxOffsetsPerTrigger);
+      for (const [k, o] of from) start.set(k, o);
+      for (const [k, o] of until) end.set(k, o);
     }
-    // Spark's watermark: the largest event time seen through the last epoch minus the delay, never moving back.
-    const seen = last >= 0 ? (await readCommit(s.redis, s.fencing, last))?.maxEventTimeMs ?? null : null;
+    // Spark's watermark: per withWatermark the largest event time seen through the last epoch
+    // minus its delay (0 while it has seen no row), the query's the least of them ('min'
+    // policy), never moving back.
+    const seen = last >= 0 ? (await readCommit(s.redis, s.fencing, last))?.maxEventTimesMs ?? null : null;
     const lastWatermark = previous?.watermarkMs ?? 0;
-    const watermarkMs = s.watermarkDelayMs === null || seen === null ? lastWatermark : Math.max(lastWatermark, seen - s.watermarkDelayMs);
-    const available = new Map(s.partitions.map((p) => [String(p), Math.max(latest.get(p) ?? 0, start.get(String(p)) ?? 0)]));
-    const end = s.maxOffsetsPerTrigger === null ? available : limitOffsets(start, available, s.maxOffsetsPerTrigger);
+    const perInput = s.inputs.flatMap((input, i) => (input.watermarkDelayMs === null ? [] : [seen?.[i] == null ? 0 : seen[i]! - input.watermarkDelayMs]));
+    const watermarkMs = perInput.length === 0 ? lastWatermark : Math.max(lastWatermark, Math.min(...perInput));
     // The first epoch records where the query starts even when it reads nothing.
-    // An epoch without new data runs when the watermark moved and the aggregation evicts by it.
+    // An epoch without new data runs when the watermark moved and the keyed step evicts by it.
     const noData = previous !== null && [...end].every(([p, e]) => e === start.get(p));
     if (noData && !(s.noDataEpochs && watermarkMs > lastWatermark)) return false;
     const epoch = last + 1;

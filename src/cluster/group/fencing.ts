@@ -20,7 +20,7 @@ export class ClusterKeys {
   get committed(): string { return `${this.q}:committed`; }
   /** Refused coordinator writes. */
   get refusedCoordinator(): string { return `${this.q}:refused`; }
-  /** source partition -> JSON of what its stage-one task wrote to the repartition topic, for `epoch`. */
+  /** source partition (coordinator.ts' unitKey) -> JSON of what its stage-one task wrote to the repartition topic, for `epoch`. */
   stageOne(epoch: number): string { return `${this.q}:s1:${epoch}`; }
   /** Refused stage-one records (a late duplicate). */
   get refusedStageOne(): string { return `${this.q}:s1-refused`; }
@@ -121,8 +121,8 @@ export class Fencing {
   }
 
   /** Records a stage-one task's output once; false: another run of it was recorded first. */
-  async recordStageOne(epoch: number, partition: number, json: string): Promise<boolean> {
-    const set = await this.redis.hsetnx(this.keys.stageOne(epoch), String(partition), json);
+  async recordStageOne(epoch: number, unit: number | string, json: string): Promise<boolean> {
+    const set = await this.redis.hsetnx(this.keys.stageOne(epoch), String(unit), json);
     if (set === 0) await this.redis.incr(this.keys.refusedStageOne);
     return set === 1;
   }

@@ -1,6 +1,7 @@
 // Stage two of a cluster query for one key group (Kafka Streams' task): the state of the key
-// group's aggregation, restored from Redis when the worker claims the key group, merged with the
-// epoch's partial aggregates, and committed with the epoch's output in one fenced script. The
+// group's aggregation or stream-stream join, restored from Redis when the worker claims the key
+// group, merged with the epoch's partial aggregates (or joined with the epoch's rows of both
+// sides), and committed with the epoch's output in one fenced script. The
 // in-memory state is trusted only while it matches Redis: after a refused or failed commit it is
 // dropped, and the key group is restored again (with the same token) if it is still ours.
 import { deserialize, serialize } from 'node:v8';
@@ -10,7 +11,8 @@ import { barrier } from '../../actors/messages.js';
 import type { Row } from '../../data/row.js';
 import type { ChunkFunction } from '../../operators/stateless-chain.js';
 import { streamingAggregate } from '../../operators/aggregate.js';
-import type { AggregateNode, OutputMode } from '../../plan/logical.js';
+import { symmetricHashJoin } from '../../operators/join/symmetric-hash-join.js';
+import type { AggregateNode, JoinNode, OutputMode } from '../../plan/logical.js';
 import type { KeyValueStore, ManagedStore } from '../../state/keyed-store.js';
 import { InMemoryKeyedStore, partitionOf } from '../../state/keyed-store.js';
 import { AggTable } from '../../operators/agg-table.js';
@@ -22,17 +24,29 @@ export interface EpochWatermarks {
   readonly watermarkMs: number;
 }
 
+/** The keyed step a key group's task runs: the aggregation or the join (null: rows pass through). */
+export type KeyedStep = { readonly aggregate: AggregateNode } | { readonly join: JoinNode } | null;
+
 export class KeyGroupTask {
   /** The last epoch committed for this key group (-1: none). */
   epoch = -1;
-  /** The aggregation's own table of groups (it keeps its store itself), or a plain store. */
-  private readonly store: ManagedStore;
+  /**
+   * The step's stores by name (the aggregation's own table of groups, a join's two sides), or
+   * one plain store. In Redis a store's keys are its entries' fields, prefixed by the store's
+   * name when the step has more than one.
+   */
+  private readonly stores: ReadonlyMap<string, ManagedStore>;
   private readonly logic: OperatorLogic | null;
 
-  private constructor(readonly group: number, readonly token: string, aggregate: AggregateNode | null, mode: OutputMode,
+  private constructor(readonly group: number, readonly token: string, step: KeyedStep, mode: OutputMode,
     private readonly keyGroups: number, private readonly after: ChunkFunction | null) {
-    this.logic = aggregate ? streamingAggregate(aggregate, mode, 'partials') : null;
-    this.store = this.logic?.createStore?.('default', keyGroups) ?? new InMemoryKeyedStore('default', keyGroups);
+    this.logic = step === null ? null : 'aggregate' in step ? streamingAggregate(step.aggregate, mode, 'partials') : symmetricHashJoin(step.join);
+    const names = this.logic?.stores.length ? this.logic.stores : ['default'];
+    this.stores = new Map(names.map((n) => [n, this.logic?.createStore?.(n, keyGroups) ?? new InMemoryKeyedStore(n, keyGroups)]));
+  }
+
+  private fieldOf(store: string, key: string): string {
+    return this.stores.size === 1 ? key : `${store}\u0000${key}`;
   }
 
   /**
@@ -40,27 +54,43 @@ export class KeyGroupTask {
    * every older owner is fenced from the claim on; a task restored again after a failure keeps
    * its token, so it never fences the owner a newer generation chose).
    */
-  static async restore(redis: RedisClient, fencing: Fencing, group: number, token: string, aggregate: AggregateNode | null, mode: OutputMode,
+  static async restore(redis: RedisClient, fencing: Fencing, group: number, token: string, step: KeyedStep, mode: OutputMode,
     keyGroups: number, after: ChunkFunction | null): Promise<KeyGroupTask> {
-    const task = new KeyGroupTask(group, token, aggregate, mode, keyGroups, after);
+    const task = new KeyGroupTask(group, token, step, mode, keyGroups, after);
     const [entries, epoch] = await Promise.all([redis.hgetallBuffer(fencing.keys.state(group)), redis.get(fencing.keys.groupEpoch(group))]);
-    const keys = Object.keys(entries);
-    task.store.load(keys, keys.map((k) => deserialize(entries[k]!)));
-    task.store.finishRestore?.();
+    const byStore = new Map<string, [string[], unknown[]]>([...task.stores.keys()].map((n) => [n, [[], []]]));
+    for (const [field, value] of Object.entries(entries)) {
+      const cut = task.stores.size === 1 ? -1 : field.indexOf('\u0000');
+      const [name, key] = cut < 0 ? [[...task.stores.keys()][0]!, field] : [field.slice(0, cut), field.slice(cut + 1)];
+      const into = byStore.get(name);
+      if (!into) throw new Error(`internal: key group ${group} holds state of an unknown store '${name}'`);
+      into[0].push(key);
+      into[1].push(deserialize(value));
+    }
+    for (const [name, store] of task.stores) {
+      const [keys, values] = byStore.get(name)!;
+      store.load(keys, values);
+      store.finishRestore?.();
+    }
     task.epoch = epoch === null ? -1 : Number(epoch);
+    await task.logic?.open?.(new TaskContext({ lateWatermarkMs: 0, watermarkMs: 0 }, () => true, task.stores));
     return task;
   }
 
-  /** Runs `epoch` over the partial aggregates (or rows) that reached the key group; the outcome of its commit. */
-  async run(epoch: number, batchTimestampMs: number, watermarks: EpochWatermarks, input: Row[], fencing: Fencing, beforeCommit?: () => Promise<void>): Promise<CommitOutcome> {
-    const ctx = new TaskContext(watermarks, (key) => partitionOf(key, this.keyGroups) === this.group);
+  /**
+   * Runs `epoch` over the rows that reached the key group, by input (the partial aggregates;
+   * a join's left rows, then its right rows); the outcome of its commit.
+   */
+  async run(epoch: number, batchTimestampMs: number, watermarks: EpochWatermarks, inputs: readonly Row[][], fencing: Fencing,
+    beforeCommit?: () => Promise<void>): Promise<CommitOutcome> {
+    const ctx = new TaskContext(watermarks, (key) => partitionOf(key, this.keyGroups) === this.group, this.stores);
     let out: Row[];
     if (this.logic) {
-      if (input.length) await this.logic.process(input, 0, ctx);
+      for (const [i, rows] of inputs.entries()) if (rows.length) await this.logic.process(rows, i, ctx);
       await this.logic.onEpochEnd?.(barrier(epoch, batchTimestampMs), ctx);
       out = ctx.output;
     } else {
-      out = input;
+      out = inputs.flat();
     }
     if (this.after) {
       const chained: Row[] = [];
@@ -69,14 +99,16 @@ export class KeyGroupTask {
     }
     const puts: [string, Buffer][] = [];
     const deletes: string[] = [];
-    // The table's delta names its slots: the group entries are read from them right away.
-    const entryOf = this.store instanceof AggTable ? (slot: unknown) => (this.store as AggTable).entryOf(slot as number) : (v: unknown) => v;
-    for (const [, part] of this.store.takeDelta()) {
-      part.keys.forEach((k, i) => {
-        const v = part.values[i];
-        if (v === undefined) deletes.push(k);
-        else puts.push([k, serialize(entryOf(v))]);
-      });
+    for (const [name, store] of this.stores) {
+      // The table's delta names its slots: the group entries are read from them right away.
+      const entryOf = store instanceof AggTable ? (slot: unknown) => store.entryOf(slot as number) : (v: unknown) => v;
+      for (const [, part] of store.takeDelta()) {
+        part.keys.forEach((k, i) => {
+          const v = part.values[i];
+          if (v === undefined) deletes.push(this.fieldOf(name, k));
+          else puts.push([this.fieldOf(name, k), serialize(entryOf(v))]);
+        });
+      }
     }
     await beforeCommit?.();
     const outcome = await fencing.commit(this.group, this.token, epoch, serialize(out), puts, deletes);
@@ -99,7 +131,7 @@ class TaskContext implements OperatorContext {
   readonly evictionWatermarkMs: number;
   readonly split = null;
 
-  constructor(w: EpochWatermarks, readonly ownsKey: (storeKey: string) => boolean) {
+  constructor(w: EpochWatermarks, readonly ownsKey: (storeKey: string) => boolean, private readonly stores: ReadonlyMap<string, ManagedStore>) {
     this.lateWatermarkMs = w.lateWatermarkMs;
     this.evictionWatermarkMs = w.watermarkMs;
   }
@@ -111,7 +143,9 @@ class TaskContext implements OperatorContext {
   /** Late rows are counted by the operator; a dead-letter sink is not supported in cluster mode yet. */
   dropLate(): void {}
 
-  store<V>(): KeyValueStore<V> {
-    throw new Error('internal: the aggregation keeps its own table in cluster mode');
+  store<V>(name: string): KeyValueStore<V> {
+    const store = this.stores.get(name);
+    if (!(store instanceof InMemoryKeyedStore)) throw new Error(`internal: no keyed store '${name}' in cluster mode`);
+    return store as InMemoryKeyedStore<V>;
   }
 }

@@ -1,6 +1,6 @@
 // Stage one of a cluster query for one source partition and one epoch: read exactly the epoch's
-// offset range, run the stateless chain and the partial aggregate (map-side combine), and
-// produce one message per key group touched to the repartition topic (partition = key group),
+// offset range, run the input's stateless chain and the partial aggregate (map-side combine) or
+// hash each row by its join key, and produce one message per key group touched to the repartition topic (partition = key group),
 // carrying the epoch and the source range in headers. Then record, once, which offsets hold
 // this task's output (HSETNX): stage two reads exactly those, so a re-run of the task (its
 // worker died after producing) adds messages nobody reads, and a re-run of stage two reads
@@ -24,6 +24,8 @@ import { partitionOf } from '../../state/keyed-store.js';
 import type { KeyValueStore } from '../../state/keyed-store.js';
 
 export interface StageOneRecord {
+  /** Which input of the keyed step the rows are (a join's 0: left, 1: right). */
+  readonly input: number;
   readonly from: number;
   readonly until: number;
   readonly rows: number;
@@ -39,6 +41,10 @@ export interface StageOneSpec {
   readonly topic: string;
   readonly steps: readonly StatelessStep[];
   readonly aggregate: AggregateNode | null;
+  /** For an input of a stream-stream join: the join key a row is routed by (undefined: no key owns it). */
+  readonly routingKey: ((row: Row) => string | undefined) | null;
+  /** The input's index among the keyed step's inputs. */
+  readonly input: number;
   readonly mode: OutputMode;
   readonly keyGroups: number;
   readonly producer: Producer;
@@ -76,6 +82,12 @@ export async function runStageOne(s: StageOneSpec, chain: ReturnType<typeof stag
     if (rows.length) await combine.process(rows, 0, ctx);
     await combine.onEpochEnd?.(barrier(epoch, 0), ctx);
     for (const r of ctx.output) add(partitionOf((r as unknown as PartialRow).key, s.keyGroups), r);
+  } else if (s.routingKey) {
+    // A row no key owns (a null key, a failed one-side condition) touches no state: key group 0 takes it, as between threads.
+    for (const r of rows) {
+      const key = s.routingKey(r);
+      add(key === undefined ? 0 : partitionOf(key, s.keyGroups), r);
+    }
   } else if (rows.length) {
     // Nothing is keyed: the rows go to one key group, chosen by the source partition.
     byGroup.set(partition % s.keyGroups, rows);
@@ -89,12 +101,12 @@ export async function runStageOne(s: StageOneSpec, chain: ReturnType<typeof stag
       messages: groups.map((g) => ({
         partition: g,
         value: serialize(byGroup.get(g)),
-        headers: { 'spate.epoch': String(epoch), 'spate.source': `${s.topic}/${partition}/${from}-${until}` },
+        headers: { 'spate.epoch': String(epoch), 'spate.input': String(s.input), 'spate.source': `${s.topic}/${partition}/${from}-${until}` },
       })),
     });
     for (const m of meta) out[String(m.partition)] = Number(m.baseOffset);
   }
-  return { from, until, rows: read, out, maxEventTimeMs: seen };
+  return { input: s.input, from, until, rows: read, out, maxEventTimeMs: seen };
 }
 
 class CombineContext implements OperatorContext {

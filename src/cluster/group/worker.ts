@@ -19,10 +19,13 @@ import { compileChain } from '../../operators/stateless-chain.js';
 import { isRedisLocation, parseRedisLocation } from '../../state/redis-location.js';
 import type { ClusterQuery } from './cluster-query.js';
 import { chainSteps, clusterStages } from './cluster-query.js';
-import { Coordinator, logPointers, readEpoch } from './coordinator.js';
+import { Coordinator, logPointers, readEpoch, unitKey } from './coordinator.js';
 import { ClusterKeys, Fencing } from './fencing.js';
 import { KafkaOutput } from './kafka-output.js';
+import type { KeyedStep } from './key-group-task.js';
 import { KeyGroupTask } from './key-group-task.js';
+import { exchangeInput } from '../exchange/partitioning.js';
+import { joinStateWatermarks } from '../../operators/join/state-watermark.js';
 import { Membership } from './membership.js';
 import { openRedis } from './redis-client.js';
 import type { StageOneRecord, StageOneSpec } from './stage-one.js';
@@ -84,9 +87,20 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const where = parseRedisLocation(q.checkpointLocation);
   const sourceOptions = stages.source.options;
   if (!sourceOptions['kafka.bootstrap.servers']) throw new AnalysisError("cluster mode needs the source's option('kafka.bootstrap.servers', ...): the workers form a consumer group there");
-  const settings = kafkaSourceSettings({ format: 'kafka', options: sourceOptions }, true);
-  if (settings.starting !== 'earliest' && settings.starting !== 'latest') {
-    throw new AnalysisError("cluster mode takes startingOffsets 'earliest' or 'latest' (per-partition JSON offsets are not supported yet)");
+  const inputSettings = stages.inputs.map((input) => {
+    const options = input.source.options;
+    if (options['kafka.bootstrap.servers'] !== sourceOptions['kafka.bootstrap.servers']) {
+      throw new AnalysisError(`cluster mode reads every source from one Kafka cluster: the sources of ${stages.inputs.map((i) => i.topic).join(' and ')} name different kafka.bootstrap.servers`);
+    }
+    const settings = kafkaSourceSettings({ format: 'kafka', options }, true);
+    if (settings.starting !== 'earliest' && settings.starting !== 'latest') {
+      throw new AnalysisError("cluster mode takes startingOffsets 'earliest' or 'latest' (per-partition JSON offsets are not supported yet)");
+    }
+    return { ...settings, starting: settings.starting };
+  });
+  const settings = inputSettings[0]!;
+  if (inputSettings.some((i) => i.readCommitted !== settings.readCommitted)) {
+    throw new AnalysisError("cluster mode reads every source with one kafka.isolation.level: set the same on the join's two sources");
   }
   const workerId = opts.workerId ?? `w-${randomUUID().slice(0, 8)}`;
   const onEvent = opts.onEvent ?? (() => undefined);
@@ -103,16 +117,17 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   // The repartition topic: one partition per key group, so a key group is a partition the group assigns.
   const admin = kafka.admin();
   await admin.connect();
-  let sourcePartitions: number[];
+  /** Each input's source partitions. */
+  let sourcePartitions: number[][];
   try {
     await admin.createTopics({ topics: [{ topic: repartitionTopic, numPartitions: keyGroups }], waitForLeaders: true });
-    const meta = await admin.fetchTopicMetadata({ topics: [stages.topic, repartitionTopic] });
+    const meta = await admin.fetchTopicMetadata({ topics: [...stages.inputs.map((i) => i.topic), repartitionTopic] });
     const count = (t: string): number => meta.topics.find((m) => m.name === t)?.partitions.length ?? 0;
     if (count(repartitionTopic) !== keyGroups) {
       throw new AnalysisError(`the repartition topic ${repartitionTopic} has ${count(repartitionTopic)} partitions but the query has ${keyGroups} key groups ` +
         '(spate.sql.shuffle.partitions is fixed for a checkpoint\'s life): use the checkpoint\'s value');
     }
-    sourcePartitions = meta.topics.find((m) => m.name === stages.topic)!.partitions.map((p) => p.partitionId).sort((a, b) => a - b);
+    sourcePartitions = stages.inputs.map((i) => meta.topics.find((m) => m.name === i.topic)!.partitions.map((p) => p.partitionId).sort((a, b) => a - b));
   } catch (e) {
     await admin.disconnect();
     throw e;
@@ -125,22 +140,33 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   await producer.connect();
   const output = new KafkaOutput(sinkKafka, q.plan.schema, q.sinkOptions['topic'], `spate-cluster-${where.prefix}`, `spate-cluster-${where.prefix}-sink-epochs`);
   const coordinator = new Coordinator({
-    redis, fencing, cluster: sourceCluster, topic: stages.topic, partitions: sourcePartitions, keyGroups,
-    starting: settings.starting, maxOffsetsPerTrigger: settings.maxOffsetsPerTrigger, output, worker: workerId, leaseMs, onEvent,
+    redis, fencing, cluster: sourceCluster, keyGroups, output, worker: workerId, leaseMs, onEvent,
+    inputs: stages.inputs.map((input, i) => ({
+      topic: input.topic, partitions: sourcePartitions[i]!, starting: inputSettings[i]!.starting,
+      maxOffsetsPerTrigger: inputSettings[i]!.maxOffsetsPerTrigger, watermarkDelayMs: input.watermarkDelayMs,
+    })),
     trimExchange: async (below) => {
       await admin.deleteTopicRecords({ topic: repartitionTopic, partitions: [...below].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
     },
-    watermarkDelayMs: stages.watermarkDelayMs, noDataEpochs: stages.aggregate?.eventTime != null && q.outputMode !== 'complete',
+    noDataEpochs: stages.join ? joinStateWatermarks(stages.join).left !== null || joinStateWatermarks(stages.join).right !== null
+      : stages.aggregate?.eventTime != null && q.outputMode !== 'complete',
     ...(opts.holdPlanning ? { holdPlanning: opts.holdPlanning } : {}),
   });
-  const membership = new Membership(kafka, `spate-cluster-${where.prefix}`, workerId, [stages.topic, repartitionTopic],
-    (t) => (t === repartitionTopic ? keyGroups : sourcePartitions.length), opts.sessionTimeoutMs ?? 6000, onEvent);
+  const inputTopics = stages.inputs.map((i) => i.topic);
+  const membership = new Membership(kafka, `spate-cluster-${where.prefix}`, workerId, [...inputTopics, repartitionTopic],
+    (t) => (t === repartitionTopic ? keyGroups : sourcePartitions[inputTopics.indexOf(t)]!.length), opts.sessionTimeoutMs ?? 6000, onEvent);
 
-  const stageOne: StageOneSpec = {
-    cluster: sourceCluster, read: { includeHeaders: settings.includeHeaders, failOnDataLoss: settings.failOnDataLoss, maxBytesPerPartition: settings.maxBytesPerPartition },
-    topic: stages.topic, steps: chainSteps(stages.before), aggregate: stages.aggregate, mode: q.outputMode, keyGroups, producer, repartitionTopic,
-  };
-  const chain = stageOneChain(stageOne.steps);
+  const stageOne = stages.inputs.map((input, i): { spec: StageOneSpec; chain: ReturnType<typeof stageOneChain> } => {
+    const set = inputSettings[i]!;
+    const spec: StageOneSpec = {
+      cluster: sourceCluster, read: { includeHeaders: set.includeHeaders, failOnDataLoss: set.failOnDataLoss, maxBytesPerPartition: set.maxBytesPerPartition },
+      topic: input.topic, steps: chainSteps(input.before), aggregate: stages.aggregate, mode: q.outputMode, keyGroups, producer, repartitionTopic,
+      input: i, routingKey: stages.join ? exchangeInput(stages.join, i, q.outputMode, keyGroups).routingKey : null,
+    };
+    return { spec, chain: stageOneChain(spec.steps) };
+  });
+  const step: KeyedStep = stages.aggregate ? { aggregate: stages.aggregate } : stages.join ? { join: stages.join } : null;
+  const unitCount = sourcePartitions.reduce((n, ps) => n + ps.length, 0);
   const after = stages.after.length ? compileChain(chainSteps(stages.after)) : null;
 
   const tasks = new Map<number, KeyGroupTask>();
@@ -180,21 +206,24 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
         tokens.set(g, token);
         onEvent(`CLAIMED ${g}`);
       }
-      tasks.set(g, await KeyGroupTask.restore(redis, fencing, g, token, stages.aggregate, q.outputMode, keyGroups, after));
+      tasks.set(g, await KeyGroupTask.restore(redis, fencing, g, token, step, q.outputMode, keyGroups, after));
     }
   };
 
-  const readStageTwoInput = async (group: number, records: StageOneRecord[]): Promise<Row[]> => {
-    const offsets = records.flatMap((r) => (r.out[String(group)] === undefined ? [] : [r.out[String(group)]!]));
-    if (offsets.length === 0) return [];
-    const wanted = new Set(offsets);
-    const from = Math.min(...offsets);
-    const until = Math.max(...offsets) + 1;
-    const rows: Row[] = [];
+  /** The rows stage one sent key group `group` in the epoch of `records`, by input. */
+  const readStageTwoInput = async (group: number, records: StageOneRecord[]): Promise<Row[][]> => {
+    const inputOf = new Map<number, number>();
+    for (const r of records) if (r.out[String(group)] !== undefined) inputOf.set(r.out[String(group)]!, r.input);
+    const rows: Row[][] = stages.inputs.map(() => []);
+    if (inputOf.size === 0) return rows;
+    const from = Math.min(...inputOf.keys());
+    const until = Math.max(...inputOf.keys()) + 1;
     for await (const chunk of readRanges(exchangeCluster, [{ topic: repartitionTopic, partition: group, from, until }], { includeHeaders: false, failOnDataLoss: true, maxBytesPerPartition: 8 << 20 })) {
       for (const m of chunk) {
-        if (!wanted.has(Number(m['offset']))) continue;
-        for (const r of deserialize(m['value'] as Buffer) as Row[]) rows.push(r);
+        const input = inputOf.get(Number(m['offset']));
+        if (input === undefined) continue;
+        const into = rows[input]!;
+        for (const r of deserialize(m['value'] as Buffer) as Row[]) into.push(r);
       }
     }
     return rows;
@@ -208,17 +237,20 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     if (!entry) return false;
     let did = false;
     const recorded = await redis.hkeys(fencing.keys.stageOne(planned));
-    for (const p of membership.owned(stages.topic)) {
-      if (recorded.includes(String(p))) continue;
-      const t0 = performance.now();
-      const rec = await runStageOne(stageOne, chain, planned, p, entry.start[String(p)] ?? 0, entry.end[String(p)] ?? 0, entry.lateWatermarkMs);
-      if (!(await fencing.recordStageOne(planned, p, JSON.stringify(rec)))) onEvent(`REFUSED-STAGE-ONE ${p} ${planned}`);
-      else onEvent(`STAGE-ONE ${p} ${planned} ${rec.rows} ${Math.round(performance.now() - t0)}`);
-      did = true;
+    for (const [i, { spec, chain }] of stageOne.entries()) {
+      for (const p of membership.owned(spec.topic)) {
+        const unit = unitKey(i, p);
+        if (recorded.includes(unit)) continue;
+        const t0 = performance.now();
+        const rec = await runStageOne(spec, chain, planned, p, entry.start[unit] ?? 0, entry.end[unit] ?? 0, entry.lateWatermarkMs);
+        if (!(await fencing.recordStageOne(planned, unit, JSON.stringify(rec)))) onEvent(`REFUSED-STAGE-ONE ${unit} ${planned}`);
+        else onEvent(`STAGE-ONE ${unit} ${planned} ${rec.rows} ${Math.round(performance.now() - t0)}`);
+        did = true;
+      }
     }
     const all = await redis.hgetall(fencing.keys.stageOne(planned));
-    if (Object.keys(all).length < sourcePartitions.length) return did;
-    const records = sourcePartitions.map((p) => JSON.parse(all[String(p)]!) as StageOneRecord);
+    if (Object.keys(all).length < unitCount) return did;
+    const records = Object.values(all).map((json) => JSON.parse(json) as StageOneRecord);
     for (const [g, task] of [...tasks]) {
       if (task.epoch >= planned) continue;
       const t0 = performance.now();
@@ -239,7 +271,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
         throw e;
       }
       did = true;
-      if (outcome === 'committed') onEvent(`STAGE-TWO ${g} ${planned} ${input.length} ${Math.round(performance.now() - t0)}`);
+      if (outcome === 'committed') onEvent(`STAGE-TWO ${g} ${planned} ${input.reduce((n, rows) => n + rows.length, 0)} ${Math.round(performance.now() - t0)}`);
       if (outcome === 'refused') {
         refusedCommits += 1;
         tasks.delete(g);

@@ -15,6 +15,8 @@ import { OUTPUT_MODE, queryOf } from './queries.js';
 export interface ClusterChildConfig {
   readonly brokers: string;
   readonly input: string;
+  /** The ads query's clicks topic. */
+  readonly clicks?: string;
   readonly output: string;
   readonly checkpointLocation: string;
   readonly workerId: string;

@@ -1,27 +1,32 @@
 // The queries the cluster tests run on worker processes and in one process, from a Kafka topic:
 //   words:  the notes' word count (update mode): lines in, (word, count) out as key and value;
 //   trades: the notes' trades windows with a watermark (append mode): JSON trades in, each
-//           closed 15-minute window out once, keyed by its start, BUY and SELL sums as JSON.
+//           closed 15-minute window out once, keyed by its start, BUY and SELL sums as JSON;
+//   ads:    the notes' stream-stream join (append mode): ad impressions (the input topic) left
+//           outer joined with clicks (the clicks topic) within an hour, 10-minute watermarks on
+//           both; each joined or null-padded row out once, keyed by the ad, the row as JSON.
 import type { DataFrame, OutputMode, Session } from '../../../src/index.js';
 import { col, expr, explode, fromJson, split, struct, sum, toJson, toTimestamp, types as T, window } from '../../../src/index.js';
 
-export type QueryName = 'words' | 'trades';
+export type QueryName = 'words' | 'trades' | 'ads';
 
-export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append' };
+export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append' };
 
 export function queryOf(name: QueryName, spark: Session, c: WordCountSource): DataFrame {
-  return name === 'words' ? wordCount(spark, c) : tradesWindows(spark, c);
+  return name === 'words' ? wordCount(spark, c) : name === 'trades' ? tradesWindows(spark, c) : adClicks(spark, c);
 }
 
 export interface WordCountSource {
   readonly brokers: string;
   readonly input: string;
+  /** The clicks topic of the ads query. */
+  readonly clicks?: string;
   readonly maxOffsetsPerTrigger: number;
 }
 
-function kafkaValues(spark: Session, c: WordCountSource): DataFrame {
+function kafkaValues(spark: Session, c: WordCountSource, topic = c.input): DataFrame {
   return spark.readStream.format('kafka')
-    .option('kafka.bootstrap.servers', c.brokers).option('subscribe', c.input)
+    .option('kafka.bootstrap.servers', c.brokers).option('subscribe', topic)
     .option('startingOffsets', 'earliest').option('maxOffsetsPerTrigger', c.maxOffsetsPerTrigger).load()
     .selectExpr('CAST(value AS STRING) AS value');
 }
@@ -51,3 +56,22 @@ export function wordCount(spark: Session, c: WordCountSource): DataFrame {
     .select(col('word').alias('key'), col('count').cast('string').alias('value'));
 }
 
+
+const AD_EVENT = T.struct([T.field('adId', T.string()), T.field('time', T.string())]);
+
+/** Impressions or clicks as JSON { adId, time: 'yyyy-MM-dd HH:mm:ss' }, as (<side>AdId, <side>Time) with a 10-minute watermark. */
+function adEvents(spark: Session, c: WordCountSource, topic: string, side: 'impression' | 'click'): DataFrame {
+  return kafkaValues(spark, c, topic)
+    .select(fromJson(col('value'), AD_EVENT).alias('e'))
+    .select(col('e.adId').alias(`${side}AdId`), toTimestamp(col('e.time'), 'yyyy-MM-dd HH:mm:ss').alias(`${side}Time`))
+    .withWatermark(`${side}Time`, '10 minutes');
+}
+
+export function adClicks(spark: Session, c: WordCountSource): DataFrame {
+  if (!c.clicks) throw new Error('the ads query needs a clicks topic');
+  return adEvents(spark, c, c.input, 'impression')
+    .join(adEvents(spark, c, c.clicks, 'click'),
+      expr('clickAdId = impressionAdId AND clickTime >= impressionTime AND clickTime <= impressionTime + interval 1 hour'), 'leftOuter')
+    .select(col('impressionAdId').alias('key'),
+      toJson(struct(col('impressionTime').cast('string').alias('impression'), col('clickTime').cast('string').alias('click'))).alias('value'));
+}
