@@ -1,14 +1,14 @@
 // What a query must look like to run on many worker processes in this first cut: Kafka sources
 // (subscribe to one topic each), each followed by a chain of stateless steps with at most one
 // withWatermark (without the beyond-Spark options), then at most one keyed step (a groupBy
-// aggregation other than a session window, or a stream-stream join of two such inputs),
+// aggregation other than a session window, a dropDuplicates, or a stream-stream join of two such inputs),
 // stateless steps after it, and a Kafka sink. The plan is cut at the keyed step as Spark cuts it
 // at its shuffle: stage one runs where a source partition is owned (read, the chain, the partial
 // aggregate, the hash of the join key), stage two where the key group is owned (merge into the
 // state or join against it, emit, the steps after). Anything else is refused at start with what
 // is missing, never run with other semantics.
 import { AnalysisError } from '../../errors.js';
-import type { AggregateNode, JoinNode, LogicalPlan, OutputMode, SourceNode, WatermarkNode } from '../../plan/logical.js';
+import type { AggregateNode, DedupNode, JoinNode, LogicalPlan, OutputMode, SourceNode, WatermarkNode } from '../../plan/logical.js';
 import { isStreaming } from '../../plan/logical.js';
 import type { StatelessStep } from '../../operators/stateless-chain.js';
 import { stepOf } from '../../query/batch-execution.js';
@@ -39,6 +39,7 @@ export interface ClusterStages {
   readonly inputs: readonly ClusterInput[];
   readonly aggregate: AggregateNode | null;
   readonly join: JoinNode | null;
+  readonly dedup: DedupNode | null;
   /** Steps after the keyed step. */
   readonly after: readonly LogicalPlan[];
   /** Input 0's source, topic, chain and watermark delay (the only input without a join). */
@@ -52,7 +53,7 @@ const STATELESS = new Set(['project', 'filter', 'map']);
 
 function refuse(what: string): never {
   throw new AnalysisError(`cluster mode (startWorker) does not run ${what} yet: ` +
-    'it runs Kafka sources, stateless steps and one withWatermark per source, at most one groupBy aggregation or stream-stream join, ' +
+    'it runs Kafka sources, stateless steps and one withWatermark per source, at most one groupBy aggregation, dropDuplicates or stream-stream join, ' +
     'and a Kafka sink; run this query in one process instead');
 }
 
@@ -74,7 +75,7 @@ function inputBelow(top: LogicalPlan, watermarkAllowed: boolean): ClusterInput {
       node = node.child;
     } else if (node.k === 'source') {
       break;
-    } else if (node.k === 'aggregate' || node.k === 'join') {
+    } else if (node.k === 'aggregate' || node.k === 'join' || node.k === 'dedup') {
       refuse('two stateful steps (an aggregation or join below another)');
     } else {
       refuse(`a '${node.k}' step`);
@@ -98,9 +99,13 @@ export function clusterStages(q: ClusterQuery): ClusterStages {
   let inputs: ClusterInput[];
   let aggregate: AggregateNode | null = null;
   let join: JoinNode | null = null;
+  let dedup: DedupNode | null = null;
   if (node.k === 'aggregate') {
     if (node.window?.kind === 'session') refuse('session windows');
     aggregate = node;
+    inputs = [inputBelow(node.child, true)];
+  } else if (node.k === 'dedup') {
+    dedup = node;
     inputs = [inputBelow(node.child, true)];
   } else if (node.k === 'join') {
     if (!isStreaming(node.left) || !isStreaming(node.right)) refuse('a stream-static join');
@@ -116,7 +121,7 @@ export function clusterStages(q: ClusterQuery): ClusterStages {
     after.length = 0;
   }
   const first = inputs[0]!;
-  return { inputs, aggregate, join, after, source: first.source, topic: first.topic, before: first.before, watermarkDelayMs: first.watermarkDelayMs };
+  return { inputs, aggregate, join, dedup, after, source: first.source, topic: first.topic, before: first.before, watermarkDelayMs: first.watermarkDelayMs };
 }
 
 /** The compiled steps of a chain of stateless nodes, in order. */

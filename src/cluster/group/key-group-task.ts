@@ -11,8 +11,9 @@ import { barrier } from '../../actors/messages.js';
 import type { Row } from '../../data/row.js';
 import type { ChunkFunction } from '../../operators/stateless-chain.js';
 import { streamingAggregate } from '../../operators/aggregate.js';
+import { deduplicate } from '../../operators/dedup.js';
 import { symmetricHashJoin } from '../../operators/join/symmetric-hash-join.js';
-import type { AggregateNode, JoinNode, OutputMode } from '../../plan/logical.js';
+import type { AggregateNode, DedupNode, JoinNode, OutputMode } from '../../plan/logical.js';
 import type { KeyValueStore, ManagedStore } from '../../state/keyed-store.js';
 import { InMemoryKeyedStore, partitionOf } from '../../state/keyed-store.js';
 import { AggTable } from '../../operators/agg-table.js';
@@ -24,8 +25,8 @@ export interface EpochWatermarks {
   readonly watermarkMs: number;
 }
 
-/** The keyed step a key group's task runs: the aggregation or the join (null: rows pass through). */
-export type KeyedStep = { readonly aggregate: AggregateNode } | { readonly join: JoinNode } | null;
+/** The keyed step a key group's task runs: the aggregation, the dropDuplicates or the join (null: rows pass through). */
+export type KeyedStep = { readonly aggregate: AggregateNode } | { readonly dedup: DedupNode } | { readonly join: JoinNode } | null;
 
 export class KeyGroupTask {
   /** The last epoch committed for this key group (-1: none). */
@@ -40,7 +41,8 @@ export class KeyGroupTask {
 
   private constructor(readonly group: number, readonly token: string, step: KeyedStep, mode: OutputMode,
     private readonly keyGroups: number, private readonly after: ChunkFunction | null) {
-    this.logic = step === null ? null : 'aggregate' in step ? streamingAggregate(step.aggregate, mode, 'partials') : symmetricHashJoin(step.join);
+    this.logic = step === null ? null : 'aggregate' in step ? streamingAggregate(step.aggregate, mode, 'partials')
+      : 'dedup' in step ? deduplicate(step.dedup) : symmetricHashJoin(step.join);
     const names = this.logic?.stores.length ? this.logic.stores : ['default'];
     this.stores = new Map(names.map((n) => [n, this.logic?.createStore?.(n, keyGroups) ?? new InMemoryKeyedStore(n, keyGroups)]));
   }

@@ -41,7 +41,7 @@ export interface StageOneSpec {
   readonly topic: string;
   readonly steps: readonly StatelessStep[];
   readonly aggregate: AggregateNode | null;
-  /** For an input of a stream-stream join: the join key a row is routed by (undefined: no key owns it). */
+  /** For an input of a stream-stream join or a dropDuplicates: the key a row is routed by (undefined: no key owns it). */
   readonly routingKey: ((row: Row) => string | undefined) | null;
   /** The input's index among the keyed step's inputs. */
   readonly input: number;

@@ -149,6 +149,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       await admin.deleteTopicRecords({ topic: repartitionTopic, partitions: [...below].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
     },
     noDataEpochs: stages.join ? joinStateWatermarks(stages.join).left !== null || joinStateWatermarks(stages.join).right !== null
+      : stages.dedup ? stages.dedup.eventTime !== null
       : stages.aggregate?.eventTime != null && q.outputMode !== 'complete',
     ...(opts.holdPlanning ? { holdPlanning: opts.holdPlanning } : {}),
   });
@@ -161,11 +162,11 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     const spec: StageOneSpec = {
       cluster: sourceCluster, read: { includeHeaders: set.includeHeaders, failOnDataLoss: set.failOnDataLoss, maxBytesPerPartition: set.maxBytesPerPartition },
       topic: input.topic, steps: chainSteps(input.before), aggregate: stages.aggregate, mode: q.outputMode, keyGroups, producer, repartitionTopic,
-      input: i, routingKey: stages.join ? exchangeInput(stages.join, i, q.outputMode, keyGroups).routingKey : null,
+      input: i, routingKey: stages.join ?? stages.dedup ? exchangeInput((stages.join ?? stages.dedup)!, i, q.outputMode, keyGroups).routingKey : null,
     };
     return { spec, chain: stageOneChain(spec.steps) };
   });
-  const step: KeyedStep = stages.aggregate ? { aggregate: stages.aggregate } : stages.join ? { join: stages.join } : null;
+  const step: KeyedStep = stages.aggregate ? { aggregate: stages.aggregate } : stages.join ? { join: stages.join } : stages.dedup ? { dedup: stages.dedup } : null;
   const unitCount = sourcePartitions.reduce((n, ps) => n + ps.length, 0);
   const after = stages.after.length ? compileChain(chainSteps(stages.after)) : null;
 

@@ -207,7 +207,7 @@ async function clusterCounts(run: Run): Promise<Map<string, string>> {
   for (const m of messages) {
     const epoch = Number(m.headers['spate.epoch']);
     const id = run.query === 'words' ? `${m.key}@${epoch}` : m.key!;
-    if (seen.has(id)) throw new Error(`'${m.key}' written twice (epoch ${epoch})`);
+    if (seen.has(id)) throw new Error(`'${m.key}' written twice (epoch ${epoch}): ${JSON.stringify(messages.filter((x) => x.key === m.key))}`);
     seen.add(id);
     const before = last.get(m.key!);
     if (before && (before.epoch >= epoch || Number(before.value) >= Number(m.value))) {

@@ -4,16 +4,18 @@
 //           closed 15-minute window out once, keyed by its start, BUY and SELL sums as JSON;
 //   ads:    the notes' stream-stream join (append mode): ad impressions (the input topic) left
 //           outer joined with clicks (the clicks topic) within an hour, 10-minute watermarks on
-//           both; each joined or null-padded row out once, keyed by the ad, the row as JSON.
+//           both; each joined or null-padded row out once, keyed by the ad, the row as JSON;
+//   events: dropDuplicates on (id, time) with a 10-minute watermark (append mode): JSON events
+//           in, each event out once, keyed by its id, its time as the value.
 import type { DataFrame, OutputMode, Session } from '../../../src/index.js';
 import { col, expr, explode, fromJson, split, struct, sum, toJson, toTimestamp, types as T, window } from '../../../src/index.js';
 
-export type QueryName = 'words' | 'trades' | 'ads';
+export type QueryName = 'words' | 'trades' | 'ads' | 'events';
 
-export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append' };
+export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append', events: 'append' };
 
 export function queryOf(name: QueryName, spark: Session, c: WordCountSource): DataFrame {
-  return name === 'words' ? wordCount(spark, c) : name === 'trades' ? tradesWindows(spark, c) : adClicks(spark, c);
+  return name === 'words' ? wordCount(spark, c) : name === 'trades' ? tradesWindows(spark, c) : name === 'ads' ? adClicks(spark, c) : distinctEvents(spark, c);
 }
 
 export interface WordCountSource {
@@ -74,4 +76,13 @@ export function adClicks(spark: Session, c: WordCountSource): DataFrame {
       expr('clickAdId = impressionAdId AND clickTime >= impressionTime AND clickTime <= impressionTime + interval 1 hour'), 'leftOuter')
     .select(col('impressionAdId').alias('key'),
       toJson(struct(col('impressionTime').cast('string').alias('impression'), col('clickTime').cast('string').alias('click'))).alias('value'));
+}
+
+export function distinctEvents(spark: Session, c: WordCountSource): DataFrame {
+  return kafkaValues(spark, c)
+    .select(fromJson(col('value'), AD_EVENT).alias('e'))
+    .select(col('e.adId').alias('id'), toTimestamp(col('e.time'), 'yyyy-MM-dd HH:mm:ss').alias('time'))
+    .withWatermark('time', '10 minutes')
+    .dropDuplicates(['id', 'time'])
+    .select(col('id').alias('key'), col('time').cast('string').alias('value'));
 }
