@@ -1,4 +1,4 @@
-// Cluster mode's coordination cost (issue 13): `npx tsx benchmarks/cluster-coordination.ts [1,2,4]`.
+// Cluster mode's coordination cost (issue 13): `npx tsx benchmarks/cluster-coordination.ts [1,2,4,8]`.
 // For each worker count, worker processes (test/cluster/group/cluster-child.ts, the word count)
 // join one query; once the group is settled, input arrives in epochs of 10 records, so an
 // epoch's time is almost all coordination: the offset log write, the stage-one tasks and their
@@ -48,7 +48,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? NaN; };
 
 async function main(): Promise<void> {
-  const counts = (process.argv[2] ?? '1,2,4').split(',').map(Number);
+  const counts = (process.argv[2] ?? '1,2,4,8').split(',').map(Number);
   const cluster = await kafkaCluster();
   const redisServer = await RedisServer.start();
   const redis = new Redis(redisServer.url);

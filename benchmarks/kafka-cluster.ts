@@ -8,6 +8,8 @@ export interface BenchCluster {
   readonly brokers: string;
   /** What the figures were measured against, for the results. */
   readonly description: string;
+  /** The broker's process id when it was started here (for its CPU time). */
+  readonly pid?: number;
   stop(): Promise<void>;
 }
 
@@ -18,17 +20,23 @@ export async function kafkaCluster(): Promise<BenchCluster> {
   return {
     brokers: broker.bootstrap,
     description: `Apache Kafka ${KAFKA_VERSION}, one local KRaft node`,
+    pid: broker.pid,
     stop: () => broker.stop(),
   };
 }
 
-/** Creates topics with `partitions` partitions each. */
+/** Creates topics with `partitions` partitions each; again on a retriable answer (a loaded broker's metadata racing the creation). */
 export async function createTopics(brokers: string, topics: readonly string[], partitions: number): Promise<void> {
-  const admin = new Kafka({ brokers: brokers.split(','), clientId: 'bench-admin', logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
+  for (let attempt = 1; ; attempt++) {
+    const admin = new Kafka({ brokers: brokers.split(','), clientId: 'bench-admin', logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: partitions })), waitForLeaders: true });
+      return;
+    } catch (e) {
+      if ((e as { retriable?: boolean }).retriable !== true || attempt === 5) throw e;
+    } finally {
+      await admin.disconnect();
+    }
   }
 }

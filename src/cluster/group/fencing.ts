@@ -30,6 +30,8 @@ export class ClusterKeys {
   groupEpoch(group: number): string { return `${this.g(group)}:epoch`; }
   state(group: number): string { return `${this.g(group)}:state`; }
   output(group: number, epoch: number): string { return `${this.g(group)}:out:${epoch}`; }
+  /** The owner token whose task of the key group is running now (expires: a frozen owner's lapses). */
+  running(group: number): string { return `${this.g(group)}:running`; }
   refused(group: number): string { return `${this.g(group)}:refused`; }
   /** The last epoch whose output the key group's task wrote to the sink (task-sink.ts). */
   sunk(group: number): string { return `${this.g(group)}:sunk`; }
@@ -54,11 +56,24 @@ redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('SET', KEYS[3], ARGV[2])
 return 1`;
 
-/** A new owner token for a key group: every older holder's commits are refused from now on. */
+/**
+ * A new owner token for a key group: every older holder's commits are refused from now on.
+ * Not while the group's task runs under the current owner's token (BEGIN's mark: an eager
+ * rebalance moved the group in the middle of its epoch): the new owner waits for that commit
+ * rather than refuse it and run the task again. A frozen owner's mark lapses after its TTL (the
+ * session timeout), and the fence refuses its late commit then as before.
+ */
 const CLAIM = `
+if redis.call('EXISTS', KEYS[3]) == 1 then return false end
 local token = ARGV[1] .. ':' .. redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], token)
 return token`;
+
+/** Marks the key group's task running under `token`, if the token is still the owner's (else 0: lost). */
+const BEGIN = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return 1`;
 
 /**
  * A key group's commit of epoch e: its state changes and its output, only under the owner
@@ -67,6 +82,7 @@ return token`;
  */
 const COMMIT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then redis.call('INCR', KEYS[5]); return -1 end
+redis.call('DEL', KEYS[6])
 local e = tonumber(ARGV[2])
 local cur = tonumber(redis.call('GET', KEYS[2]) or '-1')
 if cur >= e then return 0 end
@@ -97,8 +113,15 @@ export class Fencing {
     return r === 1;
   }
 
-  async claim(worker: string, group: number): Promise<string> {
-    return (await this.redis.eval(CLAIM, 2, this.keys.owner(group), this.keys.ownerSeq(group), worker)) as string;
+  /** A new owner token, or null while the current owner's task of the group runs (try again later). */
+  async claim(worker: string, group: number): Promise<string | null> {
+    const token = await this.redis.eval(CLAIM, 3, this.keys.owner(group), this.keys.ownerSeq(group), this.keys.running(group), worker);
+    return typeof token === 'string' ? token : null;
+  }
+
+  /** Marks a task of the key group running for at most `ttlMs`; false: the token is no longer the owner's. */
+  async begin(group: number, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(BEGIN, 2, this.keys.owner(group), this.keys.running(group), token, ttlMs)) === 1;
   }
 
   /** Records a stage-one task's output once; false: another run of it was recorded first. */
@@ -110,7 +133,7 @@ export class Fencing {
 
   async commit(group: number, token: string, epoch: number, output: Buffer, puts: readonly (readonly [string, Buffer])[], deletes: readonly string[]): Promise<CommitOutcome> {
     const k = this.keys;
-    const r = await this.redis.eval(COMMIT, 5, k.owner(group), k.groupEpoch(group), k.state(group), k.output(group, epoch), k.refused(group),
+    const r = await this.redis.eval(COMMIT, 6, k.owner(group), k.groupEpoch(group), k.state(group), k.output(group, epoch), k.refused(group), k.running(group),
       token, epoch, output, puts.length, ...puts.flat(), ...deletes);
     return r === 1 ? 'committed' : r === 0 ? 'already' : r === -1 ? 'refused' : 'out-of-order';
   }

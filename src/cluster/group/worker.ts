@@ -40,6 +40,11 @@ export interface ClusterWorkerOptions {
   readonly leaseMs?: number;
   /** The consumer group's session timeout: how soon a silent worker's units move (default 6000 ms). */
   readonly sessionTimeoutMs?: number;
+  /**
+   * How long a key group's running task keeps a newly assigned owner waiting for its commit
+   * (default: the session timeout); past it the new owner claims the group and fences the old.
+   */
+  readonly taskMarkMs?: number;
   /** How often an idle worker looks for work (default 20 ms). */
   readonly pollMs?: number;
   /** Lines describing what the worker did (PLANNED, COMMITTED, CLAIMED, REFUSED ...). */
@@ -173,6 +178,9 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   /** Key groups whose commit was refused, by the generation they were lost in: not claimed again in it. */
   let lostIn = new Map<number, number>();
   let generationSeen = -1;
+  /** Key groups assigned here whose previous owner still runs their task (claim refused until it commits). */
+  const waiting = new Set<number>();
+  const runningTtlMs = opts.taskMarkMs ?? opts.sessionTimeoutMs ?? 6000;
   let refusedCommits = 0;
   let stopped = false;
 
@@ -189,7 +197,15 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       if (tasks.has(g) || lostIn.get(g) === generation) continue;
       let token = tokens.get(g);
       if (token === undefined) {
-        token = await fencing.claim(workerId, g);
+        const claimed = await fencing.claim(workerId, g);
+        if (claimed === null) {
+          // Its previous owner is running the group's task of the epoch in flight: wait for that commit.
+          if (!waiting.has(g)) onEvent(`WAITING ${g}`);
+          waiting.add(g);
+          continue;
+        }
+        token = claimed;
+        waiting.delete(g);
         tokens.set(g, token);
         onEvent(`CLAIMED ${g}`);
       }
@@ -249,6 +265,14 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     for (const [g, task] of [...tasks]) {
       if (task.epoch >= planned) continue;
       const t0 = performance.now();
+      // Marks the task running (a new owner waits for its commit); refused: the group moved already.
+      if (!(await fencing.begin(g, task.token, runningTtlMs))) {
+        tasks.delete(g);
+        tokens.delete(g);
+        lostIn.set(g, membership.ownership.generation);
+        onEvent(`LOST ${g} ${planned}`);
+        continue;
+      }
       const input = await readStageTwoInput(g, records);
       let outcome;
       try {

@@ -26,7 +26,9 @@ export interface ClusterChildConfig {
   readonly maxOffsetsPerTrigger: number;
   readonly sessionTimeoutMs: number;
   readonly leaseMs: number;
-  readonly gate?: { readonly epoch: number; readonly file: string };
+  readonly taskMarkMs?: number;
+  /** Gate the first commit of an epoch >= `epoch` (of key group `group` only, when given). */
+  readonly gate?: { readonly epoch: number; readonly file: string; readonly group?: number };
   /** The sink (default kafka into `output`): json into the folder `output`, foreachBatch printing BATCH <id> <rows as JSON>, or console. */
   readonly sink?: 'kafka' | 'json' | 'foreachBatch' | 'console';
   /** Another output mode than the query's own (complete for the word count). */
@@ -53,11 +55,12 @@ async function main(): Promise<void> {
     workerId: cfg.workerId,
     sessionTimeoutMs: cfg.sessionTimeoutMs,
     leaseMs: cfg.leaseMs,
+    ...(cfg.taskMarkMs ? { taskMarkMs: cfg.taskMarkMs } : {}),
     onEvent: say,
     ...(cfg.planGate ? { holdPlanning: (epoch: number) => !existsSync(cfg.planGate!) || !(epoch <= Number(readFileSync(cfg.planGate!, 'utf8'))) } : {}),
     ...(cfg.gate ? {
       beforeCommit: async (group: number, epoch: number) => {
-        if (gated || epoch < cfg.gate!.epoch) return;
+        if (gated || epoch < cfg.gate!.epoch || (cfg.gate!.group !== undefined && group !== cfg.gate!.group)) return;
         gated = true;
         say(`GATED ${group} ${epoch}`);
         while (!existsSync(cfg.gate!.file)) await sleep(10);

@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 it('a sink record follows the state commit, is taken once, and only from the newest owner', async () => {
-  const old = await fencing.claim('a', 2);
+  const old = (await fencing.claim('a', 2))!;
   expect(await recordSink(redis, fencing, 2, old, 0, { rows: 3 })).toBe('not-committed');
   expect(await fencing.commit(2, old, 0, Buffer.from('out'), [], [])).toBe('committed');
   expect(await recordSink(redis, fencing, 2, old, 0, { rows: 3, detail: ['f1'] })).toBe('recorded');
@@ -31,7 +31,7 @@ it('a sink record follows the state commit, is taken once, and only from the new
   expect(JSON.parse((await redis.get(fencing.keys.sinkRecord(2, 0)))!)).toEqual({ rows: 3, detail: ['f1'] });
   // The key group moves after the state commit of epoch 1: the old owner's record is refused and counted.
   expect(await fencing.commit(2, old, 1, Buffer.from('out'), [], [])).toBe('committed');
-  const newer = await fencing.claim('b', 2);
+  const newer = (await fencing.claim('b', 2))!;
   expect(await recordSink(redis, fencing, 2, old, 1, { rows: 1 })).toBe('refused');
   expect(await redis.get(fencing.keys.refused(2))).toBe('1');
   expect(await recordSink(redis, fencing, 2, newer, 1, { rows: 1 })).toBe('recorded');
