@@ -112,6 +112,8 @@ class Encoder implements RecordOut {
           for (let i = 0; i < v.length; i++) this.value(v[i], key);
           return;
         }
+        // instanceof first: a JIT check, where isDate is a call into the runtime (it still catches another realm's Dates).
+        if (v instanceof Date) { out.tag(Tag.Date); out.num(v.getTime()); return; }
         if (isPlainObject(v)) { this.object(v as Record<string, unknown>, key); return; }
         if (isDate(v)) { out.tag(Tag.Date); out.num(v.getTime()); return; }
         if (isUint8Array(v)) {
@@ -171,17 +173,44 @@ class Encoder implements RecordOut {
 
   /** RecordOut: a plain object of `fields`, whose values the next `fields.length` writes give. */
   struct(fields: readonly string[]): void {
+    // A layout alternates between a few field lists (a row inside an entry): the last two are at hand.
+    if (fields === this.structA) { this.out.tag(Tag.Object); this.out.int(this.structIdA); return; }
+    if (fields === this.structB) {
+      this.out.tag(Tag.Object);
+      this.out.int(this.structIdB);
+      this.structB = this.structA;
+      this.structA = fields;
+      const id = this.structIdB;
+      this.structIdB = this.structIdA;
+      this.structIdA = id;
+      return;
+    }
     let id = this.layoutShapes.get(fields);
     if (id === undefined) {
       id = this.shapeId(fields);
       if (id < 0) {
-        this.layoutShapes.set(fields, this.newShape(fields));
+        const fresh = this.newShape(fields);
+        this.layoutShapes.set(fields, fresh);
+        this.remember(fields, fresh);
         return;
       }
       this.layoutShapes.set(fields, id);
     }
+    this.remember(fields, id);
     this.out.tag(Tag.Object);
     this.out.int(id);
+  }
+
+  private structA: readonly string[] | null = null;
+  private structIdA = -1;
+  private structB: readonly string[] | null = null;
+  private structIdB = -1;
+
+  private remember(fields: readonly string[], id: number): void {
+    this.structB = this.structA;
+    this.structIdB = this.structIdA;
+    this.structA = fields;
+    this.structIdA = id;
   }
 
   /** The id of a shape already written, or -1. */
