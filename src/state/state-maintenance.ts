@@ -1,6 +1,7 @@
 // Background upkeep of a checkpoint, as Spark's state store maintenance task: after a commit
 // (at most every `intervalMs`), each store partition with at least `minDeltasForSnapshot`
-// deltas since its last snapshot gets a new snapshot, and files no longer needed to rebuild the
+// deltas since its last snapshot gets a new snapshot (a store whose deltas are packed, one file
+// for every partition, gets a packed snapshot of every partition), and files no longer needed to rebuild the
 // last `minBatchesToRetain` versions are deleted — state files, offsets/ and commits/ entries,
 // the engine's record of the sources' initial offsets once epoch 0 is gone, and (through
 // `onLogsPurged`, which hands each source the offset the oldest retained epoch starts from)
