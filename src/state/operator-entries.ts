@@ -3,6 +3,7 @@
 // running query's state this way, and `spate state migrate` reads what it rewrites.
 import { CheckpointError } from '../errors.js';
 import type { StateRepository } from './state-repository.js';
+import { entriesByPartition } from './state-repository.js';
 
 /** Store name → shuffle partition → key → value. */
 export type OperatorEntries = Map<string, Map<number, Map<string, unknown>>>;
@@ -21,14 +22,7 @@ async function readStore(repo: StateRepository, operatorId: string, store: strin
     const partitions = new Map<number, Map<string, unknown>>();
     try {
       if (version > 0) {
-        await repo.restore(operatorId, store, version, (keys, values, partition) => {
-          let entries = partitions.get(partition);
-          if (!entries) partitions.set(partition, (entries = new Map()));
-          for (let i = 0; i < keys.length; i++) {
-            if (values[i] === undefined) entries.delete(keys[i]!);
-            else entries.set(keys[i]!, values[i]);
-          }
-        }, { readOnly: true });
+        await repo.restore(operatorId, store, version, entriesByPartition(partitions), { readOnly: true });
       }
       return partitions;
     } catch (e) {

@@ -17,7 +17,7 @@ import type { CheckpointLog } from './checkpoint-log.js';
 import type { StateFile, StateRepository } from './state-repository.js';
 import type { EpochDelta } from './keyed-store.js';
 import { encodePacked, packedDir } from './packed-state.js';
-import { encodeEntries, storeDir } from './state-repository.js';
+import { encodeEntries, entriesByPartition, storeDir } from './state-repository.js';
 
 export interface MaintenanceSettings {
   readonly minBatchesToRetain: number;
@@ -171,14 +171,7 @@ export class StateMaintenance {
     if (deltas.length >= this.settings.minDeltasForSnapshot) {
       const at = deltas[deltas.length - 1]!.version;
       const merged = new Map<number, Map<string, unknown>>();
-      await this.state.restore(op, store, at, (keys, values, partition) => {
-        let entries = merged.get(partition);
-        if (!entries) merged.set(partition, (entries = new Map()));
-        for (let i = 0; i < keys.length; i++) {
-          if (values[i] === undefined) entries.delete(keys[i]!);
-          else entries.set(keys[i]!, values[i]);
-        }
-      }, { readOnly: true });
+      await this.state.restore(op, store, at, entriesByPartition(merged), { readOnly: true });
       const all: EpochDelta<unknown> = new Map();
       for (const [p, entries] of merged) if (entries.size) all.set(p, { keys: [...entries.keys()], values: [...entries.values()] });
       await this.state.backend.write(`${dir}/${at}.snapshot`, encodePacked(all));

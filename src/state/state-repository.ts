@@ -347,15 +347,16 @@ export class StateRepository {
   }
 }
 
-/** The files that rebuild `version`: the newest snapshot at or below it, then the deltas after it. */
-export function filesForVersion(files: readonly StateFile[], version: number): StateFile[] {
-  const usable = files.filter((f) => f.version <= version);
-  let snapshotAt = -1;
-  for (const f of usable) if (f.kind === 'snapshot' && f.version > snapshotAt) snapshotAt = f.version;
-  const out: StateFile[] = [];
-  if (snapshotAt >= 0) out.push(usable.find((f) => f.kind === 'snapshot' && f.version === snapshotAt)!);
-  for (const f of usable) if (f.kind === 'delta' && f.version > snapshotAt) out.push(f);
-  return out;
+/** A loader keeping what it restores per partition in `into`: a value `undefined` deletes its key. */
+export function entriesByPartition(into: Map<number, Map<string, unknown>>): EntryLoader {
+  return (keys, values, partition) => {
+    let entries = into.get(partition);
+    if (!entries) into.set(partition, (entries = new Map()));
+    for (let i = 0; i < keys.length; i++) {
+      if (values[i] === undefined) entries.delete(keys[i]!);
+      else entries.set(keys[i]!, values[i]);
+    }
+  };
 }
 
 /** State files among `names`, ascending by version (a delta before a snapshot of the same version). */
