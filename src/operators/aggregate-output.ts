@@ -2,7 +2,7 @@
 // each aggregate's result are bound as the columns of the intermediate row (keys, the window
 // struct, the aggregate slots), and the query's output columns are computed over them into one
 // row object: no intermediate row is built. Generated once per operator from the plan's trees.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { ColumnBinding } from '../expr/codegen.js';
 import { Codegen, propertyKey } from '../expr/codegen.js';
 import type { AggregateNode } from '../plan/logical.js';

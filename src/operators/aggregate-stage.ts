@@ -7,7 +7,7 @@
 //
 // The function aggregates into whichever table it is given: the operator's state (one thread
 // today), or a partial table per task before an exchange (agg-table.ts, mergeFrom).
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { OperatorContext } from '../actors/operator.js';
 import type { RowBinding } from '../expr/codegen.js';
 import { Codegen } from '../expr/codegen.js';

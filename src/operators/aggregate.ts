@@ -13,7 +13,7 @@
 // Under master('local[N]'), the rows reach the owner of their key group already aggregated per
 // group where they were read (partial-aggregate.ts): the owner merges those partial groups.
 import { isDate } from 'node:util/types';
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../actors/operator.js';
 import type { BoundAggregate } from '../expr/functions/registry.js';
 import type { AggregateNode, OutputMode } from '../plan/logical.js';

@@ -4,7 +4,7 @@
 // is built only where something needs one: a user function (map, flatMap), or the consumer at
 // the end of the chain (the chain operator emits row objects; an aggregation reads the variables).
 // Built from typed trees by Codegen, never from user text.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { NamedExpr } from '../expr/analyze.js';
 import type { BoundExpr } from '../expr/bound.js';
 import type { Codegen, ColumnBinding, RowBinding } from '../expr/codegen.js';

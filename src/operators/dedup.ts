@@ -6,7 +6,7 @@
 // below it (only when that column is one of the keys); dropDuplicatesWithinWatermark keys
 // without the event time and forgets a key once its first event time plus the delay is.
 import { isDate } from 'node:util/types';
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../actors/operator.js';
 import type { DedupNode } from '../plan/logical.js';
 import { compositeKey, singleKey } from './group-key.js';

@@ -2,7 +2,7 @@
 // rows that passed it, per source split when the watermark follows partitions, and the rows it
 // dropped for being too far in the future. The engine turns these into the watermark
 // (query/watermark-tracker.ts) and progress.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { WatermarkTracking } from '../plan/logical.js';
 
 /** Event-time figures of the rows of one split (or of the whole stream) in an epoch. */

@@ -3,7 +3,8 @@
 // per key whose timeout passed (no rows, hasTimedOut). After each call the key's state is
 // deleted (no value and no timeout), written (updated, removed, or its timeout changed), or left.
 import { isDate } from 'node:util/types';
-import type { Barrier, Row } from '../actors/messages.js';
+import type { Barrier } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../actors/operator.js';
 import type { GroupStateNode } from '../plan/logical.js';
 import type { ReadOnlyKeyValueStore } from '../state/keyed-store.js';

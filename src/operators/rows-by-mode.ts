@@ -1,7 +1,7 @@
 // What an aggregation emits at the end of an epoch before eviction: every group in complete
 // mode, the groups the epoch changed in update mode, nothing in append mode (append emits
 // groups as the watermark evicts them).
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { KeyValueStore } from '../state/keyed-store.js';
 import type { OutputMode } from '../plan/logical.js';
 

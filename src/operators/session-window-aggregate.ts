@@ -3,7 +3,7 @@
 // grouping key, sessions that overlap or touch merge, their accumulators merged. State holds
 // one entry per session; a session whose end is at or below the watermark is final: append
 // mode emits and evicts it, complete mode keeps and re-emits every session (SEMANTICS §3).
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../actors/operator.js';
 import { Codegen } from '../expr/codegen.js';
 import { parseInterval } from '../expr/interval.js';

@@ -2,7 +2,7 @@
 // each epoch brings the whole result, which is held until the epoch ends and emitted in order;
 // on a static frame, all its rows. The comparator is Spark's ordering: nulls first ascending and
 // last descending unless told, NaN above every other double, strings by code point (UTF-8 order).
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { OperatorLogic } from '../actors/operator.js';
 import { compileValue } from '../expr/codegen.js';
 import { compareAny } from '../expr/functions/values.js';

@@ -1,7 +1,7 @@
 // Consecutive stateless operators fused into one operator whose per-chunk work is a single
 // generated function (chain-code.ts): one loop over the chunk, the projections' columns in
 // local variables, one object literal per output row. Built from typed trees, never user text.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { OperatorContext, OperatorLogic } from '../actors/operator.js';
 import { RowFailure } from '../actors/operator.js';
 import { Codegen } from '../expr/codegen.js';

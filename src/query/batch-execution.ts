@@ -1,7 +1,7 @@
 // Evaluates a static plan to rows: collect() on a static DataFrame, a foreachBatch frame, the
 // static side of a stream-static join. The same compiled chains and operator logic as
 // streaming run over a finite input as one epoch whose watermark is +∞, so every result is final.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import { barrier } from '../actors/messages.js';
 import type { OperatorContext } from '../actors/operator.js';
 import { AnalysisError } from '../errors.js';

@@ -4,7 +4,7 @@
 // as is). The sink gets the epoch id like the query's own sink, so a re-run epoch is skipped by
 // a sink that is idempotent by epoch (file, Kafka transactional, memory): exactly-once.
 import type { DeadLetter } from '../actors/dead-letters.js';
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { StreamSink } from '../connectors/contract.js';
 import { LONG, STRING, TIMESTAMP, fieldOf, structOf } from '../expr/types.js';
 

@@ -3,7 +3,7 @@
 // or deleted; a state file its maintenance removes meanwhile is read again). Each entry is shown
 // as a row named after the operator's fingerprint: an aggregation's grouping columns, window
 // and accumulators; a deduplication's columns; a join's buffered rows; a key's GroupState.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import { CheckpointError } from '../errors.js';
 import { NO_TIMESTAMP } from '../operators/group-state.js';
 import { decodeKey } from '../operators/group-key.js';

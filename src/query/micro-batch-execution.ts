@@ -6,7 +6,7 @@
 // then hands the graph to a ContinuousRun.
 import { randomUUID } from 'node:crypto';
 import { DeadLetterBuffer } from '../actors/dead-letters.js';
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { EpochCommitted } from '../actors/sink-actor.js';
 import { Supervisor } from '../actors/supervisor.js';
 import type { RestartPolicy } from '../actors/restart-policy.js';

@@ -3,7 +3,7 @@
 // and returns those batches' output, so a test asserts batch by batch. The query runs on a
 // TestClock with the default trigger (a batch as soon as data arrives, and whenever processing
 // time moves), so nothing waits on the wall clock.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { DataFrame } from '../api/dataframe.js';
 import type { DataStreamWriter } from '../api/writer.js';
 import type { OutputMode } from '../plan/logical.js';

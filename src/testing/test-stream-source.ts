@@ -2,7 +2,7 @@
 // the stream as a whole) and declarations that event time has reached an instant. The offset is
 // the number of items; any range reads again the same way (replayable), so a test can also
 // restart a query from its checkpoint.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import type { Offset, SourceBacklog, SourceContext, SourceOptions, SourceProvider, StreamSource } from '../connectors/contract.js';
 import { registerSource, splitChunk } from '../connectors/contract.js';
 import { AnalysisError } from '../errors.js';

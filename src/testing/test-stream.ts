@@ -2,7 +2,7 @@
 // partition (to test watermarks that follow partitions), and declarations that the stream's
 // event time has reached an instant, which move the watermark as a row of that time would,
 // without a row.
-import type { Row } from '../actors/messages.js';
+import type { Row } from '../data/row.js';
 import { DataFrame } from '../api/dataframe.js';
 import type { SessionContext } from '../api/session-context.js';
 import type { StructType } from '../expr/types.js';

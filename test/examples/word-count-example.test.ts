@@ -48,5 +48,5 @@ describe('examples/word-count.ts (DESIGN.md section 1, as written)', () => {
       await new Promise<void>((r) => server.close(() => r()));
       rmSync(cwd, { recursive: true, force: true });
     }
-  }, 60000);
+  }, 300_000);
 });

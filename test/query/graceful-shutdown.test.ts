@@ -140,7 +140,7 @@ describe('SIGTERM with spate.streaming.stopGracefullyOnShutdown', () => {
     expect(result.markers).toEqual([]);
     expect(result.epochs).toEqual(result.epochs.map((_, i) => i));
     expect(result.totals).toEqual(expectedTotals(ROWS));
-  }, 120_000);
+  }, 300_000);
 
   it('stops at once on a second signal, leaving the batch in flight uncommitted, and a restart re-runs it exactly', async () => {
     const cp = join(dir, 'cp');
@@ -167,7 +167,7 @@ describe('SIGTERM with spate.streaming.stopGracefullyOnShutdown', () => {
     expect(result.markers.filter((m) => m.startsWith('MISMATCH'))).toEqual([]);
     expect(result.epochs).toEqual(result.epochs.map((_, i) => i));
     expect(result.totals).toEqual(expectedTotals(ROWS));
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('after a graceful stop the process exits 0 on its own, whatever the query holds open', () => {
@@ -183,19 +183,19 @@ describe('after a graceful stop the process exits 0 on its own, whatever the que
 
   it('a rate source', async () => {
     await signalledExit({ kind: 'rate', checkpointLocation: join(dir, 'cp') });
-  }, 60_000);
+  }, 300_000);
 
   it('a rate source under Trigger.Continuous', async () => {
     await signalledExit({ kind: 'continuous', checkpointLocation: join(dir, 'cp') });
     const l = await logs(join(dir, 'cp'));
     expect(l.commits).toBe(l.offsets);
-  }, 60_000);
+  }, 300_000);
 
   it('a file source and a file sink', async () => {
     await mkdir(join(dir, 'in'));
     await writeFile(join(dir, 'in', 'a.txt'), 'one\ntwo\n');
     await signalledExit({ kind: 'file', checkpointLocation: join(dir, 'cp'), inDir: join(dir, 'in'), outDir: join(dir, 'out') });
-  }, 60_000);
+  }, 300_000);
 
   it('a socket source', async () => {
     const sockets = new Set<Socket>();
@@ -207,13 +207,13 @@ describe('after a graceful stop the process exits 0 on its own, whatever the que
       for (const s of sockets) s.destroy();
       await new Promise((r) => server.close(r));
     }
-  }, 60_000);
+  }, 300_000);
 
   it('a Kafka source', async () => {
     const topic = await newTopic('shutdown');
     await produce(topic, [{ value: 'a' }, { value: 'b' }]);
     await signalledExit({ kind: 'kafka', checkpointLocation: join(dir, 'cp'), topic, brokers: brokers() });
-  }, 60_000);
+  }, 300_000);
 
   it('a checkpoint in Redis', async () => {
     const prefix = `shutdown-${randomUUID()}`;
@@ -224,7 +224,7 @@ describe('after a graceful stop the process exits 0 on its own, whatever the que
     } finally {
       await deleteRedisPrefix(process.env['REDIS_URL']!, prefix);
     }
-  }, 60_000);
+  }, 300_000);
 });
 
 describe('the shutdown signal handlers', () => {

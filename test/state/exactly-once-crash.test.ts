@@ -39,7 +39,7 @@ describe('exactly-once recovery from SIGKILL at random points', () => {
 
   it('the local store loses and repeats nothing over 20 kills', async () => {
     await expectSameAsWithoutCrashes(scenario('local', join(dir, 'local-checkpoint'), false, 20));
-  }, 300_000);
+  }, 600_000);
 
   it('the Redis store loses and repeats nothing over 20 kills', async () => {
     const prefix = `crash-${randomUUID()}`;
@@ -48,7 +48,7 @@ describe('exactly-once recovery from SIGKILL at random points', () => {
     } finally {
       await deleteRedisPrefix(process.env.REDIS_URL!, prefix);
     }
-  }, 300_000);
+  }, 600_000);
 
   it('asynchronous checkpointing on the Redis store loses and repeats nothing over 20 kills', async () => {
     const prefix = `crash-async-${randomUUID()}`;
@@ -57,9 +57,9 @@ describe('exactly-once recovery from SIGKILL at random points', () => {
     } finally {
       await deleteRedisPrefix(process.env.REDIS_URL!, prefix);
     }
-  }, 300_000);
+  }, 600_000);
 
   it('asynchronous checkpointing on the local store loses and repeats nothing over 10 kills', async () => {
     await expectSameAsWithoutCrashes(scenario('local-async', join(dir, 'local-async-checkpoint'), true, 10));
-  }, 300_000);
+  }, 600_000);
 });

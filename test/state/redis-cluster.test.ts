@@ -20,7 +20,7 @@ function expected(n: number): Row[] {
 
 describe('the Redis store on a Redis Cluster', () => {
   let cluster: RedisCluster;
-  beforeAll(async () => { cluster = await RedisCluster.start(); }, 30_000);
+  beforeAll(async () => { cluster = await RedisCluster.start(); }, 300_000);
   afterAll(async () => { await cluster.stop(); });
 
   it('checkpoints, resumes with its state, and keeps each shuffle partition on one slot', async () => {

@@ -20,7 +20,7 @@ describe('the Redis store over TLS', () => {
       args: ['--tls-port', String(port), '--tls-cert-file', join(dir, 'cert.pem'), '--tls-key-file', join(dir, 'key.pem'),
         '--tls-ca-cert-file', join(dir, 'cert.pem'), '--tls-auth-clients', 'no'],
     });
-  }, 30_000);
+  }, 300_000);
 
   afterAll(async () => {
     await server.stop();

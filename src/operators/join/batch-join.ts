@@ -1,7 +1,7 @@
 // A join of two static DataFrames (collect(), the static side of a stream-static join): both
 // inputs are finite, so the right side is hashed once the epoch ends and every join type is
 // exact, including full outer and left anti.
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import type { OperatorLogic } from '../../actors/operator.js';
 import type { JoinNode } from '../../plan/logical.js';
 import { compileJoinFunctions } from './join-functions.js';

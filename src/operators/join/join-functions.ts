@@ -2,7 +2,7 @@
 // from user text): each side's equi-join key and one-side filter, the condition over a pair of
 // rows, the joined output row, and the event times watermarks compare.
 import { isDate } from 'node:util/types';
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import type { BoundExpr } from '../../expr/bound.js';
 import { Codegen, propertyKey, quote } from '../../expr/codegen.js';
 import type { JoinNode } from '../../plan/logical.js';

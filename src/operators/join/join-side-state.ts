@@ -3,7 +3,7 @@
 // is the truth (the runtime persists the keys changed each epoch, partitioned by join key, and
 // restores them); an in-memory index of keys by eviction time, rebuilt from the store when the
 // operator opens, finds what a watermark evicts without scanning the whole state.
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import type { RecordLayout } from '../../state/entry-codec.js';
 import type { KeyValueStore } from '../../state/keyed-store.js';
 

@@ -6,7 +6,7 @@
 // joined row object is built unless something downstream needs a whole row. Supported: inner;
 // left outer, left semi and left anti with the stream on the left; right outer with the stream
 // on the right (start() refuses the rest).
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import type { ColumnBinding, Codegen, RowBinding } from '../../expr/codegen.js';
 import { objectRow } from '../../expr/codegen.js';
 import type { JoinNode, LogicalPlan } from '../../plan/logical.js';

@@ -13,7 +13,7 @@
 // join an evicted row that never matched is emitted null-padded then. Rows at or below the
 // previous epoch's watermark are dropped as late. The state is checkpointed by the runtime, so a
 // restart resumes with the same buffers and matched flags.
-import type { Row } from '../../actors/messages.js';
+import type { Row } from '../../data/row.js';
 import type { OperatorContext, OperatorLogic } from '../../actors/operator.js';
 import type { JoinNode } from '../../plan/logical.js';
 import type { StoreMetrics } from '../../state/keyed-store.js';

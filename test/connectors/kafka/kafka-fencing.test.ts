@@ -92,5 +92,5 @@ describe('a frozen run of a transactional Kafka query', () => {
     expect(uncommitted.every((m) => values.includes(m.value!))).toBe(true);
     process.stdout.write(`kafka fencing test: ${committed.length} records committed once, ${aborted} of the frozen run's aborted; ` +
       `it said: ${a.output.split('\n').find((l) => l.startsWith('FAILED '))}\n`);
-  }, 120_000);
+  }, 300_000);
 });

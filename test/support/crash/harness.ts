@@ -39,7 +39,16 @@ function packageRoot(): string {
   }
 }
 
-/** Runs the crashing children; resolves once the last child finished the source. */
+/**
+ * Runs the crashing children; resolves once the last child finished the source.
+ *
+ * Where a kill lands is chosen by what a life has done, not by the clock alone, so that the
+ * run means the same on an idle machine and on one loaded many times over: every other life is
+ * killed at a random moment after it started (while it restores, or in its first epoch), the
+ * others only after 1-3 epochs of theirs committed (a random delay later). A killed life never
+ * reaches the end of the source and exits: it holds there until the kill (so no number of rows
+ * is too few for the kills), and the last life, not held, finishes the source.
+ */
 export async function runWithCrashes(s: CrashScenario): Promise<CrashReport> {
   mkdirSync(s.outDir, { recursive: true });
   const { kills: _kills, maxKillDelayMs: _delay, env: _env, log: _log, ...cfg } = s;
@@ -49,15 +58,13 @@ export async function runWithCrashes(s: CrashScenario): Promise<CrashReport> {
   let children = 0;
   while (kills < s.kills) {
     children++;
-    const life = startChild(cfg, typeof s.env === 'function' ? s.env(children) : s.env);
-    await life.ready;
+    const life = startChild(cfg, typeof s.env === 'function' ? s.env(children) : s.env, { holdAtEnd: true });
+    const commitsFirst = children % 2 === 0 ? 1 + Math.floor(Math.random() * 3) : 0;
+    await (commitsFirst > 0 ? life.committedOrHeld(commitsFirst) : life.ready);
     const delay = Math.random() * s.maxKillDelayMs;
     const outcome = await Promise.race([life.exited.then(() => 'exited' as const), sleep(delay).then(() => 'kill' as const)]);
     if (outcome === 'exited') {
       const { code, output } = await life.exited;
-      if (output.includes('DONE')) {
-        throw new Error(`the source was exhausted after ${kills} kills (${children} children): give the scenario more rows or shorter kill delays`);
-      }
       throw new Error(`crash child exited with code ${code} before it was killed:\n${output.slice(-2000)}`);
     }
     life.child.kill('SIGKILL');
@@ -66,11 +73,11 @@ export async function runWithCrashes(s: CrashScenario): Promise<CrashReport> {
     const committed = output.split('\n').filter((l) => l.startsWith('COMMITTED')).length;
     epochsCommittedBeforeKills += committed;
     if (committed > 0) killsAfterACommit++;
-    s.log?.(`kill ${kills}: after ${delay.toFixed(0)} ms, ${committed} epochs committed in that life`);
+    s.log?.(`kill ${kills}: ${delay.toFixed(0)} ms after ${commitsFirst > 0 ? `${commitsFirst} commits` : 'start'}, ${committed} epochs committed in that life${output.includes('HELD') ? ' (held at the end of the source)' : ''}`);
   }
   children++;
   // The pace only spreads epochs out for the kills; the last child runs the rest at full speed.
-  const last = startChild({ ...cfg, paceMs: 0 }, typeof s.env === 'function' ? s.env(children) : s.env);
+  const last = startChild({ ...cfg, paceMs: 0 }, typeof s.env === 'function' ? s.env(children) : s.env, { holdAtEnd: false });
   const { code, output } = await last.exited;
   if (code !== 0 || !output.includes('DONE')) throw new Error(`the last crash child failed (exit ${code}):\n${output.slice(-2000)}`);
   return { kills, killsAfterACommit, epochsCommittedBeforeKills, children };
@@ -126,33 +133,42 @@ export function finalTable(output: Map<string, string>): Map<string, { n: number
 
 interface Life {
   readonly child: ChildProcess;
+  /** READY printed (or the child exited). */
   readonly ready: Promise<void>;
+  /** `n` epochs committed, or the child held at the end of the source (or exited). */
+  committedOrHeld(n: number): Promise<void>;
   readonly exited: Promise<{ code: number | null; output: string }>;
 }
 
-function startChild(cfg: CrashQueryConfig, env: NodeJS.ProcessEnv | undefined): Life {
+function startChild(cfg: CrashQueryConfig, env: NodeJS.ProcessEnv | undefined, opts: { holdAtEnd: boolean }): Life {
   const root = packageRoot();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/support/crash/crash-child.ts'), JSON.stringify(cfg)], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const args = ['--import', 'tsx', join(root, 'test/support/crash/crash-child.ts'), JSON.stringify(cfg), ...(opts.holdAtEnd ? ['--hold-at-end'] : [])];
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => { markReady = resolve; });
-  child.stdout!.on('data', (d: Buffer) => {
-    output += d.toString();
-    if (output.includes('READY')) markReady();
+  let exited = false;
+  const waiters: Array<() => boolean> = [];
+  const check = (): void => { for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i]!()) waiters.splice(i, 1); };
+  const when = (done: () => boolean): Promise<void> => new Promise<void>((resolve) => {
+    const waiter = (): boolean => { if (!exited && !done()) return false; resolve(); return true; };
+    if (!waiter()) waiters.push(waiter);
   });
+  const commits = (): number => output.split('\n').filter((l) => l.startsWith('COMMITTED')).length;
+  child.stdout!.on('data', (d: Buffer) => { output += d.toString(); check(); });
   child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
-  const exited = new Promise<{ code: number | null; output: string }>((resolve) => {
+  const exitedWith = new Promise<{ code: number | null; output: string }>((resolve) => {
     child.on('exit', (code) => {
-      markReady();
+      exited = true;
+      check();
       // Let the pipes drain before reporting.
       setImmediate(() => resolve({ code, output }));
     });
   });
-  return { child, ready, exited };
+  return {
+    child,
+    ready: when(() => output.includes('READY')),
+    committedOrHeld: (n) => when(() => output.includes('HELD') || commits() >= n),
+    exited: exitedWith,
+  };
 }
 
 function sleep(ms: number): Promise<void> {
