@@ -11,6 +11,11 @@ export interface BlobWrite {
 export interface CheckpointBackend {
   /** Where the checkpoint is, as the user wrote it (for messages). */
   readonly location: string;
+  /**
+   * Whether an epoch's state delta of a store goes in one blob for every shuffle partition
+   * (packed-state.ts) rather than one blob per partition: for stores where each blob is a file.
+   */
+  readonly packsState?: boolean;
   read(path: string): Promise<Buffer | null>;
   /** Writes one blob atomically: a reader sees the old blob or the new one, never a part. */
   write(path: string, data: Buffer | string): Promise<void>;

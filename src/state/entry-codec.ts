@@ -112,6 +112,8 @@ class Encoder implements RecordOut {
           for (let i = 0; i < v.length; i++) this.value(v[i], key);
           return;
         }
+        // instanceof first: a JIT check, where isDate is a call into the runtime (it still catches another realm's Dates).
+        if (v instanceof Date) { out.tag(Tag.Date); out.num(v.getTime()); return; }
         if (isPlainObject(v)) { this.object(v as Record<string, unknown>, key); return; }
         if (isDate(v)) { out.tag(Tag.Date); out.num(v.getTime()); return; }
         if (isUint8Array(v)) {
@@ -171,17 +173,44 @@ class Encoder implements RecordOut {
 
   /** RecordOut: a plain object of `fields`, whose values the next `fields.length` writes give. */
   struct(fields: readonly string[]): void {
+    // A layout alternates between a few field lists (a row inside an entry): the last two are at hand.
+    if (fields === this.structA) { this.out.tag(Tag.Object); this.out.int(this.structIdA); return; }
+    if (fields === this.structB) {
+      this.out.tag(Tag.Object);
+      this.out.int(this.structIdB);
+      this.structB = this.structA;
+      this.structA = fields;
+      const id = this.structIdB;
+      this.structIdB = this.structIdA;
+      this.structIdA = id;
+      return;
+    }
     let id = this.layoutShapes.get(fields);
     if (id === undefined) {
       id = this.shapeId(fields);
       if (id < 0) {
-        this.layoutShapes.set(fields, this.newShape(fields));
+        const fresh = this.newShape(fields);
+        this.layoutShapes.set(fields, fresh);
+        this.remember(fields, fresh);
         return;
       }
       this.layoutShapes.set(fields, id);
     }
+    this.remember(fields, id);
     this.out.tag(Tag.Object);
     this.out.int(id);
+  }
+
+  private structA: readonly string[] | null = null;
+  private structIdA = -1;
+  private structB: readonly string[] | null = null;
+  private structIdB = -1;
+
+  private remember(fields: readonly string[], id: number): void {
+    this.structB = this.structA;
+    this.structIdB = this.structIdA;
+    this.structA = fields;
+    this.structIdA = id;
   }
 
   /** The id of a shape already written, or -1. */
@@ -280,35 +309,48 @@ function isPlainObject(v: object): boolean {
  * the layout writes (the same bytes as the plain object it stands for).
  */
 export function encodeEntryBlob(entries: KeyedEntries<unknown>, layout?: RecordLayout): Buffer {
+  return encodeEntryParts([entries], layout);
+}
+
+/**
+ * Encodes the entries of several parts, one after the other, into one blob (as if their keys
+ * and values had been concatenated, without concatenating them). The blob starts `reserve`
+ * bytes into the returned buffer (a multiple of 8, for the caller's own header).
+ */
+export function encodeEntryParts(parts: readonly KeyedEntries<unknown>[], layout?: RecordLayout, reserve = 0): Buffer {
   const e = new Encoder(scratch);
-  const { keys, values } = entries;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    const v = values[i];
-    e.string(key);
-    if (layout && v !== undefined) e.record(v, layout, key);
-    else e.value(v, key);
+  let count = 0;
+  for (const { keys, values } of parts) {
+    count += keys.length;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const v = values[i];
+      e.string(key);
+      if (layout && v !== undefined) e.record(v, layout, key);
+      else e.value(v, key);
+    }
   }
   const out = e.out;
   const joined = e.text.join('');
   const utf16 = !(joined as unknown as { isWellFormed(): boolean }).isWellFormed();
   const text = Buffer.from(joined, utf16 ? 'utf16le' : 'utf8');
-  const numbersAt = HEADER;
+  const numbersAt = reserve + HEADER;
   const intsAt = numbersAt + out.nf * 8;
   const tagsAt = intsAt + out.nu * 4;
   const textAt = tagsAt + out.nt;
   const binaryAt = textAt + text.length;
   const blob = Buffer.allocUnsafe(binaryAt + e.binaryBytes);
-  blob.writeUInt32LE(MAGIC, 0);
-  blob.writeUInt8(VERSION, 4);
-  blob.writeUInt8(utf16 ? 1 : 0, 5);
-  blob.fill(0, 6, 8);
-  blob.writeUInt32LE(keys.length, 8);
-  blob.writeUInt32LE(out.nt, 12);
-  blob.writeUInt32LE(out.nf, 16);
-  blob.writeUInt32LE(out.nu, 20);
-  blob.writeUInt32LE(text.length, 24);
-  blob.writeUInt32LE(e.binaryBytes, 28);
+  blob.fill(0, 0, reserve);
+  blob.writeUInt32LE(MAGIC, reserve);
+  blob.writeUInt8(VERSION, reserve + 4);
+  blob.writeUInt8(utf16 ? 1 : 0, reserve + 5);
+  blob.fill(0, reserve + 6, reserve + 8);
+  blob.writeUInt32LE(count, reserve + 8);
+  blob.writeUInt32LE(out.nt, reserve + 12);
+  blob.writeUInt32LE(out.nf, reserve + 16);
+  blob.writeUInt32LE(out.nu, reserve + 20);
+  blob.writeUInt32LE(text.length, reserve + 24);
+  blob.writeUInt32LE(e.binaryBytes, reserve + 28);
   Buffer.from(out.f64.buffer, 0, out.nf * 8).copy(blob, numbersAt);
   Buffer.from(out.u32.buffer, 0, out.nu * 4).copy(blob, intsAt);
   Buffer.from(out.tags.buffer, 0, out.nt).copy(blob, tagsAt);

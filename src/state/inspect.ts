@@ -5,7 +5,9 @@ import { CheckpointError } from '../errors.js';
 import type { CheckpointBackend, LockHolder } from './backend.js';
 import { CheckpointLog } from './checkpoint-log.js';
 import type { OperatorFingerprint, SourceOffset } from './checkpoint-log.js';
-import { StateRepository, filesForVersion, storeDir } from './state-repository.js';
+import { packedDir } from './packed-state.js';
+import type { StateFile } from './state-repository.js';
+import { StateRepository, storeDir } from './state-repository.js';
 
 /**
  * What a checkpoint holds, from {@link inspectCheckpoint} (and `spate checkpoint inspect`): the
@@ -152,27 +154,18 @@ export async function inspectBackend(backend: CheckpointBackend): Promise<Checkp
 }
 
 async function inspectOperator(repo: StateRepository, id: string, fingerprint: OperatorFingerprint | null, version: number): Promise<StateOperatorInspection> {
-  const partitions = await repo.partitions(id);
-  const stores = new Map<string, { rows: number; bytes: number; files: number; snapshots: number; deltas: number }>();
-  await Promise.all(partitions.map(async (p) => {
-    for (const store of await repo.stores(id, p)) {
-      const s = stores.get(store) ?? { rows: 0, bytes: 0, files: 0, snapshots: 0, deltas: 0 };
-      stores.set(store, s);
-      const part = await inspectPartition(repo, id, p, store, version);
-      s.rows += part.rows;
-      s.bytes += part.bytes;
-      s.files += part.files;
-      s.snapshots += part.snapshots;
-      s.deltas += part.deltas;
-    }
-  }));
-  const storeList = [...stores].map(([name, s]) => ({ name, ...s })).sort((a, b) => a.name.localeCompare(b.name));
+  const dirs = await repo.partitions(id);
+  const names = new Set(await repo.packedStores(id));
+  for (const p of dirs) for (const store of await repo.stores(id, p)) names.add(store);
+  const partitions = new Set(dirs);
+  const stores = await Promise.all([...names].map(async (name) => ({ name, ...await inspectStore(repo, id, dirs, name, version, partitions) })));
+  const storeList = stores.sort((a, b) => a.name.localeCompare(b.name));
   return {
     id,
     kind: fingerprint?.kind ?? null,
     properties: fingerprint?.properties ?? {},
     version,
-    partitions: partitions.length,
+    partitions: partitions.size,
     rows: storeList.reduce((n, s) => n + s.rows, 0),
     bytes: storeList.reduce((n, s) => n + s.bytes, 0),
     files: storeList.reduce((n, s) => n + s.files, 0),
@@ -180,25 +173,43 @@ async function inspectOperator(repo: StateRepository, id: string, fingerprint: O
   };
 }
 
-/** One partition of a store; a file deleted meanwhile by the running query's maintenance means: look again. */
-async function inspectPartition(repo: StateRepository, id: string, partition: number, store: string, version: number): Promise<Omit<StoreInspection, 'name'>> {
+/**
+ * One store over its partitions' own files and its packed ones; `partitions` gathers the
+ * partitions that hold entries. A file deleted meanwhile by the running query's maintenance
+ * means: look again.
+ */
+async function inspectStore(
+  repo: StateRepository, id: string, dirs: readonly number[], store: string, version: number, partitions: Set<number>,
+): Promise<Omit<StoreInspection, 'name'>> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const files = await repo.files(id, partition, store);
-      const sizes = repo.backend.sizes ? await repo.backend.sizes(storeDir(id, partition, store)) : null;
+      const folders: Array<{ dir: string; files: StateFile[] }> = await Promise.all(dirs.map(async (p) => ({ dir: storeDir(id, p, store), files: await repo.files(id, p, store) })));
+      folders.push({ dir: packedDir(id, store), files: await repo.packedFiles(id, store) });
       const keys = new Set<string>();
       let readBytes = 0;
-      if (version > 0 && filesForVersion(files, version).length > 0) {
-        ({ bytes: readBytes } = await repo.restorePartition(id, partition, store, version, (ks, vs) => {
+      if (version > 0) {
+        ({ bytes: readBytes } = await repo.restore(id, store, version, (ks, vs, p) => {
+          partitions.add(p);
           for (let i = 0; i < ks.length; i++) {
             if (vs[i] === undefined) keys.delete(ks[i]!);
             else keys.add(ks[i]!);
           }
         }, { readOnly: true }));
       }
+      let bytes = 0;
+      if (repo.backend.sizes) {
+        for (const { dir, files } of folders) {
+          if (files.length === 0) continue;
+          const sizes = await repo.backend.sizes(dir);
+          bytes += files.reduce((n, f) => n + (sizes.get(f.name) ?? 0), 0);
+        }
+      } else {
+        bytes = readBytes;
+      }
+      const files = folders.flatMap((f) => f.files);
       return {
         rows: keys.size,
-        bytes: sizes ? files.reduce((n, f) => n + (sizes.get(f.name) ?? 0), 0) : readBytes,
+        bytes,
         files: files.length,
         snapshots: files.filter((f) => f.kind === 'snapshot').length,
         deltas: files.filter((f) => f.kind === 'delta').length,

@@ -38,6 +38,8 @@ function parseLock(text: string | null): LockHolder | null {
 }
 
 export class LocalDirBackend implements CheckpointBackend {
+  /** Each blob is a file (an open, a write, a rename, a close): an epoch's state goes in one per store. */
+  readonly packsState = true;
   private readonly root: string;
   private readonly knownDirs = new Set<string>();
   /** The lock this backend acquired for a run, between acquire and release. */

@@ -1,6 +1,7 @@
 // Background upkeep of a checkpoint, as Spark's state store maintenance task: after a commit
 // (at most every `intervalMs`), each store partition with at least `minDeltasForSnapshot`
-// deltas since its last snapshot gets a new snapshot, and files no longer needed to rebuild the
+// deltas since its last snapshot gets a new snapshot (a store whose deltas are packed, one file
+// for every partition, gets a packed snapshot of every partition), and files no longer needed to rebuild the
 // last `minBatchesToRetain` versions are deleted — state files, offsets/ and commits/ entries,
 // the engine's record of the sources' initial offsets once epoch 0 is gone, and (through
 // `onLogsPurged`, which hands each source the offset the oldest retained epoch starts from)
@@ -14,7 +15,9 @@ import { setImmediate as yieldTurn } from 'node:timers/promises';
 import { errorMessage } from '../errors.js';
 import type { CheckpointLog } from './checkpoint-log.js';
 import type { StateFile, StateRepository } from './state-repository.js';
-import { encodeEntries, storeDir } from './state-repository.js';
+import type { EpochDelta } from './keyed-store.js';
+import { encodePacked, packedDir } from './packed-state.js';
+import { encodeEntries, entriesByPartition, storeDir } from './state-repository.js';
 
 export interface MaintenanceSettings {
   readonly minBatchesToRetain: number;
@@ -82,7 +85,13 @@ export class StateMaintenance {
     const version = epoch + 1;
     const earliestVersion = version - this.settings.minBatchesToRetain + 1;
     for (const op of await this.state.operators()) {
-      for (const partition of await this.state.partitions(op)) {
+      const partitions = await this.state.partitions(op);
+      for (const store of await this.state.packedStores(op)) {
+        if (this.stopped) return report;
+        await this.maintainPacked(op, store, partitions, version, earliestVersion, report);
+        await yieldTurn();
+      }
+      for (const partition of partitions) {
         for (const store of await this.state.stores(op, partition)) {
           if (this.stopped) return report;
           await this.maintainPartition(op, partition, store, version, earliestVersion, report);
@@ -143,6 +152,42 @@ export class StateMaintenance {
     const obsolete = files.filter((f) => f.version < base.version);
     if (obsolete.length) {
       await this.state.backend.delete(obsolete.map((f) => `${dir}/${f.name}`));
+      report.filesDeleted += obsolete.length;
+    }
+  }
+
+  /**
+   * A store's packed files: a packed snapshot of every partition once enough packed deltas
+   * followed the last one; then every file (packed, or a partition's own) older than the newest
+   * packed snapshot that rebuilding the earliest retained version can start from.
+   */
+  private async maintainPacked(
+    op: string, store: string, partitions: readonly number[], version: number, earliestVersion: number, report: MaintenanceReport,
+  ): Promise<void> {
+    const dir = packedDir(op, store);
+    let files = (await this.state.packedFiles(op, store)).filter((f) => f.version <= version);
+    const snapshotAt = newestSnapshot(files, version)?.version ?? -1;
+    const deltas = files.filter((f) => f.kind === 'delta' && f.version > snapshotAt);
+    if (deltas.length >= this.settings.minDeltasForSnapshot) {
+      const at = deltas[deltas.length - 1]!.version;
+      const merged = new Map<number, Map<string, unknown>>();
+      await this.state.restore(op, store, at, entriesByPartition(merged), { readOnly: true });
+      const all: EpochDelta<unknown> = new Map();
+      for (const [p, entries] of merged) if (entries.size) all.set(p, { keys: [...entries.keys()], values: [...entries.values()] });
+      await this.state.backend.write(`${dir}/${at}.snapshot`, encodePacked(all));
+      report.snapshotsWritten++;
+      files = [...files, { version: at, kind: 'snapshot', name: `${at}.snapshot` }];
+    }
+    if (earliestVersion <= 1) return;
+    const base = newestSnapshot(files, earliestVersion);
+    if (!base) return;
+    // The packed snapshot holds every partition: older files of either kind are not needed.
+    const obsolete = files.filter((f) => f.version < base.version).map((f) => `${dir}/${f.name}`);
+    for (const p of partitions) {
+      for (const f of await this.state.files(op, p, store)) if (f.version < base.version) obsolete.push(`${storeDir(op, p, store)}/${f.name}`);
+    }
+    if (obsolete.length) {
+      await this.state.backend.delete(obsolete);
       report.filesDeleted += obsolete.length;
     }
   }

@@ -1,5 +1,7 @@
 // Versioned keyed state in a checkpoint, laid out as Spark's HDFS-backed store:
-// state/<operator>/<partition>/<store>/<version>.delta and <version>.snapshot. Version v holds
+// state/<operator>/<partition>/<store>/<version>.delta and <version>.snapshot, or, on backends
+// where each blob is a file, packed: one file per store and version for every partition
+// (state/<operator>/packed/<store>/<version>.delta, see packed-state.ts). Version v holds
 // the state after epoch v-1. Deltas are staged at the barrier and written with the epoch's
 // commit marker; snapshots are written in the background (StateMaintenance). Restore reads the
 // newest snapshot at or below the version, then the deltas after it, every partition at once.
@@ -12,6 +14,7 @@ import type { RecordLayout } from './entry-codec.js';
 import type { StateIndex } from './checkpoint-log.js';
 import { decodeEntryBlob, encodeEntryBlob } from './entry-codec.js';
 import type { EpochDelta, KeyedEntries } from './keyed-store.js';
+import { PACKED_DIR, decodePacked, encodePacked, packedDir, packedPartitions } from './packed-state.js';
 
 export interface StateFile {
   readonly version: number;
@@ -19,8 +22,11 @@ export interface StateFile {
   readonly name: string;
 }
 
-/** Receives restored entries, a partition's snapshot first, then its deltas in version order. */
-export type EntryLoader = (keys: readonly string[], values: readonly unknown[]) => void;
+/**
+ * Receives restored entries of one partition, a partition's snapshot first, then its deltas in
+ * version order (partitions may interleave: they hold disjoint keys).
+ */
+export type EntryLoader = (keys: readonly string[], values: readonly unknown[], partition: number) => void;
 
 export interface RestoreOptions {
   /** Inspection reads without deleting the files an uncommitted run left above the version. */
@@ -69,6 +75,18 @@ export class StateRepository {
    * bytes. With a `layout`, the values are records it writes (see RecordLayout).
    */
   stageDelta(operatorId: string, store: string, version: number, delta: EpochDelta<unknown>, layout?: RecordLayout): number {
+    if (delta.size === 0) return 0;
+    if (this.backend.packsState) {
+      // One file for every partition the epoch changed (see packed-state.ts).
+      const data = encodePacked(delta, layout);
+      this.staged.push({ path: `${packedDir(operatorId, store)}/${version}.delta`, data });
+      const versions = this.versionsOf(operatorId, store);
+      for (const partition of delta.keys()) {
+        versions.set(partition, version);
+        this.fresh.push([operatorId, store, partition, version]);
+      }
+      return data.length;
+    }
     let bytes = 0;
     for (const [partition, entries] of delta) {
       const data = encodeEntryBlob(entries, layout);
@@ -177,71 +195,139 @@ export class StateRepository {
 
   /** Versions present for one partition of a store, ascending (a delta before a snapshot of the same version). */
   async files(operatorId: string, partition: number, store: string): Promise<StateFile[]> {
-    const names = await this.backend.list(storeDir(operatorId, partition, store));
-    const files: StateFile[] = [];
-    for (const name of names) {
-      const m = /^(\d+)\.(delta|snapshot)$/.exec(name);
-      if (m) files.push({ version: Number(m[1]), kind: m[2] as 'delta' | 'snapshot', name });
-    }
-    return files.sort((a, b) => a.version - b.version || (a.kind === 'snapshot' ? 1 : -1));
+    return parseStateFiles(await this.backend.list(storeDir(operatorId, partition, store)));
+  }
+
+  /** Versions present in a store's packed folder, ascending (a delta before a snapshot of the same version). */
+  async packedFiles(operatorId: string, store: string): Promise<StateFile[]> {
+    return parseStateFiles(await this.backend.list(packedDir(operatorId, store)));
+  }
+
+  /** Store names of an operator that have packed files. */
+  async packedStores(operatorId: string): Promise<string[]> {
+    return this.backend.list(`state/${operatorId}/${PACKED_DIR}`);
   }
 
   /**
-   * Loads a store as of `version` into `load`, all partitions concurrently (partitions hold
-   * disjoint keys). Files above `version` were left by a run that did not commit and are
-   * deleted, so a re-run writes them afresh.
+   * Loads a store as of `version` into `load`, reading every file it needs at once: per
+   * partition, its newest snapshot at or below the version (a partition's own file, or the
+   * packed one of every partition), then the deltas after it in version order. Partitions hold
+   * disjoint keys, so only the order within a partition matters. Files above `version` were
+   * left by a run that did not commit and are deleted, so a re-run writes them afresh.
    */
   async restore(operatorId: string, store: string, version: number, load: EntryLoader, options: RestoreOptions = {}): Promise<RestoreStats> {
-    const required = this.required.get(`${operatorId}/${store}`);
+    const required = options.readOnly ? undefined : this.required.get(`${operatorId}/${store}`);
+    const wanted = options.partitions ? new Set(options.partitions) : null;
+    const dirs = await this.partitions(operatorId);
     // A partition the commit log knows must be restored even if its folder is gone (then it fails).
-    const known = [...new Set([...await this.partitions(operatorId), ...(required?.keys() ?? [])])];
-    // A worker thread restores only the key groups it owns.
-    const partitions = options.partitions ? known.filter((p) => options.partitions!.includes(p)) : known;
-    const stats = await Promise.all(partitions.map((p) => {
-      const versions = required?.get(p);
-      return this.restorePartition(operatorId, p, store, version, load, versions ? { ...options, required: versions } : options);
-    }));
-    return stats.reduce((a, b) => ({ bytes: a.bytes + b.bytes, files: a.files + b.files }), { bytes: 0, files: 0 });
+    const known = [...new Set([...dirs, ...(required?.keys() ?? [])])].filter((p) => !wanted || wanted.has(p));
+    const own = new Map<number, StateFile[]>(await Promise.all(known.map(async (p): Promise<[number, StateFile[]]> => [p, dirs.includes(p) ? await this.files(operatorId, p, store) : []])));
+    const pdir = packedDir(operatorId, store);
+    let packed = await this.packedFiles(operatorId, store);
+    if (!options.readOnly) {
+      const stale = [...own].flatMap(([p, files]) => files.filter((f) => f.version > version).map((f) => `${storeDir(operatorId, p, store)}/${f.name}`));
+      stale.push(...packed.filter((f) => f.version > version).map((f) => `${pdir}/${f.name}`));
+      if (stale.length) await this.backend.delete(stale);
+    }
+    packed = packed.filter((f) => f.version <= version);
+    const packedBase = newestSnapshotAt(packed, version);
+    // Each partition's base: its own newest snapshot when it is at least as new as the packed one.
+    const ownBase = new Map<number, number>();
+    for (const [p, files] of own) ownBase.set(p, newestSnapshotAt(files, version));
+    const baseOf = (p: number): number => Math.max(ownBase.get(p) ?? 0, packedBase);
+    const packedBaseUsed = (p: number): boolean => packedBase > 0 && packedBase > (ownBase.get(p) ?? 0);
+    let lowest = packedBase;
+    for (const p of own.keys()) lowest = Math.min(lowest, baseOf(p));
+
+    const reads: Array<{ path: string; version: number; kind: StateFile['kind']; partition: number | null }> = [];
+    for (const [p, files] of own) {
+      const base = baseOf(p);
+      for (const f of files) {
+        if (f.version > version) continue;
+        const isBase = f.kind === 'snapshot' && f.version === base && !packedBaseUsed(p);
+        if (isBase || (f.kind === 'delta' && f.version > base)) reads.push({ path: `${storeDir(operatorId, p, store)}/${f.name}`, version: f.version, kind: f.kind, partition: p });
+      }
+    }
+    for (const f of packed) {
+      if ((f.kind === 'snapshot' && f.version === packedBase) || (f.kind === 'delta' && f.version > lowest)) {
+        reads.push({ path: `${pdir}/${f.name}`, version: f.version, kind: f.kind, partition: null });
+      }
+    }
+    const blobs = await Promise.all(reads.map((r) => this.readRaw(r.path)));
+    const location = this.backend.location;
+    const headers = reads.map((r, i) => (r.partition === null ? guarded(location, r.path, () => packedPartitions(blobs[i]!)) : [r.partition]));
+    if (required) this.checkRequired(operatorId, store, version, own, baseOf, reads, headers, required, wanted);
+
+    // Snapshots first, then deltas by version; each chunk only where it is newer than its partition's base.
+    const order = reads.map((_, i) => i).sort((a, b) => (reads[a]!.kind === 'snapshot' ? -1 : 0) - (reads[b]!.kind === 'snapshot' ? -1 : 0) || reads[a]!.version - reads[b]!.version);
+    let bytes = 0;
+    for (const i of order) {
+      const r = reads[i]!;
+      const raw = blobs[i]!;
+      bytes += raw.length;
+      if (r.partition !== null) {
+        const e = decodeEntries(raw, location, r.path);
+        load(e.keys, e.values, r.partition);
+        continue;
+      }
+      const e = guarded(location, r.path, () => decodePacked(raw));
+      for (const g of e.groups) {
+        if (wanted && !wanted.has(g.partition)) continue;
+        const applies = r.kind === 'snapshot' ? packedBaseUsed(g.partition) : r.version > baseOf(g.partition);
+        if (!applies) continue;
+        if (e.groups.length === 1) load(e.keys, e.values, g.partition);
+        else load(e.keys.slice(g.from, g.to), e.values.slice(g.from, g.to), g.partition);
+      }
+      blobs[i] = EMPTY; // the decoded file's bytes are no longer needed
+    }
+    return { bytes, files: reads.length };
   }
 
+  /** One partition of a store as of `version` (see restore). */
   async restorePartition(
     operatorId: string, partition: number, store: string, version: number, load: EntryLoader, options: RestoreOptions = {},
   ): Promise<RestoreStats> {
-    const dir = storeDir(operatorId, partition, store);
-    const files = await this.files(operatorId, partition, store);
-    if (!options.readOnly) {
-      const stale = files.filter((f) => f.version > version);
-      if (stale.length) await this.backend.delete(stale.map((f) => `${dir}/${f.name}`));
-    }
-    const needed = filesForVersion(files, version);
-    if (options.required) this.checkRequired(operatorId, partition, dir, files, version, options.required);
-    // Read every file at once; apply them in version order.
-    const blobs = await Promise.all(needed.map((f) => this.readRaw(`${dir}/${f.name}`)));
-    let bytes = 0;
-    needed.forEach((f, i) => {
-      const raw = blobs[i]!;
-      bytes += raw.length;
-      const e = decodeEntries(raw, this.backend.location, `${dir}/${f.name}`);
-      load(e.keys, e.values);
-    });
-    return { bytes, files: needed.length };
+    return this.restore(operatorId, store, version, load, { ...options, partitions: [partition] });
   }
 
-  /** Fails naming the first state file the commit log says was written but that is gone. */
+  /**
+   * Fails naming the first state file the commit log says was written but that is gone: a
+   * partition's own delta, or the packed delta of that version holding the partition.
+   */
   private checkRequired(
-    operatorId: string, partition: number, dir: string, files: readonly StateFile[], version: number, required: ReadonlySet<number>,
+    operatorId: string, store: string, version: number, own: ReadonlyMap<number, readonly StateFile[]>, baseOf: (p: number) => number,
+    reads: ReadonlyArray<{ version: number; kind: StateFile['kind']; partition: number | null }>, headers: readonly (readonly number[])[],
+    required: ReadonlyMap<number, ReadonlySet<number>>, wanted: ReadonlySet<number> | null,
   ): void {
-    let base = 0;
-    for (const f of files) if (f.kind === 'snapshot' && f.version <= version && f.version > base) base = f.version;
-    const present = new Set(files.map((f) => f.version));
-    const missing = [...required].filter((v) => v > base && v <= version && !present.has(v)).sort((a, b) => a - b);
-    if (missing.length === 0) return;
-    throw new CheckpointError(
-      `checkpoint ${this.backend.location} is missing state file ${dir}/${missing[0]}.delta ` +
-      `(operator ${operatorId}, shuffle partition ${partition}${missing.length > 1 ? `, and ${missing.length - 1} more version(s) of it` : ''}): ` +
-      `commits/${missing[0]! - 1} records that epoch ${missing[0]! - 1} wrote it, and without it the state would be silently wrong. ` +
-      'Restore the file from a backup, or start the query with a new checkpointLocation',
-    );
+    // The versions found for each partition: its own files, and the packed deltas that hold it.
+    const found = new Map<number, Set<number>>();
+    const add = (p: number, v: number): void => {
+      let s = found.get(p);
+      if (!s) found.set(p, (s = new Set()));
+      s.add(v);
+    };
+    for (const [p, files] of own) for (const f of files) add(p, f.version);
+    reads.forEach((r, i) => { if (r.partition === null && r.kind === 'delta') for (const p of headers[i]!) add(p, r.version); });
+    for (const [partition, versions] of required) {
+      if (wanted && !wanted.has(partition)) continue;
+      const base = baseOf(partition);
+      const present = found.get(partition);
+      const missing = [...versions].filter((v) => v > base && v <= version && !present?.has(v)).sort((a, b) => a - b);
+      if (missing.length === 0) continue;
+      const v = missing[0]!;
+      const packedThere = reads.some((r) => r.partition === null && r.kind === 'delta' && r.version === v);
+      // The file that should hold it: the packed one where the store packs, else the partition's own.
+      const ownLayout = own.get(partition)?.length || (!reads.some((r) => r.partition === null) && ([...own.values()].some((f) => f.length > 0) || !this.backend.packsState));
+      const what = packedThere
+        ? `the entries of shuffle partition ${partition} in state file ${packedDir(operatorId, store)}/${v}.delta`
+        : `state file ${ownLayout ? storeDir(operatorId, partition, store) : packedDir(operatorId, store)}/${v}.delta`;
+      throw new CheckpointError(
+        `checkpoint ${this.backend.location} is missing ${what} ` +
+        `(operator ${operatorId}, shuffle partition ${partition}${missing.length > 1 ? `, and ${missing.length - 1} more version(s) of it` : ''}): ` +
+        `commits/${v - 1} records that epoch ${v - 1} wrote it, and without it the state would be silently wrong. ` +
+        'Restore the file from a backup, or start the query with a new checkpointLocation',
+      );
+    }
   }
 
   /** The entries of one state file. */
@@ -261,15 +347,47 @@ export class StateRepository {
   }
 }
 
-/** The files that rebuild `version`: the newest snapshot at or below it, then the deltas after it. */
-export function filesForVersion(files: readonly StateFile[], version: number): StateFile[] {
-  const usable = files.filter((f) => f.version <= version);
-  let snapshotAt = -1;
-  for (const f of usable) if (f.kind === 'snapshot' && f.version > snapshotAt) snapshotAt = f.version;
-  const out: StateFile[] = [];
-  if (snapshotAt >= 0) out.push(usable.find((f) => f.kind === 'snapshot' && f.version === snapshotAt)!);
-  for (const f of usable) if (f.kind === 'delta' && f.version > snapshotAt) out.push(f);
-  return out;
+/** A loader keeping what it restores per partition in `into`: a value `undefined` deletes its key. */
+export function entriesByPartition(into: Map<number, Map<string, unknown>>): EntryLoader {
+  return (keys, values, partition) => {
+    let entries = into.get(partition);
+    if (!entries) into.set(partition, (entries = new Map()));
+    for (let i = 0; i < keys.length; i++) {
+      if (values[i] === undefined) entries.delete(keys[i]!);
+      else entries.set(keys[i]!, values[i]);
+    }
+  };
+}
+
+/** State files among `names`, ascending by version (a delta before a snapshot of the same version). */
+function parseStateFiles(names: readonly string[]): StateFile[] {
+  const files: StateFile[] = [];
+  for (const name of names) {
+    const m = /^(\d+)\.(delta|snapshot)$/.exec(name);
+    if (m) files.push({ version: Number(m[1]), kind: m[2] as 'delta' | 'snapshot', name });
+  }
+  return files.sort((a, b) => a.version - b.version || (a.kind === 'snapshot' ? 1 : -1));
+}
+
+/** The version of the newest snapshot at or below `version`; 0 when there is none. */
+function newestSnapshotAt(files: readonly StateFile[], version: number): number {
+  let at = 0;
+  for (const f of files) if (f.kind === 'snapshot' && f.version <= version && f.version > at) at = f.version;
+  return at;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Runs a decoder of a state file, turning damage into a CheckpointError naming the file. */
+function guarded<T>(location: string, path: string, decode: () => T): T {
+  try {
+    return decode();
+  } catch (e) {
+    throw new CheckpointError(
+      `state file ${location}/${path} is corrupt or truncated (${(e as Error).message}); ` +
+      'restore it from a backup or start the query with a new checkpointLocation',
+    );
+  }
 }
 
 export function encodeEntries(entries: KeyedEntries<unknown>): Buffer {
@@ -277,14 +395,7 @@ export function encodeEntries(entries: KeyedEntries<unknown>): Buffer {
 }
 
 export function decodeEntries(raw: Buffer, location: string, path: string): KeyedEntries<unknown> {
-  try {
-    return decodeEntryBlob(raw);
-  } catch (e) {
-    throw new CheckpointError(
-      `state file ${location}/${path} is corrupt or truncated (${(e as Error).message}); ` +
-      'restore it from a backup or start the query with a new checkpointLocation',
-    );
-  }
+  return guarded(location, path, () => decodeEntryBlob(raw));
 }
 
 export function storeDir(operatorId: string, partition: number, store: string): string {

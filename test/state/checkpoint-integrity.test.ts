@@ -1,11 +1,13 @@
 // A checkpoint that lost files, or whose Redis lost keys, is refused with a message naming what
 // is gone: never a silently smaller state, a restart from epoch 0, or epochs written into an
 // emptied database.
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DataFrame, Session, StreamingQuery } from '../../src/index.js';
 import { CheckpointError, col, count, lit, sum } from '../../src/index.js';
+import { encodeEntryBlob } from '../../src/state/entry-codec.js';
+import { decodePacked } from '../../src/state/packed-state.js';
 import { RedisServer } from '../support/redis-server.js';
 import { expectedCounts } from '../support/sequence-source.js';
 import { eventually, sortRows, testSession } from '../support/helpers.js';
@@ -50,6 +52,21 @@ describe('a local checkpoint that lost files', () => {
     return join(cpDir, 'state', op!);
   };
 
+  /** Rewrites a checkpoint's packed state files as the per-partition files spate wrote before packing. */
+  async function unpack(copy: string): Promise<void> {
+    const state = await stateDir(copy);
+    for (const store of await readdir(join(state, 'packed'))) {
+      for (const name of await readdir(join(state, 'packed', store))) {
+        const e = decodePacked(await readFile(join(state, 'packed', store, name)));
+        for (const g of e.groups) {
+          await mkdir(join(state, String(g.partition), store), { recursive: true });
+          await writeFile(join(state, String(g.partition), store, name), encodeEntryBlob({ keys: e.keys.slice(g.from, g.to), values: e.values.slice(g.from, g.to) }));
+        }
+      }
+    }
+    await rm(join(state, 'packed'), { recursive: true });
+  }
+
   it('resumes an undamaged copy to the exact counts', async () => {
     const q = await restartAfter('intact', async () => undefined);
     await q.processAllAvailable();
@@ -57,19 +74,39 @@ describe('a local checkpoint that lost files', () => {
     expect(sortRows(await spark.table('intact').collect())).toEqual(sortRows(expectedCounts(4000, KEYS)));
   });
 
-  it('refuses to restore when the newest delta of one partition is gone, naming it', async () => {
-    let gone = '';
+  it('refuses to restore when the newest delta is gone, naming it', async () => {
     const q = await restartAfter('no-delta', async (copy) => {
-      const store = join(await stateDir(copy), '1', (await readdir(join(await stateDir(copy), '1')))[0]!);
-      gone = `6.delta`;
-      await rm(join(store, gone));
+      await rm(join(await stateDir(copy), 'packed', 'default', '6.delta'));
     });
-    await expect(q.awaitTermination()).rejects.toThrow(new RegExp(`is missing state file state/[^ ]+/1/[^ ]+/${gone} \\(operator [^,]+, shuffle partition 1\\)`));
+    await expect(q.awaitTermination()).rejects.toThrow(/is missing state file state\/[^ ]+\/packed\/default\/6\.delta \(operator [^,]+, shuffle partition \d\)/);
     expect(q.exception()!.cause).toBeInstanceOf(CheckpointError);
   });
 
-  it('refuses to restore when one partition folder is gone', async () => {
-    const q = await restartAfter('no-partition', async (copy) => { await rm(join(await stateDir(copy), '2'), { recursive: true }); });
+  it('refuses to restore when the packed state folder is gone', async () => {
+    const q = await restartAfter('no-packed', async (copy) => { await rm(join(await stateDir(copy), 'packed'), { recursive: true }); });
+    await expect(q.awaitTermination()).rejects.toThrow(/is missing state file state\/[^ ]+\/packed\/default\/1\.delta \(operator [^,]+, shuffle partition 0, and 5 more version\(s\) of it\)/);
+  });
+
+  it('resumes a checkpoint written with one state file per partition (before packing), then the mixed one it becomes', async () => {
+    const q = await restartAfter('per-partition', unpack);
+    await q.processAllAvailable();
+    await q.stop();
+    expect(sortRows(await spark.table('per-partition').collect())).toEqual(sortRows(expectedCounts(4000, KEYS)));
+    const state = await stateDir(join(dir, 'per-partition'));
+    // Epochs 1-6 were read from per-partition files; epochs 7-8 went to packed ones.
+    expect((await readdir(join(state, 'packed', 'default'))).sort()).toEqual(['7.delta', '8.delta']);
+    expect((await readdir(join(state, '1', 'default'))).sort()).toEqual(['1.delta', '2.delta', '3.delta', '4.delta', '5.delta', '6.delta']);
+    const again = run(spark, join(dir, 'per-partition'), 5000, 'mixed');
+    await again.processAllAvailable();
+    await again.stop();
+    expect(sortRows(await spark.table('mixed').collect())).toEqual(sortRows(expectedCounts(5000, KEYS)));
+  });
+
+  it('refuses to restore a per-partition checkpoint when one partition folder is gone', async () => {
+    const q = await restartAfter('no-partition', async (copy) => {
+      await unpack(copy);
+      await rm(join(await stateDir(copy), '2'), { recursive: true });
+    });
     await expect(q.awaitTermination()).rejects.toThrow(/is missing state file state\/[^ ]+\/2\/[^ ]+\/1\.delta \(operator [^,]+, shuffle partition 2, and 5 more version\(s\) of it\)/);
   });
 
@@ -85,7 +122,7 @@ describe('a local checkpoint that lost files', () => {
       await rm(join(copy, 'offsets'), { recursive: true });
     });
     await expect(q.awaitTermination()).rejects.toThrow(/is corrupt: it has commits up to commits\/5 but no offset log/);
-    expect((await readdir(join(await stateDir(copyDir), '0'), { recursive: true })).length).toBeGreaterThan(0);
+    expect((await readdir(join(await stateDir(copyDir), 'packed'), { recursive: true })).length).toBeGreaterThan(0);
   });
 
   it('refuses a checkpoint whose metadata is gone', async () => {
