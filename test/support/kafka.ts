@@ -54,13 +54,21 @@ export async function newTopic(prefix = 't', partitions = 4): Promise<string> {
 /**
  * Creates a topic with `partitions` partitions and waits for its leaders. kafkajs' own wait
  * (waitForLeaders) gives up when the broker's metadata does not know the new topic yet, which
- * happens on a loaded machine; this waits until every partition has a leader instead.
+ * happens on a loaded machine; this waits until every partition has a leader instead. The
+ * creation itself is tried again (up to 5 times) when the broker answers a retriable error.
  */
 export async function createTopic(topic: string, partitions = 4): Promise<void> {
   const admin = kafka().admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: false });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: false });
+        break;
+      } catch (e) {
+        if ((e as { retriable?: boolean }).retriable !== true || attempt === 5) throw e;
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       try {
         const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });

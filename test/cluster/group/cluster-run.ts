@@ -31,8 +31,8 @@ export class WordRun {
   static async create(brokers: string, lineCount: number, seed: number, url: string, store: Redis | Cluster): Promise<WordRun> {
     const input = uniqueTopic('cluster-in');
     const output = uniqueTopic('cluster-out');
-    await createTopicRetrying(input, 4);
-    await createTopicRetrying(output, 1);
+    await createTopic(input, 4);
+    await createTopic(output, 1);
     const prefix = `cluster-test-${randomUUID().slice(0, 8)}`;
     return new WordRun(brokers, input, output, prefix, `${url}/0/${prefix}`, store, lineCount, seed);
   }
@@ -133,13 +133,3 @@ export const exactly = (life: WorkerLife, line: string): number => life.output.s
 
 export const sorted = (m: Map<string, string>): [string, string][] => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 
-/** createTopic, again when the broker answers a retriable error (a metadata request racing the creation, seen on a loaded machine). */
-async function createTopicRetrying(topic: string, partitions: number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await createTopic(topic, partitions);
-    } catch (e) {
-      if ((e as { retriable?: boolean }).retriable !== true || attempt === 5) throw e;
-    }
-  }
-}

@@ -78,8 +78,8 @@ async function newRun(lineCount: number, seed: number, producedNow = lineCount, 
   store: Run['store'] = { url: redisUrl(), client: redis }): Promise<Run> {
   const input = uniqueTopic('cluster-in');
   const output = uniqueTopic('cluster-out');
-  await createTopicRetrying(input, 4);
-  await createTopicRetrying(output, 1);
+  await createTopic(input, 4);
+  await createTopic(output, 1);
   const lines = query === 'words' ? linesOf(lineCount, seed) : tradesOf(lineCount, seed);
   await produceLines(input, lines, 0, producedNow);
   const prefix = `cluster-test-${randomUUID().slice(0, 8)}`;
@@ -89,16 +89,6 @@ async function newRun(lineCount: number, seed: number, producedNow = lineCount, 
   return run;
 }
 
-/** createTopic, again when the broker answers a retriable error (a metadata request racing the creation, seen on a loaded machine). */
-async function createTopicRetrying(topic: string, partitions: number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await createTopic(topic, partitions);
-    } catch (e) {
-      if ((e as { retriable?: boolean }).retriable !== true || attempt === 5) throw e;
-    }
-  }
-}
 
 async function produceLines(topic: string, lines: readonly string[], from: number, until: number): Promise<void> {
   await produce(topic, lines.slice(from, until).map((value, i) => ({ value, partition: (from + i) % 4 })));
@@ -308,7 +298,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     // One process over a topic fed the same way: one AvailableNow run after partition 0's input
     // (an epoch and a no-data epoch), one after the rest, on the same checkpoint.
     const input = uniqueTopic('cluster-in-single');
-    await createTopicRetrying(input, 4);
+    await createTopic(input, 4);
     const checkpoint = join(run.dir, 'single');
     const single = new Map<string, string>();
     await produce(input, byPartition(true));

@@ -53,11 +53,11 @@ export function linesOf(n: number, seed: number): string[] {
 /** A run's topics and checkpoint; `output` is a topic unless given (a folder). Input is produced by produceLines. */
 export async function newSinkRun(query: QueryName, lines: readonly string[], perTrigger: number, extra: Partial<ClusterChildConfig> = {}): Promise<SinkRun> {
   const input = uniqueTopic('cluster-in');
-  await createTopicRetrying(input, 4);
+  await createTopic(input, 4);
   let output = extra.output;
   if (output === undefined) {
     output = uniqueTopic('cluster-out');
-    await createTopicRetrying(output, 2);
+    await createTopic(output, 2);
   }
   const prefix = `cluster-sink-${randomUUID().slice(0, 8)}`;
   return {
@@ -69,15 +69,6 @@ export async function newSinkRun(query: QueryName, lines: readonly string[], per
   };
 }
 
-async function createTopicRetrying(topic: string, partitions: number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await createTopic(topic, partitions);
-    } catch (e) {
-      if ((e as { retriable?: boolean }).retriable !== true || attempt === 5) throw e;
-    }
-  }
-}
 
 /** Lines [from, until) of the run, round robin over the input's 4 partitions. */
 export async function produceLines(run: SinkRun, from: number, until: number): Promise<void> {
