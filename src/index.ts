@@ -21,6 +21,7 @@ export { DataStreamWriter } from './api/writer.js';
 export type { ForeachBatchFunction } from './api/writer.js';
 export { startWorker } from './api/start-worker.js';
 export type { ClusterWorker, ClusterWorkerOptions } from './api/start-worker.js';
+export type { ClusterWorkerStatus, SourcePartitionStatus, KeyGroupStatus } from './cluster/group/worker-status.js';
 export { MemoryStream } from './api/memory-stream.js';
 export * from './api/functions.js';
 export * as types from './api/types.js';

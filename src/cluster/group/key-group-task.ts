@@ -31,6 +31,8 @@ export type KeyedStep = { readonly aggregate: AggregateNode } | { readonly dedup
 export class KeyGroupTask {
   /** The last epoch committed for this key group (-1: none). */
   epoch = -1;
+  /** Rows the last run emitted (after the steps that follow the keyed step). */
+  lastOutputRows = 0;
   /**
    * The step's stores by name (the aggregation's own table of groups, a join's two sides), or
    * one plain store. In Redis a store's keys are its entries' fields, prefixed by the store's
@@ -99,6 +101,7 @@ export class KeyGroupTask {
       this.after(out, chained, { malformedDropped: 0 }, []);
       out = chained;
     }
+    this.lastOutputRows = out.length;
     const puts: [string, Buffer][] = [];
     const deletes: string[] = [];
     for (const [name, store] of this.stores) {

@@ -31,6 +31,8 @@ import { openRedis } from './redis-client.js';
 import type { StageOneRecord, StageOneSpec } from './stage-one.js';
 import { runStageOne, stageOneChain } from './stage-one.js';
 import { TaskSinkStep } from './task-sink.js';
+import type { ClusterWorkerStatus, SourcePartitionStatus } from './worker-status.js';
+import { WorkerCounters } from './worker-status.js';
 
 /** How one worker of a cluster query runs (startWorker's second argument); every field has a default. */
 export interface ClusterWorkerOptions {
@@ -73,6 +75,13 @@ export interface ClusterWorker {
   readonly coordinator: Coordinator;
   /** Its place in the consumer group: what it owns, rebalances seen. */
   readonly membership: Membership;
+  /** The query's name (queryName), else its checkpoint prefix. */
+  readonly query: string;
+  /**
+   * What it owns, its tasks' rows, each source partition's lag behind the last committed epoch,
+   * the epochs, rebalances and failures, now (asks Redis and the broker; rejects while they are away).
+   */
+  status(): Promise<ClusterWorkerStatus>;
 }
 
 export function repartitionTopicOf(prefix: string): string {
@@ -183,6 +192,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const runningTtlMs = opts.taskMarkMs ?? opts.sessionTimeoutMs ?? 6000;
   let refusedCommits = 0;
   let stopped = false;
+  const counters = new WorkerCounters();
 
   const syncOwnership = async (): Promise<void> => {
     const { generation } = membership.ownership;
@@ -255,7 +265,10 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
         const t0 = performance.now();
         const rec = await runStageOne(spec, chain, planned, p, entry.start[unit] ?? 0, entry.end[unit] ?? 0, entry.lateWatermarkMs);
         if (!(await fencing.recordStageOne(planned, unit, JSON.stringify(rec)))) onEvent(`REFUSED-STAGE-ONE ${unit} ${planned}`);
-        else onEvent(`STAGE-ONE ${unit} ${planned} ${rec.rows} ${Math.round(performance.now() - t0)}`);
+        else {
+          counters.stageOne(spec.topic, p, rec.rows);
+          onEvent(`STAGE-ONE ${unit} ${planned} ${rec.rows} ${Math.round(performance.now() - t0)}`);
+        }
         did = true;
       }
     }
@@ -282,6 +295,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
         throw e;
       }
       did = true;
+      if (outcome === 'committed') counters.stageTwo(g, input.reduce((n, rows) => n + rows.length, 0), task.lastOutputRows);
       if (outcome === 'committed') onEvent(`STAGE-TWO ${g} ${planned} ${input.reduce((n, rows) => n + rows.length, 0)} ${Math.round(performance.now() - t0)}`);
       if (outcome === 'refused') {
         lose(g);
@@ -305,12 +319,45 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       let did = false;
       try {
         did = await step();
+        counters.stepEnded(name, null);
       } catch (e) {
         if (stopped) return;
-        onEvent(`RETRY ${name}: ${(e as Error).message.split('\n')[0]}`);
+        const message = (e as Error).message.split('\n')[0]!;
+        counters.stepEnded(name, message);
+        onEvent(`RETRY ${name}: ${message}`);
       }
       if (!did) await sleep(pollMs);
     }
+  };
+
+  const query = q.queryName ?? where.prefix;
+  const status = async (): Promise<ClusterWorkerStatus> => {
+    const { planned, committed } = await logPointers(redis, fencing);
+    const last = committed >= 0 ? await readEpoch(redis, fencing, committed) : null;
+    const partitionStatus: SourcePartitionStatus[] = [];
+    for (const [i, input] of stages.inputs.entries()) {
+      const topics = new Map([[input.topic, sourcePartitions[i]!]]);
+      const latest = (await sourceCluster.offsets(topics, 'latest')).get(input.topic)!;
+      // Before the first commit the query lags from where it starts.
+      const first = last ? null : inputSettings[i]!.starting === 'earliest' ? (await sourceCluster.offsets(topics, 'earliest')).get(input.topic)! : latest;
+      const owned = new Set(membership.owned(input.topic));
+      for (const p of sourcePartitions[i]!) {
+        const latestOffset = latest.get(p) ?? 0;
+        const committedOffset = last ? last.end[unitKey(i, p)] ?? null : null;
+        const from = committedOffset ?? first!.get(p) ?? 0;
+        partitionStatus.push({ topic: input.topic, partition: p, owned: owned.has(p), committedOffset, latestOffset,
+          lagRecords: Math.max(0, latestOffset - from), rowsRead: counters.rowsRead(input.topic, p) });
+      }
+    }
+    const keyGroupStatus = [...membership.owned(repartitionTopic)].sort((a, b) => a - b)
+      .map((group) => ({ group, epoch: tasks.get(group)?.epoch ?? -1, ...counters.rowsOf(group) }));
+    return {
+      query, workerId, generation: membership.ownership.generation, coordinator: coordinator.holdsLease,
+      plannedEpoch: planned, committedEpoch: committed, sourcePartitions: partitionStatus, keyGroups: keyGroupStatus,
+      rebalances: membership.rebalances, lastRebalanceMs: membership.lastJoinMs, refusedCommits,
+      failingSteps: counters.failingSteps, lastFailure: counters.lastFailure,
+      lastEpochMs: coordinator.lastEpochMs, lastCommitStepMs: coordinator.lastCommitStepMs,
+    };
   };
 
   await membership.join();
@@ -322,6 +369,8 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     done,
     coordinator,
     membership,
+    query,
+    status,
     get refusedCommits() { return refusedCommits; },
     async stop() {
       stopped = true;
