@@ -59,9 +59,6 @@ export class WorkerMetrics {
     gauge('spate_worker_key_group_owned', 'A key group the worker owns (its stage-two task), one series per key group', [...W, 'key_group'], function collect() {
       each((s, l) => { for (const g of s.keyGroups) this.set({ ...l, key_group: String(g.group) }, 1); });
     });
-    gauge('spate_worker_generation', 'The consumer-group generation of the worker\'s assignment', W, function collect() {
-      each((s, l) => this.set(l, s.generation));
-    });
     gauge('spate_cluster_planned_epoch', 'The query\'s last planned epoch (-1: none), as the worker read it', W, function collect() {
       each((s, l) => this.set(l, s.plannedEpoch));
     });

@@ -46,7 +46,6 @@ describe('cluster worker metrics', () => {
     expect(metric(t, 'spate_task_output_rows_total', { ...w, stage: 'key_group', unit: '4' })).toBe(3);
     expect(metric(t, 'spate_cluster_planned_epoch', w)).toBe(7);
     expect(metric(t, 'spate_cluster_committed_epoch', w)).toBe(6);
-    expect(metric(t, 'spate_worker_generation', w)).toBe(3);
     expect(metric(t, 'spate_worker_rebalances_total', w)).toBe(2);
     expect(metric(t, 'spate_worker_last_rebalance_duration_seconds', w)).toBe(1.5);
     expect(metric(t, 'spate_worker_refused_commits_total', w)).toBe(1);

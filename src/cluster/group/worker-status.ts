@@ -35,7 +35,7 @@ export interface ClusterWorkerStatus {
   /** The query's name (queryName), else its checkpoint prefix. */
   readonly query: string;
   readonly workerId: string;
-  /** The consumer-group generation of its current assignment (-1 before the first, after leaving). */
+  /** Which of its assignments it works on: 1 after its first group join, one more per rebalance (-1 before the first). */
   readonly generation: number;
   /** Whether it holds the coordinator lease (plans and commits the query's epochs). */
   readonly coordinator: boolean;
