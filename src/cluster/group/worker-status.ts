@@ -6,7 +6,9 @@
 
 /** One source partition of the query, as a worker sees it. */
 export interface SourcePartitionStatus {
+  /** The source topic. */
   readonly topic: string;
+  /** The partition's number in the topic. */
   readonly partition: number;
   /** Whether this worker owns the partition (runs its stage-one tasks). Each partition has one owner. */
   readonly owned: boolean;
@@ -22,11 +24,13 @@ export interface SourcePartitionStatus {
 
 /** One key group this worker owns (its stage-two task). */
 export interface KeyGroupStatus {
+  /** The key group's number (0 to spate.sql.shuffle.partitions - 1). */
   readonly group: number;
   /** The last epoch its task committed here (-1: none yet). */
   readonly epoch: number;
-  /** Rows that reached its task (from stage one) and rows it emitted, since the worker started. */
+  /** Rows that reached its task (from stage one) in committed epochs, since the worker started. */
   readonly rowsIn: number;
+  /** Rows its task emitted in committed epochs, since the worker started. */
   readonly rowsOut: number;
 }
 
@@ -34,28 +38,33 @@ export interface KeyGroupStatus {
 export interface ClusterWorkerStatus {
   /** The query's name (queryName), else its checkpoint prefix. */
   readonly query: string;
+  /** The worker's name among the query's workers. */
   readonly workerId: string;
   /** Which of its assignments it works on: 1 after its first group join, one more per rebalance (-1 before the first). */
   readonly generation: number;
   /** Whether it holds the coordinator lease (plans and commits the query's epochs). */
   readonly coordinator: boolean;
-  /** The query's last planned and last committed epoch (-1: none). */
+  /** The query's last planned epoch (-1: none). */
   readonly plannedEpoch: number;
+  /** The query's last committed epoch (-1: none). */
   readonly committedEpoch: number;
   /** Every source partition of the query; `owned` marks this worker's. */
   readonly sourcePartitions: readonly SourcePartitionStatus[];
   /** The key groups this worker owns, by number. */
   readonly keyGroups: readonly KeyGroupStatus[];
-  /** Rebalances this worker went through, and how long the last took (its join, as kafkajs timed it). */
+  /** Rebalances this worker went through (its group joins). */
   readonly rebalances: number;
+  /** How long the last rebalance took: its join, as kafkajs timed it, in ms. */
   readonly lastRebalanceMs: number;
   /** Commits its tasks had refused (it had lost the unit). */
   readonly refusedCommits: number;
-  /** Steps that failed in a row (a coordinator or task step is retried while Kafka or Redis is away), and the last failure. */
+  /** Steps that failed in a row (a coordinator or task step is retried while Kafka or Redis is away). */
   readonly failingSteps: number;
+  /** The last step failure, `<loop>: <message>` (null: none yet). */
   readonly lastFailure: string | null;
-  /** Coordination figures of the last epoch it committed as coordinator: plan to commit log, and the commit step, in ms. */
+  /** The last epoch it committed as coordinator: ms from its plan to its commit log. */
   readonly lastEpochMs: number;
+  /** The last epoch it committed as coordinator: ms of the commit step. */
   readonly lastCommitStepMs: number;
 }
 
