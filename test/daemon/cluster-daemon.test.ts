@@ -87,8 +87,11 @@ describe('spate run with cluster workers', () => {
         .map((l) => metric(t.text, 'spate_task_input_rows_total', l) ?? 0)).reduce((n, x) => n + x, 0);
     };
     expect(await until('the rows read reported', read, (n) => n === 300)).toBe(300);
-    const progress = await a.waitFor((l) => l.msg === 'progress of cluster worker a of words' && l['committedEpoch'] !== -1, 'a progress line of worker a');
-    expect(progress).toMatchObject({ query: 'words', worker: 'a', sourcePartitions: oa.partitions.map((p) => `${run.input}/${p}`) });
+    // A progress line logged after the epochs above committed, under the ownership seen above.
+    const since = a.lines.length;
+    const progress = await a.waitFor((l) => l.msg === 'progress of cluster worker a of words' && a.lines.indexOf(l) >= since, 'a progress line of worker a');
+    expect(progress).toMatchObject({ query: 'words', worker: 'a', sourcePartitions: oa.partitions.map((p) => `${run.input}/${p}`), keyGroups: oa.keyGroups });
+    expect(progress['rebalances']).toBeGreaterThanOrEqual(1);
 
     await run.produce(300, 600);
     a.child.kill('SIGTERM');
