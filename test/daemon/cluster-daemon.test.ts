@@ -110,6 +110,15 @@ describe('spate run with cluster workers', () => {
     expect(await b.exit).toBe(0);
   });
 
+  it('a worker that cannot start (its checkpoint is not in Redis) is a usage error: exit 2 with the reason', async () => {
+    const run = await newRun(10, 3);
+    const d = spawnSpate(['run', 'test/daemon/fixtures/cluster-words.ts', '--port', '0', '--set', `app.brokers=${run.brokers}`,
+      '--set', `app.input=${run.input}`, '--set', `app.output=${run.output}`, '--set', 'app.checkpoint=/tmp/not-redis', '--set', 'app.worker=x']);
+    running.push(d);
+    expect(await d.exit).toBe(2);
+    expect(d.stderr()).toMatch(/threw from its default export: cluster mode needs a checkpointLocation in Redis/);
+  });
+
   it('exits with code 3 when no epoch is committed while the source lags (the coordinator may not plan)', async () => {
     const run = await newRun(300, 5);
     await run.produce(0, 300);
