@@ -279,8 +279,9 @@ export class Daemon {
   private async exitStalled(h: QueryHealth): Promise<void> {
     this.draining = Promise.resolve({ drained: false });
     this.stalled = true;
-    const what = this.workers.has(h.key) ? `cluster worker ${h.key}` : `query ${h.key}`;
-    this.log.fatal({ query: h.key }, `${what} is still stalled after the grace period: stopping at once and exiting with code ${EXIT.stalled}`);
+    const w = this.workers.get(h.key);
+    const what = w ? `cluster query ${w.worker.query} (worker ${w.worker.workerId})` : `query ${h.key}`;
+    this.log.fatal(w ? { query: w.worker.query, worker: w.worker.workerId } : { query: h.key }, `${what} is still stalled after the grace period: stopping at once and exiting with code ${EXIT.stalled}`);
     await withTimeout(Promise.all([...this.active().map((q) => q.stopNow()), ...this.activeWorkers().map((w) => w.stop())]), 5000);
     this.finish(EXIT.stalled);
   }

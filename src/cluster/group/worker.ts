@@ -295,8 +295,11 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
         throw e;
       }
       did = true;
-      if (outcome === 'committed') counters.stageTwo(g, input.reduce((n, rows) => n + rows.length, 0), task.lastOutputRows);
-      if (outcome === 'committed') onEvent(`STAGE-TWO ${g} ${planned} ${input.reduce((n, rows) => n + rows.length, 0)} ${Math.round(performance.now() - t0)}`);
+      if (outcome === 'committed') {
+        const rowsIn = input.reduce((n, rows) => n + rows.length, 0);
+        counters.stageTwo(g, rowsIn, task.lastOutputRows);
+        onEvent(`STAGE-TWO ${g} ${planned} ${rowsIn} ${Math.round(performance.now() - t0)}`);
+      }
       if (outcome === 'refused') {
         lose(g);
         onEvent(`REFUSED ${g} ${planned}`);
