@@ -3,7 +3,8 @@
 // Both become ready; their /metrics together show every source partition and key group owned
 // exactly once; SIGTERM on one drains it (exit 0) and its units move to the other, which
 // finishes the run with the plain loop's word counts. A query whose coordinator may not plan
-// (holdPlanning) while its source lags exits with code 3. Every wait is for a condition.
+// (holdPlanning) while its source lags, or whose sink keeps failing, exits with code 3 (the
+// latter after /readyz failed for the failing steps). Every wait is for a condition.
 import { Redis } from 'ioredis';
 import { brokers } from '../support/kafka.js';
 import { deleteRedisPrefix } from '../support/redis-keys.js';
@@ -134,6 +135,20 @@ describe('spate run with cluster workers', () => {
     const ready = await get(url, '/readyz');
     expect(ready.status).toBe(503);
     expect(JSON.parse(ready.text)).toMatchObject({ ready: false, workers: [{ query: 'words', worker: 'solo', stalled: true }] });
+    expect(await d.exit).toBe(3);
+  });
+
+  it('a sink that keeps failing makes the worker unready, then the query stalls: exit 3 with the failure in the log', async () => {
+    const run = await newRun(100, 9);
+    await run.produce(0, 100);
+    const d = worker(run, 'broken', ['--progress-interval', '0', '--stall-timeout', '3s', '--stall-grace', '15s', '--set', 'app.sink=failing']);
+    const url = await d.url;
+    const ready = await until('the worker unready for its failing steps', () => get(url, '/readyz'), (r) => r.status === 503 &&
+      ((JSON.parse(r.text) as { workers?: { failingSteps: number | null }[] }).workers?.[0]?.failingSteps ?? 0) >= 3);
+    expect(JSON.parse(ready.text)).toMatchObject({ ready: false, workers: [{ query: 'words', worker: 'broken', ready: false }] });
+    const stalled = await d.waitFor((l) => l.msg.startsWith('cluster query words stalled'), 'the stall', 120_000);
+    expect(stalled['lastFailure']).toMatch(/^tasks: the sink refused batch 0/);
+    expect(stalled['committedEpoch']).toBe(-1);
     expect(await d.exit).toBe(3);
   });
 });
