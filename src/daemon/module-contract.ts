@@ -35,8 +35,9 @@ export interface DaemonContext {
    * its source partitions' lag, rebalances and refused commits, progress lines include them,
    * SIGTERM and SIGINT stop it within --grace-period (its tasks of the epoch in flight commit,
    * then it leaves the group) and exit 0, and a query that commits no epoch for the stall
-   * threshold while its sources lag exits with code 3. Return (or await) the promise from the
-   * default export, so that the daemon knows the worker before it checks that something runs.
+   * threshold while its sources lag exits with code 3. Call it while the default export runs
+   * (awaiting it or not): the daemon waits for the workers started then before it checks that
+   * something runs; a worker that cannot start is a usage error (exit 2).
    *
    * @example Every replica runs the same module: spate run words.js --set spate.sql.shuffle.partitions=64
    * ```ts
