@@ -12,7 +12,7 @@ import { WordRun } from '../cluster/group/cluster-run.js';
 import type { DaemonProcess } from './daemon-process.js';
 import { get, metric, spawnSpate, until } from './daemon-process.js';
 
-jest.setTimeout(600_000);
+jest.setTimeout(900_000);
 
 const redisUrl = (): string => process.env['REDIS_URL']!;
 
@@ -126,7 +126,7 @@ describe('spate run with cluster workers', () => {
     // Epoch 0 (150 records) commits; epoch 1 is never planned, and 150 records wait.
     const d = worker(run, 'solo', ['--progress-interval', '0', '--stall-timeout', '2s', '--stall-grace', '15s', '--set', 'app.holdPlanningFrom=1']);
     const url = await d.url;
-    const stalled = await d.waitFor((l) => l.msg.startsWith('cluster query words stalled'), 'the stall', 120_000);
+    const stalled = await d.waitFor((l) => l.msg.startsWith('cluster query words stalled'), 'the stall');
     // The lag is what epoch 0 (maxOffsetsPerTrigger 150, shared out over the partitions) left.
     const epoch0 = JSON.parse((await redis.hget(run.keys.offsets, '0'))!) as { end: Record<string, number> };
     const left = 300 - Object.values(epoch0.end).reduce((n, o) => n + o, 0);
@@ -146,7 +146,7 @@ describe('spate run with cluster workers', () => {
     const ready = await until('the worker unready for its failing steps', () => get(url, '/readyz'), (r) => r.status === 503 &&
       ((JSON.parse(r.text) as { workers?: { failingSteps: number | null }[] }).workers?.[0]?.failingSteps ?? 0) >= 3);
     expect(JSON.parse(ready.text)).toMatchObject({ ready: false, workers: [{ query: 'words', worker: 'broken', ready: false }] });
-    const stalled = await d.waitFor((l) => l.msg.startsWith('cluster query words stalled'), 'the stall', 120_000);
+    const stalled = await d.waitFor((l) => l.msg.startsWith('cluster query words stalled'), 'the stall');
     expect(stalled['lastFailure']).toMatch(/^tasks: the sink refused batch 0/);
     expect(stalled['committedEpoch']).toBe(-1);
     expect(await d.exit).toBe(3);
