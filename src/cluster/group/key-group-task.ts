@@ -81,10 +81,11 @@ export class KeyGroupTask {
 
   /**
    * Runs `epoch` over the rows that reached the key group, by input (the partial aggregates;
-   * a join's left rows, then its right rows); the outcome of its commit.
+   * a join's left rows, then its right rows); the outcome of its commit. `endsTask`: the commit
+   * ends the task (fencing.ts' commit); false when a sink record follows it.
    */
   async run(epoch: number, batchTimestampMs: number, watermarks: EpochWatermarks, inputs: readonly Row[][], fencing: Fencing,
-    beforeCommit?: () => Promise<void>): Promise<CommitOutcome> {
+    endsTask: boolean, beforeCommit?: () => Promise<void>): Promise<CommitOutcome> {
     const ctx = new TaskContext(watermarks, (key) => partitionOf(key, this.keyGroups) === this.group, this.stores);
     let out: Row[];
     if (this.logic) {
@@ -113,7 +114,7 @@ export class KeyGroupTask {
       }
     }
     await beforeCommit?.();
-    const outcome = await fencing.commit(this.group, this.token, epoch, serialize(out), puts, deletes);
+    const outcome = await fencing.commit(this.group, this.token, epoch, serialize(out), puts, deletes, endsTask);
     if (outcome === 'committed') this.epoch = epoch;
     return outcome;
   }

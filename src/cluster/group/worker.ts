@@ -51,6 +51,8 @@ export interface ClusterWorkerOptions {
   readonly onEvent?: (event: string) => void;
   /** Testing: runs right before a key group's commit (a test freezes the worker there). */
   readonly beforeCommit?: (group: number, epoch: number) => Promise<void>;
+  /** Testing: runs after a key group's state commit, right before its sink write and record (task-sink.ts). */
+  readonly beforeSinkRecord?: (group: number, epoch: number) => Promise<void>;
   /**
    * Testing: while it returns true for an epoch, the coordinator does not plan it. An epoch's
    * ranges are whatever each source partition holds when it is planned, so a test that wants
@@ -67,8 +69,10 @@ export interface ClusterWorker {
   readonly done: Promise<void>;
   /** Leaves the group and stops (its units move to the others). */
   stop(): Promise<void>;
-  /** Commits this worker's tasks had refused (it had lost the unit): a frozen worker's late writes. */
+  /** State commits this worker's tasks had refused (it had lost the unit): a frozen worker's late writes. */
   readonly refusedCommits: number;
+  /** Sink records this worker's tasks had refused (the key group moved between its state commit and its sink record). */
+  readonly refusedSinkRecords: number;
   /** Its coordinator half (active while it holds the lease): the last epoch's coordination figures. */
   readonly coordinator: Coordinator;
   /** Its place in the consumer group: what it owns, rebalances seen. */
@@ -140,7 +144,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   const sink = clusterSink(q, { redis, fencing, kafka: sinkKafka, prefix: where.prefix });
-  const sinkStep = sink.taskOutput ? new TaskSinkStep(redis, fencing, sink.taskOutput, onEvent) : null;
+  const sinkStep = sink.taskOutput ? new TaskSinkStep(redis, fencing, sink.taskOutput, onEvent, opts.beforeSinkRecord) : null;
   const coordinator = new Coordinator({
     redis, fencing, cluster: sourceCluster, keyGroups, output: sink.epochOutput, worker: workerId, leaseMs, onEvent,
     inputs: stages.inputs.map((input, i) => ({
@@ -182,6 +186,9 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const waiting = new Set<number>();
   const runningTtlMs = opts.taskMarkMs ?? opts.sessionTimeoutMs ?? 6000;
   let refusedCommits = 0;
+  let refusedSinkRecords = 0;
+  /** The refusal totals, on the CLAIMED and REFUSED lines. */
+  const refusals = (): string => `refusedCommits=${refusedCommits} refusedSinkRecords=${refusedSinkRecords}`;
   let stopped = false;
 
   const syncOwnership = async (): Promise<void> => {
@@ -207,7 +214,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
         token = claimed;
         waiting.delete(g);
         tokens.set(g, token);
-        onEvent(`CLAIMED ${g}`);
+        onEvent(`CLAIMED ${g} ${refusals()}`);
       }
       tasks.set(g, await KeyGroupTask.restore(redis, fencing, g, token, step, q.outputMode, keyGroups, after));
     }
@@ -232,9 +239,10 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     return rows;
   };
 
-  /** A key group whose write the fence refused: another worker owns it now. */
-  const lose = (g: number): void => {
-    refusedCommits += 1;
+  /** A key group whose write (state commit or sink record) the fence refused: another worker owns it now. */
+  const lose = (g: number, write: 'commit' | 'sink'): void => {
+    if (write === 'commit') refusedCommits += 1;
+    else refusedSinkRecords += 1;
     tasks.delete(g);
     tokens.delete(g);
     lostIn.set(g, membership.ownership.generation);
@@ -276,7 +284,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       const input = await readStageTwoInput(g, records);
       let outcome;
       try {
-        outcome = await task.run(planned, entry.batchTimestampMs, entry, input, fencing, opts.beforeCommit ? () => opts.beforeCommit!(g, planned) : undefined);
+        outcome = await task.run(planned, entry.batchTimestampMs, entry, input, fencing, sinkStep === null, opts.beforeCommit ? () => opts.beforeCommit!(g, planned) : undefined);
       } catch (e) {
         tasks.delete(g); // its in-memory state may be ahead of Redis: restore it next time
         throw e;
@@ -284,8 +292,8 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       did = true;
       if (outcome === 'committed') onEvent(`STAGE-TWO ${g} ${planned} ${input.reduce((n, rows) => n + rows.length, 0)} ${Math.round(performance.now() - t0)}`);
       if (outcome === 'refused') {
-        lose(g);
-        onEvent(`REFUSED ${g} ${planned}`);
+        lose(g, 'commit');
+        onEvent(`REFUSED ${g} ${planned} ${refusals()}`);
       } else if (outcome !== 'committed') {
         tasks.delete(g);
         onEvent(`${outcome.toUpperCase()} ${g} ${planned}`);
@@ -294,7 +302,10 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     // Sinks written from every worker: each key group's committed output of the epoch (task-sink.ts).
     if (sinkStep) {
       const { wrote, refused } = await sinkStep.run(tasks, planned);
-      for (const g of refused) lose(g);
+      for (const g of refused) {
+        lose(g, 'sink');
+        onEvent(`REFUSED-SINK ${g} ${planned} ${refusals()}`);
+      }
       did ||= wrote > 0;
     }
     return did;
@@ -323,6 +334,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     coordinator,
     membership,
     get refusedCommits() { return refusedCommits; },
+    get refusedSinkRecords() { return refusedSinkRecords; },
     async stop() {
       stopped = true;
       await done;
