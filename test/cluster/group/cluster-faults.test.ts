@@ -17,6 +17,7 @@ import { brokers } from '../../support/kafka.js';
 import { assignUnits } from '../../../src/cluster/assignment.js';
 import { RedisCluster } from '../../support/redis-cluster.js';
 import { deleteRedisPrefix } from '../../support/redis-keys.js';
+import type { WorkerLife } from './cluster-life.js';
 import { KEY_GROUPS, WordRun, exactly, keyGroupsHeld, settled } from './cluster-run.js';
 import { RedisWriteLog } from './redis-writes.js';
 
@@ -51,11 +52,19 @@ function gateFile(): { file: string; open(): void } {
   return { file, open: () => writeFileSync(file, '') };
 }
 
-const refusedOf = async (run: WordRun): Promise<number> => {
+/** The refusals the fencing scripts counted in Redis over every key group: state commits, or sink records. */
+const refusedOf = async (run: WordRun, what: 'commits' | 'sinkRecords' = 'commits'): Promise<number> => {
   let n = 0;
-  for (let g = 0; g < KEY_GROUPS; g++) n += Number((await run.store.get(run.keys.refused(g))) ?? 0);
+  for (let g = 0; g < KEY_GROUPS; g++) n += Number((await run.store.get(what === 'commits' ? run.keys.refused(g) : run.keys.refusedSink(g))) ?? 0);
   return n;
 };
+
+/** The refusal totals a worker printed on its last REFUSED or REFUSED-SINK line (zeros without one), and its count of each kind of line. */
+function printedRefusals(life: WorkerLife): { totals: [number, number]; lines: [number, number] } {
+  const last = life.output.split('\n').filter((l) => l.startsWith('REFUSED ') || l.startsWith('REFUSED-SINK ')).at(-1);
+  const total = (name: string): number => Number(new RegExp(`${name}=(\\d+)`).exec(last ?? '')?.[1] ?? 0);
+  return { totals: [total('refusedCommits'), total('refusedSinkRecords')], lines: [life.lines('REFUSED ').length, life.lines('REFUSED-SINK ').length] };
+}
 
 describe('cluster mode under faults', () => {
   it('a worker leaving (SIGTERM) and one joining move key groups whole; no state key is written but by its epoch\'s one commit', async () => {
@@ -132,14 +141,44 @@ describe('cluster mode under faults', () => {
     await c.until((x) => x.lines(`CLAIMED ${moving}`).length > 0, `c claiming key group ${moving}`);
     await run.produce(600, 900);
     await run.untilAllCommitted();
-    // a's commit of the epoch in flight was taken; no state commit of any group was refused. The
-    // task's sink step comes after its commit: when c claimed the group in between, a's sink record
-    // is refused (and counted under the same counter) and c writes the stored output instead, once.
+    // a's commit of the epoch in flight was taken, and its sink record too (c waits for the
+    // record, not only the commit): no state commit or sink record of any group was refused.
     expect(exactly(a, `STAGE-TWO ${moving} ${epoch}`)).toBe(1);
-    expect(a.lines('REFUSED ')).toEqual([]);
-    expect(c.lines('REFUSED ')).toEqual([]);
-    expect(await refusedOf(run)).toBe(a.lines('REFUSED-SINK ').length + c.lines('REFUSED-SINK ').length);
+    expect(exactly(a, `SINK ${moving} ${epoch}`)).toBe(1);
+    expect(exactly(c, `SINK ${moving} ${epoch}`)).toBe(0);
+    for (const l of [a, c]) expect([l.lines('REFUSED '), l.lines('REFUSED-SINK ')]).toEqual([[], []]);
+    expect([await refusedOf(run), await refusedOf(run, 'sinkRecords')]).toEqual([0, 0]);
     expect(keyGroupsHeld(c)).toContain(moving);
+    expect(await run.counts()).toEqual(run.expected());
+    await run.stopAll();
+  });
+
+  it('a key group moved while its task is between its state commit and its sink record: the new owner waits for the record, the epoch is written once', async () => {
+    const run = await newRun(900, 909);
+    const gate = gateFile();
+    const moving = assignUnits(KEY_GROUPS, ['a', 'c'], () => 'a').indexOf('c');
+    // a stops after its state commit of `moving`'s epoch, before that epoch's sink write and record.
+    const a = run.worker('a', { gate: { epoch: 1, file: gate.file, group: moving, at: 'sinkRecord' }, taskMarkMs: 120_000 });
+    await eventually(() => settled([a]), 'a holding every key group', 120_000);
+    await run.produce(0, 600);
+    await a.until((x) => x.lines('GATED ').length > 0, 'GATED');
+    const epoch = Number(a.lines('GATED ')[0]!.split(' ')[2]);
+    expect(Number(await redis.get(run.keys.groupEpoch(moving)))).toBe(epoch);
+    const c = run.worker('c');
+    // c is given the group and waits on the task's mark, which outlives the state commit.
+    await c.until((x) => x.lines(`WAITING ${moving}`).length > 0 || x.lines(`CLAIMED ${moving} `).length > 0, `c waiting for or claiming key group ${moving}`);
+    expect(c.lines(`CLAIMED ${moving} `)).toEqual([]);
+    gate.open();
+    await c.until((x) => x.lines(`CLAIMED ${moving} `).length > 0, `c claiming key group ${moving}`);
+    await run.produce(600, 900);
+    await run.untilAllCommitted();
+    // The epoch's output of the group was written and recorded once, by a; c found it recorded.
+    expect(exactly(a, `SINK ${moving} ${epoch}`)).toBe(1);
+    expect(exactly(c, `SINK ${moving} ${epoch}`)).toBe(0);
+    for (const l of [a, c]) expect([l.lines('REFUSED '), l.lines('REFUSED-SINK ')]).toEqual([[], []]);
+    expect([await refusedOf(run), await refusedOf(run, 'sinkRecords')]).toEqual([0, 0]);
+    expect(keyGroupsHeld(c)).toContain(moving);
+    // No word twice in an epoch, counts only growing, and the plain loop's counts at the end.
     expect(await run.counts()).toEqual(run.expected());
     await run.stopAll();
   });
@@ -178,7 +217,10 @@ describe('cluster mode under faults', () => {
     const lines = (what: string): number => frozen.lines(what).length + other.lines(what).length;
     const refusedStageOne = Number((await redis.get(run.keys.refusedStageOne)) ?? 0);
     const refusedCoordinator = Number((await redis.get(run.keys.refusedCoordinator)) ?? 0);
-    expect(await refusedOf(run)).toBe(lines('REFUSED ') + lines('REFUSED-SINK '));
+    expect(await refusedOf(run)).toBe(lines('REFUSED '));
+    expect(await refusedOf(run, 'sinkRecords')).toBe(lines('REFUSED-SINK '));
+    // Each worker's totals (ClusterWorker.refusedCommits, refusedSinkRecords) as its lines print them.
+    for (const l of [frozen, other]) expect(printedRefusals(l).totals).toEqual(printedRefusals(l).lines);
     expect(refusedStageOne).toBe(lines('REFUSED-STAGE-ONE '));
     expect(refusedCoordinator).toBe(lines('REFUSED-COORDINATOR '));
     process.stdout.write(`SIGSTOP: refused key-group commits ${frozen.lines('REFUSED ').length} of the frozen worker, ${other.lines('REFUSED ').length} of the other; ` +
