@@ -1,6 +1,8 @@
 // What a query must look like to run on many worker processes in this first cut: Kafka sources
 // (subscribe to one topic each), each followed by a chain of stateless steps with at most one
-// withWatermark (without the beyond-Spark options), then at most one keyed step (a groupBy
+// withWatermark (without the beyond-Spark options) and any stream-static joins (the static side a batch
+// plan every worker reads from the query code, as each Spark executor gets the broadcast side),
+// then at most one keyed step (a groupBy
 // aggregation other than a session window, a dropDuplicates, or a stream-stream join of two such inputs),
 // stateless steps after it, and a sink of CLUSTER_SINKS (cluster-sink.ts says who writes it). The plan is cut at the keyed step as Spark cuts it
 // at its shuffle: stage one runs where a source partition is owned (read, the chain, the partial
@@ -11,7 +13,8 @@ import { AnalysisError } from '../../errors.js';
 import type { AggregateNode, DedupNode, JoinNode, LogicalPlan, OutputMode, SourceNode, WatermarkNode } from '../../plan/logical.js';
 import { isStreaming } from '../../plan/logical.js';
 import type { StatelessStep } from '../../operators/stateless-chain.js';
-import { stepOf } from '../../query/batch-execution.js';
+import { LookupJoin } from '../../operators/join/lookup-join.js';
+import { executeBatch, stepOf } from '../../query/batch-execution.js';
 
 /** A started writeStream as cluster mode needs it (DataStreamWriter.clusterQuery()). */
 export interface ClusterQuery {
@@ -59,7 +62,7 @@ export const CLUSTER_SINKS = ['kafka', 'json', 'csv', 'text', 'foreachbatch', 'c
 
 function refuse(what: string): never {
   throw new AnalysisError(`cluster mode (startWorker) does not run ${what} yet: ` +
-    'it runs Kafka sources, stateless steps and one withWatermark per source, at most one groupBy aggregation, dropDuplicates or stream-stream join, ' +
+    'it runs Kafka sources, stateless steps, stream-static joins and one withWatermark per source, at most one groupBy aggregation, dropDuplicates or stream-stream join, ' +
     'and a Kafka, file (json, csv, text), foreachBatch or console sink; run this query in one process instead');
 }
 
@@ -79,9 +82,14 @@ function inputBelow(top: LogicalPlan, watermarkAllowed: boolean): ClusterInput {
       watermark = node;
       before.unshift(node);
       node = node.child;
+    } else if (node.k === 'join' && streamingSideOf(node) !== null) {
+      // A stream-static join: a stateless step of stage one (lookup-join.ts), whatever its join type start() admits.
+      before.unshift(node);
+      node = streamingSideOf(node) === 'left' ? node.left : node.right;
     } else if (node.k === 'source') {
       break;
     } else if (node.k === 'aggregate' || node.k === 'join' || node.k === 'dedup') {
+      if (before.some((n) => n.k === 'join')) refuse('a stream-static join after an aggregation, dropDuplicates or stream-stream join (join the static side before it)');
       refuse('two stateful steps (an aggregation or join below another)');
     } else {
       refuse(`a '${node.k}' step`);
@@ -113,8 +121,7 @@ export function clusterStages(q: ClusterQuery): ClusterStages {
   } else if (node.k === 'dedup') {
     dedup = node;
     inputs = [inputBelow(node.child, true)];
-  } else if (node.k === 'join') {
-    if (!isStreaming(node.left) || !isStreaming(node.right)) refuse('a stream-static join');
+  } else if (node.k === 'join' && streamingSideOf(node) === null) {
     if (node.leftKeys.length === 0) refuse('a join without an equality of keys');
     if (node.joinType === 'leftAnti') refuse('a stream-stream left anti join');
     join = node;
@@ -130,7 +137,16 @@ export function clusterStages(q: ClusterQuery): ClusterStages {
   return { inputs, aggregate, join, dedup, after, source: first.source, topic: first.topic, before: first.before, watermarkDelayMs: first.watermarkDelayMs };
 }
 
-/** The compiled steps of a chain of stateless nodes, in order. */
+/** A stream-static join's streaming side; null for a join of two streams. */
+function streamingSideOf(join: JoinNode): 'left' | 'right' | null {
+  const [left, right] = [isStreaming(join.left), isStreaming(join.right)];
+  return left && right ? null : left ? 'left' : 'right';
+}
+
+/**
+ * The compiled steps of a chain of stateless nodes, in order. A stream-static join probes the
+ * static side, which each task reads afresh per epoch (runStageOne), as one process does per micro-batch.
+ */
 export function chainSteps(nodes: readonly LogicalPlan[]): StatelessStep[] {
-  return nodes.map(stepOf);
+  return nodes.map((node): StatelessStep => (node.k === 'join' ? { k: 'lookupJoin', join: new LookupJoin(node, streamingSideOf(node)!, executeBatch) } : stepOf(node)));
 }

@@ -17,7 +17,7 @@ import { brokers, createTopic, endOffsets, produce, readAll, uniqueTopic } from 
 import { eventually } from '../../support/helpers.js';
 import { deleteRedisPrefix } from '../../support/redis-keys.js';
 import type { QueryName } from './queries.js';
-import { queryOf } from './queries.js';
+import { REGIONS, queryOf } from './queries.js';
 import { WorkerLife } from './cluster-life.js';
 
 jest.setTimeout(240_000);
@@ -167,6 +167,23 @@ describe('cluster mode: dropDuplicates with a watermark', () => {
     expect(cluster).toEqual(single);
     expect(cluster).toEqual(events.map((e) => `${e.adId} ${stamp(e.time)}`).sort());
     expect(sent.length).toBeGreaterThan(events.length + 100);
+    for (const l of lives) expect(l.lines('STAGE-TWO ').length).toBeGreaterThan(0);
+    await stopAll(lives);
+  });
+});
+
+describe('cluster mode: a stream-static join before dropDuplicates', () => {
+  it.each([1, 2])('with %i worker(s) equals the single-process run', async (n) => {
+    // The events of the dropDuplicates test, joined with the static regions by id in stage one.
+    const events = Array.from({ length: 400 }, (_, i) => ({ adId: `ev-${(i + n) % 30}`, time: BASE + i * 20_000 }));
+    const sent = events.flatMap((e, i) => [e, ...(i % 3 === 0 && i >= 2 ? [events[i - 2]!] : [])]);
+    const { cluster, single, lives } = await clusterRun('regions', n, (input) => produce(input, sent.map((e, i) => ({ value: json(e), partition: i % 4 }))));
+    expect(cluster).toEqual(single);
+    // The plain loop: each event whose id has a region, once, with it.
+    const region = new Map(REGIONS.map((r) => [r.regionId, r.region]));
+    const plain = events.filter((e) => region.has(e.adId)).map((e) => `${e.adId} ${JSON.stringify({ region: region.get(e.adId), time: stamp(e.time) })}`).sort();
+    expect(cluster).toEqual(plain);
+    expect(plain.length).toBeLessThan(events.length);
     for (const l of lives) expect(l.lines('STAGE-TWO ').length).toBeGreaterThan(0);
     await stopAll(lives);
   });

@@ -27,3 +27,13 @@ describe('startWorker refuses', () => {
       .rejects.toThrow(/does not run two stateful steps \(an aggregation or join below another\) yet/);
   });
 });
+
+describe('startWorker refuses, naming it', () => {
+  it('a stream-static join after the keyed step (it runs before it, in stage one)', async () => {
+    const cp = 'redis://127.0.0.1:1/0/cp';
+    const kinds = spark.createDataFrame([{ kind: 'a', label: 'A' }], T.struct([T.field('kind', T.string()), T.field('label', T.string())]));
+    const after = kafkaLines().groupBy('value').count().join(kinds, 'value = kind', 'inner').selectExpr('value AS key', 'label AS value');
+    await expect(startWorker(after.writeStream.format('kafka').option('kafka.bootstrap.servers', '127.0.0.1:1').option('topic', 'o').option('checkpointLocation', cp).outputMode('update')))
+      .rejects.toThrow(/does not run a stream-static join after an aggregation, dropDuplicates or stream-stream join \(join the static side before it\) yet/);
+  });
+});

@@ -7,17 +7,20 @@
 //           outer joined with clicks (the clicks topic) within an hour, 10-minute watermarks on
 //           both; each joined or null-padded row out once, keyed by the ad, the row as JSON;
 //   events: dropDuplicates on (id, time) with a 10-minute watermark (append mode): JSON events
-//           in, each event out once, keyed by its id, its time as the value.
+//           in, each event out once, keyed by its id, its time as the value;
+//   regions: the events inner joined with a static DataFrame of regions by id (a stream-static
+//           join before the keyed step; ids without a region dropped), then as events, the value
+//           {"region", "time"} as JSON.
 import type { DataFrame, OutputMode, Session } from '../../../src/index.js';
 import { col, expr, explode, fromJson, split, struct, sum, toJson, toTimestamp, types as T, window } from '../../../src/index.js';
 
-export type QueryName = 'words' | 'trades' | 'ads' | 'events' | 'lines';
+export type QueryName = 'words' | 'trades' | 'ads' | 'events' | 'lines' | 'regions';
 
-export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append', events: 'append', lines: 'append' };
+export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append', events: 'append', lines: 'append', regions: 'append' };
 
 export function queryOf(name: QueryName, spark: Session, c: WordCountSource): DataFrame {
   return name === 'words' ? wordCount(spark, c) : name === 'trades' ? tradesWindows(spark, c) : name === 'ads' ? adClicks(spark, c)
-    : name === 'events' ? distinctEvents(spark, c) : upperLines(spark, c);
+    : name === 'events' ? distinctEvents(spark, c) : name === 'regions' ? regionEvents(spark, c) : upperLines(spark, c);
 }
 
 export function upperLines(spark: Session, c: WordCountSource): DataFrame {
@@ -96,4 +99,19 @@ export function distinctEvents(spark: Session, c: WordCountSource): DataFrame {
     .withWatermark('time', '10 minutes')
     .dropDuplicates(['id', 'time'])
     .select(col('id').alias('key'), col('time').cast('string').alias('value'));
+}
+
+/** The static side of the regions query: ids ev-0 .. ev-29, each but every fourth one with a region. */
+export const REGIONS: readonly { readonly regionId: string; readonly region: string }[] = Array.from({ length: 30 }, (_, i) => i)
+  .filter((i) => i % 4 !== 3).map((i) => ({ regionId: `ev-${i}`, region: ['north', 'south', 'east'][i % 3]! }));
+
+export function regionEvents(spark: Session, c: WordCountSource): DataFrame {
+  const regions = spark.createDataFrame([...REGIONS], T.struct([T.field('regionId', T.string()), T.field('region', T.string())]));
+  return kafkaValues(spark, c)
+    .select(fromJson(col('value'), AD_EVENT).alias('e'))
+    .select(col('e.adId').alias('id'), toTimestamp(col('e.time'), 'yyyy-MM-dd HH:mm:ss').alias('time'))
+    .join(regions, expr('id = regionId'), 'inner')
+    .withWatermark('time', '10 minutes')
+    .dropDuplicates(['id', 'time'])
+    .select(col('id').alias('key'), toJson(struct(col('region'), col('time').cast('string').alias('time'))).alias('value'));
 }
