@@ -3,7 +3,7 @@
 // withWatermark (without the beyond-Spark options) and any stream-static joins (the static side a batch
 // plan every worker reads from the query code, as each Spark executor gets the broadcast side),
 // then at most one keyed step (a groupBy
-// aggregation other than a session window, a dropDuplicates, or a stream-stream join of two such inputs),
+// aggregation, session windows included, a dropDuplicates, or a stream-stream join of two such inputs),
 // stateless steps after it, and a sink of CLUSTER_SINKS (cluster-sink.ts says who writes it). The plan is cut at the keyed step as Spark cuts it
 // at its shuffle: stage one runs where a source partition is owned (read, the chain, the partial
 // aggregate, the hash of the join key), stage two where the key group is owned (merge into the
@@ -115,7 +115,6 @@ export function clusterStages(q: ClusterQuery): ClusterStages {
   let join: JoinNode | null = null;
   let dedup: DedupNode | null = null;
   if (node.k === 'aggregate') {
-    if (node.window?.kind === 'session') refuse('session windows');
     aggregate = node;
     inputs = [inputBelow(node.child, true)];
   } else if (node.k === 'dedup') {

@@ -1,5 +1,5 @@
 // Stage two of a cluster query for one key group (Kafka Streams' task): the state of the key
-// group's aggregation or stream-stream join, restored from Redis when the worker claims the key
+// group's aggregation (a session window's sessions too), dropDuplicates or stream-stream join, restored from Redis when the worker claims the key
 // group, merged with the epoch's partial aggregates (or joined with the epoch's rows of both
 // sides), and committed with the epoch's output in one fenced script. The
 // in-memory state is trusted only while it matches Redis: after a refused or failed commit it is
@@ -11,6 +11,7 @@ import { barrier } from '../../actors/messages.js';
 import type { Row } from '../../data/row.js';
 import type { ChunkFunction } from '../../operators/stateless-chain.js';
 import { streamingAggregate } from '../../operators/aggregate.js';
+import { sessionWindowAggregate } from '../../operators/session-window-aggregate.js';
 import { deduplicate } from '../../operators/dedup.js';
 import { symmetricHashJoin } from '../../operators/join/symmetric-hash-join.js';
 import type { AggregateNode, DedupNode, JoinNode, OutputMode } from '../../plan/logical.js';
@@ -41,10 +42,12 @@ export class KeyGroupTask {
 
   private constructor(readonly group: number, readonly token: string, step: KeyedStep, mode: OutputMode,
     private readonly keyGroups: number, private readonly after: ChunkFunction | null) {
-    this.logic = step === null ? null : 'aggregate' in step ? streamingAggregate(step.aggregate, mode, 'partials')
+    // A session window aggregates the rows themselves (its sessions merge per key: no map-side combine).
+    this.logic = step === null ? null : 'aggregate' in step
+      ? (step.aggregate.window?.kind === 'session' ? sessionWindowAggregate(step.aggregate, mode) : streamingAggregate(step.aggregate, mode, 'partials'))
       : 'dedup' in step ? deduplicate(step.dedup) : symmetricHashJoin(step.join);
     const names = this.logic?.stores.length ? this.logic.stores : ['default'];
-    this.stores = new Map(names.map((n) => [n, this.logic?.createStore?.(n, keyGroups) ?? new InMemoryKeyedStore(n, keyGroups)]));
+    this.stores = new Map(names.map((n) => [n, this.logic?.createStore?.(n, keyGroups) ?? new InMemoryKeyedStore(n, keyGroups, undefined, this.logic?.partitionKey)]));
   }
 
   private fieldOf(store: string, key: string): string {
@@ -75,7 +78,9 @@ export class KeyGroupTask {
       store.finishRestore?.();
     }
     task.epoch = epoch === null ? -1 : Number(epoch);
-    await task.logic?.open?.(new TaskContext({ lateWatermarkMs: 0, watermarkMs: 0 }, () => true, task.stores));
+    const ctx = new TaskContext({ lateWatermarkMs: 0, watermarkMs: 0 }, () => true, task.stores);
+    task.logic?.restored?.(ctx);
+    await task.logic?.open?.(ctx);
     return task;
   }
 
@@ -86,7 +91,8 @@ export class KeyGroupTask {
    */
   async run(epoch: number, batchTimestampMs: number, watermarks: EpochWatermarks, inputs: readonly Row[][], fencing: Fencing,
     endsTask: boolean, beforeCommit?: () => Promise<void>): Promise<CommitOutcome> {
-    const ctx = new TaskContext(watermarks, (key) => partitionOf(key, this.keyGroups) === this.group, this.stores);
+    const partitionKey = this.logic?.partitionKey ?? ((key: string) => key);
+    const ctx = new TaskContext(watermarks, (key) => partitionOf(partitionKey(key), this.keyGroups) === this.group, this.stores);
     let out: Row[];
     if (this.logic) {
       for (const [i, rows] of inputs.entries()) if (rows.length) await this.logic.process(rows, i, ctx);

@@ -24,7 +24,7 @@ import { ClusterKeys, Fencing } from './fencing.js';
 import { clusterSink } from './cluster-sink.js';
 import type { KeyedStep } from './key-group-task.js';
 import { KeyGroupTask } from './key-group-task.js';
-import { exchangeInput } from '../exchange/partitioning.js';
+import { combinesPartially, exchangeInput } from '../exchange/partitioning.js';
 import { joinStateWatermarks } from '../../operators/join/state-watermark.js';
 import { Membership } from './membership.js';
 import { openRedis } from './redis-client.js';
@@ -163,12 +163,16 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const membership = new Membership(kafka, `spate-cluster-${where.prefix}`, workerId, [...inputTopics, repartitionTopic],
     (t) => (t === repartitionTopic ? keyGroups : sourcePartitions[inputTopics.indexOf(t)]!.length), opts.sessionTimeoutMs ?? 6000, onEvent);
 
+  // An aggregation combines its rows per group in stage one, but a session window (its sessions
+  // merge in stage two); a join, a dropDuplicates and a session window route the rows themselves by key.
+  const combined = stages.aggregate && combinesPartially(stages.aggregate) ? stages.aggregate : null;
+  const routed = stages.join ?? stages.dedup ?? (stages.aggregate && !combined ? stages.aggregate : null);
   const stageOne = stages.inputs.map((input, i): { spec: StageOneSpec; chain: ReturnType<typeof stageOneChain> } => {
     const set = inputSettings[i]!;
     const spec: StageOneSpec = {
       cluster: sourceCluster, read: { includeHeaders: set.includeHeaders, failOnDataLoss: set.failOnDataLoss, maxBytesPerPartition: set.maxBytesPerPartition },
-      topic: input.topic, steps: chainSteps(input.before), aggregate: stages.aggregate, mode: q.outputMode, keyGroups, producer, repartitionTopic,
-      input: i, keyGroup: stages.join ?? stages.dedup ? exchangeInput((stages.join ?? stages.dedup)!, i, q.outputMode, keyGroups).keyGroup : null,
+      topic: input.topic, steps: chainSteps(input.before), aggregate: combined, mode: q.outputMode, keyGroups, producer, repartitionTopic,
+      input: i, keyGroup: routed ? exchangeInput(routed, i, q.outputMode, keyGroups).keyGroup : null,
     };
     return { spec, chain: stageOneChain(spec.steps) };
   });

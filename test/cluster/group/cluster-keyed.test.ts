@@ -188,3 +188,30 @@ describe('cluster mode: a stream-static join before dropDuplicates', () => {
     await stopAll(lives);
   });
 });
+
+describe('cluster mode: session windows', () => {
+  it.each([1, 2])('with %i worker(s) equals the single-process run', async (n) => {
+    // 12 ids; each id's events come in bursts (1 to 3 minutes apart) with quiet spells of 8 to 12
+    // minutes between bursts, so sessions (5-minute gap) merge within a burst and close between
+    // them; the events of all ids interleave in time order, and a few arrive again later (same event: counted twice, as in one process).
+    const events: AdEvent[] = [];
+    for (let id = 0; id < 12; id++) {
+      let t = BASE + id * 7_000;
+      for (let i = 0; i < 40; i++) {
+        events.push({ adId: `s-${id}`, time: t });
+        t += (i + id) % 5 === 4 ? (8 + ((i * 3 + id) % 5)) * 60_000 : (1 + ((i + id) % 3)) * 60_000;
+      }
+    }
+    events.sort((a, b) => a.time - b.time);
+    const sent = events.flatMap((e, i) => [e, ...(i % 7 === 0 && i >= 3 ? [events[i - 3]!] : [])]);
+    const { cluster, single, lives } = await clusterRun('sessions', n, (input) => produce(input, sent.map((e, i) => ({ value: json(e), partition: i % 4 }))));
+    expect(cluster).toEqual(single);
+    // Sessions merged (more events than sessions) and several per id closed.
+    const counts = cluster.map((l) => (JSON.parse(l.slice(l.indexOf(' ') + 1)) as { n: number }).n);
+    expect(counts.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(sent.length);
+    expect(counts.some((c) => c > 1)).toBe(true);
+    expect(cluster.length).toBeGreaterThan(12 * 2);
+    for (const l of lives) expect(l.lines('STAGE-TWO ').length).toBeGreaterThan(0);
+    await stopAll(lives);
+  });
+});

@@ -10,17 +10,20 @@
 //           in, each event out once, keyed by its id, its time as the value;
 //   regions: the events inner joined with a static DataFrame of regions by id (a stream-static
 //           join before the keyed step; ids without a region dropped), then as events, the value
-//           {"region", "time"} as JSON.
+//           {"region", "time"} as JSON;
+//   sessions: session windows (5-minute gap) per id with a 10-minute watermark (append mode):
+//           JSON events in, each closed session out once, keyed by its id, start, end and count as JSON.
 import type { DataFrame, OutputMode, Session } from '../../../src/index.js';
-import { col, expr, explode, fromJson, split, struct, sum, toJson, toTimestamp, types as T, window } from '../../../src/index.js';
+import { col, count, expr, explode, fromJson, sessionWindow, split, struct, sum, toJson, toTimestamp, types as T, window } from '../../../src/index.js';
 
-export type QueryName = 'words' | 'trades' | 'ads' | 'events' | 'lines' | 'regions';
+export type QueryName = 'words' | 'trades' | 'ads' | 'events' | 'lines' | 'regions' | 'sessions';
 
-export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append', events: 'append', lines: 'append', regions: 'append' };
+export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append', events: 'append', lines: 'append', regions: 'append', sessions: 'append' };
 
 export function queryOf(name: QueryName, spark: Session, c: WordCountSource): DataFrame {
   return name === 'words' ? wordCount(spark, c) : name === 'trades' ? tradesWindows(spark, c) : name === 'ads' ? adClicks(spark, c)
-    : name === 'events' ? distinctEvents(spark, c) : name === 'regions' ? regionEvents(spark, c) : upperLines(spark, c);
+    : name === 'events' ? distinctEvents(spark, c) : name === 'regions' ? regionEvents(spark, c)
+    : name === 'sessions' ? eventSessions(spark, c) : upperLines(spark, c);
 }
 
 export function upperLines(spark: Session, c: WordCountSource): DataFrame {
@@ -114,4 +117,15 @@ export function regionEvents(spark: Session, c: WordCountSource): DataFrame {
     .withWatermark('time', '10 minutes')
     .dropDuplicates(['id', 'time'])
     .select(col('id').alias('key'), toJson(struct(col('region'), col('time').cast('string').alias('time'))).alias('value'));
+}
+
+export function eventSessions(spark: Session, c: WordCountSource): DataFrame {
+  return kafkaValues(spark, c)
+    .select(fromJson(col('value'), AD_EVENT).alias('e'))
+    .select(col('e.adId').alias('id'), toTimestamp(col('e.time'), 'yyyy-MM-dd HH:mm:ss').alias('time'))
+    .withWatermark('time', '10 minutes')
+    .groupBy(sessionWindow(col('time'), '5 minutes'), col('id'))
+    .agg(count('*').alias('n'))
+    .select(col('id').alias('key'), toJson(struct(col('session_window.start').cast('string').alias('start'),
+      col('session_window.end').cast('string').alias('end'), col('n'))).alias('value'));
 }
