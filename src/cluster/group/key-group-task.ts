@@ -1,5 +1,5 @@
 // Stage two of a cluster query for one key group (Kafka Streams' task): the state of the key
-// group's aggregation (a session window's sessions too), dropDuplicates or stream-stream join, restored from Redis when the worker claims the key
+// group's aggregation (a session window's sessions too), dropDuplicates, (flat)mapGroupsWithState or stream-stream join, restored from Redis when the worker claims the key
 // group, merged with the epoch's partial aggregates (or joined with the epoch's rows of both
 // sides), and committed with the epoch's output in one fenced script. The
 // in-memory state is trusted only while it matches Redis: after a refused or failed commit it is
@@ -13,8 +13,9 @@ import type { ChunkFunction } from '../../operators/stateless-chain.js';
 import { streamingAggregate } from '../../operators/aggregate.js';
 import { sessionWindowAggregate } from '../../operators/session-window-aggregate.js';
 import { deduplicate } from '../../operators/dedup.js';
+import { flatMapGroupsWithState } from '../../operators/flat-map-groups-with-state.js';
 import { symmetricHashJoin } from '../../operators/join/symmetric-hash-join.js';
-import type { AggregateNode, DedupNode, JoinNode, OutputMode } from '../../plan/logical.js';
+import type { AggregateNode, DedupNode, GroupStateNode, JoinNode, OutputMode } from '../../plan/logical.js';
 import type { KeyValueStore, ManagedStore } from '../../state/keyed-store.js';
 import { InMemoryKeyedStore, partitionOf } from '../../state/keyed-store.js';
 import { AggTable } from '../../operators/agg-table.js';
@@ -27,7 +28,7 @@ export interface EpochWatermarks {
 }
 
 /** The keyed step a key group's task runs: the aggregation, the dropDuplicates or the join (null: rows pass through). */
-export type KeyedStep = { readonly aggregate: AggregateNode } | { readonly dedup: DedupNode } | { readonly join: JoinNode } | null;
+export type KeyedStep = { readonly aggregate: AggregateNode } | { readonly dedup: DedupNode } | { readonly join: JoinNode } | { readonly groupState: GroupStateNode } | null;
 
 export class KeyGroupTask {
   /** The last epoch committed for this key group (-1: none). */
@@ -45,7 +46,7 @@ export class KeyGroupTask {
     // A session window aggregates the rows themselves (its sessions merge per key: no map-side combine).
     this.logic = step === null ? null : 'aggregate' in step
       ? (step.aggregate.window?.kind === 'session' ? sessionWindowAggregate(step.aggregate, mode) : streamingAggregate(step.aggregate, mode, 'partials'))
-      : 'dedup' in step ? deduplicate(step.dedup) : symmetricHashJoin(step.join);
+      : 'dedup' in step ? deduplicate(step.dedup) : 'groupState' in step ? flatMapGroupsWithState(step.groupState) : symmetricHashJoin(step.join);
     const names = this.logic?.stores.length ? this.logic.stores : ['default'];
     this.stores = new Map(names.map((n) => [n, this.logic?.createStore?.(n, keyGroups) ?? new InMemoryKeyedStore(n, keyGroups, undefined, this.logic?.partitionKey)]));
   }

@@ -156,6 +156,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     },
     noDataEpochs: stages.join ? joinStateWatermarks(stages.join).left !== null || joinStateWatermarks(stages.join).right !== null
       : stages.dedup ? stages.dedup.eventTime !== null
+      : stages.groupState ? stages.groupState.timeout === 'EventTimeTimeout'
       : stages.aggregate?.eventTime != null && q.outputMode !== 'complete',
     ...(opts.holdPlanning ? { holdPlanning: opts.holdPlanning } : {}),
   });
@@ -166,7 +167,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   // An aggregation combines its rows per group in stage one, but a session window (its sessions
   // merge in stage two); a join, a dropDuplicates and a session window route the rows themselves by key.
   const combined = stages.aggregate && combinesPartially(stages.aggregate) ? stages.aggregate : null;
-  const routed = stages.join ?? stages.dedup ?? (stages.aggregate && !combined ? stages.aggregate : null);
+  const routed = stages.join ?? stages.dedup ?? stages.groupState ?? (stages.aggregate && !combined ? stages.aggregate : null);
   const stageOne = stages.inputs.map((input, i): { spec: StageOneSpec; chain: ReturnType<typeof stageOneChain> } => {
     const set = inputSettings[i]!;
     const spec: StageOneSpec = {
@@ -176,7 +177,8 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     };
     return { spec, chain: stageOneChain(spec.steps) };
   });
-  const step: KeyedStep = stages.aggregate ? { aggregate: stages.aggregate } : stages.join ? { join: stages.join } : stages.dedup ? { dedup: stages.dedup } : null;
+  const step: KeyedStep = stages.aggregate ? { aggregate: stages.aggregate } : stages.join ? { join: stages.join } : stages.dedup ? { dedup: stages.dedup }
+    : stages.groupState ? { groupState: stages.groupState } : null;
   const unitCount = sourcePartitions.reduce((n, ps) => n + ps.length, 0);
   const after = stages.after.length ? compileChain(chainSteps(stages.after)) : null;
 

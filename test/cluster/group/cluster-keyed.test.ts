@@ -215,3 +215,26 @@ describe('cluster mode: session windows', () => {
     await stopAll(lives);
   });
 });
+
+describe('cluster mode: flatMapGroupsWithState with an event-time timeout', () => {
+  it.each([1, 2])('with %i worker(s) equals the single-process run', async (n) => {
+    // 40 blocks of 10 events a minute apart, each block the visit of one of 10 ids (the ids in
+    // turn, with a few blocks going to the previous block's id: a visit spanning two blocks); an
+    // id comes back after 10 blocks, past the 15-minute timeout. Visits close by the function's
+    // own gap check or by the timeout when the watermark passes them, as the epochs fall.
+    const events: AdEvent[] = [];
+    for (let b = 0; b < 40; b++) {
+      const id = b % 7 === 6 ? (b - 1) % 10 : b % 10;
+      for (let i = 0; i < 10; i++) events.push({ adId: `v-${id}`, time: BASE + (b * 10 + i) * 60_000 + id * 1_000 });
+    }
+    const { cluster, single, lives } = await clusterRun('visits', n, (input) => produce(input, events.map((e, i) => ({ value: json(e), partition: i % 4 }))));
+    expect(cluster).toEqual(single);
+    // Visits timed out and were emitted, several per id, each holding several events.
+    expect(cluster.length).toBeGreaterThan(20);
+    const counts = cluster.map((l) => (JSON.parse(l.slice(l.indexOf(' ') + 1)) as { n: number }).n);
+    expect(counts.every((c) => c >= 1)).toBe(true);
+    expect(counts.some((c) => c > 1)).toBe(true);
+    for (const l of lives) expect(l.lines('STAGE-TWO ').length).toBeGreaterThan(0);
+    await stopAll(lives);
+  });
+});

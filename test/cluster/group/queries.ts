@@ -12,18 +12,21 @@
 //           join before the keyed step; ids without a region dropped), then as events, the value
 //           {"region", "time"} as JSON;
 //   sessions: session windows (5-minute gap) per id with a 10-minute watermark (append mode):
-//           JSON events in, each closed session out once, keyed by its id, start, end and count as JSON.
-import type { DataFrame, OutputMode, Session } from '../../../src/index.js';
-import { col, count, expr, explode, fromJson, sessionWindow, split, struct, sum, toJson, toTimestamp, types as T, window } from '../../../src/index.js';
+//           JSON events in, each closed session out once, keyed by its id, start, end and count as JSON;
+//   visits: flatMapGroupsWithState per id with an event-time timeout (append mode): each id's
+//           events counted until 15 minutes of event time pass without one (the watermark, 10
+//           minutes behind), then its visit out once, keyed by its id, first and last time and count as JSON.
+import type { DataFrame, GroupState, OutputMode, Session } from '../../../src/index.js';
+import { GroupStateTimeout, col, count, expr, explode, fromJson, sessionWindow, split, struct, sum, toJson, toTimestamp, types as T, window } from '../../../src/index.js';
 
-export type QueryName = 'words' | 'trades' | 'ads' | 'events' | 'lines' | 'regions' | 'sessions';
+export type QueryName = 'words' | 'trades' | 'ads' | 'events' | 'lines' | 'regions' | 'sessions' | 'visits';
 
-export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append', events: 'append', lines: 'append', regions: 'append', sessions: 'append' };
+export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append', events: 'append', lines: 'append', regions: 'append', sessions: 'append', visits: 'append' };
 
 export function queryOf(name: QueryName, spark: Session, c: WordCountSource): DataFrame {
   return name === 'words' ? wordCount(spark, c) : name === 'trades' ? tradesWindows(spark, c) : name === 'ads' ? adClicks(spark, c)
     : name === 'events' ? distinctEvents(spark, c) : name === 'regions' ? regionEvents(spark, c)
-    : name === 'sessions' ? eventSessions(spark, c) : upperLines(spark, c);
+    : name === 'sessions' ? eventSessions(spark, c) : name === 'visits' ? eventVisits(spark, c) : upperLines(spark, c);
 }
 
 export function upperLines(spark: Session, c: WordCountSource): DataFrame {
@@ -128,4 +131,39 @@ export function eventSessions(spark: Session, c: WordCountSource): DataFrame {
     .agg(count('*').alias('n'))
     .select(col('id').alias('key'), toJson(struct(col('session_window.start').cast('string').alias('start'),
       col('session_window.end').cast('string').alias('end'), col('n'))).alias('value'));
+}
+
+interface Visit { first: number; last: number; n: number }
+
+export function eventVisits(spark: Session, c: WordCountSource): DataFrame {
+  return kafkaValues(spark, c)
+    .select(fromJson(col('value'), AD_EVENT).alias('e'))
+    .select(col('e.adId').alias('id'), toTimestamp(col('e.time'), 'yyyy-MM-dd HH:mm:ss').alias('time'))
+    .withWatermark('time', '10 minutes')
+    .groupByKey((r) => r['id'] as string)
+    .flatMapGroupsWithState({
+      outputMode: 'append', timeout: GroupStateTimeout.EventTimeTimeout,
+      outputSchema: T.struct([T.field('key', T.string()), T.field('value', T.string())]),
+    }, (id: string, rows, state: GroupState<Visit>) => {
+      const out = (v: Visit): { key: string; value: string } =>
+        ({ key: id, value: JSON.stringify({ first: new Date(v.first).toISOString(), last: new Date(v.last).toISOString(), n: v.n }) });
+      if (state.hasTimedOut) {
+        const v = state.get();
+        state.remove();
+        return [out(v)];
+      }
+      // The epoch's rows in time order: a gap over 15 minutes ends a visit here, before any timeout.
+      const closed: Visit[] = [];
+      let v = state.getOption();
+      for (const t of rows.map((r) => (r['time'] as Date).getTime()).sort((a, b) => a - b)) {
+        if (v && t > v.last + 15 * 60_000) {
+          closed.push(v);
+          v = undefined;
+        }
+        v = v ? { first: Math.min(v.first, t), last: Math.max(v.last, t), n: v.n + 1 } : { first: t, last: t, n: 1 };
+      }
+      state.update(v!);
+      state.setTimeoutTimestamp(v!.last, '15 minutes');
+      return closed.map(out);
+    });
 }
