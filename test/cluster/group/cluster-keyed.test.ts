@@ -17,7 +17,7 @@ import { brokers, createTopic, endOffsets, produce, readAll, uniqueTopic } from 
 import { eventually } from '../../support/helpers.js';
 import { deleteRedisPrefix } from '../../support/redis-keys.js';
 import type { QueryName } from './queries.js';
-import { REGIONS, queryOf } from './queries.js';
+import { OUTPUT_MODE, REGIONS, queryOf } from './queries.js';
 import { WorkerLife } from './cluster-life.js';
 
 jest.setTimeout(240_000);
@@ -71,12 +71,12 @@ async function produceAds(impressions: string, clicks: string, ads: ReturnType<t
   await produce(clicks, ads.clicks.map((e, i) => ({ value: json(e), partition: i % 4 })));
 }
 
-/** What one process writes (Trigger.AvailableNow, the same per-trigger limits): `key value` lines, sorted. */
+/** What one process writes (Trigger.AvailableNow, the same per-trigger limits, the query's output mode): `key value` lines, sorted. */
 async function singleProcess(query: QueryName, input: string, clicks?: string): Promise<string[]> {
   const spark = Session.builder().appName('cluster-keyed-reference').config('spate.sql.shuffle.partitions', KEY_GROUPS).create();
   const out: string[] = [];
   const q = queryOf(query, spark, { brokers: brokers(), input, ...(clicks ? { clicks } : {}), maxOffsetsPerTrigger: PER_TRIGGER }).writeStream
-    .outputMode('append').trigger(Trigger.AvailableNow())
+    .outputMode(OUTPUT_MODE[query]).trigger(Trigger.AvailableNow())
     .foreachBatch(async (batch) => { for (const r of (await batch.collect()) as Row[]) out.push(`${String(r['key'])} ${String(r['value'])}`); })
     .start();
   await q.awaitTermination();
@@ -234,6 +234,27 @@ describe('cluster mode: flatMapGroupsWithState with an event-time timeout', () =
     const counts = cluster.map((l) => (JSON.parse(l.slice(l.indexOf(' ') + 1)) as { n: number }).n);
     expect(counts.every((c) => c >= 1)).toBe(true);
     expect(counts.some((c) => c > 1)).toBe(true);
+    for (const l of lives) expect(l.lines('STAGE-TWO ').length).toBeGreaterThan(0);
+    await stopAll(lives);
+  });
+});
+
+describe('cluster mode: mapGroupsWithState without a timeout', () => {
+  it.each([1, 2])('with %i worker(s) equals the single-process run', async (n) => {
+    // 400 events over 25 ids: each epoch (150 records) writes the running count of each id it saw.
+    const events = Array.from({ length: 400 }, (_, i) => ({ adId: `t-${(i * 7 + n) % 25}`, time: BASE + i * 1_000 }));
+    const { cluster, single, lives } = await clusterRun('tallies', n, (input) => produce(input, events.map((e, i) => ({ value: json(e), partition: i % 4 }))));
+    expect(cluster).toEqual(single);
+    // Each id's last count is its number of events (the plain loop), and it was written more than once (one line per epoch it had rows in).
+    const last = new Map<string, number>();
+    for (const l of cluster) {
+      const [id, count] = l.split(' ') as [string, string];
+      last.set(id, Math.max(last.get(id) ?? 0, Number(count)));
+    }
+    const plain = new Map<string, number>();
+    for (const e of events) plain.set(e.adId, (plain.get(e.adId) ?? 0) + 1);
+    expect([...last].sort()).toEqual([...plain].sort());
+    expect(cluster.length).toBeGreaterThan(plain.size);
     for (const l of lives) expect(l.lines('STAGE-TWO ').length).toBeGreaterThan(0);
     await stopAll(lives);
   });

@@ -15,18 +15,21 @@
 //           JSON events in, each closed session out once, keyed by its id, start, end and count as JSON;
 //   visits: flatMapGroupsWithState per id with an event-time timeout (append mode): each id's
 //           events counted until 15 minutes of event time pass without one (the watermark, 10
-//           minutes behind), then its visit out once, keyed by its id, first and last time and count as JSON.
+//           minutes behind), then its visit out once, keyed by its id, first and last time and count as JSON;
+//   tallies: mapGroupsWithState per id without a timeout (update mode): each id's running count
+//           of events out once per epoch with events of it.
 import type { DataFrame, GroupState, OutputMode, Session } from '../../../src/index.js';
 import { GroupStateTimeout, col, count, expr, explode, fromJson, sessionWindow, split, struct, sum, toJson, toTimestamp, types as T, window } from '../../../src/index.js';
 
-export type QueryName = 'words' | 'trades' | 'ads' | 'events' | 'lines' | 'regions' | 'sessions' | 'visits';
+export type QueryName = 'words' | 'trades' | 'ads' | 'events' | 'lines' | 'regions' | 'sessions' | 'visits' | 'tallies';
 
-export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append', events: 'append', lines: 'append', regions: 'append', sessions: 'append', visits: 'append' };
+export const OUTPUT_MODE: Record<QueryName, OutputMode> = { words: 'update', trades: 'append', ads: 'append', events: 'append', lines: 'append', regions: 'append', sessions: 'append', visits: 'append', tallies: 'update' };
 
 export function queryOf(name: QueryName, spark: Session, c: WordCountSource): DataFrame {
   return name === 'words' ? wordCount(spark, c) : name === 'trades' ? tradesWindows(spark, c) : name === 'ads' ? adClicks(spark, c)
     : name === 'events' ? distinctEvents(spark, c) : name === 'regions' ? regionEvents(spark, c)
-    : name === 'sessions' ? eventSessions(spark, c) : name === 'visits' ? eventVisits(spark, c) : upperLines(spark, c);
+    : name === 'sessions' ? eventSessions(spark, c) : name === 'visits' ? eventVisits(spark, c)
+    : name === 'tallies' ? eventTallies(spark, c) : upperLines(spark, c);
 }
 
 export function upperLines(spark: Session, c: WordCountSource): DataFrame {
@@ -166,4 +169,16 @@ export function eventVisits(spark: Session, c: WordCountSource): DataFrame {
       state.setTimeoutTimestamp(v!.last, '15 minutes');
       return closed.map(out);
     });
+}
+
+export function eventTallies(spark: Session, c: WordCountSource): DataFrame {
+  return kafkaValues(spark, c)
+    .select(fromJson(col('value'), AD_EVENT).alias('e'))
+    .select(col('e.adId').alias('id'))
+    .groupByKey((r) => r['id'] as string)
+    .mapGroupsWithState({ outputSchema: T.struct([T.field('key', T.string()), T.field('value', T.string())]) },
+      (id: string, rows, state: GroupState<number>) => {
+        state.update((state.getOption() ?? 0) + rows.length);
+        return { key: id, value: String(state.get()) };
+      });
 }
