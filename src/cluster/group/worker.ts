@@ -31,6 +31,7 @@ import { openRedis } from './redis-client.js';
 import type { StageOneRecord, StageOneSpec } from './stage-one.js';
 import { runStageOne, stageOneChain } from './stage-one.js';
 import { TaskSinkStep } from './task-sink.js';
+import { clusterKafkaOptions, consumerGroupOf, repartitionTopicOf } from './cluster-topics.js';
 
 /** How one worker of a cluster query runs (startWorker's second argument); every field has a default. */
 export interface ClusterWorkerOptions {
@@ -79,10 +80,6 @@ export interface ClusterWorker {
   readonly membership: Membership;
 }
 
-export function repartitionTopicOf(prefix: string): string {
-  return `spate-${prefix.replace(/[^A-Za-z0-9._-]/g, '.')}-repartition`;
-}
-
 export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptions = {}): Promise<ClusterWorker> {
   const stages = clusterStages(q);
   if (q.checkpointLocation === null || !isRedisLocation(q.checkpointLocation)) {
@@ -116,7 +113,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const redis = await openRedis(where);
   const fencing = new Fencing(redis, new ClusterKeys(where.prefix));
   const kafka = new Kafka(kafkaConfig(sourceOptions, `spate-cluster-${workerId}`));
-  const sinkKafka = new Kafka(kafkaConfig({ ...q.sinkOptions, 'kafka.bootstrap.servers': q.sinkOptions['kafka.bootstrap.servers'] ?? sourceOptions['kafka.bootstrap.servers'] }, `spate-cluster-sink-${workerId}`));
+  const sinkKafka = new Kafka(kafkaConfig(clusterKafkaOptions(q).sink, `spate-cluster-sink-${workerId}`));
   const repartitionTopic = repartitionTopicOf(where.prefix);
 
   // The repartition topic: one partition per key group, so a key group is a partition the group assigns.
@@ -161,7 +158,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     ...(opts.holdPlanning ? { holdPlanning: opts.holdPlanning } : {}),
   });
   const inputTopics = stages.inputs.map((i) => i.topic);
-  const membership = new Membership(kafka, `spate-cluster-${where.prefix}`, workerId, [...inputTopics, repartitionTopic],
+  const membership = new Membership(kafka, consumerGroupOf(where.prefix), workerId, [...inputTopics, repartitionTopic],
     (t) => (t === repartitionTopic ? keyGroups : sourcePartitions[inputTopics.indexOf(t)]!.length), opts.sessionTimeoutMs ?? 6000, onEvent);
 
   // An aggregation combines its rows per group in stage one, but a session window (its sessions
