@@ -1,6 +1,6 @@
 // Stage two of a cluster query for one key group (Kafka Streams' task): the state of the key
-// group's aggregation (a session window's sessions too), dropDuplicates, (flat)mapGroupsWithState or stream-stream join, restored from Redis when the worker claims the key
-// group, merged with the epoch's partial aggregates (or joined with the epoch's rows of both
+// group's aggregation (a session window's sessions too), dropDuplicates, (flat)mapGroupsWithState
+// or stream-stream join, restored from Redis when the worker claims the key group, merged with the epoch's partial aggregates (or joined with the epoch's rows of both
 // sides), and committed with the epoch's output in one fenced script. The
 // in-memory state is trusted only while it matches Redis: after a refused or failed commit it is
 // dropped, and the key group is restored again (with the same token) if it is still ours.
@@ -27,7 +27,7 @@ export interface EpochWatermarks {
   readonly watermarkMs: number;
 }
 
-/** The keyed step a key group's task runs: the aggregation, the dropDuplicates or the join (null: rows pass through). */
+/** The keyed step a key group's task runs: the aggregation, the dropDuplicates, the (flat)mapGroupsWithState or the join (null: rows pass through). */
 export type KeyedStep = { readonly aggregate: AggregateNode } | { readonly dedup: DedupNode } | { readonly join: JoinNode } | { readonly groupState: GroupStateNode } | null;
 
 export class KeyGroupTask {
