@@ -4,8 +4,8 @@
 // a batch plan every worker reads from the query code, as each Spark executor gets the broadcast
 // side), then at most one keyed step (a groupBy aggregation, session windows included, a
 // dropDuplicates, a (flat)mapGroupsWithState without a processing-time timeout, or a
-// stream-stream join of two such inputs), stateless steps after it, and a sink of CLUSTER_SINKS (cluster-sink.ts says who writes it). The plan is cut at the keyed step as Spark cuts it
-// at its shuffle: stage one runs where a source partition is owned (read, the chain, the partial
+// stream-stream join of two such inputs), stateless steps after it, and a sink of CLUSTER_SINKS
+// (cluster-sink.ts says who writes it). The plan is cut at the keyed step as Spark cuts it at its shuffle: stage one runs where a source partition is owned (read, the chain, the partial
 // aggregate, the hash of the join key), stage two where the key group is owned (merge into the
 // state or join against it, emit, the steps after). Anything else is refused at start with what
 // is missing, never run with other semantics.

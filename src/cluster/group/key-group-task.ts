@@ -1,8 +1,8 @@
 // Stage two of a cluster query for one key group (Kafka Streams' task): the state of the key
 // group's aggregation (a session window's sessions too), dropDuplicates, (flat)mapGroupsWithState
-// or stream-stream join, restored from Redis when the worker claims the key group, merged with the epoch's partial aggregates (or joined with the epoch's rows of both
-// sides), and committed with the epoch's output in one fenced script. The
-// in-memory state is trusted only while it matches Redis: after a refused or failed commit it is
+// or stream-stream join, restored from Redis when the worker claims the key group, merged with
+// the epoch's partial aggregates (or run over the epoch's rows: joined with both sides'), and
+// committed with the epoch's output in one fenced script. The in-memory state is trusted only while it matches Redis: after a refused or failed commit it is
 // dropped, and the key group is restored again (with the same token) if it is still ours.
 import { deserialize, serialize } from 'node:v8';
 import type { RedisClient } from './redis-client.js';
