@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
-import { eventually } from '../../support/helpers.js';
+import { eventually, PATIENCE_MS } from '../../support/helpers.js';
 import { brokers } from '../../support/kafka.js';
 import { assignUnits } from '../../../src/cluster/assignment.js';
 import { RedisCluster } from '../../support/redis-cluster.js';
@@ -21,7 +21,7 @@ import type { WorkerLife } from './cluster-life.js';
 import { KEY_GROUPS, WordRun, exactly, keyGroupsHeld, settled } from './cluster-run.js';
 import { RedisWriteLog } from './redis-writes.js';
 
-jest.setTimeout(300_000);
+jest.setTimeout(900_000);
 
 const redisUrl = (): string => process.env['REDIS_URL']!;
 let redis: Redis;
@@ -71,10 +71,10 @@ describe('cluster mode under faults', () => {
     const run = await newRun(1200, 303);
     const a = run.worker('a');
     const b = run.worker('b');
-    await eventually(() => settled([a, b]), 'both workers holding key groups', 120_000);
+    await eventually(() => settled([a, b]), 'both workers holding key groups', PATIENCE_MS);
     await run.produce(0, 300);
     const committedLines = (): number => run.lives.reduce((n, l) => n + l.lines('COMMITTED ').length, 0);
-    await eventually(() => committedLines() > 1, 'a commit with both workers', 120_000);
+    await eventually(() => committedLines() > 1, 'a commit with both workers', PATIENCE_MS);
     const writes = await RedisWriteLog.start(redisUrl(), run.prefix);
     cleanups.push(async () => writes.stop());
     // The leave, with epochs in flight (150 records per epoch, 300 more records waiting).
@@ -86,14 +86,14 @@ describe('cluster mode under faults', () => {
     await b.until((x) => x.output.includes('STOPPED'), 'STOPPED');
     expect(await b.exited).toBe(0);
     const claimedSince = (): number[] => a.lines('CLAIMED ').slice(claimedByA).map((l) => Number(l.split(' ')[1]));
-    await eventually(() => ofB.every((g) => claimedSince().includes(g)), "a holding b's key groups", 120_000);
+    await eventually(() => ofB.every((g) => claimedSince().includes(g)), "a holding b's key groups", PATIENCE_MS);
     await run.untilAllCommitted();
     const leave = writes.count();
     const joinFrom = writes.length;
     // The join, with epochs in flight again.
     const c = run.worker('c');
     await run.produce(600, 900);
-    await eventually(() => settled([a, c]), 'a and c holding key groups', 120_000);
+    await eventually(() => settled([a, c]), 'a and c holding key groups', PATIENCE_MS);
     await run.produce(900, 1200);
     await run.untilAllCommitted();
     const join = writes.count(joinFrom);
@@ -132,8 +132,8 @@ describe('cluster mode under faults', () => {
     // Which key group a join moves from a to c: the sticky assigner's pure function says.
     const moving = assignUnits(KEY_GROUPS, ['a', 'c'], () => 'a').indexOf('c');
     // a is held right before its commit of `moving`'s epoch, or after it, before that epoch's sink write and record.
-    const a = run.worker('a', { gate: { epoch: 1, file: gate.file, group: moving, at }, taskMarkMs: 120_000 });
-    await eventually(() => settled([a]), 'a holding every key group', 120_000);
+    const a = run.worker('a', { gate: { epoch: 1, file: gate.file, group: moving, at }, taskMarkMs: PATIENCE_MS });
+    await eventually(() => settled([a]), 'a holding every key group', PATIENCE_MS);
     await run.produce(0, 600);
     await a.until((x) => x.lines('GATED ').length > 0, 'GATED');
     const epoch = Number(a.lines('GATED ')[0]!.split(' ')[2]);
@@ -172,7 +172,7 @@ describe('cluster mode under faults', () => {
     frozen.child.kill('SIGSTOP');
     // The other worker gets the key group once the frozen one's session expired, claims it and commits the epoch.
     await other.until((x) => x.lines(`CLAIMED ${group}`).length > 0, `b claiming key group ${group}`);
-    await eventually(async () => Number((await redis.get(run.keys.groupEpoch(group))) ?? -1) >= epoch, `key group ${group} committed by the other worker`, 120_000);
+    await eventually(async () => Number((await redis.get(run.keys.groupEpoch(group))) ?? -1) >= epoch, `key group ${group} committed by the other worker`, PATIENCE_MS);
     const refusedBefore = Number((await redis.get(run.keys.refused(group))) ?? 0);
     const resumedAt = frozen.output.length;
     gate.open();
@@ -181,7 +181,7 @@ describe('cluster mode under faults', () => {
     // The refusal was counted in Redis, once, by the fencing script.
     expect(Number(await redis.get(run.keys.refused(group)))).toBe(refusedBefore + 1);
     // It rejoins: a new assignment after the resume gives both workers key groups again.
-    await eventually(() => frozen.output.slice(resumedAt).includes('REBALANCED ') && settled([frozen, other]), 'the frozen worker back in the group', 120_000);
+    await eventually(() => frozen.output.slice(resumedAt).includes('REBALANCED ') && settled([frozen, other]), 'the frozen worker back in the group', PATIENCE_MS);
     const stageTwoBefore = frozen.lines('STAGE-TWO ').length;
     await run.produce(600, 1200);
     await run.untilAllCommitted();
@@ -211,7 +211,7 @@ describe('cluster mode under faults', () => {
     const gate = gateFile();
     const a = run.worker('a');
     const b = run.worker('b', { gate: { epoch: 1, file: gate.file } });
-    await eventually(() => settled([a, b]), 'both workers holding key groups', 120_000);
+    await eventually(() => settled([a, b]), 'both workers holding key groups', PATIENCE_MS);
     await run.produce(0, 600);
     // b waits before its first commit of epoch >= 1: that epoch cannot be committed, it is in flight.
     await b.until((x) => x.lines('GATED ').length > 0, 'GATED');
@@ -261,14 +261,14 @@ describe('cluster mode under faults', () => {
       const { nodes, client, run } = await clusterRun(false, 606);
       const a = run.worker('a');
       const b = run.worker('b');
-      await eventually(() => settled([a, b]), 'both workers holding key groups', 120_000);
+      await eventually(() => settled([a, b]), 'both workers holding key groups', PATIENCE_MS);
       await run.produce(0, 300);
       // A key group holding state (12 words over 8 key groups: not every group has one).
       let group = -1;
       await eventually(async () => {
         for (let g = 0; g < KEY_GROUPS && group < 0; g++) if ((await client.hlen(run.keys.state(g))) > 0) group = g;
         return group >= 0;
-      }, 'a key group holding state', 120_000);
+      }, 'a key group holding state', PATIENCE_MS);
       const slot = await nodes.keySlot(run.keys.state(group));
       const from = await nodes.nodeOfSlot(slot);
       const to = (from + 1) % 3;
@@ -279,7 +279,7 @@ describe('cluster mode under faults', () => {
         const seen = linesOf(run, 'COMMITTED ') + linesOf(run, 'RETRY ');
         await run.produce(next, next + 100);
         next += 100;
-        await eventually(() => linesOf(run, 'COMMITTED ') + linesOf(run, 'RETRY ') > seen, 'the workers touching the half-moved slot', 120_000);
+        await eventually(() => linesOf(run, 'COMMITTED ') + linesOf(run, 'RETRY ') > seen, 'the workers touching the half-moved slot', PATIENCE_MS);
       });
       expect(moved).toBeGreaterThan(1);
       expect(await nodes.nodeOfSlot(slot)).toBe(to);
@@ -297,14 +297,14 @@ describe('cluster mode under faults', () => {
       const { nodes, client, run } = await clusterRun(true, 707);
       const a = run.worker('a');
       const b = run.worker('b');
-      await eventually(() => settled([a, b]), 'both workers holding key groups', 120_000);
+      await eventually(() => settled([a, b]), 'both workers holding key groups', PATIENCE_MS);
       await run.produce(0, 400);
-      await eventually(async () => Number((await client.get(run.keys.committed)) ?? -1) >= 1, 'two epochs committed', 120_000);
+      await eventually(async () => Number((await client.get(run.keys.committed)) ?? -1) >= 1, 'two epochs committed', PATIENCE_MS);
       const node = await nodes.nodeOfSlot(await nodes.keySlot(run.keys.lease));
       const retried = linesOf(run, 'RETRY ');
       await run.produce(400, 800);
       // While the node is down, the workers' steps fail and are retried (their lease and logs are there).
-      await nodes.restartNode(node, () => eventually(() => linesOf(run, 'RETRY ') > retried, 'a worker retrying against the dead node', 120_000));
+      await nodes.restartNode(node, () => eventually(() => linesOf(run, 'RETRY ') > retried, 'a worker retrying against the dead node', PATIENCE_MS));
       await run.produce(800, 1200);
       await run.untilAllCommitted();
       process.stdout.write(`node restart: ${linesOf(run, 'RETRY ') - retried} worker steps retried\n`);

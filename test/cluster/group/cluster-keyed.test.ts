@@ -14,13 +14,13 @@ import type { Row } from '../../../src/index.js';
 import { Session, Trigger } from '../../../src/index.js';
 import { ClusterKeys } from '../../../src/cluster/group/fencing.js';
 import { brokers, createTopic, endOffsets, produce, readAll, uniqueTopic } from '../../support/kafka.js';
-import { eventually } from '../../support/helpers.js';
+import { eventually, PATIENCE_MS } from '../../support/helpers.js';
 import { deleteRedisPrefix } from '../../support/redis-keys.js';
 import type { QueryName } from './queries.js';
 import { OUTPUT_MODE, REGIONS, queryOf } from './queries.js';
 import { WorkerLife } from './cluster-life.js';
 
-jest.setTimeout(240_000);
+jest.setTimeout(900_000);
 
 const KEY_GROUPS = 8;
 const PER_TRIGGER = 150;
@@ -114,7 +114,7 @@ async function clusterRun(query: QueryName, n: number, produceInput: (input: str
     rmSync(dir, { recursive: true, force: true });
   });
   // Every worker holds key groups, then all input is there, then the epochs are planned.
-  await eventually(() => lives.every((l) => l.lines('CLAIMED ').length > 0), `${n} workers holding key groups`, 120_000);
+  await eventually(() => lives.every((l) => l.lines('CLAIMED ').length > 0), `${n} workers holding key groups`, PATIENCE_MS);
   await produceInput(input, clicks);
   writeFileSync(`${gate}.tmp`, String(Number.MAX_SAFE_INTEGER));
   renameSync(`${gate}.tmp`, gate);

@@ -8,12 +8,12 @@ import type { DataStreamWriter } from '../../../src/index.js';
 import { Session, deleteClusterTopics, startWorker } from '../../../src/index.js';
 import { ClusterKeys } from '../../../src/cluster/group/fencing.js';
 import { consumerGroupOf, repartitionTopicOf, sinkMarkerTopicsOf } from '../../../src/cluster/group/cluster-topics.js';
-import { eventually } from '../../support/helpers.js';
+import { eventually, PATIENCE_MS } from '../../support/helpers.js';
 import { brokers, createTopic, kafka, produce, uniqueTopic } from '../../support/kafka.js';
 import { deleteRedisPrefix } from '../../support/redis-keys.js';
 import { wordCount } from './queries.js';
 
-jest.setTimeout(120_000);
+jest.setTimeout(900_000);
 
 const redisUrl = (): string => process.env['REDIS_URL']!;
 
@@ -34,7 +34,7 @@ it("deletes a stopped query's repartition topic, marker topic and consumer group
     const worker = await startWorker(writer(), { workerId: 'only', sessionTimeoutMs: 6000 });
     await produce(input, [{ value: 'a b a', partition: 0 }, { value: 'b c', partition: 1 }]);
     const keys = new ClusterKeys(prefix);
-    await eventually(async () => (await redis.get(keys.committed)) !== null, 'an epoch committed', 60_000);
+    await eventually(async () => (await redis.get(keys.committed)) !== null, 'an epoch committed', PATIENCE_MS);
     const made = [repartitionTopicOf(prefix), sinkMarkerTopicsOf(prefix).tasks];
     expect((await admin.listTopics()).filter((t) => made.includes(t)).sort()).toEqual([...made].sort());
 
@@ -44,7 +44,7 @@ it("deletes a stopped query's repartition topic, marker topic and consumer group
     await worker.stop();
     const deleted = await deleteClusterTopics(writer());
     expect([...deleted].sort()).toEqual([consumerGroupOf(prefix), ...made].sort());
-    await eventually(async () => (await admin.listTopics()).filter((t) => made.includes(t)).length === 0, 'the topics gone', 60_000);
+    await eventually(async () => (await admin.listTopics()).filter((t) => made.includes(t)).length === 0, 'the topics gone', PATIENCE_MS);
     const { groups } = await admin.describeGroups([consumerGroupOf(prefix)]);
     expect(groups[0]?.state).toBe('Dead');
     // The user's own topics are left alone; nothing is left to delete.
