@@ -19,7 +19,7 @@ export type { ColumnLike } from './api/column.js';
 export { DataStreamReader, DataFrameReader } from './api/reader.js';
 export { DataStreamWriter } from './api/writer.js';
 export type { ForeachBatchFunction } from './api/writer.js';
-export { startWorker } from './api/start-worker.js';
+export { deleteClusterTopics, startWorker } from './api/start-worker.js';
 export type { ClusterWorker, ClusterWorkerOptions } from './api/start-worker.js';
 export type { ClusterWorkerStatus, SourcePartitionStatus, KeyGroupStatus } from './cluster/group/worker-status.js';
 export { MemoryStream } from './api/memory-stream.js';

@@ -375,7 +375,7 @@ export class Daemon {
         rowsSinceLastLog: read - w.rowsAtLastLog, keyGroupRowsIn: s.keyGroups.reduce((n, g) => n + g.rowsIn, 0),
         keyGroupRowsOut: s.keyGroups.reduce((n, g) => n + g.rowsOut, 0),
         lagRecords: owned.reduce((n, p) => n + p.lagRecords, 0), queryLagRecords: w.lagRecords,
-        rebalances: s.rebalances, lastRebalanceMs: s.lastRebalanceMs, refusedCommits: s.refusedCommits, failingSteps: s.failingSteps,
+        rebalances: s.rebalances, lastRebalanceMs: s.lastRebalanceMs, refusedCommits: s.refusedCommits, refusedSinkRecords: s.refusedSinkRecords, failingSteps: s.failingSteps,
       }, `progress of cluster worker ${s.workerId} of ${s.query}`);
       w.rowsAtLastLog = read;
     }

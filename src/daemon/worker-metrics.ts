@@ -76,6 +76,7 @@ export class WorkerMetrics {
     });
     counter('spate_worker_rebalances_total', 'Rebalances the worker went through', W, (set) => each((s, l) => set(l, s.rebalances)));
     counter('spate_worker_refused_commits_total', 'Commits the worker\'s tasks had refused (it had lost the unit)', W, (set) => each((s, l) => set(l, s.refusedCommits)));
+    counter('spate_worker_refused_sink_records_total', 'Sink records the worker\'s tasks had refused (the unit moved after the state commit)', W, (set) => each((s, l) => set(l, s.refusedSinkRecords)));
     const T = [...W, 'stage', 'unit'] as const;
     counter('spate_task_input_rows_total', 'Rows into a task of the worker: records read (stage source, unit topic/partition), rows from stage one (stage key_group)', T, (set) => each((s, l) => {
       for (const p of s.sourcePartitions) if (p.owned || p.rowsRead > 0) set({ ...l, stage: 'source', unit: `${p.topic}/${p.partition}` }, p.rowsRead);

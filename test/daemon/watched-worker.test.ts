@@ -10,7 +10,7 @@ import { FAILING_STEPS_UNREADY, WatchedWorker } from '../../src/daemon/watched-w
 const base: ClusterWorkerStatus = {
   query: 'words', workerId: 'w1', generation: 1, coordinator: false, plannedEpoch: 3, committedEpoch: 3,
   sourcePartitions: [{ topic: 'lines', partition: 0, owned: true, committedOffset: 10, latestOffset: 10, lagRecords: 0, rowsRead: 10 }],
-  keyGroups: [], rebalances: 1, lastRebalanceMs: 100, refusedCommits: 0, failingSteps: 0, lastFailure: null, lastEpochMs: 0, lastCommitStepMs: 0,
+  keyGroups: [], rebalances: 1, lastRebalanceMs: 100, refusedCommits: 0, refusedSinkRecords: 0, failingSteps: 0, lastFailure: null, lastEpochMs: 0, lastCommitStepMs: 0,
 };
 
 /** A worker whose status() answers the current `next` (or rejects with it). */

@@ -15,7 +15,7 @@ const status = (over: Partial<ClusterWorkerStatus> = {}): ClusterWorkerStatus =>
     { topic: 'lines', partition: 2, owned: true, committedOffset: 50, latestOffset: 50, lagRecords: 0, rowsRead: 50 },
   ],
   keyGroups: [{ group: 1, epoch: 6, rowsIn: 40, rowsOut: 12 }, { group: 4, epoch: 6, rowsIn: 8, rowsOut: 3 }],
-  rebalances: 2, lastRebalanceMs: 1500, refusedCommits: 1, failingSteps: 0, lastFailure: null, lastEpochMs: 250, lastCommitStepMs: 20,
+  rebalances: 2, lastRebalanceMs: 1500, refusedCommits: 1, refusedSinkRecords: 2, failingSteps: 0, lastFailure: null, lastEpochMs: 250, lastCommitStepMs: 20,
   ...over,
 });
 
@@ -49,6 +49,7 @@ describe('cluster worker metrics', () => {
     expect(metric(t, 'spate_worker_rebalances_total', w)).toBe(2);
     expect(metric(t, 'spate_worker_last_rebalance_duration_seconds', w)).toBe(1.5);
     expect(metric(t, 'spate_worker_refused_commits_total', w)).toBe(1);
+    expect(metric(t, 'spate_worker_refused_sink_records_total', w)).toBe(2);
     expect(metric(t, 'spate_cluster_last_epoch_duration_seconds', w)).toBe(0.25);
   });
 

@@ -56,8 +56,10 @@ export interface ClusterWorkerStatus {
   readonly rebalances: number;
   /** How long the last rebalance took: its join, as kafkajs timed it, in ms. */
   readonly lastRebalanceMs: number;
-  /** Commits its tasks had refused (it had lost the unit). */
+  /** State commits its tasks had refused (it had lost the unit). */
   readonly refusedCommits: number;
+  /** Sink records its tasks had refused (the unit moved between the state commit and the sink record). */
+  readonly refusedSinkRecords: number;
   /** Steps that failed in a row (a coordinator or task step is retried while Kafka or Redis is away). */
   readonly failingSteps: number;
   /** The last step failure, `<loop>: <message>` (null: none yet). */
