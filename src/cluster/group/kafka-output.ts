@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from '../../connectors/kafka/cluster.js';
 import { readRanges } from '../../connectors/kafka/range-reader.js';
+import { createServedTopic } from '../../connectors/kafka/topic-setup.js';
 import type { Row } from '../../data/row.js';
 import type { ToMessage } from '../../connectors/kafka/sink-schema.js';
 
@@ -104,7 +105,7 @@ export class MarkerReader {
       this.admin = admin;
     }
     if (!this.created.has(topic)) {
-      await this.admin.createTopics({ topics: [{ topic, numPartitions: this.partitions(topic) }], waitForLeaders: true });
+      await createServedTopic(this.admin, topic, this.partitions(topic));
       this.created.add(topic);
     }
     if (!this.readers) {
