@@ -65,24 +65,31 @@ export interface ManagedStore {
   sample(n: number): Iterable<[string, unknown]>;
 }
 
-/** A stored value with the number of the epoch that last changed it. */
+/** A stored value with the number of the epoch that last changed it; `undefined` marks a key deleted this epoch. */
 interface Slot<V> {
-  value: V;
+  value: V | undefined;
   epoch: number;
 }
 
 /**
  * The in-memory store behind every stateful operator. Each key holds a slot stamped with the
  * epoch that last changed it, so recording a change costs a field check, not a set lookup, and
- * a put right after a get of the same key reuses the slot the get found. The partition of a key
- * is `hash(key) mod partitions`, fixed for the life of a checkpoint.
+ * a put right after a get of the same key reuses the slot the get found. A delete leaves the
+ * slot in the map as a tombstone (value `undefined`) until the epoch's delta is taken: a key
+ * deleted and put again in one epoch then finds its slot and is listed once, without a set of
+ * deleted keys. The partition of a key is `hash(key) mod partitions`, fixed for the life of a
+ * checkpoint.
  */
 export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   private readonly map = new Map<string, Slot<V>>();
-  /** Keys changed in the current epoch (a key may repeat after a delete and a new put). */
+  /** Live keys (the map also holds this epoch's tombstones). */
+  private live = 0;
+  /** Keys changed in the current epoch, each once. */
   private changed: string[] = [];
-  /** The slot of each changed key, side by side with `changed` (null for a delete). */
-  private changedSlots: Array<Slot<V> | null> = [];
+  /** The slot of each changed key, side by side with `changed`. */
+  private changedSlots: Array<Slot<V>> = [];
+  /** Tombstones left in the map this epoch. */
+  private tombstones = 0;
   private removedInEpoch = 0;
   /** Puts that marked a key changed in this epoch: Spark counts every put, even of a key removed later in the epoch. */
   private updatedInEpoch = 0;
@@ -104,7 +111,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   }
 
   get size(): number {
-    return this.map.size;
+    return this.live;
   }
 
   get(key: string): V | undefined {
@@ -115,19 +122,28 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   }
 
   has(key: string): boolean {
-    return this.map.has(key);
+    return this.map.get(key)?.value !== undefined;
   }
 
   put(key: string, value: V): void {
     const slot = key === this.lastKey ? this.lastSlot : this.map.get(key);
     if (slot === undefined) {
-      const fresh = { value, epoch: this.epoch };
+      const fresh: Slot<V> = { value, epoch: this.epoch };
       this.map.set(key, fresh);
+      this.live++;
       this.changed.push(key);
       this.changedSlots.push(fresh);
       this.updatedInEpoch++;
       this.lastKey = key;
       this.lastSlot = fresh;
+      return;
+    }
+    if (slot.value === undefined) {
+      // A tombstone of this epoch comes back to life: counted as a put again, listed once.
+      slot.value = value;
+      this.live++;
+      this.tombstones--;
+      this.updatedInEpoch++;
       return;
     }
     slot.value = value;
@@ -140,25 +156,29 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   }
 
   delete(key: string): void {
-    if (this.map.delete(key)) {
+    const slot = key === this.lastKey ? this.lastSlot : this.map.get(key);
+    if (slot === undefined || slot.value === undefined) return;
+    slot.value = undefined;
+    this.live--;
+    this.tombstones++;
+    this.removedInEpoch++;
+    if (slot.epoch !== this.epoch) {
+      slot.epoch = this.epoch;
       this.changed.push(key);
-      this.changedSlots.push(null);
-      this.removedInEpoch++;
-      this.deleted.add(key);
-      if (key === this.lastKey) this.lastSlot = undefined;
+      this.changedSlots.push(slot);
     }
   }
 
   *entries(): IterableIterator<[string, V]> {
-    for (const [k, slot] of this.map) yield [k, slot.value];
+    for (const [k, slot] of this.map) if (slot.value !== undefined) yield [k, slot.value];
   }
 
   changedKeys(): IterableIterator<string> {
-    return this.uniqueChanged().values();
+    return this.changed.values();
   }
 
   *partitionEntries(partition: number): IterableIterator<[string, V]> {
-    for (const [k, slot] of this.map) if (this.partitionOfKey(k) === partition) yield [k, slot.value];
+    for (const [k, slot] of this.map) if (slot.value !== undefined && this.partitionOfKey(k) === partition) yield [k, slot.value];
   }
 
   /** The key group (shuffle partition) a key belongs to. */
@@ -169,6 +189,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   /** Empties the store before a restore; nothing is marked changed. */
   clear(): void {
     this.map.clear();
+    this.live = 0;
     this.forgetChanges();
     this.lastKey = undefined;
     this.lastSlot = undefined;
@@ -178,6 +199,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   restore(entries: Iterable<[string, V]>): void {
     this.clear();
     for (const [k, v] of entries) this.map.set(k, { value: v, epoch: 0 });
+    this.live = this.map.size;
   }
 
   /**
@@ -185,76 +207,31 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
    * them changed: a value `undefined` deletes the key.
    */
   load(keys: readonly string[], values: readonly (V | undefined)[]): void {
+    this.buryTombstones();
     const map = this.map;
     for (let i = 0; i < keys.length; i++) {
       const v = values[i];
       if (v === undefined) map.delete(keys[i]!);
       else map.set(keys[i]!, { value: v, epoch: 0 });
     }
+    this.live = map.size;
     this.lastKey = undefined;
     this.lastSlot = undefined;
   }
 
-  /**
-   * The keys changed in this epoch, each once. A key is listed twice only when a delete and a
-   * put of it met in one epoch, so without deletes the list is used as it is.
-   */
-  private uniqueChanged(): readonly string[] {
-    if (this.removedInEpoch === 0) return this.changed;
-    // Worked out once per epoch state (metrics, the memory sample and the delta all ask). Only a
-    // key deleted this epoch can repeat, so only those are checked for repeats.
-    if (this.unique === null || this.uniqueOf !== this.changed.length) {
-      const out: string[] = [];
-      const repeated = new Set<string>();
-      for (const key of this.changed) {
-        if (!this.deleted.has(key)) out.push(key);
-        else if (!repeated.has(key)) {
-          repeated.add(key);
-          out.push(key);
-        }
-      }
-      this.unique = out;
-      this.uniqueOf = this.changed.length;
-    }
-    return this.unique;
-  }
-
-  /** Keys deleted in this epoch: the only ones the changed list may hold more than once. */
-  private deleted = new Set<string>();
-
-  private unique: string[] | null = null;
-  /** The length of `changed` when `unique` was worked out. */
-  private uniqueOf = -1;
-
   /** The epoch's changes, grouped by partition; starts a new epoch. */
   takeDelta(): EpochDelta<V> {
     const byPartition = new Array<KeyedEntries<V> | undefined>(this.partitions);
-    const add = (key: string, value: V | undefined): void => {
+    // Every key once, with its slot at hand: no lookups in a map that may hold millions.
+    const keys = this.changed;
+    const slots = this.changedSlots;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       const p = this.partitionOfKey(key);
       let part = byPartition[p];
       if (!part) byPartition[p] = part = { keys: [], values: [] };
       part.keys.push(key);
-      part.values.push(value);
-    };
-    if (this.removedInEpoch === 0) {
-      // Every key once, with its slot at hand: no lookups in a map that may hold millions.
-      const keys = this.changed;
-      const slots = this.changedSlots;
-      for (let i = 0; i < keys.length; i++) add(keys[i]!, slots[i]!.value);
-    } else {
-      // A key not deleted this epoch is listed once, with its slot; a deleted one (maybe put
-      // again) once, as it stands now.
-      const keys = this.changed;
-      const slots = this.changedSlots;
-      const seen = new Set<string>();
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        if (!this.deleted.has(key)) add(key, slots[i]!.value);
-        else if (!seen.has(key)) {
-          seen.add(key);
-          add(key, this.map.get(key)?.value);
-        }
-      }
+      part.values.push(slots[i]!.value);
     }
     const delta: EpochDelta<V> = new Map();
     byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
@@ -264,10 +241,10 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
 
   *sample(n: number): Iterable<[string, unknown]> {
     let taken = 0;
-    for (const key of this.changedKeys()) {
-      const v = this.get(key);
+    for (let i = 0; i < this.changed.length; i++) {
+      const v = this.changedSlots[i]!.value;
       if (v === undefined) continue;
-      yield [key, v];
+      yield [this.changed[i]!, v];
       if (++taken === n) break;
     }
     for (const entry of this.entries()) {
@@ -281,19 +258,31 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
     this.epoch++;
   }
 
+  /** Removes this epoch's tombstones from the map (their deletions are recorded or dropped). */
+  private buryTombstones(): void {
+    if (this.tombstones === 0) return;
+    const keys = this.changed;
+    const slots = this.changedSlots;
+    for (let i = 0; i < keys.length; i++) {
+      if (slots[i]!.value === undefined && this.map.get(keys[i]!) === slots[i]) this.map.delete(keys[i]!);
+    }
+    this.tombstones = 0;
+    this.lastKey = undefined;
+    this.lastSlot = undefined;
+  }
+
   /** Forgets what the epoch changed (a delta taken or dropped, a restore). */
   private forgetChanges(): void {
+    this.buryTombstones();
     this.changed = [];
-    this.unique = null;
     this.changedSlots = [];
     this.removedInEpoch = 0;
     this.updatedInEpoch = 0;
-    this.deleted = new Set();
   }
 
   /** Counters for the epoch in progress (call before takeDelta). */
   metrics(): StoreMetrics {
-    return { numRowsTotal: this.map.size, numRowsUpdated: this.updatedInEpoch, numRowsRemoved: this.removedInEpoch };
+    return { numRowsTotal: this.live, numRowsUpdated: this.updatedInEpoch, numRowsRemoved: this.removedInEpoch };
   }
 }
 
