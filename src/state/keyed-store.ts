@@ -263,9 +263,8 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
     if (this.tombstones === 0) return;
     const keys = this.changed;
     const slots = this.changedSlots;
-    for (let i = 0; i < keys.length; i++) {
-      if (slots[i]!.value === undefined && this.map.get(keys[i]!) === slots[i]) this.map.delete(keys[i]!);
-    }
+    // A tombstone stays the map's slot for its key until now: a put revives it, load() and clear() bury first.
+    for (let i = 0; i < keys.length; i++) if (slots[i]!.value === undefined) this.map.delete(keys[i]!);
     this.tombstones = 0;
     this.lastKey = undefined;
     this.lastSlot = undefined;
