@@ -189,6 +189,7 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
   /** Empties the store before a restore; nothing is marked changed. */
   clear(): void {
     this.map.clear();
+    this.sampler = null;
     this.live = 0;
     this.forgetChanges();
     this.lastKey = undefined;
@@ -247,11 +248,31 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
       yield [this.changed[i]!, v];
       if (++taken === n) break;
     }
-    for (const entry of this.entries()) {
-      yield entry;
-      if (++taken === 2 * n) return;
+    // Older entries, from where the last sample stopped: a fresh iteration would walk again,
+    // every epoch, over the entries deleted at the front of the map since it was last compacted
+    // (a join evicts its oldest keys), which V8 skips one by one.
+    let restarted = false;
+    while (taken < 2 * n) {
+      if (this.sampler === null) {
+        // A fresh iteration ended in this call: read no entry twice over.
+        if (restarted) return;
+        this.sampler = this.map.entries();
+        restarted = true;
+      }
+      const next = this.sampler.next();
+      if (next.done === true) {
+        this.sampler = null;
+        continue;
+      }
+      const [key, slot] = next.value;
+      if (slot.value === undefined) continue;
+      yield [key, slot.value];
+      taken++;
     }
   }
+
+  /** Where sample() goes on reading older entries. */
+  private sampler: IterableIterator<[string, Slot<V>]> | null = null;
 
   dropDelta(): void {
     this.forgetChanges();
