@@ -92,27 +92,66 @@ describe('the in-memory keyed store', () => {
         const model = new Map<string, number>();
         for (const ops of epochs) {
           const touched = new Set<string>();
+          // Spark's counters: a put counts unless the key was already put since the epoch began or its last delete.
+          const putSinceDelete = new Set<string>();
+          let updated = 0;
+          let removed = 0;
           for (const o of ops) {
             const key = `k${o.key}`;
             if (o.kind === 'put') {
               s.put(key, o.value);
               model.set(key, o.value);
               touched.add(key);
+              if (!putSinceDelete.has(key)) updated++;
+              putSinceDelete.add(key);
             } else if (o.kind === 'delete') {
-              if (model.delete(key)) touched.add(key);
+              if (model.delete(key)) {
+                touched.add(key);
+                removed++;
+              }
+              putSinceDelete.delete(key);
               s.delete(key);
             } else {
               expect(s.get(key)).toBe(model.get(key));
+              expect(s.has(key)).toBe(model.has(key));
             }
           }
           const changed = [...s.changedKeys()];
           expect(new Set(changed).size).toBe(changed.length);
           expect(changed.sort()).toEqual([...touched].sort());
-          expect(s.metrics().numRowsTotal).toBe(model.size);
+          expect(s.metrics()).toEqual({ numRowsTotal: model.size, numRowsUpdated: updated, numRowsRemoved: removed });
+          expect(s.size).toBe(model.size);
+          expect(new Map(s.entries())).toEqual(model);
+          for (const [k, v] of s.sample(4)) expect(model.get(k)).toBe(v);
           const expected = [...touched].sort().map((k): [string, number | undefined] => [k, model.get(k)]);
           expect(pairs(s.takeDelta()).sort((a, b) => (a[0] < b[0] ? -1 : 1))).toEqual(expected);
         }
       }),
     );
+  });
+
+  it('samples live entries only, moving on through the older ones from one call to the next', () => {
+    const s = new InMemoryKeyedStore<number>('default', 2);
+    for (let i = 0; i < 100; i++) s.put(`k${i}`, i);
+    s.takeDelta();
+    // The oldest keys go, as a join's eviction removes them.
+    for (let i = 0; i < 40; i++) s.delete(`k${i}`);
+    s.takeDelta();
+    const seen = new Set<string>();
+    for (let call = 0; call < 10; call++) {
+      const sample = [...s.sample(4)];
+      expect(sample.length).toBe(8);
+      for (const [k, v] of sample) {
+        expect(v).toBeGreaterThanOrEqual(40);
+        expect(k).toBe(`k${v}`);
+        seen.add(k);
+      }
+    }
+    // Ten calls of eight older entries each went round the 60 live keys.
+    expect(seen.size).toBe(60);
+    const small = new InMemoryKeyedStore<number>('default', 2);
+    small.put('a', 1);
+    small.takeDelta();
+    expect([...small.sample(4)]).toEqual([['a', 1]]);
   });
 });
