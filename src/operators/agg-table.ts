@@ -98,7 +98,7 @@ export class AggTable implements ManagedStore {
   constructor(
     readonly name: string,
     readonly partitions: number,
-    private readonly windowed: boolean,
+    readonly windowed: boolean,
     private readonly normalizers: readonly KeyNormalizer[],
     private readonly fns: readonly BoundAggregate[],
   ) {
@@ -257,6 +257,49 @@ export class AggTable implements ManagedStore {
       const slot = this.findOrAdd(k, w);
       for (let j = 0; j < this.fns.length; j++) {
         this.setAccumulator(slot, j, this.fns[j]!.merge(this.accumulator(slot, j), partial.accumulator(p, j)));
+      }
+      this.touch(slot);
+    }
+  }
+
+  /**
+   * Folds decoded partial groups into this table straight from their columns (the grouping
+   * values, then the window start if windowed, then the accumulators: partialCodec's layout),
+   * building nothing per group but a new group's key list.
+   */
+  mergeColumns(n: number, cols: readonly (readonly unknown[])[]): void {
+    const keyCount = this.keys.length;
+    const windows = this.windowed ? cols[keyCount]! : null;
+    const firstAcc = keyCount + (this.windowed ? 1 : 0);
+    const normalizers = this.normalizers;
+    for (let r = 0; r < n; r++) {
+      // The path: the window start, then each normalised grouping value (a constant without either).
+      let m = this.root;
+      let level = 0;
+      let last: unknown = 0;
+      const w = windows === null ? null : (windows[r] as number);
+      if (windows !== null) {
+        last = w;
+        level++;
+      }
+      for (let i = 0; i < keyCount; i++) {
+        if (level > 0) {
+          let next = m.get(last) as Map<unknown, unknown> | undefined;
+          if (next === undefined) m.set(last, (next = new Map()));
+          m = next;
+        }
+        last = normalizeKey(cols[i]![r], normalizers[i]!);
+        level++;
+      }
+      let slot = m.get(last) as number | undefined;
+      if (slot === undefined) {
+        const k = new Array<unknown>(keyCount);
+        for (let i = 0; i < keyCount; i++) k[i] = cols[i]![r];
+        slot = this.add(k, w);
+        m.set(last, slot);
+      }
+      for (let j = 0; j < this.fns.length; j++) {
+        this.setAccumulator(slot, j, this.fns[j]!.merge(this.accumulator(slot, j), cols[firstAcc + j]![r]));
       }
       this.touch(slot);
     }

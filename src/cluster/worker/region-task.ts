@@ -16,7 +16,6 @@ import { sinkProvider, sourceProvider } from '../../connectors/contract.js';
 import { DeadLetterBuffer } from '../../actors/dead-letters.js';
 import { ByteReader, ByteWriter } from '../../data/bytes.js';
 import { writeValue } from '../../data/value-codec.js';
-import type { ChunkCodec } from '../../data/chunk-codec.js';
 import { schemaCodec } from '../../data/chunk-codec.js';
 import type { Row } from '../../data/row.js';
 import { streamingAggregate } from '../../operators/aggregate.js';
@@ -209,12 +208,12 @@ export class RegionTask {
     const senders = ports.send.map((p) => new ChannelSender(p, spec.linkCapacity));
     this.senders.push(...senders);
     const writer = supervisor.add(new ShuffleWriterActor(`exchange-${this.builder.idOf(node)}-${input}`, supervisor, spec.chunkRows,
-      { codec, keyGroup: ex.keyGroup, owners: spec.owners }, senders));
+      { codec, keyGroup: ex.keyGroup, owners: spec.owners, ...(ex.sections ? { sections: ex.sections } : {}) }, senders));
     supervisor.connect(from, writer);
     const merge = supervisor.add(new OperatorActor(`exchange-read-${this.builder.idOf(node)}-${input}`, supervisor, spec.chunkRows, unionOperator(), null));
     const mine = new Set(owned);
     ports.receive.forEach((p, t) => {
-      const r = new ChannelReceiver(p, `thread ${t} → ${spec.thread} (${ex.description})`, spec.linkCapacity, (m) => decodeFrame(m, codec, mine, spec.thread));
+      const r = new ChannelReceiver(p, `thread ${t} → ${spec.thread} (${ex.description})`, spec.linkCapacity, (m) => decodeFrame(m, ex.readSection ?? ((r) => codec.read(r)), mine, spec.thread));
       this.receivers.push(r);
       merge.connectInput(r.link);
     });
@@ -301,13 +300,13 @@ function ownerFactory(): StatefulOperatorFactory {
 }
 
 /** The rows of an exchange frame, each section checked to belong to a key group this thread owns. */
-function decodeFrame(m: Extract<ChannelMessage, { t: 'rows' | 'frame' | 'split' }>, codec: ChunkCodec, owned: ReadonlySet<number>, thread: number): Message {
+function decodeFrame(m: Extract<ChannelMessage, { t: 'rows' | 'frame' | 'split' }>, readSection: (r: ByteReader) => Row[], owned: ReadonlySet<number>, thread: number): Message {
   if (m.t !== 'frame') throw new Error(`internal: a '${m.t}' message arrived on an exchange`);
   const r = new ByteReader(m.buf, 0, m.len);
   const parts: Row[][] = [];
   for (const group of m.groups) {
     if (!owned.has(group)) throw new Error(`internal: key group ${group} arrived at thread ${thread}, which does not own it`);
-    parts.push(codec.read(r));
+    parts.push(readSection(r));
   }
   return chunk(parts.length === 1 ? parts[0]! : parts.flat());
 }
