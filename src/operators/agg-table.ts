@@ -21,7 +21,7 @@ import type { BoundAggregate } from '../expr/functions/registry.js';
 import type { DataType } from '../expr/types.js';
 import type { RecordLayout, RecordOut } from '../state/entry-codec.js';
 import type { EpochDelta, KeyedEntries, ManagedStore, StoreMetrics } from '../state/keyed-store.js';
-import { partitionOf } from '../state/keyed-store.js';
+import { HASH_START, hashOn, partitionOf } from '../state/keyed-store.js';
 import { groupKey, singleKey } from './group-key.js';
 
 /** A group's state as the checkpoint keeps it (the state-store value). */
@@ -316,11 +316,36 @@ export class AggTable implements ManagedStore {
     return key;
   }
 
-  /** The shuffle partition (key group) of a slot's group: hash(state-store key) mod partitions (worked out once). */
+  /**
+   * The shuffle partition (key group) of a slot's group: hash(state-store key) mod partitions
+   * (worked out once). The key is hashed in its parts, without building it: a partial table
+   * routes every group once and never stores one.
+   */
   keyGroupOf(slot: number): number {
     let p = this.partitionOfSlot[slot]!;
-    if (p < 0) this.partitionOfSlot[slot] = p = partitionOf(this.storeKey(slot), this.partitions);
+    if (p >= 0) return p;
+    const known = this.storeKeys[slot];
+    if (known !== undefined) p = partitionOf(known, this.partitions);
+    else {
+      let h = HASH_START;
+      if (this.windowed) h = this.hashOfWindowPrefix(this.windows[slot]!);
+      const keys = this.keys.length === 1 ? singleKey(this.keys[0]![slot]) : groupKey(this.keyValues(slot));
+      p = (hashOn(h, keys) >>> 0) % this.partitions;
+    }
+    this.partitionOfSlot[slot] = p;
     return p;
+  }
+
+  private lastWindow = NaN;
+  private lastWindowHash = HASH_START;
+
+  /** The hash of `<window start><separator>`, the state-store key's prefix (the last one kept: groups come window by window). */
+  private hashOfWindowPrefix(w: number): number {
+    if (w !== this.lastWindow) {
+      this.lastWindow = w;
+      this.lastWindowHash = hashOn(hashOn(HASH_START, `${w}`), WINDOW_KEY_SEPARATOR);
+    }
+    return this.lastWindowHash;
   }
 
   // ---- the store, as the runtime manages it ----------------------------------------------------

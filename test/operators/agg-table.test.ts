@@ -11,6 +11,7 @@ import { AggTable, keyNormalizer } from '../../src/operators/agg-table.js';
 import { LateGroups, compileAggregateStage } from '../../src/operators/aggregate-stage.js';
 import { decodeEntryBlob, encodeEntryBlob } from '../../src/state/entry-codec.js';
 import { ByteReader, ByteWriter } from '../../src/data/bytes.js';
+import { partitionOf } from '../../src/state/keyed-store.js';
 import { PartialGroups, partialCodec } from '../../src/operators/partial-aggregate.js';
 import { testSession } from '../support/helpers.js';
 
@@ -93,6 +94,8 @@ describe('the aggregation table', () => {
           for (let i = 0; i < n; i++) expect(partial.keyGroupOf(partial.find(node.keys.map((_, k) => cols[k]![i]), cols[node.keys.length]![i] as number)!)).toBe(g);
           merged.mergeColumns(n, cols);
         }
+        // A group's key group is its state-store key's partition.
+        for (const slot of partial.slots()) expect(partial.keyGroupOf(slot)).toBe(partitionOf(partial.storeKey(slot), partial.partitions));
         // The same groups as rows, for a transport that moves rows.
         expect(groups.rows().map((p) => p.g).sort()).toEqual([...partial.slots()].map((s) => partial.keyGroupOf(s)).sort());
       }
