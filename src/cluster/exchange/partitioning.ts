@@ -34,7 +34,7 @@ export interface ExchangeInput {
   /** What the exchange is called in explain() and progress. */
   readonly description: string;
   /** A chunk the combine step emitted as key-group sections (partial groups) rather than rows; absent: rows. */
-  readonly sections?: (rows: readonly Row[]) => KeyGroupSections | null;
+  readonly sections?: (rows: readonly Row[]) => readonly KeyGroupSections[] | null;
   /** Reads one key group's section of a frame as the receiving operator takes it; absent: the codec's rows. */
   readonly readSection?: (r: ByteReader) => Row[];
 }
@@ -74,7 +74,7 @@ export function exchangeInput(node: LogicalPlan, input: number, mode: OutputMode
         codec,
         keyGroup: (row) => (row as unknown as PartialRow).g!,
         // The partial aggregation emits its flushed table; the owner merges the decoded columns.
-        sections: (rows) => (rows.length === 1 && rows[0] instanceof PartialGroups ? rows[0] : null),
+        sections: (rows) => (rows.length > 0 && rows.every((r) => r instanceof PartialGroups) ? rows as unknown as PartialGroups[] : null),
         readSection: (r) => [new PartialColumns(codec.readColumns(r)) as unknown as Row],
         description: `hashpartitioning(${[...(node.window ? [node.window.name] : []), keys].filter((x) => x).join(', ') || 'single group'})`,
       };

@@ -28,8 +28,8 @@ export interface ShuffleRouting {
   readonly keyGroup: (row: Row) => number;
   /** The thread owning each key group. */
   readonly owners: readonly number[];
-  /** A chunk that holds key-group sections instead of rows, or null for rows. */
-  readonly sections?: (rows: readonly Row[]) => KeyGroupSections | null;
+  /** The key-group sections a chunk holds instead of rows (each of its rows one), or null for rows. */
+  readonly sections?: (rows: readonly Row[]) => readonly KeyGroupSections[] | null;
 }
 
 export class ShuffleWriterActor extends Actor {
@@ -53,7 +53,10 @@ export class ShuffleWriterActor extends Actor {
   protected async receive(msg: Message): Promise<void> {
     if (msg.type === 'chunk') {
       const sections = this.routing.sections?.(msg.rows);
-      if (sections) return this.writeSections(sections);
+      if (sections) {
+        for (const s of sections) await this.writeSections(s);
+        return;
+      }
       const { keyGroup, owners } = this.routing;
       const full: number[] = [];
       for (const row of msg.rows) {
