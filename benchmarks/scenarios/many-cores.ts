@@ -160,12 +160,13 @@ function scenario(w: Workload, input: 'splits' | 'driver'): Scenario {
       });
       const batches = input === 'driver' ? Array.from({ length: Math.ceil(events / BATCH) }, (_, b) =>
         Array.from({ length: Math.min(BATCH, events - b * BATCH) }, (_, j) => (w.kind === 'w' ? wEvent(b * BATCH + j) : yahooEvent(b * BATCH + j)) as Row)) : null;
-      const handTwo = await handOnThreads(w.kind, events, 2);
       const one = await runOnce(w, 'local', input, events, batches);
       // The threads start once per process (about a second each, loading spate and the source's
       // module): started before the measured run, as a service's threads are.
       await runOnce(w, 'local[2]', 'splits', BATCH, null);
       const two = await runOnce(w, 'local[2]', input, events, batches);
+      // Last, so that its threads' heaps are not there while spate runs.
+      const handTwo = await handOnThreads(w.kind, events, 2);
       for (const r of [one, two]) if (r.rowsOut !== emitted) throw new Error(`spate emitted ${r.rowsOut} rows, the hand loop ${emitted}`);
       const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(1)}%`;
       return {
