@@ -17,6 +17,7 @@ import type { Row } from '../../data/row.js';
 import type { StructType } from '../../expr/types.js';
 import type { SinkContext, StreamSink, TaskEpochWriter, TaskSink, TaskSinkResult } from '../contract.js';
 import { kafkaConfig } from './kafka-options.js';
+import { transactionalIdBase } from './kafka-key-group-sink.js';
 import type { ToMessage, TopicMessage } from './sink-schema.js';
 import { byTopic, messageWriter } from './sink-schema.js';
 
@@ -64,12 +65,15 @@ export class KafkaSink implements StreamSink {
   constructor(private readonly settings: KafkaSinkSettings, private readonly options: Readonly<Record<string, string>>) {}
 
   /**
-   * At-least-once, every worker thread produces its share with its own producer. The
-   * transactional sink produces from the driver: one transaction per epoch, whose epoch marker
-   * must describe the whole epoch for a replay to be skipped exactly, whatever the thread count.
+   * Under master('local[N]') every worker thread produces its share. At-least-once, with a
+   * producer of its own; transactional, per key group (kafka-key-group-sink.ts): one
+   * transaction per key group and epoch, its epoch marker inside it, so that a replay is
+   * skipped exactly per key group whatever the thread count.
    */
-  get writesFromTasks(): boolean {
-    return !this.settings.transactional;
+  readonly writesFromTasks = true;
+
+  get writesPerKeyGroup(): boolean {
+    return this.settings.transactional;
   }
 
   get guarantee(): 'exactly-once' | 'at-least-once' {
@@ -91,7 +95,7 @@ export class KafkaSink implements StreamSink {
     const kafka = new Kafka(kafkaConfig(this.options, `spate-sink-${ctx.queryId.slice(0, 8)}`));
     const s = this.settings;
     if (s.transactional) {
-      this.transactionalId = this.options['kafka.transactional.id'] ?? `spate-${ctx.queryId}`;
+      this.transactionalId = transactionalIdBase(this.options, ctx.queryId);
       this.checkpoint = ctx.checkpoint;
       const markerTopic = s.topic ?? (await ctx.checkpoint.read(MARKER_TOPIC_PATH))?.toString('utf8') ?? null;
       this.marker = { groupId: `${this.transactionalId}-epochs`, topic: markerTopic };
@@ -138,7 +142,7 @@ export class KafkaSink implements StreamSink {
     };
   }
 
-  /** Rows each epoch's worker threads produced (master('local[N]'), at-least-once mode). */
+  /** Rows each epoch's worker threads produced (master('local[N]')); they committed before this is called. */
   commitTasks(epoch: number, results: readonly TaskSinkResult[]): void {
     this.taskRows.set(epoch, results.reduce((n, r) => n + r.rows, 0));
   }
@@ -146,6 +150,8 @@ export class KafkaSink implements StreamSink {
   private transactionalWriter(epoch: number): EpochWriter | null {
     if (epoch <= this.committedEpoch) return null;
     let tx: Transaction | null = null;
+    let fromTasks = 0;
+    let written = 0;
     const pending: TopicMessage[] = [];
     const { compression } = this.settings;
     const flush = async (): Promise<void> => {
@@ -161,11 +167,19 @@ export class KafkaSink implements StreamSink {
     };
     return {
       write: async (rows) => {
+        written += rows.length;
         for (const r of rows) pending.push(this.toMessage!(r));
         if (pending.length >= this.settings.batchMessages) await flush();
       },
       commit: async () => {
         await flush();
+        const tasks = this.taskRows.get(epoch);
+        if (tasks !== undefined) {
+          // The worker threads wrote the epoch, each key group in its own committed transaction.
+          this.taskRows.delete(epoch);
+          fromTasks = tasks;
+          this.committedEpoch = epoch;
+        }
         if (!tx) return; // nothing written: nothing to replay either
         try {
           await tx.sendOffsets({
@@ -181,6 +195,9 @@ export class KafkaSink implements StreamSink {
         }
         this.open_ = null;
         this.committedEpoch = epoch;
+      },
+      get outputRows(): number {
+        return written + fromTasks;
       },
     };
   }
