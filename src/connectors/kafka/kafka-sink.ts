@@ -17,7 +17,8 @@ import type { Row } from '../../data/row.js';
 import type { StructType } from '../../expr/types.js';
 import type { SinkContext, StreamSink, TaskEpochWriter, TaskSink, TaskSinkResult } from '../contract.js';
 import { kafkaConfig } from './kafka-options.js';
-import { transactionalIdBase } from './kafka-key-group-sink.js';
+import { KafkaKeyGroupTaskSink, keyGroupMarkerTopic, transactionalIdBase } from './kafka-key-group-sink.js';
+import { newestMarkedEpoch } from './transactional-output.js';
 import type { ToMessage, TopicMessage } from './sink-schema.js';
 import { byTopic, messageWriter } from './sink-schema.js';
 
@@ -60,6 +61,9 @@ export class KafkaSink implements StreamSink {
   committedEpoch = -1;
   transactionalId: string | null = null;
   marker: EpochMarker | null = null;
+  /** Transactional mode: the newest epoch worker threads may have written per key group (-1: none), and a writer like theirs. */
+  private keyGroupEpoch = -1;
+  private keyGroupSink: KafkaKeyGroupTaskSink | null = null;
   private readonly taskRows = new Map<number, number>();
 
   constructor(private readonly settings: KafkaSinkSettings, private readonly options: Readonly<Record<string, string>>) {}
@@ -108,6 +112,16 @@ export class KafkaSink implements StreamSink {
       await Promise.all([this.connect(this.producer), this.connect(this.admin)]);
       await this.claimTransactionalId();
       this.committedEpoch = await this.readMarker();
+      // Epochs that worker threads (master('local[N]')) may have written per key group: written
+      // the same way here, so that each key group they committed is skipped, whatever wrote it.
+      const base = transactionalIdBase(this.options, ctx.queryId);
+      const marked = await newestMarkedEpoch(kafka, keyGroupMarkerTopic(base)).catch((e: unknown) => {
+        throw new ConnectorError(`cannot read the key-group epoch markers of transactional id ${base}: ${(e as Error).message}`, { cause: e, retriable: true });
+      });
+      if (marked && marked.epoch > this.committedEpoch) {
+        this.keyGroupEpoch = marked.epoch;
+        this.keyGroupSink = new KafkaKeyGroupTaskSink(s, this.options, ctx.schema, ctx.queryId, marked.partitions);
+      }
     } else {
       this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       await this.connect(this.producer);
@@ -124,6 +138,7 @@ export class KafkaSink implements StreamSink {
     if (tx?.isActive()) await tx.abort().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
+    await this.keyGroupSink?.close().catch(() => undefined);
   }
 
   private plainWriter(epoch: number): EpochWriter {
@@ -149,6 +164,7 @@ export class KafkaSink implements StreamSink {
 
   private transactionalWriter(epoch: number): EpochWriter | null {
     if (epoch <= this.committedEpoch) return null;
+    if (epoch <= this.keyGroupEpoch) return this.keyGroupWriter(epoch);
     let tx: Transaction | null = null;
     let fromTasks = 0;
     let written = 0;
@@ -198,6 +214,23 @@ export class KafkaSink implements StreamSink {
       },
       get outputRows(): number {
         return written + fromTasks;
+      },
+    };
+  }
+
+  /** An epoch that worker threads may have written in part, one transaction per key group: finished the same way. */
+  private keyGroupWriter(epoch: number): EpochWriter {
+    const w = this.keyGroupSink!.writer();
+    let rows = 0;
+    return {
+      write: (chunk) => w.write(chunk),
+      commit: async () => {
+        const tasks = this.taskRows.get(epoch) ?? 0;
+        this.taskRows.delete(epoch);
+        rows = (await w.finish(epoch)).rows + tasks;
+      },
+      get outputRows(): number {
+        return rows;
       },
     };
   }

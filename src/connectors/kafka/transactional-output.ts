@@ -149,3 +149,36 @@ export class MarkerReader {
     await Promise.all([r?.committed.disconnect(), r?.uncommitted.disconnect()].map((x) => x?.catch(() => undefined)));
   }
 }
+
+/**
+ * The newest epoch any writer may have recorded in marker topic `topic` (read_uncommitted: an
+ * aborted transaction's record counts too, so this errs high), and its partition count; null
+ * when the topic does not exist. Tells a one-thread run which epochs per-key-group writers may
+ * have written (kafka-sink.ts), so that it writes those through them, skipping what they have.
+ */
+export async function newestMarkedEpoch(kafka: Kafka, topic: string): Promise<{ epoch: number; partitions: number } | null> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let partitions: number[];
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return null;
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    partitions = meta.topics[0]!.partitions.map((p) => p.partitionId);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  const reader = new KafkaCluster(kafka, READ_UNCOMMITTED);
+  await reader.connect();
+  try {
+    const high = (await reader.offsets(new Map([[topic, partitions]]), 'latest')).get(topic)!;
+    // Each transaction leaves its record and a commit or abort marker: the last few offsets hold the newest record.
+    const ranges = partitions.map((partition) => ({ topic, partition, from: Math.max(0, high.get(partition)! - 8), until: high.get(partition)! }));
+    let epoch = -1;
+    for await (const chunk of readRanges(reader, ranges, { includeHeaders: false, failOnDataLoss: true, maxBytesPerPartition: 1 << 20 })) {
+      for (const m of chunk) epoch = Math.max(epoch, Number(String(m['value'])));
+    }
+    return { epoch, partitions: partitions.length };
+  } finally {
+    await reader.disconnect().catch(() => undefined);
+  }
+}

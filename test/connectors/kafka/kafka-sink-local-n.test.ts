@@ -70,4 +70,42 @@ describe('the transactional Kafka sink under local[N]', () => {
     expect(new Set(markers.map((m) => m.partition)).size).toBeGreaterThan(1);
     expect(Math.max(...markers.map((m) => Number(m.value)))).toBe(q.lastProgress!.batchId);
   }, 120_000);
+
+  it('moves between thread counts (2 -> 1 -> 4) without a duplicate, also when an epoch written by one count is replayed by another', async () => {
+    const input = await inputTopic(0, 120);
+    const reference = await newTopic('n-ref', 2);
+    const moved = await newTopic('n-moved', 2);
+    const refCp = checkpoint();
+    const cp = checkpoint();
+    const lastEpoch = (q: StreamingQuery): number => q.lastProgress!.batchId;
+    const loseCommit = (epoch: number): Promise<void> => rm(join(cp, 'commits', String(epoch)));
+
+    await runToEnd('local[1]', input, reference, refCp);
+    const two = await runToEnd('local[2]', input, moved, cp);
+    const written = lastEpoch(two);
+    // The checkpoint loses the last commit: the epoch is replayed, and every key group skips it, under 4 threads ...
+    await loseCommit(written);
+    const four = await runToEnd('local[4]', input, moved, cp);
+    expect([lastEpoch(four), four.lastProgress!.sink.numOutputRows]).toEqual([written, 0]);
+    // ... and under one thread, which writes an epoch the threads may have written key group by key group.
+    await loseCommit(written);
+    const one = await runToEnd('local[1]', input, moved, cp);
+    expect([lastEpoch(one), one.lastProgress!.sink.numOutputRows]).toEqual([written, 0]);
+
+    // New input under one thread (its own transaction per epoch), then under four threads after
+    // the one-thread run's last commit is lost: the threads skip the epoch that run committed.
+    await inputTopic(120, 60, input);
+    await runToEnd('local[1]', input, reference, refCp);
+    const oneMore = await runToEnd('local[1]', input, moved, cp);
+    expect(lastEpoch(oneMore)).toBeGreaterThan(written);
+    await loseCommit(lastEpoch(oneMore));
+    await inputTopic(180, 60, input);
+    await runToEnd('local[1]', input, reference, refCp);
+    const fourMore = await runToEnd('local[4]', input, moved, cp);
+    expect(fourMore.recentProgress.find((p) => p.batchId === lastEpoch(oneMore))?.sink.numOutputRows).toBe(0);
+
+    const expected = (await readAll(reference)).map(text).sort();
+    expect(expected.length).toBeGreaterThan(3 * KEYS.length);
+    expect((await readAll(moved)).map(text).sort()).toEqual(expected);
+  }, 180_000);
 });
