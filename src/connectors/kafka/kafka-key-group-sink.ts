@@ -49,7 +49,7 @@ export class KafkaKeyGroupTaskSink implements TaskSink {
   /** The newest epoch a one-thread run committed in its own transaction (read once). */
   private driverEpoch: Promise<number> | null = null;
 
-  constructor(private readonly settings: KafkaSinkSettings, options: Readonly<Record<string, string>>, schema: StructType, queryId: string, keyGroups: number) {
+  constructor(settings: KafkaSinkSettings, options: Readonly<Record<string, string>>, schema: StructType, queryId: string, keyGroups: number) {
     const toMessage = messageWriter(schema, settings.topic);
     this.toMessage = toMessage;
     this.keyGroupOf = (row) => messageKeyGroup(toMessage(row), keyGroups);
@@ -95,16 +95,14 @@ export class KafkaKeyGroupTaskSink implements TaskSink {
 
   /**
    * The driver's marker (KafkaSink, one transaction per epoch under local[1]): the committed
-   * offset of its marker group on the sink's topic. With a topic column the marker topic is
-   * named in the checkpoint only; the driver then checks it (its writer skips those epochs).
+   * offset of its marker group, on whichever topic it chose (the sink's, or the first one a
+   * topic column named, which only the checkpoint records): the group commits on no other.
    */
   private async readDriverEpoch(): Promise<number> {
-    const topic = this.settings.topic;
-    if (topic === undefined) return -1;
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const offsets = await admin.fetchOffsets({ groupId: `${this.base}-epochs`, topics: [topic] });
+      const offsets = await admin.fetchOffsets({ groupId: `${this.base}-epochs` });
       let epoch = -1;
       for (const t of offsets) for (const p of t.partitions) epoch = Math.max(epoch, Number(p.offset) - 1);
       return epoch;
