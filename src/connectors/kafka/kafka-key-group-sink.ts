@@ -72,11 +72,16 @@ export class KafkaKeyGroupTaskSink implements TaskSink {
       finish: async (epoch) => {
         if (byGroup.size === 0 || epoch <= (await (this.driverEpoch ??= this.readDriverEpoch()))) return { rows: 0 };
         const wrote = await Promise.all([...byGroup].map(async ([g, rows]) => {
-          try {
-            return (await this.output(g).write(epoch, rows)) ? rows.length : 0;
-          } catch (e) {
-            throw new ConnectorError(`the Kafka transaction of epoch ${epoch}, key group ${g} (transactional id ${this.output(g).transactionalId}) did not commit: ${(e as Error).message}`,
-              { cause: e, retriable: true });
+          // A failed transaction was aborted and its producer closed: the next try claims the
+          // id and reads the marker again, so it never writes an epoch twice.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return (await this.output(g).write(epoch, rows)) ? rows.length : 0;
+            } catch (e) {
+              if (attempt < 3 && (e as { retriable?: boolean }).retriable === true) continue;
+              throw new ConnectorError(`the Kafka transaction of epoch ${epoch}, key group ${g} (transactional id ${this.output(g).transactionalId}) did not commit: ${(e as Error).message}`,
+                { cause: e, retriable: true });
+            }
           }
         }));
         return { rows: wrote.reduce((a, b) => a + b, 0) };

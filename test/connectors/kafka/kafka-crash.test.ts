@@ -3,7 +3,9 @@
 // starting, reading, aggregating, inside a Kafka transaction, ...) and at 2 chosen ones (inside
 // a transaction that wrote rows; between Kafka's commit and the checkpoint's), restarted each time. A read_committed consumer of the output must see
 // exactly the records of a run without crashes; a read_uncommitted one also sees what killed
-// transactions left behind, which Kafka aborted.
+// transactions left behind, which Kafka aborted. The same under local[2] (each thread writing its
+// key groups, a transaction each; 2 kills where one thread's key groups have committed and the
+// driver has not logged the epoch), and with each restart on another thread count (2, 1, 4).
 import { randomInt, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -131,8 +133,13 @@ describe('a Kafka → aggregation → transactional Kafka query killed with SIGK
   // land between one key group's commit and another's, or after all of them and before the
   // driver's commit log; the restarted run skips exactly the key groups Kafka has.
   it('under local[2]: every update exactly once, each thread writing its key groups in their own transactions', async () => {
-    const { killsAfterACommit, leftovers, records } = await crashRun(Array.from({ length: 8 }, () => 'random'), () => 'local[2]');
-    process.stdout.write(`kafka crash test, local[2]: 8 kills (${killsAfterACommit} after a commit), ${records} records exactly once, ${leftovers} aborted leftovers\n`);
+    // 8 kills at random points, and 2 where one thread's key groups committed their epoch and
+    // the driver has not logged it (the other thread's may or may not have committed).
+    const plan: ('random' | 'after-task-commit')[] = Array.from({ length: 8 }, () => 'random');
+    plan.splice(3, 0, 'after-task-commit');
+    plan.splice(7, 0, 'after-task-commit');
+    const { killsAfterACommit, leftovers, records } = await crashRun(plan, () => 'local[2]');
+    process.stdout.write(`kafka crash test, local[2]: ${plan.length} kills (${killsAfterACommit} after a commit), ${records} records exactly once, ${leftovers} aborted leftovers\n`);
   }, 600_000);
 
   it('with each restart on another thread count (2, 1, 4, ...): every update exactly once', async () => {
