@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session, Trigger, col, count, struct, sum, toJson } from '../../../src/index.js';
 import type { StreamingQuery } from '../../../src/index.js';
-import { keyGroupMarkerTopic } from '../../../src/connectors/kafka/kafka-key-group-sink.js';
+import { keyGroupMarkerTopic, messageKeyGroup } from '../../../src/connectors/kafka/kafka-key-group-sink.js';
 import { brokers, newTopic, produce, readAll, readTopic } from '../../support/kafka.js';
 
 const KEY_GROUPS = 4;
@@ -46,6 +46,17 @@ async function runToEnd(master: string, input: string, output: string, cp: strin
   await q.awaitTermination();
   return q;
 }
+
+describe('the key group of an output message', () => {
+  it('depends on its bytes only, not on how a thread holds them, and spreads messages over the key groups', () => {
+    const bytes = new TextEncoder().encode('value-1');
+    const asBuffer = messageKeyGroup({ topic: 't', message: { key: 'k', value: Buffer.from(bytes) } }, 16);
+    expect(messageKeyGroup({ topic: 't', message: { key: 'k', value: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) } }, 16)).toBe(asBuffer);
+    expect(messageKeyGroup({ topic: 't', message: { key: Buffer.from('k'), value: Buffer.from(bytes) } }, 16)).toBe(asBuffer);
+    const groups = new Set(Array.from({ length: 200 }, (_, i) => messageKeyGroup({ topic: 't', message: { key: `k${i}`, value: `v${i}` } }, 16)));
+    expect(groups.size).toBe(16);
+  });
+});
 
 describe('the transactional Kafka sink under local[N]', () => {
   it('writes from each thread, per key group, what one thread writes, visible under read_committed', async () => {
