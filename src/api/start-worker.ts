@@ -4,6 +4,7 @@
 // fencing tokens through Redis. See src/cluster/group/ for what the first cut runs.
 import type { ClusterWorker, ClusterWorkerOptions } from '../cluster/group/worker.js';
 import { runClusterWorker } from '../cluster/group/worker.js';
+import { deleteClusterTopics as deleteTopicsOf } from '../cluster/group/cluster-topics.js';
 import type { DataStreamWriter } from './writer.js';
 
 export type { ClusterWorker, ClusterWorkerOptions };
@@ -28,4 +29,22 @@ export type { ClusterWorker, ClusterWorkerOptions };
  */
 export async function startWorker(writer: DataStreamWriter, options: ClusterWorkerOptions = {}): Promise<ClusterWorker> {
   return runClusterWorker(writer.clusterQuery(), options);
+}
+
+/**
+ * Deletes what cluster mode made in Kafka for the query `writer` describes (the same writer its
+ * workers start with): the repartition topic, the Kafka sink's epoch-marker topics and the
+ * workers' consumer group; resolves to their names (those that existed). Call it when the query
+ * is retired, after every worker stopped (refused while the consumer group has members); the
+ * checkpoint in Redis is not touched.
+ *
+ * @example
+ * ```ts
+ * await deleteClusterTopics(counts.writeStream.format('kafka')
+ *   .option('kafka.bootstrap.servers', 'localhost:9092').option('topic', 'word-counts')
+ *   .option('checkpointLocation', 'redis://localhost:6379/0/word-count').outputMode('update'));
+ * ```
+ */
+export async function deleteClusterTopics(writer: DataStreamWriter): Promise<string[]> {
+  return deleteTopicsOf(writer.clusterQuery());
 }

@@ -53,7 +53,7 @@ export async function main(args: readonly string[], io: CliIo = stdio): Promise<
     .showHelpAfterError('(run spate --help for usage)');
 
   program.command('run')
-    .description('run the queries a module starts, as a long-lived worker')
+    .description('run the queries (or cluster workers, ctx.startWorker) a module starts, as a long-lived worker')
     .argument('<module>', 'a JavaScript (or, with tsx installed, TypeScript) module')
     .option('-c, --config <file>', 'settings file: JSON, or spark-defaults.conf lines (key value)')
     .option('-s, --set <key=value>', 'a setting, overriding --config (repeatable)', collect, [])

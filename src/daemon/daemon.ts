@@ -1,11 +1,13 @@
 // One `spate run` process: loads the application's module into a session it made, watches every
-// query the module starts (metrics, live page, health), and decides how the process ends:
+// query and cluster worker the module starts (metrics, live page, health), and decides how the process ends:
 // 0 every query stopped cleanly (drained on SIGTERM, or finished), 1 a query failed or did not
 // drain within the grace period, 3 a query stalled past the grace period. Usage problems (2)
 // are found before any of this starts.
 import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import { Session } from '../api/session.js';
+import { startWorker } from '../api/start-worker.js';
+import type { ClusterWorker } from '../cluster/group/worker.js';
 import { errorMessage } from '../errors.js';
 import type { QueryRestartedEvent, StreamingQueryListener } from '../query/manager.js';
 import type { StreamingQueryProgress } from '../query/progress.js';
@@ -20,6 +22,8 @@ import { LagClock, partitionLags } from './partition-lag.js';
 import type { ListeningServer } from './server.js';
 import { startServer } from './server.js';
 import { UsageError } from './settings.js';
+import { WatchedWorker } from './watched-worker.js';
+import { WorkerMetrics } from './worker-metrics.js';
 
 /** How `spate run` runs a module: its command-line flags (cli.ts), parsed. */
 export interface DaemonOptions extends HealthSettings {
@@ -58,6 +62,10 @@ export class Daemon {
   private readonly spark: Session;
   private readonly lagClock = new LagClock(Date.now());
   private readonly metrics = new DaemonMetrics(this.lagClock);
+  private readonly workerMetrics = new WorkerMetrics(this.metrics.registry, this.metrics);
+  /** Cluster workers the module started (DaemonContext.startWorker), by their health key. */
+  private readonly workers = new Map<string, WatchedWorker>();
+  private readonly startingWorkers: Promise<unknown>[] = [];
   private readonly feed = new LiveFeed();
   private readonly health: HealthMonitor;
   private readonly queries = new Map<string, StreamingQuery>();
@@ -116,6 +124,18 @@ export class Daemon {
         spark: this.spark,
         settings: Object.fromEntries([...this.options.settings].filter(([k]) => !k.startsWith('spate.'))),
         logger: this.log,
+        startWorker: (writer, options = {}) => {
+          const onEvent = options.onEvent;
+          const started = startWorker(writer, {
+            ...options,
+            onEvent: (event) => {
+              this.log.debug({ event }, `cluster worker: ${event}`);
+              onEvent?.(event);
+            },
+          }).then((w) => this.watchWorker(w));
+          this.startingWorkers.push(started.catch(() => undefined));
+          return started;
+        },
       };
       try {
         await (main as (c: DaemonContext) => unknown)(ctx);
@@ -123,11 +143,13 @@ export class Daemon {
         throw new UsageError(`module ${this.options.module} threw from its default export: ${errorMessage(e)}`, { cause: e });
       }
     }
+    await Promise.all(this.startingWorkers);
     this.moduleLoaded = true;
     for (const q of this.spark.streams.active) this.watch(q);
-    if (this.queries.size === 0 && this.active().length === 0) {
+    if (this.queries.size === 0 && this.active().length === 0 && this.workers.size === 0) {
       throw new UsageError(
-        `module ${this.options.module} started no queries: export default a function ({ spark }) that starts them, ` +
+        `module ${this.options.module} started no queries: export default a function ({ spark, startWorker }) that starts them ` +
+        '(or cluster workers of them), ' +
         'or start them when the module loads on Session.builder().getOrCreate() (the same session)',
       );
     }
@@ -164,6 +186,34 @@ export class Daemon {
     this.feed.added({ key, id: q.id, name: q.name, guarantee: q.guarantee, plan: q.explain() });
   }
 
+  private watchWorker(worker: ClusterWorker): ClusterWorker {
+    const w = new WatchedWorker(worker);
+    this.workers.set(w.key, w);
+    this.log.info({ query: worker.query, worker: worker.workerId }, `cluster worker ${worker.workerId} of query ${worker.query} joined its group`);
+    w.ended().then(() => {
+      this.log.info({ query: worker.query, worker: worker.workerId }, `cluster worker ${worker.workerId} of query ${worker.query} stopped (it left its group)`);
+    }, (e: unknown) => {
+      this.failed = true;
+      this.log.error({ query: worker.query, worker: worker.workerId, err: e }, `cluster worker ${worker.workerId} of query ${worker.query} failed: ${errorMessage(e)}`);
+      if (!this.draining) void this.drain(`cluster worker ${worker.workerId} failed`);
+    }).finally(() => {
+      w.settled = true;
+      this.health.forget(w.key);
+      this.workerMetrics.forget(worker.workerId);
+      this.settleIfDone();
+    });
+    return worker;
+  }
+
+  /** Reads every running worker's status again; an epoch the query committed counts as a commit. */
+  private async refreshWorkers(): Promise<void> {
+    await Promise.all([...this.workers.values()].filter((w) => !w.settled).map(async (w) => {
+      if (await w.refresh()) this.health.committed(w.key, Date.now());
+      const h = this.lastHealth.find((x) => x.key === w.key);
+      if (w.status && !w.settled) this.workerMetrics.update(w.status, w.ready(h));
+    }));
+  }
+
   private onProgress(p: StreamingQueryProgress): void {
     const key = p.name ?? p.id;
     this.health.committed(key, Date.now());
@@ -177,13 +227,19 @@ export class Daemon {
   }
 
   private checkHealth(): void {
+    void this.refreshWorkers();
     const now = Date.now();
     const watched = [...this.queries].map(([key, q]) => ({
       key, isActive: q.isActive, status: q.status, triggerIntervalMs: triggerIntervalMs(q),
     }));
     const before = new Map(this.lastHealth.map((h) => [h.key, h]));
-    this.lastHealth = this.health.check(watched, now);
+    this.lastHealth = this.health.check([...watched, ...[...this.workers.values()].map((w) => w.watched())], now);
     for (const h of this.lastHealth) {
+      const w = this.workers.get(h.key);
+      if (w) {
+        this.checkWorker(w, h, before.get(h.key));
+        continue;
+      }
       const q = this.queries.get(h.key)!;
       this.metrics.setReady(h.key, h.healthy);
       this.feed.status(h.key, q.status.message, h.healthy);
@@ -202,22 +258,53 @@ export class Daemon {
     if (expired && !this.draining) void this.exitStalled(expired);
   }
 
+  private checkWorker(w: WatchedWorker, h: QueryHealth, was: QueryHealth | undefined): void {
+    this.workerMetrics.setReady(w.worker.workerId, w.ready(h));
+    const s = w.status;
+    if (h.stalledSinceMs !== null && was?.stalledSinceMs === null) {
+      const lag = w.lagRecords;
+      this.log.error(
+        { query: w.worker.query, worker: w.worker.workerId, plannedEpoch: s?.plannedEpoch ?? null, committedEpoch: s?.committedEpoch ?? null,
+          lagRecords: lag, lastFailure: s?.lastFailure ?? w.statusError, thresholdMs: h.thresholdMs, graceMs: this.options.stallGraceMs },
+        `cluster query ${w.worker.query} stalled (seen by worker ${w.worker.workerId}): no epoch committed for ${Math.round(h.thresholdMs / 1000)} s ` +
+        `while its sources lag by ${lag} records (last committed epoch ${s?.committedEpoch ?? 'unknown'}, planned ${s?.plannedEpoch ?? 'unknown'}` +
+        `${s?.lastFailure ? `, last failure ${s.lastFailure}` : ''}); /readyz fails, and the process exits with code 3 in ` +
+        `${Math.round(this.options.stallGraceMs / 1000)} s unless it recovers`,
+      );
+    } else if (h.stalledSinceMs === null && was?.stalledSinceMs !== null && was !== undefined) {
+      this.log.info({ query: w.worker.query, worker: w.worker.workerId }, `cluster query ${w.worker.query} recovered from its stall`);
+    }
+  }
+
   private async exitStalled(h: QueryHealth): Promise<void> {
     this.draining = Promise.resolve({ drained: false });
     this.stalled = true;
-    this.log.fatal({ query: h.key }, `query ${h.key} is still stalled after the grace period: stopping at once and exiting with code ${EXIT.stalled}`);
-    await withTimeout(Promise.all(this.active().map((q) => q.stopNow())), 5000);
+    const w = this.workers.get(h.key);
+    const what = w ? `cluster query ${w.worker.query} (worker ${w.worker.workerId})` : `query ${h.key}`;
+    this.log.fatal(w ? { query: w.worker.query, worker: w.worker.workerId } : { query: h.key }, `${what} is still stalled after the grace period: stopping at once and exiting with code ${EXIT.stalled}`);
+    await withTimeout(Promise.all([...this.active().map((q) => q.stopNow()), ...this.activeWorkers().map((w) => w.stop())]), 5000);
     this.finish(EXIT.stalled);
   }
 
-  private readiness(): { ready: boolean; queries: unknown } {
-    const queries = this.lastHealth.map((h) => ({
+  private readiness(): { ready: boolean; queries: unknown; workers?: unknown } {
+    const queryHealth = this.lastHealth.filter((h) => !this.workers.has(h.key));
+    const queries = queryHealth.map((h) => ({
       query: h.key, ready: h.healthy, stalled: h.stalledSinceMs !== null,
       status: this.queries.get(h.key)?.status.message ?? null,
       lastHealthy: h.lastHealthyMs === null ? null : new Date(h.lastHealthyMs).toISOString(),
     }));
-    const ready = this.moduleLoaded && !this.draining && this.lastHealth.length > 0 && this.lastHealth.every((h) => h.healthy);
-    return { ready, queries };
+    const workers = this.lastHealth.flatMap((h) => {
+      const w = this.workers.get(h.key);
+      if (!w) return [];
+      const s = w.status;
+      return [{
+        query: w.worker.query, worker: w.worker.workerId, ready: w.ready(h), stalled: h.stalledSinceMs !== null, status: w.watched().status.message,
+        generation: s?.generation ?? null, committedEpoch: s?.committedEpoch ?? null, failingSteps: s?.failingSteps ?? null,
+      }];
+    });
+    const ready = this.moduleLoaded && !this.draining && this.lastHealth.length > 0 &&
+      queryHealth.every((h) => h.healthy) && workers.every((w) => w.ready);
+    return { ready, queries, ...(this.workers.size ? { workers } : {}) };
   }
 
   private onSignal(signal: NodeJS.Signals): void {
@@ -233,13 +320,17 @@ export class Daemon {
   private drain(why: string): Promise<{ drained: boolean }> {
     this.draining ??= (async () => {
       const queries = this.active();
-      this.log.info({ reason: why, queries: queries.map(keyOf), gracePeriodMs: this.options.gracePeriodMs },
-        `${why}: draining ${queries.length} quer${queries.length === 1 ? 'y' : 'ies'} (the batch in flight commits first)`);
-      const stopped = await withTimeout(Promise.allSettled(queries.map((q) => q.stop())), this.options.gracePeriodMs);
+      const workers = this.activeWorkers();
+      this.log.info({ reason: why, queries: queries.map(keyOf), workers: workers.map((w) => w.key), gracePeriodMs: this.options.gracePeriodMs },
+        `${why}: draining ${queries.length} quer${queries.length === 1 ? 'y' : 'ies'} (the batch in flight commits first)` +
+        (workers.length ? ` and ${workers.length} cluster worker${workers.length === 1 ? '' : 's'} (their tasks of the epoch in flight commit, then they leave the group)` : ''));
+      const stopped = await withTimeout(Promise.allSettled([...queries.map((q) => q.stop()), ...workers.map((w) => w.stop())]), this.options.gracePeriodMs);
       if (!stopped) {
         this.failed = true;
         this.log.error({ gracePeriodMs: this.options.gracePeriodMs }, 'the queries did not drain within --grace-period: stopping them at once (their uncommitted batches re-run on the next start)');
         await Promise.all(this.active().map((q) => q.stopNow()));
+        // A worker that could not finish its tasks is left behind: its units move when its group session lapses.
+        for (const w of this.activeWorkers()) w.settled = true;
       }
       this.settleIfDone();
       return { drained: stopped };
@@ -248,11 +339,15 @@ export class Daemon {
   }
 
   private settleIfDone(): void {
-    if (this.moduleLoaded && this.active().length === 0) this.finish(this.stalled ? EXIT.stalled : this.failed ? EXIT.failed : EXIT.stopped);
+    if (this.moduleLoaded && this.active().length === 0 && this.activeWorkers().length === 0) this.finish(this.stalled ? EXIT.stalled : this.failed ? EXIT.failed : EXIT.stopped);
   }
 
   private active(): StreamingQuery[] {
     return this.spark.streams.active;
+  }
+
+  private activeWorkers(): WatchedWorker[] {
+    return [...this.workers.values()].filter((w) => !w.settled);
   }
 
   private logProgress(): void {
@@ -267,6 +362,22 @@ export class Daemon {
         lagRecords: lag, numRestarts: q.numRestarts,
       }, `progress of ${key}`);
       this.progressSinceLog.set(key, 0);
+    }
+    for (const w of this.activeWorkers()) {
+      const s = w.status;
+      if (!s) continue;
+      const read = s.sourcePartitions.reduce((n, p) => n + p.rowsRead, 0);
+      const owned = s.sourcePartitions.filter((p) => p.owned);
+      this.log.info({
+        query: s.query, worker: s.workerId, status: w.watched().status.message, coordinator: s.coordinator,
+        plannedEpoch: s.plannedEpoch, committedEpoch: s.committedEpoch,
+        sourcePartitions: owned.map((p) => `${p.topic}/${p.partition}`), keyGroups: s.keyGroups.map((g) => g.group),
+        rowsSinceLastLog: read - w.rowsAtLastLog, keyGroupRowsIn: s.keyGroups.reduce((n, g) => n + g.rowsIn, 0),
+        keyGroupRowsOut: s.keyGroups.reduce((n, g) => n + g.rowsOut, 0),
+        lagRecords: owned.reduce((n, p) => n + p.lagRecords, 0), queryLagRecords: w.lagRecords,
+        rebalances: s.rebalances, lastRebalanceMs: s.lastRebalanceMs, refusedCommits: s.refusedCommits, refusedSinkRecords: s.refusedSinkRecords, failingSteps: s.failingSteps,
+      }, `progress of cluster worker ${s.workerId} of ${s.query}`);
+      w.rowsAtLastLog = read;
     }
   }
 

@@ -24,9 +24,9 @@ export class DaemonMetrics {
   private readonly restarts: Counter<'query'>;
   private readonly lastCommit: Gauge<'query'>;
   private readonly ready: Gauge<'query'>;
-  /** Per query: its watermark (ms) and its partitions' lag, read again at each scrape. */
+  /** Per query: its watermark (ms); per query or cluster worker: its partitions' lag, read again at each scrape. */
   private readonly watermarks = new Map<string, number>();
-  private readonly lags = new Map<string, readonly PartitionLag[]>();
+  private readonly lags = new Map<string, { readonly query: string; readonly lags: readonly PartitionLag[] }>();
 
   constructor(private readonly lagClock: LagClock, private readonly now: () => number = Date.now) {
     const registers = [this.registry];
@@ -57,13 +57,13 @@ export class DaemonMetrics {
     const lags = this.lags;
     gauge('spate_source_lag_records', 'Records in a source partition after what the last batch read', ['query', 'source', 'topic', 'partition'], function collect() {
       this.reset();
-      for (const [query, list] of lags) for (const l of list) this.set({ query, source: l.source, topic: l.topic, partition: l.partition }, l.records);
+      for (const { query, lags: list } of lags.values()) for (const l of list) this.set({ query, source: l.source, topic: l.topic, partition: l.partition }, l.records);
     });
     gauge('spate_source_lag_seconds', 'How long a source partition has had records waiting (since a batch last read it to its end)',
       ['query', 'source', 'topic', 'partition'], function collect() {
         this.reset();
         const t = now();
-        for (const [query, list] of lags) {
+        for (const { query, lags: list } of lags.values()) {
           for (const l of list) this.set({ query, source: l.source, topic: l.topic, partition: l.partition }, lagClock.seconds(query, l, t));
         }
       });
@@ -91,10 +91,22 @@ export class DaemonMetrics {
       this.lateRows.inc({ query, operator: op.operatorName }, op.numRowsDroppedByWatermark);
     }
     this.malformedRows.inc({ query }, p.numMalformedRowsDropped);
-    const lags = partitionLags(p.sources);
-    this.lagClock.observe(query, lags, this.now());
-    this.lags.set(query, lags);
+    this.sourceLags(query, query, partitionLags(p.sources));
     this.lastCommit.set({ query }, this.now() / 1000);
+  }
+
+  /**
+   * The lag of source partitions of `query`, as `owner` (the query itself, or one cluster worker,
+   * which reports the partitions it owns) sees it now: replaces what `owner` reported before.
+   */
+  sourceLags(owner: string, query: string, lags: readonly PartitionLag[]): void {
+    this.lagClock.observe(query, lags, this.now());
+    this.lags.set(owner, { query, lags });
+  }
+
+  /** Forgets what `owner` reported (a cluster worker that stopped). */
+  forgetLags(owner: string): void {
+    this.lags.delete(owner);
   }
 
   restarted(query: string): void {

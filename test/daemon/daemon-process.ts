@@ -2,6 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { PATIENCE_MS } from '../support/helpers.js';
 
 export interface LogLine {
   readonly level: string;
@@ -54,7 +55,7 @@ export function spawnSpate(args: readonly string[], env: Readonly<Record<string,
   // 'close', not 'exit': it comes after the last of the child's output was read, so every line the
   // daemon wrote before it ended is in `lines` once `exit` resolves.
   const exit = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
-  const waitFor = (match: (l: LogLine) => boolean, what: string, ms = 60_000): Promise<LogLine> => {
+  const waitFor = (match: (l: LogLine) => boolean, what: string, ms = PATIENCE_MS): Promise<LogLine> => {
     const seen = lines.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise<LogLine>((resolve, reject) => {

@@ -12,6 +12,7 @@ import type { QueryView } from '../../src/daemon/live-feed.js';
 import { KafkaBroker } from '../support/kafka-broker.js';
 import type { DaemonProcess } from './daemon-process.js';
 import { get, metric, spawnSpate, until } from './daemon-process.js';
+import { PATIENCE_MS } from '../support/helpers.js';
 
 jest.setTimeout(600_000);
 
@@ -119,7 +120,7 @@ describe('spate run over Kafka and Redis', () => {
     expect((await windows())['2019-02-05 10:45:00']).toEqual({ BUY: 5, SELL: 30 });
 
     await broker.stop();
-    await d.waitFor((l) => l.msg.startsWith('query trades_windows stalled'), 'the stall', 120_000);
+    await d.waitFor((l) => l.msg.startsWith('query trades_windows stalled'), 'the stall', PATIENCE_MS);
     const ready = await get(url, '/readyz');
     expect(ready.status).toBe(503);
     expect(JSON.parse(ready.text)).toMatchObject({ ready: false, queries: [{ query: 'trades_windows', stalled: true }] });

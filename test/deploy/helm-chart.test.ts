@@ -47,8 +47,9 @@ describe('the Helm chart', () => {
 
   it.each([
     ['the defaults', []],
-    ['KEDA and a ServiceMonitor', ['autoscaling.keda.enabled=true', 'prometheus.serviceMonitor.enabled=true']],
-    ['an HPA', ['autoscaling.hpa.enabled=true']],
+    ['KEDA and a ServiceMonitor', ['cluster.enabled=true', 'autoscaling.keda.enabled=true', 'prometheus.serviceMonitor.enabled=true']],
+    ['an HPA', ['cluster.enabled=true', 'autoscaling.hpa.enabled=true']],
+    ['three cluster-mode workers', ['cluster.enabled=true', 'replicaCount=3']],
   ])('renders valid Kubernetes manifests with %s', (_what, sets) => {
     const { text } = render(...sets);
     const results = validate(text);
@@ -86,12 +87,26 @@ describe('the Helm chart', () => {
     expect(checkSettings(settings)).toEqual([]);
   });
 
+  it('runs one replica by default; more only as cluster-mode workers, at most one per key group', () => {
+    const replicas = (...sets: string[]): unknown => render(...sets).manifests.find((m) => m.kind === 'Deployment')!.spec['replicas'];
+    expect(replicas()).toBe(1);
+    expect(replicas('cluster.enabled=true', 'replicaCount=3')).toBe(3);
+    const refuse = (...sets: string[]): string => {
+      const r = spawnSync(helm, ['template', 'x', CHART, ...sets.flatMap((s) => ['--set', s])], { encoding: 'utf8' });
+      expect(r.status).not.toBe(0);
+      return r.stderr;
+    };
+    expect(refuse('replicaCount=2')).toMatch(/replicaCount of 2 needs cluster.enabled=true/);
+    expect(refuse('autoscaling.keda.enabled=true')).toMatch(/autoscaling.maxReplicas of 4 needs cluster.enabled=true/);
+    expect(refuse('cluster.enabled=true', 'replicaCount=65')).toMatch(/65 workers but spate.sql.shuffle.partitions is 64/);
+  });
+
   it('scales on the lag spate reports (spate_source_lag_records), with KEDA or an HPA, not both', () => {
-    const keda = render('autoscaling.keda.enabled=true').manifests.find((m) => m.kind === 'ScaledObject')!;
+    const keda = render('cluster.enabled=true', 'autoscaling.keda.enabled=true').manifests.find((m) => m.kind === 'ScaledObject')!;
     const trigger = (keda.spec['triggers'] as { type: string; metadata: Record<string, string> }[])[0]!;
     expect(trigger.type).toBe('prometheus');
     expect(trigger.metadata['query']).toBe('sum(spate_source_lag_records{namespace="streams",pod=~"trades-spate-.*"})');
-    const both = spawnSync(helm, ['template', 'x', CHART, '--set', 'autoscaling.keda.enabled=true', '--set', 'autoscaling.hpa.enabled=true'], { encoding: 'utf8' });
+    const both = spawnSync(helm, ['template', 'x', CHART, '--set', 'cluster.enabled=true', '--set', 'autoscaling.keda.enabled=true', '--set', 'autoscaling.hpa.enabled=true'], { encoding: 'utf8' });
     expect(both.status).not.toBe(0);
     expect(both.stderr).toMatch(/choose one/);
   });

@@ -15,6 +15,13 @@ export function sortRows<R extends Row>(rows: readonly R[]): R[] {
 }
 
 /**
+ * How long a test waits for something that needs other processes to act (a session timeout to
+ * expire, a rebalance, a child process's next commit). A budget for a loaded 2-core machine, where
+ * these steps stretch tenfold, never a measure of speed: nothing asserts how soon they happen.
+ */
+export const PATIENCE_MS = 300_000;
+
+/**
  * Waits until `check` returns true, polling; fails with `what` after `ms`. The limit is a budget
  * for a loaded machine, not a measure of speed: nothing asserts how soon the condition holds.
  */

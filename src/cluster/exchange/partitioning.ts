@@ -4,7 +4,7 @@
 // state store partitions it) names the one thread that owns it. An aggregation first combines
 // its rows per group where they are read and routes the partial aggregates; a stream-stream
 // join routes each side by its join key; dropDuplicates by its columns; session windows by the
-// grouping key their sessions are stored under.
+// grouping key their sessions are stored under; (flat)mapGroupsWithState by the user's key.
 import type { OperatorLogic } from '../../actors/operator.js';
 import type { FusedInput } from '../../operators/aggregate.js';
 import type { ChunkCodec } from '../../data/chunk-codec.js';
@@ -14,6 +14,7 @@ import { compileValue } from '../../expr/codegen.js';
 import type { LogicalPlan, OutputMode } from '../../plan/logical.js';
 import { isStreaming } from '../../plan/logical.js';
 import { dedupKey } from '../../operators/dedup.js';
+import { singleKey } from '../../operators/group-key.js';
 import { compileJoinFunctions } from '../../operators/join/join-functions.js';
 import type { PartialRow } from '../../operators/partial-aggregate.js';
 import { partialAggregate, partialCodec } from '../../operators/partial-aggregate.js';
@@ -68,6 +69,8 @@ export function exchangeInput(node: LogicalPlan, input: number, mode: OutputMode
         description: `hashpartitioning(${[...(node.window ? [node.window.name] : []), keys].filter((x) => x).join(', ') || 'single group'})`,
       };
     }
+    case 'groupState':
+      return { combine: null, codec: schemaCodec(node.child.schema), keyGroup: byKey((row) => singleKey(node.keyFn(row)), keyGroups), description: 'hashpartitioning(group key)' };
     case 'dedup':
       return { combine: null, codec: schemaCodec(node.child.schema), keyGroup: byKey(dedupKey(node), keyGroups), description: `hashpartitioning(${node.columns.join(', ')})` };
     case 'join': {

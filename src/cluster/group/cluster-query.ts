@@ -1,17 +1,20 @@
 // What a query must look like to run on many worker processes in this first cut: Kafka sources
 // (subscribe to one topic each), each followed by a chain of stateless steps with at most one
-// withWatermark (without the beyond-Spark options), then at most one keyed step (a groupBy
-// aggregation other than a session window, a dropDuplicates, or a stream-stream join of two such inputs),
-// stateless steps after it, and a sink of CLUSTER_SINKS (cluster-sink.ts says who writes it). The plan is cut at the keyed step as Spark cuts it
-// at its shuffle: stage one runs where a source partition is owned (read, the chain, the partial
+// withWatermark (without the beyond-Spark options) and any stream-static joins (the static side
+// a batch plan every worker reads from the query code, as each Spark executor gets the broadcast
+// side), then at most one keyed step (a groupBy aggregation, session windows included, a
+// dropDuplicates, a (flat)mapGroupsWithState without a processing-time timeout, or a
+// stream-stream join of two such inputs), stateless steps after it, and a sink of CLUSTER_SINKS
+// (cluster-sink.ts says who writes it). The plan is cut at the keyed step as Spark cuts it at its shuffle: stage one runs where a source partition is owned (read, the chain, the partial
 // aggregate, the hash of the join key), stage two where the key group is owned (merge into the
 // state or join against it, emit, the steps after). Anything else is refused at start with what
 // is missing, never run with other semantics.
 import { AnalysisError } from '../../errors.js';
-import type { AggregateNode, DedupNode, JoinNode, LogicalPlan, OutputMode, SourceNode, WatermarkNode } from '../../plan/logical.js';
+import type { AggregateNode, DedupNode, GroupStateNode, JoinNode, LogicalPlan, OutputMode, SourceNode, WatermarkNode } from '../../plan/logical.js';
 import { isStreaming } from '../../plan/logical.js';
 import type { StatelessStep } from '../../operators/stateless-chain.js';
-import { stepOf } from '../../query/batch-execution.js';
+import { LookupJoin } from '../../operators/join/lookup-join.js';
+import { executeBatch, stepOf } from '../../query/batch-execution.js';
 
 /** A started writeStream as cluster mode needs it (DataStreamWriter.clusterQuery()). */
 export interface ClusterQuery {
@@ -44,6 +47,8 @@ export interface ClusterStages {
   readonly aggregate: AggregateNode | null;
   readonly join: JoinNode | null;
   readonly dedup: DedupNode | null;
+  /** (flat)mapGroupsWithState: its state per user key, in the key's key group. */
+  readonly groupState: GroupStateNode | null;
   /** Steps after the keyed step. */
   readonly after: readonly LogicalPlan[];
   /** Input 0's source, topic, chain and watermark delay (the only input without a join). */
@@ -59,7 +64,8 @@ export const CLUSTER_SINKS = ['kafka', 'json', 'csv', 'text', 'foreachbatch', 'c
 
 function refuse(what: string): never {
   throw new AnalysisError(`cluster mode (startWorker) does not run ${what} yet: ` +
-    'it runs Kafka sources, stateless steps and one withWatermark per source, at most one groupBy aggregation, dropDuplicates or stream-stream join, ' +
+    'it runs Kafka sources, stateless steps, stream-static joins and one withWatermark per source, ' +
+    'at most one groupBy aggregation, dropDuplicates, (flat)mapGroupsWithState (no processing-time timeout) or stream-stream join, ' +
     'and a Kafka, file (json, csv, text), foreachBatch or console sink; run this query in one process instead');
 }
 
@@ -79,9 +85,14 @@ function inputBelow(top: LogicalPlan, watermarkAllowed: boolean): ClusterInput {
       watermark = node;
       before.unshift(node);
       node = node.child;
+    } else if (node.k === 'join' && streamingSideOf(node) !== null) {
+      // A stream-static join: a stateless step of stage one (lookup-join.ts), whatever its join type start() admits.
+      before.unshift(node);
+      node = streamingSideOf(node) === 'left' ? node.left : node.right;
     } else if (node.k === 'source') {
       break;
-    } else if (node.k === 'aggregate' || node.k === 'join' || node.k === 'dedup') {
+    } else if (node.k === 'aggregate' || node.k === 'join' || node.k === 'dedup' || node.k === 'groupState') {
+      if (before.some((n) => n.k === 'join')) refuse('a stream-static join after an aggregation, dropDuplicates or stream-stream join (join the static side before it)');
       refuse('two stateful steps (an aggregation or join below another)');
     } else {
       refuse(`a '${node.k}' step`);
@@ -106,15 +117,19 @@ export function clusterStages(q: ClusterQuery): ClusterStages {
   let aggregate: AggregateNode | null = null;
   let join: JoinNode | null = null;
   let dedup: DedupNode | null = null;
+  let groupState: GroupStateNode | null = null;
   if (node.k === 'aggregate') {
-    if (node.window?.kind === 'session') refuse('session windows');
     aggregate = node;
     inputs = [inputBelow(node.child, true)];
   } else if (node.k === 'dedup') {
     dedup = node;
     inputs = [inputBelow(node.child, true)];
-  } else if (node.k === 'join') {
-    if (!isStreaming(node.left) || !isStreaming(node.right)) refuse('a stream-static join');
+  } else if (node.k === 'groupState') {
+    // A processing-time timeout needs an epoch on every trigger, data or not: the coordinator plans epochs by data and watermark only.
+    if (node.timeout === 'ProcessingTimeTimeout') refuse(`${node.single ? 'mapGroupsWithState' : 'flatMapGroupsWithState'} with GroupStateTimeout.ProcessingTimeTimeout (use EventTimeTimeout or NoTimeout)`);
+    groupState = node;
+    inputs = [inputBelow(node.child, true)];
+  } else if (node.k === 'join' && streamingSideOf(node) === null) {
     if (node.leftKeys.length === 0) refuse('a join without an equality of keys');
     if (node.joinType === 'leftAnti') refuse('a stream-stream left anti join');
     join = node;
@@ -127,10 +142,19 @@ export function clusterStages(q: ClusterQuery): ClusterStages {
     after.length = 0;
   }
   const first = inputs[0]!;
-  return { inputs, aggregate, join, dedup, after, source: first.source, topic: first.topic, before: first.before, watermarkDelayMs: first.watermarkDelayMs };
+  return { inputs, aggregate, join, dedup, groupState, after, source: first.source, topic: first.topic, before: first.before, watermarkDelayMs: first.watermarkDelayMs };
 }
 
-/** The compiled steps of a chain of stateless nodes, in order. */
+/** A stream-static join's streaming side; null for a join of two streams. */
+function streamingSideOf(join: JoinNode): 'left' | 'right' | null {
+  const [left, right] = [isStreaming(join.left), isStreaming(join.right)];
+  return left && right ? null : left ? 'left' : 'right';
+}
+
+/**
+ * The compiled steps of a chain of stateless nodes, in order. A stream-static join probes the
+ * static side, which each task reads afresh per epoch (runStageOne), as one process does per micro-batch.
+ */
 export function chainSteps(nodes: readonly LogicalPlan[]): StatelessStep[] {
-  return nodes.map(stepOf);
+  return nodes.map((node): StatelessStep => (node.k === 'join' ? { k: 'lookupJoin', join: new LookupJoin(node, streamingSideOf(node)!, executeBatch) } : stepOf(node)));
 }

@@ -15,7 +15,8 @@ import type { EpochOutput } from './epoch-output.js';
 import { GatheredOutput, TaskEpochOutput } from './epoch-output.js';
 import type { Fencing } from './fencing.js';
 import { FileTaskOutput, manifestCommit } from './file-task-output.js';
-import { KafkaOutput, MarkerReader, markerTopicName } from './kafka-output.js';
+import { KafkaOutput, MarkerReader } from './kafka-output.js';
+import { sinkMarkerTopicsOf } from './cluster-topics.js';
 import { KafkaTaskOutput } from './kafka-task-output.js';
 import type { RedisClient } from './redis-client.js';
 import type { TaskOutput } from './task-sink.js';
@@ -50,8 +51,7 @@ export function clusterSink(q: ClusterQuery, env: ClusterSinkEnv): ClusterSink {
     const topic = q.sinkOptions['topic'];
     if (topic === undefined) throw new AnalysisError("cluster mode writes to Kafka with option('topic', ...): a per-row 'topic' column is not supported yet");
     const toMessage = messageWriter(schema, topic);
-    const gatheredMarker = markerTopicName(`spate-cluster-${env.prefix}-sink-epochs`);
-    const taskMarker = markerTopicName(`spate-cluster-${env.prefix}-task-sink-epochs`);
+    const { gathered: gatheredMarker, tasks: taskMarker } = sinkMarkerTopicsOf(env.prefix);
     const markers = new MarkerReader(env.kafka, (t) => (t === taskMarker ? q.keyGroups : 1));
     if (q.outputMode === 'complete') {
       const out = new KafkaOutput(env.kafka, toMessage, `spate-cluster-${env.prefix}`, { topic: gatheredMarker, partition: 0 }, markers);

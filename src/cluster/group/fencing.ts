@@ -32,7 +32,10 @@ export class ClusterKeys {
   output(group: number, epoch: number): string { return `${this.g(group)}:out:${epoch}`; }
   /** The owner token whose task of the key group is running now (expires: a frozen owner's lapses). */
   running(group: number): string { return `${this.g(group)}:running`; }
+  /** Refused state commits of the key group (a late commit after a move). */
   refused(group: number): string { return `${this.g(group)}:refused`; }
+  /** Refused sink records of the key group (a late sink record after a move: task-sink.ts). */
+  refusedSink(group: number): string { return `${this.g(group)}:refused-sink`; }
   /** The last epoch whose output the key group's task wrote to the sink (task-sink.ts). */
   sunk(group: number): string { return `${this.g(group)}:sunk`; }
   /** JSON of what the key group's task wrote to the sink for `epoch`: rows, and the sink's detail (files). */
@@ -59,9 +62,10 @@ return 1`;
 /**
  * A new owner token for a key group: every older holder's commits are refused from now on.
  * Not while the group's task runs under the current owner's token (BEGIN's mark: an eager
- * rebalance moved the group in the middle of its epoch): the new owner waits for that commit
- * rather than refuse it and run the task again. A frozen owner's mark lapses after its TTL (the
- * session timeout), and the fence refuses its late commit then as before.
+ * rebalance moved the group in the middle of its epoch): the new owner waits for that task to
+ * finish (its commit, and its sink record when the tasks write the sink: task-sink.ts) rather
+ * than refuse it and run or write the epoch again. A frozen owner's mark lapses after its TTL
+ * (the session timeout), and the fence refuses its late writes then as before.
  */
 const CLAIM = `
 if redis.call('EXISTS', KEYS[3]) == 1 then return false end
@@ -77,18 +81,20 @@ return 1`;
 
 /**
  * A key group's commit of epoch e: its state changes and its output, only under the owner
- * token, only once (an epoch already committed is skipped), only right after e-1.
- * ARGV: token, epoch, output, number of puts, then put pairs, then deleted fields.
+ * token, only once (an epoch already committed is skipped), only right after e-1. It ends the
+ * task (clears BEGIN's mark) only when ARGV[4] is '1': no sink record follows (the coordinator
+ * gathers the output); otherwise the sink record does (task-sink.ts).
+ * ARGV: token, epoch, output, ends the task ('1'/'0'), number of puts, then put pairs, then deleted fields.
  */
 const COMMIT = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then redis.call('INCR', KEYS[5]); return -1 end
-redis.call('DEL', KEYS[6])
+if ARGV[4] == '1' then redis.call('DEL', KEYS[6]) end
 local e = tonumber(ARGV[2])
 local cur = tonumber(redis.call('GET', KEYS[2]) or '-1')
 if cur >= e then return 0 end
 if cur ~= e - 1 then return -2 end
-local puts = tonumber(ARGV[4])
-local i = 5
+local puts = tonumber(ARGV[5])
+local i = 6
 for _ = 1, puts do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]); i = i + 2 end
 while i <= #ARGV do redis.call('HDEL', KEYS[3], ARGV[i]); i = i + 1 end
 redis.call('SET', KEYS[4], ARGV[3])
@@ -131,10 +137,15 @@ export class Fencing {
     return set === 1;
   }
 
-  async commit(group: number, token: string, epoch: number, output: Buffer, puts: readonly (readonly [string, Buffer])[], deletes: readonly string[]): Promise<CommitOutcome> {
+  /**
+   * Commits key group `group`'s epoch. `endsTask`: no sink record follows (the coordinator
+   * gathers the output), so the commit clears the task's running mark; otherwise the sink record does.
+   */
+  async commit(group: number, token: string, epoch: number, output: Buffer, puts: readonly (readonly [string, Buffer])[], deletes: readonly string[],
+    endsTask = true): Promise<CommitOutcome> {
     const k = this.keys;
     const r = await this.redis.eval(COMMIT, 6, k.owner(group), k.groupEpoch(group), k.state(group), k.output(group, epoch), k.refused(group), k.running(group),
-      token, epoch, output, puts.length, ...puts.flat(), ...deletes);
+      token, epoch, output, endsTask ? '1' : '0', puts.length, ...puts.flat(), ...deletes);
     return r === 1 ? 'committed' : r === 0 ? 'already' : r === -1 ? 'refused' : 'out-of-order';
   }
 }

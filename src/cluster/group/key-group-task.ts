@@ -1,8 +1,8 @@
 // Stage two of a cluster query for one key group (Kafka Streams' task): the state of the key
-// group's aggregation or stream-stream join, restored from Redis when the worker claims the key
-// group, merged with the epoch's partial aggregates (or joined with the epoch's rows of both
-// sides), and committed with the epoch's output in one fenced script. The
-// in-memory state is trusted only while it matches Redis: after a refused or failed commit it is
+// group's aggregation (a session window's sessions too), dropDuplicates, (flat)mapGroupsWithState
+// or stream-stream join, restored from Redis when the worker claims the key group, merged with
+// the epoch's partial aggregates (or run over the epoch's rows: joined with both sides'), and
+// committed with the epoch's output in one fenced script. The in-memory state is trusted only while it matches Redis: after a refused or failed commit it is
 // dropped, and the key group is restored again (with the same token) if it is still ours.
 import { deserialize, serialize } from 'node:v8';
 import type { RedisClient } from './redis-client.js';
@@ -11,9 +11,11 @@ import { barrier } from '../../actors/messages.js';
 import type { Row } from '../../data/row.js';
 import type { ChunkFunction } from '../../operators/stateless-chain.js';
 import { streamingAggregate } from '../../operators/aggregate.js';
+import { sessionWindowAggregate } from '../../operators/session-window-aggregate.js';
 import { deduplicate } from '../../operators/dedup.js';
+import { flatMapGroupsWithState } from '../../operators/flat-map-groups-with-state.js';
 import { symmetricHashJoin } from '../../operators/join/symmetric-hash-join.js';
-import type { AggregateNode, DedupNode, JoinNode, OutputMode } from '../../plan/logical.js';
+import type { AggregateNode, DedupNode, GroupStateNode, JoinNode, OutputMode } from '../../plan/logical.js';
 import type { KeyValueStore, ManagedStore } from '../../state/keyed-store.js';
 import { InMemoryKeyedStore, partitionOf } from '../../state/keyed-store.js';
 import { AggTable } from '../../operators/agg-table.js';
@@ -25,12 +27,14 @@ export interface EpochWatermarks {
   readonly watermarkMs: number;
 }
 
-/** The keyed step a key group's task runs: the aggregation, the dropDuplicates or the join (null: rows pass through). */
-export type KeyedStep = { readonly aggregate: AggregateNode } | { readonly dedup: DedupNode } | { readonly join: JoinNode } | null;
+/** The keyed step a key group's task runs: the aggregation, the dropDuplicates, the (flat)mapGroupsWithState or the join (null: rows pass through). */
+export type KeyedStep = { readonly aggregate: AggregateNode } | { readonly dedup: DedupNode } | { readonly join: JoinNode } | { readonly groupState: GroupStateNode } | null;
 
 export class KeyGroupTask {
   /** The last epoch committed for this key group (-1: none). */
   epoch = -1;
+  /** Rows the last run emitted (after the steps that follow the keyed step). */
+  lastOutputRows = 0;
   /**
    * The step's stores by name (the aggregation's own table of groups, a join's two sides), or
    * one plain store. In Redis a store's keys are its entries' fields, prefixed by the store's
@@ -41,10 +45,12 @@ export class KeyGroupTask {
 
   private constructor(readonly group: number, readonly token: string, step: KeyedStep, mode: OutputMode,
     private readonly keyGroups: number, private readonly after: ChunkFunction | null) {
-    this.logic = step === null ? null : 'aggregate' in step ? streamingAggregate(step.aggregate, mode, 'partials')
-      : 'dedup' in step ? deduplicate(step.dedup) : symmetricHashJoin(step.join);
+    // A session window aggregates the rows themselves (its sessions merge per key: no map-side combine).
+    this.logic = step === null ? null : 'aggregate' in step
+      ? (step.aggregate.window?.kind === 'session' ? sessionWindowAggregate(step.aggregate, mode) : streamingAggregate(step.aggregate, mode, 'partials'))
+      : 'dedup' in step ? deduplicate(step.dedup) : 'groupState' in step ? flatMapGroupsWithState(step.groupState) : symmetricHashJoin(step.join);
     const names = this.logic?.stores.length ? this.logic.stores : ['default'];
-    this.stores = new Map(names.map((n) => [n, this.logic?.createStore?.(n, keyGroups) ?? new InMemoryKeyedStore(n, keyGroups)]));
+    this.stores = new Map(names.map((n) => [n, this.logic?.createStore?.(n, keyGroups) ?? new InMemoryKeyedStore(n, keyGroups, undefined, this.logic?.partitionKey)]));
   }
 
   private fieldOf(store: string, key: string): string {
@@ -75,17 +81,21 @@ export class KeyGroupTask {
       store.finishRestore?.();
     }
     task.epoch = epoch === null ? -1 : Number(epoch);
-    await task.logic?.open?.(new TaskContext({ lateWatermarkMs: 0, watermarkMs: 0 }, () => true, task.stores));
+    const ctx = new TaskContext({ lateWatermarkMs: 0, watermarkMs: 0 }, () => true, task.stores);
+    task.logic?.restored?.(ctx);
+    await task.logic?.open?.(ctx);
     return task;
   }
 
   /**
    * Runs `epoch` over the rows that reached the key group, by input (the partial aggregates;
-   * a join's left rows, then its right rows); the outcome of its commit.
+   * a join's left rows, then its right rows); the outcome of its commit. `endsTask`: the commit
+   * ends the task (fencing.ts' commit); false when a sink record follows it.
    */
   async run(epoch: number, batchTimestampMs: number, watermarks: EpochWatermarks, inputs: readonly Row[][], fencing: Fencing,
-    beforeCommit?: () => Promise<void>): Promise<CommitOutcome> {
-    const ctx = new TaskContext(watermarks, (key) => partitionOf(key, this.keyGroups) === this.group, this.stores);
+    endsTask: boolean, beforeCommit?: () => Promise<void>): Promise<CommitOutcome> {
+    const partitionKey = this.logic?.partitionKey ?? ((key: string) => key);
+    const ctx = new TaskContext(watermarks, (key) => partitionOf(partitionKey(key), this.keyGroups) === this.group, this.stores);
     let out: Row[];
     if (this.logic) {
       for (const [i, rows] of inputs.entries()) if (rows.length) await this.logic.process(rows, i, ctx);
@@ -99,6 +109,7 @@ export class KeyGroupTask {
       this.after(out, chained, { malformedDropped: 0 }, []);
       out = chained;
     }
+    this.lastOutputRows = out.length;
     const puts: [string, Buffer][] = [];
     const deletes: string[] = [];
     for (const [name, store] of this.stores) {
@@ -113,7 +124,7 @@ export class KeyGroupTask {
       }
     }
     await beforeCommit?.();
-    const outcome = await fencing.commit(this.group, this.token, epoch, serialize(out), puts, deletes);
+    const outcome = await fencing.commit(this.group, this.token, epoch, serialize(out), puts, deletes, endsTask);
     if (outcome === 'committed') this.epoch = epoch;
     return outcome;
   }

@@ -18,7 +18,9 @@ import type { PartialRow } from '../../operators/partial-aggregate.js';
 import { partialAggregate } from '../../operators/partial-aggregate.js';
 import type { SplitEventTime } from '../../operators/event-time-stats.js';
 import type { ChunkFunction, StatelessStep } from '../../operators/stateless-chain.js';
-import { compileChain, eventTimeBySplit } from '../../operators/stateless-chain.js';
+import { compileChain, eventTimeBySplit, lookupJoinsOf } from '../../operators/stateless-chain.js';
+import type { LookupJoin } from '../../operators/join/lookup-join.js';
+import { prepareLookups } from '../../operators/join/lookup-join.js';
 import type { AggregateNode, OutputMode } from '../../plan/logical.js';
 import type { KeyValueStore } from '../../state/keyed-store.js';
 
@@ -51,10 +53,10 @@ export interface StageOneSpec {
 }
 
 /** Compiles the chain once per worker; tasks run one at a time and reset its event-time figures. */
-export function stageOneChain(steps: readonly StatelessStep[]): { run: ChunkFunction; eventTimes: () => readonly SplitEventTime[] } {
+export function stageOneChain(steps: readonly StatelessStep[]): { run: ChunkFunction; eventTimes: () => readonly SplitEventTime[]; joins: readonly LookupJoin[] } {
   const run = compileChain(steps);
   const bySplit = eventTimeBySplit(steps);
-  return { run, eventTimes: () => bySplit(null) };
+  return { run, eventTimes: () => bySplit(null), joins: lookupJoinsOf(steps) };
 }
 
 /** `lateWatermarkMs`: the epoch's late-row watermark (the previous epoch's), for the partial aggregate's late check. */
@@ -64,6 +66,9 @@ export async function runStageOne(s: StageOneSpec, chain: ReturnType<typeof stag
   let read = 0;
   const eventTimes = chain.eventTimes();
   for (const e of eventTimes) e.reset();
+  // Each task reads the static sides of its stream-static joins afresh (as one process does per micro-batch).
+  for (const j of chain.joins) j.reset();
+  await prepareLookups(chain.joins);
   for await (const chunk of readRanges(s.cluster, [{ topic: s.topic, partition, from, until }], s.read)) {
     read += chunk.length;
     chain.run(chunk, rows, { malformedDropped: 0 }, eventTimes);

@@ -37,12 +37,16 @@ export interface SinkRecord {
 
 /**
  * Records key group `group`'s sink write of epoch e, only under the owner token, once, and only
- * after the key group's state commit of e. KEYS: owner, epoch, sunk, record, refused.
+ * after the key group's state commit of e. The record ends the key group's task of e: it clears
+ * the running mark (fencing.ts' BEGIN), so a newly assigned owner, which waits on the mark, claims
+ * the key group only once the epoch's output is recorded and never writes it a second time.
+ * KEYS: owner, epoch, sunk, record, refused sink records, running mark.
  */
 const RECORD = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then redis.call('INCR', KEYS[5]); return -1 end
 local e = tonumber(ARGV[2])
 if tonumber(redis.call('GET', KEYS[2]) or '-1') < e then return -2 end
+redis.call('DEL', KEYS[6])
 if tonumber(redis.call('GET', KEYS[3]) or '-1') >= e then return 0 end
 redis.call('SET', KEYS[4], ARGV[3])
 redis.call('SET', KEYS[3], e)
@@ -52,7 +56,7 @@ export type RecordOutcome = 'recorded' | 'already' | 'refused' | 'not-committed'
 
 export async function recordSink(redis: RedisClient, fencing: Fencing, group: number, token: string, epoch: number, record: SinkRecord): Promise<RecordOutcome> {
   const k = fencing.keys;
-  const r = await redis.eval(RECORD, 5, k.owner(group), k.groupEpoch(group), k.sunk(group), k.sinkRecord(group, epoch), k.refused(group),
+  const r = await redis.eval(RECORD, 6, k.owner(group), k.groupEpoch(group), k.sunk(group), k.sinkRecord(group, epoch), k.refusedSink(group), k.running(group),
     token, epoch, JSON.stringify(record));
   return r === 1 ? 'recorded' : r === 0 ? 'already' : r === -1 ? 'refused' : 'not-committed';
 }
@@ -68,14 +72,16 @@ export async function sinkRecords(redis: RedisClient, fencing: Fencing, keyGroup
  * The sink half of a worker's task loop: for every key group it owns whose state commit of
  * `epoch` is done and whose sink write is not, writes and records it. Returns how many it
  * wrote, and the key groups whose record was refused (the worker lost them: it drops them as
- * after a refused commit).
+ * after a refused commit, and counts them apart: ClusterWorker.refusedSinkRecords).
  */
 export class TaskSinkStep {
   /** The last epoch each task (as restored) knows to be in the sink; read from Redis once per restore. */
   private readonly sunk = new WeakMap<KeyGroupTask, number>();
 
   constructor(private readonly redis: RedisClient, private readonly fencing: Fencing, private readonly output: TaskOutput,
-    private readonly onEvent: (event: string) => void) {}
+    private readonly onEvent: (event: string) => void,
+    /** Testing: runs after the key group's state commit of the epoch, right before its sink write and record. */
+    private readonly beforeSinkRecord?: (group: number, epoch: number) => Promise<void>) {}
 
   async run(tasks: ReadonlyMap<number, KeyGroupTask>, epoch: number): Promise<{ wrote: number; refused: number[] }> {
     await this.output.retain(new Set(tasks.keys()));
@@ -92,13 +98,13 @@ export class TaskSinkStep {
         this.sunk.set(task, sunk);
         continue;
       }
+      await this.beforeSinkRecord?.(g, epoch);
       const rows = await committedOutput(this.redis, this.fencing, g, epoch);
       const detail = await this.output.write(g, epoch, rows);
       wrote += 1;
       const outcome = await recordSink(this.redis, this.fencing, g, task.token, epoch, { rows: rows.length, ...(detail !== undefined ? { detail } : {}) });
       if (outcome === 'refused') {
         refused.push(g);
-        this.onEvent(`REFUSED-SINK ${g} ${epoch}`);
         continue;
       }
       if (outcome === 'not-committed') throw new Error(`internal: key group ${g} wrote epoch ${epoch} to the sink before committing it`);

@@ -24,13 +24,16 @@ import { ClusterKeys, Fencing } from './fencing.js';
 import { clusterSink } from './cluster-sink.js';
 import type { KeyedStep } from './key-group-task.js';
 import { KeyGroupTask } from './key-group-task.js';
-import { exchangeInput } from '../exchange/partitioning.js';
+import { combinesPartially, exchangeInput } from '../exchange/partitioning.js';
 import { joinStateWatermarks } from '../../operators/join/state-watermark.js';
 import { Membership } from './membership.js';
 import { openRedis } from './redis-client.js';
 import type { StageOneRecord, StageOneSpec } from './stage-one.js';
 import { runStageOne, stageOneChain } from './stage-one.js';
 import { TaskSinkStep } from './task-sink.js';
+import type { ClusterWorkerStatus, SourcePartitionStatus } from './worker-status.js';
+import { WorkerCounters } from './worker-status.js';
+import { clusterKafkaOptions, consumerGroupOf, repartitionTopicOf } from './cluster-topics.js';
 
 /** How one worker of a cluster query runs (startWorker's second argument); every field has a default. */
 export interface ClusterWorkerOptions {
@@ -51,6 +54,8 @@ export interface ClusterWorkerOptions {
   readonly onEvent?: (event: string) => void;
   /** Testing: runs right before a key group's commit (a test freezes the worker there). */
   readonly beforeCommit?: (group: number, epoch: number) => Promise<void>;
+  /** Testing: runs after a key group's state commit, right before its sink write and record (task-sink.ts). */
+  readonly beforeSinkRecord?: (group: number, epoch: number) => Promise<void>;
   /**
    * Testing: while it returns true for an epoch, the coordinator does not plan it. An epoch's
    * ranges are whatever each source partition holds when it is planned, so a test that wants
@@ -67,16 +72,21 @@ export interface ClusterWorker {
   readonly done: Promise<void>;
   /** Leaves the group and stops (its units move to the others). */
   stop(): Promise<void>;
-  /** Commits this worker's tasks had refused (it had lost the unit): a frozen worker's late writes. */
+  /** State commits this worker's tasks had refused (it had lost the unit): a frozen worker's late writes. */
   readonly refusedCommits: number;
+  /** Sink records this worker's tasks had refused (the key group moved between its state commit and its sink record). */
+  readonly refusedSinkRecords: number;
   /** Its coordinator half (active while it holds the lease): the last epoch's coordination figures. */
   readonly coordinator: Coordinator;
   /** Its place in the consumer group: what it owns, rebalances seen. */
   readonly membership: Membership;
-}
-
-export function repartitionTopicOf(prefix: string): string {
-  return `spate-${prefix.replace(/[^A-Za-z0-9._-]/g, '.')}-repartition`;
+  /** The query's name (queryName), else its checkpoint prefix. */
+  readonly query: string;
+  /**
+   * What it owns, its tasks' rows, each source partition's lag behind the last committed epoch,
+   * the epochs, rebalances and failures, now (asks Redis and the broker; rejects while they are away).
+   */
+  status(): Promise<ClusterWorkerStatus>;
 }
 
 export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptions = {}): Promise<ClusterWorker> {
@@ -112,7 +122,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const redis = await openRedis(where);
   const fencing = new Fencing(redis, new ClusterKeys(where.prefix));
   const kafka = new Kafka(kafkaConfig(sourceOptions, `spate-cluster-${workerId}`));
-  const sinkKafka = new Kafka(kafkaConfig({ ...q.sinkOptions, 'kafka.bootstrap.servers': q.sinkOptions['kafka.bootstrap.servers'] ?? sourceOptions['kafka.bootstrap.servers'] }, `spate-cluster-sink-${workerId}`));
+  const sinkKafka = new Kafka(kafkaConfig(clusterKafkaOptions(q).sink, `spate-cluster-sink-${workerId}`));
   const repartitionTopic = repartitionTopicOf(where.prefix);
 
   // The repartition topic: one partition per key group, so a key group is a partition the group assigns.
@@ -140,7 +150,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   const sink = clusterSink(q, { redis, fencing, kafka: sinkKafka, prefix: where.prefix });
-  const sinkStep = sink.taskOutput ? new TaskSinkStep(redis, fencing, sink.taskOutput, onEvent) : null;
+  const sinkStep = sink.taskOutput ? new TaskSinkStep(redis, fencing, sink.taskOutput, onEvent, opts.beforeSinkRecord) : null;
   const coordinator = new Coordinator({
     redis, fencing, cluster: sourceCluster, keyGroups, output: sink.epochOutput, worker: workerId, leaseMs, onEvent,
     inputs: stages.inputs.map((input, i) => ({
@@ -152,23 +162,29 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     },
     noDataEpochs: stages.join ? joinStateWatermarks(stages.join).left !== null || joinStateWatermarks(stages.join).right !== null
       : stages.dedup ? stages.dedup.eventTime !== null
+      : stages.groupState ? stages.groupState.timeout === 'EventTimeTimeout'
       : stages.aggregate?.eventTime != null && q.outputMode !== 'complete',
     ...(opts.holdPlanning ? { holdPlanning: opts.holdPlanning } : {}),
   });
   const inputTopics = stages.inputs.map((i) => i.topic);
-  const membership = new Membership(kafka, `spate-cluster-${where.prefix}`, workerId, [...inputTopics, repartitionTopic],
+  const membership = new Membership(kafka, consumerGroupOf(where.prefix), workerId, [...inputTopics, repartitionTopic],
     (t) => (t === repartitionTopic ? keyGroups : sourcePartitions[inputTopics.indexOf(t)]!.length), opts.sessionTimeoutMs ?? 6000, onEvent);
 
+  // An aggregation combines its rows per group in stage one, but a session window (its sessions
+  // merge in stage two); a join, a dropDuplicates and a session window route the rows themselves by key.
+  const combined = stages.aggregate && combinesPartially(stages.aggregate) ? stages.aggregate : null;
+  const routed = stages.join ?? stages.dedup ?? stages.groupState ?? (stages.aggregate && !combined ? stages.aggregate : null);
   const stageOne = stages.inputs.map((input, i): { spec: StageOneSpec; chain: ReturnType<typeof stageOneChain> } => {
     const set = inputSettings[i]!;
     const spec: StageOneSpec = {
       cluster: sourceCluster, read: { includeHeaders: set.includeHeaders, failOnDataLoss: set.failOnDataLoss, maxBytesPerPartition: set.maxBytesPerPartition },
-      topic: input.topic, steps: chainSteps(input.before), aggregate: stages.aggregate, mode: q.outputMode, keyGroups, producer, repartitionTopic,
-      input: i, keyGroup: stages.join ?? stages.dedup ? exchangeInput((stages.join ?? stages.dedup)!, i, q.outputMode, keyGroups).keyGroup : null,
+      topic: input.topic, steps: chainSteps(input.before), aggregate: combined, mode: q.outputMode, keyGroups, producer, repartitionTopic,
+      input: i, keyGroup: routed ? exchangeInput(routed, i, q.outputMode, keyGroups).keyGroup : null,
     };
     return { spec, chain: stageOneChain(spec.steps) };
   });
-  const step: KeyedStep = stages.aggregate ? { aggregate: stages.aggregate } : stages.join ? { join: stages.join } : stages.dedup ? { dedup: stages.dedup } : null;
+  const step: KeyedStep = stages.aggregate ? { aggregate: stages.aggregate } : stages.join ? { join: stages.join } : stages.dedup ? { dedup: stages.dedup }
+    : stages.groupState ? { groupState: stages.groupState } : null;
   const unitCount = sourcePartitions.reduce((n, ps) => n + ps.length, 0);
   const after = stages.after.length ? compileChain(chainSteps(stages.after)) : null;
 
@@ -182,7 +198,11 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   const waiting = new Set<number>();
   const runningTtlMs = opts.taskMarkMs ?? opts.sessionTimeoutMs ?? 6000;
   let refusedCommits = 0;
+  let refusedSinkRecords = 0;
+  /** The refusal totals, on the CLAIMED and REFUSED lines. */
+  const refusals = (): string => `refusedCommits=${refusedCommits} refusedSinkRecords=${refusedSinkRecords}`;
   let stopped = false;
+  const counters = new WorkerCounters();
 
   const syncOwnership = async (): Promise<void> => {
     const { generation } = membership.ownership;
@@ -207,7 +227,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
         token = claimed;
         waiting.delete(g);
         tokens.set(g, token);
-        onEvent(`CLAIMED ${g}`);
+        onEvent(`CLAIMED ${g} ${refusals()}`);
       }
       tasks.set(g, await KeyGroupTask.restore(redis, fencing, g, token, step, q.outputMode, keyGroups, after));
     }
@@ -232,9 +252,10 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     return rows;
   };
 
-  /** A key group whose write the fence refused: another worker owns it now. */
-  const lose = (g: number): void => {
-    refusedCommits += 1;
+  /** A key group whose write (state commit or sink record) the fence refused: another worker owns it now. */
+  const lose = (g: number, write: 'commit' | 'sink'): void => {
+    if (write === 'commit') refusedCommits += 1;
+    else refusedSinkRecords += 1;
     tasks.delete(g);
     tokens.delete(g);
     lostIn.set(g, membership.ownership.generation);
@@ -255,7 +276,10 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
         const t0 = performance.now();
         const rec = await runStageOne(spec, chain, planned, p, entry.start[unit] ?? 0, entry.end[unit] ?? 0, entry.lateWatermarkMs);
         if (!(await fencing.recordStageOne(planned, unit, JSON.stringify(rec)))) onEvent(`REFUSED-STAGE-ONE ${unit} ${planned}`);
-        else onEvent(`STAGE-ONE ${unit} ${planned} ${rec.rows} ${Math.round(performance.now() - t0)}`);
+        else {
+          counters.stageOne(spec.topic, p, rec.rows);
+          onEvent(`STAGE-ONE ${unit} ${planned} ${rec.rows} ${Math.round(performance.now() - t0)}`);
+        }
         did = true;
       }
     }
@@ -276,16 +300,20 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       const input = await readStageTwoInput(g, records);
       let outcome;
       try {
-        outcome = await task.run(planned, entry.batchTimestampMs, entry, input, fencing, opts.beforeCommit ? () => opts.beforeCommit!(g, planned) : undefined);
+        outcome = await task.run(planned, entry.batchTimestampMs, entry, input, fencing, sinkStep === null, opts.beforeCommit ? () => opts.beforeCommit!(g, planned) : undefined);
       } catch (e) {
         tasks.delete(g); // its in-memory state may be ahead of Redis: restore it next time
         throw e;
       }
       did = true;
-      if (outcome === 'committed') onEvent(`STAGE-TWO ${g} ${planned} ${input.reduce((n, rows) => n + rows.length, 0)} ${Math.round(performance.now() - t0)}`);
+      if (outcome === 'committed') {
+        const rowsIn = input.reduce((n, rows) => n + rows.length, 0);
+        counters.stageTwo(g, rowsIn, task.lastOutputRows);
+        onEvent(`STAGE-TWO ${g} ${planned} ${rowsIn} ${Math.round(performance.now() - t0)}`);
+      }
       if (outcome === 'refused') {
-        lose(g);
-        onEvent(`REFUSED ${g} ${planned}`);
+        lose(g, 'commit');
+        onEvent(`REFUSED ${g} ${planned} ${refusals()}`);
       } else if (outcome !== 'committed') {
         tasks.delete(g);
         onEvent(`${outcome.toUpperCase()} ${g} ${planned}`);
@@ -294,7 +322,10 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     // Sinks written from every worker: each key group's committed output of the epoch (task-sink.ts).
     if (sinkStep) {
       const { wrote, refused } = await sinkStep.run(tasks, planned);
-      for (const g of refused) lose(g);
+      for (const g of refused) {
+        lose(g, 'sink');
+        onEvent(`REFUSED-SINK ${g} ${planned} ${refusals()}`);
+      }
       did ||= wrote > 0;
     }
     return did;
@@ -305,12 +336,45 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
       let did = false;
       try {
         did = await step();
+        counters.stepEnded(name, null);
       } catch (e) {
         if (stopped) return;
-        onEvent(`RETRY ${name}: ${(e as Error).message.split('\n')[0]}`);
+        const message = (e as Error).message.split('\n')[0]!;
+        counters.stepEnded(name, message);
+        onEvent(`RETRY ${name}: ${message}`);
       }
       if (!did) await sleep(pollMs);
     }
+  };
+
+  const query = q.queryName ?? where.prefix;
+  const status = async (): Promise<ClusterWorkerStatus> => {
+    const { planned, committed } = await logPointers(redis, fencing);
+    const last = committed >= 0 ? await readEpoch(redis, fencing, committed) : null;
+    const partitionStatus: SourcePartitionStatus[] = [];
+    for (const [i, input] of stages.inputs.entries()) {
+      const topics = new Map([[input.topic, sourcePartitions[i]!]]);
+      const latest = (await sourceCluster.offsets(topics, 'latest')).get(input.topic)!;
+      // Before the first commit the query lags from where it starts.
+      const first = last ? null : inputSettings[i]!.starting === 'earliest' ? (await sourceCluster.offsets(topics, 'earliest')).get(input.topic)! : latest;
+      const owned = new Set(membership.owned(input.topic));
+      for (const p of sourcePartitions[i]!) {
+        const latestOffset = latest.get(p) ?? 0;
+        const committedOffset = last ? last.end[unitKey(i, p)] ?? null : null;
+        const from = committedOffset ?? first!.get(p) ?? 0;
+        partitionStatus.push({ topic: input.topic, partition: p, owned: owned.has(p), committedOffset, latestOffset,
+          lagRecords: Math.max(0, latestOffset - from), rowsRead: counters.rowsRead(input.topic, p) });
+      }
+    }
+    const keyGroupStatus = [...membership.owned(repartitionTopic)].sort((a, b) => a - b)
+      .map((group) => ({ group, epoch: tasks.get(group)?.epoch ?? -1, ...counters.rowsOf(group) }));
+    return {
+      query, workerId, generation: membership.ownership.generation, coordinator: coordinator.holdsLease,
+      plannedEpoch: planned, committedEpoch: committed, sourcePartitions: partitionStatus, keyGroups: keyGroupStatus,
+      rebalances: membership.rebalances, lastRebalanceMs: membership.lastJoinMs, refusedCommits, refusedSinkRecords,
+      failingSteps: counters.failingSteps, lastFailure: counters.lastFailure,
+      lastEpochMs: coordinator.lastEpochMs, lastCommitStepMs: coordinator.lastCommitStepMs,
+    };
   };
 
   await membership.join();
@@ -322,7 +386,10 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
     done,
     coordinator,
     membership,
+    query,
+    status,
     get refusedCommits() { return refusedCommits; },
+    get refusedSinkRecords() { return refusedSinkRecords; },
     async stop() {
       stopped = true;
       await done;

@@ -1,7 +1,7 @@
 // One worker process of the cluster tests: a query of queries.ts from a Kafka topic to a Kafka
 // topic, run with startWorker(). Prints one line per thing the
 // worker did (JOINED, LEASE, PLANNED, COMMITTED <epoch> <rows>, CLAIMED <group>, REFUSED ...).
-// With a gate, the first key-group commit of an epoch >= gate.epoch prints GATED <group>
+// With a gate, the first key-group commit (or sink record) of an epoch >= gate.epoch prints GATED <group>
 // <epoch> and waits for gate.file: a test freezes the process exactly there, without racing it.
 // With a plan gate (a file holding a number), the coordinator plans epochs up to that number
 // only (none while the file is missing): a test produces an epoch's input first, then opens it.
@@ -27,8 +27,11 @@ export interface ClusterChildConfig {
   readonly sessionTimeoutMs: number;
   readonly leaseMs: number;
   readonly taskMarkMs?: number;
-  /** Gate the first commit of an epoch >= `epoch` (of key group `group` only, when given). */
-  readonly gate?: { readonly epoch: number; readonly file: string; readonly group?: number };
+  /**
+   * Gate the first commit of an epoch >= `epoch` (of key group `group` only, when given); with
+   * `at: 'sinkRecord'`, the first sink write and record instead (after the state commit).
+   */
+  readonly gate?: { readonly epoch: number; readonly file: string; readonly group?: number; readonly at?: 'commit' | 'sinkRecord' };
   /** The sink (default kafka into `output`): json into the folder `output`, foreachBatch printing BATCH <id> <rows as JSON>, or console. */
   readonly sink?: 'kafka' | 'json' | 'foreachBatch' | 'console';
   /** Another output mode than the query's own (complete for the word count). */
@@ -59,7 +62,7 @@ async function main(): Promise<void> {
     onEvent: say,
     ...(cfg.planGate ? { holdPlanning: (epoch: number) => !existsSync(cfg.planGate!) || !(epoch <= Number(readFileSync(cfg.planGate!, 'utf8'))) } : {}),
     ...(cfg.gate ? {
-      beforeCommit: async (group: number, epoch: number) => {
+      [cfg.gate.at === 'sinkRecord' ? 'beforeSinkRecord' : 'beforeCommit']: async (group: number, epoch: number) => {
         if (gated || epoch < cfg.gate!.epoch || (cfg.gate!.group !== undefined && group !== cfg.gate!.group)) return;
         gated = true;
         say(`GATED ${group} ${epoch}`);

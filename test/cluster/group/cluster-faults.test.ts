@@ -12,15 +12,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
-import { eventually } from '../../support/helpers.js';
+import { eventually, PATIENCE_MS } from '../../support/helpers.js';
 import { brokers } from '../../support/kafka.js';
 import { assignUnits } from '../../../src/cluster/assignment.js';
 import { RedisCluster } from '../../support/redis-cluster.js';
 import { deleteRedisPrefix } from '../../support/redis-keys.js';
+import type { WorkerLife } from './cluster-life.js';
 import { KEY_GROUPS, WordRun, exactly, keyGroupsHeld, settled } from './cluster-run.js';
 import { RedisWriteLog } from './redis-writes.js';
 
-jest.setTimeout(300_000);
+jest.setTimeout(900_000);
 
 const redisUrl = (): string => process.env['REDIS_URL']!;
 let redis: Redis;
@@ -51,21 +52,29 @@ function gateFile(): { file: string; open(): void } {
   return { file, open: () => writeFileSync(file, '') };
 }
 
-const refusedOf = async (run: WordRun): Promise<number> => {
+/** The refusals the fencing scripts counted in Redis over every key group: state commits, or sink records. */
+const refusedOf = async (run: WordRun, what: 'commits' | 'sinkRecords' = 'commits'): Promise<number> => {
   let n = 0;
-  for (let g = 0; g < KEY_GROUPS; g++) n += Number((await run.store.get(run.keys.refused(g))) ?? 0);
+  for (let g = 0; g < KEY_GROUPS; g++) n += Number((await run.store.get(what === 'commits' ? run.keys.refused(g) : run.keys.refusedSink(g))) ?? 0);
   return n;
 };
+
+/** The refusal totals a worker printed on its last REFUSED or REFUSED-SINK line (zeros without one), and its count of each kind of line. */
+function printedRefusals(life: WorkerLife): { totals: [number, number]; lines: [number, number] } {
+  const last = life.output.split('\n').filter((l) => l.startsWith('REFUSED ') || l.startsWith('REFUSED-SINK ')).at(-1);
+  const total = (name: string): number => Number(new RegExp(`${name}=(\\d+)`).exec(last ?? '')?.[1] ?? 0);
+  return { totals: [total('refusedCommits'), total('refusedSinkRecords')], lines: [life.lines('REFUSED ').length, life.lines('REFUSED-SINK ').length] };
+}
 
 describe('cluster mode under faults', () => {
   it('a worker leaving (SIGTERM) and one joining move key groups whole; no state key is written but by its epoch\'s one commit', async () => {
     const run = await newRun(1200, 303);
     const a = run.worker('a');
     const b = run.worker('b');
-    await eventually(() => settled([a, b]), 'both workers holding key groups', 120_000);
+    await eventually(() => settled([a, b]), 'both workers holding key groups', PATIENCE_MS);
     await run.produce(0, 300);
     const committedLines = (): number => run.lives.reduce((n, l) => n + l.lines('COMMITTED ').length, 0);
-    await eventually(() => committedLines() > 1, 'a commit with both workers', 120_000);
+    await eventually(() => committedLines() > 1, 'a commit with both workers', PATIENCE_MS);
     const writes = await RedisWriteLog.start(redisUrl(), run.prefix);
     cleanups.push(async () => writes.stop());
     // The leave, with epochs in flight (150 records per epoch, 300 more records waiting).
@@ -77,14 +86,14 @@ describe('cluster mode under faults', () => {
     await b.until((x) => x.output.includes('STOPPED'), 'STOPPED');
     expect(await b.exited).toBe(0);
     const claimedSince = (): number[] => a.lines('CLAIMED ').slice(claimedByA).map((l) => Number(l.split(' ')[1]));
-    await eventually(() => ofB.every((g) => claimedSince().includes(g)), "a holding b's key groups", 120_000);
+    await eventually(() => ofB.every((g) => claimedSince().includes(g)), "a holding b's key groups", PATIENCE_MS);
     await run.untilAllCommitted();
     const leave = writes.count();
     const joinFrom = writes.length;
     // The join, with epochs in flight again.
     const c = run.worker('c');
     await run.produce(600, 900);
-    await eventually(() => settled([a, c]), 'a and c holding key groups', 120_000);
+    await eventually(() => settled([a, c]), 'a and c holding key groups', PATIENCE_MS);
     await run.produce(900, 1200);
     await run.untilAllCommitted();
     const join = writes.count(joinFrom);
@@ -114,32 +123,38 @@ describe('cluster mode under faults', () => {
     for (const l of [a, c]) expect(l.child.exitCode).toBe(0);
   });
 
-  it('a key group moved by a join while its task runs: the new owner waits for that commit, no commit is refused, nothing runs twice', async () => {
-    const run = await newRun(900, 808);
+  it.each([
+    ['commit', 808, 'its task runs: the new owner waits for that commit'],
+    ['sinkRecord', 909, 'its task is between its state commit and its sink record: the new owner waits for the record'],
+  ] as const)('a key group moved by a join while %s-gated (%i) %s; nothing is refused, the epoch is run and written once', async (at, seed, _what) => {
+    const run = await newRun(900, seed);
     const gate = gateFile();
     // Which key group a join moves from a to c: the sticky assigner's pure function says.
     const moving = assignUnits(KEY_GROUPS, ['a', 'c'], () => 'a').indexOf('c');
-    const a = run.worker('a', { gate: { epoch: 1, file: gate.file, group: moving }, taskMarkMs: 120_000 });
-    await eventually(() => settled([a]), 'a holding every key group', 120_000);
+    // a is held right before its commit of `moving`'s epoch, or after it, before that epoch's sink write and record.
+    const a = run.worker('a', { gate: { epoch: 1, file: gate.file, group: moving, at }, taskMarkMs: PATIENCE_MS });
+    await eventually(() => settled([a]), 'a holding every key group', PATIENCE_MS);
     await run.produce(0, 600);
     await a.until((x) => x.lines('GATED ').length > 0, 'GATED');
     const epoch = Number(a.lines('GATED ')[0]!.split(' ')[2]);
+    expect(Number((await redis.get(run.keys.groupEpoch(moving))) ?? -1)).toBe(at === 'commit' ? epoch - 1 : epoch);
     const c = run.worker('c');
-    // c is given the group, and waits: a's task of it is running (a is held before its commit).
-    await c.until((x) => x.lines(`WAITING ${moving}`).length > 0, `c waiting for key group ${moving}`);
-    expect(c.lines(`CLAIMED ${moving}`)).toEqual([]);
+    // c is given the group and waits on the task's mark (which outlives the state commit) rather than claim it.
+    await c.until((x) => x.lines(`WAITING ${moving}`).length > 0 || x.lines(`CLAIMED ${moving} `).length > 0, `c waiting for or claiming key group ${moving}`);
+    expect(c.lines(`CLAIMED ${moving} `)).toEqual([]);
     gate.open();
-    await c.until((x) => x.lines(`CLAIMED ${moving}`).length > 0, `c claiming key group ${moving}`);
+    await c.until((x) => x.lines(`CLAIMED ${moving} `).length > 0, `c claiming key group ${moving}`);
     await run.produce(600, 900);
     await run.untilAllCommitted();
-    // a's commit of the epoch in flight was taken; no state commit of any group was refused. The
-    // task's sink step comes after its commit: when c claimed the group in between, a's sink record
-    // is refused (and counted under the same counter) and c writes the stored output instead, once.
+    // a ran the epoch in flight and wrote and recorded its output once; c found it recorded: no
+    // state commit or sink record of any group was refused.
     expect(exactly(a, `STAGE-TWO ${moving} ${epoch}`)).toBe(1);
-    expect(a.lines('REFUSED ')).toEqual([]);
-    expect(c.lines('REFUSED ')).toEqual([]);
-    expect(await refusedOf(run)).toBe(a.lines('REFUSED-SINK ').length + c.lines('REFUSED-SINK ').length);
+    expect(exactly(a, `SINK ${moving} ${epoch}`)).toBe(1);
+    expect(exactly(c, `STAGE-TWO ${moving} ${epoch}`) + exactly(c, `SINK ${moving} ${epoch}`)).toBe(0);
+    for (const l of [a, c]) expect([l.lines('REFUSED '), l.lines('REFUSED-SINK ')]).toEqual([[], []]);
+    expect([await refusedOf(run), await refusedOf(run, 'sinkRecords')]).toEqual([0, 0]);
     expect(keyGroupsHeld(c)).toContain(moving);
+    // No word twice in an epoch, counts only growing, and the plain loop's counts at the end.
     expect(await run.counts()).toEqual(run.expected());
     await run.stopAll();
   });
@@ -157,7 +172,7 @@ describe('cluster mode under faults', () => {
     frozen.child.kill('SIGSTOP');
     // The other worker gets the key group once the frozen one's session expired, claims it and commits the epoch.
     await other.until((x) => x.lines(`CLAIMED ${group}`).length > 0, `b claiming key group ${group}`);
-    await eventually(async () => Number((await redis.get(run.keys.groupEpoch(group))) ?? -1) >= epoch, `key group ${group} committed by the other worker`, 120_000);
+    await eventually(async () => Number((await redis.get(run.keys.groupEpoch(group))) ?? -1) >= epoch, `key group ${group} committed by the other worker`, PATIENCE_MS);
     const refusedBefore = Number((await redis.get(run.keys.refused(group))) ?? 0);
     const resumedAt = frozen.output.length;
     gate.open();
@@ -166,7 +181,7 @@ describe('cluster mode under faults', () => {
     // The refusal was counted in Redis, once, by the fencing script.
     expect(Number(await redis.get(run.keys.refused(group)))).toBe(refusedBefore + 1);
     // It rejoins: a new assignment after the resume gives both workers key groups again.
-    await eventually(() => frozen.output.slice(resumedAt).includes('REBALANCED ') && settled([frozen, other]), 'the frozen worker back in the group', 120_000);
+    await eventually(() => frozen.output.slice(resumedAt).includes('REBALANCED ') && settled([frozen, other]), 'the frozen worker back in the group', PATIENCE_MS);
     const stageTwoBefore = frozen.lines('STAGE-TWO ').length;
     await run.produce(600, 1200);
     await run.untilAllCommitted();
@@ -178,7 +193,10 @@ describe('cluster mode under faults', () => {
     const lines = (what: string): number => frozen.lines(what).length + other.lines(what).length;
     const refusedStageOne = Number((await redis.get(run.keys.refusedStageOne)) ?? 0);
     const refusedCoordinator = Number((await redis.get(run.keys.refusedCoordinator)) ?? 0);
-    expect(await refusedOf(run)).toBe(lines('REFUSED ') + lines('REFUSED-SINK '));
+    expect(await refusedOf(run)).toBe(lines('REFUSED '));
+    expect(await refusedOf(run, 'sinkRecords')).toBe(lines('REFUSED-SINK '));
+    // Each worker's totals (ClusterWorker.refusedCommits, refusedSinkRecords) as its lines print them.
+    for (const l of [frozen, other]) expect(printedRefusals(l).totals).toEqual(printedRefusals(l).lines);
     expect(refusedStageOne).toBe(lines('REFUSED-STAGE-ONE '));
     expect(refusedCoordinator).toBe(lines('REFUSED-COORDINATOR '));
     process.stdout.write(`SIGSTOP: refused key-group commits ${frozen.lines('REFUSED ').length} of the frozen worker, ${other.lines('REFUSED ').length} of the other; ` +
@@ -193,7 +211,7 @@ describe('cluster mode under faults', () => {
     const gate = gateFile();
     const a = run.worker('a');
     const b = run.worker('b', { gate: { epoch: 1, file: gate.file } });
-    await eventually(() => settled([a, b]), 'both workers holding key groups', 120_000);
+    await eventually(() => settled([a, b]), 'both workers holding key groups', PATIENCE_MS);
     await run.produce(0, 600);
     // b waits before its first commit of epoch >= 1: that epoch cannot be committed, it is in flight.
     await b.until((x) => x.lines('GATED ').length > 0, 'GATED');
@@ -243,14 +261,14 @@ describe('cluster mode under faults', () => {
       const { nodes, client, run } = await clusterRun(false, 606);
       const a = run.worker('a');
       const b = run.worker('b');
-      await eventually(() => settled([a, b]), 'both workers holding key groups', 120_000);
+      await eventually(() => settled([a, b]), 'both workers holding key groups', PATIENCE_MS);
       await run.produce(0, 300);
       // A key group holding state (12 words over 8 key groups: not every group has one).
       let group = -1;
       await eventually(async () => {
         for (let g = 0; g < KEY_GROUPS && group < 0; g++) if ((await client.hlen(run.keys.state(g))) > 0) group = g;
         return group >= 0;
-      }, 'a key group holding state', 120_000);
+      }, 'a key group holding state', PATIENCE_MS);
       const slot = await nodes.keySlot(run.keys.state(group));
       const from = await nodes.nodeOfSlot(slot);
       const to = (from + 1) % 3;
@@ -261,7 +279,7 @@ describe('cluster mode under faults', () => {
         const seen = linesOf(run, 'COMMITTED ') + linesOf(run, 'RETRY ');
         await run.produce(next, next + 100);
         next += 100;
-        await eventually(() => linesOf(run, 'COMMITTED ') + linesOf(run, 'RETRY ') > seen, 'the workers touching the half-moved slot', 120_000);
+        await eventually(() => linesOf(run, 'COMMITTED ') + linesOf(run, 'RETRY ') > seen, 'the workers touching the half-moved slot', PATIENCE_MS);
       });
       expect(moved).toBeGreaterThan(1);
       expect(await nodes.nodeOfSlot(slot)).toBe(to);
@@ -279,14 +297,14 @@ describe('cluster mode under faults', () => {
       const { nodes, client, run } = await clusterRun(true, 707);
       const a = run.worker('a');
       const b = run.worker('b');
-      await eventually(() => settled([a, b]), 'both workers holding key groups', 120_000);
+      await eventually(() => settled([a, b]), 'both workers holding key groups', PATIENCE_MS);
       await run.produce(0, 400);
-      await eventually(async () => Number((await client.get(run.keys.committed)) ?? -1) >= 1, 'two epochs committed', 120_000);
+      await eventually(async () => Number((await client.get(run.keys.committed)) ?? -1) >= 1, 'two epochs committed', PATIENCE_MS);
       const node = await nodes.nodeOfSlot(await nodes.keySlot(run.keys.lease));
       const retried = linesOf(run, 'RETRY ');
       await run.produce(400, 800);
       // While the node is down, the workers' steps fail and are retried (their lease and logs are there).
-      await nodes.restartNode(node, () => eventually(() => linesOf(run, 'RETRY ') > retried, 'a worker retrying against the dead node', 120_000));
+      await nodes.restartNode(node, () => eventually(() => linesOf(run, 'RETRY ') > retried, 'a worker retrying against the dead node', PATIENCE_MS));
       await run.produce(800, 1200);
       await run.untilAllCommitted();
       process.stdout.write(`node restart: ${linesOf(run, 'RETRY ') - retried} worker steps retried\n`);

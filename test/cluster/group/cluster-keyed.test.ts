@@ -14,13 +14,13 @@ import type { Row } from '../../../src/index.js';
 import { Session, Trigger } from '../../../src/index.js';
 import { ClusterKeys } from '../../../src/cluster/group/fencing.js';
 import { brokers, createTopic, endOffsets, produce, readAll, uniqueTopic } from '../../support/kafka.js';
-import { eventually } from '../../support/helpers.js';
+import { eventually, PATIENCE_MS } from '../../support/helpers.js';
 import { deleteRedisPrefix } from '../../support/redis-keys.js';
 import type { QueryName } from './queries.js';
-import { queryOf } from './queries.js';
+import { OUTPUT_MODE, REGIONS, queryOf } from './queries.js';
 import { WorkerLife } from './cluster-life.js';
 
-jest.setTimeout(240_000);
+jest.setTimeout(900_000);
 
 const KEY_GROUPS = 8;
 const PER_TRIGGER = 150;
@@ -71,12 +71,12 @@ async function produceAds(impressions: string, clicks: string, ads: ReturnType<t
   await produce(clicks, ads.clicks.map((e, i) => ({ value: json(e), partition: i % 4 })));
 }
 
-/** What one process writes (Trigger.AvailableNow, the same per-trigger limits): `key value` lines, sorted. */
+/** What one process writes (Trigger.AvailableNow, the same per-trigger limits, the query's output mode): `key value` lines, sorted. */
 async function singleProcess(query: QueryName, input: string, clicks?: string): Promise<string[]> {
   const spark = Session.builder().appName('cluster-keyed-reference').config('spate.sql.shuffle.partitions', KEY_GROUPS).create();
   const out: string[] = [];
   const q = queryOf(query, spark, { brokers: brokers(), input, ...(clicks ? { clicks } : {}), maxOffsetsPerTrigger: PER_TRIGGER }).writeStream
-    .outputMode('append').trigger(Trigger.AvailableNow())
+    .outputMode(OUTPUT_MODE[query]).trigger(Trigger.AvailableNow())
     .foreachBatch(async (batch) => { for (const r of (await batch.collect()) as Row[]) out.push(`${String(r['key'])} ${String(r['value'])}`); })
     .start();
   await q.awaitTermination();
@@ -114,7 +114,7 @@ async function clusterRun(query: QueryName, n: number, produceInput: (input: str
     rmSync(dir, { recursive: true, force: true });
   });
   // Every worker holds key groups, then all input is there, then the epochs are planned.
-  await eventually(() => lives.every((l) => l.lines('CLAIMED ').length > 0), `${n} workers holding key groups`, 120_000);
+  await eventually(() => lives.every((l) => l.lines('CLAIMED ').length > 0), `${n} workers holding key groups`, PATIENCE_MS);
   await produceInput(input, clicks);
   writeFileSync(`${gate}.tmp`, String(Number.MAX_SAFE_INTEGER));
   renameSync(`${gate}.tmp`, gate);
@@ -167,6 +167,94 @@ describe('cluster mode: dropDuplicates with a watermark', () => {
     expect(cluster).toEqual(single);
     expect(cluster).toEqual(events.map((e) => `${e.adId} ${stamp(e.time)}`).sort());
     expect(sent.length).toBeGreaterThan(events.length + 100);
+    for (const l of lives) expect(l.lines('STAGE-TWO ').length).toBeGreaterThan(0);
+    await stopAll(lives);
+  });
+});
+
+describe('cluster mode: a stream-static join before dropDuplicates', () => {
+  it.each([1, 2])('with %i worker(s) equals the single-process run', async (n) => {
+    // The events of the dropDuplicates test, joined with the static regions by id in stage one.
+    const events = Array.from({ length: 400 }, (_, i) => ({ adId: `ev-${(i + n) % 30}`, time: BASE + i * 20_000 }));
+    const sent = events.flatMap((e, i) => [e, ...(i % 3 === 0 && i >= 2 ? [events[i - 2]!] : [])]);
+    const { cluster, single, lives } = await clusterRun('regions', n, (input) => produce(input, sent.map((e, i) => ({ value: json(e), partition: i % 4 }))));
+    expect(cluster).toEqual(single);
+    // The plain loop: each event whose id has a region, once, with it.
+    const region = new Map(REGIONS.map((r) => [r.regionId, r.region]));
+    const plain = events.filter((e) => region.has(e.adId)).map((e) => `${e.adId} ${JSON.stringify({ region: region.get(e.adId), time: stamp(e.time) })}`).sort();
+    expect(cluster).toEqual(plain);
+    expect(plain.length).toBeLessThan(events.length);
+    for (const l of lives) expect(l.lines('STAGE-TWO ').length).toBeGreaterThan(0);
+    await stopAll(lives);
+  });
+});
+
+describe('cluster mode: session windows', () => {
+  it.each([1, 2])('with %i worker(s) equals the single-process run', async (n) => {
+    // 12 ids; each id's events come in bursts (1 to 3 minutes apart) with quiet spells of 8 to 12
+    // minutes between bursts, so sessions (5-minute gap) merge within a burst and close between
+    // them; the events of all ids interleave in time order, and a few arrive again later (same event: counted twice, as in one process).
+    const events: AdEvent[] = [];
+    for (let id = 0; id < 12; id++) {
+      let t = BASE + id * 7_000;
+      for (let i = 0; i < 40; i++) {
+        events.push({ adId: `s-${id}`, time: t });
+        t += (i + id) % 5 === 4 ? (8 + ((i * 3 + id) % 5)) * 60_000 : (1 + ((i + id) % 3)) * 60_000;
+      }
+    }
+    events.sort((a, b) => a.time - b.time);
+    const sent = events.flatMap((e, i) => [e, ...(i % 7 === 0 && i >= 3 ? [events[i - 3]!] : [])]);
+    const { cluster, single, lives } = await clusterRun('sessions', n, (input) => produce(input, sent.map((e, i) => ({ value: json(e), partition: i % 4 }))));
+    expect(cluster).toEqual(single);
+    // Sessions merged (more events than sessions) and several per id closed.
+    const counts = cluster.map((l) => (JSON.parse(l.slice(l.indexOf(' ') + 1)) as { n: number }).n);
+    expect(counts.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(sent.length);
+    expect(counts.some((c) => c > 1)).toBe(true);
+    expect(cluster.length).toBeGreaterThan(12 * 2);
+    for (const l of lives) expect(l.lines('STAGE-TWO ').length).toBeGreaterThan(0);
+    await stopAll(lives);
+  });
+});
+
+describe('cluster mode: flatMapGroupsWithState with an event-time timeout', () => {
+  it.each([1, 2])('with %i worker(s) equals the single-process run', async (n) => {
+    // 40 blocks of 10 events a minute apart, each block the visit of one of 10 ids (the ids in
+    // turn, with a few blocks going to the previous block's id: a visit spanning two blocks); an
+    // id comes back after 10 blocks, past the 15-minute timeout. Visits close by the function's
+    // own gap check or by the timeout when the watermark passes them, as the epochs fall.
+    const events: AdEvent[] = [];
+    for (let b = 0; b < 40; b++) {
+      const id = b % 7 === 6 ? (b - 1) % 10 : b % 10;
+      for (let i = 0; i < 10; i++) events.push({ adId: `v-${id}`, time: BASE + (b * 10 + i) * 60_000 + id * 1_000 });
+    }
+    const { cluster, single, lives } = await clusterRun('visits', n, (input) => produce(input, events.map((e, i) => ({ value: json(e), partition: i % 4 }))));
+    expect(cluster).toEqual(single);
+    // Visits timed out and were emitted, several per id, each holding several events.
+    expect(cluster.length).toBeGreaterThan(20);
+    const counts = cluster.map((l) => (JSON.parse(l.slice(l.indexOf(' ') + 1)) as { n: number }).n);
+    expect(counts.every((c) => c >= 1)).toBe(true);
+    expect(counts.some((c) => c > 1)).toBe(true);
+    for (const l of lives) expect(l.lines('STAGE-TWO ').length).toBeGreaterThan(0);
+    await stopAll(lives);
+  });
+});
+
+describe('cluster mode: mapGroupsWithState without a timeout', () => {
+  it.each([1, 2])('with %i worker(s) equals the single-process run', async (n) => {
+    // 400 events over 25 ids: each epoch (150 records) writes the running count of each id it saw.
+    const events = Array.from({ length: 400 }, (_, i) => ({ adId: `t-${(i * 7 + n) % 25}`, time: BASE + i * 1_000 }));
+    const { cluster, single, lives } = await clusterRun('tallies', n, (input) => produce(input, events.map((e, i) => ({ value: json(e), partition: i % 4 }))));
+    expect(cluster).toEqual(single);
+    // Each id's last count is its number of events (the plain loop), and it was written more than once (one line per epoch it had rows in).
+    const last = new Map<string, number>();
+    for (const l of cluster) {
+      const [id, count] = l.split(' ') as [string, string];
+      last.set(id, Math.max(last.get(id) ?? 0, Number(count)));
+    }
+    const plain = new Map<string, number>();
+    for (const e of events) plain.set(e.adId, (plain.get(e.adId) ?? 0) + 1);
+    expect([...last].sort()).toEqual([...plain].sort());
+    expect(cluster.length).toBeGreaterThan(plain.size);
     for (const l of lives) expect(l.lines('STAGE-TWO ').length).toBeGreaterThan(0);
     await stopAll(lives);
   });

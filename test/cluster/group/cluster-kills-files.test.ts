@@ -18,7 +18,7 @@ import {
   endRun, epochInput, inputRecords, killRounds, linesOf, newSinkRun, nonEmpty, printed, redisUrl, stopWorkers, untilInputCommitted,
 } from './sink-runs.js';
 
-jest.setTimeout(600_000);
+jest.setTimeout(900_000);
 
 let redis: Redis;
 let run: SinkRun | null = null;

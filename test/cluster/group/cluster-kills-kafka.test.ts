@@ -15,7 +15,7 @@ import {
   untilInputCommitted, untilOutputStable, wordCountEpochs,
 } from './sink-runs.js';
 
-jest.setTimeout(600_000);
+jest.setTimeout(900_000);
 
 const PER_TRIGGER = 30;
 let redis: Redis;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
 import { ClusterKeys } from '../../../src/cluster/group/fencing.js';
-import { eventually } from '../../support/helpers.js';
+import { eventually, PATIENCE_MS } from '../../support/helpers.js';
 import { createTopic, endOffsets, produce, readAll, uniqueTopic } from '../../support/kafka.js';
 import type { ClusterChildConfig } from './cluster-child.js';
 import { WorkerLife } from './cluster-life.js';
@@ -62,7 +62,7 @@ export class WordRun {
     await eventually(async () => {
       const [stable, high] = await Promise.all([endOffsets(this.output, true), endOffsets(this.output, false)]);
       return [...high].every(([p, e]) => stable.get(p) === e);
-    }, `no open transaction on ${this.output}`, 60_000);
+    }, `no open transaction on ${this.output}`, PATIENCE_MS);
   }
 
   /** The plain loop's word counts. */

@@ -5,7 +5,7 @@
 // the coordinator.
 import { Redis } from 'ioredis';
 import { readAll } from '../../support/kafka.js';
-import { eventually } from '../../support/helpers.js';
+import { eventually, PATIENCE_MS } from '../../support/helpers.js';
 import type { WorkerLife } from './cluster-life.js';
 import type { SinkRun } from './sink-runs.js';
 import {
@@ -13,7 +13,7 @@ import {
   untilInputCommitted, untilOutputStable, wordCountEpochs,
 } from './sink-runs.js';
 
-jest.setTimeout(300_000);
+jest.setTimeout(900_000);
 
 let redis: Redis;
 let run: SinkRun | null = null;
@@ -34,7 +34,7 @@ function holdsKeyGroups(life: WorkerLife): number {
 async function twoSettledWorkers(r: SinkRun): Promise<WorkerLife[]> {
   const lives = [startWorker(r, 'a'), startWorker(r, 'b')];
   await eventually(() => lives.every((l) => holdsKeyGroups(l) > 0) && lives.reduce((n, l) => n + holdsKeyGroups(l), 0) === KEY_GROUPS,
-    'both workers holding key groups', 120_000);
+    'both workers holding key groups', PATIENCE_MS);
   return lives;
 }
 

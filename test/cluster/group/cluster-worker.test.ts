@@ -13,7 +13,7 @@ import type { Row } from '../../../src/index.js';
 import { Session, Trigger } from '../../../src/index.js';
 import { ClusterKeys } from '../../../src/cluster/group/fencing.js';
 import { brokers, createTopic, endOffsets, produce, readAll, uniqueTopic } from '../../support/kafka.js';
-import { eventually } from '../../support/helpers.js';
+import { eventually, PATIENCE_MS } from '../../support/helpers.js';
 import { RedisCluster } from '../../support/redis-cluster.js';
 import { deleteRedisPrefix } from '../../support/redis-keys.js';
 import type { ClusterChildConfig } from './cluster-child.js';
@@ -21,7 +21,7 @@ import type { QueryName } from './queries.js';
 import { OUTPUT_MODE, queryOf } from './queries.js';
 import { WorkerLife } from './cluster-life.js';
 
-jest.setTimeout(240_000);
+jest.setTimeout(900_000);
 
 const VOCABULARY = ['spark', 'kafka', 'redis', 'stream', 'batch', 'epoch', 'watermark', 'state', 'key', 'group', 'fence', 'lease'];
 const KEY_GROUPS = 8;
@@ -130,7 +130,7 @@ async function untilAllCommitted(run: Run): Promise<void> {
   await eventually(async () => {
     const [stable, high] = await Promise.all([endOffsets(run.output, true), endOffsets(run.output, false)]);
     return [...high].every(([p, e]) => stable.get(p) === e);
-  }, `no open transaction on ${run.output}`, 60_000);
+  }, `no open transaction on ${run.output}`, PATIENCE_MS);
 }
 
 /** The word counts a plain loop computes. */
@@ -239,7 +239,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     const lives = Array.from({ length: n }, (_, i) => worker(run, `w${i}`, { planGate: run.planGate }));
     // Input only once every worker holds key groups, so that all of them share the work; the
     // epochs are planned once it is all there, so they are the same on every run.
-    await eventually(() => settled(lives), `${n} workers holding key groups`, 120_000);
+    await eventually(() => settled(lives), `${n} workers holding key groups`, PATIENCE_MS);
     await produceLines(run.input, run.lines, 0, run.lines.length);
     openPlanning(run);
     await untilAllCommitted(run);
@@ -253,7 +253,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
   it.each([1, 2, 3])('the trades windows with a watermark (append mode) with %i worker(s) equal the single-process run', async (n) => {
     const run = await newRun(600, 11 + n, 0, 'trades');
     const lives = Array.from({ length: n }, (_, i) => worker(run, `w${i}`, { planGate: run.planGate }));
-    await eventually(() => settled(lives), `${n} workers holding key groups`, 120_000);
+    await eventually(() => settled(lives), `${n} workers holding key groups`, PATIENCE_MS);
     // Every partition's input is there before the first epoch is planned: an epoch planned while
     // the producer's request was half-appended (one partition's records visible, the others' not
     // yet) would read that partition to its end, move the watermark past the others' rows, and
@@ -264,7 +264,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     // The last epoch's watermark closes the windows: wait for the no-data epoch it runs.
     const keys = new ClusterKeys(run.prefix);
     const want = expected(run);
-    await eventually(async () => (await clusterCounts(run)).size >= want.size, 'the closed windows written', 120_000);
+    await eventually(async () => (await clusterCounts(run)).size >= want.size, 'the closed windows written', PATIENCE_MS);
     const [cluster, single] = [await clusterCounts(run), await singleProcessCounts(run)];
     expect(want.size).toBeGreaterThan(10);
     expect(sorted(cluster)).toEqual(sorted(single));
@@ -277,7 +277,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
   it("one partition's input ahead of the others: their rows come late and are dropped as in the single-process run fed the same way", async () => {
     const run = await newRun(600, 29, 0, 'trades');
     const lives = [worker(run, 'w0', { planGate: run.planGate }), worker(run, 'w1', { planGate: run.planGate })];
-    await eventually(() => settled(lives), '2 workers holding key groups', 120_000);
+    await eventually(() => settled(lives), '2 workers holding key groups', PATIENCE_MS);
     const byPartition = (first: boolean): { value: string; partition: number }[] =>
       run.lines.map((value, i) => ({ value, partition: i % 4 })).filter((m) => (m.partition === 0) === first);
     const keys = new ClusterKeys(run.prefix);
@@ -286,7 +286,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     // to 15:40; epoch 1 has no new data and closes the windows that ended by then.
     await produce(run.input, byPartition(true));
     openPlanning(run, 1);
-    await eventually(async () => (await committed()) >= 1, 'epochs 0 and 1 committed', 120_000);
+    await eventually(async () => (await committed()) >= 1, 'epochs 0 and 1 committed', PATIENCE_MS);
     // The other partitions' rows come now: the next epoch's are judged by 15:40 and dropped.
     await produce(run.input, byPartition(false));
     openPlanning(run);
@@ -306,7 +306,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     await produce(input, byPartition(false));
     await singleProcessCounts(run, input, checkpoint, single);
 
-    await eventually(async () => (await clusterCounts(run)).size >= single.size, 'the closed windows written', 120_000);
+    await eventually(async () => (await clusterCounts(run)).size >= single.size, 'the closed windows written', PATIENCE_MS);
     const cluster = await clusterCounts(run);
     expect(sorted(cluster)).toEqual(sorted(single));
     // Rows were dropped as late: the windows differ from those of all the rows.
@@ -353,7 +353,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
       await produceLines(run.input, run.lines, 400 * round, 400 * (round + 1));
       const moved = (what: 'PLANNED ' | 'COMMITTED ', before: number[]): boolean =>
         Object.values(lives).some((l, i) => holdsLease(l) && l.lines(what).length > before[i]!);
-      await eventually(() => (round === 1 ? moved('PLANNED ', planned) : moved('COMMITTED ', committed)), `the coordinator's next step in round ${round}`, 120_000);
+      await eventually(() => (round === 1 ? moved('PLANNED ', planned) : moved('COMMITTED ', committed)), `the coordinator's next step in round ${round}`, PATIENCE_MS);
       const coordinator = coordinating()!;
       const victim = round === 2 ? Object.values(lives).find((l) => l !== coordinator)! : coordinator;
       const id = victim.cfg.workerId as 'a' | 'b';
@@ -374,7 +374,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     const run = await newRun(1200, 303, 0);
     const a = worker(run, 'a');
     const b = worker(run, 'b');
-    await eventually(() => settled([a, b]), 'both workers holding key groups', 120_000);
+    await eventually(() => settled([a, b]), 'both workers holding key groups', PATIENCE_MS);
     await produceLines(run.input, run.lines, 0, 400);
     const committed = (): number => run.lives.reduce((n, l) => n + l.lines('COMMITTED ').length, 0);
     const keys = new ClusterKeys(run.prefix);
@@ -383,7 +383,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
       for (let g = 0; g < KEY_GROUPS; g++) n += Number((await redis.get(keys.refused(g))) ?? 0);
       return n;
     };
-    await eventually(() => committed() > 1 && settled([a, b]), 'a commit with both workers', 120_000);
+    await eventually(() => committed() > 1 && settled([a, b]), 'a commit with both workers', PATIENCE_MS);
     const refusedBefore = await refusals();
     const claimedByA = a.lines('CLAIMED ').length;
     b.child.kill('SIGTERM');
@@ -394,13 +394,13 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     expect(ofB.length).toBeGreaterThan(0);
     await produceLines(run.input, run.lines, 400, 800);
     const claimedSince = (): number[] => a.lines('CLAIMED ').slice(claimedByA).map((l) => Number(l.split(' ')[1]));
-    await eventually(() => ofB.every((g) => claimedSince().includes(g)), "a holding b's key groups", 120_000);
+    await eventually(() => ofB.every((g) => claimedSince().includes(g)), "a holding b's key groups", PATIENCE_MS);
     // Only b's key groups moved, each whole.
     expect([...claimedSince()].sort((x, y) => x - y)).toEqual(ofB);
     // b finished its tasks before it left: no commit was refused, nothing was re-done.
     expect(await refusals()).toBe(refusedBefore);
     const c = worker(run, 'c');
-    await eventually(() => c.lines('CLAIMED ').length > 0, 'the new worker claiming key groups', 120_000);
+    await eventually(() => c.lines('CLAIMED ').length > 0, 'the new worker claiming key groups', PATIENCE_MS);
     await produceLines(run.input, run.lines, 800, 1200);
     await untilAllCommitted(run);
     // (A join may cost a refused key-group commit: the eager rebalance hands a key group to c
@@ -421,7 +421,7 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
       frozen.child.kill('SIGSTOP');
       // The other worker gets the key group once the frozen one's session expired, and commits the epoch.
       const keys = new ClusterKeys(run.prefix);
-      await eventually(async () => Number((await redis.get(keys.groupEpoch(group))) ?? -1) >= epoch, `key group ${group} committed by the other worker`, 120_000);
+      await eventually(async () => Number((await redis.get(keys.groupEpoch(group))) ?? -1) >= epoch, `key group ${group} committed by the other worker`, PATIENCE_MS);
       expect(other.lines(`CLAIMED ${group}`).length).toBeGreaterThan(0);
       writeFileSync(gate, '');
       frozen.child.kill('SIGCONT');

@@ -15,7 +15,7 @@ export interface WriteCount {
   readonly stateWrites: number;
   /** State writes anywhere else: none may exist. */
   readonly strayStateWrites: string[];
-  /** Key groups whose commit the fence refused (INCR of its refused counter), in order. */
+  /** Key groups whose state commit the fence refused (INCR of its refused counter, not refused-sink), in order. */
   readonly refusals: number[];
 }
 
@@ -64,7 +64,7 @@ export class RedisWriteLog {
 
   /** The writes since entry `from`. */
   count(from = 0): WriteCount {
-    const group = new RegExp(`^\\{${this.prefix.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}:kg(\\d+)\\}:(\\w+)`);
+    const group = new RegExp(`^\\{${this.prefix.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}:kg(\\d+)\\}:([\\w-]+)`);
     const commits = new Map<string, number>();
     const strayStateWrites: string[] = [];
     const refusals: number[] = [];

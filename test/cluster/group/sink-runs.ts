@@ -10,7 +10,7 @@ import type { PlannedEpoch as Planned } from '../../../src/cluster/group/coordin
 import { ClusterKeys } from '../../../src/cluster/group/fencing.js';
 import { brokers, createTopic, endOffsets, produce, readAll, uniqueTopic } from '../../support/kafka.js';
 import type { ReadMessage } from '../../support/kafka.js';
-import { eventually } from '../../support/helpers.js';
+import { eventually, PATIENCE_MS } from '../../support/helpers.js';
 import { deleteRedisPrefix } from '../../support/redis-keys.js';
 import type { ClusterChildConfig } from './cluster-child.js';
 import { WorkerLife } from './cluster-life.js';
@@ -127,7 +127,7 @@ export async function killRounds(run: SinkRun, workerIds: readonly string[], kil
     const id = workerIds[Math.floor(next() * workerIds.length)]!;
     const before = printed(run, point);
     await produceLines(run, round * perRound, (round + 1) * perRound);
-    await eventually(() => printed(run, point) >= before + times, `round ${round}: ${times} more ${point.trim()}`, 120_000)
+    await eventually(() => printed(run, point) >= before + times, `round ${round}: ${times} more ${point.trim()}`, PATIENCE_MS)
       .catch((e: unknown) => { throw new Error(`${(e as Error).message}\n${tails(run)}`); });
     await lives.get(id)!.kill('SIGKILL');
     done.push(`${id}@${point.trim()}+${times}`);
@@ -166,7 +166,7 @@ export async function untilOutputStable(topic: string): Promise<void> {
   await eventually(async () => {
     const [stable, high] = await Promise.all([endOffsets(topic, true), endOffsets(topic, false)]);
     return [...high].every(([p, e]) => stable.get(p) === e);
-  }, `no open transaction on ${topic}`, 120_000);
+  }, `no open transaction on ${topic}`, PATIENCE_MS);
 }
 
 /** The input records, as partition -> values by offset. */

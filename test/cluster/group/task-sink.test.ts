@@ -1,5 +1,6 @@
 // A key group's sink record (task-sink.ts) against the test run's Redis: taken only after the
-// key group's state commit of the epoch, once, from its newest owner only (a refusal counted);
+// key group's state commit of the epoch, once, from its newest owner only (a refusal counted
+// apart from refused state commits); it ends the task (clears the running mark a new owner waits on);
 // the coordinator finds an epoch's records only once every key group has one. Its keys stay on
 // the key group's hash tag (one Redis Cluster slot).
 import { randomUUID } from 'node:crypto';
@@ -33,9 +34,30 @@ it('a sink record follows the state commit, is taken once, and only from the new
   expect(await fencing.commit(2, old, 1, Buffer.from('out'), [], [])).toBe('committed');
   const newer = (await fencing.claim('b', 2))!;
   expect(await recordSink(redis, fencing, 2, old, 1, { rows: 1 })).toBe('refused');
-  expect(await redis.get(fencing.keys.refused(2))).toBe('1');
+  // Counted apart from refused state commits.
+  expect(await redis.get(fencing.keys.refusedSink(2))).toBe('1');
+  expect(await redis.get(fencing.keys.refused(2))).toBeNull();
   expect(await recordSink(redis, fencing, 2, newer, 1, { rows: 1 })).toBe('recorded');
   expect(await redis.get(fencing.keys.sunk(2))).toBe('1');
+});
+
+it("a task's running mark lasts until its sink record: a new owner cannot claim between the state commit and the record", async () => {
+  const old = (await fencing.claim('a', 4))!;
+  expect(await fencing.begin(4, old, 60_000)).toBe(true);
+  // The state commit of a task whose sink record follows keeps the mark.
+  expect(await fencing.commit(4, old, 0, Buffer.from('out'), [], [], false)).toBe('committed');
+  expect(await fencing.claim('b', 4)).toBeNull();
+  expect(await recordSink(redis, fencing, 4, old, 0, { rows: 1 })).toBe('recorded');
+  expect(await redis.exists(fencing.keys.running(4))).toBe(0);
+  const newer = (await fencing.claim('b', 4))!;
+  expect(newer).not.toBeNull();
+  // A refused record (the old owner, late) leaves the new owner's mark alone.
+  expect(await fencing.begin(4, newer, 60_000)).toBe(true);
+  expect(await recordSink(redis, fencing, 4, old, 0, { rows: 1 })).toBe('refused');
+  expect(await redis.get(fencing.keys.running(4))).toBe(newer);
+  // A record of an epoch already in the sink still ends the task.
+  expect(await recordSink(redis, fencing, 4, newer, 0, { rows: 1 })).toBe('already');
+  expect(await redis.exists(fencing.keys.running(4))).toBe(0);
 });
 
 it('the coordinator sees an epoch\'s records once every key group recorded', async () => {
@@ -50,5 +72,5 @@ it('the coordinator sees an epoch\'s records once every key group recorded', asy
 it('keeps its keys on the key group\'s hash tag', () => {
   const k = new ClusterKeys('q');
   const tag = (key: string): string => /\{([^}]*)\}/.exec(key)![1]!;
-  expect(new Set([k.owner(5), k.groupEpoch(5), k.sunk(5), k.sinkRecord(5, 9), k.refused(5)].map(tag))).toEqual(new Set(['q:kg5']));
+  expect(new Set([k.owner(5), k.groupEpoch(5), k.sunk(5), k.sinkRecord(5, 9), k.refusedSink(5), k.running(5)].map(tag))).toEqual(new Set(['q:kg5']));
 });
