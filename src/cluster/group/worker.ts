@@ -12,6 +12,7 @@ import type { Producer } from 'kafkajs';
 import { AnalysisError } from '../../errors.js';
 import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from '../../connectors/kafka/cluster.js';
 import { kafkaConfig } from '../../connectors/kafka/kafka-options.js';
+import { createServedTopic } from '../../connectors/kafka/topic-setup.js';
 import { readRanges } from '../../connectors/kafka/range-reader.js';
 import { kafkaSourceSettings } from '../../connectors/kafka/source-options.js';
 import type { Row } from '../../data/row.js';
@@ -131,7 +132,7 @@ export async function runClusterWorker(q: ClusterQuery, opts: ClusterWorkerOptio
   /** Each input's source partitions. */
   let sourcePartitions: number[][];
   try {
-    await admin.createTopics({ topics: [{ topic: repartitionTopic, numPartitions: keyGroups }], waitForLeaders: true });
+    await createServedTopic(admin, repartitionTopic, keyGroups);
     const meta = await admin.fetchTopicMetadata({ topics: [...stages.inputs.map((i) => i.topic), repartitionTopic] });
     const count = (t: string): number => meta.topics.find((m) => m.name === t)?.partitions.length ?? 0;
     if (count(repartitionTopic) !== keyGroups) {

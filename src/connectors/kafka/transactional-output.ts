@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from './cluster.js';
 import { readRanges } from './range-reader.js';
+import { createServedTopic } from './topic-setup.js';
 import type { Row } from '../../data/row.js';
 import type { ToMessage } from './sink-schema.js';
 
@@ -108,7 +109,7 @@ export class MarkerReader {
     })();
     const admin = await this.admin;
     let created = this.created.get(topic);
-    if (!created) this.created.set(topic, (created = this.create(admin, topic)));
+    if (!created) this.created.set(topic, (created = createServedTopic(admin, topic, this.partitions(topic))));
     await created;
     this.readers ??= (async () => {
       const readers = { committed: new KafkaCluster(this.kafka, READ_COMMITTED), uncommitted: new KafkaCluster(this.kafka, READ_UNCOMMITTED) };
@@ -136,21 +137,6 @@ export class MarkerReader {
         for (const m of chunk) last = Math.max(last, Number(String(m['value'])));
       }
       if (last >= 0 || from === 0) return last;
-    }
-  }
-
-  /**
-   * Creates a marker topic and waits until every partition has a leader: another process or
-   * thread may be creating it at the same moment, and then createTopics returns at once.
-   */
-  private async create(admin: Admin, topic: string): Promise<void> {
-    await admin.createTopics({ topics: [{ topic, numPartitions: this.partitions(topic) }], waitForLeaders: true });
-    for (let waited = 0; ; waited += 20) {
-      const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => null);
-      const parts = meta?.topics[0]?.partitions ?? [];
-      if (parts.length > 0 && parts.every((p) => p.leader >= 0)) return;
-      if (waited > 60_000) throw new Error(`marker topic ${topic} has no leader for every partition after a minute`);
-      await sleep(20);
     }
   }
 

@@ -45,11 +45,11 @@ async function newRun(lineCount: number, seed: number): Promise<WordRun> {
 }
 
 /** A gate file a worker waits for before its first key-group commit of an epoch >= `epoch` (cluster-child.ts). */
-function gateFile(): { file: string; open(): void } {
+function gateFile(): { file: string; open(content?: string): void } {
   const dir = mkdtempSync(join(tmpdir(), 'spate-cluster-gate-'));
   cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'go');
-  return { file, open: () => writeFileSync(file, '') };
+  return { file, open: (content = '') => writeFileSync(file, content) };
 }
 
 /** The refusals the fencing scripts counted in Redis over every key group: state commits, or sink records. */
@@ -163,15 +163,21 @@ describe('cluster mode under faults', () => {
     const run = await newRun(1200, 202);
     await run.produce(0, 600);
     const gate = gateFile();
-    const frozen = run.worker('a', { gate: { epoch: 1, file: gate.file } });
-    const other = run.worker('b');
+    // Nothing is planned until both hold key groups: were the other alone at first, it could run
+    // every epoch before the frozen one joined, which would then never reach its gate.
+    const planning = gateFile();
+    const frozen = run.worker('a', { gate: { epoch: 1, file: gate.file }, planGate: planning.file });
+    const other = run.worker('b', { planGate: planning.file });
+    await eventually(() => settled([frozen, other]), 'both workers holding key groups', PATIENCE_MS);
+    planning.open(String(Number.MAX_SAFE_INTEGER));
     // The frozen worker waits at its first commit of epoch >= 1 until the gate opens: it is
     // frozen there, before its commit, however fast or slow the machine.
     await frozen.until((x) => x.lines('GATED ').length > 0, 'GATED');
     const [group, epoch] = frozen.lines('GATED ')[0]!.split(' ').slice(1).map(Number) as [number, number];
     frozen.child.kill('SIGSTOP');
     // The other worker gets the key group once the frozen one's session expired, claims it and commits the epoch.
-    await other.until((x) => x.lines(`CLAIMED ${group}`).length > 0, `b claiming key group ${group}`);
+    const frozenAt = other.output.length;
+    await other.until((x) => x.output.slice(frozenAt).includes(`CLAIMED ${group} `), `b claiming key group ${group}`);
     await eventually(async () => Number((await redis.get(run.keys.groupEpoch(group))) ?? -1) >= epoch, `key group ${group} committed by the other worker`, PATIENCE_MS);
     const refusedBefore = Number((await redis.get(run.keys.refused(group))) ?? 0);
     const resumedAt = frozen.output.length;

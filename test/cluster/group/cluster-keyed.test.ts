@@ -114,7 +114,8 @@ async function clusterRun(query: QueryName, n: number, produceInput: (input: str
     rmSync(dir, { recursive: true, force: true });
   });
   // Every worker holds key groups, then all input is there, then the epochs are planned.
-  await eventually(() => lives.every((l) => l.lines('CLAIMED ').length > 0), `${n} workers holding key groups`, PATIENCE_MS);
+  await eventually(() => lives.every((l) => l.lines('CLAIMED ').length > 0), `${n} workers holding key groups`, PATIENCE_MS)
+    .catch((e: Error) => { throw new Error(`${e.message}; what the workers printed:\n${lives.map((l) => `${l.cfg.workerId} (${l.alive ? 'alive' : `ended ${l.child.exitCode ?? l.child.signalCode}`}):\n${l.output.slice(-2000)}`).join('\n')}`); });
   await produceInput(input, clicks);
   writeFileSync(`${gate}.tmp`, String(Number.MAX_SAFE_INTEGER));
   renameSync(`${gate}.tmp`, gate);

@@ -3,6 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { PATIENCE_MS } from '../../support/helpers.js';
 import type { ClusterChildConfig } from './cluster-child.js';
 
 const ROOT = join(__dirname, '../../..');
@@ -39,18 +40,27 @@ export class WorkerLife {
     return this.output.split('\n').filter((l) => l.startsWith(prefix));
   }
 
-  /** Resolves once `check` holds of the output; rejects if the process ended first. */
+  /**
+   * Resolves once `check` holds of the output; rejects, with what the worker printed, if the
+   * process ended first or nothing happened within the patience budget.
+   */
   until(check: (life: WorkerLife) => boolean, what: string): Promise<void> {
     return new Promise((resolve, reject) => {
+      const fail = (why: string): void => {
+        this.listeners.delete(look);
+        clearTimeout(timer);
+        reject(new Error(`worker ${this.cfg.workerId} ${why} ${what}:\n${this.output.slice(-3000)}`));
+      };
       const look = (): void => {
         if (check(this)) {
           this.listeners.delete(look);
+          clearTimeout(timer);
           resolve();
         } else if (!this.alive) {
-          this.listeners.delete(look);
-          reject(new Error(`worker ${this.cfg.workerId} ended before ${what}:\n${this.output.slice(-3000)}`));
+          fail('ended before');
         }
       };
+      const timer = setTimeout(() => fail(`printed nothing in ${PATIENCE_MS / 1000} s that shows`), PATIENCE_MS);
       this.listeners.add(look);
       look();
     });

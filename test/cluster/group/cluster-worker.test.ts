@@ -414,15 +414,20 @@ describe('cluster mode: the word count over Kafka on worker processes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spate-cluster-gate-'));
     const gate = join(dir, 'go');
     try {
-      const frozen = worker(run, 'a', { gate: { epoch: 1, file: gate } });
-      const other = worker(run, 'b');
+      // Nothing is planned until both hold key groups: were the other alone at first, it could run
+      // every epoch before the frozen one joined, which would then never reach its gate.
+      const frozen = worker(run, 'a', { gate: { epoch: 1, file: gate }, planGate: run.planGate });
+      const other = worker(run, 'b', { planGate: run.planGate });
+      await eventually(() => settled([frozen, other]), 'both workers holding key groups', PATIENCE_MS);
+      openPlanning(run);
       await frozen.until((x) => x.lines('GATED ').length > 0, 'GATED');
       const [group, epoch] = frozen.lines('GATED ')[0]!.split(' ').slice(1).map(Number) as [number, number];
       frozen.child.kill('SIGSTOP');
+      const frozenAt = other.output.length;
       // The other worker gets the key group once the frozen one's session expired, and commits the epoch.
       const keys = new ClusterKeys(run.prefix);
       await eventually(async () => Number((await redis.get(keys.groupEpoch(group))) ?? -1) >= epoch, `key group ${group} committed by the other worker`, PATIENCE_MS);
-      expect(other.lines(`CLAIMED ${group}`).length).toBeGreaterThan(0);
+      expect(other.output.slice(frozenAt)).toContain(`CLAIMED ${group} `);
       writeFileSync(gate, '');
       frozen.child.kill('SIGCONT');
       await frozen.until((x) => x.lines(`REFUSED ${group} ${epoch}`).length > 0, 'its late commit refused');
