@@ -1,10 +1,11 @@
 // readAll (test/support/kafka.ts), the reader the Kafka tests check spate's output with: under read_committed it must hide
 // every aborted record, also where two transactions interleave on a partition and the one that
 // began first is aborted last (two threads' key-group transactions killed together, then fenced
-// one after the other by the next run). kafkajs' consumer handed such records out as committed.
+// one after the other by the next run). kafkajs' consumer handed such records out as committed;
+// spate's Kafka source must not either.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Producer } from 'kafkajs';
-import { endOffsets, kafka, newTopic, readAll } from '../../support/kafka.js';
+import { endOffsets, kafka, newTopic, readAll, readTopic } from '../../support/kafka.js';
 
 /** Waits until the partition's high watermark reaches `offset` (a transaction marker is written after EndTxn returns). */
 async function highWatermarkReaches(topic: string, offset: number): Promise<void> {
@@ -42,5 +43,7 @@ describe('readAll', () => {
 
     expect((await readAll(topic)).map((m) => m.value)).toEqual(['committed', 'no transaction']);
     expect((await readAll(topic, false)).map((m) => m.value)).toEqual(['aborted, began first', 'aborted, began second', 'committed', 'no transaction']);
+    // spate's own Kafka source, reading with kafka.isolation.level read_committed, sees the same.
+    expect((await readTopic(topic, true)).map((m) => m.value)).toEqual(['committed', 'no transaction']);
   });
 });
