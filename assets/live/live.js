@@ -1,5 +1,7 @@
-// The live page: one section per query with uPlot charts fed by server-sent events from /events.
-// window.spateCharts holds the charts (by query, then chart name) so that tests can read them.
+// The live page: one section per query with uPlot charts fed by server-sent events from /events,
+// and one per cluster worker with the units it owns (source partitions with their lag, key groups
+// with their rows) and the query's epochs. window.spateCharts holds the charts (by query, then
+// chart name) so that tests can read them.
 (function () {
   'use strict';
   const PHASES = ['latestOffset', 'getBatch', 'queryPlanning', 'walCommit', 'addBatch', 'commitOffsets'];
@@ -87,6 +89,51 @@
     }
   }
 
+  const workers = new Map();
+
+  function cells(tag, values) {
+    return el('tr', {}, ...values.map((v) => el(tag, { textContent: String(v) })));
+  }
+
+  function table(className, head, rows) {
+    return el('table', { className }, el('thead', {}, cells('th', head)), el('tbody', {}, ...rows.map((r) => cells('td', r))));
+  }
+
+  /** Draws (again) a cluster worker's section from its view. */
+  function showWorker(view) {
+    document.querySelector('.empty')?.remove();
+    let section = workers.get(view.key);
+    if (!section) {
+      section = el('section', { className: 'worker' });
+      section.dataset.worker = view.key;
+      document.getElementById('queries').append(section);
+      workers.set(view.key, section);
+    }
+    const s = view.status;
+    const badge = el('span', { className: `badge ${view.ready ? 'ready' : 'unready'}`,
+      textContent: `${view.stopped ? 'stopped' : view.ready ? 'ready' : 'not ready'}: ${view.message}` });
+    const meta = el('div', { className: 'meta' }, `cluster query ${view.query} · `, badge);
+    if (!s) {
+      section.replaceChildren(el('h2', { textContent: `worker ${view.workerId}` }), meta);
+      return;
+    }
+    meta.append(s.coordinator ? ' · coordinator' : '',
+      ` · epochs planned ${s.plannedEpoch}, committed ${s.committedEpoch} · generation ${s.generation}, ${s.rebalances} rebalances` +
+      ` (last ${s.lastRebalanceMs} ms) · refused: ${s.refusedCommits} state commits, ${s.refusedSinkRecords} sink records` +
+      (s.failingSteps ? ` · ${s.failingSteps} failing steps, last: ${s.lastFailure}` : ''));
+    const owned = s.sourcePartitions.filter((p) => p.owned);
+    const groups = el('p', { className: 'groups', textContent: s.keyGroups.length
+      ? `key groups ${s.keyGroups.map((g) => g.group).join(', ')}: rows in ${s.keyGroups.reduce((n, g) => n + g.rowsIn, 0)}, out ${s.keyGroups.reduce((n, g) => n + g.rowsOut, 0)}`
+      : 'no key group owned' });
+    section.replaceChildren(el('h2', { textContent: `worker ${view.workerId}` }), meta,
+      table('sources', ['source partition', 'owned here', 'committed offset', 'latest offset', 'lag', 'rows read here'],
+        s.sourcePartitions.map((p) => [`${p.topic}/${p.partition}`, p.owned ? 'yes' : '', p.committedOffset ?? '-', p.latestOffset, p.lagRecords, p.rowsRead])),
+      el('p', { className: 'partitions', textContent: `${owned.length} of ${s.sourcePartitions.length} source partitions owned here` }),
+      groups,
+      el('details', {}, el('summary', { textContent: 'Key groups' }),
+        table('key-groups', ['key group', 'last epoch', 'rows in', 'rows out'], s.keyGroups.map((g) => [g.group, g.epoch, g.rowsIn, g.rowsOut]))));
+  }
+
   function connect() {
     const badge = document.getElementById('connection');
     const events = new EventSource('/events');
@@ -94,6 +141,7 @@
     events.onerror = () => { badge.textContent = 'disconnected'; badge.className = 'badge closed'; };
     events.addEventListener('snapshot', (e) => { for (const v of JSON.parse(e.data)) addQuery(v); });
     events.addEventListener('query', (e) => addQuery(JSON.parse(e.data)));
+    events.addEventListener('worker', (e) => showWorker(JSON.parse(e.data)));
     events.addEventListener('point', (e) => {
       const { key, point, progress } = JSON.parse(e.data);
       const q = queries.get(key);

@@ -96,6 +96,7 @@ export class Daemon {
       metrics: () => this.metrics.scrape(),
       readiness: () => this.readiness(),
       queries: () => this.feed.snapshot(),
+      workers: () => this.feed.workers(),
       subscribe: (res) => this.feed.subscribe(res),
       drain: () => this.drain('drain request'),
     }, this.options.host, this.options.port);
@@ -198,6 +199,7 @@ export class Daemon {
       if (!this.draining) void this.drain(`cluster worker ${worker.workerId} failed`);
     }).finally(() => {
       w.settled = true;
+      this.showWorker(w, undefined);
       this.health.forget(w.key);
       this.workerMetrics.forget(worker.workerId);
       this.settleIfDone();
@@ -211,7 +213,14 @@ export class Daemon {
       if (await w.refresh()) this.health.committed(w.key, Date.now());
       const h = this.lastHealth.find((x) => x.key === w.key);
       if (w.status && !w.settled) this.workerMetrics.update(w.status, w.ready(h));
+      this.showWorker(w, h);
     }));
+  }
+
+  /** Tells the live page the worker's last status. */
+  private showWorker(w: WatchedWorker, h: QueryHealth | undefined): void {
+    this.feed.worker({ key: w.key, query: w.worker.query, workerId: w.worker.workerId, message: w.watched().status.message,
+      ready: w.ready(h), stopped: w.settled, status: w.status });
   }
 
   private onProgress(p: StreamingQueryProgress): void {

@@ -1,7 +1,9 @@
 // What the live page shows, kept per query: a point per committed batch for the charts (rates,
 // batch phases, watermark and event-time lag, state rows, partition lag), the newest progress,
-// the plan and the guarantee; sent to the page as server-sent events.
+// the plan and the guarantee; and per cluster worker its last status (the units it owns, their
+// lag and rows, the epochs); sent to the page as server-sent events.
 import type { ServerResponse } from 'node:http';
+import type { ClusterWorkerStatus } from '../cluster/group/worker-status.js';
 import type { EndToEndGuarantee } from '../query/guarantee.js';
 import type { StreamingQueryProgress } from '../query/progress.js';
 import { partitionLags } from './partition-lag.js';
@@ -36,6 +38,21 @@ export interface QueryView {
   progress: StreamingQueryProgress | null;
 }
 
+/** A cluster worker the daemon runs (DaemonContext.startWorker), as the live page shows it. */
+export interface WorkerView {
+  /** `<query>/<worker id>`, its key in /readyz too. */
+  readonly key: string;
+  readonly query: string;
+  readonly workerId: string;
+  /** What the health monitor reads from it ("Processing epoch 4", "Waiting for data to arrive"). */
+  readonly message: string;
+  readonly ready: boolean;
+  /** Whether it stopped (drained, or failed). */
+  readonly stopped: boolean;
+  /** Its last status snapshot (null until the first was read). */
+  readonly status: ClusterWorkerStatus | null;
+}
+
 export function chartPoint(p: StreamingQueryProgress): ChartPoint {
   const t = Date.parse(p.timestamp);
   // A watermark of 0 means none yet: no lag to show.
@@ -56,6 +73,7 @@ export function chartPoint(p: StreamingQueryProgress): ChartPoint {
 
 export class LiveFeed {
   private readonly views = new Map<string, QueryView>();
+  private readonly workerViews = new Map<string, { view: WorkerView; json: string }>();
   private readonly clients = new Set<ServerResponse>();
 
   constructor(private readonly maxPoints = 600) {}
@@ -84,14 +102,27 @@ export class LiveFeed {
     this.send('status', { key, status, ready });
   }
 
+  /** A cluster worker's view, sent to the page when it changed. */
+  worker(view: WorkerView): void {
+    const json = JSON.stringify(view);
+    if (this.workerViews.get(view.key)?.json === json) return;
+    this.workerViews.set(view.key, { view, json });
+    this.send('worker', view);
+  }
+
   snapshot(): QueryView[] {
     return [...this.views.values()];
   }
 
-  /** Starts a server-sent event stream on `res`: the snapshot, then every change. */
+  workers(): WorkerView[] {
+    return [...this.workerViews.values()].map((w) => w.view);
+  }
+
+  /** Starts a server-sent event stream on `res`: the snapshot (queries, then workers), then every change. */
   subscribe(res: ServerResponse): void {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     res.write(event('snapshot', this.snapshot()));
+    for (const w of this.workers()) res.write(event('worker', w));
     this.clients.add(res);
     res.on('close', () => this.clients.delete(res));
   }

@@ -1,5 +1,5 @@
 // The daemon's HTTP server (node:http; a handful of routes needs no framework): the live page
-// and its assets, /events (server-sent events), /api/queries, /metrics, /healthz, /readyz, and
+// and its assets, /events (server-sent events), /api/queries, /api/workers, /metrics, /healthz, /readyz, and
 // POST /drain (from loopback only: the Helm chart's preStop hook).
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -14,6 +14,8 @@ export interface ServerRoutes {
   /** 200 when ready; otherwise the reasons. */
   readiness(): { ready: boolean; queries: unknown };
   queries(): unknown;
+  /** The cluster workers' last statuses. */
+  workers(): unknown;
   subscribe(res: ServerResponse): void;
   /** Stops every query gracefully; resolves once they stopped. */
   drain(): Promise<{ drained: boolean }>;
@@ -74,6 +76,7 @@ async function handle(routes: ServerRoutes, req: IncomingMessage, res: ServerRes
       return send(res, 200, m.contentType, m.body);
     }
     case '/api/queries': return json(res, 200, routes.queries());
+    case '/api/workers': return json(res, 200, routes.workers());
     case '/events': return routes.subscribe(res);
   }
   const asset = STATIC[path];

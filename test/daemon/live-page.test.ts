@@ -1,11 +1,16 @@
 // The live page in headless Chromium (Debian's chromium through playwright-core): it loads, its
-// charts get data points that grow as batches run, and a screenshot is saved under
-// .spate-tmp/screenshots/.
+// charts get data points that grow as batches run, a cluster worker's section shows the units it
+// owns and what its tasks read, and screenshots are saved under .spate-tmp/screenshots/.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { Redis } from 'ioredis';
+import { PATIENCE_MS } from '../support/helpers.js';
+import { brokers } from '../support/kafka.js';
+import { deleteRedisPrefix } from '../support/redis-keys.js';
+import { WordRun } from '../cluster/group/cluster-run.js';
 import type { DaemonProcess } from './daemon-process.js';
 import { spawnSpate } from './daemon-process.js';
 
@@ -24,10 +29,8 @@ describe('the live page', () => {
   });
   afterAll(() => rmSync(profile, { recursive: true, force: true }));
 
-  it('shows each query with charts whose points grow as batches run', async () => {
+  async function openPage(url: string): Promise<{ page: Awaited<ReturnType<BrowserContext['newPage']>>; errors: string[] }> {
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set SPATE_CHROMIUM)`);
-    daemon = spawnSpate(['run', 'test/daemon/fixtures/rate-counts.ts', '--port', '0', '--progress-interval', '0']);
-    const url = await daemon.url;
     // A fresh profile directory (--user-data-dir) for this run.
     browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -39,6 +42,12 @@ describe('the live page', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
+    return { page, errors };
+  }
+
+  it('shows each query with charts whose points grow as batches run', async () => {
+    daemon = spawnSpate(['run', 'test/daemon/fixtures/rate-counts.ts', '--port', '0', '--progress-interval', '0']);
+    const { page, errors } = await openPage(await daemon.url);
     await page.waitForSelector('#query-rate_counts');
 
     const charts = (): Promise<ChartData> => page.evaluate(() => {
@@ -78,5 +87,38 @@ describe('the live page', () => {
 
     daemon.child.kill('SIGTERM');
     expect(await daemon.exit).toBe(0);
+  });
+
+  it('shows a cluster worker with the units it owns and the rows its tasks read', async () => {
+    const url0 = process.env['REDIS_URL']!;
+    const redis = new Redis(url0);
+    const run = await WordRun.create(brokers(), 200, 7, url0, redis);
+    try {
+      await run.produce(0, 200);
+      daemon = spawnSpate(['run', 'test/daemon/fixtures/cluster-words.ts', '--port', '0', '--progress-interval', '0',
+        '--set', 'spate.sql.shuffle.partitions=8', '--set', `app.brokers=${run.brokers}`, '--set', `app.input=${run.input}`,
+        '--set', `app.output=${run.output}`, '--set', `app.checkpoint=${run.location}`, '--set', 'app.worker=w']);
+      const { page, errors } = await openPage(await daemon.url);
+      const section = '[data-worker="words/w"]';
+      await page.waitForSelector(section, { timeout: PATIENCE_MS });
+      // Alone in its group, it owns every unit; the rows its stage-one tasks read add up to what was produced.
+      // (Expressions evaluated in the page: this project's TypeScript has no DOM types.)
+      await page.waitForFunction(`document.querySelector('${section} .groups')?.textContent?.startsWith('key groups 0, 1, 2, 3, 4, 5, 6, 7:') === true`,
+        undefined, { timeout: PATIENCE_MS });
+      await page.waitForFunction(`[...document.querySelectorAll('${section} table.sources tbody tr')]
+        .reduce((n, tr) => n + Number(tr.lastElementChild.textContent), 0) === 200`, undefined, { timeout: PATIENCE_MS });
+      expect(await page.textContent(`${section} .partitions`)).toBe('4 of 4 source partitions owned here');
+      expect(await page.textContent(`${section} h2`)).toBe('worker w');
+      expect(await page.textContent(`${section} .meta`)).toContain('cluster query words');
+      expect(errors).toEqual([]);
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'live-page-worker.png'), fullPage: true });
+
+      daemon.child.kill('SIGTERM');
+      expect(await daemon.exit).toBe(0);
+    } finally {
+      redis.disconnect();
+      await deleteRedisPrefix(url0, run.prefix);
+    }
   });
 });
