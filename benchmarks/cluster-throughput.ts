@@ -9,45 +9,20 @@
 // broker's JVM, Redis). Beside it, a plain loop doing the same parse-window-sum in this process.
 // From the CPU per record, what N machines would give: each worker on its own core, the broker
 // and Redis on theirs.
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { RedisServer } from '../test/support/redis-server.js';
 import { createTopics, kafkaCluster } from './kafka-cluster.js';
+import type { ClusterChild } from './support/cluster-child.js';
+import { printed, startClusterChild, until } from './support/cluster-child.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KEY_GROUPS = 8;
 const PER_EPOCH = 20_000;
 const TICKS = 100; // clock ticks per second of /proc/<pid>/stat (getconf CLK_TCK on Linux)
 
-interface Life { child: ChildProcess; lines: string[] }
-
-function startWorker(cfg: Record<string, unknown>): Life {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/cluster/group/cluster-child.ts'), JSON.stringify(cfg)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const life: Life = { child, lines: [] };
-  let rest = '';
-  const take = (d: Buffer): void => {
-    const parts = (rest + d.toString()).split('\n');
-    rest = parts.pop()!;
-    life.lines.push(...parts);
-  };
-  child.stdout!.on('data', take);
-  child.stderr!.on('data', take);
-  return life;
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 600_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const WAIT_MS = 600_000;
 
 /** CPU seconds (user + system) a process used so far. */
 function cpuSeconds(pid: number): number {
@@ -99,7 +74,7 @@ async function main(): Promise<void> {
   const plain = plainLoop(values);
   console.log(`${records} JSON trades; ${cluster.description}${cluster.pid ? '' : ' (broker CPU not measured: not started here)'}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on 2 cores`);
   console.log(`plain loop (parse, window, sum in one process): ${Math.round(plain.perCpuSecond).toLocaleString('en-US')} records per CPU second, ${plain.windows} windows`);
-  const lives: Life[] = [];
+  const lives: ClusterChild[] = [];
   const figures: { n: number; wall: number; counted: number; workers: number[]; broker: number; redis: number }[] = [];
   try {
     // The input, produced once before the runs (on this loaded machine producing is slower than
@@ -117,17 +92,17 @@ async function main(): Promise<void> {
       const output = `bench-tp-out-${randomUUID().slice(0, 8)}`;
       await createTopics(cluster.brokers, [output], 1);
       const prefix = `bench-tp-${randomUUID().slice(0, 8)}`;
-      const run = Array.from({ length: n }, (_, i) => startWorker({
+      const run = Array.from({ length: n }, (_, i) => startClusterChild({
         brokers: cluster.brokers, input, output, checkpointLocation: `${redisServer.url}/0/${prefix}`, workerId: `w${i}`, query: 'trades',
         keyGroups: KEY_GROUPS, maxOffsetsPerTrigger: PER_EPOCH, sessionTimeoutMs: 6000, leaseMs: 3000,
       }));
       lives.push(...run);
-      const held = (l: Life): number => {
-        const r = l.lines.filter((x) => x.startsWith('REBALANCED ')).at(-1);
+      const held = (l: ClusterChild): number => {
+        const r = printed(l, 'REBALANCED ').at(-1)?.line;
         const a = r ? JSON.parse(r.split(' ').slice(3).join(' ')) as Record<string, number[]> : {};
         return Object.entries(a).find(([t]) => t.endsWith('-repartition'))?.[1].length ?? 0;
       };
-      await until(() => run.every((l) => held(l) > 0) && run.reduce((s, l) => s + held(l), 0) === KEY_GROUPS, `${n} workers settled`);
+      await until(() => run.every((l) => held(l) > 0) && run.reduce((s, l) => s + held(l), 0) === KEY_GROUPS, `${n} workers settled`, WAIT_MS, 20);
       // Measured: the epochs planned once every worker holds its share (the first worker starts
       // alone on the waiting input), from the first such plan to the last commit.
       const settledAt = Date.now();
@@ -140,7 +115,7 @@ async function main(): Promise<void> {
         last = Number(c);
         const entry = JSON.parse((await redis.hget(`{${prefix}}:offsets`, c))!) as { end: Record<string, number> };
         return [...want].every(([p, e]) => entry.end[p] === e);
-      }, `${records} records committed with ${n} workers`);
+      }, `${records} records committed with ${n} workers`, WAIT_MS, 20);
       const endedAt = Date.now();
       const after = { workers: pids.map(cpuSeconds), broker: cluster.pid ? cpuSeconds(cluster.pid) : NaN, redis: cpuSeconds(redisPid) };
       const entries = await Promise.all(Array.from({ length: last + 1 }, async (_, e) => JSON.parse((await redis.hget(`{${prefix}}:offsets`, String(e)))!) as

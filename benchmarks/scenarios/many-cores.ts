@@ -7,17 +7,21 @@
 // share of the CPU time and its bytes per row, and the driver thread's time per epoch: what a
 // 16-core machine would do follows from those (README, "Many cores").
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import type { DataFrame, Row, StreamingQueryProgress } from '../../src/index.js';
 import type { StructType } from '../../src/expr/types.js';
 import { MemoryStream, Session, col, expr, fromJson, sum, window, types as T } from '../../src/index.js';
 import type { Measurement, Scenario, ScenarioResult } from '../harness.js';
-import { consume, measure, perSecond } from '../harness.js';
+import { measure, perSecond } from '../harness.js';
 import { counted } from '../noop-sink.js';
 import type { Kind } from '../sources/generated-events.js';
 import { ADS, adId, campaignOf, wEvent, wSchema, yahooEvent, yahooSchema } from '../sources/generated-events.js';
+import type { HandTask } from '../hand-thread.js';
+import { BATCH, handW, handYahoo } from './many-cores-hand.js';
 
-const BATCH = 100_000;
-const WINDOW_MS = 10_000;
+const HAND_THREAD = pathToFileURL(join(import.meta.dirname, '..', 'hand-thread.ts')).href;
 const SOURCES_MODULE = join(import.meta.dirname, '..', 'sources', 'generated-events.ts');
 
 const yahooEventSchema = T.struct([
@@ -30,33 +34,15 @@ interface Workload {
   readonly name: string;
   /** The query over the input frame. */
   query(spark: Session, input: DataFrame): DataFrame;
-  /** The same work by hand, on one core: the number of groups emitted over all batches. */
-  hand(events: number): number;
+  /** The same work by hand over a share of each batch (all of it by default): the number of groups emitted over all batches. */
+  hand(events: number, part?: number, parts?: number): number;
 }
 
 const wWorkload: Workload = {
   kind: 'w',
   name: 'W (sum per key per 10 s window)',
   query: (_spark, input) => input.groupBy(window(col('eventTime'), '10 seconds'), col('key')).agg(sum('amount').alias('total')),
-  hand(events) {
-    const windows = new Map<number, Map<string, { sum: number; batch: number }>>();
-    let emitted = 0;
-    for (let from = 0, b = 0; from < events; from += BATCH, b++) {
-      for (let i = from; i < Math.min(events, from + BATCH); i++) {
-        const e = wEvent(i);
-        const ms = e.eventTime.getTime();
-        const start = ms - (((ms % WINDOW_MS) + WINDOW_MS) % WINDOW_MS);
-        let groups = windows.get(start);
-        if (!groups) windows.set(start, (groups = new Map()));
-        let g = groups.get(e.key);
-        if (!g) groups.set(e.key, (g = { sum: 0, batch: -1 }));
-        g.sum += e.amount;
-        if (g.batch !== b) { g.batch = b; emitted++; }
-      }
-    }
-    consume(windows);
-    return emitted;
-  },
+  hand: handW,
 };
 
 const yahooWorkload: Workload = {
@@ -71,29 +57,7 @@ const yahooWorkload: Workload = {
       .groupBy(window(expr('timestamp_millis(cast(event_time as long))'), '10 seconds'), col('campaign_id'))
       .count();
   },
-  hand(events) {
-    const windows = new Map<number, Map<string, { count: number; batch: number }>>();
-    let emitted = 0;
-    for (let from = 0, b = 0; from < events; from += BATCH, b++) {
-      for (let i = from; i < Math.min(events, from + BATCH); i++) {
-        const e = JSON.parse(yahooEvent(i).value) as Record<string, string>;
-        if (e['event_type'] !== 'view') continue;
-        const ad = Number(e['ad_id']!.slice(3));
-        if (!(ad >= 0 && ad < ADS)) continue;
-        const campaign = campaignOf(ad);
-        const ms = Number(e['event_time']);
-        const start = ms - (((ms % WINDOW_MS) + WINDOW_MS) % WINDOW_MS);
-        let groups = windows.get(start);
-        if (!groups) windows.set(start, (groups = new Map()));
-        let g = groups.get(campaign);
-        if (!g) groups.set(campaign, (g = { count: 0, batch: -1 }));
-        g.count++;
-        if (g.batch !== b) { g.batch = b; emitted++; }
-      }
-    }
-    consume(windows);
-    return emitted;
-  },
+  hand: handYahoo,
 };
 
 interface Run {
@@ -156,6 +120,31 @@ async function runOnce(w: Workload, master: string, input: 'splits' | 'driver', 
   };
 }
 
+/**
+ * The hand loop on `parts` worker threads at once, each over its share of every batch, the
+ * threads started (and loaded through tsx) before the clock starts, as spate's are. The same
+ * young generation as spate's threads (worker-pool.ts).
+ */
+async function handOnThreads(kind: Kind, events: number, parts: number): Promise<Measurement> {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const bootstrap = "const { workerData } = require('node:worker_threads'); import(workerData.tsx).then((m) => { m.register(); return import(workerData.entry); }).catch((e) => { console.error(e); process.exit(1); });";
+  const threads = Array.from({ length: parts }, () => new Worker(bootstrap, { eval: true, workerData: { tsx, entry: HAND_THREAD }, resourceLimits: { maxYoungGenerationSizeMb: 192 } }));
+  const next = (t: Worker): Promise<unknown> => new Promise((resolve, reject) => { t.once('message', resolve); t.once('error', reject); });
+  try {
+    await Promise.all(threads.map(next));
+    return await measure(async () => {
+      await Promise.all(threads.map((t, part) => {
+        const done = next(t);
+        t.postMessage({ kind, events, part, parts } satisfies HandTask);
+        return done;
+      }));
+      return events;
+    });
+  } finally {
+    await Promise.all(threads.map((t) => t.terminate()));
+  }
+}
+
 function scenario(w: Workload, input: 'splits' | 'driver'): Scenario {
   const name = `cores-${w.kind}${input === 'driver' ? '-memory' : ''}`;
   const from = input === 'splits' ? 'a generated source whose splits each thread reads' : 'a MemoryStream the driver deals out';
@@ -176,6 +165,8 @@ function scenario(w: Workload, input: 'splits' | 'driver'): Scenario {
       // module): started before the measured run, as a service's threads are.
       await runOnce(w, 'local[2]', 'splits', BATCH, null);
       const two = await runOnce(w, 'local[2]', input, events, batches);
+      // Last, so that its threads' heaps are not there while spate runs.
+      const handTwo = await handOnThreads(w.kind, events, 2);
       for (const r of [one, two]) if (r.rowsOut !== emitted) throw new Error(`spate emitted ${r.rowsOut} rows, the hand loop ${emitted}`);
       const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(1)}%`;
       return {
@@ -187,6 +178,9 @@ function scenario(w: Workload, input: 'splits' | 'driver'): Scenario {
           'local[1] events/s': perSecond(one.measured),
           'local[2] events/s': perSecond(two.measured),
           'speedup local[2] / local[1] (target >= 1.7)': perSecond(two.measured) / perSecond(one.measured),
+          // The ceiling: the hand loop itself on two threads, each over half of every batch, sharing nothing.
+          'hand loop on 2 threads / on 1 thread: speedup, and CPU per event ratio': `${(perSecond(handTwo) / perSecond(hand)).toFixed(2)}, ${((handTwo.cpuMs ?? 0) / Math.max(1e-9, hand.cpuMs ?? 0)).toFixed(2)}`,
+          'spate CPU per event ratio local[2] / local[1]': (two.cpuMs / one.cpuMs).toFixed(2),
           'CPU time / wall time, local[1] and local[2]': `${(one.cpuMs / one.measured.ms).toFixed(2)} and ${(two.cpuMs / two.measured.ms).toFixed(2)}`,
           // CPU time per event does not depend on what else the machine runs: with both cores
           // free, local[2] could do at most 2 x (CPU per event at local[1]) / (CPU per event at local[2]).

@@ -15,15 +15,17 @@ import { placeQuery } from './placement.js';
 
 export interface ExplainOptions {
   readonly master: string;
+  /** A running query's sink and where it writes from (WriteToDataSink, the root line), when known. */
+  readonly sink?: string;
   readonly shufflePartitions: number;
   readonly outputMode: 'append' | 'update' | 'complete';
 }
 
 /** The physical plan of `plan` as a query would run it with `conf` (placed as the session's master asks). */
-export function explainQuery(plan: LogicalPlan, conf: QueryConf, outputMode: ExplainOptions['outputMode'], placement?: Placement): string {
+export function explainQuery(plan: LogicalPlan, conf: QueryConf, outputMode: ExplainOptions['outputMode'], placement?: Placement, sink?: string): string {
   const formats = new Set(splitFormats());
   const placed = placement ?? placeQuery(plan, { threads: parseMaster(conf.master), splittable: (n) => formats.has(n.format.toLowerCase()) });
-  return explainPhysical(plan, placed, { master: conf.master, shufflePartitions: conf.shufflePartitions, outputMode });
+  return explainPhysical(plan, placed, { master: conf.master, shufflePartitions: conf.shufflePartitions, outputMode, ...(sink !== undefined ? { sink } : {}) });
 }
 
 export function explainPhysical(plan: LogicalPlan, placement: Placement, opts: ExplainOptions): string {
@@ -72,7 +74,8 @@ export function explainPhysical(plan: LogicalPlan, placement: Placement, opts: E
     emit(describe(n), depth);
     for (const c of children(n)) visitStatic(c, depth + 1);
   };
-  visit(plan, 0);
+  if (opts.sink !== undefined) emit(`WriteToDataSink ${opts.sink}`, 0);
+  visit(plan, opts.sink !== undefined ? 1 : 0);
   return `${lines.join('\n')}\n`;
 }
 

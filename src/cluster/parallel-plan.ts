@@ -2,7 +2,7 @@
 // planner build the driver's graph with each region of the plan deployed on the worker threads
 // (placement.ts) and standing in it as a gather actor, and sources read by the threads planned
 // as splits.
-import type { Offset, StreamSource } from '../connectors/contract.js';
+import type { Offset, StreamSink, StreamSource } from '../connectors/contract.js';
 import type { LogicalPlan, SourceNode } from '../plan/logical.js';
 import { nodes } from '../plan/logical.js';
 import type { BuildHooks, GraphBuilder, PlannedSource } from '../plan/physical.js';
@@ -19,6 +19,8 @@ export interface ParallelPlanOptions extends Omit<DeploymentContext, 'splitSourc
   readonly placement: Placement;
   /** Set when the threads write the sink (the region ending the plan then sends the driver no rows). */
   readonly sink: DeploymentContext['sink'];
+  /** The sink and where it writes from, for explain() and progress (sinkPlacement). */
+  readonly sinkPlacement: string;
 }
 
 export class ParallelPlan implements BuildHooks {
@@ -35,7 +37,7 @@ export class ParallelPlan implements BuildHooks {
     if (region.output !== node) throw new Error(`internal: the driver reached ${node.k}, inside region ${region.id}`);
     let d = this.deployments.get(region);
     if (!d) {
-      const { plan, placement, sink, ...shared } = this.opts;
+      const { plan, placement, sink, sinkPlacement: _, ...shared } = this.opts;
       d = new RegionDeployment(region, {
         ...shared, splitSources: placement.splitSources, nodeIds: this.nodeIds, sink: region.output === plan ? sink : null,
       }, builder);
@@ -74,6 +76,15 @@ export class ParallelPlan implements BuildHooks {
         bytesPerRow: exchange.rows > 0 ? Math.round((10 * exchange.bytes) / exchange.rows) / 10 : 0,
       },
       onDriver: [...this.opts.placement.onDriver].map(([n, why]) => `${describe(n)}: ${why}`),
+      sink: this.opts.sinkPlacement,
     };
   }
+}
+
+/** How explain() and progress name the sink of a query under master('local[N]') and where it writes from. */
+export function sinkPlacement(sink: StreamSink, threads: number, fromTasks: boolean): string {
+  if (!fromTasks) return `*(driver: each epoch gathered) ${sink.description}`;
+  return sink.writesPerKeyGroup
+    ? `*(${threads} threads, per task: each thread writes the key groups it owns, one transaction per key group and epoch) ${sink.description}`
+    : `*(${threads} threads, per task) ${sink.description}`;
 }

@@ -105,6 +105,8 @@ export class RegionDeployment {
     const inputChannels = region.inputs.map(() => threads.map(pair));
     const outputChannels = threads.map(pair);
     const exchangeChannels = exchanges.map(() => threads.map(() => threads.map(pair)));
+    const sinkPerKeyGroup = ctx.sink?.driver.writesPerKeyGroup === true;
+    const sinkChannels = sinkPerKeyGroup ? threads.map(() => threads.map(pair)) : null;
 
     const spec = (thread: number): RegionSpec => ({
       id: this.id, name, thread, threads: n, keyGroups, owners, chunkRows, linkCapacity, outputMode: ctx.outputMode,
@@ -123,6 +125,7 @@ export class RegionDeployment {
       output: { nodeId: idOf(region.output), schema: region.output.schema },
       exchanges,
       ...(ctx.sink ? { sink: { ...ctx.sink.options, thread } } : {}),
+      ...(sinkPerKeyGroup ? { sinkPerKeyGroup } : {}),
       deadLetters: ctx.deadLetters !== null,
     });
     threads.forEach((thread, t) => {
@@ -130,6 +133,7 @@ export class RegionDeployment {
         inputs: inputChannels.map((chs) => chs[t]!.port2),
         output: outputChannels[t]!.port1,
         exchanges: exchangeChannels.map((m) => ({ send: m[t]!.map((ch) => ch.port1), receive: m.map((row) => row[t]!.port2) })),
+        ...(sinkChannels ? { sinkExchange: { send: sinkChannels[t]!.map((ch) => ch.port1), receive: sinkChannels.map((row) => row[t]!.port2) } } : {}),
       };
       this.undo.push(thread.route(this.id, {
         failed: (error, where) => supervisor.fail(deserializeError(error), where),
@@ -137,7 +141,7 @@ export class RegionDeployment {
       }));
       this.undo.push(thread.onExit((error) => supervisor.fail(error, `${name}, worker thread ${t}`)));
       thread.rpc.post('deploy', { spec: spec(t), ports }, [
-        ...ports.inputs, ports.output, ...ports.exchanges.flatMap((e) => [...e.send, ...e.receive]),
+        ...ports.inputs, ports.output, ...[...ports.exchanges, ...(ports.sinkExchange ? [ports.sinkExchange] : [])].flatMap((e) => [...e.send, ...e.receive]),
       ]);
     });
 

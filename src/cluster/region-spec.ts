@@ -51,6 +51,8 @@ export interface RegionSpec {
   readonly exchanges: readonly ExchangeSpec[];
   /** Set when the threads write the query's sink themselves (its output then carries no rows). */
   readonly sink?: TaskSinkOptions;
+  /** Set when that sink writes per key group: output rows first go to their key group's owner (ports.sinkExchange). */
+  readonly sinkPerKeyGroup?: boolean;
   /** Whether the query sends rows dropped by the watermark to a dead-letter sink (the threads then report them). */
   readonly deadLetters: boolean;
 }
@@ -62,6 +64,8 @@ export interface RegionPorts {
   readonly output: MessagePort;
   /** Per exchange: the channel to each thread, and from each thread (by thread index). */
   readonly exchanges: readonly { readonly send: readonly MessagePort[]; readonly receive: readonly MessagePort[] }[];
+  /** With sinkPerKeyGroup: the exchange in front of the sink, as each of `exchanges`. */
+  readonly sinkExchange?: { readonly send: readonly MessagePort[]; readonly receive: readonly MessagePort[] };
 }
 
 export interface EventTimeFigures {

@@ -226,6 +226,13 @@ export type DeliveryGuarantee = 'exactly-once' | 'at-least-once' | 'none';
  * sink's provider on the thread from the sink's plain options.
  */
 export interface TaskSink {
+  /**
+   * Set by a sink that writes per key group (its driver instance writesPerKeyGroup): the key
+   * group of an output row, a function of the row alone, so that the same rows make the same
+   * key group under any thread count. The engine routes every output row to the thread owning
+   * its key group before it reaches this thread's writer.
+   */
+  readonly keyGroupOf?: (row: Row) => number;
   /** A writer for the thread's share of the next epoch (its number is known at its end). */
   writer(): TaskEpochWriter;
   close(): Promise<void>;
@@ -303,6 +310,12 @@ export interface StreamSink extends EpochSink {
    * every thread's result (a file sink: one manifest entry listing every thread's files).
    */
   readonly writesFromTasks?: boolean;
+  /**
+   * With writesFromTasks: each thread writes the rows of the key groups it owns (the task
+   * sink's keyGroupOf), so that a unit of output (a Kafka transaction per key group) is the
+   * same whatever the thread count.
+   */
+  readonly writesPerKeyGroup?: boolean;
   /** The threads' results for `epoch`, given before the epoch's commit. */
   commitTasks?(epoch: number, results: readonly TaskSinkResult[]): void;
 }
@@ -409,6 +422,8 @@ export interface TaskSinkOptions {
   readonly queryId: string;
   readonly schema: StructType;
   readonly thread: number;
+  /** spate.sql.shuffle.partitions of the query (fixed by its checkpoint); given to a sink that writesPerKeyGroup. */
+  readonly keyGroups?: number;
 }
 
 /** Sink formats whose provider writes from worker threads. */

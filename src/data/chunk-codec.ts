@@ -36,6 +36,16 @@ export interface ChunkCodec {
   decode(chunk: EncodedChunk): Row[];
   /** Reads rows written by `write` at the reader's offset. */
   read(r: ByteReader): Row[];
+  /** Writes `n` rows given as their columns (`cols[j][i]`: column j of row i), as `write` does rows. */
+  writeColumns(w: ByteWriter, n: number, cols: readonly (readonly unknown[])[]): void;
+  /** Reads what `write` or `writeColumns` wrote as columns, building no row. */
+  readColumns(r: ByteReader): DecodedColumns;
+}
+
+/** Rows as decoded columns: `cols[j][i]` is column j of row i. */
+export interface DecodedColumns {
+  readonly n: number;
+  readonly cols: unknown[][];
 }
 
 const VERSION = 2;
@@ -106,20 +116,24 @@ export function columnarCodec(columns: readonly ColumnSpec[], extract: Extract, 
   const plans = columns.map((c) => planOf(c.type));
   const kinds = plans.map((p) => p.kind);
 
-  const write = (w: ByteWriter, rows: readonly Row[]): void => {
-    const n = rows.length;
-    const cols = columns.map(() => new Array<unknown>(n));
-    extract(rows, cols);
+  const writeColumns = (w: ByteWriter, n: number, cols: readonly (readonly unknown[])[]): void => {
     w.u8(VERSION);
     w.u32(n);
     w.u32(columns.length);
     for (let j = 0; j < columns.length; j++) {
       w.u8(kinds[j]!);
-      writeColumn(w, plans[j]!, cols[j]!);
+      writeColumn(w, plans[j]!, cols[j]!, n);
     }
   };
 
-  const read = (r: ByteReader): Row[] => {
+  const write = (w: ByteWriter, rows: readonly Row[]): void => {
+    const n = rows.length;
+    const cols = columns.map(() => new Array<unknown>(n));
+    extract(rows, cols);
+    writeColumns(w, n, cols);
+  };
+
+  const readColumns = (r: ByteReader): DecodedColumns => {
     const version = r.u8();
     if (version !== VERSION) throw new Error(`corrupt chunk: version ${version}, expected ${VERSION}`);
     const n = r.u32();
@@ -133,6 +147,11 @@ export function columnarCodec(columns: readonly ColumnSpec[], extract: Extract, 
       if (kind !== kinds[j]) throw new Error(`corrupt chunk: column ${columns[j]!.name} has encoding ${kind}, expected ${kinds[j]}`);
       cols.push(readColumn(r, plans[j]!, n));
     }
+    return { n, cols };
+  };
+
+  const read = (r: ByteReader): Row[] => {
+    const { n, cols } = readColumns(r);
     return build(n, cols);
   };
 
@@ -140,6 +159,8 @@ export function columnarCodec(columns: readonly ColumnSpec[], extract: Extract, 
     columns,
     write,
     read,
+    writeColumns,
+    readColumns,
     encode(rows) {
       const w = new ByteWriter(64 + rows.length * columns.length * 10);
       write(w, rows);
@@ -151,8 +172,8 @@ export function columnarCodec(columns: readonly ColumnSpec[], extract: Extract, 
   };
 }
 
-function writeColumn(w: ByteWriter, plan: ColumnPlan, values: readonly unknown[]): void {
-  const n = values.length;
+/** Writes the first `n` values of a column (`values` may be longer: a reused buffer). */
+function writeColumn(w: ByteWriter, plan: ColumnPlan, values: readonly unknown[], n: number = values.length): void {
   const kind = plan.kind;
   switch (kind) {
     case Kind.Number: case Kind.Timestamp: {

@@ -21,7 +21,7 @@ import type { BoundAggregate } from '../expr/functions/registry.js';
 import type { DataType } from '../expr/types.js';
 import type { RecordLayout, RecordOut } from '../state/entry-codec.js';
 import type { EpochDelta, KeyedEntries, ManagedStore, StoreMetrics } from '../state/keyed-store.js';
-import { partitionOf } from '../state/keyed-store.js';
+import { HASH_START, hashOn, partitionOf } from '../state/keyed-store.js';
 import { groupKey, singleKey } from './group-key.js';
 
 /** A group's state as the checkpoint keeps it (the state-store value). */
@@ -98,7 +98,7 @@ export class AggTable implements ManagedStore {
   constructor(
     readonly name: string,
     readonly partitions: number,
-    private readonly windowed: boolean,
+    readonly windowed: boolean,
     private readonly normalizers: readonly KeyNormalizer[],
     private readonly fns: readonly BoundAggregate[],
   ) {
@@ -262,6 +262,49 @@ export class AggTable implements ManagedStore {
     }
   }
 
+  /**
+   * Folds decoded partial groups into this table straight from their columns (the grouping
+   * values, then the window start if windowed, then the accumulators: partialCodec's layout),
+   * building nothing per group but a new group's key list.
+   */
+  mergeColumns(n: number, cols: readonly (readonly unknown[])[]): void {
+    const keyCount = this.keys.length;
+    const windows = this.windowed ? cols[keyCount]! : null;
+    const firstAcc = keyCount + (this.windowed ? 1 : 0);
+    const normalizers = this.normalizers;
+    for (let r = 0; r < n; r++) {
+      // The path: the window start, then each normalised grouping value (a constant without either).
+      let m = this.root;
+      let level = 0;
+      let last: unknown = 0;
+      const w = windows === null ? null : (windows[r] as number);
+      if (windows !== null) {
+        last = w;
+        level++;
+      }
+      for (let i = 0; i < keyCount; i++) {
+        if (level > 0) {
+          let next = m.get(last) as Map<unknown, unknown> | undefined;
+          if (next === undefined) m.set(last, (next = new Map()));
+          m = next;
+        }
+        last = normalizeKey(cols[i]![r], normalizers[i]!);
+        level++;
+      }
+      let slot = m.get(last) as number | undefined;
+      if (slot === undefined) {
+        const k = new Array<unknown>(keyCount);
+        for (let i = 0; i < keyCount; i++) k[i] = cols[i]![r];
+        slot = this.add(k, w);
+        m.set(last, slot);
+      }
+      for (let j = 0; j < this.fns.length; j++) {
+        this.setAccumulator(slot, j, this.fns[j]!.merge(this.accumulator(slot, j), cols[firstAcc + j]![r]));
+      }
+      this.touch(slot);
+    }
+  }
+
   /** The state-store key of a slot's group (worked out once). */
   storeKey(slot: number): string {
     let key = this.storeKeys[slot];
@@ -273,11 +316,36 @@ export class AggTable implements ManagedStore {
     return key;
   }
 
-  /** The shuffle partition (key group) of a slot's group: hash(state-store key) mod partitions (worked out once). */
+  /**
+   * The shuffle partition (key group) of a slot's group: hash(state-store key) mod partitions
+   * (worked out once). The key is hashed in its parts, without building it: a partial table
+   * routes every group once and never stores one.
+   */
   keyGroupOf(slot: number): number {
     let p = this.partitionOfSlot[slot]!;
-    if (p < 0) this.partitionOfSlot[slot] = p = partitionOf(this.storeKey(slot), this.partitions);
+    if (p >= 0) return p;
+    const known = this.storeKeys[slot];
+    if (known !== undefined) p = partitionOf(known, this.partitions);
+    else {
+      let h = HASH_START;
+      if (this.windowed) h = this.hashOfWindowPrefix(this.windows[slot]!);
+      const keys = this.keys.length === 1 ? singleKey(this.keys[0]![slot]) : groupKey(this.keyValues(slot));
+      p = (hashOn(h, keys) >>> 0) % this.partitions;
+    }
+    this.partitionOfSlot[slot] = p;
     return p;
+  }
+
+  private lastWindow = NaN;
+  private lastWindowHash = HASH_START;
+
+  /** The hash of `<window start><separator>`, the state-store key's prefix (the last one kept: groups come window by window). */
+  private hashOfWindowPrefix(w: number): number {
+    if (w !== this.lastWindow) {
+      this.lastWindow = w;
+      this.lastWindowHash = hashOn(hashOn(HASH_START, `${w}`), WINDOW_KEY_SEPARATOR);
+    }
+    return this.lastWindowHash;
   }
 
   // ---- the store, as the runtime manages it ----------------------------------------------------

@@ -28,6 +28,7 @@ import { prepareLookups } from './join/lookup-join.js';
 import { compileChain, eventTimeBySplit, locateFailure, lookupJoinsOf } from './stateless-chain.js';
 import { groupKey } from './group-key.js';
 import type { PartialRow } from './partial-aggregate.js';
+import { PartialColumns } from './partial-aggregate.js';
 
 const STORE = 'default';
 
@@ -159,9 +160,16 @@ export function runStage(
   }
 }
 
-/** Folds partial groups into the table: one lookup per group, each marked changed. */
+/**
+ * Folds partial groups into the table: one lookup per group, each marked changed. They come as
+ * decoded columns from another thread (PartialColumns), or as rows (PartialRow).
+ */
 function mergePartials(rows: readonly PartialRow[], table: AggTable, fns: readonly BoundAggregate[]): void {
   for (const p of rows) {
+    if (p instanceof PartialColumns) {
+      table.mergeColumns(p.decoded.n, p.decoded.cols);
+      continue;
+    }
     const slot = table.findOrAdd(p.k, p.w);
     for (let j = 0; j < fns.length; j++) table.setAccumulator(slot, j, fns[j]!.merge(table.accumulator(slot, j), p.a[j]));
     table.touch(slot);

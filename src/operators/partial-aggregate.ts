@@ -6,11 +6,15 @@
 // groups, it emits the groups with their key groups; the owner of each key group merges them
 // (streamingAggregate with input 'partials'). On the exchange a partial group is typed columns:
 // one per grouping value, the window start, one per accumulator (numbers for sums and counts);
-// its key group is the frame section it travels in, so no key string crosses. Late rows are dropped and counted here, as
+// its key group is the frame section it travels in, so no key string crosses. No object is made
+// per group on the way: a flush hands the exchange the table itself, its groups ordered by key
+// group (PartialGroups), each key group's section is written from the table's columns, and the
+// owner merges from the decoded columns (PartialColumns). Late rows are dropped and counted here, as
 // Spark's late filter runs after its partial aggregation. Nothing here is state: a restart
 // simply recomputes the partials.
 import type { OperatorContext, OperatorLogic } from '../actors/operator.js';
-import type { ChunkCodec, ColumnSpec } from '../data/chunk-codec.js';
+import type { ByteWriter } from '../data/bytes.js';
+import type { ChunkCodec, ColumnSpec, DecodedColumns } from '../data/chunk-codec.js';
 import { columnarCodec } from '../data/chunk-codec.js';
 import type { Row } from '../data/row.js';
 import type { AggregateNode, OutputMode } from '../plan/logical.js';
@@ -32,6 +36,80 @@ export interface PartialRow {
   readonly a: unknown[];
   /** The group's key group (hash of its state-store key), set where the partial was made: the exchange routes by it. */
   readonly g?: number;
+}
+
+/**
+ * The groups of a flushed partial table, ordered by key group: what a flush emits, as the one
+ * row of its chunk (a table is never written to once flushed). The exchange writes each key
+ * group's section from the table's columns; `rows()` gives them as PartialRows where rows are needed.
+ */
+export class PartialGroups {
+  private constructor(
+    private readonly table: AggTable,
+    /** The table's slots, ordered by key group. */
+    private readonly slots: Int32Array,
+    /** Key group g's slots are slots[starts[g]] up to slots[starts[g + 1]]. */
+    private readonly starts: Int32Array,
+  ) {}
+
+  /** Orders a table's groups by key group (a counting sort over the key groups). */
+  static of(table: AggTable): PartialGroups {
+    const groups = table.partitions;
+    const all: number[] = [];
+    for (const slot of table.slots()) all.push(slot);
+    const groupOf = new Int32Array(all.length);
+    const starts = new Int32Array(groups + 1);
+    for (let i = 0; i < all.length; i++) starts[(groupOf[i] = table.keyGroupOf(all[i]!)) + 1]!++;
+    for (let g = 0; g < groups; g++) starts[g + 1]! += starts[g]!;
+    const next = starts.slice(0, groups);
+    const slots = new Int32Array(all.length);
+    for (let i = 0; i < all.length; i++) slots[next[groupOf[i]!]!++] = all[i]!;
+    return new PartialGroups(table, slots, starts);
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** How many groups key group g holds. */
+  count(g: number): number {
+    return this.starts[g + 1]! - this.starts[g]!;
+  }
+
+  /** Writes key group g's groups with the partial codec (partialCodec's columns, from the table's). */
+  write(codec: ChunkCodec, w: ByteWriter, g: number): void {
+    const t = this.table;
+    const from = this.starts[g]!;
+    const n = this.starts[g + 1]! - from;
+    const cols: unknown[][] = [];
+    for (const keyCol of t.keys) {
+      const c = new Array<unknown>(n);
+      for (let r = 0; r < n; r++) c[r] = keyCol[this.slots[from + r]!];
+      cols.push(c);
+    }
+    if (t.windowed) {
+      const c = new Array<number>(n);
+      for (let r = 0; r < n; r++) c[r] = t.windows[this.slots[from + r]!]!;
+      cols.push(c);
+    }
+    for (let j = 0; j < t.accumulators.length; j++) {
+      const c = new Array<unknown>(n);
+      for (let r = 0; r < n; r++) c[r] = t.accumulator(this.slots[from + r]!, j);
+      cols.push(c);
+    }
+    codec.writeColumns(w, n, cols);
+  }
+
+  /** Every group as a PartialRow (for a transport that moves rows). */
+  rows(): PartialRow[] {
+    const t = this.table;
+    return Array.from(this.slots, (slot) => ({ k: t.keyValues(slot), w: t.windowOf(slot), a: t.accumulators.map((_, j) => t.accumulator(slot, j)), g: t.keyGroupOf(slot) }));
+  }
+}
+
+/** Partial groups as the owner decodes them: partialCodec's columns, merged without a row per group. */
+export class PartialColumns {
+  constructor(readonly decoded: DecodedColumns) {}
 }
 
 /**
@@ -86,12 +164,9 @@ export function partialAggregate(
 
   const flush = (ctx: OperatorContext): void => {
     if (table.size === 0) return;
-    const out: Row[] = [];
-    for (const slot of table.slots()) {
-      out.push({ k: table.keyValues(slot), w: table.windowOf(slot), a: fns.map((_, j) => table.accumulator(slot, j)), g: table.keyGroupOf(slot) } satisfies PartialRow as unknown as Row);
-    }
+    const groups = PartialGroups.of(table);
     table = newTable();
-    ctx.emit(out);
+    ctx.emit([groups as unknown as Row]);
   };
   const runChunk = (rows: Row[], ctx: OperatorContext): void => {
     runStage(stage, input, rows, table, st, ctx, eventTimeOf(ctx.split));

@@ -18,7 +18,7 @@ import { buildGraph, createSourceFor } from '../plan/physical.js';
 import type { OperatorServices } from '../plan/stateful-operators.js';
 import { statefulOperatorFactory } from '../plan/stateful-operators.js';
 import { parseMaster } from '../cluster/master.js';
-import { ParallelPlan } from '../cluster/parallel-plan.js';
+import { ParallelPlan, sinkPlacement } from '../cluster/parallel-plan.js';
 import type { Placement } from '../cluster/placement.js';
 import { placeQuery } from '../cluster/placement.js';
 import { WorkerPool } from '../cluster/worker-pool.js';
@@ -239,6 +239,7 @@ export class MicroBatchExecution {
    */
   private async parallelPlan(supervisor: Supervisor, sink: StreamSink, deadLetters: DeadLetterBuffer | null): Promise<ParallelPlan | null> {
     const threads = parseMaster(this.conf.master);
+    this.sinkPlacement = null;
     if (threads <= 1) return null;
     const place = (splittable: (n: SourceNode) => boolean): Placement =>
       (this.placement = placeQuery(this.cfg.plan, { threads, splittable, continuous: this.cfg.trigger.kind === 'continuous' }));
@@ -256,10 +257,12 @@ export class MicroBatchExecution {
     const so = this.cfg.sinkOptions;
     const fromTasks = sink.writesFromTasks === true && so.instance === undefined && prepared.taskSinkFormats.has(so.format.toLowerCase())
       && placement.regionOf.get(this.cfg.plan)?.output === this.cfg.plan;
+    this.sinkPlacement = sinkPlacement(sink, threads, fromTasks);
     return new ParallelPlan({
+      sinkPlacement: this.sinkPlacement,
       sink: fromTasks ? {
         driver: sink,
-        options: { format: so.format, options: so.options, ...(so.path !== undefined ? { path: so.path } : {}), queryName: so.queryName, queryId: this.id, schema: this.cfg.plan.schema },
+        options: { format: so.format, options: so.options, ...(so.path !== undefined ? { path: so.path } : {}), queryName: so.queryName, queryId: this.id, schema: this.cfg.plan.schema, keyGroups: this.conf.shufflePartitions },
       } : null,
       plan: this.cfg.plan, placement, threads: prepared.threads, name: this.cfg.queryName ?? this.id, runId: this.runId, supervisor,
       chunkRows: this.conf.chunkRows, linkCapacity: this.conf.linkCapacity, shufflePartitions: this.conf.shufflePartitions,
@@ -464,6 +467,9 @@ export class MicroBatchExecution {
   get queryPlacement(): Placement | null {
     return this.placement;
   }
+
+  /** Under master('local[N]'): the sink and where it writes from (explain()); null with one thread. */
+  sinkPlacement: string | null = null;
 
   /** Whether the sources had data beyond what was committed when last asked (status.isDataAvailable). */
   get isDataAvailable(): boolean {

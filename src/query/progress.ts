@@ -146,6 +146,8 @@ export interface ParallelismProgress {
   exchange: { chunks: number; rows: number; bytes: number; ms: number; bytesPerRow: number };
   /** Operators on the driver thread, and why. */
   onDriver: string[];
+  /** The sink and where it writes from: every worker thread (per key group for a transactional Kafka sink) or the driver. */
+  sink: string;
 }
 
 /**

@@ -202,7 +202,7 @@ export class StreamingQuery {
    */
   explain(mode: 'physical' | 'logical' = 'physical'): string {
     if (mode === 'logical') return planString(this.cfg.plan);
-    return explainQuery(this.cfg.plan, this.cfg.conf, this.cfg.outputMode, this.execution.queryPlacement ?? undefined);
+    return explainQuery(this.cfg.plan, this.cfg.conf, this.cfg.outputMode, this.execution.queryPlacement ?? undefined, this.execution.sinkPlacement ?? undefined);
   }
 
   /** What the query is doing now, from its lifecycle machine's state. */

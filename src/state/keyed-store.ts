@@ -308,10 +308,17 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
 
 /** FNV-1a over the UTF-16 code units of the key: stable across processes and versions. */
 export function partitionOf(key: string, partitions: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
+  return (hashOn(HASH_START, key) >>> 0) % partitions;
+}
+
+/** The hash partitionOf starts from. */
+export const HASH_START = 0x811c9dc5;
+
+/** partitionOf's hash (FNV-1a) carried on over `s`: hashing a key's parts in turn equals hashing the key. */
+export function hashOn(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return (h >>> 0) % partitions;
+  return h;
 }

@@ -75,6 +75,20 @@ describe('chunk encoding', () => {
     expect(r.offset).toBe(w.length);
   });
 
+  it('writes rows given as columns as it writes the rows, and reads them back as columns', () => {
+    const codec = schemaCodec(T.struct([T.field('word', T.string()), T.field('n', T.long())]));
+    const rows = [{ word: 'a', n: 1 }, { word: null, n: 2 }, { word: 'a', n: null }];
+    const byRows = new ByteWriter(16);
+    codec.write(byRows, rows);
+    const byColumns = new ByteWriter(16);
+    // A longer buffer than the rows: only the first n values are written.
+    codec.writeColumns(byColumns, 3, [['a', null, 'a', 'extra'], [1, 2, null, 4]]);
+    expect(new Uint8Array(byColumns.buffer, 0, byColumns.length)).toEqual(new Uint8Array(byRows.buffer, 0, byRows.length));
+    const r = new ByteReader(byColumns.buffer, 0, byColumns.length);
+    expect(codec.readColumns(r)).toEqual({ n: 3, cols: [['a', null, 'a'], [1, 2, null]] });
+    expect(r.offset).toBe(byColumns.length);
+  });
+
   it('writes a key repeated over a chunk once: 4,096 rows of 8 brokers take about 10 bytes a row', () => {
     const codec = schemaCodec(T.struct([T.field('BrokerCode', T.string()), T.field('Amount', T.long())]));
     const rows = Array.from({ length: 4096 }, (_, i) => ({ BrokerCode: `BROKER-${i % 8}`, Amount: i }));

@@ -10,6 +10,9 @@ import type { AggregateNode } from '../../src/plan/logical.js';
 import { AggTable, keyNormalizer } from '../../src/operators/agg-table.js';
 import { LateGroups, compileAggregateStage } from '../../src/operators/aggregate-stage.js';
 import { decodeEntryBlob, encodeEntryBlob } from '../../src/state/entry-codec.js';
+import { ByteReader, ByteWriter } from '../../src/data/bytes.js';
+import { partitionOf } from '../../src/state/keyed-store.js';
+import { PartialGroups, partialCodec } from '../../src/operators/partial-aggregate.js';
 import { testSession } from '../support/helpers.js';
 
 const schema = T.struct([T.field('ts', T.timestamp()), T.field('user', T.string()), T.field('n', T.integer())]);
@@ -62,6 +65,40 @@ describe('the aggregation table', () => {
         merged.mergeFrom(partial);
       }
       expect(picture(chunked)).toEqual(picture(whole));
+      expect(picture(merged)).toEqual(picture(whole));
+    }), { numRuns: 200 });
+  });
+
+  it('gives the same groups when partial tables cross the exchange as key-group sections and merge from their columns (property)', () => {
+    const codec = partialCodec(node);
+    fc.assert(fc.property(fc.array(fc.array(event, { maxLength: 80 }), { maxLength: 4 }), (pieces) => {
+      const whole = newTable();
+      for (const piece of pieces) aggregate(whole, piece);
+      const merged = newTable();
+      for (const piece of pieces) {
+        const partial = newTable();
+        aggregate(partial, piece);
+        const groups = PartialGroups.of(partial);
+        const w = new ByteWriter(64);
+        const sections: number[] = [];
+        for (let g = 0; g < partial.partitions; g++) {
+          if (groups.count(g) === 0) continue;
+          groups.write(codec, w, g);
+          sections.push(g);
+        }
+        expect(sections.reduce((n, g) => n + groups.count(g), 0)).toBe(partial.size);
+        const r = new ByteReader(w.buffer, 0, w.length);
+        for (const g of sections) {
+          const { n, cols } = codec.readColumns(r);
+          // Every group of a section belongs to its key group.
+          for (let i = 0; i < n; i++) expect(partial.keyGroupOf(partial.find(node.keys.map((_, k) => cols[k]![i]), cols[node.keys.length]![i] as number)!)).toBe(g);
+          merged.mergeColumns(n, cols);
+        }
+        // A group's key group is its state-store key's partition.
+        for (const slot of partial.slots()) expect(partial.keyGroupOf(slot)).toBe(partitionOf(partial.storeKey(slot), partial.partitions));
+        // The same groups as rows, for a transport that moves rows.
+        expect(groups.rows().map((p) => p.g).sort()).toEqual([...partial.slots()].map((s) => partial.keyGroupOf(s)).sort());
+      }
       expect(picture(merged)).toEqual(picture(whole));
     }), { numRuns: 200 });
   });

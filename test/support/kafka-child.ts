@@ -8,6 +8,8 @@
 // process at that point without racing it. (Before the commit, the epoch's rows are in Kafka in
 // the open transaction, all but fewer than producerBatchMessages of them.)
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EpochWriter } from '../../src/actors/sink-actor.js';
 import { registerSink, sinkProvider } from '../../src/connectors/contract.js';
@@ -27,15 +29,24 @@ export interface KafkaChildConfig {
   /** Session configuration (e.g. spate.checkpoint.redis.lockTimeout). */
   readonly conf?: Readonly<Record<string, string | number>>;
   /** Wait for `file` in the first epoch this process writes after `afterEpochs` others. */
-  readonly gate?: { readonly at: 'before-kafka-commit' | 'after-kafka-commit'; readonly afterEpochs: number; readonly file: string };
+  /** Under local[N], at: 'after-task-commit' (test/support/gated-kafka-tasks.ts): worker thread 0 waits once its key groups committed. */
+  readonly gate?: { readonly at: 'before-kafka-commit' | 'after-kafka-commit' | 'after-task-commit'; readonly afterEpochs: number; readonly file: string };
 }
 
 const cfg = JSON.parse(process.argv[2] ?? '{}') as KafkaChildConfig;
 const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 
-if (cfg.gate) registerSink('gated-kafka', gated(cfg.gate));
+const onTasks = cfg.gate?.at === 'after-task-commit';
+if (cfg.gate && !onTasks) registerSink('gated-kafka', gated(cfg.gate));
+const GATED_TASKS = join(dirname(fileURLToPath(import.meta.url)), 'gated-kafka-tasks.ts');
+if (onTasks) {
+  // Read by the module on the driver and, inherited, on every worker thread.
+  process.env['SPATE_TEST_KAFKA_GATE'] = JSON.stringify({ afterEpochs: cfg.gate!.afterEpochs, file: cfg.gate!.file });
+  await import(GATED_TASKS);
+}
 
 const builder = Session.builder().appName('kafka-child').config('spate.sql.shuffle.partitions', 2);
+if (onTasks) builder.config('spate.worker.imports', GATED_TASKS);
 for (const [k, v] of Object.entries(cfg.conf ?? {})) builder.config(k, v);
 const spark = builder.create();
 spark.streams.addListener({ onQueryProgress: ({ progress }) => say(`COMMITTED ${progress.batchId}`) });
@@ -47,7 +58,7 @@ const output: DataFrame = cfg.query === 'aggregate'
     .groupBy('k').agg(count('*').alias('n'), sum('amount').alias('total'))
     .select(col('k').alias('key'), toJson(struct('k', 'n', 'total')).alias('value'))
   : records.select('key', 'value');
-const query = output.writeStream.format(cfg.gate ? 'gated-kafka' : 'kafka').outputMode(cfg.query === 'aggregate' ? 'update' : 'append')
+const query = output.writeStream.format(onTasks ? 'gated-kafka-tasks' : cfg.gate ? 'gated-kafka' : 'kafka').outputMode(cfg.query === 'aggregate' ? 'update' : 'append')
   .option('kafka.bootstrap.servers', cfg.brokers).option('topic', cfg.output).option('transactional', true)
   .option('producerBatchMessages', cfg.producerBatchMessages)
   .option('checkpointLocation', cfg.checkpointLocation).trigger(Trigger.AvailableNow()).start();

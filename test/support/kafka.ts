@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
-import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from '../../src/connectors/kafka/cluster.js';
+import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED, partitionKey } from '../../src/connectors/kafka/cluster.js';
 
 export const brokers = (): string => {
   const b = process.env['KAFKA_BROKERS'];
@@ -94,43 +94,68 @@ export interface ReadMessage {
 }
 
 /**
- * Every message of a topic, read by a kafkajs consumer of a fresh group from the beginning up to
- * the ends present when called; with `readCommitted` (the default) at isolation level
- * read_committed (up to the last stable offset), else read_uncommitted. kafkajs' consumer is
- * independent of spate's own Kafka reader, so it checks what spate wrote.
+ * Every message of a topic from the beginning up to the ends present when called: with
+ * `readCommitted` (the default) the records of committed transactions and non-transactional ones
+ * up to the last stable offset, else every record up to the high watermark. The partitions are
+ * read with plain fetches at read_uncommitted, markers included, and each transaction's records
+ * are kept or dropped by the commit or abort marker that ends it: an outcome derived apart from
+ * the broker's aborted-transaction list that spate's reader uses. (kafkajs' consumer is not used
+ * for read_committed: its filter takes that list in the order the broker gives it, by abort
+ * marker, and opens one entry per record, so the records of a transaction that began before
+ * another one on the partition but was aborted after it are handed out as committed.)
  */
 export async function readAll(topic: string, readCommitted = true): Promise<ReadMessage[]> {
-  const k = kafka();
   const ends = await endOffsets(topic, readCommitted);
-  const remaining = new Map([...ends].filter(([, end]) => end > 0));
+  const highs = readCommitted ? await endOffsets(topic, false) : ends;
+  const cluster = new KafkaCluster(kafka(), READ_UNCOMMITTED);
+  await cluster.connect();
   const out: ReadMessage[] = [];
-  if (remaining.size === 0) return out;
-  const consumer = k.consumer({ groupId: `reader-${randomUUID()}`, readUncommitted: !readCommitted, maxWaitTimeInMs: 100 });
-  await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      // A batch holding only control records or aborted ones reaches this event, not eachBatch.
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        const high = remaining.get(payload.partition);
-        if (high !== undefined && Number(payload.lastOffset) + 1 >= high) remaining.delete(payload.partition);
-        if (remaining.size === 0) resolve();
-      });
-      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
-      consumer.run({
-        eachBatch: async ({ batch }) => {
-          for (const m of batch.messages) {
-            const headers: Record<string, string> = {};
-            for (const [hk, hv] of Object.entries(m.headers ?? {})) headers[hk] = String(hv);
-            out.push({ key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, partition: batch.partition, offset: Number(m.offset), headers });
+    await cluster.track([topic]);
+    for (const partition of ends.keys()) {
+      const high = highs.get(partition)!;
+      /** Per producer id: the records of its open transaction, until its marker says what became of them. */
+      const open = new Map<string, ReadMessage[]>();
+      for (let next = 0; next < high;) {
+        const [node] = cluster.leaders(topic, [partition]).values();
+        if (node === undefined) throw new Error(`no leader known for ${topic}-${partition}`);
+        const fetched = (await cluster.fetch(node, [{ topic, partition, offset: next }], 1 << 20)).get(partitionKey(topic, partition));
+        const before = next;
+        for (const m of fetched?.messages ?? []) {
+          const offset = Number(m.offset);
+          if (offset < next || offset >= high) continue;
+          next = offset + 1;
+          const pid = m.batchContext.producerId;
+          if (m.isControlRecord) {
+            // A control record's key is its version and type (int16 each): type 1 commits, 0 aborts.
+            const committed = m.key !== null && m.key.length >= 4 && m.key.readInt16BE(2) === 1;
+            if (committed || !readCommitted) out.push(...(open.get(pid) ?? []));
+            open.delete(pid);
+            continue;
           }
-        },
-      }).catch(reject);
-    });
+          const message: ReadMessage = { key: m.key?.toString() ?? null, value: m.value?.toString() ?? null, partition, offset, headers: headersOf(m.headers) };
+          if (!m.batchContext.inTransaction) out.push(message);
+          else {
+            let records = open.get(pid);
+            if (!records) open.set(pid, (records = []));
+            records.push(message);
+          }
+        }
+        if (next === before) throw new Error(`reading ${topic}-${partition} made no progress at offset ${next} (high watermark ${high})`);
+      }
+      // Records of a transaction still open: never read_committed, read_uncommitted up to the high watermark.
+      if (!readCommitted) for (const records of open.values()) out.push(...records);
+    }
   } finally {
-    await consumer.disconnect();
+    await cluster.disconnect();
   }
-  return out.filter((m) => m.offset < ends.get(m.partition)!);
+  return out.filter((m) => m.offset < ends.get(m.partition)!).sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
+function headersOf(headers: Readonly<Record<string, Buffer | Buffer[] | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = String(v);
+  return out;
 }
 
 /**

@@ -7,6 +7,7 @@
 // grouping key their sessions are stored under; (flat)mapGroupsWithState by the user's key.
 import type { OperatorLogic } from '../../actors/operator.js';
 import type { FusedInput } from '../../operators/aggregate.js';
+import type { ByteReader } from '../../data/bytes.js';
 import type { ChunkCodec } from '../../data/chunk-codec.js';
 import { schemaCodec } from '../../data/chunk-codec.js';
 import type { Row } from '../../data/row.js';
@@ -17,7 +18,8 @@ import { dedupKey } from '../../operators/dedup.js';
 import { singleKey } from '../../operators/group-key.js';
 import { compileJoinFunctions } from '../../operators/join/join-functions.js';
 import type { PartialRow } from '../../operators/partial-aggregate.js';
-import { partialAggregate, partialCodec } from '../../operators/partial-aggregate.js';
+import { PartialColumns, PartialGroups, partialAggregate, partialCodec } from '../../operators/partial-aggregate.js';
+import type { KeyGroupSections } from './shuffle-writer.js';
 import { sessionGroupKey } from '../../operators/session-window-aggregate.js';
 import { partitionOf } from '../../state/keyed-store.js';
 
@@ -31,6 +33,10 @@ export interface ExchangeInput {
   readonly keyGroup: (row: Row) => number;
   /** What the exchange is called in explain() and progress. */
   readonly description: string;
+  /** A chunk the combine step emitted as key-group sections (partial groups) rather than rows; absent: rows. */
+  readonly sections?: (rows: readonly Row[]) => readonly KeyGroupSections[] | null;
+  /** Reads one key group's section of a frame as the receiving operator takes it; absent: the codec's rows. */
+  readonly readSection?: (r: ByteReader) => Row[];
 }
 
 /** Whether a node keeps keyed state, so that its streaming inputs go through an exchange. */
@@ -62,10 +68,14 @@ export function exchangeInput(node: LogicalPlan, input: number, mode: OutputMode
           description: `hashpartitioning(${keys})`,
         };
       }
+      const codec = partialCodec(node);
       return {
         combine: (fused) => partialAggregate(node, mode, keyGroups, fused),
-        codec: partialCodec(node),
+        codec,
         keyGroup: (row) => (row as unknown as PartialRow).g!,
+        // The partial aggregation emits its flushed table; the owner merges the decoded columns.
+        sections: (rows) => (rows.length > 0 && rows.every((r) => r instanceof PartialGroups) ? rows as unknown as PartialGroups[] : null),
+        readSection: (r) => [new PartialColumns(codec.readColumns(r)) as unknown as Row],
         description: `hashpartitioning(${[...(node.window ? [node.window.name] : []), keys].filter((x) => x).join(', ') || 'single group'})`,
       };
     }

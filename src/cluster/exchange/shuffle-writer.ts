@@ -13,12 +13,23 @@ import type { Row } from '../../data/row.js';
 import type { ChannelSender } from './channel.js';
 import { controlMessage } from './messages.js';
 
+/** Rows that arrive already ordered by key group as columns (partial aggregates), written section by section without a row object. */
+export interface KeyGroupSections {
+  readonly size: number;
+  /** How many rows key group g holds. */
+  count(g: number): number;
+  /** Writes key group g's rows with the exchange's codec. */
+  write(codec: ChunkCodec, w: ByteWriter, g: number): void;
+}
+
 export interface ShuffleRouting {
   readonly codec: ChunkCodec;
   /** The key group owning a row (partitioning.ts). */
   readonly keyGroup: (row: Row) => number;
   /** The thread owning each key group. */
   readonly owners: readonly number[];
+  /** The key-group sections a chunk holds instead of rows (each of its rows one), or null for rows. */
+  readonly sections?: (rows: readonly Row[]) => readonly KeyGroupSections[] | null;
 }
 
 export class ShuffleWriterActor extends Actor {
@@ -41,6 +52,11 @@ export class ShuffleWriterActor extends Actor {
 
   protected async receive(msg: Message): Promise<void> {
     if (msg.type === 'chunk') {
+      const sections = this.routing.sections?.(msg.rows);
+      if (sections) {
+        for (const s of sections) await this.writeSections(s);
+        return;
+      }
       const { keyGroup, owners } = this.routing;
       const full: number[] = [];
       for (const row of msg.rows) {
@@ -58,6 +74,43 @@ export class ShuffleWriterActor extends Actor {
     for (let dest = 0; dest < this.senders.length; dest++) await this.flush(dest);
     const control = controlMessage(msg);
     for (const s of this.senders) await s.send(control);
+  }
+
+  /**
+   * Sends each destination its key groups' sections, in frames of about a chunk's rows (after
+   * the rows it already buffered, so that order holds).
+   */
+  private async writeSections(sections: KeyGroupSections): Promise<void> {
+    const { owners, codec } = this.routing;
+    for (let dest = 0; dest < this.senders.length; dest++) {
+      await this.flush(dest);
+      let t0 = performance.now();
+      let w: ByteWriter | null = null;
+      let groups: number[] = [];
+      let counts: number[] = [];
+      let rows = 0;
+      for (let g = 0; g < owners.length; g++) {
+        if (owners[g] !== dest) continue;
+        const n = sections.count(g);
+        if (n === 0) continue;
+        w ??= new ByteWriter(64 + Math.min(sections.size, this.chunkRows) * 16);
+        sections.write(codec, w, g);
+        groups.push(g);
+        counts.push(n);
+        rows += n;
+        if (rows >= this.chunkRows) {
+          this.senders[dest]!.stats.ms += performance.now() - t0;
+          await this.senders[dest]!.send({ t: 'frame', buf: w.buffer, len: w.length, groups, counts });
+          t0 = performance.now();
+          w = null;
+          groups = [];
+          counts = [];
+          rows = 0;
+        }
+      }
+      this.senders[dest]!.stats.ms += performance.now() - t0;
+      if (w) await this.senders[dest]!.send({ t: 'frame', buf: w.buffer, len: w.length, groups, counts });
+    }
   }
 
   private async flush(dest: number): Promise<void> {

@@ -14,7 +14,7 @@ import type { KafkaCluster } from '../../connectors/kafka/cluster.js';
 import { readRanges } from '../../connectors/kafka/range-reader.js';
 import type { ReadSettings } from '../../connectors/kafka/range-reader.js';
 import type { Row } from '../../data/row.js';
-import type { PartialRow } from '../../operators/partial-aggregate.js';
+import type { PartialGroups } from '../../operators/partial-aggregate.js';
 import { partialAggregate } from '../../operators/partial-aggregate.js';
 import type { SplitEventTime } from '../../operators/event-time-stats.js';
 import type { ChunkFunction, StatelessStep } from '../../operators/stateless-chain.js';
@@ -85,7 +85,8 @@ export async function runStageOne(s: StageOneSpec, chain: ReturnType<typeof stag
     const combine = partialAggregate(s.aggregate, s.mode, s.keyGroups, undefined, Number.MAX_SAFE_INTEGER);
     if (rows.length) await combine.process(rows, 0, ctx);
     await combine.onEpochEnd?.(barrier(epoch, 0), ctx);
-    for (const r of ctx.output) add((r as unknown as PartialRow).g!, r);
+    // The partial aggregation emits its table's groups; this transport moves them as rows.
+    for (const r of ctx.output) for (const p of (r as unknown as PartialGroups).rows()) add(p.g!, p as unknown as Row);
   } else if (s.keyGroup) {
     // A row no key owns (a null key, a failed one-side condition) touches no state: key group 0 takes it, as between threads.
     for (const r of rows) add(s.keyGroup(r), r);

@@ -16,7 +16,6 @@ import { sinkProvider, sourceProvider } from '../../connectors/contract.js';
 import { DeadLetterBuffer } from '../../actors/dead-letters.js';
 import { ByteReader, ByteWriter } from '../../data/bytes.js';
 import { writeValue } from '../../data/value-codec.js';
-import type { ChunkCodec } from '../../data/chunk-codec.js';
 import { schemaCodec } from '../../data/chunk-codec.js';
 import type { Row } from '../../data/row.js';
 import { streamingAggregate } from '../../operators/aggregate.js';
@@ -35,6 +34,7 @@ import { ChannelReceiver, ChannelSender, noStats, statsSince, sumStats } from '.
 import { InletActor, SplitReaderActor } from '../exchange/inlet-actors.js';
 import { splitRow } from '../exchange/messages.js';
 import { OutletActor } from '../exchange/outlet-actor.js';
+import type { ExchangeInput } from '../exchange/partitioning.js';
 import { combinesPartially, exchangeInput } from '../exchange/partitioning.js';
 import { ShuffleWriterActor } from '../exchange/shuffle-writer.js';
 import { decodePlan } from '../plan-codec.js';
@@ -149,8 +149,15 @@ export class RegionTask {
     const outSender = new ChannelSender(ports.output, linkCapacity);
     this.senders.push(outSender);
     const sink = spec.sink ? sinkProvider(spec.sink.format).taskSink!(spec.sink) : null;
+    let toOutlet: Actor = last;
+    if (spec.sinkPerKeyGroup) {
+      // A sink written per key group (a Kafka transaction each): every row to its key group's owner first.
+      if (!sink?.keyGroupOf || !ports.sinkExchange) throw new Error(`internal: region ${spec.name} writes its sink per key group without a key group function or channels`);
+      toOutlet = this.routeToOwners(last, 'sink', { codec: schemaCodec(spec.output.schema), keyGroup: sink.keyGroupOf, description: `${spec.sink!.format} sink, per key group` },
+        ports.sinkExchange, owned);
+    }
     this.outlet = supervisor.add(new OutletActor('outlet', supervisor, chunkRows, schemaCodec(spec.output.schema), outSender, (e, wrote) => this.report(e, wrote), sink));
-    supervisor.connect(last, this.outlet);
+    supervisor.connect(toOutlet, this.outlet);
   }
 
   /**
@@ -205,16 +212,23 @@ export class RegionTask {
     } else {
       from = this.builder.materialize(upstream);
     }
+    return this.routeToOwners(from, `${this.builder.idOf(node)}-${input}`, ex, ports, owned);
+  }
+
+  /** Rows from `from` to the thread owning each one's key group, read back here as one stream. */
+  private routeToOwners(from: Actor, name: string, ex: Pick<ExchangeInput, 'codec' | 'keyGroup' | 'description' | 'sections' | 'readSection'>,
+    ports: RegionPorts['exchanges'][number], owned: readonly number[]): OperatorActor {
+    const { spec, supervisor } = this;
     const codec = ex.codec;
     const senders = ports.send.map((p) => new ChannelSender(p, spec.linkCapacity));
     this.senders.push(...senders);
-    const writer = supervisor.add(new ShuffleWriterActor(`exchange-${this.builder.idOf(node)}-${input}`, supervisor, spec.chunkRows,
-      { codec, keyGroup: ex.keyGroup, owners: spec.owners }, senders));
+    const writer = supervisor.add(new ShuffleWriterActor(`exchange-${name}`, supervisor, spec.chunkRows,
+      { codec, keyGroup: ex.keyGroup, owners: spec.owners, ...(ex.sections ? { sections: ex.sections } : {}) }, senders));
     supervisor.connect(from, writer);
-    const merge = supervisor.add(new OperatorActor(`exchange-read-${this.builder.idOf(node)}-${input}`, supervisor, spec.chunkRows, unionOperator(), null));
+    const merge = supervisor.add(new OperatorActor(`exchange-read-${name}`, supervisor, spec.chunkRows, unionOperator(), null));
     const mine = new Set(owned);
     ports.receive.forEach((p, t) => {
-      const r = new ChannelReceiver(p, `thread ${t} → ${spec.thread} (${ex.description})`, spec.linkCapacity, (m) => decodeFrame(m, codec, mine, spec.thread));
+      const r = new ChannelReceiver(p, `thread ${t} → ${spec.thread} (${ex.description})`, spec.linkCapacity, (m) => decodeFrame(m, ex.readSection ?? ((r) => codec.read(r)), mine, spec.thread));
       this.receivers.push(r);
       merge.connectInput(r.link);
     });
@@ -301,13 +315,13 @@ function ownerFactory(): StatefulOperatorFactory {
 }
 
 /** The rows of an exchange frame, each section checked to belong to a key group this thread owns. */
-function decodeFrame(m: Extract<ChannelMessage, { t: 'rows' | 'frame' | 'split' }>, codec: ChunkCodec, owned: ReadonlySet<number>, thread: number): Message {
+function decodeFrame(m: Extract<ChannelMessage, { t: 'rows' | 'frame' | 'split' }>, readSection: (r: ByteReader) => Row[], owned: ReadonlySet<number>, thread: number): Message {
   if (m.t !== 'frame') throw new Error(`internal: a '${m.t}' message arrived on an exchange`);
   const r = new ByteReader(m.buf, 0, m.len);
   const parts: Row[][] = [];
   for (const group of m.groups) {
     if (!owned.has(group)) throw new Error(`internal: key group ${group} arrived at thread ${thread}, which does not own it`);
-    parts.push(codec.read(r));
+    parts.push(readSection(r));
   }
   return chunk(parts.length === 1 ? parts[0]! : parts.flat());
 }

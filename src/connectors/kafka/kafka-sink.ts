@@ -17,6 +17,8 @@ import type { Row } from '../../data/row.js';
 import type { StructType } from '../../expr/types.js';
 import type { SinkContext, StreamSink, TaskEpochWriter, TaskSink, TaskSinkResult } from '../contract.js';
 import { kafkaConfig } from './kafka-options.js';
+import { KafkaKeyGroupTaskSink, keyGroupMarkerTopic, transactionalIdBase } from './kafka-key-group-sink.js';
+import { newestMarkedEpoch } from './transactional-output.js';
 import type { ToMessage, TopicMessage } from './sink-schema.js';
 import { byTopic, messageWriter } from './sink-schema.js';
 
@@ -59,17 +61,23 @@ export class KafkaSink implements StreamSink {
   committedEpoch = -1;
   transactionalId: string | null = null;
   marker: EpochMarker | null = null;
+  /** Transactional mode: the newest epoch worker threads may have written per key group (-1: none), and a writer like theirs. */
+  private keyGroupEpoch = -1;
+  private keyGroupSink: KafkaKeyGroupTaskSink | null = null;
   private readonly taskRows = new Map<number, number>();
 
   constructor(private readonly settings: KafkaSinkSettings, private readonly options: Readonly<Record<string, string>>) {}
 
   /**
-   * At-least-once, every worker thread produces its share with its own producer. The
-   * transactional sink produces from the driver: one transaction per epoch, whose epoch marker
-   * must describe the whole epoch for a replay to be skipped exactly, whatever the thread count.
+   * Under master('local[N]') every worker thread produces its share. At-least-once, with a
+   * producer of its own; transactional, per key group (kafka-key-group-sink.ts): one
+   * transaction per key group and epoch, its epoch marker inside it, so that a replay is
+   * skipped exactly per key group whatever the thread count.
    */
-  get writesFromTasks(): boolean {
-    return !this.settings.transactional;
+  readonly writesFromTasks = true;
+
+  get writesPerKeyGroup(): boolean {
+    return this.settings.transactional;
   }
 
   get guarantee(): 'exactly-once' | 'at-least-once' {
@@ -91,7 +99,7 @@ export class KafkaSink implements StreamSink {
     const kafka = new Kafka(kafkaConfig(this.options, `spate-sink-${ctx.queryId.slice(0, 8)}`));
     const s = this.settings;
     if (s.transactional) {
-      this.transactionalId = this.options['kafka.transactional.id'] ?? `spate-${ctx.queryId}`;
+      this.transactionalId = transactionalIdBase(this.options, ctx.queryId);
       this.checkpoint = ctx.checkpoint;
       const markerTopic = s.topic ?? (await ctx.checkpoint.read(MARKER_TOPIC_PATH))?.toString('utf8') ?? null;
       this.marker = { groupId: `${this.transactionalId}-epochs`, topic: markerTopic };
@@ -104,6 +112,16 @@ export class KafkaSink implements StreamSink {
       await Promise.all([this.connect(this.producer), this.connect(this.admin)]);
       await this.claimTransactionalId();
       this.committedEpoch = await this.readMarker();
+      // Epochs that worker threads (master('local[N]')) may have written per key group: written
+      // the same way here, so that each key group they committed is skipped, whatever wrote it.
+      const base = transactionalIdBase(this.options, ctx.queryId);
+      const marked = await newestMarkedEpoch(kafka, keyGroupMarkerTopic(base)).catch((e: unknown) => {
+        throw new ConnectorError(`cannot read the key-group epoch markers of transactional id ${base}: ${(e as Error).message}`, { cause: e, retriable: true });
+      });
+      if (marked && marked.epoch > this.committedEpoch) {
+        this.keyGroupEpoch = marked.epoch;
+        this.keyGroupSink = new KafkaKeyGroupTaskSink(s, this.options, ctx.schema, ctx.queryId, marked.partitions);
+      }
     } else {
       this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
       await this.connect(this.producer);
@@ -120,6 +138,7 @@ export class KafkaSink implements StreamSink {
     if (tx?.isActive()) await tx.abort().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
+    await this.keyGroupSink?.close().catch(() => undefined);
   }
 
   private plainWriter(epoch: number): EpochWriter {
@@ -138,14 +157,17 @@ export class KafkaSink implements StreamSink {
     };
   }
 
-  /** Rows each epoch's worker threads produced (master('local[N]'), at-least-once mode). */
+  /** Rows each epoch's worker threads produced (master('local[N]')); they committed before this is called. */
   commitTasks(epoch: number, results: readonly TaskSinkResult[]): void {
     this.taskRows.set(epoch, results.reduce((n, r) => n + r.rows, 0));
   }
 
   private transactionalWriter(epoch: number): EpochWriter | null {
     if (epoch <= this.committedEpoch) return null;
+    if (epoch <= this.keyGroupEpoch) return this.keyGroupWriter(epoch);
     let tx: Transaction | null = null;
+    let fromTasks = 0;
+    let written = 0;
     const pending: TopicMessage[] = [];
     const { compression } = this.settings;
     const flush = async (): Promise<void> => {
@@ -161,11 +183,19 @@ export class KafkaSink implements StreamSink {
     };
     return {
       write: async (rows) => {
+        written += rows.length;
         for (const r of rows) pending.push(this.toMessage!(r));
         if (pending.length >= this.settings.batchMessages) await flush();
       },
       commit: async () => {
         await flush();
+        const tasks = this.taskRows.get(epoch);
+        if (tasks !== undefined) {
+          // The worker threads wrote the epoch, each key group in its own committed transaction.
+          this.taskRows.delete(epoch);
+          fromTasks = tasks;
+          this.committedEpoch = epoch;
+        }
         if (!tx) return; // nothing written: nothing to replay either
         try {
           await tx.sendOffsets({
@@ -181,6 +211,26 @@ export class KafkaSink implements StreamSink {
         }
         this.open_ = null;
         this.committedEpoch = epoch;
+      },
+      get outputRows(): number {
+        return written + fromTasks;
+      },
+    };
+  }
+
+  /** An epoch that worker threads may have written in part, one transaction per key group: finished the same way. */
+  private keyGroupWriter(epoch: number): EpochWriter {
+    const w = this.keyGroupSink!.writer();
+    let rows = 0;
+    return {
+      write: (chunk) => w.write(chunk),
+      commit: async () => {
+        const tasks = this.taskRows.get(epoch) ?? 0;
+        this.taskRows.delete(epoch);
+        rows = (await w.finish(epoch)).rows + tasks;
+      },
+      get outputRows(): number {
+        return rows;
       },
     };
   }

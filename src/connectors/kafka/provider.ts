@@ -11,6 +11,7 @@ import { KafkaCluster, READ_COMMITTED, READ_UNCOMMITTED } from './cluster.js';
 import { KAFKA_SINK_OPTIONS, KAFKA_SOURCE_OPTIONS, checkSinkOptions, kafkaConfig } from './kafka-options.js';
 import type { KafkaSinkSettings } from './kafka-sink.js';
 import { KafkaSink, KafkaTaskSink } from './kafka-sink.js';
+import { KafkaKeyGroupTaskSink } from './kafka-key-group-sink.js';
 import { KafkaSource, readSettings } from './kafka-source.js';
 import type { PartitionRange } from './offsets.js';
 import { discoverPartitions, resolveOffsets } from './partitions.js';
@@ -94,7 +95,13 @@ registerSink('kafka', {
   create(opts: SinkOptions): StreamSink {
     return new KafkaSink(kafkaSinkSettings(opts), opts.options);
   },
-  taskSink: (opts) => new KafkaTaskSink(kafkaSinkSettings(opts), opts.options, opts.schema, opts.queryId),
+  taskSink: (opts) => {
+    const settings = kafkaSinkSettings(opts);
+    if (settings.transactional && opts.keyGroups === undefined) throw new Error('internal: a transactional Kafka sink on a worker thread needs the query\'s key group count');
+    return settings.transactional
+      ? new KafkaKeyGroupTaskSink(settings, opts.options, opts.schema, opts.queryId, opts.keyGroups!)
+      : new KafkaTaskSink(settings, opts.options, opts.schema, opts.queryId);
+  },
 });
 
 /** The sink's settings from its options, checked (at start() and on each worker thread). */

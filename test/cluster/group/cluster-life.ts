@@ -1,43 +1,12 @@
 // Runs cluster-child.ts worker processes and follows what they print, so that a test acts when
 // a worker reached a point (a line), never after a guessed delay.
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { ChildLife } from '../../support/child-life.js';
 import { PATIENCE_MS } from '../../support/helpers.js';
 import type { ClusterChildConfig } from './cluster-child.js';
 
-const ROOT = join(__dirname, '../../..');
-
-export class WorkerLife {
-  readonly child: ChildProcess;
-  output = '';
-  readonly exited: Promise<number | null>;
-  private readonly listeners = new Set<() => void>();
-
+export class WorkerLife extends ChildLife {
   constructor(readonly cfg: ClusterChildConfig) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/cluster/group/cluster-child.ts'), JSON.stringify(cfg)], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const collect = (d: Buffer): void => {
-      this.output += d.toString();
-      for (const l of [...this.listeners]) l();
-    };
-    this.child.stdout!.on('data', collect);
-    this.child.stderr!.on('data', collect);
-    this.exited = new Promise((resolve) => {
-      this.child.on('close', (code) => {
-        for (const l of [...this.listeners]) l();
-        resolve(code);
-      });
-    });
-  }
-
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  lines(prefix: string): string[] {
-    return this.output.split('\n').filter((l) => l.startsWith(prefix));
+    super('test/cluster/group/cluster-child.ts', cfg);
   }
 
   /**
@@ -46,29 +15,20 @@ export class WorkerLife {
    */
   until(check: (life: WorkerLife) => boolean, what: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      const fail = (why: string): void => {
-        this.listeners.delete(look);
+      let settled = false;
+      const settle = (error: Error | null): void => {
+        settled = true;
         clearTimeout(timer);
-        reject(new Error(`worker ${this.cfg.workerId} ${why} ${what}:\n${this.output.slice(-3000)}`));
+        if (error) reject(error);
+        else resolve();
       };
-      const look = (): void => {
-        if (check(this)) {
-          this.listeners.delete(look);
-          clearTimeout(timer);
-          resolve();
-        } else if (!this.alive) {
-          fail('ended before');
-        }
-      };
-      const timer = setTimeout(() => fail(`printed nothing in ${PATIENCE_MS / 1000} s that shows`), PATIENCE_MS);
-      this.listeners.add(look);
-      look();
+      const timer = setTimeout(() => settle(new Error(`worker ${this.cfg.workerId} printed nothing in ${PATIENCE_MS / 1000} s that shows ${what}:\n${this.output.slice(-3000)}`)), PATIENCE_MS);
+      this.watch(() => {
+        if (settled) return true;
+        if (check(this)) settle(null);
+        else if (!this.alive) settle(new Error(`worker ${this.cfg.workerId} ended before ${what}:\n${this.output.slice(-3000)}`));
+        return settled;
+      });
     });
-  }
-
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (!this.alive) return;
-    this.child.kill(signal);
-    await this.exited;
   }
 }
