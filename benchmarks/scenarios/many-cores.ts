@@ -7,11 +7,11 @@
 // share of the CPU time and its bytes per row, and the driver thread's time per epoch: what a
 // 16-core machine would do follows from those (README, "Many cores").
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
 import type { DataFrame, Row, StreamingQueryProgress } from '../../src/index.js';
 import type { StructType } from '../../src/expr/types.js';
+import { tsxThread } from '../../src/cluster/worker-pool.js';
 import { MemoryStream, Session, col, expr, fromJson, sum, window, types as T } from '../../src/index.js';
 import type { Measurement, Scenario, ScenarioResult } from '../harness.js';
 import { measure, perSecond } from '../harness.js';
@@ -122,13 +122,11 @@ async function runOnce(w: Workload, master: string, input: 'splits' | 'driver', 
 
 /**
  * The hand loop on `parts` worker threads at once, each over its share of every batch, the
- * threads started (and loaded through tsx) before the clock starts, as spate's are. The same
- * young generation as spate's threads (worker-pool.ts).
+ * threads started (and loaded through tsx) before the clock starts, as spate's are, with the same
+ * young generation (worker-pool.ts' tsxThread).
  */
 async function handOnThreads(kind: Kind, events: number, parts: number): Promise<Measurement> {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const bootstrap = "const { workerData } = require('node:worker_threads'); import(workerData.tsx).then((m) => { m.register(); return import(workerData.entry); }).catch((e) => { console.error(e); process.exit(1); });";
-  const threads = Array.from({ length: parts }, () => new Worker(bootstrap, { eval: true, workerData: { tsx, entry: HAND_THREAD }, resourceLimits: { maxYoungGenerationSizeMb: 192 } }));
+  const threads = Array.from({ length: parts }, () => tsxThread(HAND_THREAD));
   const next = (t: Worker): Promise<unknown> => new Promise((resolve, reject) => { t.once('message', resolve); t.once('error', reject); });
   try {
     await Promise.all(threads.map(next));

@@ -173,7 +173,7 @@ export class WorkerPool {
 }
 
 /** How a thread loads spate: compiled JavaScript, one bundle of the TypeScript sources, or the sources through tsx. */
-type WorkerEntry = { readonly kind: 'js' | 'bundle'; readonly url: string } | { readonly kind: 'tsx'; readonly url: string; readonly tsx: string };
+interface WorkerEntry { readonly kind: 'js' | 'bundle' | 'tsx'; readonly url: string }
 
 const ts = here.endsWith('.ts');
 const mainModule = here.replace(/worker-pool\.(ts|js)$/, `worker/worker-main.${ts ? 'ts' : 'js'}`);
@@ -189,7 +189,7 @@ let bundled: Promise<string> | null = null;
  */
 async function workerEntry(imports: boolean): Promise<WorkerEntry> {
   if (!ts) return { kind: 'js', url: pathToFileURL(mainModule).href };
-  if (imports) return { kind: 'tsx', url: pathToFileURL(mainModule).href, tsx: pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href };
+  if (imports) return { kind: 'tsx', url: pathToFileURL(mainModule).href };
   bundled ??= bundle().catch((e: unknown) => {
     bundled = null;
     throw e;
@@ -230,15 +230,24 @@ async function bundle(): Promise<string> {
  */
 const WORKER_YOUNG_GENERATION_MB = 192;
 
+const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
+
 function spawn(entry: WorkerEntry): Worker {
-  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
-  if (entry.kind !== 'tsx') return new Worker(new URL(entry.url), { resourceLimits });
+  return entry.kind === 'tsx' ? tsxThread(entry.url) : new Worker(new URL(entry.url), { resourceLimits });
+}
+
+/**
+ * A thread running the TypeScript module at `url` through tsx, with the worker threads' young
+ * generation (the many-cores benchmark runs its hand loop on such threads, to compare like with like).
+ */
+export function tsxThread(url: string): Worker {
+  const tsx = pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const bootstrap = [
     "const { workerData } = require('node:worker_threads');",
     'import(workerData.tsx).then((m) => { m.register(); return import(workerData.entry); })',
     '  .catch((e) => { console.error(e); process.exit(1); });',
   ].join('\n');
-  return new Worker(bootstrap, { eval: true, workerData: { tsx: entry.tsx, entry: entry.url }, resourceLimits });
+  return new Worker(bootstrap, { eval: true, workerData: { tsx, entry: url }, resourceLimits });
 }
 
 /** What every list has. */
