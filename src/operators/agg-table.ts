@@ -350,11 +350,6 @@ export class AggTable implements ManagedStore {
 
   // ---- the store, as the runtime manages it ----------------------------------------------------
 
-  /** A delta's value is a slot: the entry it stands for. */
-  deltaEntry(value: unknown): GroupEntry {
-    return this.entryOf(value as number);
-  }
-
   /** A delta's value is a slot; the codec writes it as the entry `{ k, w, a }`. */
   readonly recordLayout: RecordLayout = {
     write: (value: unknown, out: RecordOut) => {

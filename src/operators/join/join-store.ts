@@ -13,6 +13,7 @@
 // the side's columns, exactly as before: the codec writes a changed slot straight from the
 // columns (the RecordLayout), and a restore reads such lists back.
 import type { Row } from '../../data/row.js';
+import { Codegen, quote } from '../../expr/codegen.js';
 import type { RecordLayout, RecordOut } from '../../state/entry-codec.js';
 import type { EpochDelta, KeyedEntries, ManagedStore, StoreMetrics } from '../../state/keyed-store.js';
 import { partitionOf } from '../../state/keyed-store.js';
@@ -401,17 +402,23 @@ export class JoinStore implements ManagedStore {
   }
 }
 
-/** Writes one buffered row as `{ r: { <columns> }, m, t }`, looking up no object's keys. */
+/**
+ * Writes one buffered row as `{ r: { <columns> }, m, t }`, looking up no object's keys: generated
+ * from the side's schema (column names quoted as string literals, never pasted), one field read
+ * per column.
+ */
 function rowWriter(columns: readonly string[]): (out: RecordOut, row: Row, matched: boolean, t: number | null) => void {
-  const cols = [...columns];
-  const read = cols.map((c) => (c === '__proto__'
-    ? (r: Row) => (Object.prototype.hasOwnProperty.call(r, c) ? r[c] : undefined)
-    : (r: Row) => r[c]));
-  return (out, row, matched, t) => {
-    out.struct(BUFFERED_ROW_FIELDS);
-    out.struct(cols);
-    for (let i = 0; i < read.length; i++) out.field(read[i]!(row));
-    out.field(matched);
-    out.field(t);
-  };
+  const g = new Codegen();
+  const fields = g.constant(BUFFERED_ROW_FIELDS);
+  const cols = g.constant([...columns]);
+  const own = g.constant(Object.prototype.hasOwnProperty);
+  // `row["__proto__"]` would read the prototype: that column is read only as the row's own field.
+  const read = (c: string): string => (c === '__proto__' ? `(${own}.call(row, ${quote(c)}) ? row[${quote(c)}] : undefined)` : `row[${quote(c)}]`);
+  return g.compile(['out', 'row', 'm', 't'], [
+    `out.struct(${fields});`,
+    `out.struct(${cols});`,
+    ...columns.map((c) => `out.field(${read(c)});`),
+    'out.field(m);',
+    'out.field(t);',
+  ]);
 }
