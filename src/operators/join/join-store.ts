@@ -314,8 +314,9 @@ export class JoinStore implements ManagedStore {
       yield [this.keyOf[slot]!, this.entryOf(slot)];
       if (++taken === n) break;
     }
-    // Older slots, from where the last sample stopped.
-    for (let seen = 0; seen < this.used && taken < 2 * n; seen++) {
+    // Older slots, from where the last sample stopped (a bounded walk: most slots may be free).
+    const walk = Math.min(this.used, 64 * n);
+    for (let seen = 0; seen < walk && taken < 2 * n; seen++) {
       if (this.sampleAt >= this.used) this.sampleAt = 0;
       const slot = this.sampleAt++;
       if (this.count(slot) === 0) continue;
