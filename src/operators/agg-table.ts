@@ -9,8 +9,10 @@
 //
 // The table is the operator's state store (a ManagedStore): the runtime restores it and takes
 // each epoch's delta from it. The checkpoint keeps a group as the entry `{ k, w, a }` under its
-// state-store key, as before; the codec writes a changed slot straight from the columns (its
-// RecordLayout), so an epoch's delta makes no object per entry. A group's store key and shuffle
+// state-store key, as before; an epoch's changed slots are ordered by partition in a typed
+// array and written straight from the columns into the codec's buffers (takeEncodableDelta; the
+// RecordLayout writes the same bytes for a delta taken as entries), so a checkpoint makes no
+// object per entry. A group's store key and shuffle
 // partition are worked out once, the first time it is stored.
 //
 // A table is also the unit of partial aggregation: a stage-one task may aggregate its rows into
