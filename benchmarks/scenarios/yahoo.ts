@@ -133,7 +133,7 @@ export const yahoo: Scenario = {
       if (q.exception()) throw q.exception();
       return events;
     });
-    const spateGc = await gc!.stop(spate.ms);
+    const spateGc = await gc!.stop(spate.ms, spate.cpuMs);
     await spark.stop();
 
     const rowsOut = sameWindowedOutput(seen, hand, 'campaign_id', 'count');
@@ -147,6 +147,7 @@ export const yahoo: Scenario = {
       figures: {
         'rows emitted (both)': rowsOut,
         'GC share of wall time, spate': `${(100 * spateGc.share).toFixed(1)}%`,
+        'GC pauses / CPU time, spate': `${(100 * spateGc.cpuShare).toFixed(1)}%`,
       },
     };
   },

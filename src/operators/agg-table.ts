@@ -9,8 +9,10 @@
 //
 // The table is the operator's state store (a ManagedStore): the runtime restores it and takes
 // each epoch's delta from it. The checkpoint keeps a group as the entry `{ k, w, a }` under its
-// state-store key, as before; the codec writes a changed slot straight from the columns (its
-// RecordLayout), so an epoch's delta makes no object per entry. A group's store key and shuffle
+// state-store key, as before; an epoch's changed slots are ordered by partition in a typed
+// array and written straight from the columns into the codec's buffers (takeEncodableDelta; the
+// RecordLayout writes the same bytes for a delta taken as entries), so a checkpoint makes no
+// object per entry. A group's store key and shuffle
 // partition are worked out once, the first time it is stored.
 //
 // A table is also the unit of partial aggregation: a stage-one task may aggregate its rows into
@@ -19,7 +21,7 @@
 import { isDate } from 'node:util/types';
 import type { BoundAggregate } from '../expr/functions/registry.js';
 import type { DataType } from '../expr/types.js';
-import type { RecordLayout, RecordOut } from '../state/entry-codec.js';
+import type { EncodableDelta, EntryOut, RecordLayout, RecordOut } from '../state/entry-codec.js';
 import type { EpochDelta, KeyedEntries, ManagedStore, StoreMetrics } from '../state/keyed-store.js';
 import { HASH_START, hashOn, partitionOf } from '../state/keyed-store.js';
 import { groupKey, singleKey } from './group-key.js';
@@ -335,7 +337,7 @@ export class AggTable implements ManagedStore {
   storeKey(slot: number): string {
     let key = this.storeKeys[slot];
     if (key === undefined) {
-      const keys = groupKey(this.keyValues(slot));
+      const keys = this.keys.length === 1 ? singleKey(this.keys[0]![slot]) : groupKey(this.keyValues(slot));
       key = this.windowed ? `${this.windows[slot]}${WINDOW_KEY_SEPARATOR}${keys}` : keys;
       this.storeKeys[slot] = key;
     }
@@ -443,6 +445,89 @@ export class AggTable implements ManagedStore {
     byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
     this.dropDelta();
     return delta;
+  }
+
+  /**
+   * The epoch's delta (as takeDelta: each partition's changed groups in the order they first
+   * changed, then its removals), written straight from the columns when encoded; it must be
+   * encoded before the table changes again. No entry list or object per group is made: the
+   * entries are ordered by partition in one typed array.
+   */
+  takeEncodableDelta(): EncodableDelta {
+    const changed = this.changed;
+    const removed = this.removedKeys;
+    const live = changed.length;
+    const partitionOfEntry = new Int32Array(live + removed.length);
+    const perPartition = new Int32Array(this.partitions);
+    for (let i = 0; i < live; i++) {
+      const slot = changed[i]!;
+      if (this.changedIn[slot] === FREE) { partitionOfEntry[i] = -1; continue; }
+      this.storeKey(slot); // before keyGroupOf, which then hashes the key made here
+      const p = this.keyGroupOf(slot);
+      partitionOfEntry[i] = p;
+      perPartition[p]++;
+    }
+    for (let j = 0; j < removed.length; j++) {
+      const p = partitionOf(removed[j]!, this.partitions);
+      partitionOfEntry[live + j] = p;
+      perPartition[p]++;
+    }
+    const partitions: number[] = [];
+    const counts: number[] = [];
+    const next = new Int32Array(this.partitions);
+    let total = 0;
+    for (let p = 0; p < this.partitions; p++) {
+      if (perPartition[p] === 0) continue;
+      partitions.push(p);
+      counts.push(perPartition[p]!);
+      next[p] = total;
+      total += perPartition[p]!;
+    }
+    const order = new Int32Array(total);
+    for (let i = 0; i < partitionOfEntry.length; i++) {
+      const p = partitionOfEntry[i]!;
+      if (p >= 0) order[next[p]++] = i;
+    }
+    this.dropDelta();
+    return {
+      partitions,
+      counts,
+      write: (i: number, out: EntryOut) => {
+        const end = next[partitions[i]!]!;
+        for (let at = end - counts[i]!; at < end; at++) {
+          const e = order[at]!;
+          if (e < live) this.writeEntry(changed[e]!, out);
+          else {
+            out.key(removed[e - live]!);
+            out.deleted();
+          }
+        }
+      },
+    };
+  }
+
+  /** A slot's entry `{ k, w, a }` under its store key, the same bytes as recordLayout writes. */
+  private writeEntry(slot: number, out: EntryOut): void {
+    out.key(this.storeKeys[slot]!);
+    out.struct(ENTRY_FIELDS);
+    const keys = this.keys;
+    out.array(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const v = keys[i]![slot];
+      if (typeof v === 'string') out.text(v);
+      else if (typeof v === 'number') out.number(v);
+      else out.field(v);
+    }
+    if (this.windowed) out.number(this.windows[slot]!);
+    else out.null();
+    const accumulators = this.accumulators;
+    out.array(accumulators.length);
+    for (let j = 0; j < accumulators.length; j++) {
+      const acc = accumulators[j]!;
+      if (acc.kind === 'any') out.field(acc.values[slot]);
+      else if (acc.nullable && acc.seen[slot] === 0) out.null();
+      else out.number(acc.values[slot]!);
+    }
   }
 
   dropDelta(): void {

@@ -49,6 +49,36 @@ class Growable {
     if (this.nt === this.tags.length) { const a = new Uint8Array(this.tags.length * 2); a.set(this.tags); this.tags = a; }
     this.tags[this.nt++] = t;
   }
+
+  /** The text as UTF-8, written string by string (no string list to join, no second copy). */
+  text = Buffer.allocUnsafe(16384);
+  nb = 0;
+
+  /** Appends a string's UTF-8 bytes; false (and nothing written) if it has a lone surrogate. */
+  utf8(s: string): boolean {
+    const n = s.length;
+    const at = this.nb;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (at + 3 * n > this.text.length) {
+      const b = Buffer.allocUnsafe(Math.max(2 * this.text.length, at + 3 * n));
+      this.text.copy(b, 0, 0, at);
+      this.text = b;
+    }
+    const text = this.text;
+    if (n <= 64) {
+      // Short ASCII strings (most keys) byte by byte: cheaper than a call into the runtime.
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        text[at + i] = c;
+      }
+      if (i === n) { this.nb = at + n; return true; }
+    }
+    if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) return false;
+    this.nb = at + text.write(s, at, 'utf8');
+    return true;
+  }
 }
 
 /** The columns of the encoder, reused by every blob (encoding is synchronous) so they grow once. */
@@ -74,9 +104,44 @@ export interface RecordLayout {
   write(value: unknown, out: RecordOut): void;
 }
 
-class Encoder implements RecordOut {
+/**
+ * What a store that writes its own delta (see stageEntries in state-repository.ts) writes with:
+ * each entry's key, then its value, in typed pieces where the store knows the type (no dispatch
+ * on the value), or any value tree with `field`. The bytes are those of encoding plain entries.
+ */
+export interface EntryOut extends RecordOut {
+  /** Starts an entry: its key. Its value follows (one value tree). */
+  key(k: string): void;
+  /** A number value. */
+  number(n: number): void;
+  /** A string value (a reference to the entry's key when equal to it). */
+  text(s: string): void;
+  /** null. */
+  null(): void;
+  /** The entry's value is undefined: a deletion. */
+  deleted(): void;
+}
+
+/**
+ * An epoch's delta that its store writes itself, straight from its own columns, partition by
+ * partition: no entry list or value object is built. Valid until the store changes again.
+ */
+export interface EncodableDelta {
+  /** The partitions (key groups) with changes, ascending. */
+  readonly partitions: readonly number[];
+  /** How many entries each of them has (same order). */
+  readonly counts: readonly number[];
+  /** Writes the entries of partitions[i] (key, then value, each). */
+  write(i: number, out: EntryOut): void;
+}
+
+class Encoder implements EntryOut {
   readonly out: Growable;
-  readonly text: string[] = [];
+  /**
+   * The text as strings, once a string with a lone surrogate (which UTF-8 cannot carry) was
+   * written: the blob's text is then UTF-16LE. Null while the text is UTF-8 bytes (out.text).
+   */
+  private strings: string[] | null = null;
   readonly binary: Buffer[] = [];
   binaryBytes = 0;
   /** Object shapes: a trie over key names, each node with the shape id ending there. */
@@ -87,12 +152,20 @@ class Encoder implements RecordOut {
     out.nf = 0;
     out.nu = 0;
     out.nt = 0;
+    out.nb = 0;
     this.out = out;
   }
 
   string(s: string): void {
-    this.text.push(s);
     this.out.int(s.length);
+    if (this.strings !== null) this.strings.push(s);
+    else if (!this.out.utf8(s)) this.strings = [this.out.text.toString('utf8', 0, this.out.nb), s];
+  }
+
+  /** The blob's text: UTF-8, or UTF-16LE once a string needed it. */
+  textBytes(): { bytes: Buffer; utf16: boolean } {
+    if (this.strings === null) return { bytes: this.out.text.subarray(0, this.out.nb), utf16: false };
+    return { bytes: Buffer.from(this.strings.join(''), 'utf16le'), utf16: true };
   }
 
   value(v: unknown, key: string): void {
@@ -157,8 +230,41 @@ class Encoder implements RecordOut {
   }
 
   private recordKey = '';
+  /** Entries started with key(). */
+  entries = 0;
   /** Shapes the layouts used in this blob, by their field list. */
   private readonly layoutShapes = new Map<readonly string[], number>();
+
+  /** EntryOut: starts an entry. */
+  key(k: string): void {
+    this.entries++;
+    this.recordKey = k;
+    this.string(k);
+  }
+
+  /** EntryOut: a number value. */
+  number(n: number): void {
+    const out = this.out;
+    out.tag(Tag.Number);
+    out.num(n);
+  }
+
+  /** EntryOut: a string value. */
+  text(s: string): void {
+    if (s === this.recordKey) { this.out.tag(Tag.KeyRef); return; }
+    this.out.tag(Tag.String);
+    this.string(s);
+  }
+
+  /** EntryOut: null. */
+  null(): void {
+    this.out.tag(Tag.Null);
+  }
+
+  /** EntryOut: a deletion. */
+  deleted(): void {
+    this.out.tag(Tag.Undefined);
+  }
 
   /** RecordOut: a value (any value tree). */
   field(v: unknown): void {
@@ -330,10 +436,23 @@ export function encodeEntryParts(parts: readonly KeyedEntries<unknown>[], layout
       else e.value(v, key);
     }
   }
+  return finish(e, count, reserve);
+}
+
+/**
+ * Encodes the entries that `write` gives, key then value each (see EntryOut), into one blob
+ * starting `reserve` bytes into the returned buffer (a multiple of 8, for the caller's header).
+ * The same bytes as encodeEntryParts of those entries.
+ */
+export function encodeWrittenEntries(write: (out: EntryOut) => void, reserve = 0): Buffer {
+  const e = new Encoder(scratch);
+  write(e);
+  return finish(e, e.entries, reserve);
+}
+
+function finish(e: Encoder, count: number, reserve: number): Buffer {
   const out = e.out;
-  const joined = e.text.join('');
-  const utf16 = !(joined as unknown as { isWellFormed(): boolean }).isWellFormed();
-  const text = Buffer.from(joined, utf16 ? 'utf16le' : 'utf8');
+  const { bytes: text, utf16 } = e.textBytes();
   const numbersAt = reserve + HEADER;
   const intsAt = numbersAt + out.nf * 8;
   const tagsAt = intsAt + out.nu * 4;

@@ -1,5 +1,6 @@
 // The stores of one stateful operator, owned by the runtime: created from the names the
 // operator declares, restored to the version a run starts from, and snapshotted at each barrier.
+import type { EncodableDelta } from './entry-codec.js';
 import type { ManagedStore, StoreMetrics } from './keyed-store.js';
 import { InMemoryKeyedStore, partitionOf } from './keyed-store.js';
 import { estimateEntriesBytes } from './memory-estimate.js';
@@ -61,8 +62,9 @@ export class OperatorState {
       totals.numRowsTotal += m.numRowsTotal;
       totals.numRowsUpdated += m.numRowsUpdated;
       totals.numRowsRemoved += m.numRowsRemoved;
-      if (this.repository.recordsDeltas) this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta(), store.recordLayout);
-      else store.dropDelta();
+      if (!this.repository.recordsDeltas) store.dropDelta();
+      else if (writesOwnDelta(store)) this.repository.stageEntries(this.operatorId, name, epoch + 1, store.takeEncodableDelta());
+      else this.repository.stageDelta(this.operatorId, name, epoch + 1, store.takeDelta(), store.recordLayout);
     }
     this.last = totals;
     this.memoryUsedBytes = bytes;
@@ -75,6 +77,16 @@ export class OperatorState {
     for (const s of this.stores.values()) rows += s.size;
     return { ...this.last, numRowsTotal: rows, memoryUsedBytes: this.memoryUsedBytes, commitTimeMs: this.lastCommitMs };
   }
+}
+
+/** A store that writes its epoch's delta itself, straight from its columns (the aggregation's table). */
+interface WritesOwnDelta {
+  /** As takeDelta, but the entries are written from the store when encoded (right away). */
+  takeEncodableDelta(): EncodableDelta;
+}
+
+function writesOwnDelta(store: ManagedStore): store is ManagedStore & WritesOwnDelta {
+  return typeof (store as Partial<WritesOwnDelta>).takeEncodableDelta === 'function';
 }
 
 /** Entries measured per store for memoryUsedBytes: some written this epoch, some of the oldest. */

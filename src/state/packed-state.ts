@@ -11,8 +11,8 @@
 //
 // Layout: "SPSG" | u8 version | u8 0 | u16 0 | u32 groups | u32 0 | groups x (u32 partition,
 // u32 entries) | an entry blob (entry-codec) of every entry, partition after partition.
-import type { RecordLayout } from './entry-codec.js';
-import { decodeEntryBlob, encodeEntryParts } from './entry-codec.js';
+import type { EncodableDelta, RecordLayout } from './entry-codec.js';
+import { decodeEntryBlob, encodeEntryParts, encodeWrittenEntries } from './entry-codec.js';
 import type { EpochDelta, KeyedEntries } from './keyed-store.js';
 
 const MAGIC = 0x47535053; // "SPSG" little-endian
@@ -48,15 +48,35 @@ export interface PackedEntries extends KeyedEntries<unknown> {
 export function encodePacked(delta: EpochDelta<unknown>, layout?: RecordLayout): Buffer {
   const partitions = [...delta.keys()].sort((a, b) => a - b);
   const parts = partitions.map((p) => delta.get(p)!);
-  const head = HEADER + 8 * partitions.length;
-  const blob = encodeEntryParts(parts, layout, head);
+  const blob = encodeEntryParts(parts, layout, headerBytes(partitions.length));
+  return withHeader(blob, partitions, parts.map((p) => p.keys.length));
+}
+
+/**
+ * Encodes the entries of many partitions that `delta` writes itself (partitions ascending) into
+ * one blob: the same bytes as encodePacked of those entries.
+ */
+export function encodePackedEntries(delta: EncodableDelta): Buffer {
+  const { partitions, counts } = delta;
+  const blob = encodeWrittenEntries((out) => { for (let i = 0; i < partitions.length; i++) delta.write(i, out); }, headerBytes(partitions.length));
+  return withHeader(blob, partitions, counts);
+}
+
+function headerBytes(groups: number): number {
+  return HEADER + 8 * groups;
+}
+
+function withHeader(blob: Buffer, partitions: readonly number[], counts: readonly number[]): Buffer {
   blob.writeUInt32LE(MAGIC, 0);
   blob.writeUInt8(VERSION, 4);
   blob.writeUInt32LE(partitions.length, 8);
+  let total = 0;
   partitions.forEach((p, i) => {
     blob.writeUInt32LE(p, HEADER + 8 * i);
-    blob.writeUInt32LE(parts[i]!.keys.length, HEADER + 8 * i + 4);
+    blob.writeUInt32LE(counts[i]!, HEADER + 8 * i + 4);
+    total += counts[i]!;
   });
+  if (total !== blob.readUInt32LE(headerBytes(partitions.length) + 8)) throw new Error(`internal: a packed delta counts ${total} entries but wrote ${blob.readUInt32LE(headerBytes(partitions.length) + 8)}`);
   return blob;
 }
 

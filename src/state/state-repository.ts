@@ -10,11 +10,11 @@
 // never a silently smaller state.
 import { CheckpointError } from '../errors.js';
 import type { BlobWrite, CheckpointBackend } from './backend.js';
-import type { RecordLayout } from './entry-codec.js';
+import type { EncodableDelta, RecordLayout } from './entry-codec.js';
 import type { StateIndex } from './checkpoint-log.js';
-import { decodeEntryBlob, encodeEntryBlob } from './entry-codec.js';
+import { decodeEntryBlob, encodeEntryBlob, encodeWrittenEntries } from './entry-codec.js';
 import type { EpochDelta, KeyedEntries } from './keyed-store.js';
-import { PACKED_DIR, decodePacked, encodePacked, packedDir, packedPartitions } from './packed-state.js';
+import { PACKED_DIR, decodePacked, encodePacked, encodePackedEntries, packedDir, packedPartitions } from './packed-state.js';
 
 export interface StateFile {
   readonly version: number;
@@ -95,6 +95,34 @@ export class StateRepository {
       this.versionsOf(operatorId, store).set(partition, version);
       this.fresh.push([operatorId, store, partition, version]);
     }
+    return bytes;
+  }
+
+  /**
+   * As stageDelta, for a delta its store writes itself (see EncodableDelta): the same files and
+   * bytes, encoded straight from the store's columns.
+   */
+  stageEntries(operatorId: string, store: string, version: number, delta: EncodableDelta): number {
+    const { partitions } = delta;
+    if (partitions.length === 0) return 0;
+    const versions = this.versionsOf(operatorId, store);
+    const wrote = (partition: number): void => {
+      versions.set(partition, version);
+      this.fresh.push([operatorId, store, partition, version]);
+    };
+    if (this.backend.packsState) {
+      const data = encodePackedEntries(delta);
+      this.staged.push({ path: `${packedDir(operatorId, store)}/${version}.delta`, data });
+      partitions.forEach(wrote);
+      return data.length;
+    }
+    let bytes = 0;
+    partitions.forEach((partition, i) => {
+      const data = encodeWrittenEntries((out) => delta.write(i, out));
+      bytes += data.length;
+      this.staged.push({ path: `${storeDir(operatorId, partition, store)}/${version}.delta`, data });
+      wrote(partition);
+    });
     return bytes;
   }
 

@@ -9,7 +9,8 @@ import type { Row } from 'spate';
 import type { AggregateNode } from '../../src/plan/logical.js';
 import { AggTable, keyNormalizer } from '../../src/operators/agg-table.js';
 import { LateGroups, compileAggregateStage } from '../../src/operators/aggregate-stage.js';
-import { decodeEntryBlob, encodeEntryBlob } from '../../src/state/entry-codec.js';
+import { decodeEntryBlob, encodeEntryBlob, encodeWrittenEntries } from '../../src/state/entry-codec.js';
+import { encodePacked, encodePackedEntries } from '../../src/state/packed-state.js';
 import { ByteReader, ByteWriter } from '../../src/data/bytes.js';
 import { partitionOf } from '../../src/state/keyed-store.js';
 import type { PartialSlots } from '../../src/operators/partial-aggregate.js';
@@ -183,6 +184,27 @@ describe('the aggregation table', () => {
       restored.finishRestore();
       expect(picture(restored)).toEqual(picture(live));
       expect(restored.size).toBe(live.size);
+    }), { numRuns: 200 });
+  });
+
+  it('writes its delta straight from its columns as the very bytes of its entries through the codec, packed or per partition (property)', () => {
+    fc.assert(fc.property(fc.array(fc.array(event, { maxLength: 60 }), { maxLength: 4 }), fc.array(fc.integer({ min: 0, max: 70_000 }), { maxLength: 4 }), (epochs, evictAt) => {
+      const direct = newTable();
+      const generic = newTable();
+      epochs.forEach((rows, e) => {
+        for (const t of [direct, generic]) {
+          aggregate(t, rows);
+          for (const slot of t.slotsOfWindowsEndingBy(T0 + (evictAt[e] ?? 0), 10_000)) t.remove(slot);
+        }
+        const written = direct.takeEncodableDelta();
+        const delta = generic.takeDelta();
+        expect(written.partitions).toEqual([...delta.keys()].sort((a, b) => a - b));
+        expect(encodePackedEntries(written)).toEqual(encodePacked(delta, generic.recordLayout));
+        written.partitions.forEach((p, i) => {
+          expect(written.counts[i]).toBe(delta.get(p)!.keys.length);
+          expect(encodeWrittenEntries((out) => written.write(i, out))).toEqual(encodeEntryBlob(delta.get(p)!, generic.recordLayout));
+        });
+      });
     }), { numRuns: 200 });
   });
 

@@ -63,6 +63,28 @@ describe('the state entry codec', () => {
     expect(decodeEntryBlob(blob).values).toEqual(values);
   });
 
+  it('keeps strings exactly when a lone surrogate follows UTF-8 text (the text becomes UTF-16)', () => {
+    const keys = ['plain', 'caf\u00e9 \u{1F600}', 'lone \ud800 high', 'x'.repeat(100), 'lone low \udc00'];
+    const values = ['\u00fc', 'after \udfff', { s: 'ok' }, 'y'.repeat(70) + '\u00e9', 'lone low \udc00'];
+    const decoded = decodeEntryBlob(encodeEntryBlob({ keys, values }));
+    expect(decoded.keys).toEqual(keys);
+    expect(decoded.values).toEqual(values);
+    const utf8Only = decodeEntryBlob(encodeEntryBlob({ keys: keys.slice(0, 2), values: values.slice(0, 1).concat(['z'.repeat(80)]) }));
+    expect(utf8Only.keys).toEqual(keys.slice(0, 2));
+  });
+
+  it('reads blobs an earlier version wrote, and writes the same bytes for them (UTF-8 and UTF-16 text)', () => {
+    // Written by the encoder that joined every string into one text before encoding it.
+    const utf16 = 'U1BTRQEBAAADAAAACQAAAAEAAAAKAAAAGAAAAAAAAAAAAAAAAAD4PwEAAAADAAAAAQAAAAEAAAABAAAAAQAAAAIAAAAEAAAAAgAAAAIAAAAMCgYBCgQGBQBhAGsAdwBhAGMAYQBmAOkAeAD8AGsAANg=';
+    const utf8 = 'U1BTRQEAAAACAAAACAAAAAEAAAAJAAAADAAAAAAAAAAAAAAAAAD4PwEAAAADAAAAAQAAAAEAAAABAAAAAQAAAAIAAAAEAAAAAgAAAAwKBgEKBAYFYWt3YWNhZsOpeMO8';
+    const keys = ['a', 'caf\u00e9', 'k\ud800'];
+    const values = [{ k: ['a'], w: null, a: [1.5, 'a'] }, 'x\u00fc', undefined];
+    expect(decodeEntryBlob(Buffer.from(utf16, 'base64'))).toEqual({ keys, values });
+    expect(decodeEntryBlob(Buffer.from(utf8, 'base64'))).toEqual({ keys: keys.slice(0, 2), values: values.slice(0, 2) });
+    expect(encodeEntryBlob({ keys, values }).toString('base64')).toBe(utf16);
+    expect(encodeEntryBlob({ keys: keys.slice(0, 2), values: values.slice(0, 2) }).toString('base64')).toBe(utf8);
+  });
+
   it('keeps an own __proto__ field a field, not a prototype', () => {
     const value = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
     const decoded = decodeEntryBlob(encodeEntryBlob({ keys: ['k'], values: [value] })).values[0] as Record<string, unknown>;
