@@ -5,7 +5,10 @@
 // MemoryStream, which the driver thread reads and deals out encoded (the serial part of a
 // local[N] query fed by one thread). Figures: events/s at each N and their ratio, the exchange's
 // share of the CPU time and its bytes per row, and the driver thread's time per epoch: what a
-// 16-core machine would do follows from those (README, "Many cores").
+// 16-core machine would do follows from those (README, "Many cores"). Each of local[1],
+// local[2] and the hand loops runs twice: the first run's figures include a fresh thread's
+// warm-up (the JIT compiling the code again on each new thread, heaps growing), which a 1M-event
+// run does not amortise; the second run's ("warm") are what a long-running query does.
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { pathToFileURL } from 'node:url';
@@ -123,21 +126,26 @@ async function runOnce(w: Workload, master: string, input: 'splits' | 'driver', 
 /**
  * The hand loop on `parts` worker threads at once, each over its share of every batch, the
  * threads started (and loaded through tsx) before the clock starts, as spate's are, with the same
- * young generation (worker-pool.ts' tsxThread).
+ * young generation (worker-pool.ts' tsxThread): `runs` times on the same threads, one
+ * measurement each (the first on fresh threads, the next ones on warm code).
  */
-async function handOnThreads(kind: Kind, events: number, parts: number): Promise<Measurement> {
+async function handOnThreads(kind: Kind, events: number, parts: number, runs: number): Promise<Measurement[]> {
   const threads = Array.from({ length: parts }, () => tsxThread(HAND_THREAD));
   const next = (t: Worker): Promise<unknown> => new Promise((resolve, reject) => { t.once('message', resolve); t.once('error', reject); });
   try {
     await Promise.all(threads.map(next));
-    return await measure(async () => {
-      await Promise.all(threads.map((t, part) => {
-        const done = next(t);
-        t.postMessage({ kind, events, part, parts } satisfies HandTask);
-        return done;
+    const out: Measurement[] = [];
+    for (let r = 0; r < runs; r++) {
+      out.push(await measure(async () => {
+        await Promise.all(threads.map((t, part) => {
+          const done = next(t);
+          t.postMessage({ kind, events, part, parts } satisfies HandTask);
+          return done;
+        }));
+        return events;
       }));
-      return events;
-    });
+    }
+    return out;
   } finally {
     await Promise.all(threads.map((t) => t.terminate()));
   }
@@ -163,10 +171,19 @@ function scenario(w: Workload, input: 'splits' | 'driver'): Scenario {
       // module): started before the measured run, as a service's threads are.
       await runOnce(w, 'local[2]', 'splits', BATCH, null);
       const two = await runOnce(w, 'local[2]', input, events, batches);
+      // The same runs again, on code the JIT has compiled and threads whose heaps have grown:
+      // what a long-running query does (the first runs above pay each fresh thread's warm-up).
+      const twoWarm = await runOnce(w, 'local[2]', input, events, batches);
+      const oneWarm = await runOnce(w, 'local', input, events, batches);
+      const handWarm = await measure(() => {
+        w.hand(events);
+        return events;
+      });
       // Last, so that its threads' heaps are not there while spate runs.
-      const handTwo = await handOnThreads(w.kind, events, 2);
-      for (const r of [one, two]) if (r.rowsOut !== emitted) throw new Error(`spate emitted ${r.rowsOut} rows, the hand loop ${emitted}`);
+      const [handTwo, handTwoWarm] = await handOnThreads(w.kind, events, 2, 2) as [Measurement, Measurement];
+      for (const r of [one, two, oneWarm, twoWarm]) if (r.rowsOut !== emitted) throw new Error(`spate emitted ${r.rowsOut} rows, the hand loop ${emitted}`);
       const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(1)}%`;
+      const usPerEvent = (cpuMs: number | undefined): string => ((1000 * (cpuMs ?? 0)) / events).toFixed(3);
       return {
         scenario: name,
         description: this.description,
@@ -189,6 +206,11 @@ function scenario(w: Workload, input: 'splits' | 'driver'): Scenario {
             `${(two.exchangeBytes / Math.max(1, two.exchangeRows)).toFixed(1)} B, ${(two.exchangeRows / events).toFixed(3)}`,
           'exchange: microseconds per row crossing (encode + decode)': (1000 * two.exchangeMs) / Math.max(1, two.exchangeRows),
           'driver thread busy per epoch, local[1] and local[2] (ms)': `${one.driverMsPerEpoch.toFixed(0)} and ${two.driverMsPerEpoch.toFixed(0)} over ${two.epochs} epochs`,
+          'warm (each run again): CPU microseconds per event, local[1] and local[2]': `${usPerEvent(oneWarm.cpuMs)} and ${usPerEvent(twoWarm.cpuMs)}`,
+          'warm: speedup local[2] / local[1], and by CPU time (2 x cpu[1] / cpu[2])': `${(perSecond(twoWarm.measured) / perSecond(oneWarm.measured)).toFixed(2)}, ${((2 * oneWarm.cpuMs) / twoWarm.cpuMs).toFixed(2)}`,
+          'warm: hand loop CPU microseconds per event on 1 and 2 threads, and on 2 threads / on 1 thread: speedup, CPU per event ratio':
+            `${usPerEvent(handWarm.cpuMs)} and ${usPerEvent(handTwoWarm.cpuMs)}; ${(perSecond(handTwoWarm) / perSecond(handWarm)).toFixed(2)}, ${((handTwoWarm.cpuMs ?? 0) / Math.max(1e-9, handWarm.cpuMs ?? 0)).toFixed(2)}`,
+          'cold (first run) hand loop CPU microseconds per event on 1 and 2 threads': `${usPerEvent(hand.cpuMs)} and ${usPerEvent(handTwo.cpuMs)}`,
           'rows emitted (all three)': emitted,
         },
       };

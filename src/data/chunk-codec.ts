@@ -37,9 +37,34 @@ export interface ChunkCodec {
   /** Reads rows written by `write` at the reader's offset. */
   read(r: ByteReader): Row[];
   /** Writes `n` rows given as their columns (`cols[j][i]`: column j of row i), as `write` does rows. */
-  writeColumns(w: ByteWriter, n: number, cols: readonly (readonly unknown[])[]): void;
+  writeColumns(w: ByteWriter, n: number, cols: readonly ColumnValues[]): void;
   /** Reads what `write` or `writeColumns` wrote as columns, building no row. */
   readColumns(r: ByteReader): DecodedColumns;
+}
+
+/**
+ * A struct column given to `writeColumns` as the columns of its fields (in the struct type's
+ * field order), every row holding a struct: written as the same struct objects would be.
+ */
+export class StructFields {
+  constructor(readonly fields: readonly ColumnValues[]) {}
+}
+
+/** A timestamp column given to `writeColumns` as epoch milliseconds, every row holding one: written as the same Dates would be. */
+export class EpochMillis {
+  constructor(readonly ms: Float64Array) {}
+}
+
+/** A column's values for `writeColumns`: one value per row, or one of the forms above. */
+export type ColumnValues = readonly unknown[] | StructFields | EpochMillis;
+
+/**
+ * Rows as their columns, standing as the one row of a chunk: what an operator emits when its
+ * rows are only ever encoded (an owner's aggregation output on its way to the driver), so that
+ * no row object is built for them. `cols` follow the codec's columns.
+ */
+export class RowColumns {
+  constructor(readonly n: number, readonly cols: readonly ColumnValues[]) {}
 }
 
 /** Rows as decoded columns: `cols[j][i]` is column j of row i. */
@@ -116,7 +141,7 @@ export function columnarCodec(columns: readonly ColumnSpec[], extract: Extract, 
   const plans = columns.map((c) => planOf(c.type));
   const kinds = plans.map((p) => p.kind);
 
-  const writeColumns = (w: ByteWriter, n: number, cols: readonly (readonly unknown[])[]): void => {
+  const writeColumns = (w: ByteWriter, n: number, cols: readonly ColumnValues[]): void => {
     w.u8(VERSION);
     w.u32(n);
     w.u32(columns.length);
@@ -173,7 +198,12 @@ export function columnarCodec(columns: readonly ColumnSpec[], extract: Extract, 
 }
 
 /** Writes the first `n` values of a column (`values` may be longer: a reused buffer). */
-function writeColumn(w: ByteWriter, plan: ColumnPlan, values: readonly unknown[], n: number = values.length): void {
+function writeColumn(w: ByteWriter, plan: ColumnPlan, column: ColumnValues, n: number = columnLength(column)): void {
+  if (column instanceof StructFields || column instanceof EpochMillis) {
+    writeColumnOf(w, plan, column, n);
+    return;
+  }
+  const values = column;
   const kind = plan.kind;
   switch (kind) {
     case Kind.Number: case Kind.Timestamp: {
@@ -287,6 +317,32 @@ function writeColumn(w: ByteWriter, plan: ColumnPlan, values: readonly unknown[]
       for (let i = 0; i < n; i++) writeValue(w, values[i]);
       return;
   }
+}
+
+function columnLength(column: ColumnValues): number {
+  if (column instanceof StructFields) return column.fields.length === 0 ? 0 : columnLength(column.fields[0]!);
+  if (column instanceof EpochMillis) return column.ms.length;
+  return column.length;
+}
+
+/** Writes a column given as its struct's field columns or as epoch milliseconds: the bytes its values as objects would make. */
+function writeColumnOf(w: ByteWriter, plan: ColumnPlan, column: StructFields | EpochMillis, n: number): void {
+  if (column instanceof StructFields) {
+    if (plan.kind !== Kind.Struct || plan.fields.length !== column.fields.length) throw new Error('internal: struct field columns for a column of another shape');
+    w.ensure(n);
+    w.bytes.fill(Mark.Value, w.length, w.length + n);
+    w.length += n;
+    for (let f = 0; f < column.fields.length; f++) writeColumn(w, plan.fieldPlans[f]!, column.fields[f]!, n);
+    return;
+  }
+  if (plan.kind !== Kind.Timestamp) throw new Error('internal: epoch milliseconds for a column that is not a timestamp');
+  w.ensure(9 * n);
+  w.bytes.fill(Mark.Value, w.length, w.length + n);
+  w.length += n;
+  const view = w.view;
+  let p = w.length;
+  for (let i = 0; i < n; i++, p += 8) view.setFloat64(p, column.ms[i]!, true);
+  w.length = p;
 }
 
 /** Whether `v` is a plain object with exactly these own fields, in this order (so that it is rebuilt as it was). */

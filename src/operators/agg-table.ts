@@ -273,38 +273,64 @@ export class AggTable implements ManagedStore {
     const keyCount = this.keys.length;
     const windows = this.windowed ? cols[keyCount]! : null;
     const firstAcc = keyCount + (this.windowed ? 1 : 0);
-    const normalizers = this.normalizers;
     for (let r = 0; r < n; r++) {
-      // The path: the window start, then each normalised grouping value (a constant without either).
-      let m = this.root;
-      let level = 0;
-      let last: unknown = 0;
-      const w = windows === null ? null : (windows[r] as number);
-      if (windows !== null) {
-        last = w;
-        level++;
-      }
-      for (let i = 0; i < keyCount; i++) {
-        if (level > 0) {
-          let next = m.get(last) as Map<unknown, unknown> | undefined;
-          if (next === undefined) m.set(last, (next = new Map()));
-          m = next;
-        }
-        last = normalizeKey(cols[i]![r], normalizers[i]!);
-        level++;
-      }
-      let slot = m.get(last) as number | undefined;
-      if (slot === undefined) {
-        const k = new Array<unknown>(keyCount);
-        for (let i = 0; i < keyCount; i++) k[i] = cols[i]![r];
-        slot = this.add(k, w);
-        m.set(last, slot);
-      }
+      const slot = this.slotAt(cols, r, windows === null ? null : (windows[r] as number));
       for (let j = 0; j < this.fns.length; j++) {
         this.setAccumulator(slot, j, this.fns[j]!.merge(this.accumulator(slot, j), cols[firstAcc + j]![r]));
       }
       this.touch(slot);
     }
+  }
+
+  /**
+   * Folds groups of a partial table (the same aggregation, made on this thread and flushed, so
+   * never written again) into this one, straight from its columns: what mergeColumns does with
+   * their decoded copy, without encoding them.
+   */
+  mergeSlots(partial: AggTable, slots: Int32Array): void {
+    const fns = this.fns;
+    const pw = partial.windowed ? partial.windows : null;
+    for (let i = 0; i < slots.length; i++) {
+      const p = slots[i]!;
+      const slot = this.slotAt(partial.keys, p, pw === null ? null : pw[p]!);
+      for (let j = 0; j < fns.length; j++) this.setAccumulator(slot, j, fns[j]!.merge(this.accumulator(slot, j), partial.accumulator(p, j)));
+      this.touch(slot);
+    }
+  }
+
+  /**
+   * The slot of the group whose grouping values are `keyCols[i][r]` and window start `w`
+   * (null if not windowed), created with fresh accumulators if new: the index walked as the
+   * generated code walks it, building nothing but a new group's key list.
+   */
+  private slotAt(keyCols: readonly (readonly unknown[])[], r: number, w: number | null): number {
+    const keyCount = this.keys.length;
+    const normalizers = this.normalizers;
+    // The path: the window start, then each normalised grouping value (a constant without either).
+    let m = this.root;
+    let level = 0;
+    let last: unknown = 0;
+    if (this.windowed) {
+      last = w;
+      level++;
+    }
+    for (let i = 0; i < keyCount; i++) {
+      if (level > 0) {
+        let next = m.get(last) as Map<unknown, unknown> | undefined;
+        if (next === undefined) m.set(last, (next = new Map()));
+        m = next;
+      }
+      last = normalizeKey(keyCols[i]![r], normalizers[i]!);
+      level++;
+    }
+    let slot = m.get(last) as number | undefined;
+    if (slot === undefined) {
+      const k = new Array<unknown>(keyCount);
+      for (let i = 0; i < keyCount; i++) k[i] = keyCols[i]![r];
+      slot = this.add(k, w);
+      m.set(last, slot);
+    }
+    return slot;
   }
 
   /** The state-store key of a slot's group (worked out once). */

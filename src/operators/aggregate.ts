@@ -17,7 +17,8 @@ import type { Row } from '../data/row.js';
 import type { NoDataBatchContext, OperatorContext, OperatorLogic } from '../actors/operator.js';
 import type { BoundAggregate } from '../expr/functions/registry.js';
 import type { AggregateNode, OutputMode } from '../plan/logical.js';
-import { compileAggregateOutput } from './aggregate-output.js';
+import { RowColumns } from '../data/chunk-codec.js';
+import { compileAggregateColumns, compileAggregateOutput } from './aggregate-output.js';
 import { AggTable, keyNormalizer } from './agg-table.js';
 import type { CompiledStage, StageState } from './aggregate-stage.js';
 import type { SplitEventTime } from './event-time-stats.js';
@@ -28,7 +29,7 @@ import { prepareLookups } from './join/lookup-join.js';
 import { compileChain, eventTimeBySplit, locateFailure, lookupJoinsOf } from './stateless-chain.js';
 import { groupKey } from './group-key.js';
 import type { PartialRow } from './partial-aggregate.js';
-import { PartialColumns } from './partial-aggregate.js';
+import { PartialColumns, PartialSlots } from './partial-aggregate.js';
 
 const STORE = 'default';
 
@@ -44,7 +45,15 @@ const NO_INPUT: FusedInput = { steps: [], counters: { malformedDropped: 0 } };
  * `input`: the stateless operators fused in front, or 'partials': the rows are partial groups
  * (PartialRow) from the threads that read them, merged into the state instead of aggregated.
  */
-export function streamingAggregate(node: AggregateNode, mode: OutputMode, input: FusedInput | 'partials' = NO_INPUT): OperatorLogic & { readonly generatedCode: string } {
+/**
+ * `columnsPerChunk`: set where the output rows are only encoded (an owner's output to the driver
+ * under local[N]): the output is emitted as RowColumns of up to that many rows each, taken from
+ * the table without building row objects (when every output column is a plain grouping value,
+ * window or aggregate; else rows).
+ */
+export function streamingAggregate(
+  node: AggregateNode, mode: OutputMode, input: FusedInput | 'partials' = NO_INPUT, columnsPerChunk = 0,
+): OperatorLogic & { readonly generatedCode: string } {
   const partials = input === 'partials';
   const fused = partials ? NO_INPUT : input;
   const window = node.window;
@@ -62,6 +71,7 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
       : `t.accumulators[${j}].values[s]`),
     window: window ? { start: 't.windows[s]', end: `t.windows[s] + ${window.windowMs}` } : null,
   });
+  const columns = columnsPerChunk > 0 ? compileAggregateColumns(node) : null;
   const fns = node.aggregates.map((a) => a.fn);
   const newTable = (partitions: number): AggTable =>
     new AggTable(STORE, partitions, window !== null, node.keys.map((k) => keyNormalizer(k.expr.type)), fns);
@@ -99,16 +109,20 @@ export function streamingAggregate(node: AggregateNode, mode: OutputMode, input:
       // aggregates empty input to one row (count 0), saves it and, in update mode, emits it.
       // Under master('local[N]'), the thread that owns its key group does.
       if (global && ctx.ownsKey?.(groupKey([])) !== false) table.touch(table.findOrAdd([], null));
-      // Output rows are built only now, from the groups: the ones the epoch changed, or all.
+      // Output rows are built only now, from the groups: the ones the epoch changed, or all, or
+      // (append) the ones the watermark evicts; before the evicted groups leave the table.
+      const gone = evicts ? expired(table, wm) : [];
+      const slots = mode === 'update' ? table.changedSlots() : mode === 'complete' ? [...table.slots()] : gone;
       const out: Row[] = [];
-      if (mode === 'update') for (const slot of table.changedSlots()) out.push(output(table, slot));
-      else if (mode === 'complete') for (const slot of table.slots()) out.push(output(table, slot));
-      if (evicts) {
-        for (const slot of expired(table, wm)) {
-          if (mode === 'append') out.push(output(table, slot));
-          table.remove(slot);
+      if (columns) {
+        for (let from = 0; from < slots.length; from += columnsPerChunk) {
+          const to = Math.min(slots.length, from + columnsPerChunk);
+          out.push(new RowColumns(to - from, columns(table, slots, from, to)) as unknown as Row);
         }
+      } else {
+        for (const slot of slots) out.push(output(table, slot));
       }
+      for (const slot of gone) table.remove(slot);
       ctx.counters['numRowsDroppedByWatermark'] = (ctx.counters['numRowsDroppedByWatermark'] ?? 0) + st.late.take();
       ctx.emit(out);
     },
@@ -162,12 +176,17 @@ export function runStage(
 
 /**
  * Folds partial groups into the table: one lookup per group, each marked changed. They come as
- * decoded columns from another thread (PartialColumns), or as rows (PartialRow).
+ * decoded columns from another thread (PartialColumns), as the slots of a partial table made
+ * on this thread (PartialSlots), or as rows (PartialRow).
  */
 function mergePartials(rows: readonly PartialRow[], table: AggTable, fns: readonly BoundAggregate[]): void {
   for (const p of rows) {
     if (p instanceof PartialColumns) {
       table.mergeColumns(p.decoded.n, p.decoded.cols);
+      continue;
+    }
+    if (p instanceof PartialSlots) {
+      table.mergeSlots(p.table, p.slots);
       continue;
     }
     const slot = table.findOrAdd(p.k, p.w);

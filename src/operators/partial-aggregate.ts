@@ -9,7 +9,8 @@
 // its key group is the frame section it travels in, so no key string crosses. No object is made
 // per group on the way: a flush hands the exchange the table itself, its groups ordered by key
 // group (PartialGroups), each key group's section is written from the table's columns, and the
-// owner merges from the decoded columns (PartialColumns). Late rows are dropped and counted here, as
+// owner merges from the decoded columns (PartialColumns). The key groups the reading thread owns
+// itself are not encoded at all: the owner merges them from the flushed table (PartialSlots). Late rows are dropped and counted here, as
 // Spark's late filter runs after its partial aggregation. Nothing here is state: a restart
 // simply recomputes the partials.
 import type { OperatorContext, OperatorLogic } from '../actors/operator.js';
@@ -100,11 +101,30 @@ export class PartialGroups {
     codec.writeColumns(w, n, cols);
   }
 
+  /** The groups of the key groups `owners` gives to `thread`, as a view of the table (null: none). */
+  take(owners: readonly number[], thread: number): Row | null {
+    let n = 0;
+    for (let g = 0; g < owners.length; g++) if (owners[g] === thread) n += this.count(g);
+    if (n === 0) return null;
+    const slots = new Int32Array(n);
+    for (let g = 0, at = 0; g < owners.length; g++) {
+      if (owners[g] !== thread) continue;
+      slots.set(this.slots.subarray(this.starts[g]!, this.starts[g + 1]!), at);
+      at += this.count(g);
+    }
+    return new PartialSlots(this.table, slots) as unknown as Row;
+  }
+
   /** Every group as a PartialRow (for a transport that moves rows). */
   rows(): PartialRow[] {
     const t = this.table;
     return Array.from(this.slots, (slot) => ({ k: t.keyValues(slot), w: t.windowOf(slot), a: t.accumulators.map((_, j) => t.accumulator(slot, j)), g: t.keyGroupOf(slot) }));
   }
+}
+
+/** Partial groups read on the thread that owns them: slots of a flushed partial table, merged from its columns. */
+export class PartialSlots {
+  constructor(readonly table: AggTable, readonly slots: Int32Array) {}
 }
 
 /** Partial groups as the owner decodes them: partialCodec's columns, merged without a row per group. */

@@ -13,7 +13,10 @@ import { decodeEntryBlob, encodeEntryBlob, encodeWrittenEntries } from '../../sr
 import { encodePacked, encodePackedEntries } from '../../src/state/packed-state.js';
 import { ByteReader, ByteWriter } from '../../src/data/bytes.js';
 import { partitionOf } from '../../src/state/keyed-store.js';
+import type { PartialSlots } from '../../src/operators/partial-aggregate.js';
 import { PartialGroups, partialCodec } from '../../src/operators/partial-aggregate.js';
+import { compileAggregateColumns } from '../../src/operators/aggregate-output.js';
+import { schemaCodec } from '../../src/data/chunk-codec.js';
 import { testSession } from '../support/helpers.js';
 
 const schema = T.struct([T.field('ts', T.timestamp()), T.field('user', T.string()), T.field('n', T.integer())]);
@@ -102,6 +105,66 @@ describe('the aggregation table', () => {
       }
       expect(picture(merged)).toEqual(picture(whole));
     }), { numRuns: 200 });
+  });
+
+  it('gives the same groups when the owner merges its own partial groups in place and another thread\'s encoded, in any order (property)', () => {
+    const codec = partialCodec(node);
+    // Thread 0 owns key groups 0 and 2, thread 1 key groups 1 and 3.
+    const owners = Array.from({ length: 4 }, (_, g) => g % 2);
+    const picked = (t: AggTable, thread: number): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      for (const slot of t.slots()) if (owners[t.keyGroupOf(slot)] === thread) out[t.storeKey(slot)] = t.entryOf(slot);
+      return out;
+    };
+    const epoch = fc.record({ rows: fc.array(event, { maxLength: 80 }), cut: fc.nat(), inPlaceFirst: fc.boolean() });
+    fc.assert(fc.property(fc.array(epoch, { maxLength: 4 }), (epochs) => {
+      const whole = newTable();
+      const owner = newTable();
+      for (const { rows, cut, inPlaceFirst } of epochs) {
+        aggregate(whole, rows);
+        // Each epoch's rows read partly by thread 0 (the owner) and partly by thread 1.
+        const at = cut % (rows.length + 1);
+        const here = newTable();
+        aggregate(here, rows.slice(0, at));
+        const there = newTable();
+        aggregate(there, rows.slice(at));
+        const mine = PartialGroups.of(here).take(owners, 0) as unknown as PartialSlots | null;
+        for (const slot of mine?.slots ?? []) expect(owners[here.keyGroupOf(slot)]).toBe(0);
+        expect(mine?.slots.length ?? 0).toBe(Object.keys(picked(here, 0)).length);
+        const inPlace = (): void => { if (mine) owner.mergeSlots(here, mine.slots); };
+        const encoded = (): void => {
+          const groups = PartialGroups.of(there);
+          const sections = [0, 2].filter((g) => groups.count(g) > 0);
+          const w = new ByteWriter(64);
+          for (const g of sections) groups.write(codec, w, g);
+          const r = new ByteReader(w.buffer, 0, w.length);
+          for (const _ of sections) {
+            const { n, cols } = codec.readColumns(r);
+            owner.mergeColumns(n, cols);
+          }
+        };
+        if (inPlaceFirst) { inPlace(); encoded(); } else { encoded(); inPlace(); }
+      }
+      expect(picture(owner)).toEqual(picked(whole, 0));
+    }), { numRuns: 200 });
+  });
+
+  it('encodes its output columns taken from the table as the output rows encode', () => {
+    const columns = compileAggregateColumns(node)!;
+    expect(columns).not.toBeNull();
+    const codec = schemaCodec(node.schema);
+    const t = newTable();
+    aggregate(t, Array.from({ length: 300 }, (_, i) => ({ ts: new Date(T0 + i * 137), user: i % 7 === 0 ? null : `u${i % 5}`, n: i % 11 === 0 ? null : i })));
+    const slots = [...t.slots()];
+    const rows = slots.map((s) => {
+      const w = t.windowOf(s)!;
+      const [total, rowsCount, mean, top] = node.aggregates.map((a, j) => a.fn.result(t.accumulator(s, j)));
+      return { window: { start: new Date(w), end: new Date(w + 10_000) }, user: t.keyValues(s)[0], total, rows: rowsCount, mean, top };
+    });
+    const w = new ByteWriter(64);
+    codec.writeColumns(w, slots.length - 10, columns(t, slots, 10, slots.length));
+    expect(new Uint8Array(w.buffer, 0, w.length)).toEqual(new Uint8Array(codec.encode(rows.slice(10)).buffer, 0, codec.encode(rows.slice(10)).byteLength));
+    expect(codec.decode({ buffer: w.buffer, byteLength: w.length, rows: slots.length - 10 })).toEqual(rows.slice(10));
   });
 
   it('restores from its encoded deltas the groups it had, evictions included (property)', () => {

@@ -4,10 +4,13 @@
 // (src/data/chunk-codec.ts), as transferred ArrayBuffers: the sender gives the buffer up, the
 // receiver reads it in place. End-of-epoch reports ride the same port just before the barrier
 // they belong to, outside the credit count. Messages between threads cost about a microsecond
-// each, so a channel moves whole chunks, never rows one by one.
+// each, so a channel moves whole chunks, never rows one by one. An exchange's link from a thread
+// to itself is a LocalChannel: the rows stay the objects they are, never encoded.
 import type { MessagePort } from 'node:worker_threads';
 import type { Message } from '../../actors/messages.js';
+import { END, barrier, chunk, watermark } from '../../actors/messages.js';
 import { Link } from '../../actors/link.js';
+import type { Row } from '../../data/row.js';
 
 /** What travels on a channel. `buf`s are transferred, never copied. */
 export type ChannelMessage =
@@ -97,6 +100,40 @@ export class ChannelSender {
     this.closed = true;
     for (const w of this.waiting.splice(0)) w();
     this.port.close();
+  }
+}
+
+/**
+ * An exchange's link from a thread to itself: the sending actor hands over its row objects (or a
+ * partial aggregation's groups as they sit in its table) and the control messages, in order,
+ * through a local Link with the same credit as any other; nothing is encoded, nothing crosses a
+ * port, so nothing counts in the exchange's figures.
+ */
+export class LocalChannel {
+  readonly link: Link;
+  readonly stats: ChannelStats = noStats();
+
+  constructor(name: string, capacity: number) {
+    this.link = new Link(name, capacity);
+  }
+
+  /** Rows for the owner on this thread, as they are. */
+  sendRows(rows: Row[]): Promise<void> | void {
+    return this.link.send(chunk(rows));
+  }
+
+  /** A watermark, barrier or End (what a ChannelSender would post). */
+  send(msg: ChannelMessage): Promise<void> | void {
+    switch (msg.t) {
+      case 'wm': return this.link.send(watermark(msg.ms));
+      case 'barrier': return this.link.send(barrier(msg.epoch, msg.ts));
+      case 'end': return this.link.send(END);
+      default: throw new Error(`internal: a '${msg.t}' message on an exchange's link to its own thread`);
+    }
+  }
+
+  close(): void {
+    this.link.close();
   }
 }
 

@@ -30,7 +30,7 @@ import type { StateExpectation } from '../../state/state-repository.js';
 import { StateRepository } from '../../state/state-repository.js';
 import { unitsOf } from '../assignment.js';
 import type { ChannelMessage, ChannelStats } from '../exchange/channel.js';
-import { ChannelReceiver, ChannelSender, noStats, statsSince, sumStats } from '../exchange/channel.js';
+import { ChannelReceiver, ChannelSender, LocalChannel, noStats, statsSince, sumStats } from '../exchange/channel.js';
 import { InletActor, SplitReaderActor } from '../exchange/inlet-actors.js';
 import { splitRow } from '../exchange/messages.js';
 import { OutletActor } from '../exchange/outlet-actor.js';
@@ -55,7 +55,7 @@ export class RegionTask {
   private readonly supervisor: Supervisor;
   private readonly builder: GraphBuilder;
   private readonly nodeIds = new Map<LogicalPlan, number>();
-  private readonly senders: ChannelSender[] = [];
+  private readonly senders: (ChannelSender | LocalChannel)[] = [];
   private readonly receivers: ChannelReceiver[] = [];
   private readonly inlets: (InletActor | SplitReaderActor)[] = [];
   private readonly combines = new Map<LogicalPlan, OperatorActor>();
@@ -129,7 +129,7 @@ export class RegionTask {
       chunkRows,
       shufflePartitions: spec.keyGroups,
       state: this.repo,
-      statefulOperator: ownerFactory(),
+      statefulOperator: ownerFactory(spec.sink ? null : output, chunkRows),
       loadStatic: executeBatch,
       ids,
       ownedPartitions: owned,
@@ -220,7 +220,11 @@ export class RegionTask {
     ports: RegionPorts['exchanges'][number], owned: readonly number[]): OperatorActor {
     const { spec, supervisor } = this;
     const codec = ex.codec;
-    const senders = ports.send.map((p) => new ChannelSender(p, spec.linkCapacity));
+    // The thread's link to itself is local: its rows are handed over as they are, never encoded.
+    const self = new LocalChannel(`thread ${spec.thread} → itself (${ex.description})`, spec.linkCapacity);
+    ports.send[spec.thread]!.close();
+    ports.receive[spec.thread]!.close();
+    const senders = ports.send.map((p, t) => (t === spec.thread ? self : new ChannelSender(p, spec.linkCapacity)));
     this.senders.push(...senders);
     const writer = supervisor.add(new ShuffleWriterActor(`exchange-${name}`, supervisor, spec.chunkRows,
       { codec, keyGroup: ex.keyGroup, owners: spec.owners, ...(ex.sections ? { sections: ex.sections } : {}) }, senders));
@@ -228,6 +232,10 @@ export class RegionTask {
     const merge = supervisor.add(new OperatorActor(`exchange-read-${name}`, supervisor, spec.chunkRows, unionOperator(), null));
     const mine = new Set(owned);
     ports.receive.forEach((p, t) => {
+      if (t === spec.thread) {
+        merge.connectInput(self.link);
+        return;
+      }
       const r = new ChannelReceiver(p, `thread ${t} → ${spec.thread} (${ex.description})`, spec.linkCapacity, (m) => decodeFrame(m, ex.readSection ?? ((r) => codec.read(r)), mine, spec.thread));
       this.receivers.push(r);
       merge.connectInput(r.link);
@@ -308,10 +316,16 @@ export class RegionTask {
   }
 }
 
-/** Operators as the owner of key groups runs them: an aggregation merges partial aggregates. */
-function ownerFactory(): StatefulOperatorFactory {
+/**
+ * Operators as the owner of key groups runs them: an aggregation merges partial aggregates, and
+ * one whose rows go straight to the driver (`toDriver`, the region's output) emits its output as
+ * columns for the outlet to encode, without building row objects.
+ */
+function ownerFactory(toDriver: LogicalPlan | null, chunkRows: number): StatefulOperatorFactory {
   const base = statefulOperatorFactory();
-  return (node, opts) => (combinesPartially(node) && node.k === 'aggregate' ? streamingAggregate(node, opts.outputMode, 'partials') : base(node, opts));
+  return (node, opts) => (combinesPartially(node) && node.k === 'aggregate'
+    ? streamingAggregate(node, opts.outputMode, 'partials', node === toDriver ? chunkRows : 0)
+    : base(node, opts));
 }
 
 /** The rows of an exchange frame, each section checked to belong to a key group this thread owns. */
