@@ -61,6 +61,8 @@ export interface ManagedStore {
   dropDelta(): void;
   /** How the delta's values are written when they are not the stored objects themselves (a columnar store's slots). */
   readonly recordLayout?: RecordLayout;
+  /** The stored object a delta's value stands for, when it is not the object itself (a columnar store's slot); read before the next change. */
+  deltaEntry?(value: unknown): unknown;
   /** Up to `n` entries as stored values (some changed this epoch, some old), to estimate memory. */
   sample(n: number): Iterable<[string, unknown]>;
 }

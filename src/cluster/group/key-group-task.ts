@@ -113,8 +113,8 @@ export class KeyGroupTask {
     const puts: [string, Buffer][] = [];
     const deletes: string[] = [];
     for (const [name, store] of this.stores) {
-      // The table's delta names its slots: the group entries are read from them right away.
-      const entryOf = store instanceof AggTable ? (slot: unknown) => store.entryOf(slot as number) : (v: unknown) => v;
+      // A columnar store's delta names its slots (the aggregation's groups, a join side's keys): the entries are read from them right away.
+      const entryOf = store instanceof AggTable ? (slot: unknown) => store.entryOf(slot as number) : store.deltaEntry?.bind(store) ?? ((v: unknown) => v);
       for (const [, part] of store.takeDelta()) {
         part.keys.forEach((k, i) => {
           const v = part.values[i];

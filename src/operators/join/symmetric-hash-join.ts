@@ -17,10 +17,9 @@ import type { Row } from '../../data/row.js';
 import type { OperatorContext, OperatorLogic } from '../../actors/operator.js';
 import type { JoinNode } from '../../plan/logical.js';
 import type { StoreMetrics } from '../../state/keyed-store.js';
-import { InMemoryKeyedStore } from '../../state/keyed-store.js';
 import { compileJoinFunctions, evictionTimeOf } from './join-functions.js';
-import type { BufferedRow } from './join-side-state.js';
-import { JoinSideState, bufferedRowsLayout } from './join-side-state.js';
+import { JoinSideState } from './join-side-state.js';
+import { JoinStore } from './join-store.js';
 import type { JoinSide } from './pair.js';
 import { JOIN_SIDES, otherSide } from './pair.js';
 import { joinStateWatermarks, stateWatermarkMs } from './state-watermark.js';
@@ -42,6 +41,8 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
   const tracksMatches = { left: keepsUnmatched.left || semi, right: keepsUnmatched.right };
   const nullPadded = (side: JoinSide, row: Row): Row => (side === 'left' ? f.output(row, null) : f.output(null, row));
   const state = {} as Record<JoinSide, JoinSideState>;
+  /** Each side's store, made by createStore (the runtime restores and snapshots it). */
+  const stores: Partial<Record<JoinSide, JoinStore>> = {};
   /** The epoch's right rows, processed once every left row of the epoch has been. */
   let pendingRight: Row[][] = [];
   /** A left semi join's left rows of the epoch, processed after its right rows. */
@@ -60,6 +61,7 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
     const own = f[side];
     const mine = state[side];
     const other = state[otherSide(side)];
+    const buffered = other.store;
     const flipsMatched = tracksMatches[otherSide(side)];
     const eventTime = own.eventTime;
     const timeOf = evictionTime[side];
@@ -81,28 +83,31 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
         continue;
       }
       let matched = false;
-      const candidates = other.rowsFor(key);
-      if (candidates !== undefined) {
+      const slot = buffered.find(key);
+      if (slot >= 0) {
         let flipped = false;
-        for (const e of candidates) {
+        const n = buffered.count(slot);
+        for (let i = 0; i < n; i++) {
+          const m = buffered.matchedAt(slot, i);
           // Left semi: a left row is emitted once, at its first match.
-          if (semi && side === 'right' && e.m) continue;
-          if (!(side === 'left' ? f.matches(row, e.r) : f.matches(e.r, row))) continue;
+          if (semi && side === 'right' && m) continue;
+          const r = buffered.rowAt(slot, i);
+          if (!(side === 'left' ? f.matches(row, r) : f.matches(r, row))) continue;
           matched = true;
           if (semi) {
             if (side === 'left') break;
-            out.push(e.r);
+            out.push(r);
           } else {
-            out.push(side === 'left' ? f.output(row, e.r) : f.output(e.r, row));
+            out.push(side === 'left' ? f.output(row, r) : f.output(r, row));
           }
-          if (flipsMatched && !e.m) {
-            e.m = true;
+          if (flipsMatched && !m) {
+            buffered.setMatched(slot, i);
             flipped = true;
           }
         }
         // Left semi: an emitted left row is of no further use, so it leaves the state.
-        if (semi && side === 'right' && matched) other.removeMatched(key);
-        else if (flipped) other.changed(key, candidates);
+        if (semi && side === 'right' && matched) other.removeMatched(slot);
+        else if (flipped) buffered.touch(slot);
       }
       if (semi && side === 'left' && matched) {
         out.push(row);
@@ -119,12 +124,16 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
     name: 'symmetricHashJoin',
     stores: [JOIN_STORES.left, JOIN_STORES.right],
     createStore(name, partitions) {
-      const side = name === JOIN_STORES.left ? node.left : node.right;
-      return new InMemoryKeyedStore(name, partitions, bufferedRowsLayout(side.schema.fields.map((c) => c.name)));
+      const side: JoinSide = name === JOIN_STORES.left ? 'left' : 'right';
+      const store = new JoinStore(name, partitions, node[side].schema.fields.map((c) => c.name));
+      stores[side] = store;
+      return store;
     },
-    open(ctx) {
+    open() {
       for (const side of JOIN_SIDES) {
-        state[side] = new JoinSideState(ctx.store<BufferedRow[]>(JOIN_STORES[side]), eviction[side] !== null);
+        const store = stores[side];
+        if (store === undefined) throw new Error(`internal: the join's store '${JOIN_STORES[side]}' was never created`);
+        state[side] = new JoinSideState(store, eviction[side] !== null);
       }
     },
     process(rows, input, ctx) {
@@ -144,7 +153,7 @@ export function symmetricHashJoin(node: JoinNode): OperatorLogic {
         const e = eviction[side];
         if (e === null) continue;
         const emit = keepsUnmatched[side];
-        state[side].evict(stateWatermarkMs(e, watermark), (x) => { if (emit && !x.m) out.push(nullPadded(side, x.r)); });
+        state[side].evict(stateWatermarkMs(e, watermark), (row, matched) => { if (emit && !matched) out.push(nullPadded(side, row)); });
       }
       lastEvictionWatermark = watermark;
       const left = state.left.takeEpochCounts();
