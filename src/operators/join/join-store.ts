@@ -1,22 +1,24 @@
 // One side's buffered rows of a stream-stream join, kept in columns: a join key is a slot (a
-// small integer found through a Map of key → slot), and a key holding one row — the common
-// case, where keys are ids — keeps that row, its matched flag and its eviction time in the
+// small integer found through a KeyIndex of key → slot, see key-index.ts), and a key holding
+// one row — the common case, where keys are ids — keeps that row, its matched flag and its eviction time in the
 // slot's entries of per-column arrays, with no object or array made per key. A key holding
 // several rows keeps them as a list of `{ r, m, t }` records instead. Written by hand rather
 // than with a library: the runtime's store contract (epoch deltas, tombstones, restore) is ours.
 //
 // It is the join's state store (a ManagedStore): the runtime restores it and takes each epoch's
 // delta from it. As InMemoryKeyedStore did for the join before, every key changed in an epoch is
-// listed once, and a removed key stays a tombstone (its slot in the Map, holding no rows) until
+// listed once, and a removed key stays a tombstone (its slot in the index, holding no rows) until
 // the delta is taken, so a key removed and buffered again in one epoch is listed once with its
 // rows. The checkpoint keeps a key's rows as the list `[{ r, m, t }, ...]`, each row an object of
 // the side's columns, exactly as before: the codec writes a changed slot straight from the
-// columns (the RecordLayout), and a restore reads such lists back.
+// columns (takeEncodableDelta, or the RecordLayout of a delta taken as entries), and a restore
+// reads such lists back.
 import type { Row } from '../../data/row.js';
 import { Codegen, quote } from '../../expr/codegen.js';
 import type { EncodableDelta, EntryOut, RecordLayout, RecordOut } from '../../state/entry-codec.js';
 import type { EpochDelta, KeyedEntries, ManagedStore, StoreMetrics } from '../../state/keyed-store.js';
 import { partitionOf } from '../../state/keyed-store.js';
+import { orderByPartition } from '../../state/partition-order.js';
 import { KeyIndex } from './key-index.js';
 
 /** A buffered row as the checkpoint keeps it (and as a key of several rows holds it). */
@@ -315,14 +317,11 @@ export class JoinStore implements ManagedStore {
     const changed = this.changed;
     const n = changed.length;
     const partitionOfEntry = new Int32Array(n);
-    const perPartition = new Int32Array(this.partitions);
     /** A removed key's key, by its entry (its slot is freed at once). */
     const removedKey: (string | undefined)[] = this.tombstones === 0 ? [] : new Array<string | undefined>(n);
     for (let i = 0; i < n; i++) {
       const slot = changed[i]!;
-      const p = this.partitionOfSlot[slot]!;
-      partitionOfEntry[i] = p;
-      perPartition[p]++;
+      partitionOfEntry[i] = this.partitionOfSlot[slot]!;
       if (this.count(slot) === 0) {
         const key = this.keyOf[slot]!;
         removedKey[i] = key;
@@ -331,28 +330,14 @@ export class JoinStore implements ManagedStore {
       }
     }
     this.tombstones = 0;
-    const partitions: number[] = [];
-    const counts: number[] = [];
-    const next = new Int32Array(this.partitions);
-    let total = 0;
-    for (let p = 0; p < this.partitions; p++) {
-      if (perPartition[p] === 0) continue;
-      partitions.push(p);
-      counts.push(perPartition[p]!);
-      next[p] = total;
-      total += perPartition[p]!;
-    }
-    // Entries by partition, each partition's in the order its keys first changed (as takeDelta lists them).
-    const order = new Int32Array(total);
-    for (let i = 0; i < n; i++) order[next[partitionOfEntry[i]!]!++] = i;
+    const { partitions, counts, ends, order } = orderByPartition(partitionOfEntry, this.partitions);
     this.dropDelta();
     const keyOf = this.keyOf;
     return {
       partitions,
       counts,
       write: (i: number, out: EntryOut) => {
-        const end = next[partitions[i]!]!;
-        for (let at = end - counts[i]!; at < end; at++) {
+        for (let at = ends[i]! - counts[i]!; at < ends[i]!; at++) {
           const e = order[at]!;
           const removed = removedKey[e];
           if (removed !== undefined) {
