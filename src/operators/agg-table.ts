@@ -24,6 +24,7 @@ import type { DataType } from '../expr/types.js';
 import type { EncodableDelta, EntryOut, RecordLayout, RecordOut } from '../state/entry-codec.js';
 import type { EpochDelta, KeyedEntries, ManagedStore, StoreMetrics } from '../state/keyed-store.js';
 import { HASH_START, hashOn, partitionOf } from '../state/keyed-store.js';
+import { orderByPartition } from '../state/partition-order.js';
 import { groupKey, singleKey } from './group-key.js';
 
 /** A group's state as the checkpoint keeps it (the state-store value). */
@@ -458,43 +459,20 @@ export class AggTable implements ManagedStore {
     const removed = this.removedKeys;
     const live = changed.length;
     const partitionOfEntry = new Int32Array(live + removed.length);
-    const perPartition = new Int32Array(this.partitions);
     for (let i = 0; i < live; i++) {
       const slot = changed[i]!;
       if (this.changedIn[slot] === FREE) { partitionOfEntry[i] = -1; continue; }
       this.storeKey(slot); // before keyGroupOf, which then hashes the key made here
-      const p = this.keyGroupOf(slot);
-      partitionOfEntry[i] = p;
-      perPartition[p]++;
+      partitionOfEntry[i] = this.keyGroupOf(slot);
     }
-    for (let j = 0; j < removed.length; j++) {
-      const p = partitionOf(removed[j]!, this.partitions);
-      partitionOfEntry[live + j] = p;
-      perPartition[p]++;
-    }
-    const partitions: number[] = [];
-    const counts: number[] = [];
-    const next = new Int32Array(this.partitions);
-    let total = 0;
-    for (let p = 0; p < this.partitions; p++) {
-      if (perPartition[p] === 0) continue;
-      partitions.push(p);
-      counts.push(perPartition[p]!);
-      next[p] = total;
-      total += perPartition[p]!;
-    }
-    const order = new Int32Array(total);
-    for (let i = 0; i < partitionOfEntry.length; i++) {
-      const p = partitionOfEntry[i]!;
-      if (p >= 0) order[next[p]++] = i;
-    }
+    for (let j = 0; j < removed.length; j++) partitionOfEntry[live + j] = partitionOf(removed[j]!, this.partitions);
+    const { partitions, counts, ends, order } = orderByPartition(partitionOfEntry, this.partitions);
     this.dropDelta();
     return {
       partitions,
       counts,
       write: (i: number, out: EntryOut) => {
-        const end = next[partitions[i]!]!;
-        for (let at = end - counts[i]!; at < end; at++) {
+        for (let at = ends[i]! - counts[i]!; at < ends[i]!; at++) {
           const e = order[at]!;
           if (e < live) this.writeEntry(changed[e]!, out);
           else {

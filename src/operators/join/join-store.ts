@@ -1,22 +1,25 @@
 // One side's buffered rows of a stream-stream join, kept in columns: a join key is a slot (a
-// small integer found through a Map of key → slot), and a key holding one row — the common
-// case, where keys are ids — keeps that row, its matched flag and its eviction time in the
+// small integer found through a KeyIndex of key → slot, see key-index.ts), and a key holding
+// one row — the common case, where keys are ids — keeps that row, its matched flag and its eviction time in the
 // slot's entries of per-column arrays, with no object or array made per key. A key holding
 // several rows keeps them as a list of `{ r, m, t }` records instead. Written by hand rather
 // than with a library: the runtime's store contract (epoch deltas, tombstones, restore) is ours.
 //
 // It is the join's state store (a ManagedStore): the runtime restores it and takes each epoch's
 // delta from it. As InMemoryKeyedStore did for the join before, every key changed in an epoch is
-// listed once, and a removed key stays a tombstone (its slot in the Map, holding no rows) until
+// listed once, and a removed key stays a tombstone (its slot in the index, holding no rows) until
 // the delta is taken, so a key removed and buffered again in one epoch is listed once with its
 // rows. The checkpoint keeps a key's rows as the list `[{ r, m, t }, ...]`, each row an object of
 // the side's columns, exactly as before: the codec writes a changed slot straight from the
-// columns (the RecordLayout), and a restore reads such lists back.
+// columns (takeEncodableDelta, or the RecordLayout of a delta taken as entries), and a restore
+// reads such lists back.
 import type { Row } from '../../data/row.js';
 import { Codegen, quote } from '../../expr/codegen.js';
-import type { RecordLayout, RecordOut } from '../../state/entry-codec.js';
+import type { EncodableDelta, EntryOut, RecordLayout, RecordOut } from '../../state/entry-codec.js';
 import type { EpochDelta, KeyedEntries, ManagedStore, StoreMetrics } from '../../state/keyed-store.js';
 import { partitionOf } from '../../state/keyed-store.js';
+import { orderByPartition } from '../../state/partition-order.js';
+import { KeyIndex } from './key-index.js';
 
 /** A buffered row as the checkpoint keeps it (and as a key of several rows holds it). */
 export interface BufferedRow {
@@ -38,7 +41,7 @@ const INITIAL_CAPACITY = 1024;
 
 export class JoinStore implements ManagedStore {
   /** Join key → slot; also this epoch's tombstones (slots holding no rows). */
-  private readonly index = new Map<string, number>();
+  private readonly index = new KeyIndex();
   /** Each slot's key (undefined: a free slot). */
   private keyOf: (string | undefined)[] = [];
   /** A one-row slot's row (undefined when the slot holds a list, or no row). */
@@ -51,8 +54,10 @@ export class JoinStore implements ManagedStore {
   private times: Float64Array;
   /** Each slot's last-changed epoch. */
   private changedIn: Int32Array;
-  /** Each slot's shuffle partition, once worked out (-1 before): a key is written once and deleted once. */
+  /** Each slot's shuffle partition, worked out when its key is filed (its delta entries are written by it). */
   private partitionOfSlot: Int32Array;
+  /** Each slot's key's hash in the index (its deletion reads no character of the key). */
+  private hashOfSlot: Int32Array;
   private capacity = INITIAL_CAPACITY;
   /** Slots handed out so far (free ones included). */
   private used = 0;
@@ -69,6 +74,8 @@ export class JoinStore implements ManagedStore {
   private sampleAt = 0;
   /** How a delta's slot is written: the list of `{ r, m, t }`, each row as an object of the side's columns. */
   readonly recordLayout: RecordLayout;
+  /** Writes a live slot's rows (the value recordLayout writes for it). */
+  private readonly writeSlot: (slot: number, out: RecordOut) => void;
 
   constructor(readonly name: string, readonly partitions: number, columns: readonly string[]) {
     if (!Number.isInteger(partitions) || partitions < 1) {
@@ -77,22 +84,21 @@ export class JoinStore implements ManagedStore {
     this.flags = new Uint8Array(this.capacity);
     this.times = new Float64Array(this.capacity);
     this.changedIn = new Int32Array(this.capacity);
-    this.partitionOfSlot = new Int32Array(this.capacity).fill(-1);
+    this.partitionOfSlot = new Int32Array(this.capacity);
+    this.hashOfSlot = new Int32Array(this.capacity);
     const writeRow = rowWriter(columns);
-    this.recordLayout = {
-      write: (value: unknown, out: RecordOut) => {
-        const slot = value as number;
-        const list = this.listOf[slot];
-        if (list === undefined) {
-          const f = this.flags[slot]!;
-          out.array(1);
-          writeRow(out, this.rowOf[slot]!, (f & MATCHED) !== 0, (f & HAS_TIME) !== 0 ? this.times[slot]! : null);
-          return;
-        }
-        out.array(list.length);
-        for (const e of list) writeRow(out, e.r, e.m, e.t);
-      },
+    this.writeSlot = (slot: number, out: RecordOut) => {
+      const list = this.listOf[slot];
+      if (list === undefined) {
+        const f = this.flags[slot]!;
+        out.array(1);
+        writeRow(out, this.rowOf[slot]!, (f & MATCHED) !== 0, (f & HAS_TIME) !== 0 ? this.times[slot]! : null);
+        return;
+      }
+      out.array(list.length);
+      for (const e of list) writeRow(out, e.r, e.m, e.t);
     };
+    this.recordLayout = { write: (value: unknown, out: RecordOut) => this.writeSlot(value as number, out) };
   }
 
   /** Join keys holding rows. */
@@ -104,7 +110,7 @@ export class JoinStore implements ManagedStore {
 
   /** The slot of `key`, or -1; a slot may hold no rows (a key removed this epoch). */
   find(key: string): number {
-    return this.index.get(key) ?? -1;
+    return this.index.get(key);
   }
 
   /** Rows in a slot. */
@@ -142,10 +148,10 @@ export class JoinStore implements ManagedStore {
 
   /** Buffers a row under `key`; returns its slot. */
   append(key: string, row: Row, matched: boolean, t: number | null): number {
-    let slot = this.index.get(key);
-    if (slot === undefined) {
-      slot = this.allocate(key);
-      this.index.set(key, slot);
+    const h = this.index.hash(key);
+    let slot = this.index.get(key, h);
+    if (slot < 0) {
+      slot = this.allocate(key, h);
       this.live++;
       this.setOne(slot, row, matched, t);
       this.touch(slot);
@@ -254,17 +260,17 @@ export class JoinStore implements ManagedStore {
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
       const list = values[i] as BufferedRow[] | undefined;
-      let slot = this.index.get(key);
+      const h = this.index.hash(key);
+      let slot = this.index.get(key, h);
       if (list === undefined || list.length === 0) {
-        if (slot === undefined) continue;
-        this.index.delete(key);
+        if (slot < 0) continue;
+        this.index.delete(key, h);
         this.release(slot);
         this.live--;
         continue;
       }
-      if (slot === undefined) {
-        slot = this.allocate(key);
-        this.index.set(key, slot);
+      if (slot < 0) {
+        slot = this.allocate(key, h);
         this.live++;
       }
       if (list.length === 1) {
@@ -289,8 +295,7 @@ export class JoinStore implements ManagedStore {
     for (let i = 0; i < changed.length; i++) {
       const slot = changed[i]!;
       const key = this.keyOf[slot]!;
-      let p = this.partitionOfSlot[slot]!;
-      if (p < 0) this.partitionOfSlot[slot] = p = partitionOf(key, this.partitions);
+      const p = this.partitionOfSlot[slot]!;
       let part = byPartition[p];
       if (!part) byPartition[p] = part = { keys: [], values: [] };
       part.keys.push(key);
@@ -300,6 +305,52 @@ export class JoinStore implements ManagedStore {
     byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
     this.dropDelta();
     return delta;
+  }
+
+  /**
+   * As takeDelta, but the entries are written straight from the columns when encoded (the same
+   * bytes as takeDelta's entries through recordLayout): no entry list is built. The epoch's
+   * tombstones leave the index here, their keys kept for the writer; the live slots it writes
+   * stay as they are until the store changes again.
+   */
+  takeEncodableDelta(): EncodableDelta {
+    const changed = this.changed;
+    const n = changed.length;
+    const partitionOfEntry = new Int32Array(n);
+    /** A removed key's key, by its entry (its slot is freed at once). */
+    const removedKey: (string | undefined)[] = this.tombstones === 0 ? [] : new Array<string | undefined>(n);
+    for (let i = 0; i < n; i++) {
+      const slot = changed[i]!;
+      partitionOfEntry[i] = this.partitionOfSlot[slot]!;
+      if (this.count(slot) === 0) {
+        const key = this.keyOf[slot]!;
+        removedKey[i] = key;
+        this.index.delete(key, this.hashOfSlot[slot]!);
+        this.release(slot);
+      }
+    }
+    this.tombstones = 0;
+    const { partitions, counts, ends, order } = orderByPartition(partitionOfEntry, this.partitions);
+    this.dropDelta();
+    const keyOf = this.keyOf;
+    return {
+      partitions,
+      counts,
+      write: (i: number, out: EntryOut) => {
+        for (let at = ends[i]! - counts[i]!; at < ends[i]!; at++) {
+          const e = order[at]!;
+          const removed = removedKey[e];
+          if (removed !== undefined) {
+            out.key(removed);
+            out.deleted();
+          } else {
+            const slot = changed[e]!;
+            out.key(keyOf[slot]!);
+            this.writeSlot(slot, out);
+          }
+        }
+      },
+    };
   }
 
   dropDelta(): void {
@@ -344,7 +395,8 @@ export class JoinStore implements ManagedStore {
     }
   }
 
-  private allocate(key: string): number {
+  /** A slot for `key` (its index hash `h`), filed in the index. */
+  private allocate(key: string, h: number): number {
     let slot = this.free.pop();
     if (slot === undefined) {
       slot = this.used++;
@@ -356,7 +408,9 @@ export class JoinStore implements ManagedStore {
       this.keyOf[slot] = key;
     }
     this.changedIn[slot] = 0;
-    this.partitionOfSlot[slot] = -1;
+    this.partitionOfSlot[slot] = partitionOf(key, this.partitions);
+    this.hashOfSlot[slot] = h;
+    this.index.add(key, slot, h);
     return slot;
   }
 
@@ -379,9 +433,12 @@ export class JoinStore implements ManagedStore {
     const changedIn = new Int32Array(this.capacity);
     changedIn.set(this.changedIn);
     this.changedIn = changedIn;
-    const partitions = new Int32Array(this.capacity).fill(-1);
+    const partitions = new Int32Array(this.capacity);
     partitions.set(this.partitionOfSlot);
     this.partitionOfSlot = partitions;
+    const hashes = new Int32Array(this.capacity);
+    hashes.set(this.hashOfSlot);
+    this.hashOfSlot = hashes;
   }
 
   /** Removes this epoch's tombstones from the index and frees their slots (their removal is recorded or dropped). */
@@ -389,7 +446,7 @@ export class JoinStore implements ManagedStore {
     if (this.tombstones === 0) return;
     for (const slot of this.changed) {
       if (this.count(slot) !== 0) continue;
-      this.index.delete(this.keyOf[slot]!);
+      this.index.delete(this.keyOf[slot]!, this.hashOfSlot[slot]!);
       this.release(slot);
     }
     this.tombstones = 0;

@@ -1,14 +1,17 @@
 // A join side's columnar store against the plain keyed store of lists it replaced (model
 // based): after any sequence of appends, matches, evictions and removals, epoch by epoch, it
 // holds the same rows, reports the same metrics and writes the same checkpoint delta, byte for
-// byte; a restore of those deltas gives back the same rows.
+// byte, whether its delta is taken as entries (takeDelta, encoded through its record layout) or
+// written straight from its columns (takeEncodableDelta), packed or partition by partition; a
+// restore of those deltas gives back the same rows.
 import fc from 'fast-check';
 import type { Row } from '../../../src/data/row.js';
 import type { BufferedRow } from '../../../src/operators/join/join-store.js';
 import { JoinStore } from '../../../src/operators/join/join-store.js';
-import { decodeEntryBlob, encodeEntryParts } from '../../../src/state/entry-codec.js';
+import { decodeEntryBlob, encodeEntryBlob, encodeEntryParts, encodeWrittenEntries } from '../../../src/state/entry-codec.js';
 import type { EpochDelta, KeyedEntries } from '../../../src/state/keyed-store.js';
 import { InMemoryKeyedStore } from '../../../src/state/keyed-store.js';
+import { decodePacked, encodePacked, encodePackedEntries } from '../../../src/state/packed-state.js';
 
 const COLUMNS = ['id', 'at'];
 const PARTITIONS = 3;
@@ -77,21 +80,38 @@ describe('the join store', () => {
   it('holds, counts and checkpoints the same as a keyed store of row lists (model based)', () => {
     fc.assert(fc.property(fc.array(opArb, { maxLength: 60 }), (ops) => {
       const store = new JoinStore('left-keyToRows', PARTITIONS, COLUMNS);
+      // The same changes, its deltas written straight from its columns.
+      const direct = new JoinStore('left-keyToRows', PARTITIONS, COLUMNS);
       const model = new Model();
       const blobs: Buffer[] = [];
+      const packed: Buffer[] = [];
       let n = 0;
       const endEpoch = (): void => {
         expect(store.metrics()).toEqual(model.store.metrics());
-        const mine = blob(store.takeDelta(), store.recordLayout);
+        expect(direct.metrics()).toEqual(model.store.metrics());
+        const delta = store.takeDelta();
+        const mine = blob(delta, store.recordLayout);
         const theirs = blob(model.store.takeDelta());
         expect(mine.equals(theirs)).toBe(true);
         blobs.push(mine);
+        const written = direct.takeEncodableDelta();
+        expect(written.partitions).toEqual([...delta.keys()].sort((a, b) => a - b));
+        if (delta.size > 0) {
+          const file = encodePackedEntries(written);
+          expect(file.equals(encodePacked(delta, store.recordLayout))).toBe(true);
+          packed.push(file);
+        }
+        written.partitions.forEach((p, i) => {
+          expect(written.counts[i]).toBe(delta.get(p)!.keys.length);
+          expect(encodeWrittenEntries((out) => written.write(i, out)).equals(encodeEntryBlob(delta.get(p)!, store.recordLayout))).toBe(true);
+        });
       };
       for (const op of ops) {
         switch (op.k) {
           case 'append': {
             const r = { id: op.key, at: new Date(n++) };
             store.append(op.key, r, op.m, op.t);
+            direct.append(op.key, r, op.m, op.t);
             model.append(op.key, r, op.m, op.t);
             break;
           }
@@ -105,6 +125,9 @@ describe('the join store', () => {
             const i = op.i % store.count(slot);
             store.setMatched(slot, i);
             store.touch(slot);
+            const twin = direct.find(op.key);
+            direct.setMatched(twin, i);
+            direct.touch(twin);
             list![i]!.m = true;
             model.store.put(op.key, list!);
             break;
@@ -116,6 +139,8 @@ describe('the join store', () => {
             const gone = slot < 0 ? 0 : store.removeRows(slot, (_r, _m, t) => due(t), (r, m) => evicted.push([r, m]));
             const expected: unknown[] = [];
             expect(gone).toBe(model.remove(op.key, (e) => { if (due(e.t)) expected.push([e.r, e.m]); return due(e.t); }));
+            const twin = direct.find(op.key);
+            expect(twin < 0 ? 0 : direct.removeRows(twin, (_r, _m, t) => due(t))).toBe(gone);
             expect(evicted).toEqual(expected);
             break;
           }
@@ -123,6 +148,8 @@ describe('the join store', () => {
             const slot = store.find(op.key);
             const gone = slot < 0 ? 0 : store.removeRows(slot, (_r, m) => m);
             expect(gone).toBe(model.remove(op.key, (e) => e.m));
+            const twin = direct.find(op.key);
+            expect(twin < 0 ? 0 : direct.removeRows(twin, (_r, m) => m)).toBe(gone);
             break;
           }
           case 'epoch':
@@ -130,7 +157,11 @@ describe('the join store', () => {
             break;
         }
         expect(store.size).toBe(model.store.size);
-        for (const key of ['a', 'b', 'c', 'd', 'e']) expect(rows(store, key)).toEqual(model.store.get(key) ?? []);
+        expect(direct.size).toBe(model.store.size);
+        for (const key of ['a', 'b', 'c', 'd', 'e']) {
+          expect(rows(store, key)).toEqual(model.store.get(key) ?? []);
+          expect(rows(direct, key)).toEqual(model.store.get(key) ?? []);
+        }
       }
       endEpoch();
       // A restore from the deltas, in version order, holds the same rows, none marked changed.
@@ -144,6 +175,15 @@ describe('the join store', () => {
         expect(rows(restored, key).map((e) => ({ ...e, r: { ...e.r } }))).toEqual((model.store.get(key) ?? []).map((e) => ({ ...e, r: { ...e.r } })));
       }
       expect(restored.takeDelta().size).toBe(0);
+      // And from the packed files the direct path wrote.
+      const fromPacked = new JoinStore('left-keyToRows', PARTITIONS, COLUMNS);
+      for (const file of packed) {
+        const { keys, values } = decodePacked(file);
+        fromPacked.load(keys, values);
+      }
+      expect(fromPacked.size).toBe(model.store.size);
+      for (const key of ['a', 'b', 'c', 'd', 'e']) expect(rows(fromPacked, key)).toEqual(rows(restored, key));
+      expect(fromPacked.takeEncodableDelta().partitions).toEqual([]);
     }), { numRuns: 300 });
   });
 
