@@ -22,8 +22,8 @@ import { isDate } from 'node:util/types';
 import type { BoundAggregate } from '../expr/functions/registry.js';
 import type { DataType } from '../expr/types.js';
 import type { EncodableDelta, EntryOut, RecordLayout, RecordOut } from '../state/entry-codec.js';
-import type { EpochDelta, KeyedEntries, ManagedStore, StoreMetrics } from '../state/keyed-store.js';
-import { HASH_START, hashOn, partitionOf } from '../state/keyed-store.js';
+import type { EpochDelta, ManagedStore, StoreMetrics } from '../state/keyed-store.js';
+import { HASH_START, collectDelta, hashOn, partitionOf } from '../state/keyed-store.js';
 import { orderByPartition } from '../state/partition-order.js';
 import { groupKey, singleKey } from './group-key.js';
 
@@ -433,19 +433,17 @@ export class AggTable implements ManagedStore {
   }
 
   takeDelta(): EpochDelta<unknown> {
-    const byPartition = new Array<KeyedEntries<unknown> | undefined>(this.partitions);
-    const add = (p: number, key: string, value: number | undefined): void => {
-      let part = byPartition[p];
-      if (!part) byPartition[p] = part = { keys: [], values: [] };
-      part.keys.push(key);
-      part.values.push(value);
-    };
-    for (const slot of this.changed) if (this.changedIn[slot] !== FREE) add(this.keyGroupOf(slot), this.storeKey(slot), slot);
-    for (const key of this.removedKeys) add(partitionOf(key, this.partitions), key, undefined);
-    const delta: EpochDelta<unknown> = new Map();
-    byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
+    const delta = collectDelta<unknown>(this.partitions, (add) => {
+      for (const slot of this.changed) if (this.changedIn[slot] !== FREE) add(this.keyGroupOf(slot), this.storeKey(slot), slot);
+      for (const key of this.removedKeys) add(partitionOf(key, this.partitions), key, undefined);
+    });
     this.dropDelta();
     return delta;
+  }
+
+  /** A delta's value (a slot) as its entry `{ k, w, a }`; read before the table changes again. */
+  deltaEntry(value: unknown): GroupEntry {
+    return this.entryOf(value as number);
   }
 
   /**

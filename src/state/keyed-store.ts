@@ -224,20 +224,12 @@ export class InMemoryKeyedStore<V> implements KeyValueStore<V>, ManagedStore {
 
   /** The epoch's changes, grouped by partition; starts a new epoch. */
   takeDelta(): EpochDelta<V> {
-    const byPartition = new Array<KeyedEntries<V> | undefined>(this.partitions);
     // Every key once, with its slot at hand: no lookups in a map that may hold millions.
     const keys = this.changed;
     const slots = this.changedSlots;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const p = this.partitionOfKey(key);
-      let part = byPartition[p];
-      if (!part) byPartition[p] = part = { keys: [], values: [] };
-      part.keys.push(key);
-      part.values.push(slots[i]!.value);
-    }
-    const delta: EpochDelta<V> = new Map();
-    byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
+    const delta = collectDelta<V>(this.partitions, (add) => {
+      for (let i = 0; i < keys.length; i++) add(this.partitionOfKey(keys[i]!), keys[i]!, slots[i]!.value);
+    });
     this.dropDelta();
     return delta;
   }
@@ -323,4 +315,21 @@ export function hashOn(h: number, s: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h;
+}
+
+/**
+ * An epoch's delta made from entries given one by one (`add(partition, key, value)`, value
+ * undefined for a removal): each partition's entries in the order given, partitions with none left out.
+ */
+export function collectDelta<V>(partitions: number, fill: (add: (partition: number, key: string, value: V | undefined) => void) => void): EpochDelta<V> {
+  const byPartition = new Array<KeyedEntries<V> | undefined>(partitions);
+  fill((p, key, value) => {
+    let part = byPartition[p];
+    if (!part) byPartition[p] = part = { keys: [], values: [] };
+    part.keys.push(key);
+    part.values.push(value as V);
+  });
+  const delta: EpochDelta<V> = new Map();
+  byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
+  return delta;
 }

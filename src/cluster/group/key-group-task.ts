@@ -18,7 +18,6 @@ import { symmetricHashJoin } from '../../operators/join/symmetric-hash-join.js';
 import type { AggregateNode, DedupNode, GroupStateNode, JoinNode, OutputMode } from '../../plan/logical.js';
 import type { KeyValueStore, ManagedStore } from '../../state/keyed-store.js';
 import { InMemoryKeyedStore, partitionOf } from '../../state/keyed-store.js';
-import { AggTable } from '../../operators/agg-table.js';
 import type { CommitOutcome, Fencing } from './fencing.js';
 
 /** An epoch's watermarks (Spark's): late rows are judged by the previous epoch's, state evicted by this one's. */
@@ -114,7 +113,7 @@ export class KeyGroupTask {
     const deletes: string[] = [];
     for (const [name, store] of this.stores) {
       // A columnar store's delta names its slots (the aggregation's groups, a join side's keys): the entries are read from them right away.
-      const entryOf = store instanceof AggTable ? (slot: unknown) => store.entryOf(slot as number) : store.deltaEntry?.bind(store) ?? ((v: unknown) => v);
+      const entryOf = store.deltaEntry?.bind(store) ?? ((v: unknown) => v);
       for (const [, part] of store.takeDelta()) {
         part.keys.forEach((k, i) => {
           const v = part.values[i];

@@ -16,8 +16,8 @@
 import type { Row } from '../../data/row.js';
 import { Codegen, quote } from '../../expr/codegen.js';
 import type { EncodableDelta, EntryOut, RecordLayout, RecordOut } from '../../state/entry-codec.js';
-import type { EpochDelta, KeyedEntries, ManagedStore, StoreMetrics } from '../../state/keyed-store.js';
-import { partitionOf } from '../../state/keyed-store.js';
+import type { EpochDelta, ManagedStore, StoreMetrics } from '../../state/keyed-store.js';
+import { collectDelta, partitionOf } from '../../state/keyed-store.js';
 import { orderByPartition } from '../../state/partition-order.js';
 import { KeyIndex } from './key-index.js';
 
@@ -290,19 +290,9 @@ export class JoinStore implements ManagedStore {
 
   /** The epoch's changes by partition: a changed slot's value is the slot (the layout writes its rows), a removed key's `undefined`. */
   takeDelta(): EpochDelta<unknown> {
-    const byPartition = new Array<KeyedEntries<unknown> | undefined>(this.partitions);
-    const changed = this.changed;
-    for (let i = 0; i < changed.length; i++) {
-      const slot = changed[i]!;
-      const key = this.keyOf[slot]!;
-      const p = this.partitionOfSlot[slot]!;
-      let part = byPartition[p];
-      if (!part) byPartition[p] = part = { keys: [], values: [] };
-      part.keys.push(key);
-      part.values.push(this.count(slot) === 0 ? undefined : slot);
-    }
-    const delta: EpochDelta<unknown> = new Map();
-    byPartition.forEach((part, p) => { if (part) delta.set(p, part); });
+    const delta = collectDelta<unknown>(this.partitions, (add) => {
+      for (const slot of this.changed) add(this.partitionOfSlot[slot]!, this.keyOf[slot]!, this.count(slot) === 0 ? undefined : slot);
+    });
     this.dropDelta();
     return delta;
   }
@@ -423,22 +413,12 @@ export class JoinStore implements ManagedStore {
   }
 
   private grow(): void {
-    this.capacity *= 2;
-    const flags = new Uint8Array(this.capacity);
-    flags.set(this.flags);
-    this.flags = flags;
-    const times = new Float64Array(this.capacity);
-    times.set(this.times);
-    this.times = times;
-    const changedIn = new Int32Array(this.capacity);
-    changedIn.set(this.changedIn);
-    this.changedIn = changedIn;
-    const partitions = new Int32Array(this.capacity);
-    partitions.set(this.partitionOfSlot);
-    this.partitionOfSlot = partitions;
-    const hashes = new Int32Array(this.capacity);
-    hashes.set(this.hashOfSlot);
-    this.hashOfSlot = hashes;
+    const capacity = (this.capacity *= 2);
+    this.flags = grown(this.flags, new Uint8Array(capacity));
+    this.times = grown(this.times, new Float64Array(capacity));
+    this.changedIn = grown(this.changedIn, new Int32Array(capacity));
+    this.partitionOfSlot = grown(this.partitionOfSlot, new Int32Array(capacity));
+    this.hashOfSlot = grown(this.hashOfSlot, new Int32Array(capacity));
   }
 
   /** Removes this epoch's tombstones from the index and frees their slots (their removal is recorded or dropped). */
@@ -479,4 +459,10 @@ function rowWriter(columns: readonly string[]): (out: RecordOut, row: Row, match
     'out.field(m);',
     'out.field(t);',
   ]);
+}
+
+/** `to` (a larger array of the same kind) holding `from`'s values first. */
+function grown<T extends Uint8Array | Int32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
 }
